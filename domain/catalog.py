@@ -1,0 +1,151 @@
+"""Loading and checking a playbooks folder: the roster, every playbook and their templates.
+
+Every problem is reported as ``file:path.to.field: reason`` so an editor (or CI of a company's
+playbook repository) can point at the exact line to fix. Nothing is half-loaded: a catalog with
+any problem is refused whole.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from domain.playbook import Playbook
+from domain.roster import Roster
+from domain.statements import TemplateProblem, render_statement, sample_contexts
+
+ROSTER_FILE = "team.yaml"
+TEMPLATES_DIR = "templates"
+NOT_PLAYBOOKS = {ROSTER_FILE}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.path}: {self.reason}" if self.path else f"{self.file}: {self.reason}"
+
+
+class CatalogError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Catalog:
+    directory: Path
+    roster: Roster
+    playbooks: dict[str, Playbook]
+    templates: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def template(self, playbook: Playbook, language: str) -> str:
+        return self.templates[(playbook.communicate.template, language)]
+
+
+def _read_yaml(path: Path, label: str, problems: list[Problem]) -> object | None:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or str(error)
+        problems.append(Problem(label, where, f"not valid YAML: {reason}"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(label, "", f"cannot be read: {error}"))
+    return None
+
+
+def _read_mapping(path: Path, label: str, problems: list[Problem]) -> dict | None:
+    data = _read_yaml(path, label, problems)
+    if data is None and not any(p.file == label for p in problems):
+        problems.append(Problem(label, "", "is empty"))
+    elif data is not None and not isinstance(data, dict):
+        problems.append(Problem(label, "", f"must be a mapping of fields, not a {type(data).__name__}"))
+        return None
+    return data
+
+
+def _validation_problems(label: str, error: ValidationError) -> list[Problem]:
+    found = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        found.append(Problem(label, path, message))
+    return found
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Load and cross-check everything; raise :class:`CatalogError` listing every problem."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise CatalogError([Problem(str(directory), "", "is not a folder")])
+
+    roster: Roster | None = None
+    roster_path = directory / ROSTER_FILE
+    roster_label = str(roster_path)
+    if not roster_path.exists():
+        problems.append(Problem(roster_label, "", "missing: the crisis team roster is required"))
+    else:
+        data = _read_mapping(roster_path, roster_label, problems)
+        if data is not None:
+            try:
+                roster = Roster.model_validate(data)
+                problems += [Problem(roster_label, path, reason) for path, reason in roster.problems()]
+            except ValidationError as error:
+                problems += _validation_problems(roster_label, error)
+
+    playbooks: dict[str, Playbook] = {}
+    templates: dict[tuple[str, str], str] = {}
+    files = sorted(p for p in directory.glob("*.y*ml") if p.name not in NOT_PLAYBOOKS)
+    if not files:
+        problems.append(Problem(str(directory), "", "holds no playbook (*.yaml besides team.yaml)"))
+    for path in files:
+        label = str(path)
+        data = _read_mapping(path, label, problems)
+        if data is None:
+            continue
+        try:
+            playbook = Playbook.model_validate(data)
+        except ValidationError as error:
+            problems += _validation_problems(label, error)
+            continue
+        if playbook.id != path.stem:
+            problems.append(Problem(label, "id", f"'{playbook.id}' must match the file name '{path.stem}'"))
+        if playbook.id in playbooks:
+            problems.append(Problem(label, "id", f"'{playbook.id}' is used by another playbook"))
+        if roster is not None:
+            for where, role in playbook.roles_used():
+                if role not in roster.roles:
+                    known = ", ".join(sorted(roster.roles))
+                    problems.append(Problem(label, where, f"unknown role '{role}' (team.yaml has: {known})"))
+        for language in playbook.languages:
+            name = f"{playbook.communicate.template}.{language}.j2"
+            template_path = directory / TEMPLATES_DIR / name
+            if not template_path.exists():
+                problems.append(
+                    Problem(label, "communicate.template", f"{TEMPLATES_DIR}/{name} is missing for language '{language}'")
+                )
+                continue
+            try:
+                source = template_path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                problems.append(Problem(str(template_path), "", f"cannot be read: {error}"))
+                continue
+            organization = roster.organization.name if roster else "Example"
+            for context in sample_contexts(organization):
+                try:
+                    render_statement(source, context)
+                except TemplateProblem as error:
+                    problems.append(Problem(str(template_path), context.kind.value, str(error)))
+            templates[(playbook.communicate.template, language)] = source
+        playbooks[playbook.id] = playbook
+
+    if problems or roster is None:
+        raise CatalogError(problems)
+    return Catalog(directory=directory, roster=roster, playbooks=playbooks, templates=templates)

@@ -1,0 +1,648 @@
+"""An incident's state and the rules for changing it.
+
+Plain Python with no Temporal import: the workflow owns one :class:`Incident`, calls the
+``check_*`` methods from its Update validators (a :class:`Rejected` there writes nothing to
+history) and the matching methods from the handlers and timers. Every change appends a timeline
+event and bumps ``revision``, which is what the workflow waits on.
+"""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.actions import (
+    Acknowledge,
+    Assessment,
+    Resolution,
+    ReviewSubmission,
+    StatementDecision,
+    StatementDraft,
+    TaskCompletion,
+    Verdict,
+)
+from domain.durations import humanize
+from domain.playbook import Playbook
+from domain.roster import OrgChart
+from domain.severity import Severity, severity_from_matrix
+from domain.statements import StatementKind
+
+
+class Phase(StrEnum):
+    IDENTIFY = "identify"
+    ASSESS = "assess"
+    RESPOND = "respond"
+    COMMUNICATE = "communicate"
+    REVIEW = "review"
+    CLOSED = "closed"
+
+
+ACTIVE_PHASES = (Phase.ASSESS, Phase.RESPOND, Phase.COMMUNICATE)
+
+
+class Rejected(Exception):
+    """An action that does not fit the incident now. ``conflict``: right request, wrong moment
+    (HTTP 409); ``invalid``: the request names something that does not exist or is not allowed
+    for this person (HTTP 422)."""
+
+    def __init__(self, message: str, kind: str = "conflict"):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+class IncidentPlan(BaseModel):
+    """The workflow input: the declaration plus the plan pinned at that moment."""
+
+    id: str
+    title: str
+    summary: str
+    severity: Severity
+    language: str
+    drill: bool = False
+    declared_by: str | None = None
+    playbook: Playbook
+    org: OrgChart
+    template: str = Field(description="Statement template source in the incident's language.")
+
+
+class Page(BaseModel):
+    person: str
+    level: int
+    round: int
+    at: datetime
+
+
+class RoleAcknowledgement(BaseModel):
+    role: str
+    pages: list[Page] = Field(default_factory=list)
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    exhausted: bool = False
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TaskState(BaseModel):
+    id: str
+    title: str
+    owner: str
+    assignee: str
+    due_at: datetime
+    status: TaskStatus = TaskStatus.OPEN
+    done_by: str | None = None
+    done_at: datetime | None = None
+    note: str | None = None
+    reminded: bool = False
+    escalations: int = 0
+
+
+class StatementStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+    PUBLISHED = "published"
+
+
+class Decision(BaseModel):
+    person: str
+    roles: list[str]
+    decision: Verdict
+    comment: str | None = None
+    at: datetime
+
+
+class StatementVersion(BaseModel):
+    version: int
+    kind: StatementKind
+    text: str
+    author: str
+    created_at: datetime
+    status: StatementStatus = StatementStatus.PENDING_APPROVAL
+    decisions: list[Decision] = Field(default_factory=list)
+    published_at: datetime | None = None
+
+
+class Deadline(BaseModel):
+    name: str
+    label: str
+    due_at: datetime
+    met_at: datetime | None = None
+    waived: bool = False
+
+    def status(self, now: datetime) -> str:
+        if self.waived:
+            return "waived"
+        if self.met_at is not None:
+            return "met" if self.met_at <= self.due_at else "missed"
+        return "overdue" if now > self.due_at else "open"
+
+
+class TimelineEvent(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    actor: str | None = None
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolutionRecord(BaseModel):
+    person: str
+    summary: str
+    at: datetime
+
+
+class IncidentState(BaseModel):
+    id: str
+    title: str
+    summary: str
+    playbook: str
+    scenario: str
+    severity: Severity
+    language: str
+    drill: bool
+    declared_at: datetime
+    phase: Phase = Phase.IDENTIFY
+    acknowledgements: dict[str, RoleAcknowledgement] = Field(default_factory=dict)
+    assessment: Assessment | None = None
+    assessed_at: datetime | None = None
+    tasks: list[TaskState] = Field(default_factory=list)
+    statements: list[StatementVersion] = Field(default_factory=list)
+    resolution: ResolutionRecord | None = None
+    review: ReviewSubmission | None = None
+    closed_at: datetime | None = None
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    next_update_due: datetime | None = None
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+    revision: int = 0
+
+
+class Incident:
+    def __init__(self, plan: IncidentPlan, now: datetime):
+        self.plan = plan
+        self.playbook = plan.playbook
+        self.org = plan.org
+        self.state = IncidentState(
+            id=plan.id,
+            title=plan.title,
+            summary=plan.summary,
+            playbook=plan.playbook.id,
+            scenario=plan.playbook.scenario.value,
+            severity=plan.severity,
+            language=plan.language,
+            drill=plan.drill,
+            declared_at=now,
+            acknowledgements={role: RoleAcknowledgement(role=role) for role in plan.playbook.identify.page},
+        )
+        for role in plan.playbook.identify.page:
+            within = plan.playbook.identify.acknowledge_within.at(plan.severity)
+            self._deadline(f"acknowledge.{role}", f"{role} acknowledges", now + within)
+        self._set_first_statement_deadline()
+        drill = " (drill)" if plan.drill else ""
+        self._event(
+            now,
+            "declared",
+            plan.declared_by,
+            f"Incident declared{drill}: {plan.title} — {plan.severity}, playbook {plan.playbook.name}",
+            severity=plan.severity.value,
+            playbook=plan.playbook.id,
+        )
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @property
+    def phase(self) -> Phase:
+        return self.state.phase
+
+    @property
+    def severity(self) -> Severity:
+        return self.state.severity
+
+    @property
+    def commander_role(self) -> str:
+        return self.playbook.identify.commander
+
+    def members(self, role: str) -> list[str]:
+        return self.org.members(role)
+
+    def on_duty(self, role: str) -> str:
+        """Who holds a role for this incident: whoever acknowledged its page, else the first in order."""
+        ack = self.state.acknowledgements.get(role)
+        if ack and ack.acknowledged_by:
+            return ack.acknowledged_by
+        return self.members(role)[0]
+
+    def is_acknowledged(self, role: str) -> bool:
+        return self.state.acknowledgements[role].acknowledged_by is not None
+
+    @property
+    def commander(self) -> str:
+        return self.on_duty(self.commander_role)
+
+    @property
+    def resolved(self) -> bool:
+        return self.state.resolution is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.state.phase is Phase.CLOSED
+
+    def task(self, task_id: str) -> TaskState:
+        return next(t for t in self.state.tasks if t.id == task_id)
+
+    def open_tasks(self) -> list[TaskState]:
+        return [t for t in self.state.tasks if t.status is TaskStatus.OPEN]
+
+    def ready_to_communicate(self) -> bool:
+        """Every task the playbook wants done before the first statement is done."""
+        before = {t.id for t in self.playbook.respond.tasks if t.before_statement}
+        return not any(t.id in before for t in self.open_tasks())
+
+    def statement(self, version: int) -> StatementVersion | None:
+        return next((s for s in self.state.statements if s.version == version), None)
+
+    def in_flight(self) -> StatementVersion | None:
+        """The statement version still on its way to the public, if any."""
+        latest = self.state.statements[-1] if self.state.statements else None
+        if latest and latest.status in (
+            StatementStatus.PENDING_APPROVAL,
+            StatementStatus.APPROVED,
+            StatementStatus.REJECTED,
+        ):
+            return latest
+        return None
+
+    def published(self) -> list[StatementVersion]:
+        return [s for s in self.state.statements if s.status is StatementStatus.PUBLISHED]
+
+    def approved_unpublished(self) -> StatementVersion | None:
+        current = self.in_flight()
+        return current if current and current.status is StatementStatus.APPROVED else None
+
+    def outstanding_approver_roles(self, version: StatementVersion) -> list[str]:
+        approved = {role for d in version.decisions if d.decision is Verdict.APPROVE for role in d.roles}
+        return [role for role in self.playbook.communicate.approvers if role not in approved]
+
+    def resolution_statement_due(self) -> bool:
+        """After resolution the public hears the end of a story it was told the start of."""
+        if not self.resolved or not self.published():
+            return False
+        return not any(s.kind is StatementKind.RESOLUTION for s in self.state.statements if s.status is not StatementStatus.WITHDRAWN)
+
+    def communication_finished(self) -> bool:
+        if not self.resolved:
+            return False
+        if not self.published():
+            return True
+        return any(s.kind is StatementKind.RESOLUTION and s.status is StatementStatus.PUBLISHED for s in self.state.statements)
+
+    def next_statement_kind(self) -> StatementKind:
+        if self.resolved:
+            return StatementKind.RESOLUTION
+        return StatementKind.UPDATE if self.published() else StatementKind.HOLDING
+
+    def update_due(self, now: datetime) -> bool:
+        due = self.state.next_update_due
+        return due is not None and now >= due and self.in_flight() is None and not self.resolved
+
+    # ---- checks (Update validators) --------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.closed:
+            raise Rejected("the incident is closed")
+
+    def _require_person(self, person: str) -> None:
+        if person not in self.org.people:
+            raise Rejected(f"person: '{person}' is not in the team roster", "invalid")
+
+    def _require_role(self, person: str, roles: list[str], doing: str) -> None:
+        self._require_person(person)
+        if not any(person in self.members(role) for role in roles):
+            raise Rejected(f"person: '{person}' cannot {doing}; that needs the role {' or '.join(roles)}", "invalid")
+
+    def _require_phase(self, doing: str, *phases: Phase) -> None:
+        self._require_open()
+        if self.phase not in phases:
+            allowed = " or ".join(p.value for p in phases)
+            raise Rejected(f"cannot {doing} in the {self.phase.value} phase (only in {allowed})")
+
+    def check_acknowledge(self, action: Acknowledge) -> None:
+        self._require_open()
+        self._require_person(action.person)
+        roles = [r for r, ack in self.state.acknowledgements.items() if action.person in self.members(r)]
+        if not roles:
+            paged = ", ".join(self.state.acknowledgements)
+            raise Rejected(f"person: '{action.person}' holds none of the paged roles ({paged})", "invalid")
+        if all(self.is_acknowledged(r) for r in roles):
+            by = ", ".join(f"{r} by {self.state.acknowledgements[r].acknowledged_by}" for r in roles)
+            raise Rejected(f"already acknowledged ({by})")
+
+    def check_assessment(self, action: Assessment) -> None:
+        self._require_phase("submit the assessment", Phase.ASSESS)
+        self._require_role(action.person, [self.commander_role], "assess the incident")
+        if self.state.assessment is not None:
+            raise Rejected(f"already assessed by {self.state.assessment.person}")
+        if action.severity is None and (action.impact is None or action.reach is None):
+            raise Rejected("severity: give a severity, or both impact and reach for the severity matrix", "invalid")
+        known = {q.id for q in self.playbook.assess.questions}
+        unknown = sorted(set(action.answers) - known)
+        if unknown:
+            raise Rejected(
+                f"answers: unknown question {', '.join(unknown)} (this playbook asks: {', '.join(sorted(known))})",
+                "invalid",
+            )
+
+    def check_complete_task(self, task_id: str, action: TaskCompletion) -> None:
+        self._require_open()
+        ids = [t.id for t in self.state.tasks] or [t.id for t in self.playbook.respond.tasks]
+        if task_id not in ids:
+            raise Rejected(f"task_id: unknown task '{task_id}' (this playbook has: {', '.join(ids)})", "invalid")
+        self._require_phase("complete tasks", Phase.RESPOND, Phase.COMMUNICATE)
+        task = self.task(task_id)
+        if task.status is not TaskStatus.OPEN:
+            raise Rejected(f"task '{task_id}' is already {task.status.value}")
+        self._require_role(action.person, [task.owner, self.commander_role], f"complete '{task_id}'")
+
+    def check_statement_draft(self, action: StatementDraft) -> None:
+        self._require_phase("draft a statement", Phase.COMMUNICATE)
+        self._require_role(action.person, [self.playbook.communicate.author, self.commander_role], "draft statements")
+        current = self.in_flight()
+        if current and current.status is StatementStatus.APPROVED:
+            raise Rejected(f"version {current.version} is approved and being published; draft again after it is out")
+        if self.communication_finished():
+            said = "its resolution statement is published" if self.published() else "nothing more is due to the public"
+            raise Rejected(f"the incident is resolved and {said}")
+
+    def check_decision(self, version: int, action: StatementDecision) -> None:
+        self._require_open()
+        statement = self.statement(version)
+        if statement is None:
+            raise Rejected(f"version: there is no statement version {version}", "invalid")
+        approvers = self.playbook.communicate.approvers
+        self._require_role(action.person, approvers, "decide on statements")
+        if statement.status is not StatementStatus.PENDING_APPROVAL:
+            raise Rejected(f"statement version {version} is {statement.status.value}; nothing to decide")
+        if any(d.person == action.person for d in statement.decisions):
+            raise Rejected(f"'{action.person}' has already decided on version {version}")
+        outstanding = self.outstanding_approver_roles(statement)
+        if not any(action.person in self.members(role) for role in outstanding):
+            raise Rejected(f"version {version} already has the approvals of every role '{action.person}' holds")
+
+    def check_resolve(self, action: Resolution) -> None:
+        self._require_phase("resolve", *ACTIVE_PHASES)
+        self._require_role(action.person, [self.commander_role], "resolve the incident")
+        if self.resolved:
+            raise Rejected(f"already resolved by {self.state.resolution.person}")
+
+    def check_review(self, action: ReviewSubmission) -> None:
+        self._require_phase("submit the review", Phase.REVIEW)
+        self._require_role(action.person, [self.commander_role], "submit the review")
+        if self.state.review is not None:
+            raise Rejected(f"the review was already submitted by {self.state.review.person}")
+
+    # ---- changes ---------------------------------------------------------------------------
+
+    def record_page(self, role: str, person: str, level: int, round_: int, now: datetime) -> None:
+        self.state.acknowledgements[role].pages.append(Page(person=person, level=level, round=round_, at=now))
+        if level:
+            verb = "Escalated to"
+        else:
+            verb = "Paged again" if round_ else "Paged"
+        again = f", round {round_ + 1}" if round_ else ""
+        self._event(now, "paged", None, f"{verb} {person} ({role}, level {level + 1}{again})", role=role, person=person, level=level, round=round_)
+
+    def record_no_answer(self, role: str, person: str, waited: timedelta, now: datetime) -> None:
+        self._event(now, "page_unanswered", None, f"No acknowledgement from {person} ({role}) within {humanize(waited)}", role=role, person=person)
+
+    def record_chain_exhausted(self, role: str, now: datetime) -> None:
+        self.state.acknowledgements[role].exhausted = True
+        self._event(now, "escalation_exhausted", None, f"Nobody in {role} acknowledged after every escalation level", role=role)
+
+    def acknowledge(self, action: Acknowledge, now: datetime) -> None:
+        for role, ack in self.state.acknowledgements.items():
+            if action.person in self.members(role) and ack.acknowledged_by is None:
+                ack.acknowledged_by = action.person
+                ack.acknowledged_at = now
+                self._meet(f"acknowledge.{role}", now)
+                self._event(now, "acknowledged", action.person, f"{action.person} acknowledged as {role}", role=role)
+
+    def enter(self, phase: Phase, now: datetime) -> None:
+        previous = self.state.phase
+        self.state.phase = phase
+        if phase is Phase.ASSESS:
+            within = self.playbook.assess.due_within.at(self.severity)
+            self._deadline("assessment", "assessment submitted", now + within)
+        elif phase is Phase.RESPOND:
+            self._open_tasks(now)
+        elif phase is Phase.REVIEW:
+            self._deadline("review", "post-incident review submitted", now + self.playbook.review.due_after)
+        elif phase is Phase.CLOSED:
+            self.state.closed_at = now
+        self._event(now, "phase_changed", None, f"Phase {previous.value} → {phase.value}", phase=phase.value, previous=previous.value)
+
+    def assess(self, action: Assessment, now: datetime) -> None:
+        severity = action.severity or severity_from_matrix(action.impact, action.reach)
+        assessment = action.model_copy(update={"severity": severity})
+        self.state.assessment = assessment
+        self.state.assessed_at = now
+        self._meet("assessment", now)
+        changed = severity is not self.state.severity
+        previous = self.state.severity
+        self.state.severity = severity
+        if changed:
+            self._set_first_statement_deadline()
+        note = f" (was {previous})" if changed else ""
+        self._event(now, "assessed", action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value)
+
+    def _open_tasks(self, now: datetime) -> None:
+        for task in self.playbook.respond.tasks:
+            due = now + task.due_after
+            assignee = self.on_duty(task.owner)
+            self.state.tasks.append(TaskState(id=task.id, title=task.title, owner=task.owner, assignee=assignee, due_at=due))
+            self._deadline(f"task.{task.id}", task.title, due)
+            self._event(now, "task_assigned", None, f"Task '{task.title}' assigned to {assignee} ({task.owner})", task_id=task.id, person=assignee)
+
+    def record_task_reminder(self, task_id: str, now: datetime) -> None:
+        task = self.task(task_id)
+        task.reminded = True
+        self._event(now, "task_reminded", None, f"Task '{task.title}' is overdue; reminded {task.assignee}", task_id=task_id, person=task.assignee)
+
+    def escalate_task(self, task_id: str, now: datetime) -> bool:
+        """Pass an overdue task to the next person in its owner role; False when there is none."""
+        task = self.task(task_id)
+        chain = self.members(task.owner)
+        position = chain.index(task.assignee) if task.assignee in chain else -1
+        if position + 1 >= len(chain):
+            return False
+        previous = task.assignee
+        task.assignee = chain[position + 1]
+        task.escalations += 1
+        self._event(now, "task_escalated", None, f"Task '{task.title}' passed from {previous} to {task.assignee}", task_id=task_id, person=task.assignee)
+        return True
+
+    def complete_task(self, task_id: str, action: TaskCompletion, now: datetime) -> None:
+        task = self.task(task_id)
+        task.status = TaskStatus.DONE
+        task.done_by = action.person
+        task.done_at = now
+        task.note = action.note
+        self._meet(f"task.{task_id}", now)
+        self._event(now, "task_completed", action.person, f"Task '{task.title}' done by {action.person}", task_id=task_id, note=action.note)
+
+    def cancel_open_tasks(self, now: datetime) -> None:
+        for task in self.open_tasks():
+            task.status = TaskStatus.CANCELLED
+            self.state.deadlines[f"task.{task.id}"].waived = True
+            self._event(now, "task_cancelled", None, f"Task '{task.title}' cancelled: the incident was resolved", task_id=task.id)
+
+    def add_statement(self, kind: StatementKind, text: str, author: str, now: datetime) -> StatementVersion:
+        current = self.in_flight()
+        if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
+            current.status = StatementStatus.SUPERSEDED
+        statement = StatementVersion(version=len(self.state.statements) + 1, kind=kind, text=text, author=author, created_at=now)
+        self.state.statements.append(statement)
+        self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value)
+        return statement
+
+    def draft_statement(self, action: StatementDraft, now: datetime) -> StatementVersion:
+        current = self.in_flight()
+        kind = current.kind if current else self.next_statement_kind()
+        return self.add_statement(kind, action.text, action.person, now)
+
+    def decide(self, version: int, action: StatementDecision, now: datetime) -> None:
+        statement = self.statement(version)
+        outstanding = self.outstanding_approver_roles(statement)
+        roles = [role for role in outstanding if action.person in self.members(role)]
+        statement.decisions.append(Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now))
+        if action.decision is Verdict.REJECT:
+            statement.status = StatementStatus.REJECTED
+            comment = f": {action.comment}" if action.comment else ""
+            self._event(now, "statement_rejected", action.person, f"Changes requested on v{version} by {action.person}{comment}", version=version)
+            return
+        self._event(now, "statement_approved_by", action.person, f"v{version} approved by {action.person} ({', '.join(roles)})", version=version, roles=roles)
+        if not self.outstanding_approver_roles(statement):
+            statement.status = StatementStatus.APPROVED
+            self._event(now, "statement_approved", None, f"Statement v{version} approved by every approver", version=version)
+
+    def mark_published(self, version: int, now: datetime) -> None:
+        statement = self.statement(version)
+        statement.status = StatementStatus.PUBLISHED
+        statement.published_at = now
+        self._meet("first_statement", now)
+        if self._update_number():
+            self._meet(f"update.{self._update_number()}", now)
+        if statement.kind is StatementKind.RESOLUTION or self.resolved:
+            self.state.next_update_due = None
+        else:
+            self.state.next_update_due = now + self.playbook.communicate.update_every.at(self.severity)
+            self._deadline(f"update.{self._update_number() + 1}", "next public update", self.state.next_update_due)
+        self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published", version=version, statement_kind=statement.kind.value)
+
+    def _update_number(self) -> int:
+        return sum(1 for name in self.state.deadlines if name.startswith("update."))
+
+    def withdraw_in_flight(self, now: datetime) -> None:
+        """Drop a holding or update statement that is still in approval when the incident is resolved."""
+        current = self.in_flight()
+        if current is not None and current.status is not StatementStatus.APPROVED and current.kind is not StatementKind.RESOLUTION:
+            current.status = StatementStatus.WITHDRAWN
+            self._event(now, "statement_withdrawn", None, f"Statement v{current.version} withdrawn: the incident was resolved before it was published", version=current.version)
+
+    def resolve(self, action: Resolution, now: datetime) -> None:
+        self.state.resolution = ResolutionRecord(person=action.person, summary=action.summary, at=now)
+        self.state.next_update_due = None
+        self._event(now, "resolved", action.person, f"Resolved by {action.person}: {action.summary}")
+
+    def record_reminder(self, subject: str, people: list[str], now: datetime, **data: Any) -> None:
+        self._event(now, "reminder_sent", None, f"{subject} — reminded {', '.join(people)}", people=people, **data)
+
+    def record_deadline_missed(self, name: str, now: datetime) -> None:
+        deadline = self.state.deadlines[name]
+        self._event(now, "deadline_missed", None, f"Deadline missed: {deadline.label} (due {deadline.due_at:%H:%M:%S} UTC)", deadline=name)
+
+    def submit_review(self, action: ReviewSubmission, now: datetime) -> None:
+        self.state.review = action
+        self._meet("review", now)
+        self._event(now, "review_submitted", action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items")
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _set_first_statement_deadline(self) -> None:
+        existing = self.state.deadlines.get("first_statement")
+        if existing and existing.met_at:
+            return
+        due = self.state.declared_at + self.playbook.communicate.first_statement_within.at(self.state.severity)
+        self._deadline("first_statement", "first public statement", due)
+
+    def _deadline(self, name: str, label: str, due_at: datetime) -> None:
+        self.state.deadlines[name] = Deadline(name=name, label=label, due_at=due_at)
+
+    def _meet(self, name: str, now: datetime) -> None:
+        deadline = self.state.deadlines.get(name)
+        if deadline and deadline.met_at is None:
+            deadline.met_at = now
+
+    def _event(self, now: datetime, kind: str, actor: str | None, message: str, **data: Any) -> None:
+        self.state.timeline.append(
+            TimelineEvent(seq=len(self.state.timeline) + 1, at=now, kind=kind, actor=actor, message=message, data=data)
+        )
+        self.state.revision += 1
+
+    # ---- what waits on people --------------------------------------------------------------
+
+    def pending(self, now: datetime) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        if self.closed:
+            return items
+        deadlines = self.state.deadlines
+
+        def due(name: str) -> datetime | None:
+            deadline = deadlines.get(name)
+            return deadline.due_at if deadline else None
+
+        for role, ack in self.state.acknowledgements.items():
+            if ack.acknowledged_by is None and (ack.pages or self.phase is Phase.IDENTIFY):
+                items.append({"kind": "acknowledge", "role": role, "people": self.members(role), "due_at": due(f"acknowledge.{role}"), "title": f"Acknowledge the page as {role}"})
+        commanders = self.members(self.commander_role)
+        if self.phase is Phase.ASSESS and self.state.assessment is None:
+            items.append({"kind": "assessment", "people": commanders, "due_at": due("assessment"), "title": "Assess impact, reach and severity", "questions": [q.model_dump() for q in self.playbook.assess.questions]})
+        for task in self.open_tasks():
+            people = [task.assignee] + [p for p in self.members(task.owner) + commanders if p != task.assignee]
+            items.append({"kind": "task", "task_id": task.id, "people": list(dict.fromkeys(people)), "due_at": task.due_at, "title": task.title})
+        if self.phase is Phase.COMMUNICATE:
+            current = self.in_flight()
+            statement_due = due("first_statement") if not self.published() else self.state.next_update_due
+            authors = list(dict.fromkeys(self.members(self.playbook.communicate.author) + commanders))
+            if current and current.status is StatementStatus.PENDING_APPROVAL:
+                for role in self.outstanding_approver_roles(current):
+                    deciders = [p for p in self.members(role) if not any(d.person == p for d in current.decisions)]
+                    items.append({"kind": "approval", "version": current.version, "role": role, "people": deciders, "due_at": statement_due, "title": f"Approve statement v{current.version} as {role}"})
+            elif current and current.status is StatementStatus.REJECTED:
+                items.append({"kind": "statement_draft", "people": authors, "due_at": statement_due, "title": f"Revise statement v{current.version} (changes requested)", "version": current.version})
+        if self.phase in ACTIVE_PHASES and not self.resolved:
+            items.append({"kind": "resolve", "people": commanders, "due_at": None, "title": "Resolve the incident when it is over"})
+        if self.phase is Phase.REVIEW and self.state.review is None:
+            items.append({"kind": "review", "people": commanders, "due_at": due("review"), "title": "Submit the post-incident review"})
+        return items
+
+    def view(self, now: datetime) -> dict[str, Any]:
+        """The incident as the API shows it (JSON-ready)."""
+        data = self.state.model_dump(mode="json", exclude={"revision", "acknowledgements"})
+        data["status"] = "closed" if self.closed else "open"
+        data["scenario"] = self.state.scenario
+        data["acknowledgements"] = [ack.model_dump(mode="json") for ack in self.state.acknowledgements.values()]
+        data["deadlines"] = [
+            {**d.model_dump(mode="json"), "status": d.status(now)} for d in self.state.deadlines.values()
+        ]
+        data["pending"] = [
+            {**item, "due_at": item["due_at"].isoformat() if item["due_at"] else None} for item in self.pending(now)
+        ]
+        return data

@@ -1,0 +1,128 @@
+"""The playbook schema: one scenario's crisis plan, phase by phase.
+
+A playbook is data (YAML under ``playbooks/``). It is validated here, resolved by the API at
+declaration and pinned into the workflow input, so a running incident never changes plan.
+"""
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.durations import Duration
+from domain.severity import Severity
+
+_IDENT = r"^[a-z][a-z0-9_]*$"
+
+
+class Scenario(StrEnum):
+    TECHNICAL_OUTAGE = "technical_outage"
+    ACCOUNT_COMPROMISE = "account_compromise"
+    CONTROVERSIAL_POST = "controversial_post"
+    CUSTOMER_BACKLASH = "customer_backlash"
+    MISINFORMATION = "misinformation"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BySeverity(Strict):
+    """One duration for each severity; SEV1 is the most urgent and usually the shortest."""
+
+    SEV1: Duration
+    SEV2: Duration
+    SEV3: Duration
+    SEV4: Duration
+
+    def at(self, severity: Severity) -> timedelta:
+        return getattr(self, severity.value)
+
+
+class Identify(Strict):
+    page: list[str] = Field(min_length=1, description="Roles paged at declaration, each along its escalation order.")
+    commander: str = Field(
+        "incident_commander", description="The role whose acknowledgement opens the assessment."
+    )
+    acknowledge_within: BySeverity = Field(description="Wait at each escalation level before paging the next person.")
+    repeat: int = Field(1, ge=0, le=5, description="How many more times the whole chain is paged when nobody answers.")
+
+
+class Question(Strict):
+    id: str = Field(pattern=_IDENT)
+    text: str = Field(min_length=1)
+
+
+class Assess(Strict):
+    questions: list[Question] = Field(min_length=1)
+    due_within: BySeverity = Field(description="From the commander's acknowledgement to the assessment.")
+
+
+class Task(Strict):
+    id: str = Field(pattern=_IDENT)
+    title: str = Field(min_length=1)
+    owner: str = Field(description="Role responsible; its on-duty person is assigned.")
+    due_after: Duration = Field(description="From the start of the respond phase.")
+    description: str = ""
+    before_statement: bool = Field(
+        True,
+        description="Must be done before the first statement is drafted; false lets it run on during communicate.",
+    )
+
+
+class Respond(Strict):
+    tasks: list[Task] = Field(min_length=1)
+    escalate_after: Duration = Field(
+        timedelta(minutes=15),
+        description="After a task's reminder, the wait before it passes to the next person in the owner role.",
+    )
+
+
+class Communicate(Strict):
+    template: str = Field(pattern=_IDENT, description="Statement template: templates/<template>.<language>.j2")
+    author: str = Field("comms_lead", description="The role that drafts and revises statements.")
+    approvers: list[str] = Field(min_length=1, description="Roles that must each approve a statement.")
+    first_statement_within: BySeverity = Field(description="From declaration to the first published statement.")
+    update_every: BySeverity = Field(description="Cadence of public updates until the incident is resolved.")
+
+
+class Review(Strict):
+    due_after: Duration = Field(description="From resolution to the submitted review.")
+    feedback_from: list[str] = Field(min_length=1, description="Roles asked for feedback.")
+
+
+class Playbook(Strict):
+    id: str = Field(pattern=_IDENT)
+    name: str = Field(min_length=1)
+    scenario: Scenario
+    description: str = Field(min_length=1)
+    default_severity: Severity = Severity.SEV2
+    languages: list[str] = Field(["en"], min_length=1)
+    identify: Identify
+    assess: Assess
+    respond: Respond
+    communicate: Communicate
+    review: Review
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Playbook":
+        for label, ids in (
+            ("respond.tasks", [t.id for t in self.respond.tasks]),
+            ("assess.questions", [q.id for q in self.assess.questions]),
+        ):
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise ValueError(f"{label}: ids must be unique, repeated: {', '.join(duplicates)}")
+        if self.identify.commander not in self.identify.page:
+            raise ValueError(f"identify.commander: '{self.identify.commander}' must be one of identify.page")
+        return self
+
+    def roles_used(self) -> list[tuple[str, str]]:
+        """Every role this playbook names, with the path where it is named."""
+        used = [(f"identify.page.{i}", role) for i, role in enumerate(self.identify.page)]
+        used.append(("identify.commander", self.identify.commander))
+        used += [(f"respond.tasks.{i}.owner", task.owner) for i, task in enumerate(self.respond.tasks)]
+        used.append(("communicate.author", self.communicate.author))
+        used += [(f"communicate.approvers.{i}", role) for i, role in enumerate(self.communicate.approvers)]
+        used += [(f"review.feedback_from.{i}", role) for i, role in enumerate(self.review.feedback_from)]
+        return used

@@ -1,0 +1,350 @@
+from pathlib import Path
+
+import pytest
+
+from domain.catalog import Catalog, CatalogError, Problem, load_catalog
+from tests.unit.conftest import SHIPPED, edit_yaml, problems_of
+
+PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage"}
+KNOWN_ROLES = (
+    "comms_lead, customer_care_lead, engineering_on_call, executive_sponsor, "
+    "incident_commander, legal, security_lead, social_media_manager"
+)
+
+
+def set_in(*path, value):
+    """A mutate function for edit_yaml that sets one nested field."""
+
+    def mutate(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+# ---- the shipped folder ---------------------------------------------------------------------
+
+
+def test_the_shipped_folder_loads(catalog: Catalog):
+    assert set(catalog.playbooks) == PLAYBOOK_IDS
+    assert catalog.roster.organization.name == "Northwind Coffee"
+    assert catalog.directory == SHIPPED
+
+
+def test_the_shipped_folder_has_one_english_template_per_playbook(catalog: Catalog):
+    assert set(catalog.templates) == {(pid, "en") for pid in PLAYBOOK_IDS}
+
+
+@pytest.mark.parametrize("playbook_id", sorted(PLAYBOOK_IDS))
+def test_catalog_template_returns_the_file_source(catalog: Catalog, playbook_id):
+    playbook = catalog.playbooks[playbook_id]
+    expected = (SHIPPED / "templates" / f"{playbook.communicate.template}.en.j2").read_text(encoding="utf-8")
+    assert catalog.template(playbook, "en") == expected
+
+
+def test_catalog_template_for_a_language_without_a_template_raises(catalog: Catalog):
+    with pytest.raises(KeyError):
+        catalog.template(catalog.playbooks["misinformation"], "pl")
+
+
+def test_a_pristine_copy_loads(full_folder: Path):
+    assert set(load_catalog(full_folder).playbooks) == PLAYBOOK_IDS
+
+
+def test_a_yaml_round_trip_of_every_file_still_loads(full_folder: Path):
+    # edit_yaml (used to break files below) must not itself break anything.
+    for path in full_folder.glob("*.yaml"):
+        edit_yaml(path, lambda data: None)
+    assert set(load_catalog(full_folder).playbooks) == PLAYBOOK_IDS
+
+
+def test_yml_files_are_playbooks_too(full_folder: Path):
+    (full_folder / "misinformation.yaml").rename(full_folder / "misinformation.yml")
+    assert "misinformation" in load_catalog(full_folder).playbooks
+
+
+# ---- Problem --------------------------------------------------------------------------------
+
+
+def test_problem_reads_file_path_reason():
+    assert str(Problem("a.yaml", "respond.tasks.0.owner", "unknown role 'x'")) == "a.yaml:respond.tasks.0.owner: unknown role 'x'"
+
+
+def test_problem_without_a_path_reads_file_reason():
+    assert str(Problem("team.yaml", "", "missing")) == "team.yaml: missing"
+
+
+def test_catalog_error_message_is_one_problem_per_line():
+    error = CatalogError([Problem("a.yaml", "id", "bad"), Problem("b.yaml", "", "worse")])
+    assert str(error) == "a.yaml:id: bad\nb.yaml: worse"
+
+
+# ---- one broken thing at a time -------------------------------------------------------------
+
+
+def test_a_path_that_is_not_a_folder(tmp_path: Path):
+    assert problems_of(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'}: is not a folder"]
+
+
+def test_invalid_yaml_is_reported_with_its_line(folder: Path):
+    (folder / "misinformation.yaml").write_text("id: misinformation\nname: Bad: value\n", encoding="utf-8")
+    assert problems_of(folder) == [f"{folder}/misinformation.yaml:line 2: not valid YAML: mapping values are not allowed here"]
+
+
+def test_invalid_yaml_in_team_yaml_is_reported_with_its_line(folder: Path):
+    team = folder / "team.yaml"
+    lines = team.read_text(encoding="utf-8").splitlines()
+    number = lines.index("  name: Northwind Coffee") + 1
+    lines[number - 1] = "  name: Northwind: Coffee"
+    team.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert problems_of(folder) == [f"{team}:line {number}: not valid YAML: mapping values are not allowed here"]
+
+
+def test_an_unknown_field_is_reported_at_its_path(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 0, "colour", value="red"))
+    assert problems_of(folder) == [f"{folder}/misinformation.yaml:respond.tasks.0.colour: Extra inputs are not permitted"]
+
+
+def test_an_unknown_top_level_field_is_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("owner", value="marketing"))
+    assert problems_of(folder) == [f"{folder}/misinformation.yaml:owner: Extra inputs are not permitted"]
+
+
+def test_a_missing_required_field_is_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", lambda data: data.pop("review"))
+    assert problems_of(folder) == [f"{folder}/misinformation.yaml:review: Field required"]
+
+
+def test_a_bad_task_duration_is_reported_at_its_path(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 0, "due_after", value="5x"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:respond.tasks.0.due_after: '5x' is not a duration; write it as 90s, 5m, 2h or 3d"
+    ]
+
+
+def test_a_duration_without_unit_is_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 1, "due_after", value=90))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:respond.tasks.1.due_after: write durations with a unit: 90s, 5m, 2h or 3d"
+    ]
+
+
+def test_a_bad_by_severity_duration_is_reported_with_its_level(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("identify", "acknowledge_within", "SEV1", value="0m"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:identify.acknowledge_within.SEV1: a duration must be longer than zero"
+    ]
+
+
+def test_an_absurdly_long_duration_is_reported_not_raised(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 0, "due_after", value="99999999999d"))
+    [problem] = problems_of(folder)
+    assert problem.startswith(f"{folder}/misinformation.yaml:respond.tasks.0.due_after: ")
+
+
+def test_an_unknown_task_owner_role_is_reported_at_its_path(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 2, "owner", value="hacker"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:respond.tasks.2.owner: unknown role 'hacker' (team.yaml has: {KNOWN_ROLES})"
+    ]
+
+
+def test_an_unknown_approver_role_is_reported_at_its_path(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("communicate", "approvers", 0, value="lawyer"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:communicate.approvers.0: unknown role 'lawyer' (team.yaml has: {KNOWN_ROLES})"
+    ]
+
+
+def test_an_unknown_paged_commander_role_is_reported_once_per_place_it_is_named(folder: Path):
+    def mutate(data):
+        data["identify"]["page"][0] = "boss"
+        data["identify"]["commander"] = "boss"
+
+    edit_yaml(folder / "misinformation.yaml", mutate)
+    label = f"{folder}/misinformation.yaml"
+    assert problems_of(folder) == [
+        f"{label}:identify.page.0: unknown role 'boss' (team.yaml has: {KNOWN_ROLES})",
+        f"{label}:identify.commander: unknown role 'boss' (team.yaml has: {KNOWN_ROLES})",
+    ]
+
+
+def test_a_commander_who_is_not_paged_is_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("identify", "commander", value="legal_chief"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml: identify.commander: 'legal_chief' must be one of identify.page"
+    ]
+
+
+def test_repeated_task_ids_are_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 1, "id", value="collect_evidence"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml: respond.tasks: ids must be unique, repeated: collect_evidence"
+    ]
+
+
+def test_an_id_that_does_not_match_the_file_name_is_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("id", value="rumours"))
+    assert problems_of(folder) == [f"{folder}/misinformation.yaml:id: 'rumours' must match the file name 'misinformation'"]
+
+
+def test_two_files_with_the_same_id_are_reported(folder: Path):
+    (folder / "misinformation.yml").write_bytes((folder / "misinformation.yaml").read_bytes())
+    assert problems_of(folder) == [f"{folder}/misinformation.yml:id: 'misinformation' is used by another playbook"]
+
+
+def test_a_missing_template_for_a_language_is_reported(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", set_in("languages", value=["en", "pl"]))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:communicate.template: templates/misinformation.pl.j2 is missing for language 'pl'"
+    ]
+
+
+def test_a_deleted_template_is_reported(folder: Path):
+    (folder / "templates" / "misinformation.en.j2").unlink()
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:communicate.template: templates/misinformation.en.j2 is missing for language 'en'"
+    ]
+
+
+def test_a_template_that_fails_to_render_is_reported_with_the_statement_kind(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    source = template.read_text(encoding="utf-8")
+    assert "please share this post rather than the rumour" in source  # only in the update branch
+    template.write_text(source.replace("please share this post", "please share this post, {{ customer }},"), encoding="utf-8")
+    assert problems_of(folder) == [f"{template}:update: UndefinedError: 'customer' is undefined"]
+
+
+def test_a_template_with_a_syntax_error_is_reported_for_every_kind(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    template.write_text("{% if kind == 'holding' %}never closed", encoding="utf-8")
+    problems = problems_of(folder)
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{template}:holding", f"{template}:update", f"{template}:resolution"]
+    assert all("TemplateSyntaxError: " in p for p in problems)
+
+
+def test_a_template_reaching_for_python_internals_is_a_problem_not_executed(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    template.write_text("{{ ''.__class__.__mro__ }}", encoding="utf-8")
+    problems = problems_of(folder)
+    assert problems == [
+        f"{template}:{kind}: SecurityError: access to attribute '__class__' of 'str' object is unsafe."
+        for kind in ("holding", "update", "resolution")
+    ]
+
+
+def test_a_template_that_raises_at_render_time_is_reported_not_raised(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    template.write_text("{{ title }} {{ 1 / 0 }}", encoding="utf-8")
+    problems = problems_of(folder)
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{template}:holding", f"{template}:update", f"{template}:resolution"]
+
+
+def test_a_template_that_is_not_utf8_is_reported_not_raised(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    template.write_bytes("Caf\u00e9 {{ title }}".encode("latin-1"))
+    [problem] = problems_of(folder)
+    assert problem.startswith(f"{template}: ")
+
+
+def test_a_missing_team_yaml_is_reported(full_folder: Path):
+    (full_folder / "team.yaml").unlink()
+    assert problems_of(full_folder) == [f"{full_folder}/team.yaml: missing: the crisis team roster is required"]
+
+
+def test_an_empty_team_yaml_is_reported(full_folder: Path):
+    (full_folder / "team.yaml").write_text("", encoding="utf-8")
+    problems = problems_of(full_folder)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{full_folder}/team.yaml")
+
+
+def test_an_empty_playbook_file_is_reported_not_skipped(folder: Path):
+    (folder / "misinformation.yaml").write_text("# to be written\n", encoding="utf-8")
+    problems = problems_of(folder)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{folder}/misinformation.yaml")
+
+
+def test_a_playbook_file_that_is_not_a_mapping_is_reported(folder: Path):
+    (folder / "misinformation.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    [problem] = problems_of(folder)
+    assert problem == f"{folder}/misinformation.yaml: must be a mapping of fields, not a list"
+
+
+def test_an_empty_folder_reports_the_missing_roster_and_the_missing_playbooks(tmp_path: Path):
+    assert problems_of(tmp_path) == [
+        f"{tmp_path}/team.yaml: missing: the crisis team roster is required",
+        f"{tmp_path}: holds no playbook (*.yaml besides team.yaml)",
+    ]
+
+
+def test_a_folder_with_only_the_roster_reports_no_playbook(tmp_path: Path):
+    (tmp_path / "team.yaml").write_bytes((SHIPPED / "team.yaml").read_bytes())
+    assert problems_of(tmp_path) == [f"{tmp_path}: holds no playbook (*.yaml besides team.yaml)"]
+
+
+# ---- roster problems surface through the catalog --------------------------------------------
+
+
+def test_an_unquoted_phone_number_in_team_yaml_is_reported(folder: Path):
+    team = folder / "team.yaml"
+    team.write_text(team.read_text(encoding="utf-8").replace('phone: "+447700900118"', "phone: +447700900118"), encoding="utf-8")
+    assert problems_of(folder) == [f"{team}:people.1.phone: Input should be a valid string"]
+
+
+def test_an_escalation_naming_a_person_without_the_role_is_reported(folder: Path):
+    edit_yaml(folder / "team.yaml", set_in("roles", "legal", "escalation", 1, value="tom.hughes"))
+    assert problems_of(folder) == [f"{folder}/team.yaml:roles.legal.escalation.1: 'tom.hughes' does not have the role 'legal'"]
+
+
+# ---- every problem at once ------------------------------------------------------------------
+
+
+def test_two_broken_playbooks_give_two_lines(full_folder: Path):
+    edit_yaml(full_folder / "misinformation.yaml", set_in("respond", "tasks", 0, "due_after", value="5x"))
+    edit_yaml(full_folder / "customer_backlash.yaml", set_in("communicate", "approvers", 0, value="lawyer"))
+    with pytest.raises(CatalogError) as info:
+        load_catalog(full_folder)
+    assert str(info.value).splitlines() == [
+        f"{full_folder}/customer_backlash.yaml:communicate.approvers.0: unknown role 'lawyer' (team.yaml has: {KNOWN_ROLES})",
+        f"{full_folder}/misinformation.yaml:respond.tasks.0.due_after: '5x' is not a duration; write it as 90s, 5m, 2h or 3d",
+    ]
+
+
+def test_two_broken_things_in_one_playbook_give_two_lines(folder: Path):
+    def mutate(data):
+        data["respond"]["tasks"][0]["due_after"] = "5x"
+        data["communicate"]["first_statement_within"]["SEV3"] = "soon"
+
+    edit_yaml(folder / "misinformation.yaml", mutate)
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:respond.tasks.0.due_after: '5x' is not a duration; write it as 90s, 5m, 2h or 3d",
+        f"{folder}/misinformation.yaml:communicate.first_statement_within.SEV3: 'soon' is not a duration; write it as 90s, 5m, 2h or 3d",
+    ]
+
+
+def test_roster_playbook_and_template_problems_are_reported_together(full_folder: Path):
+    edit_yaml(full_folder / "team.yaml", set_in("people", 0, "email", value="not-an-email"))
+    edit_yaml(full_folder / "technical_outage.yaml", set_in("id", value="outage"))
+    template = full_folder / "templates" / "customer_backlash.en.j2"
+    template.write_text("{{ customer }}", encoding="utf-8")
+    problems = problems_of(full_folder)
+    assert f"{full_folder}/team.yaml:people.0.email: 'not-an-email' is not an email address" in problems
+    assert f"{full_folder}/technical_outage.yaml:id: 'outage' must match the file name 'technical_outage'" in problems
+    assert f"{template}:holding: UndefinedError: 'customer' is undefined" in problems
+    assert len(problems) == 5  # the template fails for each of its three kinds
+
+
+def test_schema_problems_hide_that_files_cross_reference_problems(folder: Path):
+    # Documented: cross-references are checked once a file passes the schema.
+    def mutate(data):
+        data["respond"]["tasks"][0]["due_after"] = "5x"
+        data["respond"]["tasks"][1]["owner"] = "hacker"
+
+    edit_yaml(folder / "misinformation.yaml", mutate)
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:respond.tasks.0.due_after: '5x' is not a duration; write it as 90s, 5m, 2h or 3d"
+    ]
