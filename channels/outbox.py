@@ -1,0 +1,40 @@
+"""The default channel: messages are stored (shown at ``/outbox``) and printed, never sent out."""
+
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from channels.base import Delivery, OutgoingMessage
+from store.service import record_outbox
+
+log = logging.getLogger("crisisflow.outbox")
+
+
+class OutboxChannel:
+    name = "outbox"
+
+    def __init__(self, sessions: async_sessionmaker):
+        self._sessions = sessions
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        async with self._sessions() as session:
+            stored = await record_outbox(
+                session,
+                {
+                    "ledger_key": message.ledger_key,
+                    "incident_id": message.incident_id,
+                    "person_id": message.person_id,
+                    "channel": message.channel.value,
+                    "kind": message.kind,
+                    "subject": message.subject,
+                    "body": message.body,
+                    "links": [link.model_dump() for link in message.links],
+                    "drill": message.drill,
+                    "created_at": datetime.now(timezone.utc),
+                },
+            )
+        if stored:
+            who = message.person_id or "the public"
+            log.info("outbox %s → %s: %s", message.channel.value, who, message.subject)
+        return Delivery(channel=self.name, accepted=True, duplicate=not stored)

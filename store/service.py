@@ -1,0 +1,69 @@
+"""Reads and idempotent writes on the read model."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import IncidentRow, OutboxRow, TimelineRow
+
+
+def _insert(session: AsyncSession, model):
+    dialect = session.bind.dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+async def project_incident(session: AsyncSession, summary: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    """Apply a workflow's snapshot and new timeline events. Safe to repeat and to run out of order:
+    events are keyed by (incident, seq), and the row only moves forward in ``projected_seq``."""
+    if events:
+        statement = _insert(session, TimelineRow).values(
+            [{"incident_id": summary["id"], **event} for event in events]
+        )
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["incident_id", "seq"]))
+    row = await session.get(IncidentRow, summary["id"], with_for_update=True)
+    if row is None:
+        session.add(IncidentRow(**summary))
+    elif summary["projected_seq"] >= row.projected_seq:
+        for key, value in summary.items():
+            setattr(row, key, value)
+    await session.commit()
+
+
+async def record_outbox(session: AsyncSession, message: dict[str, Any]) -> bool:
+    """Store one delivered message; False when the ledger already had it (a retried send)."""
+    statement = _insert(session, OutboxRow).values(**message).on_conflict_do_nothing(index_elements=["ledger_key"])
+    result = await session.execute(statement)
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def list_incidents(
+    session: AsyncSession, phase: str | None = None, scenario: str | None = None, status: str | None = None, limit: int = 200
+) -> list[IncidentRow]:
+    query = select(IncidentRow).order_by(IncidentRow.declared_at.desc()).limit(limit)
+    if phase:
+        query = query.where(IncidentRow.phase == phase)
+    if scenario:
+        query = query.where(IncidentRow.scenario == scenario)
+    if status:
+        query = query.where(IncidentRow.status == status)
+    return list((await session.scalars(query)).all())
+
+
+async def get_incident(session: AsyncSession, incident_id: str) -> IncidentRow | None:
+    return await session.get(IncidentRow, incident_id)
+
+
+async def list_timeline(session: AsyncSession, incident_id: str) -> list[TimelineRow]:
+    query = select(TimelineRow).where(TimelineRow.incident_id == incident_id).order_by(TimelineRow.seq)
+    return list((await session.scalars(query)).all())
+
+
+async def list_outbox(session: AsyncSession, incident_id: str | None = None, limit: int = 500) -> list[OutboxRow]:
+    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
+    if incident_id:
+        query = query.where(OutboxRow.incident_id == incident_id)
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,42 @@
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain.catalog import load_catalog
+from workflows.search_attributes import ALL
+
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+async def register_search_attributes(client) -> None:
+    """The time-skipping server knows no custom search attributes until told."""
+    kinds = {SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+             SearchAttributeIndexedValueType.BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL}
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(namespace="default", search_attributes={key.name: kinds[key.indexed_value_type] for key in ALL})
+    )
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog(PROJECT / "playbooks")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def time_skipping_env():
+    """A fresh time-skipping server per test: the server's skipping lock can be left held by an
+    earlier test's Updates, which would stall every later ``env.sleep``."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(BIN / "temporal-test-server")
+    )
+    await register_search_attributes(env.client)
+    async with env:
+        yield env

@@ -1,0 +1,115 @@
+"""A worker on the time-skipping server with a throwaway read model, and helpers to act on incidents."""
+
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.incident import IncidentActivities, RosterSource
+from channels.base import ChannelKind
+from channels.outbox import OutboxChannel
+from domain import actions
+from domain.catalog import Catalog
+from domain.incident import IncidentPlan
+from domain.severity import Severity
+from store import service
+from store.db import create_engine, create_schema, session_factory
+from tests.driver import next_step
+from workflows.incident import IncidentWorkflow
+
+BODIES = {
+    "acknowledge": actions.Acknowledge,
+    "assess": actions.Assessment,
+    "complete_task": actions.TaskCompletion,
+    "decide": actions.StatementDecision,
+    "submit_statement": actions.StatementDraft,
+    "resolve": actions.Resolution,
+    "submit_review": actions.ReviewSubmission,
+}
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    task_queue: str
+    sessions: object
+    catalog: Catalog
+
+    def plan(self, playbook: str = "account_compromise", severity: Severity = Severity.SEV2, drill: bool = False, incident_id: str | None = None) -> IncidentPlan:
+        book = self.catalog.playbooks[playbook]
+        return IncidentPlan(
+            id=incident_id or f"inc-{uuid.uuid4().hex[:16]}",
+            title=f"Test {playbook}",
+            summary="Something is happening on social media.",
+            severity=severity,
+            language="en",
+            drill=drill,
+            playbook=book,
+            org=self.catalog.roster.org_chart(),
+            template=self.catalog.template(book, "en"),
+        )
+
+    async def start(self, plan: IncidentPlan) -> WorkflowHandle:
+        return await self.env.client.start_workflow(IncidentWorkflow.run, plan, id=plan.id, task_queue=self.task_queue)
+
+    async def state(self, handle: WorkflowHandle) -> dict:
+        return await handle.query(IncidentWorkflow.state)
+
+    async def until(self, handle: WorkflowHandle, predicate, attempts: int = 200) -> dict:
+        """Poll the state (in real time, not skipped time) until ``predicate`` holds."""
+        for _ in range(attempts):
+            state = await self.state(handle)
+            if predicate(state):
+                return state
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"condition never held; last phase {state['phase']}, pending {state['pending']}")
+
+    async def act(self, handle: WorkflowHandle, update: str, *args) -> dict:
+        return await handle.execute_update(getattr(IncidentWorkflow, update), args=list(args))
+
+    async def drive_to_closed(self, handle: WorkflowHandle, max_steps: int = 200) -> dict:
+        for _ in range(max_steps):
+            state = await self.state(handle)
+            if state["status"] == "closed":
+                return state
+            step = next_step(state)
+            if step is None:
+                await asyncio.sleep(0.05)
+                continue
+            await self.act(handle, step.update, *step.args, BODIES[step.update].model_validate(step.body))
+        raise AssertionError(f"the incident did not close: phase {state['phase']}, pending {state['pending']}")
+
+    async def outbox(self, incident_id: str) -> list:
+        async with self.sessions() as session:
+            return await service.list_outbox(session, incident_id=incident_id)
+
+    async def timeline(self, incident_id: str) -> list:
+        async with self.sessions() as session:
+            return await service.list_timeline(session, incident_id)
+
+
+@asynccontextmanager
+async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    await create_schema(engine)
+    sessions = session_factory(engine)
+    outbox = OutboxChannel(sessions)
+    activities = IncidentActivities(
+        sessions, RosterSource(catalog.directory), {kind: outbox for kind in ChannelKind}, lambda i: f"http://test/incidents/{i}/view"
+    )
+    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    try:
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=[IncidentWorkflow],
+            activities=[activities.notify, activities.publish, activities.render, activities.record],
+        ):
+            yield Harness(env, task_queue, sessions, catalog)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,172 @@
+"""IncidentWorkflow on the time-skipping server: hours of deadlines pass in milliseconds."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from domain.actions import Acknowledge, Assessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
+from domain.severity import Severity
+from tests.driver import next_step
+
+PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
+async def test_every_playbook_reaches_closed(harness, playbook):
+    handle = await harness.start(harness.plan(playbook))
+    final = await harness.drive_to_closed(handle)
+    assert final["phase"] == "closed" and final["status"] == "closed"
+    assert await handle.result() is not None
+    kinds = [s["kind"] for s in final["statements"] if s["status"] == "published"]
+    assert kinds[0] == "holding" and kinds[-1] == "resolution"
+    assert all(t["status"] == "done" for t in final["tasks"])
+    assert final["review"]["action_items"][0]["title"] == "Add a second legal approver"
+    phases = [e["data"]["phase"] for e in final["timeline"] if e["kind"] == "phase_changed"]
+    assert phases == ["assess", "respond", "communicate", "review", "closed"]
+    rows = await harness.timeline(final["id"])
+    assert [r.seq for r in rows] == list(range(1, len(final["timeline"]) + 1))
+
+
+async def test_unacknowledged_page_escalates_after_its_deadline(harness, catalog):
+    plan = harness.plan("account_compromise", severity=Severity.SEV1)
+    handle = await harness.start(plan)
+    first, second = catalog.roster.org_chart().members("incident_commander")[:2]
+    await harness.until(handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == first for e in s["timeline"]))
+    within = plan.playbook.identify.acknowledge_within.at(Severity.SEV1)
+    await harness.env.sleep(within + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == second for e in s["timeline"]))
+    messages = [e["message"] for e in state["timeline"]]
+    assert any(m.startswith(f"No acknowledgement from {first}") for m in messages)
+    assert any(m.startswith(f"Escalated to {second} (incident_commander, level 2") for m in messages)
+    deadline = next(d for d in state["deadlines"] if d["name"] == "acknowledge.incident_commander")
+    assert deadline["status"] == "overdue"
+    outbox = await harness.outbox(plan.id)
+    pages = [(m.person_id, m.channel) for m in outbox if m.kind == "page"]
+    assert (second, "sms") in pages and (second, "email") in pages
+    await harness.act(handle, "acknowledge", Acknowledge(person=second))
+    state = await harness.state(handle)
+    assert state["phase"] == "assess"
+    assert next(d for d in state["deadlines"] if d["name"] == "acknowledge.incident_commander")["status"] == "missed"
+
+
+async def test_overdue_task_is_reminded_then_passed_down_the_role(harness, catalog):
+    plan = harness.plan("technical_outage")
+    handle = await harness.start(plan)
+    state = await harness.until(handle, lambda s: s["pending"])
+    while acks := [p for p in state["pending"] if p["kind"] == "acknowledge"]:
+        await harness.act(handle, "acknowledge", Acknowledge(person=acks[0]["people"][0]))
+        state = await harness.state(handle)
+    commander = next(p for p in state["pending"] if p["kind"] == "assessment")["people"][0]
+    await harness.act(handle, "assess", Assessment(person=commander, severity=Severity.SEV2))
+    state = await harness.until(handle, lambda s: s["tasks"])
+    task = state["tasks"][0]
+    spec = next(t for t in plan.playbook.respond.tasks if t.id == task["id"])
+    await harness.env.sleep(spec.due_after + timedelta(seconds=1))
+    await harness.until(handle, lambda s: any(e["kind"] == "task_reminded" and e["data"]["task_id"] == task["id"] for e in s["timeline"]))
+    await harness.env.sleep(plan.playbook.respond.escalate_after + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: any(e["kind"] == "task_escalated" and e["data"]["task_id"] == task["id"] for e in s["timeline"]))
+    chain = catalog.roster.org_chart().members(task["owner"])
+    moved = next(t for t in state["tasks"] if t["id"] == task["id"])
+    assert moved["assignee"] == chain[chain.index(task["assignee"]) + 1]
+    outbox = await harness.outbox(plan.id)
+    assert any(m.kind == "reminder" and m.person_id == task["assignee"] for m in outbox)
+    assert any(m.kind == "task" and m.person_id == moved["assignee"] and "passed to you" in m.body for m in outbox)
+
+
+async def _to_communicate(harness, handle):
+    state = await harness.until(handle, lambda s: s["pending"])
+    while state["phase"] != "communicate" or not any(p["kind"] == "approval" for p in state["pending"]):
+        step = next_step(state)
+        if step and step.update != "resolve":
+            body = {"acknowledge": Acknowledge, "assess": Assessment, "complete_task": TaskCompletion}[step.update]
+            await harness.act(handle, step.update, *step.args, body.model_validate(step.body))
+        state = await harness.until(handle, lambda s: True)
+    return state
+
+
+async def test_rejection_needs_a_new_version_and_old_versions_cannot_be_decided(harness):
+    handle = await harness.start(harness.plan("misinformation"))
+    state = await _to_communicate(harness, handle)
+    approval = next(p for p in state["pending"] if p["kind"] == "approval")
+    await harness.act(handle, "decide", 1, StatementDecision(person=approval["people"][0], decision="reject", comment="Cite the source"))
+    state = await harness.state(handle)
+    draft = next(p for p in state["pending"] if p["kind"] == "statement_draft")
+    await harness.act(handle, "submit_statement", StatementDraft(person=draft["people"][0], text="Corrected: the claim is false."))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await harness.act(handle, "decide", 1, StatementDecision(person=approval["people"][0], decision="approve"))
+    assert refused.value.cause.type == "Rejected.conflict"
+    state = await harness.state(handle)
+    assert [s["status"] for s in state["statements"]] == ["rejected", "pending_approval"]
+    assert {p["version"] for p in state["pending"] if p["kind"] == "approval"} == {2}
+
+
+@pytest.mark.parametrize(
+    "update, args, kind, message",
+    [
+        ("acknowledge", [Acknowledge(person="nobody")], "Rejected.invalid", "not in the team roster"),
+        ("assess", [Assessment(person="ewa.lewandowska", severity=Severity.SEV1)], "Rejected.conflict", "identify phase"),
+        ("complete_task", ["lock_account", TaskCompletion(person="ewa.lewandowska")], "Rejected.invalid", "unknown task"),
+        ("resolve", [Resolution(person="ewa.lewandowska", summary="over")], "Rejected.conflict", "identify phase"),
+        ("decide", [1, StatementDecision(person="ewa.lewandowska", decision="approve")], "Rejected.invalid", "no statement version 1"),
+    ],
+)
+async def test_invalid_updates_are_rejected_and_change_nothing(harness, update, args, kind, message):
+    handle = await harness.start(harness.plan("account_compromise"))
+    before = await harness.until(handle, lambda s: s["pending"])
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await harness.act(handle, update, *args)
+    assert refused.value.cause.type == kind
+    assert message in refused.value.cause.message
+    after = await harness.state(handle)
+    assert after["phase"] == before["phase"]
+    history = await handle.fetch_history()
+    assert not any(e.HasField("workflow_execution_update_accepted_event_attributes") for e in history.events)
+
+
+async def test_resolved_before_any_statement_skips_straight_to_review(harness):
+    handle = await harness.start(harness.plan("customer_backlash"))
+    state = await harness.until(handle, lambda s: s["pending"])
+    commander = next(p for p in state["pending"] if p["role"] == "incident_commander")["people"][0]
+    await harness.act(handle, "acknowledge", Acknowledge(person=commander))
+    await harness.until(handle, lambda s: s["phase"] == "assess")
+    await harness.act(handle, "resolve", Resolution(person=commander, summary="False alarm: a parody account."))
+    state = await harness.until(handle, lambda s: s["phase"] == "review")
+    assert state["statements"] == []
+    final = await harness.drive_to_closed(handle)
+    assert final["status"] == "closed"
+
+
+async def test_updates_follow_the_cadence_until_resolved(harness):
+    plan = harness.plan("technical_outage", severity=Severity.SEV2)
+    handle = await harness.start(plan)
+    state = await _to_communicate(harness, handle)
+    for item in [p for p in state["pending"] if p["kind"] == "approval"]:
+        await harness.act(handle, "decide", item["version"], StatementDecision(person=item["people"][0], decision="approve"))
+    state = await harness.until(handle, lambda s: any(x["status"] == "published" for x in s["statements"]))
+    assert state["next_update_due"] is not None
+    await harness.env.sleep(plan.playbook.communicate.update_every.at(Severity.SEV2) + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: len(s["statements"]) == 2)
+    assert state["statements"][1]["kind"] == "update"
+    assert any(p["kind"] == "approval" and p["version"] == 2 for p in state["pending"])
+
+
+async def test_search_attributes_follow_the_phase(harness):
+    handle = await harness.start(harness.plan("controversial_post", drill=True))
+    await harness.until(handle, lambda s: s["pending"])
+    state = await harness.state(handle)
+    commander = next(p for p in state["pending"] if p["role"] == "incident_commander")["people"][0]
+    await harness.act(handle, "acknowledge", Acknowledge(person=commander))
+    await harness.act(handle, "assess", Assessment(person=commander, impact="extreme", reach="low"))
+
+    async def attributes():
+        description = await handle.describe()
+        return {pair.key.name: pair.value for pair in description.typed_search_attributes}
+
+    for _ in range(100):
+        found = await attributes()
+        if found.get("CrisisPhase") == "respond":
+            break
+        await asyncio.sleep(0.05)
+    assert found == {"CrisisScenario": "controversial_post", "CrisisSeverity": "SEV1", "CrisisPhase": "respond", "CrisisDrill": True}

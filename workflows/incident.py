@@ -1,0 +1,419 @@
+"""IncidentWorkflow: one durable run of a playbook, from declaration to closed.
+
+Thin and deterministic: the rules live in :class:`domain.incident.Incident`; this class decides
+when to wait, what to send and when to move on. Update handlers are synchronous (they only change
+state); a projector coroutine writes every change to the read model through an activity, and the
+escalation and task watchers run as coroutines beside the main flow.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.incident import IncidentActivities
+    from activities.models import IncidentSummary, Projection, Publication, RenderRequest
+    from domain import messages
+    from domain.actions import (
+        Acknowledge,
+        Assessment,
+        Resolution,
+        ReviewSubmission,
+        StatementDecision,
+        StatementDraft,
+        TaskCompletion,
+        Verdict,
+    )
+    from domain.incident import Incident, IncidentPlan, Phase, Rejected, StatementStatus
+    from domain.statements import StatementContext, StatementKind
+    from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+SYSTEM_AUTHOR = "crisisflow"
+
+
+@workflow.defn
+class IncidentWorkflow:
+    @workflow.init
+    def __init__(self, plan: IncidentPlan) -> None:
+        self._incident = Incident(plan, workflow.now())
+        self._projected_seq = 0
+        self._finished = False
+        self._searchable: dict[str, object] = {}
+
+    # ---- the flow --------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, plan: IncidentPlan) -> dict:
+        projector = asyncio.create_task(self._project_changes())
+        incident = self._incident
+        await self._identify()
+        self._enter(Phase.ASSESS)
+        await self._await_deadline(lambda: incident.state.assessment is not None or incident.resolved, "assessment", "the assessment", lambda: [incident.commander])
+        if not incident.resolved:
+            self._enter(Phase.RESPOND)
+            await self._respond()
+        if incident.published() or not incident.resolved:
+            self._enter(Phase.COMMUNICATE)
+            await self._communicate()
+        incident.withdraw_in_flight(workflow.now())
+        incident.cancel_open_tasks(workflow.now())
+        self._enter(Phase.REVIEW)
+        await self._review()
+        self._enter(Phase.CLOSED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._finished = True
+        await projector
+        return incident.view(workflow.now())
+
+    async def _identify(self) -> None:
+        incident = self._incident
+        for role in incident.playbook.identify.page:
+            asyncio.create_task(self._escalate(role))
+        await workflow.wait_condition(lambda: incident.is_acknowledged(incident.commander_role))
+
+    async def _escalate(self, role: str) -> None:
+        """Page the role's escalation order one person at a time until someone acknowledges."""
+        incident = self._incident
+        identify = incident.playbook.identify
+        within = identify.acknowledge_within.at(incident.plan.severity)
+
+        def answered() -> bool:
+            return incident.is_acknowledged(role) or incident.resolved
+
+        for round_ in range(identify.repeat + 1):
+            for level, person in enumerate(incident.members(role)):
+                if answered():
+                    return
+                notice = messages.page(incident.state.id, person, role, incident.state.title, incident.plan.severity, level, within, incident.plan.drill)
+                await self._notify(notice, f"page.{role}.{round_}.{level}", f"page {person} as {role}, level {level + 1}, round {round_ + 1}")
+                incident.record_page(role, person, level, round_, workflow.now())
+                if await self._wait(answered, within, f"{role} acknowledges within {within}"):
+                    return
+                incident.record_no_answer(role, person, within, workflow.now())
+                if round_ == 0 and level == 0:
+                    incident.record_deadline_missed(f"acknowledge.{role}", workflow.now())
+        incident.record_chain_exhausted(role, workflow.now())
+
+    async def _respond(self) -> None:
+        incident = self._incident
+        for task in incident.state.tasks:
+            notice = messages.task_assigned(incident.state.id, task.assignee, task.title, task.due_at, incident.plan.drill)
+            await self._notify(notice, f"task.{task.id}.assigned", f"assign '{task.id}' to {task.assignee}")
+            asyncio.create_task(self._watch_task(task.id))
+        asyncio.create_task(self._watch_first_statement())
+        await workflow.wait_condition(lambda: incident.ready_to_communicate() or incident.resolved)
+
+    async def _watch_task(self, task_id: str) -> None:
+        """Remind the assignee when a task is overdue, then pass it down the owner role's order."""
+        incident = self._incident
+        task = incident.task(task_id)
+
+        def settled() -> bool:
+            return task.done_at is not None or incident.resolved
+
+        if await self._wait_until(settled, task.due_at, f"task '{task_id}' due"):
+            return
+        incident.record_deadline_missed(f"task.{task_id}", workflow.now())
+        await self._notify(messages.reminder(incident.state.id, task.assignee, task.title, task.due_at, incident.plan.drill), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
+        incident.record_task_reminder(task_id, workflow.now())
+        escalate_after = incident.playbook.respond.escalate_after
+        while not await self._wait(settled, escalate_after, f"task '{task_id}' escalates after {escalate_after}"):
+            previous = task.assignee
+            if not incident.escalate_task(task_id, workflow.now()):
+                await self._notify(messages.reminder(incident.state.id, incident.commander, task.title, task.due_at, incident.plan.drill), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
+                incident.record_reminder(f"Task '{task.title}' has passed through its whole role", [incident.commander], workflow.now(), task_id=task_id)
+                await workflow.wait_condition(settled)
+                return
+            notice = messages.task_assigned(incident.state.id, task.assignee, task.title, task.due_at, incident.plan.drill, escalated_from=previous)
+            await self._notify(notice, f"task.{task_id}.escalated.{task.escalations}", f"pass '{task_id}' to {task.assignee}")
+
+    async def _watch_first_statement(self) -> None:
+        incident = self._incident
+        author = incident.playbook.communicate.author
+        await self._await_deadline(
+            lambda: bool(incident.published()) or incident.resolved,
+            "first_statement",
+            "the first public statement",
+            lambda: list(dict.fromkeys([incident.commander, incident.on_duty(author)])),
+        )
+
+    async def _communicate(self) -> None:
+        incident = self._incident
+        asked: set[int] = set()
+        while not incident.communication_finished():
+            seen = incident.state.revision
+            now = workflow.now()
+            if (approved := incident.approved_unpublished()) is not None:
+                await self._publish(approved.version)
+                continue
+            if incident.resolved:
+                incident.withdraw_in_flight(now)
+                if incident.resolution_statement_due():
+                    await self._draft(StatementKind.RESOLUTION)
+                    continue
+            elif incident.in_flight() is None and (not incident.published() or incident.update_due(now)):
+                await self._draft(incident.next_statement_kind())
+                continue
+            current = incident.in_flight()
+            if current is not None and current.version not in asked:
+                asked.add(current.version)
+                await self._ask_for_decision(current.version)
+            wait = None
+            if current is None and incident.state.next_update_due is not None:
+                wait = max(incident.state.next_update_due - workflow.now(), timedelta(seconds=1))
+            await self._wait(lambda: incident.state.revision != seen, wait, "next public update due")  # noqa: B023 (awaited here)
+
+    async def _ask_for_decision(self, version: int) -> None:
+        incident = self._incident
+        statement = incident.statement(version)
+        drill = incident.plan.drill
+        if statement.status is StatementStatus.PENDING_APPROVAL:
+            for role in incident.outstanding_approver_roles(statement):
+                person = incident.on_duty(role)
+                notice = messages.approval_request(incident.state.id, person, version, role, statement.text, drill)
+                await self._notify(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
+        elif statement.status is StatementStatus.REJECTED:
+            rejection = next(d for d in statement.decisions if d.decision is Verdict.REJECT)
+            author = statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
+            notice = messages.changes_requested(incident.state.id, author, version, rejection.person, rejection.comment, drill)
+            await self._notify(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
+
+    async def _draft(self, kind: StatementKind) -> None:
+        incident = self._incident
+        state = incident.state
+        cadence = incident.playbook.communicate.update_every.at(incident.severity)
+        next_update = None if kind is StatementKind.RESOLUTION else f"{workflow.now() + cadence:%H:%M} UTC"
+        context = StatementContext(
+            kind=kind,
+            organization=incident.org.organization,
+            title=state.title,
+            summary=state.summary,
+            severity=incident.severity.value,
+            facts=tuple(state.assessment.facts) if state.assessment else (),
+            next_update=next_update,
+            resolution=state.resolution.summary if state.resolution else None,
+            drill=incident.plan.drill,
+        )
+        request = RenderRequest(template=incident.plan.template, context=context)
+        text = await workflow.execute_activity_method(
+            IncidentActivities.render,
+            request,
+            activity_id=f"render.{len(state.statements) + 1}",
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"draft the {kind.value} statement from template",
+        )
+        incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now())
+
+    async def _publish(self, version: int) -> None:
+        incident = self._incident
+        statement = incident.statement(version)
+        publication = Publication(incident_id=incident.state.id, version=version, kind=statement.kind, title=incident.state.title, text=statement.text, drill=incident.plan.drill)
+        await workflow.execute_activity_method(
+            IncidentActivities.publish,
+            publication,
+            activity_id=f"publish.v{version}",
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"publish statement v{version} ({statement.kind.value})",
+        )
+        incident.mark_published(version, workflow.now())
+
+    async def _review(self) -> None:
+        incident = self._incident
+        due = incident.state.deadlines["review"].due_at
+        askees = list(dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from]))
+        for person in askees:
+            await self._notify(messages.review_request(incident.state.id, person, due, incident.plan.drill), f"review.request.{person}", f"ask {person} for the review")
+        await self._await_deadline(lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander])
+
+    # ---- waiting and deadlines -----------------------------------------------------------------
+
+    async def _wait(self, done: Callable[[], bool], timeout: timedelta | None, summary: str) -> bool:
+        """True when ``done`` became true, False when the timeout passed first."""
+        try:
+            await workflow.wait_condition(done, timeout=timeout, timeout_summary=summary if timeout else None)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def _wait_until(self, done: Callable[[], bool], due_at: datetime, summary: str) -> bool:
+        if done():
+            return True
+        remaining = due_at - workflow.now()
+        if remaining <= timedelta(0):
+            return False
+        return await self._wait(done, remaining, summary)
+
+    async def _await_deadline(self, done: Callable[[], bool], name: str, what: str, people: Callable[[], list[str]]) -> None:
+        """Wait for ``done``; if the named deadline passes first, record it and remind ``people`` once."""
+        incident = self._incident
+        deadline = incident.state.deadlines[name]
+        if await self._wait_until(done, deadline.due_at, f"{what} due"):
+            return
+        incident.record_deadline_missed(name, workflow.now())
+        reminded = people()
+        for person in reminded:
+            await self._notify(messages.reminder(incident.state.id, person, what, deadline.due_at, incident.plan.drill), f"reminder.{name}.{person}", f"remind {person}: {what} overdue")
+        incident.record_reminder(f"Overdue: {what}", reminded, workflow.now(), deadline=name)
+        await workflow.wait_condition(done)
+
+    # ---- side effects ----------------------------------------------------------------------
+
+    async def _notify(self, notice: "messages.Notice", activity_id: str, summary: str) -> None:
+        await workflow.execute_activity_method(
+            IncidentActivities.notify,
+            notice,
+            activity_id=activity_id,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=summary,
+        )
+
+    def _enter(self, phase: Phase) -> None:
+        self._incident.enter(phase, workflow.now())
+
+    async def _project_changes(self) -> None:
+        """Keep the read model and the search attributes in step with the incident."""
+        incident = self._incident
+        while True:
+            await workflow.wait_condition(lambda: len(incident.state.timeline) > self._projected_seq or self._finished)
+            if len(incident.state.timeline) == self._projected_seq:
+                return
+            self._sync_temporal_metadata()
+            now = workflow.now()
+            view = incident.view(now)
+            seq = len(incident.state.timeline)
+            summary = IncidentSummary(
+                id=incident.state.id,
+                title=incident.state.title,
+                playbook=incident.state.playbook,
+                scenario=incident.state.scenario,
+                severity=incident.severity.value,
+                phase=incident.phase.value,
+                status=view["status"],
+                drill=incident.plan.drill,
+                declared_at=incident.state.declared_at,
+                updated_at=now,
+                closed_at=incident.state.closed_at,
+                pending=view["pending"],
+                projected_seq=seq,
+            )
+            events = incident.state.timeline[self._projected_seq:seq]
+            await workflow.execute_activity_method(
+                IncidentActivities.record,
+                Projection(summary=summary, events=events),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=f"record {events[0].kind}…{events[-1].kind} ({len(events)} events)" if len(events) > 1 else f"record {events[0].kind}",
+            )
+            self._projected_seq = seq
+
+    def _sync_temporal_metadata(self) -> None:
+        """Search attributes and current details: what the Temporal UI shows without our database."""
+        incident = self._incident
+        wanted = {
+            CRISIS_SCENARIO.name: (CRISIS_SCENARIO, incident.state.scenario),
+            CRISIS_SEVERITY.name: (CRISIS_SEVERITY, incident.severity.value),
+            CRISIS_PHASE.name: (CRISIS_PHASE, incident.phase.value),
+            CRISIS_DRILL.name: (CRISIS_DRILL, incident.plan.drill),
+        }
+        changes = [key.value_set(value) for name, (key, value) in wanted.items() if self._searchable.get(name) != value]
+        if changes:
+            workflow.upsert_search_attributes(changes)
+            self._searchable.update({name: value for name, (_, value) in wanted.items()})
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        incident = self._incident
+        lines = [f"**{incident.state.title}** — {incident.severity.value}, phase **{incident.phase.value}**", ""]
+        for item in incident.pending(workflow.now()):
+            due = f" (due {item['due_at']:%H:%M} UTC)" if item["due_at"] else ""
+            lines.append(f"- waiting: {item['title']}{due}")
+        return "\n".join(lines)
+
+    # ---- people: queries and updates -------------------------------------------------------
+
+    def _view(self) -> dict:
+        return self._incident.view(workflow.now())
+
+    def _receipt(self, change: Callable[[], object]) -> dict:
+        """Apply a person's change and say what it did. Kept small on purpose: every Update's result
+        is stored in history, and the full state is one query away."""
+        before = len(self._incident.state.timeline)
+        change()
+        state = self._incident.state
+        return {"phase": state.phase.value, "events": [event.message for event in state.timeline[before:]]}
+
+    @staticmethod
+    def _validated(check: Callable[[], None]) -> None:
+        try:
+            check()
+        except Rejected as rejection:
+            raise ApplicationError(rejection.message, type=f"Rejected.{rejection.kind}", non_retryable=True) from None
+
+    @workflow.query
+    def state(self) -> dict:
+        return self._view()
+
+    @workflow.update
+    def acknowledge(self, action: Acknowledge) -> dict:
+        return self._receipt(lambda: self._incident.acknowledge(action, workflow.now()))
+
+    @acknowledge.validator
+    def _check_acknowledge(self, action: Acknowledge) -> None:
+        self._validated(lambda: self._incident.check_acknowledge(action))
+
+    @workflow.update
+    def assess(self, action: Assessment) -> dict:
+        return self._receipt(lambda: self._incident.assess(action, workflow.now()))
+
+    @assess.validator
+    def _check_assess(self, action: Assessment) -> None:
+        self._validated(lambda: self._incident.check_assessment(action))
+
+    @workflow.update
+    def complete_task(self, task_id: str, action: TaskCompletion) -> dict:
+        return self._receipt(lambda: self._incident.complete_task(task_id, action, workflow.now()))
+
+    @complete_task.validator
+    def _check_complete_task(self, task_id: str, action: TaskCompletion) -> None:
+        self._validated(lambda: self._incident.check_complete_task(task_id, action))
+
+    @workflow.update
+    def submit_statement(self, action: StatementDraft) -> dict:
+        return self._receipt(lambda: self._incident.draft_statement(action, workflow.now()))
+
+    @submit_statement.validator
+    def _check_submit_statement(self, action: StatementDraft) -> None:
+        self._validated(lambda: self._incident.check_statement_draft(action))
+
+    @workflow.update
+    def decide(self, version: int, action: StatementDecision) -> dict:
+        return self._receipt(lambda: self._incident.decide(version, action, workflow.now()))
+
+    @decide.validator
+    def _check_decide(self, version: int, action: StatementDecision) -> None:
+        self._validated(lambda: self._incident.check_decision(version, action))
+
+    @workflow.update
+    def resolve(self, action: Resolution) -> dict:
+        return self._receipt(lambda: self._incident.resolve(action, workflow.now()))
+
+    @resolve.validator
+    def _check_resolve(self, action: Resolution) -> None:
+        self._validated(lambda: self._incident.check_resolve(action))
+
+    @workflow.update
+    def submit_review(self, action: ReviewSubmission) -> dict:
+        return self._receipt(lambda: self._incident.submit_review(action, workflow.now()))
+
+    @submit_review.validator
+    def _check_submit_review(self, action: ReviewSubmission) -> None:
+        self._validated(lambda: self._incident.check_review(action))
