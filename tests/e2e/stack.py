@@ -1,0 +1,71 @@
+"""``crisis dev`` as a subprocess on free ports and a throwaway data folder: the real stack."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DevStack:
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+        self.log = data_dir / "crisis-dev.log"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "CRISIS_DATA_DIR": str(self.data_dir),
+            "CRISIS_API_PORT": str(self.api_port),
+            "CRISIS_TEMPORAL_PORT": str(self.temporal_port),
+            "CRISIS_TEMPORAL_UI_PORT": str(self.ui_port),
+        }
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+    def start(self, timeout: float = 90) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        output = open(self.log, "ab")
+        self.process = subprocess.Popen([str(BIN / "crisis"), "dev"], env=self.env, stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"crisis dev exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"crisis dev did not become ready:\n{self.log.read_text()}")
+
+    def stop(self) -> int:
+        """SIGTERM, as a process manager would; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()

@@ -1,0 +1,107 @@
+"""Bad input gets a clear error naming the field, never a 500, and changes nothing."""
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+VALID = {"playbook": "technical_outage", "title": "Checkout is down", "summary": "Payments fail for most customers."}
+
+
+@pytest.fixture
+def client(stack):
+    with httpx.Client(base_url=stack.url, timeout=30) as http:
+        yield http
+
+
+def _fields(response: httpx.Response) -> list[str]:
+    return [".".join(str(p) for p in error["loc"]) for error in response.json()["detail"]]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**VALID, "title": ""}, "body.title"),
+        ({**VALID, "title": "   "}, "body.title"),
+        ({**VALID, "severity": "SEV9"}, "body.severity"),
+        ({**VALID, "colour": "red"}, "body.colour"),
+        ({k: v for k, v in VALID.items() if k != "summary"}, "body.summary"),
+        ({**VALID, "drill": "maybe"}, "body.drill"),
+    ],
+)
+def test_invalid_declarations_name_the_field(client, body, field):
+    before = len(client.get("/incidents").json())
+    response = client.post("/incidents", json=body)
+    assert response.status_code == 422
+    assert field in _fields(response)
+    assert len(client.get("/incidents").json()) == before
+
+
+def test_malformed_json_is_422(client):
+    response = client.post("/incidents", content=b'{"playbook": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_unknown_playbook_names_the_known_ones(client):
+    response = client.post("/incidents", json={**VALID, "playbook": "alien_invasion"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "alien_invasion" in detail and "account_compromise" in detail and "technical_outage" in detail
+
+
+def test_unknown_language_is_422(client):
+    response = client.post("/incidents", json={**VALID, "language": "xx"})
+    assert response.status_code == 422 and response.json()["detail"].startswith("language:")
+
+
+def test_body_over_64_kb_is_413(client):
+    response = client.post("/incidents", json={**VALID, "summary": "x" * (65 * 1024)})
+    assert response.status_code == 413
+    assert "larger than 65536 bytes" in response.json()["detail"]
+
+
+def test_chunked_body_over_the_limit_is_413(client):
+    def chunks():
+        for _ in range(80):
+            yield b"x" * 1024
+
+    response = client.post("/incidents", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_unknown_incident_is_404(client):
+    assert client.get("/incidents/inc-doesnotexist").status_code == 404
+    response = client.post("/incidents/inc-doesnotexist/acknowledge", json={"person": "ewa.lewandowska"})
+    assert response.status_code == 404
+
+
+def test_actions_that_do_not_fit_are_409_or_422_and_change_nothing(client):
+    incident = client.post("/incidents", json=VALID).json()
+    url = f"/incidents/{incident['id']}"
+    not_on_roster = client.post(f"{url}/acknowledge", json={"person": "mallory"})
+    assert not_on_roster.status_code == 422 and "mallory" in not_on_roster.json()["detail"]
+    wrong_phase = client.post(f"{url}/resolve", json={"person": "ewa.lewandowska", "summary": "done"})
+    assert wrong_phase.status_code == 409 and "identify phase" in wrong_phase.json()["detail"]
+    unknown_task = client.post(f"{url}/tasks/make_coffee/complete", json={"person": "ewa.lewandowska"})
+    assert unknown_task.status_code == 422 and "make_coffee" in unknown_task.json()["detail"]
+    missing_person = client.post(f"{url}/acknowledge", json={})
+    assert missing_person.status_code == 422 and "body.person" in _fields(missing_person)
+    state = client.get(url).json()
+    assert state["phase"] == "identify"
+    assert not any(e["kind"] == "acknowledged" for e in state["timeline"])
+
+
+def test_filters_reject_unknown_values(client):
+    response = client.get("/incidents", params={"phase": "panic"})
+    assert response.status_code == 422 and "query.phase" in _fields(response)
+
+
+def test_reference_endpoints(client):
+    playbooks = client.get("/playbooks").json()
+    assert {p["id"] for p in playbooks} == {"technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"}
+    team = client.get("/team").json()
+    assert team["people"] and all(set(p) == {"id", "name", "roles", "timezone"} for p in team["people"])
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/openapi.json").status_code == 200

@@ -1,0 +1,122 @@
+"""``crisis dev`` and the CLI as an operator meets them: restart, taken ports, bad playbooks."""
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import PROJECT
+from tests.e2e.stack import BIN, DevStack
+
+pytestmark = pytest.mark.e2e
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_restart_keeps_incidents_and_they_continue(tmp_path):
+    stack = DevStack(tmp_path / "data")
+    stack.start()
+    try:
+        incident = httpx.post(f"{stack.url}/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}, timeout=30).json()
+        commander = "ewa.lewandowska"
+        assert httpx.post(f"{stack.url}/incidents/{incident['id']}/acknowledge", json={"person": commander}, timeout=30).status_code == 200
+    finally:
+        assert stack.stop() == 0
+    assert not _port_open(stack.temporal_port) and not _port_open(stack.api_port)
+    assert (stack.data_dir / "temporal.db").exists() and (stack.data_dir / "crisis.db").exists()
+
+    stack.start()
+    try:
+        state = httpx.get(f"{stack.url}/incidents/{incident['id']}", timeout=30).json()
+        assert state["phase"] == "assess"
+        assessed = httpx.post(f"{stack.url}/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"}, timeout=30)
+        assert assessed.status_code == 200 and assessed.json()["severity"] == "SEV2"
+        listed = httpx.get(f"{stack.url}/incidents", timeout=30).json()
+        assert [i["id"] for i in listed] == [incident["id"]]
+    finally:
+        assert stack.stop() == 0
+
+
+def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
+    stack = DevStack(tmp_path / "data")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", stack.api_port))
+        squatter.listen()
+        result = subprocess.run([str(BIN / "crisis"), "dev"], env=stack.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"port {stack.api_port} (CRISIS_API_PORT) is already in use" in result.stderr.replace("\n", " ")
+    assert not _port_open(stack.temporal_port)
+
+
+@pytest.fixture
+def broken_playbooks(tmp_path):
+    folder = tmp_path / "playbooks"
+    shutil.copytree(PROJECT / "playbooks", folder)
+    book = yaml.safe_load((folder / "technical_outage.yaml").read_text())
+    book["respond"]["tasks"][0]["due_after"] = "soon"
+    book["respond"]["tasks"][1]["owner"] = "janitor"
+    (folder / "technical_outage.yaml").write_text(yaml.safe_dump(book))
+    return folder
+
+
+def test_playbooks_check_prints_every_problem_and_fails(broken_playbooks):
+    result = subprocess.run([str(BIN / "crisis"), "playbooks", "check", str(broken_playbooks)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert f"{broken_playbooks / 'technical_outage.yaml'}:respond.tasks.0.due_after: 'soon' is not a duration; write it as 90s, 5m, 2h or 3d" in lines
+
+
+def test_playbooks_check_passes_on_the_shipped_folder():
+    result = subprocess.run([str(BIN / "crisis"), "playbooks", "check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "all valid" in result.stdout
+
+
+def test_dev_refuses_an_invalid_playbook_folder(broken_playbooks, tmp_path):
+    stack = DevStack(tmp_path / "data")
+    env = {**stack.env, "CRISIS_PLAYBOOKS_DIR": str(broken_playbooks)}
+    result = subprocess.run([str(BIN / "crisis"), "dev"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"{broken_playbooks / 'technical_outage.yaml'}:respond.tasks.0.due_after:" in result.stderr
+    assert not _port_open(stack.temporal_port)
+
+
+def test_playbook_schema_is_json_schema():
+    result = subprocess.run([str(BIN / "crisis"), "playbooks", "schema"], capture_output=True, text=True, timeout=60)
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Playbook" and "respond" in schema["properties"]
+
+
+
+
+def test_cli_declares_and_lists_through_the_api(stack):
+    declared = subprocess.run(
+        [str(BIN / "crisis"), "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.", "--severity", "SEV3", "--url", stack.url],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert declared.returncode == 0, declared.stderr
+    incident = json.loads(declared.stdout)
+    assert incident["severity"] == "SEV3" and incident["phase"] == "identify"
+    for _ in range(50):
+        listed = subprocess.run([str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60)
+        if incident["id"] in listed.stdout:
+            break
+        time.sleep(0.1)
+    assert incident["id"] in listed.stdout and "Tone-deaf holiday post" in listed.stdout
+
+
+def test_cli_declare_shows_the_api_refusal(stack):
+    refused = subprocess.run(
+        [str(BIN / "crisis"), "declare", "alien_invasion", "--title", "x", "--summary", "y", "--url", stack.url],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "422" in refused.stderr and "alien_invasion" in refused.stderr
