@@ -1,6 +1,6 @@
 """The activities: every side effect of an incident (send, publish, render, project)."""
 
-from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -9,11 +9,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.models import Projection, Publication, RenderRequest
-from channels.base import Channel, ChannelKind, Delivery, Link, OutgoingMessage
+from channels.base import Channel, ChannelKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
+from channels.dispatch import Dispatcher
 from domain.catalog import ROSTER_FILE
-from domain.messages import Notice
+from domain.messages import Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement
+from store import ledger, tokens
 from store.service import project_incident
 
 
@@ -37,16 +39,39 @@ class IncidentActivities:
         sessions: async_sessionmaker,
         roster: RosterSource,
         channels: dict[ChannelKind, Channel],
-        incident_url: Callable[[str], str],
+        public_url: str,
+        link_ttl: timedelta = timedelta(hours=24),
     ):
         self._sessions = sessions
         self._roster = roster
-        self._channels = channels
-        self._incident_url = incident_url
+        self._dispatcher = Dispatcher(sessions, channels)
+        self._public_url = public_url.rstrip("/")
+        self._link_ttl = link_ttl
+
+    def _incident_url(self, incident_id: str) -> str:
+        return f"{self._public_url}/incidents/{incident_id}/view"
 
     def _ledger_key(self, channel: ChannelKind) -> str:
         info = activity.info()
         return f"{info.workflow_id}/{info.activity_id}/{channel.value}"
+
+    async def _accepted(self, ledger_key: str) -> bool:
+        async with self._sessions() as session:
+            return await ledger.accepted_attempt(session, ledger_key) is not None
+
+    async def _action_link(self, notice: Notice, ledger_key: str) -> tuple[str, str]:
+        """A fresh acknowledgement link for one channel's send. Minted per channel and only while
+        that channel has not been accepted, so a retry never kills a link someone already holds."""
+        async with self._sessions() as session:
+            minted = await tokens.mint(
+                session,
+                ledger_key=ledger_key,
+                incident_id=notice.incident_id,
+                person_id=notice.person,
+                purpose="acknowledge",
+                ttl=self._link_ttl,
+            )
+        return f"{self._public_url}/a/{minted.token}", minted.code
 
     @activity.defn
     async def notify(self, notice: Notice) -> list[Delivery]:
@@ -54,25 +79,45 @@ class IncidentActivities:
         person = self._roster.current().person(notice.person)
         if person is None:
             raise ApplicationError(f"'{notice.person}' is no longer in the team roster", non_retryable=True)
-        links = [Link(label="Incident", url=self._incident_url(notice.incident_id))]
-        deliveries = []
-        for channel, address, body in (
-            (ChannelKind.SMS, person.phone, f"{notice.subject}. {notice.body}"[:600]),
-            (ChannelKind.EMAIL, person.email, notice.body),
-        ):
+        incident_link = Link(label=text(notice.language, "link.incident"), url=self._incident_url(notice.incident_id))
+        addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email}
+        deliveries: list[Delivery] = []
+        retry: list[str] = []
+        for channel in (ChannelKind(name) for name in notice.channels):
+            ledger_key = self._ledger_key(channel)
+            links, sms = [incident_link], gsm_safe(notice.sms)
+            if notice.kind == "page" and not await self._accepted(ledger_key):
+                action_url, code = await self._action_link(notice, ledger_key)
+                links = [Link(label=text(notice.language, "link.acknowledge"), url=action_url), incident_link]
+                sms = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=code, link=action_url))
             message = OutgoingMessage(
-                ledger_key=self._ledger_key(channel),
+                ledger_key=ledger_key,
                 incident_id=notice.incident_id,
                 person_id=notice.person,
                 kind=notice.kind,
                 channel=channel,
-                address=address,
+                address=addresses[channel],
                 subject=notice.subject,
-                body=body,
+                body=sms if channel is ChannelKind.SMS else notice.body,
                 links=links,
                 drill=notice.drill,
             )
-            deliveries.append(await self._channels[channel].send(message))
+            try:
+                deliveries.append(await self._dispatcher.send(message))
+            except PermanentDeliveryError as error:
+                # Recorded in the ledger; the person's other channels still go.
+                activity.logger.warning("%s refused for good: %s", message.ledger_key, error.reason)
+                refused = f"{channel.value}: {error.reason}"
+                deliveries.append(Delivery(channel=self._dispatcher.channel(channel).name, accepted=False, error=refused))
+            except Exception as error:  # TransientDeliveryError, or anything unforeseen: worth a retry
+                activity.logger.warning("%s failed, will be retried: %s", message.ledger_key, error)
+                retry.append(f"{channel.value}: {getattr(error, 'reason', None) or type(error).__name__}")
+        if retry:
+            # The other channels went (the ledger has them): the retry sends only what is missing.
+            raise ApplicationError("delivery will be retried: " + "; ".join(retry), type="TransientDeliveryError")
+        if deliveries and not any(delivery.accepted for delivery in deliveries):
+            reasons = "; ".join(delivery.error or "" for delivery in deliveries)
+            raise ApplicationError(f"no channel could reach {notice.person}: {reasons}", type="PermanentDeliveryError", non_retryable=True)
         return deliveries
 
     @activity.defn
@@ -88,7 +133,10 @@ class IncidentActivities:
             links=[Link(label="Incident", url=self._incident_url(publication.incident_id))],
             drill=publication.drill,
         )
-        return await self._channels[ChannelKind.PUBLIC].send(message)
+        try:
+            return await self._dispatcher.send(message)
+        except PermanentDeliveryError as error:
+            raise ApplicationError(f"publishing refused: {error.reason}", type="PermanentDeliveryError", non_retryable=True) from None
 
     @activity.defn
     async def render(self, request: RenderRequest) -> str:

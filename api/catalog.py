@@ -1,9 +1,10 @@
 """The plan as data: playbooks and the team (without contacts)."""
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import CatalogDep
+from domain.durations import format_duration
 from domain.playbook import Playbook
 
 router = APIRouter(tags=["playbooks"])
@@ -28,10 +29,18 @@ class TeamMember(BaseModel):
     timezone: str
 
 
+class TeamLevel(BaseModel):
+    people: list[str]
+    channels: list[str]
+    wait: str | None = Field(description="Wait before the next level; null: the playbook's acknowledge_within.")
+
+
 class TeamRole(BaseModel):
     name: str
     description: str
-    escalation: list[str]
+    members: list[str] = Field(description="Everyone the role's policy pages, in order; each may act in the role.")
+    levels: list[TeamLevel]
+    repeat: int | None
 
 
 class Team(BaseModel):
@@ -70,8 +79,17 @@ async def get_playbook(playbook_id: str, catalog: CatalogDep) -> Playbook:
 async def team(catalog: CatalogDep) -> Team:
     """Who is on the crisis team and in which order each role is paged; contacts are never shown."""
     roster = catalog.roster
+    chart = roster.org_chart()
+    roles = []
+    for name, role in roster.roles.items():
+        policy = chart.policy(name)
+        levels = [
+            TeamLevel(people=level.people, channels=level.channels, wait=format_duration(level.wait) if level.wait else None)
+            for level in policy.levels
+        ]
+        roles.append(TeamRole(name=name, description=role.description, members=chart.members(name), levels=levels, repeat=policy.repeat))
     return Team(
         organization=roster.organization.name,
         people=[TeamMember(id=p.id, name=p.name, roles=p.roles, timezone=p.timezone) for p in roster.people],
-        roles=[TeamRole(name=name, description=role.description, escalation=role.escalation) for name, role in roster.roles.items()],
+        roles=roles,
     )

@@ -75,11 +75,15 @@ async def query_state(client: Client, incident: str) -> dict:
         raise
 
 
-async def act(client: Client, incident: str, update, *args) -> dict:
-    """Send one Update; map a validator's rejection to 409/422 and a finished workflow to 409."""
+async def act(client: Client, incident: str, update, *args, update_id: str | None = None) -> dict:
+    """Send one Update; map a validator's rejection to 409/422 and a finished workflow to 409.
+
+    ``update_id`` makes a repeated action (a double click on a link) run the handler once: both
+    callers get the same result.
+    """
     handle = client.get_workflow_handle(incident)
     try:
-        return await handle.execute_update(update, args=list(args))
+        return await handle.execute_update(update, args=list(args), id=update_id)
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError) and (cause.type or "").startswith("Rejected."):

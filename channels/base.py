@@ -1,5 +1,6 @@
 """The one interface every sender implements."""
 
+import re
 from enum import StrEnum
 from typing import Protocol
 
@@ -26,6 +27,7 @@ class OutgoingMessage(BaseModel):
     address: str | None = Field(None, description="Phone or email; never stored by crisisflow.")
     subject: str
     body: str
+    html: str | None = Field(None, description="Email only: the HTML part; None renders one from body and links.")
     links: list[Link] = Field(default_factory=list)
     drill: bool = False
 
@@ -35,6 +37,43 @@ class Delivery(BaseModel):
     accepted: bool
     duplicate: bool = False
     provider_id: str | None = None
+    error: str | None = Field(None, description="Why a channel refused the message for good (accepted is then False).")
+
+
+class DeliveryError(Exception):
+    """A channel could not hand the message to its provider."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_PHONE = re.compile(r"\+\d[\d ()-]{5,}\d|\b\d{8,15}\b")
+_EMAIL = re.compile(r"[^@\s<>\"',;:]+@[^@\s<>\"',;:]+")
+
+
+def redact(text: str) -> str:
+    """A provider's error text without phone numbers or email addresses: reasons end up in the
+    ledger, the logs and the workflow history, which hold no personal data."""
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying: rate limits (429), provider errors (5xx), connection errors, timeouts. The
+    activity fails and Temporal retries it with backoff; the ledger keeps a retry from sending twice."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help: the provider refused this message (invalid number, unsubscribed
+    recipient, invalid address, bad credentials). Recorded in the ledger; the other channels still go."""
+
+
+def classify_status(status: int, reason: str) -> DeliveryError:
+    """A provider's HTTP refusal: 408, 425, 429 and 5xx are worth retrying; any other is final for
+    this message (invalid number or address, unsubscribed recipient, bad credentials)."""
+    if status in (408, 425, 429) or status >= 500:
+        return TransientDeliveryError(reason)
+    return PermanentDeliveryError(reason)
 
 
 class Channel(Protocol):

@@ -422,6 +422,9 @@ class Incident:
     def record_no_answer(self, role: str, person: str, waited: timedelta, now: datetime) -> None:
         self._event(now, "page_unanswered", None, f"No acknowledgement from {person} ({role}) within {humanize(waited)}", role=role, person=person)
 
+    def record_delivery_failure(self, person: str, failed: str, fallback: str, reason: str, now: datetime) -> None:
+        self._event(now, "delivery_failed", None, f"{failed} to {person} did not arrive ({reason}); sent again by {fallback}", person=person, channel=failed, fallback=fallback)
+
     def record_chain_exhausted(self, role: str, now: datetime) -> None:
         self.state.acknowledgements[role].exhausted = True
         self._event(now, "escalation_exhausted", None, f"Nobody in {role} acknowledged after every escalation level", role=role)

@@ -1,68 +1,185 @@
-"""What crisisflow says to the crisis team. Pure text, by person id: contacts are added at send time."""
+"""What crisisflow says to the crisis team, in the incident's language (English or Polish).
 
+Pure text by person id: contacts, action links and acknowledgement codes are added by the notify
+activity at send time. ``sms`` is the short form (one GSM-7 segment where possible); ``body``
+is the full text for email.
+"""
+
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.durations import humanize
 
+LANGUAGES = ("en", "pl")
+SMS_LIMIT = 160
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "page.subject": "{severity} crisis: {title}",
+        "page.body": "You are paged as {role}{escalated} for incident {incident}: {title}.\n\n{summary}\n\nAcknowledge within {within} or the next person is paged.",
+        "page.sms": "{severity} {title} - paged as {role}.",
+        "page.escalated": " (escalation level {level})",
+        "taken.subject": "Taken: {title}",
+        "taken.body": "{taker} acknowledged incident {incident} as {role}. You will not be paged again for it.",
+        "taken.sms": "{title}: {taker} took it as {role}. No action needed.",
+        "reminder.subject": "Overdue: {what}",
+        "reminder.body": "Incident {incident}: '{what}' was due at {due} and is still open.",
+        "reminder.sms": "Overdue ({incident}): {what}",
+        "task.subject": "Task: {title}",
+        "task.body": "Incident {incident}: you own '{title}', due at {due}.{handover}",
+        "task.sms": "Task ({incident}): {title}, due {due}",
+        "task.handover": " It passed to you because {previous} did not complete it in time.",
+        "approval.subject": "Approve statement v{version}",
+        "approval.body": "Incident {incident}: statement v{version} needs your approval as {role}.\n\n{text}",
+        "approval.sms": "Statement v{version} for {incident} needs your approval as {role}.",
+        "revision.subject": "Changes requested on statement v{version}",
+        "revision.body": "Incident {incident}: {by} requested changes to statement v{version}{comment}. Submit a new version.",
+        "revision.sms": "{by} requested changes to statement v{version} ({incident}).",
+        "review.subject": "Post-incident review",
+        "review.body": "Incident {incident} is resolved. Submit the post-incident review by {due}.",
+        "review.sms": "Review for {incident} due {due}.",
+        "resent.note": "(Sent again by {channel}: the first message did not arrive.)",
+        "link.acknowledge": "Acknowledge",
+        "link.incident": "Open the incident",
+        "sms.ack": "Reply ACK {code} or {link}",
+    },
+    "pl": {
+        "page.subject": "Kryzys {severity}: {title}",
+        "page.body": "Wzywamy Cię jako {role}{escalated} do incydentu {incident}: {title}.\n\n{summary}\n\nPotwierdź w ciągu {within}, inaczej wezwiemy kolejną osobę.",
+        "page.sms": "{severity} {title} - wezwanie jako {role}.",
+        "page.escalated": " (poziom eskalacji {level})",
+        "taken.subject": "Przejęte: {title}",
+        "taken.body": "{taker} potwierdził(a) incydent {incident} jako {role}. Nie będziesz już wzywany(-a) w tej sprawie.",
+        "taken.sms": "{title}: przejął(-ęła) {taker} jako {role}. Nic nie musisz robić.",
+        "reminder.subject": "Po terminie: {what}",
+        "reminder.body": "Incydent {incident}: '{what}' miało być gotowe o {due} i wciąż jest otwarte.",
+        "reminder.sms": "Po terminie ({incident}): {what}",
+        "task.subject": "Zadanie: {title}",
+        "task.body": "Incydent {incident}: odpowiadasz za '{title}', termin {due}.{handover}",
+        "task.sms": "Zadanie ({incident}): {title}, termin {due}",
+        "task.handover": " Przeszło na Ciebie, bo {previous} nie wykonał(a) go na czas.",
+        "approval.subject": "Zatwierdź oświadczenie v{version}",
+        "approval.body": "Incydent {incident}: oświadczenie v{version} czeka na Twoje zatwierdzenie jako {role}.\n\n{text}",
+        "approval.sms": "Oświadczenie v{version} ({incident}) czeka na zatwierdzenie jako {role}.",
+        "revision.subject": "Poprawki do oświadczenia v{version}",
+        "revision.body": "Incydent {incident}: {by} prosi o poprawki w oświadczeniu v{version}{comment}. Prześlij nową wersję.",
+        "revision.sms": "{by} prosi o poprawki w oświadczeniu v{version} ({incident}).",
+        "review.subject": "Przegląd po incydencie",
+        "review.body": "Incydent {incident} jest rozwiązany. Prześlij przegląd po incydencie do {due}.",
+        "review.sms": "Przegląd {incident} do {due}.",
+        "resent.note": "(Wysłane ponownie przez {channel}: pierwsza wiadomość nie dotarła.)",
+        "link.acknowledge": "Potwierdzam",
+        "link.incident": "Otwórz incydent",
+        "sms.ack": "Odpisz ACK {code} lub {link}",
+    },
+}
+
+
+def text(language: str, key: str, **values: object) -> str:
+    table = _TEXTS.get(language, _TEXTS["en"])
+    return table[key].format(**values)
+
 
 class Notice(BaseModel):
-    """A message for one person; ``page`` notices want an acknowledgement."""
+    """A message for one person; ``page`` notices want an acknowledgement (the activity adds the link)."""
 
     incident_id: str
     person: str
     kind: str
     subject: str
     body: str
+    sms: str
+    language: str = "en"
+    channels: list[str] = Field(default_factory=lambda: ["sms", "email"])
     drill: bool = False
 
 
-def _notice(incident_id: str, person: str, kind: str, subject: str, body: str, drill: bool) -> Notice:
-    return Notice(
-        incident_id=incident_id,
-        person=person,
-        kind=kind,
-        subject=f"[DRILL] {subject}" if drill else subject,
-        body=body,
-        drill=drill,
-    )
+class DeliveryFailure(BaseModel):
+    """A provider said a message did not arrive (undelivered SMS, bounced email); the workflow
+    then sends the same notice on the person's other channel."""
+
+    ledger_key: str = Field(description="workflow id / activity id / channel of the failed send")
+    person: str
+    channel: str
+    reason: str
+
+
+def gsm_safe(value: str) -> str:
+    """SMS text in the GSM-7 alphabet: Polish letters lose their accents (ł → l), so a page fits
+    one 160-character segment instead of three 70-character UCS-2 ones."""
+    value = value.replace("ł", "l").replace("Ł", "L")
+    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+
+
+def sms_with_action(sms: str, action: str) -> str:
+    """Shorten the text, never the action, so the code and link always survive."""
+    sms, action = gsm_safe(sms), gsm_safe(action)
+    room = SMS_LIMIT - len(action) - 1
+    if len(sms) > room:
+        sms = sms[: max(room - 1, 0)].rstrip() + "~"
+    return f"{sms} {action}" if sms else action
+
+
+@dataclass(frozen=True)
+class Messenger:
+    """Composes every notice of one incident, in its language."""
+
+    incident_id: str
+    title: str
+    severity: str
+    summary: str = ""
+    language: str = "en"
+    drill: bool = False
+
+    def _notice(self, person: str, kind: str, key: str, channels: list[str] | None = None, **values: object) -> Notice:
+        values = {"incident": self.incident_id, "title": self.title, "severity": self.severity, "summary": self.summary, **values}
+        subject = text(self.language, f"{key}.subject", **values)
+        sms = text(self.language, f"{key}.sms", **values)
+        return Notice(
+            incident_id=self.incident_id,
+            person=person,
+            kind=kind,
+            subject=f"[DRILL] {subject}" if self.drill else subject,
+            body=text(self.language, f"{key}.body", **values),
+            sms=f"[DRILL] {sms}" if self.drill else sms,
+            language=self.language,
+            channels=channels or ["sms", "email"],
+            drill=self.drill,
+        )
+
+    def page(self, person: str, role: str, level: int, within: timedelta, channels: list[str] | None = None) -> Notice:
+        escalated = text(self.language, "page.escalated", level=level + 1) if level else ""
+        return self._notice(person, "page", "page", channels, role=role, escalated=escalated, within=humanize(within))
+
+    def taken(self, person: str, by: str, role: str, channels: list[str] | None = None) -> Notice:
+        return self._notice(person, "taken", "taken", channels, taker=by, role=role)
+
+    def reminder(self, person: str, what: str, due_at: datetime) -> Notice:
+        return self._notice(person, "reminder", "reminder", what=what, due=_at(due_at))
+
+    def task_assigned(self, person: str, title: str, due_at: datetime, escalated_from: str | None = None) -> Notice:
+        handover = text(self.language, "task.handover", previous=escalated_from) if escalated_from else ""
+        return self._notice(person, "task", "task", title=title, due=_at(due_at), handover=handover)
+
+    def approval_request(self, person: str, version: int, role: str, statement: str) -> Notice:
+        return self._notice(person, "approval", "approval", version=version, role=role, text=statement)
+
+    def changes_requested(self, person: str, version: int, by: str, comment: str | None) -> Notice:
+        said = f": {comment.rstrip('.')}" if comment else ""
+        return self._notice(person, "revision", "revision", version=version, by=by, comment=said)
+
+    def review_request(self, person: str, due_at: datetime) -> Notice:
+        return self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")
+
+
+def resent(notice: Notice, channel: str) -> Notice:
+    """The same notice again on another channel, saying why."""
+    note = text(notice.language, "resent.note", channel=channel)
+    return notice.model_copy(update={"channels": [channel], "body": f"{notice.body}\n\n{note}"})
 
 
 def _at(moment: datetime) -> str:
     return f"{moment:%H:%M} UTC"
-
-
-def page(incident_id: str, person: str, role: str, title: str, severity: str, level: int, ack_within: timedelta, drill: bool) -> Notice:
-    escalated = f" (escalation level {level + 1})" if level else ""
-    body = (
-        f"You are paged as {role}{escalated} for incident {incident_id}: {title}. "
-        f"Acknowledge within {humanize(ack_within)} or the next person is paged."
-    )
-    return _notice(incident_id, person, "page", f"{severity} crisis: {title}", body, drill)
-
-
-def reminder(incident_id: str, person: str, what: str, due_at: datetime, drill: bool) -> Notice:
-    return _notice(incident_id, person, "reminder", f"Overdue: {what}", f"Incident {incident_id}: '{what}' was due at {_at(due_at)} and is still open.", drill)
-
-
-def task_assigned(incident_id: str, person: str, title: str, due_at: datetime, drill: bool, escalated_from: str | None = None) -> Notice:
-    handover = f" It passed to you because {escalated_from} did not complete it in time." if escalated_from else ""
-    return _notice(incident_id, person, "task", f"Task: {title}", f"Incident {incident_id}: you own '{title}', due at {_at(due_at)}.{handover}", drill)
-
-
-def approval_request(incident_id: str, person: str, version: int, role: str, text: str, drill: bool) -> Notice:
-    return _notice(incident_id, person, "approval", f"Approve statement v{version}", f"Incident {incident_id}: statement v{version} needs your approval as {role}.\n\n{text}", drill)
-
-
-def changes_requested(incident_id: str, person: str, version: int, by: str, comment: str | None, drill: bool) -> Notice:
-    said = f": {comment.rstrip('.')}" if comment else ""
-    return _notice(incident_id, person, "revision", f"Changes requested on statement v{version}", f"Incident {incident_id}: {by} requested changes to statement v{version}{said}. Submit a new version.", drill)
-
-
-def published(incident_id: str, person: str, version: int, text: str, drill: bool) -> Notice:
-    return _notice(incident_id, person, "published", f"Statement v{version} published", f"Incident {incident_id}: statement v{version} is public.\n\n{text}", drill)
-
-
-def review_request(incident_id: str, person: str, due_at: datetime, drill: bool) -> Notice:
-    return _notice(incident_id, person, "review", "Post-incident review", f"Incident {incident_id} is resolved. Submit the post-incident review by {due_at:%Y-%m-%d %H:%M} UTC.", drill)

@@ -5,9 +5,13 @@ and escalation orders by id, with no way to reach anyone, so no contact can ente
 """
 
 import re
+from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.durations import Duration
 
 _IDENT = r"^[a-z][a-z0-9_.-]*$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -56,11 +60,50 @@ class Person(Strict):
         return value
 
 
+class PageChannel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class EscalationLevel(Strict):
+    """One step of an escalation policy: everyone here is paged at once."""
+
+    people: list[str] = Field(default_factory=list, description="Person ids paged at this level.")
+    roles: list[str] = Field(
+        default_factory=list, description="Roles whose every member is paged at this level (for example executive_sponsor)."
+    )
+    channels: list[PageChannel] = Field([PageChannel.SMS, PageChannel.EMAIL], min_length=1)
+    wait: Duration | None = Field(
+        None, description="Wait for an acknowledgement before the next level; default: the playbook's acknowledge_within."
+    )
+
+    @model_validator(mode="after")
+    def _someone(self) -> "EscalationLevel":
+        if not self.people and not self.roles:
+            raise ValueError("a level names people or roles to page")
+        return self
+
+
+class EscalationPolicy(Strict):
+    levels: list[EscalationLevel] = Field(min_length=1)
+    repeat: int | None = Field(
+        None, ge=0, le=5, description="Times the whole policy runs again when nobody answers; default: the playbook's."
+    )
+
+
 class Role(Strict):
     description: str = ""
-    escalation: list[str] = Field(
-        min_length=1, description="Person ids, paged in this order until one acknowledges."
+    escalation: Annotated[list[str], Field(min_length=1)] | EscalationPolicy = Field(
+        description=(
+            "Either person ids, paged one at a time in this order, or a policy of levels "
+            "(people or roles, channels, wait) with a repeat count. Paging stops on acknowledgement."
+        )
     )
+
+    def policy(self) -> EscalationPolicy:
+        if isinstance(self.escalation, EscalationPolicy):
+            return self.escalation
+        return EscalationPolicy(levels=[EscalationLevel(people=[person]) for person in self.escalation])
 
 
 class Roster(Strict):
@@ -83,6 +126,9 @@ class Roster(Strict):
                     errors.append((f"people.{index}.roles", f"unknown role '{role}'"))
         by_id = {person.id: person for person in self.people}
         for name, role in self.roles.items():
+            if isinstance(role.escalation, EscalationPolicy):
+                errors += self._policy_problems(name, role.escalation, by_id)
+                continue
             for position, person_id in enumerate(role.escalation):
                 person = by_id.get(person_id)
                 if person is None:
@@ -93,25 +139,78 @@ class Roster(Strict):
                     )
         return errors
 
+    def _policy_problems(self, name: str, policy: EscalationPolicy, by_id: dict) -> list[tuple[str, str]]:
+        errors = []
+        for index, level in enumerate(policy.levels):
+            where = f"roles.{name}.escalation.levels.{index}"
+            for position, person_id in enumerate(level.people):
+                if person_id not in by_id:
+                    errors.append((f"{where}.people.{position}", f"unknown person '{person_id}'"))
+            for position, role in enumerate(level.roles):
+                if role not in self.roles:
+                    errors.append((f"{where}.roles.{position}", f"unknown role '{role}'"))
+        return errors
+
+    def _level_people(self, level: EscalationLevel) -> list[str]:
+        """A level's people, with each named role expanded to the people its own levels list."""
+        people = list(level.people)
+        for role in level.roles:
+            people += [p for lvl in self.roles[role].policy().levels for p in lvl.people]
+        return list(dict.fromkeys(people))
+
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)
 
     def org_chart(self) -> "OrgChart":
+        policies = {}
+        for name, role in self.roles.items():
+            policy = role.policy()
+            levels = [
+                PolicyLevel(people=self._level_people(level), channels=[c.value for c in level.channels], wait=level.wait)
+                for level in policy.levels
+            ]
+            policies[name] = RolePolicy(levels=levels, repeat=policy.repeat)
         return OrgChart(
             organization=self.organization.name,
             people=[p.id for p in self.people],
-            escalation={name: list(role.escalation) for name, role in self.roles.items()},
+            escalation={name: list(dict.fromkeys(p for lvl in policy.levels for p in lvl.people)) for name, policy in policies.items()},
+            policies=policies,
         )
 
 
+class PolicyLevel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    people: list[str]
+    channels: list[str] = ["sms", "email"]
+    wait: Duration | None = None
+
+
+class RolePolicy(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    levels: list[PolicyLevel]
+    repeat: int | None = None
+
+
 class OrgChart(BaseModel):
-    """Who can act and in which order they are paged, by id only (safe for workflow history)."""
+    """Who can act and in which order they are paged, by id only (safe for workflow history).
+
+    ``escalation`` lists each role's members in paging order; ``policies`` holds the levels.
+    Incidents declared before policies existed carry no ``policies``: one person per level.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     organization: str
     people: list[str]
     escalation: dict[str, list[str]]
+    policies: dict[str, RolePolicy] = Field(default_factory=dict)
 
     def members(self, role: str) -> list[str]:
         return list(self.escalation.get(role, []))
+
+    def policy(self, role: str) -> RolePolicy:
+        if role in self.policies:
+            return self.policies[role]
+        return RolePolicy(levels=[PolicyLevel(people=[person]) for person in self.members(role)])

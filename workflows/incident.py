@@ -45,6 +45,9 @@ class IncidentWorkflow:
         self._projected_seq = 0
         self._finished = False
         self._searchable: dict[str, object] = {}
+        self._messenger = messages.Messenger(plan.id, plan.title, plan.severity.value, plan.summary, plan.language, plan.drill)
+        self._sent: dict[str, messages.Notice] = {}
+        self._background: list[asyncio.Task] = []
 
     # ---- the flow --------------------------------------------------------------------------
 
@@ -66,6 +69,7 @@ class IncidentWorkflow:
         self._enter(Phase.REVIEW)
         await self._review()
         self._enter(Phase.CLOSED)
+        await asyncio.gather(*self._background)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._finished = True
         await projector
@@ -74,39 +78,60 @@ class IncidentWorkflow:
     async def _identify(self) -> None:
         incident = self._incident
         for role in incident.playbook.identify.page:
-            asyncio.create_task(self._escalate(role))
+            self._spawn(self._escalate(role))
         await workflow.wait_condition(lambda: incident.is_acknowledged(incident.commander_role))
 
     async def _escalate(self, role: str) -> None:
-        """Page the role's escalation order one person at a time until someone acknowledges."""
+        """Page the role's escalation policy level by level until someone acknowledges, then tell
+        everyone else who was paged who took it."""
         incident = self._incident
         identify = incident.playbook.identify
-        within = identify.acknowledge_within.at(incident.plan.severity)
+        default_wait = identify.acknowledge_within.at(incident.plan.severity)
+        policy = incident.org.policy(role)
+        repeat = identify.repeat if policy.repeat is None else policy.repeat
+        paged: dict[str, list[str]] = {}
 
         def answered() -> bool:
             return incident.is_acknowledged(role) or incident.resolved
 
-        for round_ in range(identify.repeat + 1):
-            for level, person in enumerate(incident.members(role)):
+        for round_ in range(repeat + 1):
+            for level_number, level in enumerate(policy.levels):
                 if answered():
-                    return
-                notice = messages.page(incident.state.id, person, role, incident.state.title, incident.plan.severity, level, within, incident.plan.drill)
-                await self._notify(notice, f"page.{role}.{round_}.{level}", f"page {person} as {role}, level {level + 1}, round {round_ + 1}")
-                incident.record_page(role, person, level, round_, workflow.now())
-                if await self._wait(answered, within, f"{role} acknowledges within {within}"):
-                    return
-                incident.record_no_answer(role, person, within, workflow.now())
-                if round_ == 0 and level == 0:
+                    return await self._tell_who_took_it(role, paged)
+                wait = level.wait or default_wait
+                for person in level.people:
+                    notice = self._messenger.page(person, role, level_number, wait, level.channels)
+                    activity_id = f"page.{role}.{round_}.{level_number}" + (f".{person}" if len(level.people) > 1 else "")
+                    await self._notify(notice, activity_id, f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}")
+                    self._sent[activity_id] = notice
+                    paged[person] = level.channels
+                    incident.record_page(role, person, level_number, round_, workflow.now())
+                if await self._wait(answered, wait, f"{role} acknowledges within {wait}"):
+                    return await self._tell_who_took_it(role, paged)
+                for person in level.people:
+                    incident.record_no_answer(role, person, wait, workflow.now())
+                if round_ == 0 and level_number == 0:
                     incident.record_deadline_missed(f"acknowledge.{role}", workflow.now())
         incident.record_chain_exhausted(role, workflow.now())
+
+    async def _tell_who_took_it(self, role: str, paged: dict[str, list[str]]) -> None:
+        """Everyone else paged for this role hears who acknowledged, on the channels that reached them."""
+        incident = self._incident
+        taker = incident.state.acknowledgements[role].acknowledged_by
+        if taker is None or not workflow.patched("tell-who-took-the-page"):
+            return
+        for person, channels in paged.items():
+            if person != taker:
+                notice = self._messenger.taken(person, taker, role, channels)
+                await self._notify(notice, f"taken.{role}.{person}", f"tell {person} that {taker} took the {role} page")
 
     async def _respond(self) -> None:
         incident = self._incident
         for task in incident.state.tasks:
-            notice = messages.task_assigned(incident.state.id, task.assignee, task.title, task.due_at, incident.plan.drill)
+            notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at)
             await self._notify(notice, f"task.{task.id}.assigned", f"assign '{task.id}' to {task.assignee}")
-            asyncio.create_task(self._watch_task(task.id))
-        asyncio.create_task(self._watch_first_statement())
+            self._spawn(self._watch_task(task.id))
+        self._spawn(self._watch_first_statement())
         await workflow.wait_condition(lambda: incident.ready_to_communicate() or incident.resolved)
 
     async def _watch_task(self, task_id: str) -> None:
@@ -120,17 +145,17 @@ class IncidentWorkflow:
         if await self._wait_until(settled, task.due_at, f"task '{task_id}' due"):
             return
         incident.record_deadline_missed(f"task.{task_id}", workflow.now())
-        await self._notify(messages.reminder(incident.state.id, task.assignee, task.title, task.due_at, incident.plan.drill), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
+        await self._notify(self._messenger.reminder(task.assignee, task.title, task.due_at), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
         incident.record_task_reminder(task_id, workflow.now())
         escalate_after = incident.playbook.respond.escalate_after
         while not await self._wait(settled, escalate_after, f"task '{task_id}' escalates after {escalate_after}"):
             previous = task.assignee
             if not incident.escalate_task(task_id, workflow.now()):
-                await self._notify(messages.reminder(incident.state.id, incident.commander, task.title, task.due_at, incident.plan.drill), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
+                await self._notify(self._messenger.reminder(incident.commander, task.title, task.due_at), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
                 incident.record_reminder(f"Task '{task.title}' has passed through its whole role", [incident.commander], workflow.now(), task_id=task_id)
                 await workflow.wait_condition(settled)
                 return
-            notice = messages.task_assigned(incident.state.id, task.assignee, task.title, task.due_at, incident.plan.drill, escalated_from=previous)
+            notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at, escalated_from=previous)
             await self._notify(notice, f"task.{task_id}.escalated.{task.escalations}", f"pass '{task_id}' to {task.assignee}")
 
     async def _watch_first_statement(self) -> None:
@@ -172,16 +197,15 @@ class IncidentWorkflow:
     async def _ask_for_decision(self, version: int) -> None:
         incident = self._incident
         statement = incident.statement(version)
-        drill = incident.plan.drill
         if statement.status is StatementStatus.PENDING_APPROVAL:
             for role in incident.outstanding_approver_roles(statement):
                 person = incident.on_duty(role)
-                notice = messages.approval_request(incident.state.id, person, version, role, statement.text, drill)
+                notice = self._messenger.approval_request(person, version, role, statement.text)
                 await self._notify(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
         elif statement.status is StatementStatus.REJECTED:
             rejection = next(d for d in statement.decisions if d.decision is Verdict.REJECT)
             author = statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
-            notice = messages.changes_requested(incident.state.id, author, version, rejection.person, rejection.comment, drill)
+            notice = self._messenger.changes_requested(author, version, rejection.person, rejection.comment)
             await self._notify(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
 
     async def _draft(self, kind: StatementKind) -> None:
@@ -230,8 +254,12 @@ class IncidentWorkflow:
         due = incident.state.deadlines["review"].due_at
         askees = list(dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from]))
         for person in askees:
-            await self._notify(messages.review_request(incident.state.id, person, due, incident.plan.drill), f"review.request.{person}", f"ask {person} for the review")
+            await self._notify(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
         await self._await_deadline(lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander])
+
+    def _spawn(self, coroutine) -> None:
+        """Run beside the main flow; awaited before closing so an error in it fails loudly."""
+        self._background.append(asyncio.create_task(coroutine))
 
     # ---- waiting and deadlines -----------------------------------------------------------------
 
@@ -260,7 +288,7 @@ class IncidentWorkflow:
         incident.record_deadline_missed(name, workflow.now())
         reminded = people()
         for person in reminded:
-            await self._notify(messages.reminder(incident.state.id, person, what, deadline.due_at, incident.plan.drill), f"reminder.{name}.{person}", f"remind {person}: {what} overdue")
+            await self._notify(self._messenger.reminder(person, what, deadline.due_at), f"reminder.{name}.{person}", f"remind {person}: {what} overdue")
         incident.record_reminder(f"Overdue: {what}", reminded, workflow.now(), deadline=name)
         await workflow.wait_condition(done)
 
@@ -357,6 +385,22 @@ class IncidentWorkflow:
             check()
         except Rejected as rejection:
             raise ApplicationError(rejection.message, type=f"Rejected.{rejection.kind}", non_retryable=True) from None
+
+    @workflow.signal
+    async def delivery_failed(self, failure: "messages.DeliveryFailure") -> None:
+        """A provider reported a page undelivered or bounced: send it at once on the other channel."""
+        activity_id = failure.ledger_key.split("/")[1] if failure.ledger_key.count("/") == 2 else ""
+        notice = self._sent.get(activity_id)
+        if notice is None or notice.person != failure.person or self._incident.closed:
+            return
+        other = "email" if failure.channel == "sms" else "sms"
+        fallback_id = f"{activity_id}.fallback.{other}"
+        if fallback_id in self._sent:
+            return
+        resent = messages.resent(notice, other)
+        self._sent[fallback_id] = resent
+        self._incident.record_delivery_failure(failure.person, failure.channel, other, failure.reason, workflow.now())
+        await self._notify(resent, fallback_id, f"page {failure.person} again by {other}: {failure.channel} failed")
 
     @workflow.query
     def state(self) -> dict:

@@ -20,8 +20,9 @@ def free_port() -> int:
 
 
 class DevStack:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None):
         self.data_dir = data_dir
+        self.extra_env = extra_env or {}
         self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "crisis-dev.log"
@@ -34,6 +35,7 @@ class DevStack:
             "CRISIS_API_PORT": str(self.api_port),
             "CRISIS_TEMPORAL_PORT": str(self.temporal_port),
             "CRISIS_TEMPORAL_UI_PORT": str(self.ui_port),
+            **self.extra_env,
         }
 
     @property

@@ -42,6 +42,7 @@ KASIA = "katarzyna.wisniewska"  # legal (1st)
 DANIEL = "daniel.reyes"  # legal (2nd)
 EMILY = "emily.carter"  # customer_care_lead only: never paged by account_compromise
 SARAH = "sarah.collins"  # executive_sponsor only
+COMMANDERS = [EWA, JAMES, SARAH]  # incident_commander policy: Ewa, then James, then every executive sponsor
 
 
 # ---- catalog ---------------------------------------------------------------------------------

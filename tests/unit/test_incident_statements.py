@@ -8,7 +8,7 @@ from domain.actions import Resolution, StatementDecision, StatementDraft, Verdic
 from domain.incident import Phase, Rejected, StatementStatus, TaskStatus
 from domain.severity import Severity
 from domain.statements import StatementKind
-from tests.unit.conftest import ANNA, DANIEL, EWA, JAMES, KASIA, OLIVIA, PIOTR, SYSTEM, T0, Driver, make_plan, variant
+from tests.unit.conftest import ANNA, DANIEL, EWA, JAMES, KASIA, OLIVIA, PIOTR, SARAH, SYSTEM, T0, Driver, make_plan, variant
 
 APPROVE = Verdict.APPROVE
 REJECT = Verdict.REJECT
@@ -134,7 +134,7 @@ def test_a_rejected_version_asks_the_authors_for_a_new_draft(holding: Driver):
     [item] = [i for i in holding.incident.pending(holding.now) if i["kind"] in ("statement_draft", "approval")]
     assert item["kind"] == "statement_draft"
     assert item["version"] == 1
-    assert item["people"] == [ANNA, EWA, JAMES]  # comms_lead order, then the commanders not already listed
+    assert item["people"] == [ANNA, EWA, JAMES, SARAH]  # comms_lead order, then the commanders not already listed
     assert item["due_at"] == T0 + timedelta(hours=1)
 
 

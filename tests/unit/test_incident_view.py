@@ -19,7 +19,7 @@ from domain.actions import (
 from domain.incident import Deadline, IncidentPlan, Phase, Rejected
 from domain.severity import Severity
 from domain.statements import StatementKind
-from tests.unit.conftest import ANNA, EWA, JAMES, KASIA, MARIA, PIOTR, SHIPPED, T0, TOM, Driver
+from tests.unit.conftest import ANNA, COMMANDERS, EWA, JAMES, KASIA, MARIA, PIOTR, SARAH, SHIPPED, T0, TOM, Driver
 
 ROSTER = yaml.safe_load((SHIPPED / "team.yaml").read_text(encoding="utf-8"))
 PEOPLE = {p["id"] for p in ROSTER["people"]}
@@ -64,7 +64,7 @@ def test_identify_waits_for_every_paged_role(drive: Driver):
     items = drive.incident.pending(drive.now)
     acks = [i for i in items if i["kind"] == "acknowledge"]
     assert [(i["role"], i["people"], i["due_at"]) for i in acks] == [
-        ("incident_commander", [EWA, JAMES], T0 + timedelta(minutes=10)),
+        ("incident_commander", COMMANDERS, T0 + timedelta(minutes=10)),
         ("security_lead", [PIOTR, "olivia.hart"], T0 + timedelta(minutes=10)),
         ("social_media_manager", [MARIA, TOM], T0 + timedelta(minutes=10)),
         ("comms_lead", [ANNA, EWA], T0 + timedelta(minutes=10)),
@@ -87,7 +87,7 @@ def test_a_paged_role_keeps_waiting_after_identify(drive: Driver):
 def test_assess_waits_for_the_commanders(drive: Driver):
     drive.to_assess()
     [assessment] = [i for i in drive.incident.pending(drive.now) if i["kind"] == "assessment"]
-    assert assessment["people"] == [EWA, JAMES]
+    assert assessment["people"] == COMMANDERS
     assert assessment["due_at"] == T0 + timedelta(minutes=30)
     assert [q["id"] for q in assessment["questions"]][0] == "affected_accounts"
 
@@ -102,8 +102,8 @@ def test_every_open_task_waits_on_its_assignee_first(drive: Driver):
     drive.to_respond()
     tasks = {i["task_id"]: i for i in drive.incident.pending(drive.now) if i["kind"] == "task"}
     assert len(tasks) == 8
-    assert tasks["pause_scheduled_posts"]["people"] == [MARIA, TOM, EWA, JAMES]
-    assert tasks["warn_followers"]["people"] == [EWA, ANNA, JAMES]  # EWA acknowledged comms_lead
+    assert tasks["pause_scheduled_posts"]["people"] == [MARIA, TOM, *COMMANDERS]
+    assert tasks["warn_followers"]["people"] == [EWA, ANNA, JAMES, SARAH]  # EWA acknowledged comms_lead
     assert tasks["pause_scheduled_posts"]["due_at"] == T0 + timedelta(minutes=10)
 
 
@@ -116,7 +116,7 @@ def test_a_completed_task_no_longer_waits(drive: Driver):
 def test_active_phases_wait_for_the_resolution_without_a_due_time(drive: Driver):
     drive.to_respond()
     [resolve] = [i for i in drive.incident.pending(drive.now) if i["kind"] == "resolve"]
-    assert (resolve["people"], resolve["due_at"]) == ([EWA, JAMES], None)
+    assert (resolve["people"], resolve["due_at"]) == (COMMANDERS, None)
     drive.resolve()
     assert "resolve" not in [i["kind"] for i in drive.incident.pending(drive.now)]
 
@@ -170,7 +170,7 @@ def reviewing(drive: Driver) -> Driver:
 def test_entering_review_sets_its_deadline(reviewing: Driver):
     assert reviewing.state.deadlines["review"].due_at == reviewing.now + timedelta(days=5)
     [item] = reviewing.incident.pending(reviewing.now)
-    assert (item["kind"], item["people"], item["due_at"]) == ("review", [EWA, JAMES], reviewing.now + timedelta(days=5))
+    assert (item["kind"], item["people"], item["due_at"]) == ("review", COMMANDERS, reviewing.now + timedelta(days=5))
 
 
 def test_submitting_the_review_meets_its_deadline(reviewing: Driver):

@@ -1,100 +1,106 @@
+import re
+import string
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from domain import messages
-from domain.messages import Notice
+from domain.messages import LANGUAGES, SMS_LIMIT, Messenger, Notice, gsm_safe, resent, sms_with_action
 from tests.unit.conftest import ANNA, EWA, KASIA, PIOTR
 
 AT = datetime(2026, 1, 1, 14, 5, tzinfo=timezone.utc)
 
 
-def all_notices(drill: bool) -> list[Notice]:
+def all_notices(language: str = "en", drill: bool = False) -> list[Notice]:
+    say = Messenger("inc-1", "Account hijacked", "SEV1", "Scam posts from our account.", language, drill)
     return [
-        messages.page("inc-1", EWA, "incident_commander", "Account hijacked", "SEV1", 0, timedelta(minutes=5), drill),
-        messages.reminder("inc-1", EWA, "the assessment", AT, drill),
-        messages.task_assigned("inc-1", PIOTR, "Recover access", AT, drill),
-        messages.approval_request("inc-1", KASIA, 2, "legal", "Statement text.", drill),
-        messages.changes_requested("inc-1", ANNA, 2, KASIA, "Shorter, please.", drill),
-        messages.published("inc-1", ANNA, 2, "Statement text.", drill),
-        messages.review_request("inc-1", EWA, AT, drill),
+        say.page(EWA, "incident_commander", 0, timedelta(minutes=5)),
+        say.taken(ANNA, EWA, "comms_lead", ["sms"]),
+        say.reminder(EWA, "the assessment", AT),
+        say.task_assigned(PIOTR, "Recover access", AT),
+        say.approval_request(KASIA, 2, "legal", "Statement text."),
+        say.changes_requested(ANNA, 2, KASIA, "Shorter, please."),
+        say.review_request(EWA, AT),
     ]
 
 
 def test_every_notice_is_for_a_person_id_of_the_incident():
-    for notice in all_notices(drill=False):
+    for notice in all_notices():
         assert notice.incident_id == "inc-1"
         assert notice.person in {EWA, PIOTR, KASIA, ANNA}
-        assert "@" not in notice.model_dump_json()
-        assert "+48" not in notice.model_dump_json()
-
-
-def test_notices_have_no_contact_fields():
-    assert set(Notice.model_fields) == {"incident_id", "person", "kind", "subject", "body", "drill"}
+        assert "@" not in notice.model_dump_json() and "+48" not in notice.model_dump_json()
 
 
 def test_notice_kinds():
-    assert [n.kind for n in all_notices(drill=False)] == ["page", "reminder", "task", "approval", "revision", "published", "review"]
+    assert [n.kind for n in all_notices()] == ["page", "taken", "reminder", "task", "approval", "revision", "review"]
 
 
-@pytest.mark.parametrize("index", range(7))
-def test_drill_notices_say_so_in_the_subject(index):
-    notice = all_notices(drill=True)[index]
-    assert notice.drill is True
-    assert notice.subject.startswith("[DRILL] ")
-    assert notice.subject.count("[DRILL]") == 1
+def test_both_languages_have_every_text_with_the_same_placeholders():
+    english, polish = messages._TEXTS["en"], messages._TEXTS["pl"]
+    assert set(english) == set(polish)
+    for key in english:
+        fields = {name for _, name, _, _ in string.Formatter().parse(english[key]) if name}
+        assert fields == {name for _, name, _, _ in string.Formatter().parse(polish[key]) if name}, key
 
 
-@pytest.mark.parametrize("index", range(7))
-def test_real_notices_have_no_drill_prefix(index):
-    notice = all_notices(drill=False)[index]
-    assert notice.drill is False
-    assert "[DRILL]" not in notice.subject
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_notice_renders_in_each_language(language):
+    for notice in all_notices(language):
+        assert notice.language == language and notice.subject and notice.body and notice.sms
+        assert "{" not in notice.body + notice.subject + notice.sms
 
 
-def test_a_page_asks_for_an_acknowledgement_within_the_wait():
-    notice = messages.page("inc-1", EWA, "incident_commander", "Account hijacked", "SEV1", 0, timedelta(minutes=90), False)
-    assert notice.subject == "SEV1 crisis: Account hijacked"
-    assert notice.body == (
-        "You are paged as incident_commander for incident inc-1: Account hijacked. "
-        "Acknowledge within 1 h 30 min or the next person is paged."
-    )
+def test_polish_notices_are_in_polish():
+    page = all_notices("pl")[0]
+    assert page.subject == "Kryzys SEV1: Account hijacked"
+    assert "Potwierdź w ciągu 5 min" in page.body
 
 
-def test_an_escalated_page_names_its_level():
-    notice = messages.page("inc-1", "james.whitfield", "incident_commander", "Account hijacked", "SEV1", 1, timedelta(minutes=5), False)
-    assert "as incident_commander (escalation level 2) for incident" in notice.body
+def test_unknown_language_falls_back_to_english():
+    assert Messenger("inc-1", "T", "SEV2", language="de").reminder(EWA, "x", AT).subject == "Overdue: x"
 
 
-def test_a_reminder_names_what_is_overdue_and_when_it_was_due():
-    notice = messages.reminder("inc-1", EWA, "the assessment", AT, False)
-    assert notice.subject == "Overdue: the assessment"
-    assert notice.body == "Incident inc-1: 'the assessment' was due at 14:05 UTC and is still open."
+def test_drill_notices_are_marked_everywhere():
+    for notice in all_notices(drill=True):
+        assert notice.drill and notice.subject.startswith("[DRILL] ") and notice.sms.startswith("[DRILL] ")
 
 
-def test_a_task_handed_over_says_from_whom():
-    notice = messages.task_assigned("inc-1", "olivia.hart", "Recover access", AT, False, escalated_from=PIOTR)
-    assert notice.body == (
-        "Incident inc-1: you own 'Recover access', due at 14:05 UTC. "
-        "It passed to you because piotr.zielinski did not complete it in time."
-    )
+def test_escalated_page_names_its_level():
+    say = Messenger("inc-1", "T", "SEV2")
+    assert "(escalation level 2)" in say.page(EWA, "legal", 1, timedelta(minutes=5)).body
+    assert "escalation" not in say.page(EWA, "legal", 0, timedelta(minutes=5)).body
 
 
-def test_an_approval_request_carries_the_statement_text():
-    notice = messages.approval_request("inc-1", KASIA, 2, "legal", "We are on it.", False)
-    assert notice.subject == "Approve statement v2"
-    assert notice.body.endswith("needs your approval as legal.\n\nWe are on it.")
+def test_page_channels_follow_the_level():
+    assert Messenger("inc-1", "T", "SEV2").page(EWA, "legal", 0, timedelta(minutes=5), ["email"]).channels == ["email"]
 
 
-def test_changes_requested_quotes_the_comment_when_there_is_one():
-    with_comment = messages.changes_requested("inc-1", ANNA, 2, KASIA, "shorter, please", False)
-    without = messages.changes_requested("inc-1", ANNA, 2, KASIA, None, False)
-    assert with_comment.body == (
-        "Incident inc-1: katarzyna.wisniewska requested changes to statement v2: shorter, please. Submit a new version."
-    )
-    assert without.body == "Incident inc-1: katarzyna.wisniewska requested changes to statement v2. Submit a new version."
+def test_gsm_safe_transliterates_polish():
+    assert gsm_safe("Zażółć gęślą jaźń ŁÓDŹ") == "Zazolc gesla jazn LODZ"
 
 
-def test_a_review_request_gives_the_due_date():
-    notice = messages.review_request("inc-1", EWA, AT, False)
-    assert notice.body == "Incident inc-1 is resolved. Submit the post-incident review by 2026-01-01 14:05 UTC."
+def test_sms_with_action_keeps_the_action_whole_and_fits_one_segment():
+    action = "Reply ACK 0421 or https://crisis.example.com/a/" + "x" * 43
+    sms = sms_with_action("SEV1 " + "A very long incident title " * 10 + "- paged as incident_commander.", action)
+    assert len(sms) <= SMS_LIMIT and sms.endswith(action) and "~" in sms
+
+
+def test_short_sms_is_left_alone():
+    assert sms_with_action("SEV2 Outage - paged as legal.", "Reply ACK 1234") == "SEV2 Outage - paged as legal. Reply ACK 1234"
+
+
+def test_resent_notice_goes_on_the_other_channel_and_says_why():
+    page = all_notices()[0]
+    again = resent(page, "email")
+    assert again.channels == ["email"] and again.kind == "page"
+    assert re.search(r"Sent again by email", again.body)
+
+
+def test_changes_requested_does_not_double_the_full_stop():
+    notice = Messenger("inc-1", "T", "SEV2").changes_requested(ANNA, 2, KASIA, "Shorter, please.")
+    assert "please.." not in notice.body
+
+
+def test_a_page_email_carries_the_summary_and_the_deadline():
+    page = all_notices()[0]
+    assert "Scam posts from our account." in page.body and "Acknowledge within 5 min" in page.body

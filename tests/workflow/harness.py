@@ -100,7 +100,7 @@ async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Pat
     sessions = session_factory(engine)
     outbox = OutboxChannel(sessions)
     activities = IncidentActivities(
-        sessions, RosterSource(catalog.directory), {kind: outbox for kind in ChannelKind}, lambda i: f"http://test/incidents/{i}/view"
+        sessions, RosterSource(catalog.directory), {kind: outbox for kind in ChannelKind}, "http://test"
     )
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     try:

@@ -7,8 +7,10 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.actions import Acknowledge, Assessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
+from domain.messages import DeliveryFailure
 from domain.severity import Severity
 from tests.driver import next_step
+from workflows.incident import IncidentWorkflow
 
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
 
@@ -162,7 +164,7 @@ async def test_search_attributes_follow_the_phase(harness):
 
     async def attributes():
         description = await handle.describe()
-        return {pair.key.name: pair.value for pair in description.typed_search_attributes}
+        return {pair.key.name: pair.value for pair in description.typed_search_attributes if pair.key.name.startswith("Crisis")}
 
     for _ in range(100):
         found = await attributes()
@@ -170,3 +172,32 @@ async def test_search_attributes_follow_the_phase(harness):
             break
         await asyncio.sleep(0.05)
     assert found == {"CrisisScenario": "controversial_post", "CrisisSeverity": "SEV1", "CrisisPhase": "respond", "CrisisDrill": True}
+
+
+async def test_an_undelivered_page_is_sent_again_on_the_other_channel(harness, catalog):
+    plan = harness.plan("technical_outage")
+    handle = await harness.start(plan)
+    first = catalog.roster.org_chart().members("incident_commander")[0]
+    await harness.until(handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == first for e in s["timeline"]))
+    failure = DeliveryFailure(ledger_key=f"{plan.id}/page.incident_commander.0.0/sms", person=first, channel="sms", reason="30003 unreachable")
+    await handle.signal(IncidentWorkflow.delivery_failed, failure)
+    await handle.signal(IncidentWorkflow.delivery_failed, failure)
+    state = await harness.until(handle, lambda s: any(e["kind"] == "delivery_failed" for e in s["timeline"]))
+    assert [e["message"] for e in state["timeline"] if e["kind"] == "delivery_failed"] == [
+        f"sms to {first} did not arrive (30003 unreachable); sent again by email"
+    ]
+    for _ in range(100):
+        resent = [m for m in await harness.outbox(plan.id) if m.ledger_key.endswith("page.incident_commander.0.0.fallback.email/email")]
+        if resent:
+            break
+        await asyncio.sleep(0.05)
+    assert len(resent) == 1 and resent[0].person_id == first and "did not arrive" in resent[0].body
+
+
+async def test_a_failure_report_for_an_unknown_message_changes_nothing(harness):
+    plan = harness.plan("technical_outage")
+    handle = await harness.start(plan)
+    await harness.until(handle, lambda s: s["pending"])
+    await handle.signal(IncidentWorkflow.delivery_failed, DeliveryFailure(ledger_key="x/y/sms", person="ewa.lewandowska", channel="sms", reason="?"))
+    state = await harness.state(handle)
+    assert not any(e["kind"] == "delivery_failed" for e in state["timeline"])

@@ -1,0 +1,66 @@
+"""Every send goes through the dispatcher: the notification ledger around any channel.
+
+An activity retry re-runs the whole ``notify``; the ledger makes that safe. Before a provider is
+called the attempt is recorded as ``queued``; once the provider has accepted the message the row
+becomes ``sent`` with the provider's id, and from then on the same ledger key is answered with
+``Delivery(duplicate=True)`` without calling the provider again.
+
+What remains is an at-least-once window: a crash (or a lost connection, or a client timeout) after
+the provider accepted the message but before ``sent`` is written leaves the row ``queued``, and the
+retry sends again. Neither Twilio's Messages API nor SendGrid's mail send takes an idempotency key
+that would close it.
+"""
+
+import logging
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from channels.base import Channel, ChannelKind, Delivery, DeliveryError, OutgoingMessage, TransientDeliveryError, redact
+from store import ledger
+from store.ledger import LedgerStatus
+
+log = logging.getLogger("crisisflow.dispatch")
+
+
+class Dispatcher:
+    def __init__(self, sessions: async_sessionmaker, channels: dict[ChannelKind, Channel]):
+        self._sessions = sessions
+        self._channels = channels
+
+    def channel(self, kind: ChannelKind) -> Channel:
+        return self._channels[kind]
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        channel = self._channels[message.channel]
+        async with self._sessions() as session:
+            accepted = await ledger.accepted_attempt(session, message.ledger_key)
+            if accepted is not None:
+                log.info("%s already accepted by %s (attempt %d): not sent again", message.ledger_key, accepted.provider, accepted.attempt)
+                return Delivery(channel=accepted.provider, accepted=True, duplicate=True, provider_id=accepted.provider_id)
+            row = await ledger.start_attempt(
+                session,
+                ledger_key=message.ledger_key,
+                incident_id=message.incident_id,
+                person_id=message.person_id,
+                channel=message.channel.value,
+                kind=message.kind,
+                provider=channel.name,
+            )
+            row_id, attempt = row.id, row.attempt
+        try:
+            delivery = await channel.send(message)
+        except DeliveryError as error:
+            kind = "transient" if isinstance(error, TransientDeliveryError) else "permanent"
+            await self._finish(row_id, LedgerStatus.FAILED, error=f"{kind}: {error.reason}")
+            log.warning("%s attempt %d via %s failed (%s): %s", message.ledger_key, attempt, channel.name, kind, error.reason)
+            raise
+        except Exception as error:
+            # A bug or an unforeseen library error: recorded, then retried like a transient one.
+            await self._finish(row_id, LedgerStatus.FAILED, error=f"unexpected: {type(error).__name__}: {redact(str(error))}")
+            raise
+        await self._finish(row_id, LedgerStatus.SENT, provider_id=delivery.provider_id)
+        return delivery
+
+    async def _finish(self, row_id: int, status: LedgerStatus, provider_id: str | None = None, error: str | None = None) -> None:
+        async with self._sessions() as session:
+            await ledger.finish_attempt(session, row_id, status=status, provider_id=provider_id, error=error)

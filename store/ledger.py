@@ -1,0 +1,100 @@
+"""The notification ledger: every attempt to send a message, and what became of it.
+
+One row per attempt of one ledger key (workflow id / activity id / channel). The dispatcher writes
+``queued`` before it calls a provider and ``sent`` (with the provider's message id) or ``failed``
+after; the providers' delivery webhooks move a sent row on to ``delivered`` or ``failed``.
+"""
+
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import NotificationRow
+
+
+class LedgerStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+ACCEPTED = (LedgerStatus.SENT, LedgerStatus.DELIVERED)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def accepted_attempt(session: AsyncSession, ledger_key: str, provider: str | None = None) -> NotificationRow | None:
+    """The attempt a provider accepted for this key, if any: sent, delivered, or failed later by
+    a delivery webhook (the provider took it, so it is not sent again)."""
+    query = select(NotificationRow).where(NotificationRow.ledger_key == ledger_key, NotificationRow.accepted_at.is_not(None))
+    if provider is not None:
+        query = query.where(NotificationRow.provider == provider)
+    return (await session.scalars(query.order_by(NotificationRow.attempt.desc()).limit(1))).first()
+
+
+async def start_attempt(session: AsyncSession, *, ledger_key: str, incident_id: str, person_id: str | None, channel: str,
+                        kind: str, provider: str) -> NotificationRow:
+    """Record a new ``queued`` attempt (the next attempt number of this key) and commit it."""
+    last = await session.scalar(select(func.max(NotificationRow.attempt)).where(NotificationRow.ledger_key == ledger_key))
+    now = _now()
+    row = NotificationRow(
+        ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, channel=channel, kind=kind,
+        attempt=(last or 0) + 1, status=LedgerStatus.QUEUED.value, provider=provider, created_at=now, updated_at=now,
+    )
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def finish_attempt(session: AsyncSession, row_id: int, *, status: LedgerStatus, provider_id: str | None = None,
+                         error: str | None = None) -> None:
+    """Record the outcome of a provider call: ``sent`` (with its id) or ``failed`` (with why)."""
+    now = _now()
+    values = {"status": status.value, "updated_at": now, "error": error}
+    if status in ACCEPTED:
+        values["accepted_at"] = now
+    if provider_id is not None:
+        values["provider_id"] = provider_id
+    await session.execute(update(NotificationRow).where(NotificationRow.id == row_id).values(**values))
+    await session.commit()
+
+
+async def attempts(session: AsyncSession, ledger_key: str | None = None, incident_id: str | None = None) -> list[NotificationRow]:
+    query = select(NotificationRow).order_by(NotificationRow.id)
+    if ledger_key is not None:
+        query = query.where(NotificationRow.ledger_key == ledger_key)
+    if incident_id is not None:
+        query = query.where(NotificationRow.incident_id == incident_id)
+    return list((await session.scalars(query)).all())
+
+
+async def find_by_provider_id(session: AsyncSession, provider: str, provider_id: str) -> NotificationRow | None:
+    query = select(NotificationRow).where(NotificationRow.provider == provider, NotificationRow.provider_id == provider_id)
+    return (await session.scalars(query.order_by(NotificationRow.id.desc()).limit(1))).first()
+
+
+async def mark_delivered(session: AsyncSession, row_id: int) -> bool:
+    """sent → delivered. A row already failed or delivered stays as it is. Not committed."""
+    result = await session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id == row_id, NotificationRow.status == LedgerStatus.SENT.value)
+        .values(status=LedgerStatus.DELIVERED.value, updated_at=_now())
+    )
+    return bool(result.rowcount)
+
+
+async def mark_failed(session: AsyncSession, row_id: int, error: str) -> bool:
+    """sent or delivered → failed (an email can bounce after its server took it). True only for
+    the call that made the change, so exactly one webhook reacts to a failure. Not committed:
+    the caller commits once it has acted on it."""
+    result = await session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id == row_id, NotificationRow.status != LedgerStatus.FAILED.value)
+        .values(status=LedgerStatus.FAILED.value, error=error, updated_at=_now())
+    )
+    return bool(result.rowcount)

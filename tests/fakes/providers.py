@@ -1,0 +1,559 @@
+"""Loopback fakes of Twilio's and SendGrid's HTTP APIs, for the official SDKs to talk to.
+
+Each fake is a small Starlette app served by uvicorn on 127.0.0.1 in a background thread. It
+speaks just enough of the provider's API (Twilio: ``POST /2010-04-01/Accounts/{sid}/Messages.json``;
+SendGrid: ``POST /v3/mail/send``), checks the credentials and the request's shape the way the
+provider would, records every request, and can inject faults: N× 500 then success, a 400 with a
+Twilio error code, a delay longer than the client's timeout.
+
+In a test::
+
+    with FakeTwilio(auth_token=TOKEN) as twilio:    # or the ``fake_twilio`` fixture
+        twilio.fail(times=2, status=500)
+        ...  # TWILIO_API_URL=twilio.url
+        assert len(twilio.accepted) == 1
+
+For a stack started as a subprocess, run them as a process of their own and drive them over HTTP::
+
+    python -m tests.fakes.providers --twilio-port 4010 --sendgrid-port 4011 --auth-token <32 hex>
+
+It prints ``TWILIO_API_URL=…`` and ``SENDGRID_API_URL=…`` lines once listening. Every fake also
+answers ``GET /_fake/requests`` (what it received), ``POST /_fake/faults`` (a JSON list of
+faults: ``{"status": 500, "times": 2}``, ``{"status": 400, "body": {...}}``, ``{"delay": 5}``),
+``POST /_fake/reset``, and for delivery webhooks ``POST /_fake/callback`` (Twilio: ``{"sid":
+"SM…", "status": "undelivered", "error_code": "30003"}``) or ``POST /_fake/event`` (SendGrid:
+``{"ledger_key": "…", "event": "bounce"}``): the fake then calls crisisflow's webhook, signed as
+the provider signs it. :class:`RemoteFake` wraps those calls.
+
+Magic recipients, as with Twilio's test credentials: SMS to ``+15005550001`` → 400, error 21211
+(invalid 'To'); to ``+15005550004`` → 21610 (unsubscribed); ``+15005550009`` → 21614 (not a
+mobile). Email to any address ``@invalid.example`` → 400 "Does not contain a valid address.".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import re
+import secrets
+import signal
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+TWILIO_MAGIC = {
+    "+15005550001": (21211, "The 'To' number +15005550001 is not a valid phone number."),
+    "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+    "+15005550009": (21614, "'To' number is not a valid mobile number"),
+}
+INVALID_EMAIL_DOMAIN = "@invalid.example"
+
+
+@dataclass
+class Fault:
+    """What the fake does instead of (or before) answering normally, for ``times`` requests."""
+
+    status: int | None = None  # answer with this status (and ``body``) instead of accepting
+    body: Any = None  # JSON body of that answer; a provider-like error body when None
+    delay: float = 0.0  # wait this long first (a client with a shorter timeout gives up)
+    times: int = 1
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0  # what the fake answered
+    accepted: bool = False  # the provider took the message (2xx)
+    provider_id: str | None = None
+    at: float = field(default_factory=time.time)
+
+    @property
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["body"] = self.body.decode("utf-8", "replace")
+        return data
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class FakeProvider:
+    """Common part: the server thread, the request log, faults and the control endpoints."""
+
+    name = "provider"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.host, self.port = host, port or free_port()
+        self._lock = threading.Lock()
+        self._requests: list[Recorded] = []
+        self._faults: list[Fault] = []
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        routes = [
+            Route("/_fake/requests", self._control_requests, methods=["GET"]),
+            Route("/_fake/faults", self._control_faults, methods=["POST"]),
+            Route("/_fake/reset", self._control_reset, methods=["POST"]),
+            *self.routes(),
+        ]
+        self.app = Starlette(routes=routes)
+
+    def routes(self) -> list[Route]:
+        return []
+
+    # ---- life ----
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10) -> FakeProvider:
+        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"fake-{self.name}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the fake {self.name} did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    # ---- what happened, what goes wrong ----
+
+    @property
+    def requests(self) -> list[Recorded]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def accepted(self) -> list[Recorded]:
+        return [request for request in self.requests if request.accepted]
+
+    def inject(self, *faults: Fault) -> None:
+        with self._lock:
+            self._faults.extend(faults)
+
+    def fail(self, times: int = 1, status: int = 500, body: Any = None) -> None:
+        self.inject(Fault(status=status, body=body, times=times))
+
+    def delay(self, seconds: float, times: int = 1, status: int | None = None) -> None:
+        """Answer only after ``seconds`` (normally, so the provider did take the message, unless
+        ``status`` says otherwise): a client with a shorter timeout gives up first."""
+        self.inject(Fault(delay=seconds, status=status, times=times))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            if not self._faults:
+                return None
+            fault = self._faults[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.pop(0)
+            return fault
+
+    async def _record(self, request: Request) -> tuple[Recorded, Fault | None]:
+        recorded = Recorded(request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()}, await request.body())
+        with self._lock:
+            self._requests.append(recorded)
+        fault = self._next_fault()
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        return recorded, fault
+
+    def error_body(self, status: int) -> Any:
+        return {"message": f"injected {status}", "status": status}
+
+    def _faulted(self, recorded: Recorded, fault: Fault | None) -> Response | None:
+        if fault is None or fault.status is None:
+            return None
+        recorded.status = fault.status
+        return JSONResponse(fault.body if fault.body is not None else self.error_body(fault.status), status_code=fault.status)
+
+    # ---- control endpoints (for a fake in another process) ----
+
+    async def _control_requests(self, _request: Request) -> Response:
+        return JSONResponse([request.as_dict() for request in self.requests])
+
+    async def _control_faults(self, request: Request) -> Response:
+        self.inject(*(Fault(**item) for item in await request.json()))
+        return JSONResponse({"ok": True})
+
+    async def _control_reset(self, _request: Request) -> Response:
+        self.reset()
+        return JSONResponse({"ok": True})
+
+
+# ---- Twilio ----------------------------------------------------------------------------------
+
+
+def twilio_error(status: int, code: int, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+
+
+class FakeTwilio(FakeProvider):
+    """``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` with basic auth (account SID and
+    auth token), as the ``twilio`` SDK sends it."""
+
+    name = "twilio"
+
+    def __init__(self, auth_token: str | None = None, account_sid: str | None = None, **kwargs):
+        self.auth_token = auth_token
+        self.account_sid = account_sid
+        super().__init__(**kwargs)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create_message, methods=["POST"]),
+            Route("/_fake/callback", self._control_callback, methods=["POST"]),
+        ]
+
+    def error_body(self, status: int) -> Any:
+        return twilio_error(status, 20429 if status == 429 else 20500, "Too Many Requests" if status == 429 else "Internal Server Error")
+
+    def _authorized(self, request: Request, sid: str) -> bool:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return user == sid and (self.account_sid is None or user == self.account_sid) and (self.auth_token is None or password == self.auth_token)
+
+    async def _create_message(self, request: Request) -> Response:
+        recorded, fault = await self._record(request)
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return faulted
+        sid = request.path_params["sid"]
+
+        def refuse(status: int, code: int, message: str) -> Response:
+            recorded.status = status
+            return JSONResponse(twilio_error(status, code, message), status_code=status)
+
+        if not self._authorized(request, sid):
+            return refuse(401, 20003, "Authenticate")
+        if request.headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            return refuse(400, 20001, "Content-Type must be application/x-www-form-urlencoded")
+        form = recorded.form
+        to = form.get("To", "")
+        if not to:
+            return refuse(400, 21604, "A 'To' phone number is required.")
+        if not (form.get("From") or form.get("MessagingServiceSid")):
+            return refuse(400, 21603, "A 'From' phone number is required.")
+        if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
+            return refuse(400, 21602, "Message body is required.")
+        if len(form.get("Body", "")) > 1600:
+            return refuse(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+        if to in TWILIO_MAGIC:
+            code, message = TWILIO_MAGIC[to]
+            return refuse(400, code, message)
+        if not re.fullmatch(r"\+[1-9]\d{1,14}", to):
+            return refuse(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        message_sid = "SM" + secrets.token_hex(16)
+        recorded.status, recorded.accepted, recorded.provider_id = 201, True, message_sid
+        now = formatdate(usegmt=True)
+        return JSONResponse(
+            {
+                "account_sid": sid,
+                "api_version": "2010-04-01",
+                "body": form.get("Body", ""),
+                "date_created": now,
+                "date_sent": None,
+                "date_updated": now,
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form.get("From"),
+                "messaging_service_sid": form.get("MessagingServiceSid"),
+                "num_media": "0",
+                "num_segments": "1",
+                "price": None,
+                "price_unit": "USD",
+                "sid": message_sid,
+                "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+                "subresource_uris": {"media": f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}/Media.json"},
+                "to": to,
+                "uri": f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}.json",
+            },
+            status_code=201,
+        )
+
+    def message(self, sid: str) -> Recorded:
+        return next(request for request in self.requests if request.provider_id == sid)
+
+    def callback_request(self, sid: str, status: str, error_code: str | None = None) -> tuple[str, dict[str, str], dict[str, str]]:
+        """URL, form and headers of the status callback Twilio would send for message ``sid``."""
+        from twilio.request_validator import RequestValidator
+
+        sent = self.message(sid).form
+        url = sent.get("StatusCallback")
+        if not url:
+            raise ValueError(f"message {sid} was sent without a StatusCallback")
+        form = {
+            "AccountSid": self.message(sid).path.split("/")[3],
+            "ApiVersion": "2010-04-01",
+            "From": sent.get("From") or "",
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "To": sent.get("To", ""),
+        }
+        if sent.get("MessagingServiceSid"):
+            form["MessagingServiceSid"] = sent["MessagingServiceSid"]
+        if error_code:
+            form["ErrorCode"] = str(error_code)
+        headers = {"X-Twilio-Signature": RequestValidator(self.auth_token or "").compute_signature(url, form)}
+        return url, form, headers
+
+    def callback(self, sid: str, status: str, error_code: str | None = None) -> httpx.Response:
+        """Call the message's StatusCallback as Twilio does: form-encoded, signed with the auth token."""
+        url, form, headers = self.callback_request(sid, status, error_code)
+        return httpx.post(url, data=form, headers=headers, timeout=30)
+
+    async def _control_callback(self, request: Request) -> Response:
+        data = await request.json()
+        url, form, headers = self.callback_request(data["sid"], data["status"], data.get("error_code"))
+        async with httpx.AsyncClient(timeout=30) as client:
+            answer = await client.post(url, data=form, headers=headers)
+        return JSONResponse({"status": answer.status_code, "body": answer.text})
+
+
+# ---- SendGrid --------------------------------------------------------------------------------
+
+
+def sendgrid_error(message: str, field_name: str | None = None, help_url: str | None = None) -> dict[str, Any]:
+    return {"errors": [{"message": message, "field": field_name, "help": help_url}]}
+
+
+class EventSigner:
+    """An ECDSA P-256 key pair signing Event Webhook requests the way SendGrid does: the signature
+    covers timestamp + body, base64 DER in ``X-Twilio-Email-Event-Webhook-Signature``."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    @property
+    def public_key(self) -> str:
+        """The verification key as SendGrid shows it (SENDGRID_WEBHOOK_PUBLIC_KEY): base64 DER."""
+        from cryptography.hazmat.primitives import serialization
+
+        der = self._key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return base64.b64encode(der).decode()
+
+    def headers(self, body: bytes, timestamp: str | None = None) -> dict[str, str]:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        timestamp = timestamp or str(int(time.time()))
+        signature = self._key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        return {
+            "Content-Type": "application/json",
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        }
+
+
+class FakeSendGrid(FakeProvider):
+    """``POST /v3/mail/send`` with ``Authorization: Bearer <key>``, as the ``sendgrid`` SDK sends it."""
+
+    name = "sendgrid"
+
+    def __init__(self, api_key: str | None = None, events_url: str | None = None, signer: EventSigner | None = None, **kwargs):
+        self.api_key = api_key
+        self.events_url = events_url  # crisisflow's /webhooks/sendgrid/events, for event()
+        self.signer = signer or EventSigner()
+        super().__init__(**kwargs)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v3/mail/send", self._send, methods=["POST"]),
+            Route("/_fake/event", self._control_event, methods=["POST"]),
+        ]
+
+    def error_body(self, status: int) -> Any:
+        return sendgrid_error("too many requests" if status == 429 else f"injected {status}")
+
+    async def _send(self, request: Request) -> Response:
+        recorded, fault = await self._record(request)
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return faulted
+
+        def refuse(status: int, message: str, field_name: str | None = None) -> Response:
+            recorded.status = status
+            return JSONResponse(sendgrid_error(message, field_name), status_code=status)
+
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer ") or (self.api_key is not None and header[7:] != self.api_key):
+            return refuse(401, "The provided authorization grant is invalid, expired, or revoked")
+        try:
+            mail = recorded.json
+        except ValueError:
+            return refuse(400, "Bad Request", None)
+        if not isinstance(mail, dict):
+            return refuse(400, "Bad Request", None)
+        personalizations = mail.get("personalizations")
+        if not isinstance(personalizations, list) or not personalizations:
+            return refuse(400, "The personalizations field is required and must have at least one personalization.", "personalizations")
+        for i, personalization in enumerate(personalizations):
+            recipients = personalization.get("to") if isinstance(personalization, dict) else None
+            if not isinstance(recipients, list) or not recipients:
+                return refuse(400, "The to array is required for all personalization objects, and must have at least one email object with a valid email address.", f"personalizations.{i}.to")
+            for j, recipient in enumerate(recipients):
+                address = recipient.get("email", "") if isinstance(recipient, dict) else ""
+                if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address) or address.endswith(INVALID_EMAIL_DOMAIN):
+                    return refuse(400, "Does not contain a valid address.", f"personalizations.{i}.to.{j}.email")
+        sender = mail.get("from")
+        if not isinstance(sender, dict) or not sender.get("email"):
+            return refuse(400, "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.", "from")
+        if not mail.get("subject") and not all(isinstance(p, dict) and p.get("subject") for p in personalizations):
+            return refuse(400, "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.", "subject")
+        content = mail.get("content")
+        if not mail.get("template_id") and (not isinstance(content, list) or not content or not all(isinstance(c, dict) and c.get("type") and c.get("value") for c in content)):
+            return refuse(400, "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block.", "content")
+        if content and content[0].get("type") != "text/plain" and any(c.get("type") == "text/plain" for c in content):
+            return refuse(400, "If present, text/plain content must be first, followed by text/html, followed by any other content.", "content")
+        message_id = secrets.token_urlsafe(16)[:22]
+        recorded.status, recorded.accepted, recorded.provider_id = 202, True, message_id
+        return Response(status_code=202, headers={"X-Message-Id": message_id})
+
+    @staticmethod
+    def custom_args(mail: dict[str, Any]) -> dict[str, Any]:
+        """The custom args an event carries: the send's, overridden by the first personalization's."""
+        top = mail.get("custom_args") if isinstance(mail.get("custom_args"), dict) else {}
+        return {**top, **(mail["personalizations"][0].get("custom_args") or {})}
+
+    def sent_with(self, ledger_key: str) -> Recorded:
+        return next(r for r in self.accepted if self.custom_args(r.json).get("crisis_ledger_key") == ledger_key)
+
+    def event_batch(self, ledger_key: str, event: str = "bounce", reason: str | None = None, **extra: Any) -> list[dict[str, Any]]:
+        """The event SendGrid would post about the message sent with ``ledger_key``."""
+        sent = self.sent_with(ledger_key)
+        mail = sent.json
+        item: dict[str, Any] = {
+            "email": mail["personalizations"][0]["to"][0]["email"],
+            "timestamp": int(time.time()),
+            "event": event,
+            "sg_event_id": secrets.token_urlsafe(16),
+            "sg_message_id": f"{sent.provider_id}.filter0001.0.0",
+            "smtp-id": f"<{sent.provider_id}@fake.sendgrid>",
+            **self.custom_args(mail),
+            **extra,
+        }
+        if reason is not None:
+            item["reason"] = reason
+        if event == "bounce":
+            item.setdefault("reason", "550 5.1.1 The email account that you tried to reach does not exist.")
+            item.setdefault("type", "bounce")
+        return [item]
+
+    def event(self, ledger_key: str, event: str = "bounce", reason: str | None = None, url: str | None = None) -> httpx.Response:
+        """Post one event about a sent message to crisisflow, signed with this fake's key."""
+        body = json.dumps(self.event_batch(ledger_key, event, reason)).encode()
+        return httpx.post(url or self.events_url, content=body, headers=self.signer.headers(body), timeout=30)
+
+    async def _control_event(self, request: Request) -> Response:
+        data = await request.json()
+        body = json.dumps(self.event_batch(data["ledger_key"], data.get("event", "bounce"), data.get("reason"))).encode()
+        async with httpx.AsyncClient(timeout=30) as client:
+            answer = await client.post(data.get("url") or self.events_url, content=body, headers=self.signer.headers(body))
+        return JSONResponse({"status": answer.status_code, "body": answer.text})
+
+
+# ---- a fake in another process -----------------------------------------------------------------
+
+
+class RemoteFake:
+    """Drives a fake started with ``python -m tests.fakes.providers`` over its control endpoints."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.url}/_fake/requests", timeout=10).json()
+
+    def accepted(self) -> list[dict[str, Any]]:
+        return [request for request in self.requests() if request["accepted"]]
+
+    def inject(self, *faults: Fault) -> None:
+        httpx.post(f"{self.url}/_fake/faults", json=[asdict(fault) for fault in faults], timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
+
+    def callback(self, sid: str, status: str, error_code: str | None = None) -> dict[str, Any]:
+        return httpx.post(f"{self.url}/_fake/callback", json={"sid": sid, "status": status, "error_code": error_code}, timeout=40).json()
+
+    def event(self, ledger_key: str, event: str = "bounce", reason: str | None = None) -> dict[str, Any]:
+        return httpx.post(f"{self.url}/_fake/event", json={"ledger_key": ledger_key, "event": event, "reason": reason}, timeout=40).json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve fake Twilio and SendGrid APIs on loopback until stopped.")
+    parser.add_argument("--twilio-port", type=int, default=0)
+    parser.add_argument("--sendgrid-port", type=int, default=0)
+    parser.add_argument("--auth-token", help="Twilio auth token to require and to sign callbacks with")
+    parser.add_argument("--api-key", help="SendGrid API key to require")
+    parser.add_argument("--events-url", help="crisisflow's /webhooks/sendgrid/events, for /_fake/event")
+    args = parser.parse_args()
+    twilio = FakeTwilio(auth_token=args.auth_token, port=args.twilio_port).start()
+    sendgrid = FakeSendGrid(api_key=args.api_key, events_url=args.events_url, port=args.sendgrid_port).start()
+    print(f"TWILIO_API_URL={twilio.url}", flush=True)
+    print(f"SENDGRID_API_URL={sendgrid.url}", flush=True)
+    print(f"SENDGRID_WEBHOOK_PUBLIC_KEY={sendgrid.signer.public_key}", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    twilio.stop()
+    sendgrid.stop()
+
+
+if __name__ == "__main__":
+    main()
