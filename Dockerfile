@@ -1,7 +1,10 @@
-FROM python:3.11-slim
+# crisisflow's image: `crisis api` (the default), `crisis worker` and `crisis db upgrade`; see
+# docker-compose.yml. `docker run -p 8000:8000 -p 8233:8233 IMAGE dev` runs the embedded stack.
 
-RUN useradd --create-home --uid 10001 crisis
-WORKDIR /app
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/crisisflow
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY activities activities
 COPY api api
@@ -9,11 +12,22 @@ COPY channels channels
 COPY domain domain
 COPY store store
 COPY workflows workflows
-COPY playbooks playbooks
 COPY worker.py cli.py devstack.py ./
-RUN pip install --no-cache-dir -e . && mkdir -p /data && chown crisis /data
+RUN /opt/crisisflow/bin/pip install .
 
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 --user-group crisis && mkdir -p /data && chown crisis:crisis /data
+COPY --from=build /opt/crisisflow /opt/crisisflow
+COPY playbooks /app/playbooks
+WORKDIR /app
+ENV PATH=/opt/crisisflow/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    CRISIS_PLAYBOOKS_DIR=/app/playbooks \
+    CRISIS_DATA_DIR=/data \
+    CRISIS_API_HOST=0.0.0.0 \
+    CRISIS_TEMPORAL_HOST=0.0.0.0
 USER crisis
-ENV CRISIS_DATA_DIR=/data CRISIS_API_HOST=0.0.0.0 CRISIS_TEMPORAL_HOST=0.0.0.0
-EXPOSE 8000 8233
-CMD ["crisis", "dev"]
+EXPOSE 8000 9464
+ENTRYPOINT ["crisis"]
+CMD ["api"]

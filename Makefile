@@ -3,15 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The contract tests serve the providers' OpenAPI specs with Stoplight's Prism (npm); 5.14.2 is the
+# newest release that runs on Node 20 (later ones want Node 24).
+PRISM_VERSION := 5.14.2
+PRISM_STAMP := tests/.node/.prism-$(PRISM_VERSION)
 
-.PHONY: dev test test-fast lint install chromium clean
+.PHONY: dev test test-fast lint install chromium prism postgresql clean bench
 
 dev: $(STAMP)
 	$(BIN)/crisis dev
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium prism postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The benchmarks on the embedded stack, beside the Temporal floor; rewrites docs/BENCHMARKS.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit tests/workflow
@@ -27,6 +35,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+prism: $(PRISM_STAMP)
+
+$(PRISM_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "the contract tests need Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error @stoplight/prism-cli@$(PRISM_VERSION)
+	@touch $@
+
+# The store tests run on SQLite and on a throwaway PostgreSQL server that the tests start (initdb
+# and pg_ctl in a temporary folder, on a free port) and stop; install Debian's server when missing.
+postgresql:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the store tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # Browser tests drive Debian's Chromium; install it when it is missing (needs root, as in CI).
 chromium:

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,8 @@ from domain.playbook import Playbook
 app = typer.Typer(help="crisisflow: social-media crisis playbooks as durable Temporal workflows.", no_args_is_help=True)
 playbooks_app = typer.Typer(help="Check and describe playbooks.", no_args_is_help=True)
 app.add_typer(playbooks_app, name="playbooks")
+db_app = typer.Typer(help="The read model's database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -37,9 +38,33 @@ def _refuse_invalid_catalog(directory: Path) -> None:
         raise typer.Exit(1) from None
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("temporalio").setLevel(logging.WARNING)
+def _logging(settings: Settings, access_log: bool = True) -> None:
+    from api.logs import configure_logging
+
+    configure_logging(settings, access_log=access_log)
+
+
+def _refuse_database(error: Exception) -> typer.Exit:
+    """One clear line for a database that is behind the code or does not answer; no traceback."""
+    errors.print(str(error), style="red", markup=False, highlight=False)
+    return typer.Exit(1)
+
+
+def _refuse_bad_temporal_settings(settings: Settings) -> None:
+    """TLS settings that contradict each other or name unreadable files: one line, nothing started."""
+    from api.temporal_connection import tls_config
+
+    try:
+        tls_config(settings)
+    except ValueError as error:
+        errors.print(str(error), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    from store.migrate import SchemaError  # DatabaseUnavailable and SchemaBehind among them
+
+    return (SchemaError,)
 
 
 @app.command()
@@ -54,7 +79,7 @@ def dev() -> None:
     except devstack.PortTaken as error:
         errors.print(str(error), style="red")
         raise typer.Exit(1) from None
-    _logging()
+    _logging(settings, access_log=settings.log_format == "json")
 
     def announce(ready: Settings) -> None:
         console.print(f"[bold green]crisisflow is running[/] (data in {ready.data_dir.resolve()})")
@@ -68,6 +93,8 @@ def dev() -> None:
     except RuntimeError as error:
         errors.print(str(error), style="red")
         raise typer.Exit(1) from None
+    except _database_errors() as error:
+        raise _refuse_database(error) from None
     console.print("stopped: API, worker and Temporal dev server")
 
 
@@ -78,8 +105,12 @@ def worker() -> None:
 
     settings = _settings()
     _refuse_invalid_catalog(settings.playbooks_dir)
-    _logging()
-    asyncio.run(run_worker(settings))
+    _refuse_bad_temporal_settings(settings)
+    _logging(settings)
+    try:
+        asyncio.run(run_worker(settings))
+    except _database_errors() as error:
+        raise _refuse_database(error) from None
 
 
 @app.command()
@@ -91,7 +122,24 @@ def api() -> None:
 
     settings = _settings()
     _refuse_invalid_catalog(settings.playbooks_dir)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    _refuse_bad_temporal_settings(settings)
+    _logging(settings)
+    try:
+        asyncio.run(_check_schema(settings))
+    except _database_errors() as error:
+        raise _refuse_database(error) from None
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
+
+
+async def _check_schema(settings: Settings) -> None:
+    from store.db import create_engine
+    from store.migrate import check_schema
+
+    engine = create_engine(settings.database_url)
+    try:
+        await check_schema(engine)
+    finally:
+        await engine.dispose()
 
 
 def _api_url(url: str | None) -> str:
@@ -144,6 +192,34 @@ def list_incidents(
     console.print(table)
 
 
+@app.command()
+def doctor() -> None:
+    """Say which channel each kind of message uses and check the provider settings' form (sends nothing)."""
+    from pydantic import ValidationError
+
+    from channels.doctor import diagnose
+
+    try:
+        settings = _settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            errors.print(f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    diagnosis = diagnose(settings)
+    table = Table("kind", "channel", "details")
+    for choice in diagnosis.channels:
+        table.add_row(choice.kind.value, choice.provider, choice.detail)
+    console.print(table)
+    for warning in diagnosis.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    for problem in diagnosis.errors:
+        errors.print(f"error: {problem}", style="red", markup=False, highlight=False)
+    if not diagnosis.ok:
+        errors.print(f"{len(diagnosis.errors)} problem(s) in the channel settings", style="red")
+        raise typer.Exit(1)
+    console.print("channel settings look right (nothing was sent)", style="green")
+
+
 @playbooks_app.command("check")
 def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folder; defaults to CRISIS_PLAYBOOKS_DIR")] = None) -> None:
     """Validate a playbooks folder; print every problem as file:path: reason."""
@@ -157,3 +233,106 @@ def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folde
 def playbook_schema() -> None:
     """Print the playbook JSON Schema (for editors)."""
     sys.stdout.write(json.dumps(Playbook.model_json_schema(), indent=2) + "\n")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    sql: Annotated[bool, typer.Option("--sql", help="Print the SQL for review instead of running it")] = False,
+) -> None:
+    """Migrate DATABASE_URL to the latest schema (or REVISION). Safe to repeat; on PostgreSQL concurrent runs take turns."""
+    from store import migrate
+    from store.db import create_engine
+
+    settings = _settings()
+    if sql:
+        migrate.upgrade_sql(settings.database_url, revision)
+        return
+    _logging(settings)
+
+    async def run():
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate.upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    try:
+        before, after = asyncio.run(run())
+    except _database_errors() as error:
+        raise _refuse_database(error) from None
+    if before == after:
+        console.print(f"{settings.database_url_safe}: schema already at {after}", markup=False, highlight=False)
+    else:
+        console.print(f"{settings.database_url_safe}: schema upgraded from {before or 'nothing'} to {after}", markup=False, highlight=False)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the one the code needs; exit 1 when behind."""
+    from store import migrate
+    from store.db import create_engine
+
+    settings = _settings()
+
+    async def run():
+        engine = create_engine(settings.database_url)
+        try:
+            current = await migrate.current_revision(engine)
+            try:
+                await migrate.check_schema(engine)
+                return current, None
+            except migrate.SchemaBehind as behind:
+                return current, behind
+        finally:
+            await engine.dispose()
+
+    try:
+        current, behind = asyncio.run(run())
+    except _database_errors() as error:
+        raise _refuse_database(error) from None
+    console.print(f"database {current or 'empty'}, code {migrate.head_revision()}", markup=False, highlight=False)
+    if behind is not None:
+        errors.print(str(behind), style="red", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does, e.g. 'notification ledger'")],
+    empty: Annotated[bool, typer.Option("--empty", help="An empty revision to fill in (data migrations)")] = False,
+) -> None:
+    """Write the next numbered migration from what store/models.py has and the migrations lack."""
+    from store import migrate
+
+    path = asyncio.run(migrate.new_revision(message, autogenerate=not empty))
+    console.print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}: review it, then run the tests",
+                  markup=False, highlight=False)
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Compare the models with the migrations (a scratch SQLite database at head); exit 1 on any difference."""
+    import tempfile
+
+    from store import migrate
+    from store.db import create_engine
+
+    async def run():
+        with tempfile.TemporaryDirectory(prefix="crisis-check-") as scratch:
+            engine = create_engine(f"sqlite+aiosqlite:///{Path(scratch) / 'check.db'}")
+            try:
+                await migrate.upgrade(engine)
+                async with engine.connect() as connection:
+                    return await connection.run_sync(migrate.schema_differences)
+            finally:
+                await engine.dispose()
+
+    differences = asyncio.run(run())
+    if differences:
+        for difference in differences:
+            errors.print(str(difference), markup=False, highlight=False)
+        errors.print("the models and the migrations differ: `crisis db revision -m \"...\"` writes the missing revision", style="red")
+        raise typer.Exit(1)
+    console.print(f"models and migrations agree (head {migrate.head_revision()})")
+

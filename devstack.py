@@ -17,7 +17,8 @@ from temporalio.client import Client
 
 from api.main import create_app
 from api.settings import Settings
-from store.db import create_engine, create_schema, session_factory
+from store.db import create_engine, session_factory
+from store.migrate import upgrade
 from worker import build_activities, build_worker, connect
 from workflows.search_attributes import dev_server_flags
 
@@ -70,7 +71,7 @@ async def wait_for_temporal(settings: Settings, server: subprocess.Popen) -> Cli
         if server.poll() is not None:
             raise RuntimeError(f"the Temporal dev server exited with code {server.returncode}; see {settings.data_dir / 'temporal.log'}")
         try:
-            return await connect(settings)
+            return await connect(settings, metrics=True)
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"the Temporal dev server did not answer within {STARTUP_TIMEOUT_S} s") from None
@@ -97,13 +98,19 @@ class _EmbeddedServer(uvicorn.Server):
 
 async def run_stack(settings: Settings, announce) -> None:
     app = create_app(settings)  # validates the playbooks before anything starts
+    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    try:
+        await upgrade(engine)  # the embedded database needs no step: it is migrated at start
+    except Exception:
+        await engine.dispose()
+        raise
     server_process = start_temporal(settings)
     try:
         client = await wait_for_temporal(settings, server_process)
-        engine = create_engine(settings.database_url)
-        await create_schema(engine)
         worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
-        api = _EmbeddedServer(uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on"))
+        api = _EmbeddedServer(uvicorn.Config(
+            app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on", log_config=None, access_log=False
+        ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -123,6 +130,6 @@ async def run_stack(settings: Settings, announce) -> None:
         if not worker_task.done():
             await worker.shutdown()
         await worker_task
-        await engine.dispose()
     finally:
+        await engine.dispose()
         stop_process(server_process)

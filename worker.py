@@ -1,31 +1,46 @@
 """Builds the Temporal worker that runs incidents."""
 
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.incident import IncidentActivities, RosterSource
 from api.settings import Settings
-from channels.base import ChannelKind
-from channels.outbox import OutboxChannel
+from api.temporal_connection import api_key, temporal_runtime, tls_config
+from channels.registry import build_channels
 from domain.catalog import load_catalog
-from store.db import create_engine, create_schema, session_factory
+from store.db import create_engine, session_factory
+from store.migrate import check_schema
 from workflows.incident import IncidentWorkflow
 
+log = logging.getLogger("crisisflow.worker")
 
-async def connect(settings: Settings) -> Client:
+
+async def connect(settings: Settings, metrics: bool = False) -> Client:
+    """A client for ``CRISIS_TEMPORAL_ADDRESS`` with the TLS / API key settings; ``metrics``: this
+    client's runtime serves the SDK's Prometheus metrics on ``CRISIS_WORKER_METRICS_BIND``."""
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        tls=tls_config(settings),
+        api_key=api_key(settings),
+        runtime=temporal_runtime(settings, metrics=metrics),
     )
 
 
 def build_activities(settings: Settings, sessions) -> IncidentActivities:
-    outbox = OutboxChannel(sessions)
     return IncidentActivities(
         sessions=sessions,
         roster=RosterSource(settings.playbooks_dir),
-        channels={ChannelKind.SMS: outbox, ChannelKind.EMAIL: outbox, ChannelKind.PUBLIC: outbox},
-        incident_url=settings.incident_page_url,
+        channels=build_channels(settings, sessions),
+        public_url=settings.public_url,
+        link_ttl=timedelta(hours=settings.action_link_ttl_hours),
     )
 
 
@@ -35,17 +50,39 @@ def build_worker(client: Client, settings: Settings, activities: IncidentActivit
         task_queue=settings.task_queue,
         workflows=[IncidentWorkflow],
         activities=[activities.notify, activities.publish, activities.render, activities.record],
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_activity_task_polls=settings.worker_activity_pollers,
+        max_concurrent_workflow_task_polls=settings.worker_workflow_pollers,
+        graceful_shutdown_timeout=timedelta(seconds=10),  # a stopping worker finishes its running activities
     )
 
 
 async def run_worker(settings: Settings) -> None:
-    """Standalone worker (``crisis worker``): refuses to start on an invalid playbooks folder."""
+    """Standalone worker (``crisis worker``): refuses to start on an invalid playbooks folder or
+    a database schema behind the code (``store.migrate.SchemaBehind``)."""
     load_catalog(settings.playbooks_dir)
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    client = await connect(settings)
-    worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
+    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
     try:
-        await worker.run()
+        await check_schema(engine)
+        client = await connect(settings, metrics=True)
+        worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
+        log.info(
+            "worker polling task queue %s on %s (namespace %s), database %s%s",
+            settings.task_queue, settings.temporal_address, settings.temporal_namespace, settings.database_url_safe,
+            f", SDK metrics on http://{settings.worker_metrics_bind}/metrics" if settings.worker_metrics_bind else "",
+        )
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        running = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():  # SIGTERM (scaling down, a deploy): stop polling, finish what runs, exit
+            await worker.shutdown()
+        stopping.cancel()
+        await running  # a worker that failed says why
+        log.info("worker stopped")
     finally:
         await engine.dispose()

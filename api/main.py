@@ -7,11 +7,13 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import catalog, health, incidents, outbox, pages
+from api import action_links, catalog, health, incidents, outbox, pages, sms_replies, webhooks
+from api import metrics as api_metrics
 from api.limits import BodySizeLimit
 from api.settings import Settings
 from domain.catalog import load_catalog
-from store.db import create_engine, create_schema, session_factory
+from store.db import create_engine, session_factory
+from store.migrate import check_schema
 from worker import connect
 
 
@@ -22,8 +24,12 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        engine = create_engine(settings.database_url)
-        await create_schema(engine)
+        engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+        try:
+            await check_schema(engine)  # behind the code: refuse, naming `crisis db upgrade`
+        except Exception:
+            await engine.dispose()
+            raise
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.temporal = temporal or await connect(settings)
@@ -39,11 +45,14 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.settings = settings
     app.state.catalog = catalog_at_start
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.metrics = api_metrics.ApiMetrics()
+    app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
 
     @app.exception_handler(RPCError)
     async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
         return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
 
-    for module in (health, catalog, incidents, outbox, pages):
+    for module in (health, catalog, incidents, outbox, pages, action_links, sms_replies, webhooks):
         app.include_router(module.router)
+    app.include_router(api_metrics.router)
     return app

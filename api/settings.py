@@ -2,15 +2,17 @@
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # env_ignore_empty: NAME= (as docker-compose passes an unset ${NAME:-}) means "not set", the default applies
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     data_dir: Path = Field(Path("var"), alias="CRISIS_DATA_DIR", description="Embedded Temporal and SQLite files.")
     playbooks_dir: Path = Field(PROJECT_DIR / "playbooks", alias="CRISIS_PLAYBOOKS_DIR")
@@ -25,9 +27,54 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field("default", alias="CRISIS_TEMPORAL_NAMESPACE")
     temporal_ui_url_override: str | None = Field(None, alias="CRISIS_TEMPORAL_UI_URL")
     task_queue: str = Field("crisisflow", alias="CRISIS_TASK_QUEUE")
-    database_url_override: str | None = Field(None, alias="DATABASE_URL")
+    database_url_override: SecretStr | None = Field(
+        None, alias="DATABASE_URL", description="sqlite+aiosqlite:///path or postgresql+asyncpg://user:password@host/db (a secret)."
+    )
+    db_pool_size: int = Field(5, ge=1, alias="CRISIS_DB_POOL_SIZE", description="PostgreSQL connections kept open per process.")
+    db_max_overflow: int = Field(10, ge=0, alias="CRISIS_DB_MAX_OVERFLOW", description="Extra PostgreSQL connections under load.")
     public_url_override: str | None = Field(None, alias="CRISIS_PUBLIC_URL", description="Base of every link sent to people.")
+    action_link_ttl_hours: int = Field(24, ge=1, le=720, alias="CRISIS_ACTION_LINK_TTL_HOURS", description="How long an action link stays valid.")
     max_body_bytes: int = Field(64 * 1024, alias="CRISIS_MAX_BODY_BYTES")
+
+    # Connecting to a Temporal cluster other than the embedded one (self-hosted with mTLS, or Temporal Cloud).
+    temporal_tls: bool | None = Field(
+        None, alias="CRISIS_TEMPORAL_TLS", description="TLS to the frontend; unset means on when an API key or a client certificate is set."
+    )
+    temporal_tls_cert: Path | None = Field(None, alias="CRISIS_TEMPORAL_TLS_CERT", description="Client certificate (PEM file) for mTLS.")
+    temporal_tls_key: Path | None = Field(None, alias="CRISIS_TEMPORAL_TLS_KEY", description="Client private key (PEM file) for mTLS.")
+    temporal_tls_ca: Path | None = Field(None, alias="CRISIS_TEMPORAL_TLS_CA", description="CA bundle (PEM file) to verify the server.")
+    temporal_tls_server_name: str | None = Field(None, alias="CRISIS_TEMPORAL_TLS_SERVER_NAME", description="Server name to verify, if not the address's host.")
+    temporal_api_key: SecretStr | None = Field(None, alias="CRISIS_TEMPORAL_API_KEY", description="Temporal Cloud API key (a secret).")
+
+    # Worker tuning: every worker process polls the task queue; add processes to grow.
+    worker_max_concurrent_activities: int = Field(100, ge=1, alias="CRISIS_WORKER_MAX_CONCURRENT_ACTIVITIES")
+    worker_max_concurrent_workflow_tasks: int = Field(100, ge=2, alias="CRISIS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
+    worker_max_cached_workflows: int = Field(1000, ge=0, alias="CRISIS_WORKER_MAX_CACHED_WORKFLOWS", description="Sticky cache size.")
+    worker_activity_pollers: int = Field(5, ge=1, alias="CRISIS_WORKER_ACTIVITY_POLLERS")
+    worker_workflow_pollers: int = Field(5, ge=2, alias="CRISIS_WORKER_WORKFLOW_POLLERS")
+    worker_metrics_bind: str | None = Field(
+        None, alias="CRISIS_WORKER_METRICS_BIND", description="host:port where the worker serves the Temporal SDK's Prometheus metrics."
+    )
+
+    # Logs.
+    log_format: Literal["text", "json"] = Field("text", alias="CRISIS_LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="CRISIS_LOG_LEVEL")
+
+    # Channels and providers: SMS goes through Twilio and email through SendGrid once their
+    # credentials and sender are set; until then both go to the outbox (see `crisis doctor`).
+    twilio_account_sid: str | None = Field(None, alias="TWILIO_ACCOUNT_SID", description="AC followed by 32 hex digits.")
+    twilio_auth_token: SecretStr | None = Field(None, alias="TWILIO_AUTH_TOKEN", description="Signs API calls and verifies Twilio's webhooks (a secret).")
+    twilio_from_number: str | None = Field(None, alias="TWILIO_FROM_NUMBER", description="E.164 sender, for example +48601234567.")
+    twilio_messaging_service_sid: str | None = Field(
+        None, alias="TWILIO_MESSAGING_SERVICE_SID", description="MG…; when set, used as the sender instead of TWILIO_FROM_NUMBER."
+    )
+    twilio_api_url: str | None = Field(None, alias="TWILIO_API_URL", description="Replaces https://api.twilio.com (gateways, mock servers).")
+    sendgrid_api_key: SecretStr | None = Field(None, alias="SENDGRID_API_KEY", description="SG.… API key with Mail Send access (a secret).")
+    sendgrid_from_email: str | None = Field(None, alias="SENDGRID_FROM_EMAIL", description="A verified sender address.")
+    sendgrid_webhook_public_key: str | None = Field(
+        None, alias="SENDGRID_WEBHOOK_PUBLIC_KEY", description="Verification key of the Signed Event Webhook (base64)."
+    )
+    sendgrid_api_url: str | None = Field(None, alias="SENDGRID_API_URL", description="Replaces https://api.sendgrid.com (mock servers).")
 
     @cached_property
     def temporal_address(self) -> str:
@@ -39,7 +86,37 @@ class Settings(BaseSettings):
 
     @cached_property
     def database_url(self) -> str:
-        return self.database_url_override or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'crisis.db'}"
+        """The real URL, password included: hand it to the engine, never to a log (see ``database_url_safe``)."""
+        if self.database_url_override is not None:
+            return self.database_url_override.get_secret_value()
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'crisis.db'}"
+
+    @cached_property
+    def database_url_safe(self) -> str:
+        """The database URL with its password masked, for messages."""
+        from sqlalchemy.engine import make_url  # here: `crisis --help` need not load SQLAlchemy
+
+        try:
+            return make_url(self.database_url).render_as_string(hide_password=True)
+        except Exception:  # not a URL at all: say nothing of it
+            return "<unparsable DATABASE_URL>"
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, so logging can mask them wherever they turn up."""
+        values = [  # every SecretStr setting, whoever adds one; of DATABASE_URL only its password (below)
+            value.get_secret_value()
+            for value in (getattr(self, name) for name in type(self).model_fields if name != "database_url_override")
+            if isinstance(value, SecretStr)
+        ]
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(self.database_url).password
+        except Exception:
+            password = None
+        if password:
+            values.append(str(password))
+        return [value for value in values if len(value) >= 4]
 
     @cached_property
     def public_url(self) -> str:

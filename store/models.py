@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -21,6 +21,14 @@ class UTCDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
+    # Constraint names fixed by convention, the same on SQLite and PostgreSQL, so that a migration can name them.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime()}
 
 
@@ -72,3 +80,47 @@ class OutboxRow(Base):
     links: Mapped[list[Any]] = mapped_column(JSON, default=list)
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+class ActionTokenRow(Base):
+    """A single-use action link. Only the SHA-256 of the token is stored; the token itself exists
+    only in the message that carried it."""
+
+    __tablename__ = "action_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ledger_key: Mapped[str] = mapped_column(String(300), unique=True, doc="The send that minted it: a retry reuses nothing.")
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[str] = mapped_column(String(100), index=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    code: Mapped[str] = mapped_column(String(8), doc="Short code for SMS replies: ACK <code>.")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationRow(Base):
+    """The notification ledger: one row per attempt to send one message on one channel
+    (incident, page, person, channel, attempt). ``ledger_key`` is workflow id / activity id /
+    channel, the same across activity retries, so a send the provider already accepted is never
+    repeated; delivery webhooks move ``status`` on to delivered or failed."""
+
+    __tablename__ = "notification_ledger"
+    __table_args__ = (UniqueConstraint("ledger_key", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ledger_key: Mapped[str] = mapped_column(String(300), index=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20), doc="sms, email or public")
+    kind: Mapped[str] = mapped_column(String(50), doc="page, reminder, approval, statement.holding…")
+    attempt: Mapped[int] = mapped_column(Integer, doc="1 for the first try of this ledger key, then 2, 3…")
+    status: Mapped[str] = mapped_column(String(20), doc="queued, sent, delivered or failed")
+    provider: Mapped[str] = mapped_column(String(20), doc="outbox, twilio or sendgrid")
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True, doc="Twilio MessageSid, SendGrid X-Message-Id")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None] = mapped_column(doc="When the provider took the message; set once, never cleared.")
+    updated_at: Mapped[datetime]

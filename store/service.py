@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,3 +67,54 @@ async def list_outbox(session: AsyncSession, incident_id: str | None = None, lim
     if incident_id:
         query = query.where(OutboxRow.incident_id == incident_id)
     return list((await session.scalars(query)).all())
+
+
+# ---- counts for /metrics (computed at scrape time from the read model) ----------------------
+
+PAGE_KIND = "page"
+
+
+async def count_open_incidents(session: AsyncSession) -> dict[tuple[str, bool], int]:
+    """Open incidents by (phase, drill)."""
+    query = (
+        select(IncidentRow.phase, IncidentRow.drill, func.count())
+        .where(IncidentRow.status == "open")
+        .group_by(IncidentRow.phase, IncidentRow.drill)
+    )
+    return {(phase, bool(drill)): count for phase, drill, count in (await session.execute(query)).all()}
+
+
+async def count_notifications(session: AsyncSession) -> dict[tuple[str, str, str, bool], int]:
+    """Messages to people and the public by (channel, kind, delivery status, drill); pages are
+    the ``kind == "page"`` ones.
+
+    The one place that knows where delivery status lives. Today that is the outbox, which keeps
+    only what it delivered, so every message counts as ``sent``; when sends are read from the
+    notification ledger (queued, sent, delivered, failed), only this query changes."""
+    query = select(OutboxRow.channel, OutboxRow.kind, OutboxRow.drill, func.count()).group_by(
+        OutboxRow.channel, OutboxRow.kind, OutboxRow.drill
+    )
+    return {(channel, kind, "sent", bool(drill)): count for channel, kind, drill, count in (await session.execute(query)).all()}
+
+
+def deadline_kind(name: str) -> str:
+    """``acknowledge.incident_commander`` → ``acknowledge``; ``task.lock_account`` → ``task``:
+    a bounded label, whatever the playbooks name their roles and tasks."""
+    return name.split(".", 1)[0] or "unknown"
+
+
+async def count_missed_deadlines(session: AsyncSession) -> dict[tuple[str, bool], int]:
+    """Missed deadlines (timeline events ``deadline_missed``) by (kind of deadline, drill)."""
+    name = TimelineRow.data["deadline"].as_string()
+    query = (
+        select(name, IncidentRow.drill, func.count())
+        .select_from(TimelineRow)
+        .join(IncidentRow, IncidentRow.id == TimelineRow.incident_id, isouter=True)
+        .where(TimelineRow.kind == "deadline_missed")
+        .group_by(name, IncidentRow.drill)
+    )
+    counts: dict[tuple[str, bool], int] = {}
+    for deadline, drill, count in (await session.execute(query)).all():
+        key = (deadline_kind(deadline or ""), bool(drill))
+        counts[key] = counts.get(key, 0) + count
+    return counts

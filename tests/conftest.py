@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.catalog import load_catalog
+from tests.postgres import postgres  # noqa: F401  (fixture: the session's throwaway PostgreSQL server)
 from workflows.search_attributes import ALL
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,1 @@
+"""``make bench``: crisisflow's figures beside the Temporal floor (see docs/BENCHMARKS.md)."""

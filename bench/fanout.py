@@ -1,0 +1,74 @@
+"""A playbooks folder for the fan-out benchmark: the project's own playbooks plus a team of N more
+people, one role each, and a playbook that pages all N roles at declaration. Each role's escalation
+has exactly one person, so every one of them is paged at once, on SMS and email: 2 × N sends."""
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from domain.catalog import ROSTER_FILE, load_catalog
+
+PLAYBOOK_ID = "fanout_team"
+
+
+def role_name(index: int) -> str:
+    return f"bench_role_{index:03d}"
+
+
+def person_id(index: int) -> str:
+    return f"bench.person.{index:03d}"
+
+
+def fanout_playbook(people: int) -> dict:
+    roles = [role_name(i) for i in range(people)]
+    return {
+        "id": PLAYBOOK_ID,
+        "name": f"Fan-out benchmark ({people} people)",
+        "scenario": "technical_outage",
+        "description": f"Pages {people} roles of one person each at declaration (benchmark only).",
+        "default_severity": "SEV1",
+        "languages": ["en"],
+        "identify": {
+            "page": roles,
+            "commander": roles[0],
+            "acknowledge_within": {"SEV1": "30m", "SEV2": "30m", "SEV3": "30m", "SEV4": "30m"},
+            "repeat": 0,
+        },
+        "assess": {
+            "questions": [{"id": "scope", "text": "What is affected?"}],
+            "due_within": {"SEV1": "1h", "SEV2": "1h", "SEV3": "1h", "SEV4": "1h"},
+        },
+        "respond": {"tasks": [{"id": "confirm_scope", "title": "Confirm the scope", "owner": "engineering_on_call", "due_after": "1h"}]},
+        "communicate": {
+            "template": "technical_outage",
+            "author": "comms_lead",
+            "approvers": ["incident_commander"],
+            "first_statement_within": {"SEV1": "1h", "SEV2": "1h", "SEV3": "1h", "SEV4": "1h"},
+            "update_every": {"SEV1": "1h", "SEV2": "1h", "SEV3": "1h", "SEV4": "1h"},
+        },
+        "review": {"due_after": "5d", "feedback_from": ["incident_commander"]},
+    }
+
+
+def write_fanout_playbooks(source: Path, target: Path, people: int) -> Path:
+    """Copy ``source`` to ``target``, add the team and the playbook, and validate the result."""
+    shutil.copytree(source, target)
+    roster_path = target / ROSTER_FILE
+    roster = yaml.safe_load(roster_path.read_text(encoding="utf-8"))
+    for i in range(people):
+        roster["people"].append(
+            {
+                "id": person_id(i),
+                "name": f"Bench Person {i:03d}",
+                "roles": [role_name(i)],
+                "phone": f"+1555{i:07d}",
+                "email": f"{person_id(i)}@bench.example",
+            }
+        )
+        roster["roles"][role_name(i)] = {"description": "Benchmark role", "escalation": [person_id(i)]}
+    roster_path.write_text(yaml.safe_dump(roster, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (target / f"{PLAYBOOK_ID}.yaml").write_text(yaml.safe_dump(fanout_playbook(people), sort_keys=False), encoding="utf-8")
+    catalog = load_catalog(target)  # raises CatalogError listing every problem
+    assert len(catalog.playbooks[PLAYBOOK_ID].identify.page) == people
+    return target

@@ -1,0 +1,279 @@
+"""The figures as a table (console) and as docs/BENCHMARKS.md, with the machine and versions."""
+
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import psutil
+
+from bench.cases import MB, FanoutResult, LatencyResult, MemoryResult, Sizes
+from bench.mentions import NOT_MEASURED
+from bench.stats import Summary, summarize
+
+# Stable beginnings of every row's label (the quick smoke test looks for each of them).
+ROW_TITLES = {
+    "declare": "declare: POST /incidents → 201",
+    "first_page": "declare → first page accepted",
+    "floor": "floor: bare workflow start → no-op activity ran",
+    "ratio": "declare → first page ÷ floor",
+    "approval": "approval: POST …/decision → Update result",
+    "fanout": "fan-out: declare → every page accepted",
+    "memory": "memory: worker RSS with",
+    "per_incident": "memory: worker RSS per open incident",
+    "mentions": "mentions ingested per second",
+}
+
+TARGETS = {
+    "declare_p95_ms": 100.0,
+    "first_page_p95_floor_ratio": 2.0,
+    "approval_p95_ms": 150.0,
+    "memory_incidents": 1000,
+    "memory_rss_mb": 500.0,
+}
+
+
+@dataclass
+class Results:
+    sizes: Sizes
+    quick: bool
+    latency: LatencyResult
+    approval_ms: list[float]
+    fanout: FanoutResult
+    memory: MemoryResult
+    mentions_per_s: float | None
+    started: datetime
+    seconds: float
+    machine: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    title: str
+    detail: str
+    n: str
+    p50: str
+    p95: str
+    p99: str
+    max: str
+    target: str
+    result: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.title}{self.detail}"
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def judged(quick: bool, ok: bool) -> str:
+    if quick:
+        return "not judged (quick run)"
+    return "**pass**" if ok else "**miss**"
+
+
+def _latency_row(key: str, detail: str, samples: list[float], target: str = "—", result: str = "—") -> Row:
+    s = summarize(samples)
+    return Row(ROW_TITLES[key], detail, str(s.n), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max), target, result)
+
+
+def latency_rows(results: Results) -> list[Row]:
+    quick = results.quick
+    lat = results.latency
+    declare, first, floor = summarize(lat.declare_ms), summarize(lat.first_page_ms), summarize(lat.floor_ms)
+    approval = summarize(results.approval_ms)
+    ratio_limit = TARGETS["first_page_p95_floor_ratio"]
+    fan = results.fanout
+    fan_s = summarize(fan.all_sent_ms)
+    rows = [
+        _latency_row("declare", "", lat.declare_ms, f"p95 ≤ {TARGETS['declare_p95_ms']:.0f} ms", judged(quick, declare.p95 <= TARGETS["declare_p95_ms"])),
+        _latency_row(
+            "first_page",
+            " by the provider",
+            lat.first_page_ms,
+            f"p95 ≤ {ratio_limit:g} × floor p95 = {ms(ratio_limit * floor.p95)}",
+            judged(quick, first.p95 <= ratio_limit * floor.p95),
+        ),
+        _latency_row("floor", "", lat.floor_ms),
+        Row(
+            ROW_TITLES["ratio"],
+            "",
+            str(first.n),
+            f"{first.p50 / floor.p50:.1f} ×",
+            f"{first.p95 / floor.p95:.1f} ×",
+            f"{first.p99 / floor.p99:.1f} ×",
+            "—",
+            f"p95 ≤ {ratio_limit:g} ×",
+            judged(quick, first.p95 / floor.p95 <= ratio_limit),
+        ),
+        _latency_row("approval", "", results.approval_ms, f"p95 ≤ {TARGETS['approval_p95_ms']:.0f} ms", judged(quick, approval.p95 <= TARGETS["approval_p95_ms"])),
+        _latency_row(
+            "fanout",
+            f" ({fan.people} people × SMS + email = {fan.sends} sends)",
+            fan.all_sent_ms,
+            "—",
+            f"{fan.sends / (fan_s.p50 / 1000):,.0f} sends/s at p50",
+        ),
+    ]
+    return rows
+
+
+def memory_rows(results: Results) -> list[list[str]]:
+    quick = results.quick
+    mem = results.memory
+    limit_mb = TARGETS["memory_rss_mb"]
+    after_mb = mem.after_bytes / MB
+    # The target is set for 1,000 open incidents; a smaller run is scaled by its own per-incident cost.
+    projected_mb = (mem.baseline_bytes + mem.per_incident_bytes * TARGETS["memory_incidents"]) / MB
+    target = f"≤ {limit_mb:.0f} MB at {TARGETS['memory_incidents']:,} open incidents"
+    if mem.incidents >= TARGETS["memory_incidents"]:
+        verdict = judged(quick, after_mb <= limit_mb)
+    else:
+        verdict = judged(quick, projected_mb <= limit_mb) + f" (projected {projected_mb:.0f} MB at {TARGETS['memory_incidents']:,})"
+    mentions = NOT_MEASURED if results.mentions_per_s is None else f"{results.mentions_per_s:,.0f} mentions/s"
+    return [
+        [f"{ROW_TITLES['memory']} {mem.incidents:,} open incidents", f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)", target, verdict],
+        [ROW_TITLES["per_incident"], f"{mem.per_incident_bytes / 1024:.0f} KiB ((after − before) / {mem.incidents:,})", "—", "—"],
+        [ROW_TITLES["mentions"], mentions, "—", "—"],
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths)) + " |"
+
+    return "\n".join([line(header), "| " + " | ".join("-" * width for width in widths) + " |", *(line(row) for row in rows)])
+
+
+LATENCY_HEADER = ["benchmark", "n", "p50", "p95", "p99", "max", "target", "result"]
+MEMORY_HEADER = ["benchmark", "figure", "target", "result"]
+
+
+def tables(results: Results) -> str:
+    latency = _table(LATENCY_HEADER, [[r.label, r.n, r.p50, r.p95, r.p99, r.max, r.target, r.result] for r in latency_rows(results)])
+    memory = _table(MEMORY_HEADER, memory_rows(results))
+    return f"{latency}\n\n{memory}"
+
+
+def _run(command: list[str]) -> str:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, str]:
+    physical = psutil.cpu_count(logical=False)
+    logical = psutil.cpu_count(logical=True)
+    temporal = Path(sys.executable).parent / "temporal"
+    return {
+        "CPU": f"{_cpu_model()}, {physical} cores ({logical} logical)",
+        "memory": f"{psutil.virtual_memory().total / 1024**3:.1f} GiB",
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "temporalio": _version("temporalio"),
+        "Temporal CLI (dev server)": _run([str(temporal), "--version"]),
+        "FastAPI / uvicorn / SQLAlchemy": f"{_version('fastapi')} / {_version('uvicorn')} / {_version('sqlalchemy')}",
+    }
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+HOW_TO = """\
+## How to run
+
+```sh
+make bench                       # the full run (a few minutes); rewrites docs/BENCHMARKS.md
+.venv/bin/python -m bench --quick --output /tmp/bench.md   # smoke run, small sizes, not judged
+```
+
+Nothing leaves the machine: every process listens on 127.0.0.1, and every message goes to the
+outbox channel (the loopback stand-in for the SMS and email providers). The run starts its own
+stack on free ports in a temporary folder and stops it at the end, so it can run beside `make dev`.
+
+## What each benchmark measures
+
+| benchmark | how |
+| --- | --- |
+| stack | `crisis dev` (Temporal dev server, worker and API in one process) on free ports and a temporary `CRISIS_DATA_DIR`, exactly as `tests/e2e/stack.py` starts it. The memory and fan-out benchmarks add a `crisis api` + `crisis worker` pair each, on the same dev server but on a task queue, data folder (and for fan-out, playbooks folder) of their own, so their load and their roster stay out of the other figures. |
+| declare | time from sending `POST /incidents` (`technical_outage`, SEV4) to its `201` answer, measured by an HTTP client in the bench process. |
+| declare → first page | from sending that same `POST` to the moment the first `page` message of the incident is accepted by the provider: today its row is committed to `outbox_messages`, which the bench reads read-only every 2 ms (`bench/pages.py`, `wait_first_page`; the place to plug in a loopback fake of Twilio/SendGrid once those channels are wired). Before the next sample the incident finishes its first round of pages, then a pause: starts are spaced, never back to back. |
+| floor | a bare `@workflow.defn` that runs one no-op activity, on its own worker in the bench process and its own task queue, on the same dev server: from calling `start_workflow` to the activity body running (it notes the time itself). Floor runs alternate with the declarations above, with the same spacing, so both see the same server. The ratio row divides declare → first page by the floor, percentile by percentile. |
+| approval | incidents are driven over the API as a crisis team would (`tests/driver.py`: acknowledge, assess, the tasks due before the statement) until the drafted statement waits for approval; then each approver's `POST /incidents/{id}/statements/{version}/decision` is timed to its answer (the Update's result plus the incident as it then stands), spaced like the declarations. |
+| fan-out | a generated playbooks folder (the project's own, plus 200 people with one role each, and a playbook paging all 200 roles at once, validated with `domain.catalog.load_catalog`): from `POST /incidents` to all 400 `page` messages (SMS and email for each person) accepted. The first run warms up and is not counted. |
+| memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and idle, each waiting on its acknowledge deadlines (timers, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. The figure includes the worker's sticky cache of workflows (the Python SDK's default, 1,000). |
+| mentions | an extension point only (`bench/mentions.py`): crisisflow has no listening feature yet, so no figure is given. |
+
+Percentiles are linear interpolations between the closest ranks (`bench/stats.py`, numpy's
+default); with n samples, p99 is close to the maximum when n is about 100.
+"""
+
+
+def markdown(results: Results, findings: str = "") -> str:
+    lat = results.latency
+    first, floor = summarize(lat.first_page_ms), summarize(lat.floor_ms)
+    info = {**results.machine, "date": f"{results.started:%Y-%m-%d %H:%M} UTC", "run time": _duration(results.seconds)}
+    sizes = results.sizes
+    kind = "quick smoke run (small sizes, targets not judged)" if results.quick else "full run"
+    parts = [
+        "# Benchmarks",
+        "",
+        f"Generated by `make bench` (`python -m bench`), {kind}. Do not edit by hand: run it again.",
+        "",
+        "## Machine and versions",
+        "",
+        _table(["", ""], [[key, value] for key, value in info.items()]),
+        "",
+        "## Results",
+        "",
+        f"Sizes: {sizes.latency_samples} declarations and as many floor runs (after {sizes.warmup} untimed), "
+        f"{sizes.approval_incidents} incidents to approve, {sizes.fanout_runs} fan-out runs of {sizes.fanout_people} people, "
+        f"{sizes.memory_incidents:,} open incidents for memory; {sizes.gap_s * 1000:.0f} ms between samples.",
+        "",
+        tables(results),
+        "",
+        f"Declare → first page is **{first.p95 / floor.p95:.1f} ×** the floor at p95 ({ms(first.p95)} against {ms(floor.p95)}) "
+        f"and {first.p50 / floor.p50:.1f} × at p50 ({ms(first.p50)} against {ms(floor.p50)}).",
+        "",
+        f"Memory: {results.memory.incidents:,} incidents declared in {results.memory.declare_s:.1f} s (8 at a time); "
+        f"all paged and the worker idle after {results.memory.settle_s:.1f} s.",
+        "",
+    ]
+    if findings:
+        parts += [findings.rstrip(), ""]
+    parts.append(HOW_TO)
+    return "\n".join(parts)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+__all__ = ["ROW_TITLES", "Results", "Summary", "machine", "markdown", "now", "tables"]

@@ -1,0 +1,185 @@
+"""The processes under test, started the way the project starts them.
+
+- :class:`BenchStack` is ``crisis dev`` (Temporal dev server + worker + API in one process) on free
+  ports and a throwaway data folder, as ``tests/e2e/stack.py`` starts it for the e2e tests.
+- :class:`Satellite` is a ``crisis api`` and a ``crisis worker`` in two processes of their own,
+  against that same dev server but on a task queue of their own (so the worker of ``crisis dev``
+  takes none of their work), with their own data folder and playbooks folder. The memory
+  benchmark measures the satellite worker's RSS; the fan-out benchmark uses one with a 200-person
+  team, which must not weigh on the other figures (every declaration pins the whole org chart).
+
+Every process gets a clean environment: no CRISIS_*, TWILIO_* or SENDGRID_* setting of the caller
+(nothing can reach a real provider: every message goes to the outbox), and it runs in its data
+folder, so no ``.env`` file is read. PYTHONDONTWRITEBYTECODE is dropped too: with it, every
+sandboxed workflow run compiles ``workflows/incident.py`` from source again (see
+docs/BENCHMARKS.md), which is not how Python runs by default.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from store.db import create_engine, create_schema
+
+BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parent.parent
+DROPPED_PREFIXES = ("CRISIS_", "TWILIO_", "SENDGRID_")
+DROPPED = {"DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(DROPPED_PREFIXES) and key not in DROPPED}
+    return {**env, **settings}
+
+
+def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2) as http:
+        while time.monotonic() < deadline:
+            for process, log in zip(processes, logs):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{' '.join(process.args)} exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if http.get(f"{url}/readyz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become ready in {timeout} s:\n" + "\n".join(log.read_text() for log in logs))
+
+
+def stop_processes(processes: list[subprocess.Popen | None], timeout: float = 60) -> None:
+    """SIGTERM, as a process manager would; SIGKILL whatever is still running after ``timeout``."""
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    for process in running:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class BenchStack:
+    """``crisis dev`` on free ports with its data in ``data_dir``."""
+
+    def __init__(self, data_dir: Path, playbooks_dir: Path = PROJECT / "playbooks"):
+        self.data_dir = data_dir
+        self.playbooks_dir = playbooks_dir
+        self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+        self.log = data_dir / "crisis-dev.log"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return clean_env(
+            CRISIS_DATA_DIR=str(self.data_dir),
+            CRISIS_PLAYBOOKS_DIR=str(self.playbooks_dir),
+            CRISIS_API_PORT=str(self.api_port),
+            CRISIS_TEMPORAL_PORT=str(self.temporal_port),
+            CRISIS_TEMPORAL_UI_PORT=str(self.ui_port),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "crisis.db"
+
+    def start(self, timeout: float = 120) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        output = open(self.log, "ab")
+        self.process = subprocess.Popen(
+            [str(BIN / "crisis"), "dev"], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT
+        )
+        wait_ready(self.url, [self.process], [self.log], timeout)
+
+    def stop(self) -> None:
+        stop_processes([self.process])
+
+
+class Satellite:
+    """``crisis api`` + ``crisis worker`` on their own task queue against an existing Temporal server."""
+
+    def __init__(self, name: str, data_dir: Path, temporal_address: str, playbooks_dir: Path = PROJECT / "playbooks"):
+        self.name = name
+        self.data_dir = data_dir
+        self.temporal_address = temporal_address
+        self.playbooks_dir = playbooks_dir
+        self.api_port = free_port()
+        self.task_queue = f"crisisflow-bench-{name}"
+        self.api: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return clean_env(
+            CRISIS_DATA_DIR=str(self.data_dir),
+            CRISIS_PLAYBOOKS_DIR=str(self.playbooks_dir),
+            CRISIS_API_PORT=str(self.api_port),
+            CRISIS_TEMPORAL_ADDRESS=self.temporal_address,
+            CRISIS_TASK_QUEUE=self.task_queue,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "crisis.db"
+
+    def _log(self, command: str) -> Path:
+        return self.data_dir / f"crisis-{command}.log"
+
+    def _spawn(self, command: str) -> subprocess.Popen:
+        output = open(self._log(command), "ab")
+        return subprocess.Popen([str(BIN / "crisis"), command], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT)
+
+    async def start(self, timeout: float = 120) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A throwaway database: created at the latest schema in one step (``crisis api`` and
+        # ``crisis worker`` only check the schema, and would otherwise race to create it).
+        engine = create_engine(f"sqlite+aiosqlite:///{self.database}")
+        try:
+            await create_schema(engine)
+        finally:
+            await engine.dispose()
+        self.api = self._spawn("api")
+        self.worker = self._spawn("worker")
+        await asyncio.to_thread(wait_ready, self.url, [self.api, self.worker], [self._log("api"), self._log("worker")], timeout)
+
+    def _worker_process(self) -> psutil.Process:
+        assert self.worker is not None and self.worker.poll() is None, f"the {self.name} worker is not running"
+        return psutil.Process(self.worker.pid)
+
+    def worker_rss(self) -> int:
+        return self._worker_process().memory_info().rss
+
+    def worker_cpu_seconds(self) -> float:
+        times = self._worker_process().cpu_times()
+        return times.user + times.system
+
+    def stop(self) -> None:
+        stop_processes([self.api, self.worker])
