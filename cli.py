@@ -9,6 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.settings import Settings
@@ -210,6 +211,10 @@ def doctor() -> None:
     for choice in diagnosis.channels:
         table.add_row(choice.kind.value, choice.provider, choice.detail)
     console.print(table)
+    targets = Table("publishing target", "channel", "details")
+    for target in diagnosis.publishing:
+        targets.add_row(target.target, target.provider, target.detail + (f" — LEFT OUT: {target.problem}" if target.problem else ""))
+    console.print(targets)
     for warning in diagnosis.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     for problem in diagnosis.errors:
@@ -226,7 +231,55 @@ def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folde
     directory = directory or _settings().playbooks_dir
     _refuse_invalid_catalog(directory)
     catalog = load_catalog(directory)
-    console.print(f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks ({', '.join(sorted(catalog.playbooks))}) — all valid")
+    console.print(
+        f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks ({', '.join(sorted(catalog.playbooks))}), "
+        f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits — all valid"
+    )
+
+
+@app.command()
+def readiness(
+    directory: Annotated[Path | None, typer.Argument(help="Folder; defaults to CRISIS_PLAYBOOKS_DIR")] = None,
+    require_drills: Annotated[bool, typer.Option(help="Count 'never drilled' as a failure, not a warning")] = False,
+) -> None:
+    """Readiness of every risk in risks.yaml; exits 1 when a critical risk is not ready (a CI gate)."""
+    from datetime import datetime, timezone
+
+    from domain.readiness import Status, assess
+
+    directory = directory or _settings().playbooks_dir
+    _refuse_invalid_catalog(directory)
+    catalog = load_catalog(directory)
+    if not catalog.risks:
+        console.print(f"{directory}: no risks.yaml, so no risk register to assess (see docs/preparedness.md)", markup=False)
+        return
+    # Drill records do not exist yet: every risk is "never drilled" (a warning unless --require-drills).
+    result = assess(catalog, datetime.now(timezone.utc).date(), last_drills={}, never_drilled_fails=require_drills)
+    marks = {Status.PASS: "[green]✓[/]", Status.FAIL: "[red]✗[/]", Status.WARN: "[yellow]![/]"}
+    table = Table("risk", "priority", "owner", "playbook", "ready", "checks", title=f"Readiness of {catalog.roster.organization.name}")
+    for item in result.risks:
+        risk = item.risk
+        passed = [check.name for check in item.checks if check.status is Status.PASS]
+        lines = [f"{marks[Status.PASS]} {' '.join(passed)}"] if passed else []
+        for check in item.checks:
+            if check.status is not Status.PASS:
+                lines.append(f"{marks[check.status]} {check.name}: {escape(check.detail)}")
+                if check.fix:
+                    lines.append(f"    fix: {escape(check.fix)}")
+        table.add_row(
+            f"{escape(risk.title)}\n[dim]{risk.id}[/]",
+            f"{risk.band.value} {risk.likelihood}×{risk.impact}={risk.priority}",
+            risk.owner,
+            risk.playbook,
+            "[green]ready[/]" if item.ready else "[red]NOT READY[/]",
+            "\n".join(lines),
+        )
+    console.print(table)
+    console.print(f"{result.ready} of {len(result.risks)} risks ready; readiness {result.score:.0%}")
+    if result.blocking:
+        ids = ", ".join(item.risk.id for item in result.blocking)
+        errors.print(f"critical risk(s) not ready: {ids}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1)
 
 
 @playbooks_app.command("schema")

@@ -12,6 +12,7 @@ from activities.models import Projection, Publication, RenderRequest
 from channels.base import Channel, ChannelKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
 from channels.dispatch import Dispatcher
 from domain.catalog import ROSTER_FILE
+from domain.incident import Receipt, text_sha256
 from domain.messages import Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement
@@ -59,7 +60,7 @@ class IncidentActivities:
         async with self._sessions() as session:
             return await ledger.accepted_attempt(session, ledger_key) is not None
 
-    async def _action_link(self, notice: Notice, ledger_key: str) -> tuple[str, str]:
+    async def _action_link(self, notice: Notice, ledger_key: str, purpose: str) -> tuple[str, str]:
         """A fresh acknowledgement link for one channel's send. Minted per channel and only while
         that channel has not been accepted, so a retry never kills a link someone already holds."""
         async with self._sessions() as session:
@@ -68,8 +69,9 @@ class IncidentActivities:
                 ledger_key=ledger_key,
                 incident_id=notice.incident_id,
                 person_id=notice.person,
-                purpose="acknowledge",
+                purpose=purpose,
                 ttl=self._link_ttl,
+                version=notice.version,
             )
         return f"{self._public_url}/a/{minted.token}", minted.code
 
@@ -87,9 +89,12 @@ class IncidentActivities:
             ledger_key = self._ledger_key(channel)
             links, sms = [incident_link], gsm_safe(notice.sms)
             if notice.kind == "page" and not await self._accepted(ledger_key):
-                action_url, code = await self._action_link(notice, ledger_key)
+                action_url, code = await self._action_link(notice, ledger_key, "acknowledge")
                 links = [Link(label=text(notice.language, "link.acknowledge"), url=action_url), incident_link]
                 sms = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=code, link=action_url))
+            elif notice.kind == "approval" and channel is ChannelKind.EMAIL and not await self._accepted(ledger_key):
+                action_url, _ = await self._action_link(notice, ledger_key, "approve")
+                links = [Link(label=text(notice.language, "link.approve"), url=action_url), incident_link]
             message = OutgoingMessage(
                 ledger_key=ledger_key,
                 incident_id=notice.incident_id,
@@ -121,7 +126,8 @@ class IncidentActivities:
         return deliveries
 
     @activity.defn
-    async def publish(self, publication: Publication) -> Delivery:
+    async def publish(self, publication: Publication) -> list[Receipt]:
+        """Send the approved text and say, per channel, the hash of what was actually sent."""
         message = OutgoingMessage(
             ledger_key=self._ledger_key(ChannelKind.PUBLIC),
             incident_id=publication.incident_id,
@@ -134,9 +140,10 @@ class IncidentActivities:
             drill=publication.drill,
         )
         try:
-            return await self._dispatcher.send(message)
+            delivery = await self._dispatcher.send(message)
         except PermanentDeliveryError as error:
             raise ApplicationError(f"publishing refused: {error.reason}", type="PermanentDeliveryError", non_retryable=True) from None
+        return [Receipt(channel=delivery.channel, sha256=text_sha256(message.body), provider_id=delivery.provider_id)]
 
     @activity.defn
     async def render(self, request: RenderRequest) -> str:

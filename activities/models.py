@@ -42,3 +42,4 @@ class Publication(BaseModel):
     title: str
     text: str
     drill: bool = False
+    fallback: bool = False

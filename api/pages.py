@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.temporal import IncidentNotFound, query_state
 from store import service
 
@@ -24,11 +24,17 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
 
 
 @router.get("/incidents/{incident}/view", response_class=HTMLResponse)
-async def incident_page(incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep) -> HTMLResponse:
+async def incident_page(
+    incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep
+) -> HTMLResponse:
     try:
         state = await query_state(client, incident)
     except IncidentNotFound:
         return templates.TemplateResponse(request, "not_found.html", {"incident": incident}, status_code=404)
+    # The answers kit comes from the current catalog (not pinned): it is reference text for the people replying.
+    kit = catalog.answers.get(state.get("playbook", ""))
+    languages = sorted(kit.languages, key=lambda language: language != state.get("language")) if kit else []
     return templates.TemplateResponse(
-        request, "incident.html", {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident)}
+        request, "incident.html",
+        {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages},
     )

@@ -7,12 +7,15 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.targets import PublishWebhooks
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
     # env_ignore_empty: NAME= (as docker-compose passes an unset ${NAME:-}) means "not set", the default applies
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True)
+    # hide_input_in_errors: a validation error names the setting and the problem, never the value (it may hold a secret)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True, hide_input_in_errors=True)
 
     data_dir: Path = Field(Path("var"), alias="CRISIS_DATA_DIR", description="Embedded Temporal and SQLite files.")
     playbooks_dir: Path = Field(PROJECT_DIR / "playbooks", alias="CRISIS_PLAYBOOKS_DIR")
@@ -76,6 +79,16 @@ class Settings(BaseSettings):
     )
     sendgrid_api_url: str | None = Field(None, alias="SENDGRID_API_URL", description="Replaces https://api.sendgrid.com (mock servers).")
 
+    # Publishing: where an approved statement goes besides the outbox (see channels/registry.py publishing_targets).
+    publish_webhooks: PublishWebhooks = Field(
+        default_factory=dict,
+        alias="CRISIS_PUBLISH_WEBHOOKS",
+        description='JSON object: target name → {"url": ..., "secret": ...}; signed webhooks (status page, social scheduler). Secrets.',
+    )
+    customer_list_email: str | None = Field(
+        None, alias="CRISIS_CUSTOMER_LIST_EMAIL", description="Customer mailing list address receiving published statements by email."
+    )
+
     @cached_property
     def temporal_address(self) -> str:
         return self.temporal_address_override or f"127.0.0.1:{self.temporal_port}"
@@ -116,6 +129,7 @@ class Settings(BaseSettings):
             password = None
         if password:
             values.append(str(password))
+        values.extend(target.secret.get_secret_value() for target in self.publish_webhooks.values())
         return [value for value in values if len(value) >= 4]
 
     @cached_property

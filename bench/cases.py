@@ -200,6 +200,11 @@ class MemoryResult:
     after_bytes: int
     declare_s: float
     settle_s: float
+    worker_cpu_s: float  # CPU the worker used from the first declaration to idle
+
+    @property
+    def worker_cpu_ms_per_incident(self) -> float:
+        return self.worker_cpu_s * 1000 / self.incidents
 
     @property
     def per_incident_bytes(self) -> float:
@@ -216,6 +221,7 @@ async def memory(satellite: Satellite, pages: Pages, pages_per_incident: int, si
             await pages.wait_sends(incident, pages_per_incident, timeout=120, poll_s=0.01)
         await wait_idle(satellite, sizes.idle_window_s)
         baseline = satellite.worker_rss()
+        cpu_before = satellite.worker_cpu_seconds()
         began = time.monotonic()
         await gather_limited([lambda i=i: declare(api, f"Memory benchmark {i}") for i in range(sizes.memory_incidents)], limit=8)
         declared = time.monotonic()
@@ -233,4 +239,5 @@ async def memory(satellite: Satellite, pages: Pages, pages_per_incident: int, si
             after_bytes=satellite.worker_rss(),
             declare_s=declared - began,
             settle_s=settled - began,
+            worker_cpu_s=satellite.worker_cpu_seconds() - cpu_before,
         )

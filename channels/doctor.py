@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from channels.registry import Choice, choices, sendgrid_configured, twilio_configured
+from channels.registry import Choice, PublishChoice, choices, publishing_choices, sendgrid_configured, twilio_configured
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -21,6 +21,7 @@ class Diagnosis:
     channels: list[Choice]
     errors: list[str] = field(default_factory=list)  # malformed or incomplete: exit non-zero
     warnings: list[str] = field(default_factory=list)  # works, but probably not what is wanted
+    publishing: list[PublishChoice] = field(default_factory=list)  # where published statements go, by target name
 
     @property
     def ok(self) -> bool:
@@ -120,4 +121,28 @@ def diagnose(settings) -> Diagnosis:
         errors.append(f"SENDGRID_API_URL {_shown(sg_url)!r} {sg_problem}")
     elif sg_url:
         warnings.append(f"SENDGRID_API_URL: email goes to {_shown(sg_url)}, not to api.sendgrid.com")
+    _diagnose_publishing(settings, diagnosis)
     return diagnosis
+
+
+def _diagnose_publishing(settings, diagnosis: Diagnosis) -> None:
+    """CRISIS_PUBLISH_WEBHOOKS (absolute http(s) URLs, non-empty secrets) and CRISIS_CUSTOMER_LIST_EMAIL."""
+    errors, warnings = diagnosis.errors, diagnosis.warnings
+    diagnosis.publishing = publishing_choices(settings)
+    for choice in diagnosis.publishing:
+        if choice.problem is not None:
+            errors.append(f"CRISIS_PUBLISH_WEBHOOKS target {choice.target!r}: {choice.problem} (the target is left out)")
+    for name, target in sorted(settings.publish_webhooks.items()):
+        parts = urlsplit(target.url.strip())
+        secret = target.secret.get_secret_value().strip()
+        if parts.scheme == "http" and parts.hostname and not _is_local(parts.hostname):
+            warnings.append(f"CRISIS_PUBLISH_WEBHOOKS target {name!r} is plain http: statements and signatures travel unencrypted")
+        if parts.username or parts.password:
+            warnings.append(f"CRISIS_PUBLISH_WEBHOOKS target {name!r}: the URL carries user:password (it is not shown)")
+        if secret and len(secret) < 16:
+            warnings.append(f"CRISIS_PUBLISH_WEBHOOKS target {name!r}: the secret is shorter than 16 characters (the value is not shown)")
+    address = _value(settings.customer_list_email)
+    if address and not EMAIL.match(address):
+        errors.append(f"CRISIS_CUSTOMER_LIST_EMAIL {address!r} is not an email address")
+    elif address and not sendgrid_configured(settings):
+        warnings.append("CRISIS_CUSTOMER_LIST_EMAIL is set but SendGrid is not configured: customer_email statements go to the outbox")

@@ -3,6 +3,9 @@
 SMS goes through Twilio once its account, token and a sender are set; email through SendGrid once
 its key and sender are set; anything not fully configured (and the public channel, for now) goes
 to the outbox, the default and the only channel used when no credentials are set.
+
+Publishing targets (``publishing_targets``, at the end) name where a published statement goes: the
+signed webhooks of CRISIS_PUBLISH_WEBHOOKS, the customer email list and the outbox.
 """
 
 import logging
@@ -10,9 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from channels.base import Channel, ChannelKind
+from channels.base import Channel, ChannelKind, Delivery, OutgoingMessage
 from channels.outbox import OutboxChannel
 from channels.sendgrid_email import SendGridEmailChannel
+from channels.targets import CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET
 from channels.twilio_sms import STATUS_CALLBACK_PATH, TwilioSMSChannel
 
 log = logging.getLogger("crisisflow.channels")
@@ -92,3 +96,111 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
     for choice in choices(settings):
         log.info("channel %s: %s (%s)", choice.kind.value, choice.provider, choice.detail)
     return channels
+
+
+# ---- publishing targets ------------------------------------------------------------------------
+# Where an approved statement (or a "pause/resume scheduled posts" notice) can go, by name: each
+# webhook of CRISIS_PUBLISH_WEBHOOKS, "customer_email" (the customer list, SendGrid when set up)
+# and "outbox" (always there, the default). A playbook names targets; an unknown name is reported.
+
+def webhook_target_problem(target) -> str | None:
+    """Why a CRISIS_PUBLISH_WEBHOOKS entry cannot be used (no secret in the answer), or None."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target.url.strip())
+    problems = []
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append("url is not an absolute http(s) URL")
+    if not target.secret.get_secret_value().strip():
+        problems.append("secret is empty")
+    return "; ".join(problems) or None
+
+
+def customer_list_address(settings) -> str | None:
+    return (settings.customer_list_email or "").strip() or None
+
+
+def publishing_target_names(settings) -> list[str]:
+    """The names a playbook may publish to: every usable webhook target, then customer_email and outbox."""
+    webhooks = sorted(name for name, target in settings.publish_webhooks.items() if webhook_target_problem(target) is None)
+    return [*webhooks, CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET]
+
+
+def unknown_publishing_targets(settings, requested) -> list[str]:
+    """Those of ``requested`` that are not configured (in the order asked), to report."""
+    known = set(publishing_target_names(settings))
+    return [name for name in requested if name not in known]
+
+
+@dataclass(frozen=True)
+class PublishChoice:
+    target: str
+    provider: str  # webhook, sendgrid or outbox
+    detail: str  # where it goes, no secret
+    problem: str | None = None  # set: the target is left out
+
+
+def publishing_choices(settings) -> list[PublishChoice]:
+    """What ``publishing_targets`` would build, described (for ``crisis doctor`` and the worker's log)."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for name in sorted(settings.publish_webhooks):
+        target = settings.publish_webhooks[name]
+        parts = urlsplit(target.url.strip())  # shown without user:password@ or a query (either may hold a token)
+        shown = f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+        found.append(PublishChoice(name, "webhook", f"signed POST to {shown}", webhook_target_problem(target)))
+    address = customer_list_address(settings)
+    if address and sendgrid_configured(settings):
+        found.append(PublishChoice(CUSTOMER_EMAIL_TARGET, "sendgrid", f"email to {address}"))
+    elif address:
+        found.append(PublishChoice(CUSTOMER_EMAIL_TARGET, "outbox", f"stored at /outbox (SendGrid is not configured; list {address})"))
+    else:
+        found.append(PublishChoice(CUSTOMER_EMAIL_TARGET, "outbox", "stored at /outbox (CRISIS_CUSTOMER_LIST_EMAIL is not set)"))
+    found.append(PublishChoice(OUTBOX_TARGET, "outbox", "stored and shown at /outbox"))
+    return found
+
+
+class ListRecipientChannel:
+    """An email channel sending every message to one fixed address (the customer mailing list)."""
+
+    def __init__(self, inner: Channel, address: str):
+        self._inner = inner
+        self._address = address
+        self.name = inner.name
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        return await self._inner.send(message.model_copy(update={"address": self._address}))
+
+
+def publishing_targets(settings, sessions: async_sessionmaker, channels: dict[ChannelKind, Channel] | None = None,
+                       timeout: float = 10.0) -> dict[str, Channel]:
+    """The channel of each publishing target, by name (see ``publishing_target_names``).
+
+    ``channels`` is ``build_channels``'s answer: its email channel (SendGrid when configured) carries
+    customer_email and its public channel is the outbox. A webhook target with a malformed URL or
+    an empty secret is left out (logged; ``crisis doctor`` says why), so asking for it later is an
+    unknown target. ``timeout`` applies to webhook targets that do not set their own.
+    """
+    from channels.webhook import WebhookChannel
+
+    channels = channels or build_channels(settings, sessions, timeout=timeout)
+    outbox = channels.get(ChannelKind.PUBLIC) or OutboxChannel(sessions)
+    targets: dict[str, Channel] = {}
+    for name in sorted(settings.publish_webhooks):
+        target = settings.publish_webhooks[name]
+        if (problem := webhook_target_problem(target)) is not None:
+            log.error("publishing target %s left out: %s", name, problem)
+            continue
+        own = target.timeout if "timeout" in target.model_fields_set else timeout
+        targets[name] = WebhookChannel(name, target.url.strip(), target.secret.get_secret_value().strip(), timeout=own)
+    address = customer_list_address(settings)
+    if address and sendgrid_configured(settings):
+        targets[CUSTOMER_EMAIL_TARGET] = ListRecipientChannel(channels[ChannelKind.EMAIL], address)
+    else:
+        targets[CUSTOMER_EMAIL_TARGET] = outbox
+    targets[OUTBOX_TARGET] = outbox
+    for choice in publishing_choices(settings):
+        if choice.problem is None:
+            log.info("publishing target %s: %s (%s)", choice.target, choice.provider, choice.detail)
+    return targets

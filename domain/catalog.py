@@ -12,12 +12,15 @@ import yaml
 from pydantic import ValidationError
 
 from domain.playbook import Playbook
+from domain.risks import AnswerKit, Risk, RiskRegister
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement, sample_contexts
 
 ROSTER_FILE = "team.yaml"
 TEMPLATES_DIR = "templates"
-NOT_PLAYBOOKS = {ROSTER_FILE}
+RISKS_FILE = "risks.yaml"
+ANSWERS_DIR = "answers"
+NOT_PLAYBOOKS = {ROSTER_FILE, RISKS_FILE}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Catalog:
     roster: Roster
     playbooks: dict[str, Playbook]
     templates: dict[tuple[str, str], str] = field(default_factory=dict)
+    risks: list[Risk] = field(default_factory=list)  # empty when the folder has no risks.yaml
+    answers: dict[str, AnswerKit] = field(default_factory=dict)  # playbook id -> its answers kit
 
     def template(self, playbook: Playbook, language: str) -> str:
         return self.templates[(playbook.communicate.template, language)]
@@ -146,6 +151,81 @@ def load_catalog(directory: Path) -> Catalog:
             templates[(playbook.communicate.template, language)] = source
         playbooks[playbook.id] = playbook
 
+    known_playbooks = {path.stem: playbooks.get(path.stem) for path in files}
+    risks = _load_risks(directory, roster, known_playbooks, problems)
+    answers = _load_answers(directory, known_playbooks, problems)
+
     if problems or roster is None:
         raise CatalogError(problems)
-    return Catalog(directory=directory, roster=roster, playbooks=playbooks, templates=templates)
+    return Catalog(directory=directory, roster=roster, playbooks=playbooks, templates=templates, risks=risks, answers=answers)
+
+
+def _load_risks(directory: Path, roster: Roster | None, known: dict[str, Playbook | None], problems: list[Problem]) -> list[Risk]:
+    """The optional risk register; a playbook whose own file is broken is reported there, not here."""
+    path = directory / RISKS_FILE
+    if not path.exists():
+        return []
+    label = str(path)
+    data = _read_mapping(path, label, problems)
+    if data is None:
+        return []
+    items = data.get("risks")
+    if not isinstance(items, list) or not items or set(data) != {"risks"}:
+        try:
+            RiskRegister.model_validate(data)
+        except ValidationError as error:
+            problems += _validation_problems(label, error)
+        return []
+    # One risk at a time, so a schema problem in one risk does not hide the others' cross-references.
+    checked: list[tuple[int, Risk]] = []
+    for index, item in enumerate(items):
+        try:
+            checked.append((index, Risk.model_validate(item)))
+        except ValidationError as error:
+            problems += [Problem(label, f"risks.{index}.{p.path}".rstrip("."), p.reason) for p in _validation_problems(label, error)]
+    seen: set[str] = set()
+    for index, risk in checked:
+        if risk.id in seen:
+            problems.append(Problem(label, f"risks.{index}.id", f"'{risk.id}' is used by another risk"))
+        seen.add(risk.id)
+    for index, risk in checked:
+        where = f"risks.{index}"
+        if risk.playbook not in known:
+            problems.append(Problem(label, f"{where}.playbook", f"unknown playbook '{risk.playbook}' (known: {', '.join(sorted(known))})"))
+        elif known[risk.playbook] is not None and known[risk.playbook].scenario != risk.scenario:
+            problems.append(
+                Problem(label, f"{where}.scenario", f"'{risk.scenario.value}' but playbook '{risk.playbook}' answers "
+                        f"'{known[risk.playbook].scenario.value}'")
+            )
+        if roster is not None and risk.owner not in roster.roles:
+            problems.append(Problem(label, f"{where}.owner", f"unknown role '{risk.owner}' (team.yaml has: {', '.join(sorted(roster.roles))})"))
+    return [risk for _, risk in checked]
+
+
+def _load_answers(directory: Path, known: dict[str, Playbook | None], problems: list[Problem]) -> dict[str, AnswerKit]:
+    """Optional answers kits, ``answers/<playbook id>.yaml``; each must cover its playbook's languages."""
+    folder = directory / ANSWERS_DIR
+    kits: dict[str, AnswerKit] = {}
+    if not folder.is_dir():
+        return kits
+    for path in sorted(folder.glob("*.y*ml")):
+        label = str(path)
+        if path.stem not in known:
+            problems.append(Problem(label, "", f"names no playbook: the file name must be a playbook id ({', '.join(sorted(known))})"))
+            continue
+        data = _read_mapping(path, label, problems)
+        if data is None:
+            continue
+        try:
+            kit = AnswerKit.model_validate(data)
+        except ValidationError as error:
+            problems += _validation_problems(label, error)
+            continue
+        problems += [Problem(label, where, reason) for where, reason in kit.gaps()]
+        playbook = known[path.stem]
+        if playbook is not None:
+            for language in playbook.languages:
+                if language not in kit.languages:
+                    problems.append(Problem(label, "languages", f"must include '{language}', a language of playbook '{playbook.id}'"))
+        kits[path.stem] = kit
+    return kits

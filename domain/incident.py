@@ -6,6 +6,8 @@ history) and the matching methods from the handlers and timers. Every change app
 event and bumps ``revision``, which is what the workflow waits on.
 """
 
+import difflib
+import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -119,6 +121,14 @@ class Decision(BaseModel):
     at: datetime
 
 
+class Receipt(BaseModel):
+    """What one channel took: the hash of the text actually sent, and the provider's id."""
+
+    channel: str
+    sha256: str
+    provider_id: str | None = None
+
+
 class StatementVersion(BaseModel):
     version: int
     kind: StatementKind
@@ -128,6 +138,20 @@ class StatementVersion(BaseModel):
     status: StatementStatus = StatementStatus.PENDING_APPROVAL
     decisions: list[Decision] = Field(default_factory=list)
     published_at: datetime | None = None
+    diff: str = Field("", description="Unified diff from the previous version's text.")
+    sha256: str | None = Field(None, description="Frozen at approval: what was approved is what must go out.")
+    fallback: bool = Field(False, description="The playbook's pre-approved holding statement, published when approvals did not arrive in time.")
+    receipts: list[Receipt] = Field(default_factory=list)
+    mismatch: bool = Field(False, description="A channel received text whose hash differs from the approved one.")
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def text_diff(previous: str, current: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(previous.splitlines(), current.splitlines(), before, after, lineterm="")
+    return "\n".join(lines)
 
 
 class Deadline(BaseModel):
@@ -288,8 +312,21 @@ class Incident:
         return current if current and current.status is StatementStatus.APPROVED else None
 
     def outstanding_approver_roles(self, version: StatementVersion) -> list[str]:
-        approved = {role for d in version.decisions if d.decision is Verdict.APPROVE for role in d.roles}
-        return [role for role in self.playbook.communicate.approvers if role not in approved]
+        """Approver roles still asked to decide: under ``all`` those without an approval yet; under
+        ``any: N`` every role with an undecided member, until N people have approved."""
+        rule = self.playbook.communicate.approval
+        approvals = [d for d in version.decisions if d.decision is Verdict.APPROVE]
+        if rule == "all":
+            approved = {role for d in approvals for role in d.roles}
+            return [role for role in self.playbook.communicate.approvers if role not in approved]
+        if len(approvals) >= rule.any:
+            return []
+        decided = {d.person for d in version.decisions}
+        return [r for r in self.playbook.communicate.approvers if any(p not in decided for p in self.members(r))]
+
+    def approval_rule(self) -> str:
+        rule = self.playbook.communicate.approval
+        return "every approver role" if rule == "all" else f"{rule.any} approver(s)"
 
     def resolution_statement_due(self) -> bool:
         """After resolution the public hears the end of a story it was told the start of."""
@@ -510,7 +547,10 @@ class Incident:
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
-        statement = StatementVersion(version=len(self.state.statements) + 1, kind=kind, text=text, author=author, created_at=now)
+        number = len(self.state.statements) + 1
+        previous = self.state.statements[-1] if self.state.statements else None
+        diff = text_diff(previous.text, text, f"v{previous.version}", f"v{number}") if previous else ""
+        statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, diff=diff)
         self.state.statements.append(statement)
         self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value)
         return statement
@@ -524,6 +564,8 @@ class Incident:
         statement = self.statement(version)
         outstanding = self.outstanding_approver_roles(statement)
         roles = [role for role in outstanding if action.person in self.members(role)]
+        if not roles:  # under ``any: N`` a person counts once, for the approver roles they hold
+            roles = [r for r in self.playbook.communicate.approvers if action.person in self.members(r)]
         statement.decisions.append(Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now))
         if action.decision is Verdict.REJECT:
             statement.status = StatementStatus.REJECTED
@@ -533,12 +575,30 @@ class Incident:
         self._event(now, "statement_approved_by", action.person, f"v{version} approved by {action.person} ({', '.join(roles)})", version=version, roles=roles)
         if not self.outstanding_approver_roles(statement):
             statement.status = StatementStatus.APPROVED
-            self._event(now, "statement_approved", None, f"Statement v{version} approved by every approver", version=version)
+            statement.sha256 = text_sha256(statement.text)
+            self._event(now, "statement_approved", None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)
 
-    def mark_published(self, version: int, now: datetime) -> None:
+    def add_fallback(self, text: str, now: datetime) -> StatementVersion:
+        """The playbook's pre-approved holding statement, approved by the playbook itself."""
+        current = self.in_flight()
+        if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
+            current.status = StatementStatus.SUPERSEDED
+        statement = self.add_statement(StatementKind.HOLDING, text, "fallback", now)
+        statement.fallback = True
+        statement.status = StatementStatus.APPROVED
+        statement.sha256 = text_sha256(text)
+        self._event(now, "fallback_statement", None, f"No statement approved in time: publishing the pre-approved fallback holding statement (v{statement.version})", version=statement.version)
+        return statement
+
+    def mark_published(self, version: int, now: datetime, receipts: list[Receipt] | None = None) -> None:
         statement = self.statement(version)
         statement.status = StatementStatus.PUBLISHED
         statement.published_at = now
+        statement.receipts = list(receipts or [])
+        wrong = [r.channel for r in statement.receipts if r.sha256 != statement.sha256]
+        if wrong:
+            statement.mismatch = True
+            self._event(now, "publication_mismatch", None, f"Statement v{version}: {', '.join(wrong)} received text that differs from the approved version", version=version, channels=wrong)
         self._meet("first_statement", now)
         if self._update_number():
             self._meet(f"update.{self._update_number()}", now)
@@ -547,7 +607,8 @@ class Incident:
         else:
             self.state.next_update_due = now + self.playbook.communicate.update_every.at(self.severity)
             self._deadline(f"update.{self._update_number() + 1}", "next public update", self.state.next_update_due)
-        self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published", version=version, statement_kind=statement.kind.value)
+        fallback = " as the fallback" if statement.fallback else ""
+        self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
 
     def _update_number(self) -> int:
         return sum(1 for name in self.state.deadlines if name.startswith("update."))
@@ -566,6 +627,9 @@ class Incident:
 
     def record_reminder(self, subject: str, people: list[str], now: datetime, **data: Any) -> None:
         self._event(now, "reminder_sent", None, f"{subject} — reminded {', '.join(people)}", people=people, **data)
+
+    def record_approval_escalated(self, version: int, role: str, previous: str, person: str, now: datetime) -> None:
+        self._event(now, "approval_escalated", None, f"v{version} still awaits {role}: asked {person} because {previous} did not decide in time", version=version, role=role, person=person)
 
     def record_deadline_missed(self, name: str, now: datetime) -> None:
         deadline = self.state.deadlines[name]

@@ -35,6 +35,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "approval.subject": "Approve statement v{version}",
         "approval.body": "Incident {incident}: statement v{version} needs your approval as {role}.\n\n{text}",
         "approval.sms": "Statement v{version} for {incident} needs your approval as {role}.",
+        "approval.reminder": "Reminder: {subject}",
+        "link.approve": "Review and approve",
         "revision.subject": "Changes requested on statement v{version}",
         "revision.body": "Incident {incident}: {by} requested changes to statement v{version}{comment}. Submit a new version.",
         "revision.sms": "{by} requested changes to statement v{version} ({incident}).",
@@ -64,6 +66,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "approval.subject": "Zatwierdź oświadczenie v{version}",
         "approval.body": "Incydent {incident}: oświadczenie v{version} czeka na Twoje zatwierdzenie jako {role}.\n\n{text}",
         "approval.sms": "Oświadczenie v{version} ({incident}) czeka na zatwierdzenie jako {role}.",
+        "approval.reminder": "Przypomnienie: {subject}",
+        "link.approve": "Przeczytaj i zatwierdź",
         "revision.subject": "Poprawki do oświadczenia v{version}",
         "revision.body": "Incydent {incident}: {by} prosi o poprawki w oświadczeniu v{version}{comment}. Prześlij nową wersję.",
         "revision.sms": "{by} prosi o poprawki w oświadczeniu v{version} ({incident}).",
@@ -95,6 +99,7 @@ class Notice(BaseModel):
     language: str = "en"
     channels: list[str] = Field(default_factory=lambda: ["sms", "email"])
     drill: bool = False
+    version: int | None = Field(None, description="The statement version an approval notice is about.")
 
 
 class DeliveryFailure(BaseModel):
@@ -164,8 +169,11 @@ class Messenger:
         handover = text(self.language, "task.handover", previous=escalated_from) if escalated_from else ""
         return self._notice(person, "task", "task", title=title, due=_at(due_at), handover=handover)
 
-    def approval_request(self, person: str, version: int, role: str, statement: str) -> Notice:
-        return self._notice(person, "approval", "approval", version=version, role=role, text=statement)
+    def approval_request(self, person: str, version: int, role: str, statement: str, reminder: bool = False) -> Notice:
+        notice = self._notice(person, "approval", "approval", version=version, role=role, text=statement)
+        if reminder:
+            notice = notice.model_copy(update={"subject": text(self.language, "approval.reminder", subject=notice.subject)})
+        return notice.model_copy(update={"version": version})
 
     def changes_requested(self, person: str, version: int, by: str, comment: str | None) -> Notice:
         said = f": {comment.rstrip('.')}" if comment else ""

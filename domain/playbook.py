@@ -6,6 +6,7 @@ declaration and pinned into the workflow input, so a running incident never chan
 
 from datetime import timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -78,10 +79,24 @@ class Respond(Strict):
     )
 
 
+class AnyOf(Strict):
+    any: int = Field(ge=1, description="How many approvals, from people in any approver role, are enough.")
+
+
 class Communicate(Strict):
     template: str = Field(pattern=_IDENT, description="Statement template: templates/<template>.<language>.j2")
     author: str = Field("comms_lead", description="The role that drafts and revises statements.")
-    approvers: list[str] = Field(min_length=1, description="Roles that must each approve a statement.")
+    approvers: list[str] = Field(min_length=1, description="Roles whose people approve statements.")
+    approval: Literal["all"] | AnyOf = Field(
+        "all", description="`all`: one approval from every approver role; `{any: N}`: N approvals from any of them."
+    )
+    fallback_after: Duration | None = Field(
+        None,
+        description=(
+            "Publish the template's pre-approved holding statement this long after declaration when no "
+            "statement has been approved by then (marked as the fallback everywhere)."
+        ),
+    )
     first_statement_within: BySeverity = Field(description="From declaration to the first published statement.")
     update_every: BySeverity = Field(description="Cadence of public updates until the incident is resolved.")
 

@@ -94,6 +94,7 @@ class ActionTokenRow(Base):
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
     person_id: Mapped[str] = mapped_column(String(100), index=True)
     purpose: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int | None] = mapped_column(Integer, doc="For approvals: the statement version the link decides on.")
     code: Mapped[str] = mapped_column(String(8), doc="Short code for SMS replies: ACK <code>.")
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

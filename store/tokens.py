@@ -24,7 +24,8 @@ class Minted:
 
 
 async def mint(
-    session: AsyncSession, *, ledger_key: str, incident_id: str, person_id: str, purpose: str, ttl: timedelta
+    session: AsyncSession, *, ledger_key: str, incident_id: str, person_id: str, purpose: str, ttl: timedelta,
+    version: int | None = None,
 ) -> Minted:
     """A fresh token for one send. A retried send (same ledger key) replaces the unsent token, so
     exactly one link per page is ever valid."""
@@ -40,7 +41,7 @@ async def mint(
     code = next(c for c in (f"{secrets.randbelow(10000):04d}" for _ in range(100)) if c not in open_codes)
     row = await session.scalar(select(ActionTokenRow).where(ActionTokenRow.ledger_key == ledger_key))
     if row is None:
-        row = ActionTokenRow(ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, purpose=purpose)
+        row = ActionTokenRow(ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, purpose=purpose, version=version)
         session.add(row)
     row.token_hash, row.code, row.created_at, row.expires_at = token_hash(token), code, now, now + ttl
     await session.commit()

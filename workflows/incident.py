@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TaskCompletion,
         Verdict,
     )
-    from domain.incident import Incident, IncidentPlan, Phase, Rejected, StatementStatus
+    from domain.incident import Incident, IncidentPlan, Phase, Receipt, Rejected, StatementStatus
     from domain.statements import StatementContext, StatementKind
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
@@ -171,6 +171,7 @@ class IncidentWorkflow:
     async def _communicate(self) -> None:
         incident = self._incident
         asked: set[int] = set()
+        self._spawn(self._publish_fallback())
         while not incident.communication_finished():
             seen = incident.state.revision
             now = workflow.now()
@@ -202,13 +203,65 @@ class IncidentWorkflow:
                 person = incident.on_duty(role)
                 notice = self._messenger.approval_request(person, version, role, statement.text)
                 await self._notify(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
+            if workflow.patched("chase-approvals"):
+                self._spawn(self._chase_approval(version))
         elif statement.status is StatementStatus.REJECTED:
             rejection = next(d for d in statement.decisions if d.decision is Verdict.REJECT)
             author = statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
             notice = self._messenger.changes_requested(author, version, rejection.person, rejection.comment)
             await self._notify(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
 
+    async def _chase_approval(self, version: int) -> None:
+        """Remind the approvers half-way to the statement's deadline; when it passes, ask the next
+        person in each approver role that has still not decided."""
+        incident = self._incident
+        statement = incident.statement(version)
+        due = incident.state.deadlines["first_statement"].due_at if not incident.published() else incident.state.next_update_due
+        if due is None:
+            return
+
+        def decided() -> bool:
+            return statement.status is not StatementStatus.PENDING_APPROVAL or incident.closed
+
+        halfway = statement.created_at + (due - statement.created_at) / 2
+        if await self._wait_until(decided, halfway, f"remind approvers of v{version}"):
+            return
+        for role in incident.outstanding_approver_roles(statement):
+            person = incident.on_duty(role)
+            notice = self._messenger.approval_request(person, version, role, statement.text, reminder=True)
+            await self._notify(notice, f"approval.v{version}.{role}.reminder", f"remind {person} ({role}) to decide on v{version}")
+            incident.record_reminder(f"Statement v{version} awaits {role}", [person], workflow.now(), version=version)
+        if await self._wait_until(decided, due, f"v{version} approval deadline"):
+            return
+        for role in incident.outstanding_approver_roles(statement):
+            chain = incident.members(role)
+            on_duty = incident.on_duty(role)
+            backups = [p for p in chain if p != on_duty and not any(d.person == p for d in statement.decisions)]
+            if backups:
+                notice = self._messenger.approval_request(backups[0], version, role, statement.text)
+                await self._notify(notice, f"approval.v{version}.{role}.escalated", f"ask {backups[0]} ({role}) to approve v{version}: {on_duty} did not")
+                incident.record_approval_escalated(version, role, on_duty, backups[0], workflow.now())
+
+    async def _publish_fallback(self) -> None:
+        """The public hears something in time even when approvers cannot be reached."""
+        incident = self._incident
+        after = incident.playbook.communicate.fallback_after
+        if after is None:
+            return
+
+        def spoken() -> bool:
+            return bool(incident.published()) or incident.approved_unpublished() is not None or incident.resolved
+
+        if await self._wait_until(spoken, incident.state.declared_at + after, "fallback holding statement due"):
+            return
+        text = await self._render(StatementKind.HOLDING, activity_id="render.fallback")
+        incident.add_fallback(text, workflow.now())
+
     async def _draft(self, kind: StatementKind) -> None:
+        text = await self._render(kind, activity_id=f"render.{len(self._incident.state.statements) + 1}")
+        self._incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now())
+
+    async def _render(self, kind: StatementKind, activity_id: str) -> str:
         incident = self._incident
         state = incident.state
         cadence = incident.playbook.communicate.update_every.at(incident.severity)
@@ -225,29 +278,33 @@ class IncidentWorkflow:
             drill=incident.plan.drill,
         )
         request = RenderRequest(template=incident.plan.template, context=context)
-        text = await workflow.execute_activity_method(
+        return await workflow.execute_activity_method(
             IncidentActivities.render,
             request,
-            activity_id=f"render.{len(state.statements) + 1}",
+            activity_id=activity_id,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
             summary=f"draft the {kind.value} statement from template",
         )
-        incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now())
 
     async def _publish(self, version: int) -> None:
         incident = self._incident
         statement = incident.statement(version)
-        publication = Publication(incident_id=incident.state.id, version=version, kind=statement.kind, title=incident.state.title, text=statement.text, drill=incident.plan.drill)
-        await workflow.execute_activity_method(
-            IncidentActivities.publish,
+        publication = Publication(
+            incident_id=incident.state.id, version=version, kind=statement.kind, title=incident.state.title,
+            text=statement.text, drill=incident.plan.drill, fallback=statement.fallback,
+        )
+        with_receipts = workflow.patched("publication-receipts")
+        sent = await workflow.execute_activity(
+            "publish",
             publication,
             activity_id=f"publish.v{version}",
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
-            summary=f"publish statement v{version} ({statement.kind.value})",
+            summary=f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}",
         )
-        incident.mark_published(version, workflow.now())
+        receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
+        incident.mark_published(version, workflow.now(), receipts)
 
     async def _review(self) -> None:
         incident = self._incident

@@ -88,7 +88,7 @@ async def sessions(tmp_path):
 @pytest.fixture(scope="session")
 def small_playbooks(tmp_path_factory) -> Path:
     """The roster and one playbook: the app loads it at start, and five playbooks take long."""
-    keep = {"team.yaml", "templates", "misinformation.yaml", "misinformation.en.j2"}
+    keep = {"team.yaml", "templates", "misinformation.yaml", "misinformation.en.j2", "misinformation.pl.j2"}
     target = tmp_path_factory.mktemp("playbooks") / "playbooks"
     shutil.copytree(PROJECT / "playbooks", target, ignore=lambda _dir, names: [n for n in names if n not in keep])
     return target

@@ -506,6 +506,66 @@ class FakeSendGrid(FakeProvider):
         return JSONResponse({"status": answer.status_code, "body": answer.text})
 
 
+# ---- a receiver of crisisflow's signed publishing webhooks ---------------------------------------
+
+
+class FakeWebhookReceiver(FakeProvider):
+    """A status page or social scheduler receiving crisisflow's publishing webhooks at
+    ``POST /hooks/{name}`` (``url_for(name)``): it checks ``X-Crisis-Signature`` with
+    :func:`channels.webhook.verify` (401 when wrong), deduplicates on ``X-Crisis-Delivery`` (a
+    repeated delivery is answered 200 again, not taken twice) and answers 200 with ``X-Request-Id``.
+    ``secret=None`` takes any signature; faults as for the other fakes."""
+
+    name = "webhook-receiver"
+
+    def __init__(self, secret: str | None, **kwargs):
+        self.secret = secret
+        self._taken: dict[str, str] = {}  # X-Crisis-Delivery → request id
+        super().__init__(**kwargs)
+
+    def routes(self) -> list[Route]:
+        return [Route("/hooks/{name}", self._receive, methods=["POST"])]
+
+    def url_for(self, name: str = "status_page") -> str:
+        return f"{self.url}/hooks/{name}"
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self._taken.clear()
+
+    @property
+    def deliveries(self) -> dict[str, str]:
+        """Deliveries taken (once each): X-Crisis-Delivery → the request id answered."""
+        with self._lock:
+            return dict(self._taken)
+
+    async def _receive(self, request: Request) -> Response:
+        from channels.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+
+        recorded, fault = await self._record(request)
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return faulted
+        if self.secret is not None and not verify(recorded.body, self.secret, request.headers.get(SIGNATURE_HEADER)):
+            recorded.status = 401
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        try:
+            document = recorded.json
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or not document.get("event"):
+            recorded.status = 400
+            return JSONResponse({"error": "not a crisisflow event"}, status_code=400)
+        delivery = request.headers.get(DELIVERY_HEADER, "")
+        with self._lock:
+            request_id = self._taken.get(delivery)
+            duplicate = request_id is not None
+            if not duplicate:
+                request_id = self._taken[delivery] = "req_" + secrets.token_hex(8)
+        recorded.status, recorded.accepted, recorded.provider_id = 200, not duplicate, request_id
+        return JSONResponse({"ok": True, "duplicate": duplicate}, headers={"X-Request-Id": request_id})
+
+
 # ---- a fake in another process -----------------------------------------------------------------
 
 

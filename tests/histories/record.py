@@ -1,7 +1,7 @@
 """Re-record the histories the replay test checks: ``.venv/bin/python -m tests.histories.record``.
 
-Run it only when a workflow change is *meant* to be incompatible (and then the change must go
-behind ``workflow.patched``, or running incidents break). Each history is one complete incident of
+Run it after a workflow change that is guarded by ``workflow.patched``: first rename the current
+files to ``v<N>-<name>.json`` and keep them, so both the old and the new paths stay replayed. Each history is one complete incident of
 a built-in playbook on the time-skipping server, plus one with an escalation and overdue task.
 """
 

@@ -61,7 +61,7 @@ def copy_shipped(target: Path, only: tuple[str, ...] | None = None) -> Path:
     def ignore(directory: str, names: list[str]) -> list[str]:
         if only is None:
             return []
-        keep = {"team.yaml", "templates"} | {f"{p}.yaml" for p in only} | {f"{p}.en.j2" for p in only}
+        keep = {"team.yaml", "templates"} | {f"{p}.yaml" for p in only} | {f"{p}.{language}.j2" for p in only for language in ("en", "pl")}
         return [name for name in names if name not in keep]
 
     shutil.copytree(SHIPPED, target, ignore=ignore)

@@ -33,8 +33,8 @@ def test_the_shipped_folder_loads(catalog: Catalog):
     assert catalog.directory == SHIPPED
 
 
-def test_the_shipped_folder_has_one_english_template_per_playbook(catalog: Catalog):
-    assert set(catalog.templates) == {(pid, "en") for pid in PLAYBOOK_IDS}
+def test_the_shipped_folder_has_english_and_polish_templates_for_every_playbook(catalog: Catalog):
+    assert set(catalog.templates) == {(pid, language) for pid in PLAYBOOK_IDS for language in ("en", "pl")}
 
 
 @pytest.mark.parametrize("playbook_id", sorted(PLAYBOOK_IDS))
@@ -46,7 +46,7 @@ def test_catalog_template_returns_the_file_source(catalog: Catalog, playbook_id)
 
 def test_catalog_template_for_a_language_without_a_template_raises(catalog: Catalog):
     with pytest.raises(KeyError):
-        catalog.template(catalog.playbooks["misinformation"], "pl")
+        catalog.template(catalog.playbooks["misinformation"], "de")
 
 
 def test_a_pristine_copy_loads(full_folder: Path):
@@ -196,9 +196,9 @@ def test_two_files_with_the_same_id_are_reported(folder: Path):
 
 
 def test_a_missing_template_for_a_language_is_reported(folder: Path):
-    edit_yaml(folder / "misinformation.yaml", set_in("languages", value=["en", "pl"]))
+    edit_yaml(folder / "misinformation.yaml", set_in("languages", value=["en", "pl", "de"]))
     assert problems_of(folder) == [
-        f"{folder}/misinformation.yaml:communicate.template: templates/misinformation.pl.j2 is missing for language 'pl'"
+        f"{folder}/misinformation.yaml:communicate.template: templates/misinformation.de.j2 is missing for language 'de'"
     ]
 
 

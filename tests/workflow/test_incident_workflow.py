@@ -1,7 +1,7 @@
 """IncidentWorkflow on the time-skipping server: hours of deadlines pass in milliseconds."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -201,3 +201,40 @@ async def test_a_failure_report_for_an_unknown_message_changes_nothing(harness):
     await handle.signal(IncidentWorkflow.delivery_failed, DeliveryFailure(ledger_key="x/y/sms", person="ewa.lewandowska", channel="sms", reason="?"))
     state = await harness.state(handle)
     assert not any(e["kind"] == "delivery_failed" for e in state["timeline"])
+
+
+async def test_the_fallback_holding_statement_goes_out_when_approvals_do_not_arrive(harness):
+    plan = harness.plan("technical_outage", severity=Severity.SEV2)
+    handle = await harness.start(plan)
+    await _to_communicate(harness, handle)
+    await harness.env.sleep(plan.playbook.communicate.fallback_after + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: any(x["fallback"] and x["status"] == "published" for x in s["statements"]))
+    fallback = next(x for x in state["statements"] if x["fallback"])
+    assert fallback["author"] == "fallback" and fallback["kind"] == "holding" and not fallback["mismatch"]
+    assert [r["sha256"] for r in fallback["receipts"]] == [fallback["sha256"]]
+    assert state["statements"][0]["status"] == "superseded"
+    assert any(e["kind"] == "fallback_statement" for e in state["timeline"])
+    public = [m for m in await harness.outbox(plan.id) if m.channel == "public"]
+    assert len(public) == 1 and public[0].body == fallback["text"]
+
+
+async def test_approvers_are_reminded_then_the_next_approver_is_asked(harness, catalog):
+    plan = harness.plan("controversial_post", severity=Severity.SEV2)
+    handle = await harness.start(plan)
+    state = await _to_communicate(harness, handle)
+    version = next(p["version"] for p in state["pending"] if p["kind"] == "approval")
+    statement = state["statements"][-1]
+    due = next(d for d in state["deadlines"] if d["name"] == "first_statement")["due_at"]
+    remaining = datetime.fromisoformat(due) - datetime.fromisoformat(statement["created_at"])
+    await harness.env.sleep(remaining / 2 + timedelta(seconds=1))
+    await harness.until(handle, lambda s: any(e["kind"] == "reminder_sent" and e["data"].get("version") == version for e in s["timeline"]))
+    reminders = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.subject.startswith("Reminder: ")]
+    assert {m.person_id for m in reminders} == {catalog.roster.org_chart().members(r)[0] for r in plan.playbook.communicate.approvers}
+    await harness.env.sleep(remaining / 2 + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: any(e["kind"] == "approval_escalated" for e in s["timeline"]))
+    escalated = {e["data"]["role"]: e["data"]["person"] for e in state["timeline"] if e["kind"] == "approval_escalated"}
+    assert escalated == {r: catalog.roster.org_chart().members(r)[1] for r in plan.playbook.communicate.approvers}
+    backup = escalated[plan.playbook.communicate.approvers[0]]
+    await harness.act(handle, "decide", version, StatementDecision(person=backup, decision="approve"))
+    state = await harness.state(handle)
+    assert state["statements"][-1]["decisions"][0]["person"] == backup
