@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 from activities.incident import IncidentActivities, RosterSource
 from api.settings import Settings
 from api.temporal_connection import api_key, temporal_runtime, tls_config
-from channels.registry import build_channels
+from channels.registry import build_channels, publishing_targets
 from domain.catalog import load_catalog
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
@@ -35,12 +35,14 @@ async def connect(settings: Settings, metrics: bool = False) -> Client:
 
 
 def build_activities(settings: Settings, sessions) -> IncidentActivities:
+    channels = build_channels(settings, sessions)
     return IncidentActivities(
         sessions=sessions,
         roster=RosterSource(settings.playbooks_dir),
-        channels=build_channels(settings, sessions),
+        channels=channels,
         public_url=settings.public_url,
         link_ttl=timedelta(hours=settings.action_link_ttl_hours),
+        publishing=publishing_targets(settings, sessions, channels),
     )
 
 
@@ -49,7 +51,7 @@ def build_worker(client: Client, settings: Settings, activities: IncidentActivit
         client,
         task_queue=settings.task_queue,
         workflows=[IncidentWorkflow],
-        activities=[activities.notify, activities.publish, activities.render, activities.record],
+        activities=activities.all(),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,

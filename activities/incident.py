@@ -1,5 +1,6 @@
 """The activities: every side effect of an incident (send, publish, render, project)."""
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,15 +9,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.models import Projection, Publication, RenderRequest
+from activities.models import Projection, Publication, RenderRequest, TargetSignal
 from channels.base import Channel, ChannelKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
 from channels.dispatch import Dispatcher
+from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
 from domain.incident import Receipt, text_sha256
-from domain.messages import Notice, gsm_safe, sms_with_action, text
+from domain.messages import Briefing, Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement
-from store import ledger, tokens
+from store import ledger, service, tokens
 from store.service import project_incident
 
 
@@ -42,12 +44,18 @@ class IncidentActivities:
         channels: dict[ChannelKind, Channel],
         public_url: str,
         link_ttl: timedelta = timedelta(hours=24),
+        publishing: dict[str, Channel] | None = None,
     ):
         self._sessions = sessions
         self._roster = roster
         self._dispatcher = Dispatcher(sessions, channels)
+        self._publishing = {name: Dispatcher(sessions, {ChannelKind.PUBLIC: channel}) for name, channel in (publishing or {OUTBOX_TARGET: channels[ChannelKind.PUBLIC]}).items()}
         self._public_url = public_url.rstrip("/")
         self._link_ttl = link_ttl
+
+    def all(self) -> list:
+        """Every activity, for the worker to register."""
+        return [self.notify, self.publish, self.signal_targets, self.brief_stakeholders, self.render, self.record]
 
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
@@ -127,23 +135,78 @@ class IncidentActivities:
 
     @activity.defn
     async def publish(self, publication: Publication) -> list[Receipt]:
-        """Send the approved text and say, per channel, the hash of what was actually sent."""
-        message = OutgoingMessage(
-            ledger_key=self._ledger_key(ChannelKind.PUBLIC),
-            incident_id=publication.incident_id,
-            person_id=None,
-            kind=f"statement.{publication.kind.value}",
-            channel=ChannelKind.PUBLIC,
-            subject=f"{publication.title} — statement v{publication.version}",
-            body=publication.text,
-            links=[Link(label="Incident", url=self._incident_url(publication.incident_id))],
-            drill=publication.drill,
+        """Send the approved text to each of the playbook's targets and say, per target, the hash of
+        what was actually sent. A drill only ever reaches the outbox."""
+        return await self._to_targets(
+            publication.incident_id, publication.targets, f"statement.{publication.kind.value}",
+            f"{publication.title} — statement v{publication.version}", publication.text, publication.drill,
         )
-        try:
-            delivery = await self._dispatcher.send(message)
-        except PermanentDeliveryError as error:
-            raise ApplicationError(f"publishing refused: {error.reason}", type="PermanentDeliveryError", non_retryable=True) from None
-        return [Receipt(channel=delivery.channel, sha256=text_sha256(message.body), provider_id=delivery.provider_id)]
+
+    @activity.defn
+    async def brief_stakeholders(self, briefing: Briefing) -> int:
+        """Email the playbook's stakeholder groups (addresses from the roster now) and, outside drills,
+        the incident's subscribers (addresses from the database). Returns how many were reached."""
+        roster = self._roster.current()
+        recipients = [(p, roster.person(p).email) for p in roster.stakeholder_people(briefing.groups) if roster.person(p)]
+        if not briefing.drill:
+            async with self._sessions() as session:
+                recipients += [(None, row.email) for row in await service.list_subscribers(session, briefing.incident_id)]
+        reached = 0
+        for person, address in dict.fromkeys(recipients):
+            message = OutgoingMessage(
+                ledger_key=f"{self._ledger_key(ChannelKind.EMAIL)}/{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}",
+                incident_id=briefing.incident_id,
+                person_id=person,
+                kind=f"briefing.{briefing.event}",
+                channel=ChannelKind.EMAIL,
+                address=address,
+                subject=briefing.subject,
+                body=briefing.body,
+                links=[Link(label=text(briefing.language, "link.incident"), url=self._incident_url(briefing.incident_id))],
+                drill=briefing.drill,
+            )
+            try:
+                await self._dispatcher.send(message)
+                reached += 1
+            except PermanentDeliveryError as error:
+                activity.logger.warning("briefing %s refused: %s", message.ledger_key, error.reason)
+        return reached
+
+    @activity.defn
+    async def signal_targets(self, signal: TargetSignal) -> list[Receipt]:
+        """Tell the social scheduling tools to pause (at declaration) or resume (at close) scheduled posts."""
+        return await self._to_targets(signal.incident_id, signal.targets, signal.event, signal.title, signal.text, signal.drill)
+
+    async def _to_targets(self, incident_id: str, targets: list[str], kind: str, subject: str, body: str, drill: bool) -> list[Receipt]:
+        receipts, retry = [], []
+        for name in [OUTBOX_TARGET] if drill else targets:
+            dispatcher = self._publishing.get(name)
+            if dispatcher is None:
+                receipts.append(Receipt(channel=name, sha256="", error="not configured (CRISIS_PUBLISH_WEBHOOKS)"))
+                continue
+            message = OutgoingMessage(
+                ledger_key=f"{self._ledger_key(ChannelKind.PUBLIC)}/{name}",
+                incident_id=incident_id,
+                person_id=None,
+                kind=kind,
+                channel=ChannelKind.PUBLIC,
+                subject=subject,
+                body=body,
+                links=[Link(label="Incident", url=self._incident_url(incident_id))],
+                drill=drill,
+            )
+            try:
+                delivery = await dispatcher.send(message)
+            except PermanentDeliveryError as error:
+                receipts.append(Receipt(channel=name, sha256="", error=f"refused: {error.reason}"))
+                continue
+            except Exception as error:  # transient: the retry sends only what the ledger lacks
+                retry.append(f"{name}: {getattr(error, 'reason', None) or type(error).__name__}")
+                continue
+            receipts.append(Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id))
+        if retry:
+            raise ApplicationError("publication will be retried: " + "; ".join(retry), type="TransientDeliveryError")
+        return receipts
 
     @activity.defn
     async def render(self, request: RenderRequest) -> str:

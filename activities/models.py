@@ -43,3 +43,13 @@ class Publication(BaseModel):
     text: str
     drill: bool = False
     fallback: bool = False
+    targets: list[str] = ["outbox"]
+
+
+class TargetSignal(BaseModel):
+    incident_id: str
+    event: str
+    targets: list[str]
+    title: str
+    text: str
+    drill: bool = False

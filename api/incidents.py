@@ -225,3 +225,34 @@ async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, set
 async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
     """The post-incident review; submitting it closes the incident."""
     return await _act(client, settings, incident, IncidentWorkflow.submit_review, body)
+
+
+class Subscription(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Where the incident's news goes.")
+    name: str | None = Field(None, max_length=200)
+
+
+class Subscriber(BaseModel):
+    incident_id: str
+    email: str
+    name: str | None
+
+
+@router.post("/{incident}/subscribers", status_code=201, response_model=Subscriber, responses={200: {"description": "Already subscribed"}, 404: REFUSALS[404]})
+async def subscribe(incident: IncidentId, body: Subscription, response: Response, client: ClientDep, session: SessionDep) -> Subscriber:
+    """Add someone outside the crisis team to the incident's email updates (declaration news is past;
+    they hear acknowledgement, every published statement and the resolution). Not sent during drills."""
+    try:
+        await query_state(client, incident)
+    except IncidentNotFound as error:
+        raise _refuse(error) from None
+    if not await service.add_subscriber(session, incident, body.email.lower(), body.name):
+        response.status_code = 200
+    return Subscriber(incident_id=incident, email=body.email.lower(), name=body.name)
+
+
+@router.get("/{incident}/subscribers", response_model=list[Subscriber])
+async def subscribers(incident: IncidentId, session: SessionDep) -> list[Subscriber]:
+    return [Subscriber(incident_id=row.incident_id, email=row.email, name=row.name) for row in await service.list_subscribers(session, incident)]

@@ -6,20 +6,23 @@ sizes that writes only to ``--output`` when given and judges no target.
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench import cases
-from bench.fanout import PLAYBOOK_ID as FANOUT_PLAYBOOK
-from bench.fanout import write_fanout_playbooks
+from bench.breakdown import approval_breakdown, start_breakdown
+from bench.floor import ACTIVITY as FLOOR_ACTIVITY
 from bench.floor import Floor
 from bench.mentions import measure_mentions_per_second
 from bench.pages import OutboxPages
-from bench.report import Results, machine, markdown, now, tables
+from bench.playbooks import FANOUT_PLAYBOOK, MEMORY_PLAYBOOK, write_fanout_playbooks, write_memory_playbooks
+from bench.report import Breakdowns, Results, machine, markdown, now, tables
 from bench.stack import BenchStack, Satellite
 from domain.catalog import load_catalog
 
@@ -35,56 +38,99 @@ def say(message: str) -> None:
     print(f"[bench {time.monotonic() - _T0:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
+class CpuWatch:
+    """CPU used by other processes on the machine while the bench ran (it shares the machine)."""
+
+    def __init__(self):
+        self._began = time.monotonic()
+        self._busy = self._machine_busy()
+        self._own = self._own_cpu()
+        self.load_at_start = os.getloadavg()[0]
+
+    @staticmethod
+    def _machine_busy() -> float:
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+
+    @staticmethod
+    def _own_cpu() -> float:
+        me = psutil.Process()
+        total = 0.0
+        for process in [me, *me.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+        return total
+
+    def others_share(self) -> float:
+        """Share of the whole machine (all cores) that other processes used since the start."""
+        elapsed = time.monotonic() - self._began
+        others = (self._machine_busy() - self._busy) - (self._own_cpu() - self._own)
+        return max(others, 0.0) / (elapsed * (psutil.cpu_count() or 1))
+
+
 async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     started_at, began = now(), time.monotonic()
+    watch = CpuWatch()
     playbooks = PROJECT / "playbooks"
     catalog = load_catalog(playbooks)
     pages_per_incident = 2 * len(catalog.playbooks[cases.PLAYBOOK].identify.page)  # the first level, SMS + email
     fanout_playbooks = write_fanout_playbooks(playbooks, folder / "playbooks-fanout", sizes.fanout_people)
+    memory_playbooks = write_memory_playbooks(playbooks, folder / "playbooks-memory")
+    memory_pages_per_incident = 2 * len(load_catalog(memory_playbooks).playbooks[MEMORY_PLAYBOOK].identify.page)
 
     stack = BenchStack(folder / "dev", playbooks)
-    satellites: list[Satellite] = []
+    fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks)
+    memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
     opened: list[OutboxPages] = []
     try:
-        say("starting crisis dev (Temporal dev server, worker, API)")
-        await asyncio.to_thread(stack.start)
-        fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks)
-        memory_side = Satellite("memory", folder / "memory", stack.temporal_address, playbooks)
-        satellites += [fanout_side, memory_side]
-        say("starting a crisis api + crisis worker pair for fan-out and one for memory")
-        await asyncio.gather(fanout_side.start(), memory_side.start())
+        say("starting crisis dev (Temporal dev server, worker, API), then a crisis api + crisis worker pair for fan-out and one for memory")
+        stack.launch()
+        client = await stack.wait_temporal()
+        await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start())
         pages, fanout_pages, memory_pages = (OutboxPages(s.database) for s in (stack, fanout_side, memory_side))
         opened += [pages, fanout_pages, memory_pages]
 
         async with httpx.AsyncClient(base_url=stack.url, timeout=60) as api:
             say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
-            async with Floor(stack.temporal_address) as floor:
+            async with Floor(client) as floor:
                 latency = await cases.latency(api, pages, floor, pages_per_incident, sizes)
-            say(f"approval: {sizes.approval_incidents} incidents driven to approval, every decision timed")
+            say(f"approval: {sizes.approval_incidents} incident(s) driven to approval, every decision timed")
             approval = await cases.approval(api, sizes)
+        say("reading the histories of the timed samples")
+        steps = Breakdowns(
+            first_page=await start_breakdown(client, latency.first_page, "notify"),
+            floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
+            approval=await approval_breakdown(client, approval),
+        )
         say(f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people")
         fanout = await cases.fanout(fanout_side, fanout_pages, FANOUT_PLAYBOOK, sizes)
         say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
-        memory = await cases.memory(memory_side, memory_pages, pages_per_incident, sizes)
+        memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
         mentions = await measure_mentions_per_second(stack)
+        others = watch.others_share()
         say("done; stopping the stack")
     finally:
         for pages_db in opened:
             pages_db.close()
-        for satellite in satellites:
+        for satellite in (fanout_side, memory_side):
             satellite.stop()
         stack.stop()
     return Results(
         sizes=sizes,
         quick=quick,
         latency=latency,
-        approval_ms=approval,
+        approval=approval,
+        steps=steps,
         fanout=fanout,
         memory=memory,
         mentions_per_s=mentions,
         started=started_at,
         seconds=time.monotonic() - began,
         machine=machine(),
+        load={"others": others, "load_at_start": watch.load_at_start, "load_at_end": os.getloadavg()[0]},
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench.breakdown import Sample
 from bench.floor import Floor
 from bench.pages import Pages
 from bench.stack import Satellite
@@ -29,11 +30,18 @@ class Sizes:
     fanout_people: int
     fanout_runs: int
     memory_incidents: int
+    memory_warmup: int
     idle_window_s: float  # the worker counts as idle after this long with (almost) no CPU used
 
 
-FULL = Sizes(latency_samples=100, warmup=5, gap_s=0.25, approval_incidents=50, fanout_people=200, fanout_runs=5, memory_incidents=1000, idle_window_s=1.0)
-QUICK = Sizes(latency_samples=5, warmup=1, gap_s=0.05, approval_incidents=2, fanout_people=20, fanout_runs=1, memory_incidents=20, idle_window_s=0.3)
+FULL = Sizes(
+    latency_samples=100, warmup=5, gap_s=0.2, approval_incidents=30, fanout_people=200, fanout_runs=3,
+    memory_incidents=1000, memory_warmup=3, idle_window_s=1.0,
+)
+QUICK = Sizes(
+    latency_samples=5, warmup=1, gap_s=0.05, approval_incidents=1, fanout_people=20, fanout_runs=1,
+    memory_incidents=10, memory_warmup=1, idle_window_s=0.3,
+)
 
 
 def declaration(title: str, playbook: str = PLAYBOOK) -> dict:
@@ -50,11 +58,23 @@ async def declare(api: httpx.AsyncClient, title: str, playbook: str = PLAYBOOK) 
 # ---- declare, declare → first page, and the floor --------------------------------------------
 
 
+def ms(samples: list[Sample]) -> list[float]:
+    return [(sample.done - sample.sent) * 1000 for sample in samples]
+
+
 @dataclass
 class LatencyResult:
     declare_ms: list[float]
-    first_page_ms: list[float]
-    floor_ms: list[float]
+    first_page: list[Sample]
+    floor: list[Sample]
+
+    @property
+    def first_page_ms(self) -> list[float]:
+        return ms(self.first_page)
+
+    @property
+    def floor_ms(self) -> list[float]:
+        return ms(self.floor)
 
 
 async def latency(api: httpx.AsyncClient, pages: Pages, floor: Floor, pages_per_incident: int, sizes: Sizes) -> LatencyResult:
@@ -63,7 +83,7 @@ async def latency(api: httpx.AsyncClient, pages: Pages, floor: Floor, pages_per_
     result = LatencyResult([], [], [])
     for round_ in range(sizes.warmup + sizes.latency_samples):
         timed = round_ >= sizes.warmup
-        floor_ms = await floor.sample()
+        floor_sample = await floor.sample()
         await asyncio.sleep(sizes.gap_s)
 
         started = time.time()
@@ -73,14 +93,14 @@ async def latency(api: httpx.AsyncClient, pages: Pages, floor: Floor, pages_per_
         if response.status_code != 201:
             raise RuntimeError(f"POST /incidents answered {response.status_code}: {response.text}")
         incident = response.json()["id"]
-        first_page_ms = (await pages.wait_first_page(incident) - started) * 1000
+        first_page = Sample(incident, started, await pages.wait_first_page(incident))
         # Let the incident finish its first round of pages before the next start.
         await pages.wait_sends(incident, pages_per_incident, poll_s=0.01)
         await asyncio.sleep(sizes.gap_s)
         if timed:
-            result.floor_ms.append(floor_ms)
+            result.floor.append(floor_sample)
             result.declare_ms.append(declare_ms)
-            result.first_page_ms.append(first_page_ms)
+            result.first_page.append(first_page)
     return result
 
 
@@ -118,7 +138,7 @@ async def gather_limited(jobs: list[Callable[[], Awaitable]], limit: int) -> lis
     return await asyncio.gather(*(run(job) for job in jobs))
 
 
-async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[float]:
+async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[Sample]:
     """``POST /incidents/{id}/statements/{version}/decision`` → its answer (the Update's result and
     the incident as it then stands), for every approver role of every prepared incident."""
 
@@ -128,7 +148,7 @@ async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[float]:
         return incident
 
     incidents = await gather_limited([lambda i=i: prepare(i) for i in range(sizes.warmup + sizes.approval_incidents)], limit=4)
-    samples: list[float] = []
+    samples: list[Sample] = []
     for index, incident in enumerate(incidents):
         while True:
             state = (await api.get(f"/incidents/{incident}")).raise_for_status().json()
@@ -137,13 +157,13 @@ async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[float]:
                 break
             item = items[0]
             body = {"person": item["people"][0], "decision": "approve"}
-            began = time.perf_counter()
+            sent = time.time()
             response = await api.post(f"/incidents/{incident}/statements/{item['version']}/decision", json=body)
-            elapsed_ms = (time.perf_counter() - began) * 1000
+            answered = time.time()
             if response.status_code != 200:
                 raise RuntimeError(f"{incident}: decision answered {response.status_code}: {response.text}")
             if index >= sizes.warmup:
-                samples.append(elapsed_ms)
+                samples.append(Sample(incident, sent, answered))
             await asyncio.sleep(sizes.gap_s)
     return samples
 
@@ -178,15 +198,17 @@ async def fanout(satellite: Satellite, pages: Pages, playbook: str, sizes: Sizes
     sends = 2 * sizes.fanout_people
     result = FanoutResult(sizes.fanout_people, sends, [], [])
     async with httpx.AsyncClient(base_url=satellite.url, timeout=60) as api:
-        for run in range(1 + sizes.fanout_runs):  # the first run warms up
+        # A first, ordinary incident warms the worker up (imports, connections, the sandbox).
+        await pages.wait_first_page(await declare(api, "Fan-out warm-up"), timeout=120)
+        await wait_idle(satellite, sizes.idle_window_s)
+        for run in range(sizes.fanout_runs):
             started = time.time()
             incident = await declare(api, f"Fan-out benchmark {run}", playbook)
             first = await pages.wait_first_page(incident, timeout=120)
             done = await pages.wait_sends(incident, sends, timeout=600, poll_s=0.005)
             await wait_idle(satellite, sizes.idle_window_s)
-            if run:
-                result.first_page_ms.append((first - started) * 1000)
-                result.all_sent_ms.append((done - started) * 1000)
+            result.first_page_ms.append((first - started) * 1000)
+            result.all_sent_ms.append((done - started) * 1000)
     return result
 
 
@@ -211,19 +233,19 @@ class MemoryResult:
         return (self.after_bytes - self.baseline_bytes) / self.incidents
 
 
-async def memory(satellite: Satellite, pages: Pages, pages_per_incident: int, sizes: Sizes) -> MemoryResult:
-    """Worker RSS once ``memory_incidents`` incidents are open, paged and waiting on their
-    acknowledge deadlines (timers), against the same worker's RSS before them."""
-    warmup = min(3, sizes.memory_incidents)
+async def memory(satellite: Satellite, pages: Pages, playbook: str, pages_per_incident: int, sizes: Sizes) -> MemoryResult:
+    """Worker RSS once ``memory_incidents`` incidents of ``playbook`` are open, paged and waiting on
+    their acknowledge deadlines (timers), against the same worker's RSS before them."""
+    warmup = sizes.memory_warmup
     async with httpx.AsyncClient(base_url=satellite.url, timeout=60) as api:
         for index in range(warmup):
-            incident = await declare(api, f"Memory warm-up {index}")
+            incident = await declare(api, f"Memory warm-up {index}", playbook)
             await pages.wait_sends(incident, pages_per_incident, timeout=120, poll_s=0.01)
         await wait_idle(satellite, sizes.idle_window_s)
         baseline = satellite.worker_rss()
         cpu_before = satellite.worker_cpu_seconds()
         began = time.monotonic()
-        await gather_limited([lambda i=i: declare(api, f"Memory benchmark {i}") for i in range(sizes.memory_incidents)], limit=8)
+        await gather_limited([lambda i=i: declare(api, f"Memory benchmark {i}", playbook) for i in range(sizes.memory_incidents)], limit=8)
         declared = time.monotonic()
         expected = (warmup + sizes.memory_incidents) * pages_per_incident
         deadline = declared + 900

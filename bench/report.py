@@ -10,7 +10,9 @@ from pathlib import Path
 
 import psutil
 
+from bench.breakdown import APPROVAL_STEPS, START_STEPS, Sample
 from bench.cases import MB, FanoutResult, LatencyResult, MemoryResult, Sizes
+from bench.cases import ms as durations_ms
 from bench.mentions import NOT_MEASURED
 from bench.stats import Summary, summarize
 
@@ -37,17 +39,32 @@ TARGETS = {
 
 
 @dataclass
+class Breakdowns:
+    """Median ms of each step (bench/breakdown.py)."""
+
+    first_page: dict[str, float]
+    floor: dict[str, float]
+    approval: dict[str, float]
+
+
+@dataclass
 class Results:
     sizes: Sizes
     quick: bool
     latency: LatencyResult
-    approval_ms: list[float]
+    approval: list[Sample]
+    steps: Breakdowns
     fanout: FanoutResult
     memory: MemoryResult
     mentions_per_s: float | None
     started: datetime
     seconds: float
     machine: dict[str, str] = field(default_factory=dict)
+    load: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def approval_ms(self) -> list[float]:
+        return durations_ms(self.approval)
 
 
 @dataclass
@@ -156,10 +173,24 @@ LATENCY_HEADER = ["benchmark", "n", "p50", "p95", "p99", "max", "target", "resul
 MEMORY_HEADER = ["benchmark", "figure", "target", "result"]
 
 
+def step_rows(results: Results) -> tuple[list[list[str]], list[list[str]]]:
+    steps = results.steps
+    start = [[step, f"{steps.first_page[step]:.1f}", f"{steps.floor[step]:.1f}"] for step in START_STEPS]
+    start.append(["sum of the medians", f"{sum(steps.first_page.values()):.1f}", f"{sum(steps.floor.values()):.1f}"])
+    approval = [[step, f"{steps.approval[step]:.1f}"] for step in APPROVAL_STEPS]
+    approval.append(["sum of the medians", f"{sum(steps.approval.values()):.1f}"])
+    return start, approval
+
+
+STEPS_HEADER = ["where declare → first page goes (median ms)", "crisisflow", "floor"]
+APPROVAL_STEPS_HEADER = ["where an approval goes (median ms)", "crisisflow"]
+
+
 def tables(results: Results) -> str:
     latency = _table(LATENCY_HEADER, [[r.label, r.n, r.p50, r.p95, r.p99, r.max, r.target, r.result] for r in latency_rows(results)])
     memory = _table(MEMORY_HEADER, memory_rows(results))
-    return f"{latency}\n\n{memory}"
+    start_steps, approval_steps = step_rows(results)
+    return "\n\n".join([latency, memory, _table(STEPS_HEADER, start_steps), _table(APPROVAL_STEPS_HEADER, approval_steps)])
 
 
 def _run(command: list[str]) -> str:
@@ -227,8 +258,8 @@ stack on free ports in a temporary folder and stops it at the end, so it can run
 | declare → first page | from sending that same `POST` to the moment the first `page` message of the incident is accepted by the provider: today its row is committed to `outbox_messages`, which the bench reads read-only every 2 ms (`bench/pages.py`, `wait_first_page`; the place to plug in a loopback fake of Twilio/SendGrid once those channels are wired). Before the next sample the incident finishes its first round of pages, then a pause: starts are spaced, never back to back. |
 | floor | a bare `@workflow.defn` that runs one no-op activity, on its own worker in the bench process and its own task queue, on the same dev server: from calling `start_workflow` to the activity body running (it notes the time itself). Floor runs alternate with the declarations above, with the same spacing, so both see the same server. The ratio row divides declare → first page by the floor, percentile by percentile. |
 | approval | incidents are driven over the API as a crisis team would (`tests/driver.py`: acknowledge, assess, the tasks due before the statement) until the drafted statement waits for approval; then each approver's `POST /incidents/{id}/statements/{version}/decision` is timed to its answer (the Update's result plus the incident as it then stands), spaced like the declarations. |
-| fan-out | a generated playbooks folder (the project's own, plus 200 people with one role each, and a playbook paging all 200 roles at once, validated with `domain.catalog.load_catalog`): from `POST /incidents` to all 400 `page` messages (SMS and email for each person) accepted. The first run warms up and is not counted. |
-| memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and idle, each waiting on its acknowledge deadlines (timers, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. The figure includes the worker's sticky cache of workflows (the Python SDK's default, 1,000). |
+| fan-out | a generated playbooks folder (the project's own, plus 200 people with one role each, and a playbook paging all 200 roles at once, validated with `domain.catalog.load_catalog`): from `POST /incidents` to all 400 `page` messages (SMS and email for each person) accepted. An ordinary incident warms the worker up first; the worker is idle before each run. |
+| memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and the worker idle, each incident waiting on its acknowledge deadline (a timer, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. The incidents are `technical_outage` with one change, made in a generated playbooks folder: only the incident commander is paged at declaration (2 messages instead of 10), because paging 5 roles for 1,000 incidents takes this worker longer than the whole run may (see the findings). The figure includes the worker's sticky cache of workflows (`CRISIS_WORKER_MAX_CACHED_WORKFLOWS`, 1,000 by default). |
 | mentions | an extension point only (`bench/mentions.py`): crisisflow has no listening feature yet, so no figure is given. |
 
 Percentiles are linear interpolations between the closest ranks (`bench/stats.py`, numpy's
@@ -240,6 +271,11 @@ def markdown(results: Results, findings: str = "") -> str:
     lat = results.latency
     first, floor = summarize(lat.first_page_ms), summarize(lat.floor_ms)
     info = {**results.machine, "date": f"{results.started:%Y-%m-%d %H:%M} UTC", "run time": _duration(results.seconds)}
+    if results.load:
+        info["other processes"] = (
+            f"{results.load['others'] * 100:.0f} % of the machine's CPU used by processes other than the bench's during the run; "
+            f"load average {results.load['load_at_start']:.1f} at the start, {results.load['load_at_end']:.1f} at the end"
+        )
     sizes = results.sizes
     kind = "quick smoke run (small sizes, targets not judged)" if results.quick else "full run"
     parts = [
@@ -263,7 +299,8 @@ def markdown(results: Results, findings: str = "") -> str:
         f"and {first.p50 / floor.p50:.1f} × at p50 ({ms(first.p50)} against {ms(floor.p50)}).",
         "",
         f"Memory: {results.memory.incidents:,} incidents declared in {results.memory.declare_s:.1f} s (8 at a time); "
-        f"all paged and the worker idle after {results.memory.settle_s:.1f} s.",
+        f"all paged and the worker idle after {results.memory.settle_s:.1f} s, having used "
+        f"{results.memory.worker_cpu_ms_per_incident:.0f} ms of CPU per incident (declared, its commander paged by SMS and email, projected).",
         "",
     ]
     if findings:

@@ -26,6 +26,9 @@ from pathlib import Path
 
 import httpx
 import psutil
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from store.db import create_engine, create_schema
 
@@ -107,12 +110,31 @@ class BenchStack:
     def database(self) -> Path:
         return self.data_dir / "crisis.db"
 
-    def start(self, timeout: float = 120) -> None:
+    def launch(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         output = open(self.log, "ab")
         self.process = subprocess.Popen(
             [str(BIN / "crisis"), "dev"], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT
         )
+
+    async def wait_temporal(self, timeout: float = 120) -> Client:
+        """A client once the embedded dev server answers (``crisis dev`` may still be starting its API)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"crisis dev exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                client = await Client.connect(self.temporal_address)
+                await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default"))
+                return client
+            except (RuntimeError, RPCError):  # not listening yet / still starting
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Temporal dev server of crisis dev did not answer in {timeout} s:\n{self.log.read_text()}")
+            await asyncio.sleep(0.2)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        assert self.process is not None
         wait_ready(self.url, [self.process], [self.log], timeout)
 
     def stop(self) -> None:
@@ -158,6 +180,7 @@ class Satellite:
         return subprocess.Popen([str(BIN / "crisis"), command], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT)
 
     async def start(self, timeout: float = 120) -> None:
+        """Start both processes (the Temporal server must answer already) and wait for the API."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # A throwaway database: created at the latest schema in one step (``crisis api`` and
         # ``crisis worker`` only check the schema, and would otherwise race to create it).

@@ -129,6 +129,10 @@ def load_catalog(directory: Path) -> Catalog:
                 if role not in roster.roles:
                     known = ", ".join(sorted(roster.roles))
                     problems.append(Problem(label, where, f"unknown role '{role}' (team.yaml has: {known})"))
+            for index, group in enumerate(playbook.stakeholders):
+                if group not in roster.stakeholders:
+                    known = ", ".join(sorted(roster.stakeholders)) or "none"
+                    problems.append(Problem(label, f"stakeholders.{index}", f"unknown stakeholder group '{group}' (team.yaml has: {known})"))
         for language in playbook.languages:
             name = f"{playbook.communicate.template}.{language}.j2"
             template_path = directory / TEMPLATES_DIR / name
@@ -143,11 +147,16 @@ def load_catalog(directory: Path) -> Catalog:
                 problems.append(Problem(str(template_path), "", f"cannot be read: {error}"))
                 continue
             organization = roster.organization.name if roster else "Example"
+            limit = playbook.communicate.max_length
             for context in sample_contexts(organization):
                 try:
-                    render_statement(source, context)
+                    rendered = render_statement(source, context)
                 except TemplateProblem as error:
                     problems.append(Problem(str(template_path), context.kind.value, str(error)))
+                    continue
+                if limit is not None and len(rendered) > limit:
+                    reason = f"renders to {len(rendered)} characters, over communicate.max_length {limit}"
+                    problems.append(Problem(str(template_path), context.kind.value, reason))
             templates[(playbook.communicate.template, language)] = source
         playbooks[playbook.id] = playbook
 

@@ -127,6 +127,7 @@ class Receipt(BaseModel):
     channel: str
     sha256: str
     provider_id: str | None = None
+    error: str | None = Field(None, description="Why this target did not take the statement.")
 
 
 class StatementVersion(BaseModel):
@@ -409,6 +410,9 @@ class Incident:
         self._require_role(action.person, [task.owner, self.commander_role], f"complete '{task_id}'")
 
     def check_statement_draft(self, action: StatementDraft) -> None:
+        limit = self.playbook.communicate.max_length
+        if limit is not None and len(action.text) > limit:
+            raise Rejected(f"text: {len(action.text)} characters; this playbook's channels take at most {limit}", "invalid")
         self._require_phase("draft a statement", Phase.COMMUNICATE)
         self._require_role(action.person, [self.playbook.communicate.author, self.commander_role], "draft statements")
         current = self.in_flight()
@@ -595,7 +599,9 @@ class Incident:
         statement.status = StatementStatus.PUBLISHED
         statement.published_at = now
         statement.receipts = list(receipts or [])
-        wrong = [r.channel for r in statement.receipts if r.sha256 != statement.sha256]
+        wrong = [r.channel for r in statement.receipts if r.error is None and r.sha256 != statement.sha256]
+        for failed in (r for r in statement.receipts if r.error):
+            self._event(now, "publication_failed", None, f"Statement v{version} did not reach {failed.channel}: {failed.error}", version=version, target=failed.channel)
         if wrong:
             statement.mismatch = True
             self._event(now, "publication_mismatch", None, f"Statement v{version}: {', '.join(wrong)} received text that differs from the approved version", version=version, channels=wrong)
@@ -627,6 +633,15 @@ class Incident:
 
     def record_reminder(self, subject: str, people: list[str], now: datetime, **data: Any) -> None:
         self._event(now, "reminder_sent", None, f"{subject} — reminded {', '.join(people)}", people=people, **data)
+
+    def record_briefing(self, event: str, reached: int, now: datetime) -> None:
+        self._event(now, "stakeholders_briefed", None, f"Stakeholders briefed ({event}): {reached} email(s)", event=event, reached=reached)
+
+    def record_schedulers(self, event: str, what: str, receipts: list[Receipt], now: datetime) -> None:
+        reached = [r.channel for r in receipts if r.error is None]
+        missed = [f"{r.channel} ({r.error})" for r in receipts if r.error]
+        note = f"; not reached: {', '.join(missed)}" if missed else ""
+        self._event(now, "schedulers_told", None, f"{what}: told {', '.join(reached) or 'nobody'}{note}", event=event, targets=reached)
 
     def record_approval_escalated(self, version: int, role: str, previous: str, person: str, now: datetime) -> None:
         self._event(now, "approval_escalated", None, f"v{version} still awaits {role}: asked {person} because {previous} did not decide in time", version=version, role=role, person=person)

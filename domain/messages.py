@@ -44,6 +44,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "review.body": "Incident {incident} is resolved. Submit the post-incident review by {due}.",
         "review.sms": "Review for {incident} due {due}.",
         "resent.note": "(Sent again by {channel}: the first message did not arrive.)",
+        "stakeholder.declared": "Incident declared ({severity}): {title}. {summary}",
+        "stakeholder.acknowledged": "{title}: {person} has taken command of the incident.",
+        "stakeholder.published": "{title}: statement v{version} is now public.\n\n{text}",
+        "stakeholder.resolved": "{title} is resolved: {text}",
+        "stakeholder.subject": "[{severity}] {title}: {event}",
         "link.acknowledge": "Acknowledge",
         "link.incident": "Open the incident",
         "sms.ack": "Reply ACK {code} or {link}",
@@ -75,6 +80,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "review.body": "Incydent {incident} jest rozwiązany. Prześlij przegląd po incydencie do {due}.",
         "review.sms": "Przegląd {incident} do {due}.",
         "resent.note": "(Wysłane ponownie przez {channel}: pierwsza wiadomość nie dotarła.)",
+        "stakeholder.declared": "Ogłoszono incydent ({severity}): {title}. {summary}",
+        "stakeholder.acknowledged": "{title}: dowodzenie incydentem przejął(-ęła) {person}.",
+        "stakeholder.published": "{title}: oświadczenie v{version} jest już publiczne.\n\n{text}",
+        "stakeholder.resolved": "{title}: incydent rozwiązany. {text}",
+        "stakeholder.subject": "[{severity}] {title}: {event}",
         "link.acknowledge": "Potwierdzam",
         "link.incident": "Otwórz incydent",
         "sms.ack": "Odpisz ACK {code} lub {link}",
@@ -181,6 +191,28 @@ class Messenger:
 
     def review_request(self, person: str, due_at: datetime) -> Notice:
         return self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")
+
+
+class Briefing(BaseModel):
+    """News for the stakeholder groups and subscribers of an incident (email only)."""
+
+    incident_id: str
+    event: str
+    subject: str
+    body: str
+    groups: list[str]
+    language: str = "en"
+    drill: bool = False
+
+
+def briefing(say: "Messenger", groups: list[str], event: str, **values: object) -> Briefing:
+    values = {"title": say.title, "severity": say.severity, "summary": say.summary, **values}
+    body = text(say.language, f"stakeholder.{event}", **values)
+    subject = text(say.language, "stakeholder.subject", event=event, **values)
+    return Briefing(
+        incident_id=say.incident_id, event=event, subject=f"[DRILL] {subject}" if say.drill else subject,
+        body=body, groups=groups, language=say.language, drill=say.drill,
+    )
 
 
 def resent(notice: Notice, channel: str) -> Notice:

@@ -90,6 +90,21 @@ class Communicate(Strict):
     approval: Literal["all"] | AnyOf = Field(
         "all", description="`all`: one approval from every approver role; `{any: N}`: N approvals from any of them."
     )
+    publish_to: list[str] = Field(
+        ["outbox"],
+        min_length=1,
+        description="Publishing targets: 'outbox', 'customer_email', or webhook names from CRISIS_PUBLISH_WEBHOOKS.",
+    )
+    max_length: int | None = Field(
+        None,
+        ge=1,
+        le=5000,
+        description="Longest statement the playbook's channels take (for example 280 for a short social post); longer drafts are refused.",
+    )
+    pause_scheduled_posts: list[str] = Field(
+        default_factory=list,
+        description="Webhook targets told to pause scheduled posts at declaration and to resume them at close.",
+    )
     fallback_after: Duration | None = Field(
         None,
         description=(
@@ -118,6 +133,10 @@ class Playbook(Strict):
     respond: Respond
     communicate: Communicate
     review: Review
+    stakeholders: list[str] = Field(
+        default_factory=list,
+        description="Stakeholder groups from team.yaml emailed at declaration, acknowledgement, each publication and resolution.",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Playbook":

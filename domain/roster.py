@@ -106,10 +106,28 @@ class Role(Strict):
         return EscalationPolicy(levels=[EscalationLevel(people=[person]) for person in self.escalation])
 
 
+class StakeholderGroup(Strict):
+    """People kept informed (by email) without acting: executives, customer support, legal…"""
+
+    description: str = ""
+    people: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list, description="Every member of these roles is in the group.")
+
+
 class Roster(Strict):
     organization: Organization
     people: list[Person] = Field(min_length=1)
     roles: dict[str, Role] = Field(min_length=1)
+    stakeholders: dict[str, StakeholderGroup] = Field(default_factory=dict)
+
+    def stakeholder_people(self, groups: list[str]) -> list[str]:
+        chart = self.org_chart()
+        people: list[str] = []
+        for name in groups:
+            group = self.stakeholders.get(name)
+            if group:
+                people += group.people + [p for role in group.roles for p in chart.members(role)]
+        return list(dict.fromkeys(people))
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-references a schema cannot see, as ``(path, reason)`` pairs."""
@@ -125,6 +143,13 @@ class Roster(Strict):
                 if role not in self.roles:
                     errors.append((f"people.{index}.roles", f"unknown role '{role}'"))
         by_id = {person.id: person for person in self.people}
+        for name, group in self.stakeholders.items():
+            for position, person_id in enumerate(group.people):
+                if person_id not in by_id:
+                    errors.append((f"stakeholders.{name}.people.{position}", f"unknown person '{person_id}'"))
+            for position, role in enumerate(group.roles):
+                if role not in self.roles:
+                    errors.append((f"stakeholders.{name}.roles.{position}", f"unknown role '{role}'"))
         for name, role in self.roles.items():
             if isinstance(role.escalation, EscalationPolicy):
                 errors += self._policy_problems(name, role.escalation, by_id)

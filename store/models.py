@@ -125,3 +125,17 @@ class NotificationRow(Base):
     created_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None] = mapped_column(doc="When the provider took the message; set once, never cleared.")
     updated_at: Mapped[datetime]
+
+
+class SubscriberRow(Base):
+    """Someone outside the roster who asked to hear an incident's news by email. Kept here, never in
+    the workflow, so no address enters Temporal history."""
+
+    __tablename__ = "incident_subscribers"
+    __table_args__ = (UniqueConstraint("incident_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]

@@ -1,5 +1,6 @@
 """Reads and idempotent writes on the read model."""
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -7,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import IncidentRow, OutboxRow, TimelineRow
+from store.models import IncidentRow, OutboxRow, SubscriberRow, TimelineRow
 
 
 def _insert(session: AsyncSession, model):
@@ -118,3 +119,18 @@ async def count_missed_deadlines(session: AsyncSession) -> dict[tuple[str, bool]
         key = (deadline_kind(deadline or ""), bool(drill))
         counts[key] = counts.get(key, 0) + count
     return counts
+
+
+async def add_subscriber(session: AsyncSession, incident_id: str, email: str, name: str | None) -> bool:
+    """False when the address already follows the incident."""
+    statement = _insert(session, SubscriberRow).values(
+        incident_id=incident_id, email=email, name=name, created_at=datetime.now(timezone.utc)
+    )
+    result = await session.execute(statement.on_conflict_do_nothing(index_elements=["incident_id", "email"]))
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def list_subscribers(session: AsyncSession, incident_id: str) -> list[SubscriberRow]:
+    query = select(SubscriberRow).where(SubscriberRow.incident_id == incident_id).order_by(SubscriberRow.id)
+    return list((await session.scalars(query)).all())

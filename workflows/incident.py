@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.incident import IncidentActivities
-    from activities.models import IncidentSummary, Projection, Publication, RenderRequest
+    from activities.models import IncidentSummary, Projection, Publication, RenderRequest, TargetSignal
     from domain import messages
     from domain.actions import (
         Acknowledge,
@@ -55,8 +55,11 @@ class IncidentWorkflow:
     async def run(self, plan: IncidentPlan) -> dict:
         projector = asyncio.create_task(self._project_changes())
         incident = self._incident
+        self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
+        self._spawn(self._brief("declared"))
         await self._identify()
         self._enter(Phase.ASSESS)
+        self._spawn(self._brief("acknowledged", person=incident.commander))
         await self._await_deadline(lambda: incident.state.assessment is not None or incident.resolved, "assessment", "the assessment", lambda: [incident.commander])
         if not incident.resolved:
             self._enter(Phase.RESPOND)
@@ -66,8 +69,11 @@ class IncidentWorkflow:
             await self._communicate()
         incident.withdraw_in_flight(workflow.now())
         incident.cancel_open_tasks(workflow.now())
+        if incident.resolved:
+            await self._brief("resolved", text=incident.state.resolution.summary)
         self._enter(Phase.REVIEW)
         await self._review()
+        await self._tell_schedulers("social.resume", "Resume scheduled posts")
         self._enter(Phase.CLOSED)
         await asyncio.gather(*self._background)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -293,6 +299,7 @@ class IncidentWorkflow:
         publication = Publication(
             incident_id=incident.state.id, version=version, kind=statement.kind, title=incident.state.title,
             text=statement.text, drill=incident.plan.drill, fallback=statement.fallback,
+            targets=incident.playbook.communicate.publish_to,
         )
         with_receipts = workflow.patched("publication-receipts")
         sent = await workflow.execute_activity(
@@ -305,6 +312,40 @@ class IncidentWorkflow:
         )
         receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
         incident.mark_published(version, workflow.now(), receipts)
+        await self._brief("published", version=version, text=statement.text)
+
+    async def _brief(self, event: str, **values: object) -> None:
+        """Keep the playbook's stakeholder groups and the incident's subscribers informed."""
+        incident = self._incident
+        if not incident.playbook.stakeholders or not workflow.patched("brief-stakeholders"):
+            return
+        briefing = messages.briefing(self._messenger, incident.playbook.stakeholders, event, **values)
+        reached = await workflow.execute_activity_method(
+            IncidentActivities.brief_stakeholders,
+            briefing,
+            activity_id=f"brief.{event}.{len(incident.state.timeline)}",
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"brief stakeholders: {event}",
+        )
+        incident.record_briefing(event, reached, workflow.now())
+
+    async def _tell_schedulers(self, event: str, what: str) -> None:
+        """Social scheduling tools stop posting cheerful content into a crisis, and start again after."""
+        incident = self._incident
+        targets = incident.playbook.communicate.pause_scheduled_posts
+        if not targets or not workflow.patched("pause-scheduled-posts"):
+            return
+        signal = TargetSignal(incident_id=incident.state.id, event=event, targets=targets, title=incident.state.title, text=f"{what}: {incident.state.title}", drill=incident.plan.drill)
+        sent = await workflow.execute_activity_method(
+            IncidentActivities.signal_targets,
+            signal,
+            activity_id=event,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"{what.lower()} on {', '.join(targets)}",
+        )
+        incident.record_schedulers(event, what, sent, workflow.now())
 
     async def _review(self) -> None:
         incident = self._incident

@@ -1,5 +1,7 @@
 """Bad input gets a clear error naming the field, never a 500, and changes nothing."""
 
+import time
+
 import httpx
 import pytest
 
@@ -105,3 +107,21 @@ def test_reference_endpoints(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_subscribers_hear_the_incident_news(client):
+    incident = client.post("/incidents", json=VALID).json()
+    url = f"/incidents/{incident['id']}/subscribers"
+    assert client.post(url, json={"email": "Press@Example.com", "name": "Press office"}).status_code == 201
+    assert client.post(url, json={"email": "press@example.com"}).status_code == 200
+    bad = client.post(url, json={"email": "not-an-address"})
+    assert bad.status_code == 422 and "body.email" in _fields(bad)
+    assert client.post("/incidents/inc-doesnotexist/subscribers", json={"email": "a@b.co"}).status_code == 404
+    assert [s["email"] for s in client.get(url).json()] == ["press@example.com"]
+    client.post(f"/incidents/{incident['id']}/acknowledge", json={"person": "ewa.lewandowska"})
+    for _ in range(100):
+        mails = [m for m in client.get("/outbox", params={"incident": incident["id"]}).json() if m["kind"] == "briefing.acknowledged"]
+        if any(m["person_id"] is None for m in mails):
+            break
+        time.sleep(0.1)
+    assert any(m["person_id"] is None for m in mails), "the subscriber was briefed"

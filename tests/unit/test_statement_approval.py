@@ -1,7 +1,7 @@
 """Approval rules, versions with diffs, the frozen hash, receipts and the fallback statement."""
 
-from domain.actions import StatementDecision, Verdict
-from domain.incident import Receipt, StatementStatus, text_sha256
+from domain.actions import StatementDecision, StatementDraft, Verdict
+from domain.incident import Receipt, Rejected, StatementStatus, text_sha256
 from domain.statements import StatementKind
 from tests.unit.conftest import ANNA, KASIA, PIOTR, Driver, make_plan, variant
 
@@ -92,3 +92,28 @@ def test_a_rejection_keeps_its_comment_for_the_author(drive: Driver):
     drive.incident.check_decision(statement.version, StatementDecision(person=KASIA, decision=Verdict.REJECT, comment="Cite the source"))
     drive.decide(statement.version, KASIA, Verdict.REJECT, "Cite the source")
     assert statement.status is StatementStatus.REJECTED and statement.decisions[0].comment == "Cite the source"
+
+
+def test_a_draft_over_the_channels_limit_is_refused_with_the_limit_named(catalog):
+    def short_posts(data):
+        data["communicate"]["max_length"] = 280
+
+    drive = Driver(make_plan(catalog, variant(catalog.playbooks["account_compromise"], short_posts)))
+    drive.to_communicate()
+    try:
+        drive.incident.check_statement_draft(StatementDraft(person=ANNA, text="x" * 281))
+    except Rejected as rejected:
+        assert rejected.kind == "invalid" and rejected.message == "text: 281 characters; this playbook's channels take at most 280"
+    else:
+        raise AssertionError("an oversized draft was accepted")
+    drive.incident.check_statement_draft(StatementDraft(person=ANNA, text="x" * 280))
+
+
+def test_a_template_longer_than_the_limit_is_a_catalog_problem(folder):
+    from tests.unit.conftest import edit_yaml, problems_of
+    from tests.unit.test_catalog import set_in
+
+    edit_yaml(folder / "misinformation.yaml", set_in("communicate", "max_length", value=40))
+    found = problems_of(folder)
+    assert found and all("over communicate.max_length 40" in line for line in found)
+    assert any(line.startswith(f"{folder}/templates/misinformation.en.j2:holding: renders to ") for line in found)

@@ -108,7 +108,7 @@ async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Pat
             env.client,
             task_queue=task_queue,
             workflows=[IncidentWorkflow],
-            activities=[activities.notify, activities.publish, activities.render, activities.record],
+            activities=activities.all(),
         ):
             yield Harness(env, task_queue, sessions, catalog)
     finally:

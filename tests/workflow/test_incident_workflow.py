@@ -238,3 +238,33 @@ async def test_approvers_are_reminded_then_the_next_approver_is_asked(harness, c
     await harness.act(handle, "decide", version, StatementDecision(person=backup, decision="approve"))
     state = await harness.state(handle)
     assert state["statements"][-1]["decisions"][0]["person"] == backup
+
+
+async def test_schedulers_pause_at_declaration_and_resume_at_close_and_unknown_targets_are_reported(harness):
+    plan = harness.plan("account_compromise")
+    communicate = plan.playbook.communicate.model_copy(update={"pause_scheduled_posts": ["outbox"], "publish_to": ["outbox", "status_page"]})
+    plan = plan.model_copy(update={"playbook": plan.playbook.model_copy(update={"communicate": communicate})})
+    handle = await harness.start(plan)
+    final = await harness.drive_to_closed(handle)
+    told = [e for e in final["timeline"] if e["kind"] == "schedulers_told"]
+    assert [e["data"]["event"] for e in told] == ["social.pause", "social.resume"]
+    assert told[0]["seq"] < next(e["seq"] for e in final["timeline"] if e["kind"] == "paged")
+    kinds = [m.kind for m in await harness.outbox(plan.id) if m.channel == "public"]
+    assert "social.pause" in kinds and "social.resume" in kinds
+    failed = [e for e in final["timeline"] if e["kind"] == "publication_failed"]
+    assert failed and all("status_page" in e["message"] and "not configured" in e["message"] for e in failed)
+    published = [s for s in final["statements"] if s["status"] == "published"]
+    assert all({r["channel"] for r in s["receipts"]} == {"outbox", "status_page"} and not s["mismatch"] for s in published)
+
+
+async def test_stakeholders_are_briefed_at_each_milestone(harness, catalog):
+    plan = harness.plan("technical_outage")
+    handle = await harness.start(plan)
+    final = await harness.drive_to_closed(handle)
+    briefings = [m for m in await harness.outbox(plan.id) if m.kind.startswith("briefing.")]
+    events = {m.kind.removeprefix("briefing.") for m in briefings}
+    assert events == {"declared", "acknowledged", "published", "resolved"}
+    expected = set(catalog.roster.stakeholder_people(plan.playbook.stakeholders))
+    assert {m.person_id for m in briefings if m.kind == "briefing.declared"} == expected
+    assert all(m.channel == "email" for m in briefings)
+    assert {e["data"]["event"] for e in final["timeline"] if e["kind"] == "stakeholders_briefed"} == {"declared", "acknowledged", "published", "resolved"}

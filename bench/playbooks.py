@@ -1,6 +1,12 @@
-"""A playbooks folder for the fan-out benchmark: the project's own playbooks plus a team of N more
-people, one role each, and a playbook that pages all N roles at declaration. Each role's escalation
-has exactly one person, so every one of them is paged at once, on SMS and email: 2 × N sends."""
+"""Playbooks folders generated for two benchmarks, each a copy of the project's own plus one playbook.
+
+- fan-out: a team of N more people, one role each, and a playbook that pages all N roles at
+  declaration. Each role's escalation has exactly one person, so every one of them is paged at
+  once, on SMS and email: 2 × N sends.
+- memory: ``technical_outage`` as it is, except that only the incident commander is paged at
+  declaration (2 sends instead of 10), so that 1,000 incidents can be declared and paged within
+  the run's time; the incidents then wait on their acknowledge deadline like any other.
+"""
 
 import shutil
 from pathlib import Path
@@ -9,7 +15,9 @@ import yaml
 
 from domain.catalog import ROSTER_FILE, load_catalog
 
-PLAYBOOK_ID = "fanout_team"
+FANOUT_PLAYBOOK = "fanout_team"
+MEMORY_PLAYBOOK = "memory_hold"
+MEMORY_SOURCE = "technical_outage"
 
 
 def role_name(index: int) -> str:
@@ -23,7 +31,7 @@ def person_id(index: int) -> str:
 def fanout_playbook(people: int) -> dict:
     roles = [role_name(i) for i in range(people)]
     return {
-        "id": PLAYBOOK_ID,
+        "id": FANOUT_PLAYBOOK,
         "name": f"Fan-out benchmark ({people} people)",
         "scenario": "technical_outage",
         "description": f"Pages {people} roles of one person each at declaration (benchmark only).",
@@ -68,7 +76,20 @@ def write_fanout_playbooks(source: Path, target: Path, people: int) -> Path:
         )
         roster["roles"][role_name(i)] = {"description": "Benchmark role", "escalation": [person_id(i)]}
     roster_path.write_text(yaml.safe_dump(roster, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    (target / f"{PLAYBOOK_ID}.yaml").write_text(yaml.safe_dump(fanout_playbook(people), sort_keys=False), encoding="utf-8")
+    (target / f"{FANOUT_PLAYBOOK}.yaml").write_text(yaml.safe_dump(fanout_playbook(people), sort_keys=False), encoding="utf-8")
     catalog = load_catalog(target)  # raises CatalogError listing every problem
-    assert len(catalog.playbooks[PLAYBOOK_ID].identify.page) == people
+    assert len(catalog.playbooks[FANOUT_PLAYBOOK].identify.page) == people
+    return target
+
+
+def write_memory_playbooks(source: Path, target: Path) -> Path:
+    """Copy ``source`` to ``target`` and add ``memory_hold``: technical_outage paging only its commander."""
+    shutil.copytree(source, target)
+    playbook = yaml.safe_load((source / f"{MEMORY_SOURCE}.yaml").read_text(encoding="utf-8"))
+    playbook["id"] = MEMORY_PLAYBOOK
+    playbook["name"] = f"{playbook['name']} (memory benchmark: pages the commander only)"
+    playbook["identify"]["page"] = [playbook["identify"].get("commander", "incident_commander")]
+    (target / f"{MEMORY_PLAYBOOK}.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    catalog = load_catalog(target)
+    assert len(catalog.playbooks[MEMORY_PLAYBOOK].identify.page) == 1
     return target
