@@ -7,7 +7,6 @@ import httpx
 import pytest
 
 from tests.driver import next_step
-from tests.e2e.test_pages_in_browser import page  # noqa: F401 (the Chromium page fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -36,7 +35,7 @@ async def _approval_link(client, incident_id: str, person: str, version: int) ->
     raise AssertionError(f"no approval email for {person}")
 
 
-async def test_approve_and_request_changes_from_the_emailed_links(stack, page):  # noqa: F811
+async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
         state = await _to_approval(client)
         incident_id = state["id"]

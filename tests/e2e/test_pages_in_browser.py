@@ -1,27 +1,10 @@
 """The dashboard and the incident page in a real headless Chromium (Debian's package)."""
 
-import shutil
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-async def page():
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed; `make test` installs Debian's chromium package")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield await browser.new_page()
-        await browser.close()
-
 
 async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
     declared = httpx.post(

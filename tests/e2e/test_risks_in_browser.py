@@ -1,29 +1,12 @@
 """The risk register page (server-rendered SVG heat map and readiness checklist) and the answers kit
 on the incident page, in a real headless Chromium (Debian's package), against the dev stack."""
 
-import shutil
 from urllib.parse import urlparse
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-async def page():
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed; `make test` installs Debian's chromium package")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield await browser.new_page()
-        await browser.close()
-
 
 async def test_the_heat_map_places_every_risk_in_its_cell_and_links_to_its_checklist(stack, page):
     register = httpx.get(f"{stack.url}/risks").json()
