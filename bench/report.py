@@ -154,7 +154,7 @@ def memory_rows(results: Results) -> list[list[str]]:
         verdict = judged(quick, projected_mb <= limit_mb) + f" (projected {projected_mb:.0f} MB at {TARGETS['memory_incidents']:,})"
     mentions = NOT_MEASURED if results.mentions_per_s is None else f"{results.mentions_per_s:,.0f} mentions/s"
     return [
-        [f"{ROW_TITLES['memory']} {mem.incidents:,} open incidents", f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)", target, verdict],
+        [f"{ROW_TITLES['memory']} {mem.incidents:,} open incidents (technical_outage, commander paged)", f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)", target, verdict],
         [ROW_TITLES["per_incident"], f"{mem.per_incident_bytes / 1024:.0f} KiB ((after − before) / {mem.incidents:,})", "—", "—"],
         [ROW_TITLES["mentions"], mentions, "—", "—"],
     ]
@@ -241,7 +241,7 @@ HOW_TO = """\
 ## How to run
 
 ```sh
-make bench                       # the full run (a few minutes); rewrites docs/BENCHMARKS.md
+make bench                       # the full run (about 10 minutes); rewrites docs/BENCHMARKS.md
 .venv/bin/python -m bench --quick --output /tmp/bench.md   # smoke run, small sizes, not judged
 ```
 
@@ -253,17 +253,17 @@ stack on free ports in a temporary folder and stops it at the end, so it can run
 
 | benchmark | how |
 | --- | --- |
-| stack | `crisis dev` (Temporal dev server, worker and API in one process) on free ports and a temporary `CRISIS_DATA_DIR`, exactly as `tests/e2e/stack.py` starts it. The memory and fan-out benchmarks add a `crisis api` + `crisis worker` pair each, on the same dev server but on a task queue, data folder (and for fan-out, playbooks folder) of their own, so their load and their roster stay out of the other figures. |
+| stack | `crisis dev` (Temporal dev server, worker and API in one process) on free ports and a temporary `CRISIS_DATA_DIR`, as the e2e tests start it (`tests/e2e/stack.py`); every process of the bench gets a clean environment (none of the caller's `CRISIS_*`, `TWILIO_*`, `SENDGRID_*` settings, no `.env`, and Python's default bytecode cache, see the findings). The memory and fan-out benchmarks add a `crisis api` + `crisis worker` pair each, on the same dev server but on a task queue, data folder (and for fan-out, playbooks folder) of their own, so their load and their roster stay out of the other figures. |
 | declare | time from sending `POST /incidents` (`technical_outage`, SEV4) to its `201` answer, measured by an HTTP client in the bench process. |
 | declare → first page | from sending that same `POST` to the moment the first `page` message of the incident is accepted by the provider: today its row is committed to `outbox_messages`, which the bench reads read-only every 2 ms (`bench/pages.py`, `wait_first_page`; the place to plug in a loopback fake of Twilio/SendGrid once those channels are wired). Before the next sample the incident finishes its first round of pages, then a pause: starts are spaced, never back to back. |
 | floor | a bare `@workflow.defn` that runs one no-op activity, on its own worker in the bench process and its own task queue, on the same dev server: from calling `start_workflow` to the activity body running (it notes the time itself). Floor runs alternate with the declarations above, with the same spacing, so both see the same server. The ratio row divides declare → first page by the floor, percentile by percentile. |
-| approval | incidents are driven over the API as a crisis team would (`tests/driver.py`: acknowledge, assess, the tasks due before the statement) until the drafted statement waits for approval; then each approver's `POST /incidents/{id}/statements/{version}/decision` is timed to its answer (the Update's result plus the incident as it then stands), spaced like the declarations. |
+| approval | incidents are driven over the API as a crisis team would (`tests/driver.py`: the commander acknowledges and assesses, the tasks due before the statement are completed) until the drafted statement waits for approval; then each approver's `POST /incidents/{id}/statements/{version}/decision` is timed to its answer (the Update's result plus the incident as it then stands), spaced like the declarations. |
 | fan-out | a generated playbooks folder (the project's own, plus 200 people with one role each, and a playbook paging all 200 roles at once, validated with `domain.catalog.load_catalog`): from `POST /incidents` to all 400 `page` messages (SMS and email for each person) accepted. An ordinary incident warms the worker up first; the worker is idle before each run. |
 | memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and the worker idle, each incident waiting on its acknowledge deadline (a timer, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. The incidents are `technical_outage` with one change, made in a generated playbooks folder: only the incident commander is paged at declaration (2 messages instead of 10), because paging 5 roles for 1,000 incidents takes this worker longer than the whole run may (see the findings). The figure includes the worker's sticky cache of workflows (`CRISIS_WORKER_MAX_CACHED_WORKFLOWS`, 1,000 by default). |
 | mentions | an extension point only (`bench/mentions.py`): crisisflow has no listening feature yet, so no figure is given. |
 
 Percentiles are linear interpolations between the closest ranks (`bench/stats.py`, numpy's
-default); with n samples, p99 is close to the maximum when n is about 100.
+default); with about 100 samples, p99 is close to the maximum.
 """
 
 
