@@ -138,6 +138,3 @@ class Settings(BaseSettings):
 
     def workflow_url(self, incident_id: str) -> str:
         return f"{self.temporal_ui_url}/namespaces/{self.temporal_namespace}/workflows/{incident_id}"
-
-    def incident_page_url(self, incident_id: str) -> str:
-        return f"{self.public_url}/incidents/{incident_id}/view"
