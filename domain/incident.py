@@ -356,6 +356,13 @@ class Incident:
         rule = self.playbook.communicate.approval
         return "every approver role" if rule == "all" else f"{rule.any} approver(s)"
 
+    def _deciding_roles(self, version: "StatementVersion | AnswerVersion", person: str) -> list[str]:
+        """The approver roles a person's decision counts for."""
+        roles = [role for role in self.outstanding_approver_roles(version) if person in self.members(role)]
+        if not roles:  # under ``any: N`` a person counts once, for the approver roles they hold
+            roles = [r for r in self.playbook.communicate.approvers if person in self.members(r)]
+        return roles
+
     def resolution_statement_due(self) -> bool:
         """After resolution the public hears the end of a story it was told the start of."""
         if not self.resolved or not self.published():
@@ -435,10 +442,10 @@ class Incident:
         self._require_role(action.person, [self.playbook.communicate.author, self.commander_role], "propose answers")
         if not ANSWER_ID.match(answer_id) or len(answer_id) > 100:
             raise Rejected(f"answer_id: '{answer_id}' must be lowercase letters, digits and _ (at most 100)", "invalid")
-        in_use = self.answer_in_use(answer_id)
         if answer_id not in self.answer_ids() and action.question is None:
             known = ", ".join(self.answer_ids()) or "no answers yet"
             raise Rejected(f"answer_id: unknown answer '{answer_id}' (this incident's kit has: {known}); give a question to add it", "invalid")
+        in_use = self.answer_in_use(answer_id)
         if in_use is not None and action.text == in_use.text and action.question in (None, in_use.question):
             raise Rejected(f"text: the same as answer '{answer_id}' in use; nothing to approve", "invalid")
 
@@ -450,10 +457,8 @@ class Incident:
             history[-1].status = AnswerStatus.SUPERSEDED
         number = len(self.state.answer_versions) + 1
         version = len(history) + (2 if pinned else 1)
-        previous_version = version - 1
-        in_use = self.answer_in_use(answer_id)
-        question = action.question or (in_use or previous).question
-        diff = text_diff(previous.text, action.text, f"v{previous_version}", f"v{version}") if previous else ""
+        question = action.question or (self.answer_in_use(answer_id) or previous).question
+        diff = text_diff(previous.text, action.text, f"v{version - 1}", f"v{version}") if previous else ""
         proposal = AnswerVersion(
             number=number, answer_id=answer_id, version=version, question=question, text=action.text,
             author=action.person, created_at=now, diff=diff,
@@ -521,13 +526,6 @@ class Incident:
                 items.append({"kind": "answer_draft", "answer_id": answer_id, "version": latest.version, "people": authors, "due_at": None,
                               "title": f"Revise answer '{answer_id}' v{latest.version} (changes requested)"})
         return items
-
-    def _deciding_roles(self, version: "StatementVersion | AnswerVersion", person: str) -> list[str]:
-        """The approver roles a person's decision counts for."""
-        roles = [role for role in self.outstanding_approver_roles(version) if person in self.members(role)]
-        if not roles:  # under ``any: N`` a person counts once, for the approver roles they hold
-            roles = [r for r in self.playbook.communicate.approvers if person in self.members(r)]
-        return roles
 
     # ---- checks (Update validators) --------------------------------------------------------
 
