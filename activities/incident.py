@@ -21,6 +21,9 @@ from domain.statements import TemplateProblem, render_statement
 from store import ledger, service, tokens
 from store.service import project_incident
 
+# Notice kind -> the purpose of the single-use link its email carries (see api/action_links.py).
+APPROVAL_LINKS = {"approval": "approve", "answer_approval": "approve_answer"}
+
 
 class RosterSource:
     """The team roster, re-read when the file changes, so a handover takes effect on the next send."""
@@ -100,8 +103,8 @@ class IncidentActivities:
                 action_url, code = await self._action_link(notice, ledger_key, "acknowledge")
                 links = [Link(label=text(notice.language, "link.acknowledge"), url=action_url), incident_link]
                 sms = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=code, link=action_url))
-            elif notice.kind == "approval" and channel is ChannelKind.EMAIL and not await self._accepted(ledger_key):
-                action_url, _ = await self._action_link(notice, ledger_key, "approve")
+            elif notice.kind in APPROVAL_LINKS and channel is ChannelKind.EMAIL and not await self._accepted(ledger_key):
+                action_url, _ = await self._action_link(notice, ledger_key, APPROVAL_LINKS[notice.kind])
                 links = [Link(label=text(notice.language, "link.approve"), url=action_url), incident_link]
             message = OutgoingMessage(
                 ledger_key=ledger_key,

@@ -1,10 +1,10 @@
 """Single-use action links (``/a/{token}``) from SMS and email: acknowledge a page, or decide on
-a statement version.
+a statement version or on an answer proposal of the incident's answers kit.
 
 GET only shows what the link will do: mail scanners and link previews follow GET links, so a GET
 never changes anything. POST acts, through the same workflow Update as the API, with an update id
 derived from the token so that a double click acts once. A link for a statement version that has
-been replaced, or already decided, is spent and says so.
+been replaced, or already decided, is spent and says so; so is one for an answer proposal.
 """
 
 from datetime import datetime, timezone
@@ -60,6 +60,36 @@ async def _statement(client, row):
     return state, statement, None
 
 
+async def _answer_proposal(client, row):
+    """The incident state and the answer proposal the link is about (``row.version`` is its
+    incident-wide number), or why the link no longer applies."""
+    try:
+        state = await query_state(client, row.incident_id)
+    except IncidentNotFound:
+        return None, None, "The incident no longer exists."
+    proposal = next((p for p in state.get("answer_versions", []) if p["number"] == row.version), None)
+    if proposal is None:
+        return state, None, "There is no such answer proposal."
+    label = f"Answer '{proposal['answer_id']}' v{proposal['version']}"
+    if state["status"] == "closed":
+        return state, proposal, f"{label} was not decided before the incident closed; nothing to decide."
+    if proposal["status"] != "pending_approval":
+        newer = [p["version"] for p in state["answer_versions"] if p["answer_id"] == proposal["answer_id"] and p["version"] > proposal["version"]]
+        replaced = f" It was replaced by v{newer[-1]}." if proposal["status"] == "superseded" and newer else ""
+        return state, proposal, f"{label} is {proposal['status'].replace('_', ' ')}; nothing to decide.{replaced}"
+    return state, proposal, None
+
+
+def _in_use(state: dict, answer_id: str) -> dict | None:
+    return next((a for a in state["answers_kit"] if a["id"] == answer_id and a["text"] is not None), None)
+
+
+def _decision(form: dict[str, list[str]]) -> tuple[str, str | None]:
+    decision = (form.get("decision") or [""])[0]
+    comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT] or None
+    return decision, comment
+
+
 @router.get("/a/{token}", response_class=HTMLResponse)
 async def confirm(token: Token, request: Request, session: SessionDep, catalog: CatalogDep, client: ClientDep) -> HTMLResponse:
     row, refusal = await _usable(session, token)
@@ -77,6 +107,15 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
             "approval.html",
             {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}",
              "due_at": deadline["due_at"] if deadline else state.get("next_update_due")},
+        )
+    if row.purpose == "approve_answer":
+        state, proposal, stale = await _answer_proposal(client, row)
+        if stale:
+            return _page(request, "This link no longer applies", stale, 410)
+        return templates.TemplateResponse(
+            request,
+            "answer_approval.html",
+            {"incident": state, "proposal": proposal, "in_use": _in_use(state, proposal["answer_id"]), "person": name, "action": f"/a/{token}"},
         )
     incident = await service.get_incident(session, row.incident_id)
     return _page(
@@ -97,12 +136,19 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
         return _page(request, *refusal)
     update_id = f"link-{row.token_hash[:40]}"
     try:
-        if row.purpose == "approve":
-            form = parse_qs((await request.body()).decode("utf-8", "replace"))
-            decision = (form.get("decision") or [""])[0]
-            comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT] or None
+        if row.purpose in ("approve", "approve_answer"):
+            decision, comment = _decision(parse_qs((await request.body()).decode("utf-8", "replace")))
             if decision not in (Verdict.APPROVE.value, Verdict.REJECT.value):
                 return _page(request, "Choose Approve or Request changes", "The form was incomplete; nothing was changed.", 422)
+        if row.purpose == "approve_answer":
+            _, proposal, stale = await _answer_proposal(client, row)
+            if stale:
+                await tokens.spend(session, row, stale)
+                return _page(request, "This link no longer applies", stale, 410)
+            action = StatementDecision(person=row.person_id, decision=decision, comment=comment)
+            arguments = (proposal["answer_id"], proposal["version"], action)
+            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_answer, *arguments, update_id=update_id)
+        elif row.purpose == "approve":
             _, _, stale = await _statement(client, row)
             if stale:
                 await tokens.spend(session, row, stale)

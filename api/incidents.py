@@ -18,6 +18,7 @@ from domain.actions import (
     StatementDraft,
     TaskCompletion,
 )
+from domain.answers import pin_answers
 from domain.incident import IncidentPlan, Phase
 from domain.playbook import Scenario
 from domain.severity import Severity
@@ -125,6 +126,7 @@ async def declare(
         playbook=playbook,
         org=catalog.roster.org_chart(),
         template=catalog.template(playbook, language),
+        answers=pin_answers(catalog.answers.get(playbook.id), language),
     )
     created = await start_incident(client, settings.task_queue, plan)
     response.headers["Location"] = f"/incidents/{plan.id}"

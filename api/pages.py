@@ -31,9 +31,12 @@ async def incident_page(
         state = await query_state(client, incident)
     except IncidentNotFound:
         return templates.TemplateResponse(request, "not_found.html", {"incident": incident}, status_code=404)
-    # The answers kit comes from the current catalog (not pinned): it is reference text for the people replying.
+    # The incident's own kit (pinned, adapted through approvals) is in its language; the playbook's kit as it is in the
+    # folder now serves the other languages, and every language of an incident declared before kits were pinned.
     kit = catalog.answers.get(state.get("playbook", ""))
     languages = sorted(kit.languages, key=lambda language: language != state.get("language")) if kit else []
+    if state.get("answers_kit"):
+        languages = [language for language in languages if language != state.get("language")]
     return templates.TemplateResponse(
         request, "incident.html",
         {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages},

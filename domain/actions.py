@@ -53,6 +53,15 @@ class StatementDecision(Action):
     comment: str | None = Field(None, max_length=2000)
 
 
+class AnswerDraft(Action):
+    person: str = PersonId
+    text: str = Field(min_length=1, max_length=5000, description="The reply the team gives, in the incident's language.")
+    question: str | None = Field(
+        None, min_length=1, max_length=500,
+        description="The question as people ask it: needed to add a new answer, optional to reword a kit answer's question.",
+    )
+
+
 class Resolution(Action):
     person: str = PersonId
     summary: str = Field(min_length=1, max_length=5000)

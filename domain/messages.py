@@ -37,6 +37,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "approval.sms": "Statement v{version} for {incident} needs your approval as {role}.",
         "approval.reminder": "Reminder: {subject}",
         "link.approve": "Review and approve",
+        "answer_approval.subject": "Approve answer '{answer_id}' v{version} for the team's replies",
+        "answer_approval.body": "Incident {incident}: a new version of an answer in the team's answers kit needs your approval as {role}. It is not published: people replying to the public use it.\n\nQ: {question}\nA: {text}",
+        "answer_approval.sms": "Answer '{answer_id}' v{version} ({incident}) needs your approval as {role}.",
+        "answer_revision.subject": "Changes requested on answer '{answer_id}' v{version}",
+        "answer_revision.body": "Incident {incident}: {by} requested changes to answer '{answer_id}' v{version}{comment}. Propose a new version.",
+        "answer_revision.sms": "{by} requested changes to answer '{answer_id}' v{version} ({incident}).",
         "revision.subject": "Changes requested on statement v{version}",
         "revision.body": "Incident {incident}: {by} requested changes to statement v{version}{comment}. Submit a new version.",
         "revision.sms": "{by} requested changes to statement v{version} ({incident}).",
@@ -73,6 +79,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "approval.sms": "Oświadczenie v{version} ({incident}) czeka na zatwierdzenie jako {role}.",
         "approval.reminder": "Przypomnienie: {subject}",
         "link.approve": "Przeczytaj i zatwierdź",
+        "answer_approval.subject": "Zatwierdź odpowiedź '{answer_id}' v{version} dla zespołu",
+        "answer_approval.body": "Incydent {incident}: nowa wersja odpowiedzi z zestawu odpowiedzi zespołu czeka na Twoje zatwierdzenie jako {role}. Nie jest publikowana: korzystają z niej osoby odpowiadające publiczności.\n\nP: {question}\nO: {text}",
+        "answer_approval.sms": "Odpowiedz '{answer_id}' v{version} ({incident}) czeka na zatwierdzenie jako {role}.",
+        "answer_revision.subject": "Poprawki do odpowiedzi '{answer_id}' v{version}",
+        "answer_revision.body": "Incydent {incident}: {by} prosi o poprawki w odpowiedzi '{answer_id}' v{version}{comment}. Zaproponuj nową wersję.",
+        "answer_revision.sms": "{by} prosi o poprawki w odpowiedzi '{answer_id}' v{version} ({incident}).",
         "revision.subject": "Poprawki do oświadczenia v{version}",
         "revision.body": "Incydent {incident}: {by} prosi o poprawki w oświadczeniu v{version}{comment}. Prześlij nową wersję.",
         "revision.sms": "{by} prosi o poprawki w oświadczeniu v{version} ({incident}).",
@@ -109,7 +121,7 @@ class Notice(BaseModel):
     language: str = "en"
     channels: list[str] = Field(default_factory=lambda: ["sms", "email"])
     drill: bool = False
-    version: int | None = Field(None, description="The statement version an approval notice is about.")
+    version: int | None = Field(None, description="The statement version (or answer proposal number) an approval notice is about.")
 
 
 class DeliveryFailure(BaseModel):
@@ -188,6 +200,15 @@ class Messenger:
     def changes_requested(self, person: str, version: int, by: str, comment: str | None) -> Notice:
         said = f": {comment.rstrip('.')}" if comment else ""
         return self._notice(person, "revision", "revision", version=version, by=by, comment=said)
+
+    def answer_approval_request(self, person: str, number: int, answer_id: str, version: int, role: str, question: str, answer: str) -> Notice:
+        """Email only: an answer of the team's kit is not urgent enough to text anyone about."""
+        notice = self._notice(person, "answer_approval", "answer_approval", ["email"], answer_id=answer_id, version=version, role=role, question=question, text=answer)
+        return notice.model_copy(update={"version": number})
+
+    def answer_changes_requested(self, person: str, answer_id: str, version: int, by: str, comment: str | None) -> Notice:
+        said = f": {comment.rstrip('.')}" if comment else ""
+        return self._notice(person, "answer_revision", "answer_revision", ["email"], answer_id=answer_id, version=version, by=by, comment=said)
 
     def review_request(self, person: str, due_at: datetime) -> Notice:
         return self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import messages
     from domain.actions import (
         Acknowledge,
+        AnswerDraft,
         Assessment,
         Resolution,
         ReviewSubmission,
@@ -28,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         TaskCompletion,
         Verdict,
     )
-    from domain.incident import Incident, IncidentPlan, Phase, Receipt, Rejected, StatementStatus
+    from domain.incident import AnswerStatus, Incident, IncidentPlan, Phase, Receipt, Rejected, StatementStatus
     from domain.statements import StatementContext, StatementKind
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
@@ -216,6 +217,22 @@ class IncidentWorkflow:
             author = statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
             notice = self._messenger.changes_requested(author, version, rejection.person, rejection.comment)
             await self._notify(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
+
+    async def _ask_about_answer(self, number: int) -> None:
+        """Email the approvers a per-incident answer proposal (with its single-use link), or tell its
+        author that changes were requested. Spawned by the answer Updates: only the team hears of it."""
+        incident = self._incident
+        proposal = incident.answer_proposal(number)
+        label = f"answer '{proposal.answer_id}' v{proposal.version}"
+        if proposal.status is AnswerStatus.PENDING_APPROVAL:
+            for role in incident.outstanding_approver_roles(proposal):
+                person = incident.on_duty(role)
+                notice = self._messenger.answer_approval_request(person, number, proposal.answer_id, proposal.version, role, proposal.question, proposal.text)
+                await self._notify(notice, f"answer.{number}.approval.{role}", f"ask {person} ({role}) to approve {label}")
+        elif proposal.status is AnswerStatus.REJECTED:
+            rejection = next(d for d in proposal.decisions if d.decision is Verdict.REJECT)
+            notice = self._messenger.answer_changes_requested(proposal.author, proposal.answer_id, proposal.version, rejection.person, rejection.comment)
+            await self._notify(notice, f"answer.{number}.revision", f"tell {proposal.author} that {label} needs changes")
 
     async def _chase_approval(self, version: int) -> None:
         """Remind the approvers half-way to the statement's deadline; when it passes, ask the next
@@ -543,6 +560,31 @@ class IncidentWorkflow:
     @decide.validator
     def _check_decide(self, version: int, action: StatementDecision) -> None:
         self._validated(lambda: self._incident.check_decision(version, action))
+
+    @workflow.update
+    def propose_answer(self, answer_id: str, action: AnswerDraft) -> dict:
+        def change() -> None:
+            proposal = self._incident.propose_answer(answer_id, action, workflow.now())
+            self._spawn(self._ask_about_answer(proposal.number))
+
+        return self._receipt(change)
+
+    @propose_answer.validator
+    def _check_propose_answer(self, answer_id: str, action: AnswerDraft) -> None:
+        self._validated(lambda: self._incident.check_answer_proposal(answer_id, action))
+
+    @workflow.update
+    def decide_answer(self, answer_id: str, version: int, action: StatementDecision) -> dict:
+        def change() -> None:
+            proposal = self._incident.decide_answer(answer_id, version, action, workflow.now())
+            if proposal.status is AnswerStatus.REJECTED:
+                self._spawn(self._ask_about_answer(proposal.number))
+
+        return self._receipt(change)
+
+    @decide_answer.validator
+    def _check_decide_answer(self, answer_id: str, version: int, action: StatementDecision) -> None:
+        self._validated(lambda: self._incident.check_answer_decision(answer_id, version, action))
 
     @workflow.update
     def resolve(self, action: Resolution) -> dict:

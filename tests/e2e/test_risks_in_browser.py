@@ -57,7 +57,7 @@ async def test_the_risks_link_in_the_header_opens_the_register(stack, page):
     assert await page.locator("h1").inner_text() == "Risks and readiness"
 
 
-async def test_the_incident_page_shows_the_playbooks_answers_kit_in_english_and_polish(stack, page):
+async def test_the_incident_page_shows_the_incidents_answers_kit_and_an_answer_approved_from_the_emailed_link(stack, page):
     declared = httpx.post(
         f"{stack.url}/incidents",
         json={"playbook": "misinformation", "title": "Contamination rumour", "summary": "A false claim spreads.", "drill": True},
@@ -71,5 +71,46 @@ async def test_the_incident_page_shows_the_playbooks_answers_kit_in_english_and_
     assert await answers.locator(".answers-language").count() == 2
     english = await answers.locator("[data-language='en']").inner_text()
     polish = await answers.locator("[data-language='pl']").inner_text()
-    assert "Is it true what people are saying about your products?" in english
+    assert "Is it true what people are saying about your products?" in english and "v1 from the playbook" in english
     assert "Czy to prawda, co ludzie mówią o waszych produktach?" in polish
+
+    incident = f"{stack.url}/incidents/{declared['id']}"
+    httpx.post(f"{incident}/acknowledge", json={"person": "ewa.lewandowska"}).raise_for_status()
+    edited = "No. Independent lab tests found nothing wrong; the results are on our website."
+    proposed = httpx.post(f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}).json()
+    approvers = [(p["people"][0], p["role"]) for p in proposed["pending"] if p["kind"] == "answer_approval"]
+    assert [role for _, role in approvers] == ["legal", "executive_sponsor"]
+    (by_link, _), (by_api, _) = approvers
+    link = None
+    for _ in range(100):
+        mails = [m for m in httpx.get(f"{stack.url}/outbox", params={"incident": declared["id"]}).json()
+                 if m["kind"] == "answer_approval" and m["person_id"] == by_link]
+        if mails:
+            link = next(link["url"] for link in mails[0]["links"] if "/a/" in link["url"])
+            break
+        await page.wait_for_timeout(100)
+    assert link, "no answer approval email"
+    await page.goto(f"{stack.url}{urlparse(link).path}")
+    assert await page.locator("#answer").inner_text() == edited
+    assert "+No. Independent lab tests" in await page.locator("#diff").inner_text()
+    assert "None yet." in await page.locator("#decisions").inner_text()
+    await page.locator("#approve button").click()
+    await page.wait_for_load_state()
+    assert f"approved by {by_link} (legal)" in await page.locator("#message").inner_text()
+    httpx.post(f"{incident}/answers/is_it_true/versions/2/decision", json={"person": by_api, "decision": "approve"}).raise_for_status()
+    pending_text = "We are checking; the statement has the latest."
+    httpx.post(f"{incident}/answers/proof", json={"person": "anna.kowalska", "text": pending_text}).raise_for_status()
+
+    await page.goto(f"{incident}/view")
+    approved = page.locator("#answers-in-use dd[data-answer='is_it_true']")
+    assert await approved.get_attribute("data-source") == "incident"
+    assert await approved.locator(".answer-text").inner_text() == edited
+    assert await approved.locator(".answer-mark").inner_text() == f"v2 approved for this incident by {by_link}, {by_api}"
+    proposal = page.locator("#answers-in-use dd[data-answer='proof'] .answer-proposal")
+    assert await proposal.get_attribute("data-status") == "pending_approval"
+    assert "v2 proposed by anna.kowalska, awaiting approval" in await proposal.inner_text()
+    assert pending_text in await proposal.inner_text()
+    assert await page.locator("#answers-in-use dd[data-answer='proof']").get_attribute("data-source") == "playbook"
+    assert "the playbook's kit, not adapted" in await answers.locator("[data-language='pl']").inner_text()
+    assert "Approve answer 'proof' v2 as legal" in await page.locator("#pending").inner_text()
+    assert "Answer 'is_it_true' v2 approved by every approver role" in await page.locator("#timeline").inner_text()

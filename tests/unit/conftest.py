@@ -20,6 +20,7 @@ from domain.actions import (
     TaskCompletion,
     Verdict,
 )
+from domain.answers import pin_answers
 from domain.catalog import Catalog, CatalogError, load_catalog
 from domain.incident import Incident, IncidentPlan, Phase, StatementVersion
 from domain.playbook import Playbook
@@ -127,6 +128,7 @@ def make_plan(
         playbook=playbook,
         org=catalog.roster.org_chart(),
         template=catalog.template(playbook, "en"),
+        answers=pin_answers(catalog.answers.get(playbook.id), "en"),
     )
 
 

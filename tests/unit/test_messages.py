@@ -21,6 +21,8 @@ def all_notices(language: str = "en", drill: bool = False) -> list[Notice]:
         say.approval_request(KASIA, 2, "legal", "Statement text."),
         say.changes_requested(ANNA, 2, KASIA, "Shorter, please."),
         say.review_request(EWA, AT),
+        say.answer_approval_request(KASIA, 3, "is_giveaway_real", 2, "legal", "Is the giveaway real?", "No."),
+        say.answer_changes_requested(ANNA, "is_giveaway_real", 2, KASIA, "Name the platform."),
     ]
 
 
@@ -32,7 +34,7 @@ def test_every_notice_is_for_a_person_id_of_the_incident():
 
 
 def test_notice_kinds():
-    assert [n.kind for n in all_notices()] == ["page", "taken", "reminder", "task", "approval", "revision", "review"]
+    assert [n.kind for n in all_notices()] == ["page", "taken", "reminder", "task", "approval", "revision", "review", "answer_approval", "answer_revision"]
 
 
 def test_both_languages_have_every_text_with_the_same_placeholders():
@@ -104,3 +106,13 @@ def test_changes_requested_does_not_double_the_full_stop():
 def test_a_page_email_carries_the_summary_and_the_deadline():
     page = all_notices()[0]
     assert "Scam posts from our account." in page.body and "Acknowledge within 5 min" in page.body
+
+
+def test_answer_notices_go_by_email_and_name_the_proposal_they_are_about():
+    say = Messenger("inc-1", "Account hijacked", "SEV1")
+    approval = say.answer_approval_request(KASIA, 3, "is_giveaway_real", 2, "legal", "Is the giveaway real?", "No, it is a scam.")
+    assert approval.channels == ["email"] and approval.version == 3
+    assert "answer 'is_giveaway_real' v2" in approval.subject and "It is not published" in approval.body
+    assert "Q: Is the giveaway real?\nA: No, it is a scam." in approval.body
+    revision = say.answer_changes_requested(ANNA, "is_giveaway_real", 2, KASIA, "Name the platform.")
+    assert revision.channels == ["email"] and revision.body.endswith("v2: Name the platform. Propose a new version.")

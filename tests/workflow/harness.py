@@ -14,6 +14,7 @@ from activities.incident import IncidentActivities, RosterSource
 from channels.base import ChannelKind
 from channels.outbox import OutboxChannel
 from domain import actions
+from domain.answers import pin_answers
 from domain.catalog import Catalog
 from domain.incident import IncidentPlan
 from domain.severity import Severity
@@ -30,6 +31,8 @@ BODIES = {
     "submit_statement": actions.StatementDraft,
     "resolve": actions.Resolution,
     "submit_review": actions.ReviewSubmission,
+    "propose_answer": actions.AnswerDraft,
+    "decide_answer": actions.StatementDecision,
 }
 
 
@@ -52,6 +55,7 @@ class Harness:
             playbook=book,
             org=self.catalog.roster.org_chart(),
             template=self.catalog.template(book, "en"),
+            answers=pin_answers(self.catalog.answers.get(playbook), "en"),
         )
 
     async def start(self, plan: IncidentPlan) -> WorkflowHandle:

@@ -1,0 +1,44 @@
+"""The incident's answers kit over HTTP: the team's pre-approved replies to the public, adapted for
+this incident through the statements' approval rule. Nothing here is ever published."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path
+
+from api.deps import ClientDep, SettingsDep
+from api.incidents import REFUSALS, IncidentId, _act
+from api.temporal import IncidentNotFound, query_state
+from domain.actions import AnswerDraft, StatementDecision
+from workflows.incident import IncidentWorkflow
+
+router = APIRouter(prefix="/incidents", tags=["answers kit"])
+
+AnswerId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$", description="Answer id from the kit, like is_giveaway_real; a new id adds an answer.")]
+Version = Annotated[int, Path(ge=1, description="The answer's version; the playbook's own text is v1.")]
+
+
+@router.get("/{incident}/answers", responses={404: REFUSALS[404]})
+async def answers_kit(incident: IncidentId, client: ClientDep) -> list[dict[str, Any]]:
+    """Every answer as the people replying should use it now (``source``: playbook or incident),
+    with the proposal still in approval or sent back for changes."""
+    try:
+        state = await query_state(client, incident)
+    except IncidentNotFound:
+        raise HTTPException(404, f"incident '{incident}' does not exist") from None
+    return state["answers_kit"]
+
+
+@router.post("/{incident}/answers/{answer_id}", responses=REFUSALS)
+async def propose_answer(incident: IncidentId, answer_id: AnswerId, body: AnswerDraft, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """A new version of one answer (or a new answer, with its ``question``) for this incident, by the
+    comms lead or the commander. It goes to the playbook's approvers by email, like a statement."""
+    return await _act(client, settings, incident, IncidentWorkflow.propose_answer, answer_id, body)
+
+
+@router.post("/{incident}/answers/{answer_id}/versions/{version}/decision", responses=REFUSALS)
+async def decide_answer(
+    incident: IncidentId, answer_id: AnswerId, version: Version, body: StatementDecision, client: ClientDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Approve or request changes; once the playbook's approval rule is met, the version replaces the
+    answer for this incident."""
+    return await _act(client, settings, incident, IncidentWorkflow.decide_answer, answer_id, version, body)
