@@ -64,6 +64,7 @@ class IncidentPlan(BaseModel):
     language: str
     drill: bool = False
     declared_by: str | None = None
+    detected_at: datetime | None = Field(None, description="The first related mention, when a detection led to the declaration.")
     playbook: Playbook
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
@@ -195,6 +196,7 @@ class IncidentState(BaseModel):
     language: str
     drill: bool
     declared_at: datetime
+    detected_at: datetime | None = None
     phase: Phase = Phase.IDENTIFY
     acknowledgements: dict[str, RoleAcknowledgement] = Field(default_factory=dict)
     assessment: Assessment | None = None
@@ -225,6 +227,7 @@ class Incident:
             language=plan.language,
             drill=plan.drill,
             declared_at=now,
+            detected_at=plan.detected_at,
             acknowledgements={role: RoleAcknowledgement(role=role) for role in plan.playbook.identify.page},
         )
         for role in plan.playbook.identify.page:
