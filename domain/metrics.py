@@ -90,6 +90,47 @@ class IncidentMetrics(BaseModel):
         }
 
 
+class MetricsSummary(BaseModel):
+    """The headline figures flat, as the read model keeps them for reports across incidents."""
+
+    incident_id: str
+    playbook: str
+    scenario: str
+    severity: str
+    drill: bool
+    declared_at: datetime
+    closed_at: datetime | None
+    time_to_detect_s: float | None
+    time_to_acknowledge_s: float | None
+    time_to_assessment_s: float | None
+    time_to_first_statement_s: float | None
+    time_to_resolve_s: float | None
+    deadlines_met: int
+    deadlines_missed: int
+    highest_escalation_level: int
+    approval_rounds: int
+    feedback_count: int
+    feedback_mean: float | None
+    projected_seq: int
+
+
+def summarize(state: IncidentState, metrics: IncidentMetrics) -> MetricsSummary:
+    def seconds(value: timedelta | None) -> float | None:
+        return value.total_seconds() if value is not None else None
+
+    ratings = [f.rating for f in state.feedback]
+    return MetricsSummary(
+        incident_id=state.id, playbook=state.playbook, scenario=state.scenario, severity=state.severity.value, drill=state.drill,
+        declared_at=state.declared_at, closed_at=state.closed_at,
+        time_to_detect_s=seconds(metrics.time_to_detect), time_to_acknowledge_s=seconds(metrics.time_to_acknowledge),
+        time_to_assessment_s=seconds(metrics.time_to_assessment), time_to_first_statement_s=seconds(metrics.time_to_first_statement),
+        time_to_resolve_s=seconds(metrics.time_to_resolve), deadlines_met=metrics.met, deadlines_missed=metrics.missed,
+        highest_escalation_level=metrics.highest_escalation_level, approval_rounds=len(metrics.approval_rounds),
+        feedback_count=len(ratings), feedback_mean=sum(ratings) / len(ratings) if ratings else None,
+        projected_seq=len(state.timeline),
+    )
+
+
 def state_from_view(view: dict[str, Any]) -> IncidentState:
     """The incident state back from the ``state`` query's JSON (which lists acknowledgements and
     deadlines instead of keying them)."""
