@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import action_links, catalog, health, incidents, outbox, pages, reports, review, risks, sms_replies, webhooks
+from api import action_links, catalog, drills, health, incidents, outbox, pages, reports, review, risks, sms_replies, webhooks
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
 from api.settings import Settings
@@ -57,4 +57,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(api_metrics.router)
     app.include_router(review.router)
     app.include_router(reports.router)
+    app.include_router(drills.router)
     return app

@@ -66,6 +66,7 @@ class IncidentPlan(BaseModel):
     drill: bool = False
     declared_by: str | None = None
     detected_at: datetime | None = Field(None, description="The first related mention, when a detection led to the declaration.")
+    participants: list[str] = Field(default_factory=list, description="A drill's named participants (the org chart holds only them); empty: the whole team.")
     playbook: Playbook
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
@@ -206,6 +207,7 @@ class IncidentState(BaseModel):
     drill: bool
     declared_at: datetime
     detected_at: datetime | None = None
+    participants: list[str] = Field(default_factory=list)
     phase: Phase = Phase.IDENTIFY
     acknowledgements: dict[str, RoleAcknowledgement] = Field(default_factory=dict)
     assessment: Assessment | None = None
@@ -239,6 +241,7 @@ class Incident:
             drill=plan.drill,
             declared_at=now,
             detected_at=plan.detected_at,
+            participants=plan.participants,
             acknowledgements={role: RoleAcknowledgement(role=role) for role in plan.playbook.identify.page},
         )
         for role in plan.playbook.identify.page:

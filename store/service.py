@@ -55,6 +55,17 @@ async def list_metrics(
     return list((await session.scalars(query)).all())
 
 
+async def list_drills(session: AsyncSession, limit: int = 500) -> list[tuple[IncidentRow, IncidentMetricsRow | None]]:
+    query = (
+        select(IncidentRow, IncidentMetricsRow)
+        .join(IncidentMetricsRow, IncidentMetricsRow.incident_id == IncidentRow.id, isouter=True)
+        .where(IncidentRow.drill.is_(True))
+        .order_by(IncidentRow.declared_at.desc())
+        .limit(limit)
+    )
+    return [(row, metrics) for row, metrics in (await session.execute(query)).all()]
+
+
 async def last_drills(session: AsyncSession) -> dict[str, datetime]:
     """When each playbook was last drilled: the declaration of its latest drill that ran to its end."""
     query = (
