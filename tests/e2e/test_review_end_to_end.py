@@ -5,6 +5,7 @@ import asyncio
 import csv
 import io
 import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 import httpx
@@ -137,3 +138,16 @@ async def test_after_the_review_links_say_closed_and_the_report_has_everything(s
     await page.goto(f"{stack.url}/reports")
     assert await page.locator("#chart-time_to_acknowledge circle").count() >= 1
     assert "technical_outage" in await page.locator("#aggregates-table").inner_text()
+
+
+async def test_time_to_detect_comes_from_the_declared_first_mention(stack):
+    body = {"playbook": "misinformation", "title": "Rumour spreading", "summary": "A fake recall notice."}
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        for bad, reason in (("2999-01-01T00:00:00Z", "cannot be in the future"), ("2026-11-30T10:00:00", "timezone")):
+            refused = await client.post("/incidents", json={**body, "detected_at": bad})
+            assert refused.status_code == 422 and "detected_at" in refused.text and reason in refused.text
+        first_mention = datetime.now(timezone.utc) - timedelta(minutes=25)
+        declared = await client.post("/incidents", json={**body, "detected_at": first_mention.isoformat()})
+        assert declared.status_code == 201, declared.text
+        report = (await client.get(f"/incidents/{declared.json()['id']}/report", params={"format": "md"})).text
+        assert re.search(r"\| time to detect \| 25 min( \d+ s)? \|", report), report
