@@ -356,21 +356,20 @@ class IncidentWorkflow:
             await self._notify(self._messenger.review_request(incident.commander, due), f"review.request.{incident.commander}", f"ask {incident.commander} for the review")
             responders = [ack.acknowledged_by for ack in incident.state.acknowledgements.values() if ack.acknowledged_by]
             crew = list(dict.fromkeys(askees + responders))
-            await self._request_feedback(crew, incident.playbook.stakeholders, "feedback.request")
+            await self._request_feedback(crew, incident.playbook.stakeholders)
             self._spawn(self._remind_review(due))
         else:
             for person in askees:
                 await self._notify(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
         await self._await_deadline(lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander])
 
-    async def _request_feedback(self, people: list[str], groups: list[str], activity_id: str) -> None:
+    async def _request_feedback(self, people: list[str], groups: list[str], reminder: bool = False) -> None:
         incident = self._incident
-        reminder = activity_id != "feedback.request"
         request = self._messenger.feedback_request(people, groups, incident.state.deadlines["review"].due_at, reminder=reminder)
         asked = await workflow.execute_activity_method(
             IncidentActivities.request_feedback,
             request,
-            activity_id=activity_id,
+            activity_id="feedback.reminder" if reminder else "feedback.request",
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
             summary=f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link",
@@ -387,7 +386,7 @@ class IncidentWorkflow:
         await self._notify(self._messenger.review_request(commander, due, reminder=True), f"review.reminder.{commander}", f"remind {commander} of the review")
         incident.record_reminder("Post-incident review", [commander], workflow.now(), deadline="review")
         if awaiting := incident.awaiting_feedback():
-            await self._request_feedback(awaiting, [], "feedback.reminder")
+            await self._request_feedback(awaiting, [], reminder=True)
 
     def _spawn(self, coroutine) -> None:
         """Run beside the main flow; awaited before closing so an error in it fails loudly."""
