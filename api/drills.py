@@ -111,7 +111,7 @@ async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: Catalo
         schedule_id,
         Schedule(
             action=ScheduleActionStartWorkflow(
-                ScheduledDrillWorkflow.run, body.request(), id=f"drill-run-{body.playbook}", task_queue=settings.task_queue,
+                ScheduledDrillWorkflow.run, body.request(), id=f"{schedule_id}-run", task_queue=settings.task_queue,
                 static_summary=f"[DRILL] scheduled drill of {body.playbook}",
             ),
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=body.every)]),
