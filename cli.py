@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from api.settings import Settings
 from domain.catalog import CatalogError, load_catalog
@@ -237,6 +238,32 @@ def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folde
     )
 
 
+def _last_drills(settings: Settings) -> tuple[dict, str | None]:
+    """Each playbook's last drill date from the read model, or why it could not be read. A missing
+    SQLite file is not created: readiness stays a read-only check."""
+    from sqlalchemy.engine import make_url
+
+    from store import service
+    from store.db import create_engine, session_factory
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return {}, f"no database at {url.database}"
+
+    async def read():
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return {playbook: at.date() for playbook, at in (await service.last_drills(session)).items()}
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(read()), None
+    except Exception as error:  # an unreachable or unmigrated database must not hide the readiness table
+        return {}, f"{settings.database_url_safe}: {type(error).__name__}"
+
+
 @app.command()
 def readiness(
     directory: Annotated[Path | None, typer.Argument(help="Folder; defaults to CRISIS_PLAYBOOKS_DIR")] = None,
@@ -253,10 +280,12 @@ def readiness(
     if not catalog.risks:
         console.print(f"{directory}: no risks.yaml, so no risk register to assess (see docs/preparedness.md)", markup=False)
         return
-    # Drill records do not exist yet: every risk is "never drilled" (a warning unless --require-drills).
-    result = assess(catalog, datetime.now(timezone.utc).date(), last_drills={}, never_drilled_fails=require_drills)
+    drilled, unread = _last_drills(_settings())
+    if unread:
+        console.print(f"no drill records read ({unread}): every risk counts as never drilled", style="yellow", markup=False, highlight=False)
+    result = assess(catalog, datetime.now(timezone.utc).date(), last_drills=drilled, never_drilled_fails=require_drills)
     marks = {Status.PASS: "[green]✓[/]", Status.FAIL: "[red]✗[/]", Status.WARN: "[yellow]![/]"}
-    table = Table("risk", "priority", "owner", "playbook", "ready", "checks", title=f"Readiness of {catalog.roster.organization.name}")
+    table = Table("risk", "priority", "owner", "playbook", "last drill", "ready", "checks", title=f"Readiness of {catalog.roster.organization.name}")
     for item in result.risks:
         risk = item.risk
         passed = [check.name for check in item.checks if check.status is Status.PASS]
@@ -271,6 +300,7 @@ def readiness(
             f"{risk.band.value} {risk.likelihood}×{risk.impact}={risk.priority}",
             risk.owner,
             risk.playbook,
+            item.last_drill.isoformat() if item.last_drill else "never",
             "[green]ready[/]" if item.ready else "[red]NOT READY[/]",
             "\n".join(lines),
         )
@@ -389,3 +419,90 @@ def db_check() -> None:
         raise typer.Exit(1)
     console.print(f"models and migrations agree (head {migrate.head_revision()})")
 
+
+
+# ---- drills ---------------------------------------------------------------------------------
+
+
+class _DrillGroup(TyperGroup):
+    """``crisis drill PLAYBOOK`` runs a drill now; ``schedule``, ``schedules`` and ``unschedule``
+    manage recurring ones."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+drill_app = typer.Typer(
+    cls=_DrillGroup,
+    no_args_is_help=True,
+    help="Run a playbook as an exercise ([DRILL] everywhere, nothing published outside): crisis drill PLAYBOOK [--participants a,b].",
+)
+app.add_typer(drill_app, name="drill")
+
+
+def _participants(value: str | None) -> list[str]:
+    return [person.strip() for person in (value or "").split(",") if person.strip()]
+
+
+@drill_app.command("run")
+def drill_run(
+    playbook: Annotated[str, typer.Argument(help="Playbook id, for example account_compromise")],
+    participants: Annotated[str | None, typer.Option(help="Person ids taking part, comma-separated; only they are paged (default: the whole team)")] = None,
+    severity: Annotated[str | None, typer.Option(help="SEV1..SEV4; defaults to the playbook's")] = None,
+    title: Annotated[str | None, typer.Option(help="Defaults to 'Drill: <playbook name>'")] = None,
+    url: Annotated[str | None, typer.Option(help="API base URL")] = None,
+) -> None:
+    """Run a drill now (the same as `crisis drill PLAYBOOK`); prints the drill and its report link."""
+    body: dict = {"playbook": playbook, "participants": _participants(participants)}
+    if severity:
+        body["severity"] = severity
+    if title:
+        body["title"] = title
+    drill = _call("POST", f"{_api_url(url)}/drills", json=body)
+    console.print_json(json.dumps(drill))
+
+
+@drill_app.command("schedule")
+def drill_schedule(
+    playbook: Annotated[str, typer.Argument(help="Playbook id")],
+    every: Annotated[str, typer.Option(help="Interval, like 90d (at least 1d)")],
+    participants: Annotated[str | None, typer.Option(help="Person ids taking part, comma-separated")] = None,
+    severity: Annotated[str | None, typer.Option(help="SEV1..SEV4; defaults to the playbook's")] = None,
+    url: Annotated[str | None, typer.Option(help="API base URL")] = None,
+) -> None:
+    """Drill a playbook on a recurring Temporal Schedule."""
+    body: dict = {"playbook": playbook, "every": every, "participants": _participants(participants)}
+    if severity:
+        body["severity"] = severity
+    schedule = _call("POST", f"{_api_url(url)}/drills/schedules", json=body)
+    console.print(f"scheduled {schedule['id']}: {playbook} every {schedule['every']}, next run {schedule['next_run']}", markup=False, highlight=False)
+
+
+@drill_app.command("schedules")
+def drill_schedules(url: Annotated[str | None, typer.Option(help="API base URL")] = None) -> None:
+    """List recurring drills."""
+    table = Table("id", "playbook", "every", "participants", "next run", "runs so far")
+    for schedule in _call("GET", f"{_api_url(url)}/drills/schedules"):
+        table.add_row(schedule["id"], schedule["playbook"], schedule["every"], ", ".join(schedule["participants"]) or "whole team",
+                      schedule["next_run"] or "—", str(len(schedule["recent_runs"])))
+    console.print(table)
+
+
+@drill_app.command("unschedule")
+def drill_unschedule(
+    schedule_id: Annotated[str, typer.Argument(help="Schedule id, from `crisis drill schedules`")],
+    url: Annotated[str | None, typer.Option(help="API base URL")] = None,
+) -> None:
+    """Delete a recurring drill (a drill already running carries on)."""
+    target = f"{_api_url(url)}/drills/schedules/{schedule_id}"
+    try:
+        response = httpx.delete(target, timeout=30)
+    except httpx.HTTPError as error:
+        errors.print(f"cannot reach the API at {target}: {error}", style="red")
+        raise typer.Exit(1) from None
+    if response.status_code >= 400:
+        errors.print(f"{response.status_code}: {response.text}", style="red", markup=False)
+        raise typer.Exit(1)
+    console.print(f"unscheduled {schedule_id}", markup=False, highlight=False)

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
 from api.settings import Settings
 from api.temporal_connection import api_key, temporal_runtime, tls_config
@@ -16,6 +17,7 @@ from channels.registry import build_channels, publishing_targets
 from domain.catalog import load_catalog
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
+from workflows.drill import ScheduledDrillWorkflow
 from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("crisisflow.worker")
@@ -50,8 +52,8 @@ def build_worker(client: Client, settings: Settings, activities: IncidentActivit
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IncidentWorkflow],
-        activities=activities.all(),
+        workflows=[IncidentWorkflow, ScheduledDrillWorkflow],
+        activities=activities.all() + DrillActivities(settings.playbooks_dir).all(),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,

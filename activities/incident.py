@@ -1,7 +1,7 @@
 """The activities: every side effect of an incident (send, publish, render, project)."""
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -15,11 +15,11 @@ from channels.dispatch import Dispatcher
 from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
 from domain.incident import Receipt, text_sha256
-from domain.messages import Briefing, Notice, gsm_safe, sms_with_action, text
+from domain.messages import Briefing, FeedbackRequest, Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement
 from store import ledger, service, tokens
-from store.service import project_incident
+from store.service import project_incident, project_metrics
 
 # Notice kind -> the purpose of the single-use link its email carries (see api/action_links.py).
 APPROVAL_LINKS = {"approval": "approve", "answer_approval": "approve_answer"}
@@ -58,7 +58,7 @@ class IncidentActivities:
 
     def all(self) -> list:
         """Every activity, for the worker to register."""
-        return [self.notify, self.publish, self.signal_targets, self.brief_stakeholders, self.render, self.record]
+        return [self.notify, self.publish, self.signal_targets, self.brief_stakeholders, self.request_feedback, self.render, self.record]
 
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
@@ -176,6 +176,35 @@ class IncidentActivities:
         return reached
 
     @activity.defn
+    async def request_feedback(self, request: FeedbackRequest) -> list[str]:
+        """Email each person (and each member of the stakeholder groups) a single-use feedback link,
+        valid until a day after the review is due. Returns who was asked, by person id."""
+        roster = self._roster.current()
+        people = [p for p in dict.fromkeys(request.people + roster.stakeholder_people(request.groups)) if roster.person(p)]
+        ttl = max(request.due_at - datetime.now(timezone.utc) + timedelta(days=1), self._link_ttl)
+        asked = []
+        for person_id in people:
+            ledger_key = f"{self._ledger_key(ChannelKind.EMAIL)}/{person_id}"
+            links = [Link(label=text(request.language, "link.incident"), url=self._incident_url(request.incident_id))]
+            if not await self._accepted(ledger_key):  # a retry never replaces a link already sent
+                async with self._sessions() as session:
+                    minted = await tokens.mint(
+                        session, ledger_key=ledger_key, incident_id=request.incident_id, person_id=person_id, purpose="feedback", ttl=ttl
+                    )
+                links.insert(0, Link(label=text(request.language, "link.feedback"), url=f"{self._public_url}/a/{minted.token}"))
+            message = OutgoingMessage(
+                ledger_key=ledger_key, incident_id=request.incident_id, person_id=person_id, kind="feedback",
+                channel=ChannelKind.EMAIL, address=roster.person(person_id).email, subject=request.subject,
+                body=request.body, links=links, drill=request.drill,
+            )
+            try:
+                await self._dispatcher.send(message)
+                asked.append(person_id)
+            except PermanentDeliveryError as error:
+                activity.logger.warning("feedback request %s refused: %s", ledger_key, error.reason)
+        return asked
+
+    @activity.defn
     async def signal_targets(self, signal: TargetSignal) -> list[Receipt]:
         """Tell the social scheduling tools to pause (at declaration) or resume (at close) scheduled posts."""
         return await self._to_targets(signal.incident_id, signal.targets, signal.event, signal.title, signal.text, signal.drill)
@@ -226,3 +255,5 @@ class IncidentActivities:
                 projection.summary.model_dump(),
                 [event.model_dump() for event in projection.events],
             )
+            if projection.metrics is not None:
+                await project_metrics(session, projection.metrics.model_dump())

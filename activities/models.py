@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.incident import TimelineEvent
+from domain.metrics import MetricsSummary
 from domain.statements import StatementContext, StatementKind
 
 
@@ -28,6 +29,7 @@ class IncidentSummary(BaseModel):
 class Projection(BaseModel):
     summary: IncidentSummary
     events: list[TimelineEvent]
+    metrics: MetricsSummary | None = None
 
 
 class RenderRequest(BaseModel):

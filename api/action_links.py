@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
+from api import feedback_links
 from api.deps import CatalogDep, ClientDep, SessionDep
 from api.pages import templates
 from api.temporal import ActionRefused, IncidentNotFound, act, query_state
@@ -97,6 +98,8 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
         return _page(request, *refusal)
     person = catalog.roster.person(row.person_id)
     name = person.name if person else row.person_id
+    if row.purpose == "feedback":
+        return await feedback_links.show(request, client, row, name, f"/a/{token}")
     if row.purpose == "approve":
         state, statement, stale = await _statement(client, row)
         if stale:
@@ -130,10 +133,13 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
 
 
 @router.post("/a/{token}", response_class=HTMLResponse)
-async def perform(token: Token, request: Request, session: SessionDep, client: ClientDep) -> HTMLResponse:
+async def perform(token: Token, request: Request, session: SessionDep, client: ClientDep, catalog: CatalogDep) -> HTMLResponse:
     row, refusal = await _usable(session, token)
     if refusal:
         return _page(request, *refusal)
+    if row.purpose == "feedback":
+        person = catalog.roster.person(row.person_id)
+        return await feedback_links.submit(request, session, client, row, person.name if person else row.person_id, f"/a/{token}")
     update_id = f"link-{row.token_hash[:40]}"
     try:
         if row.purpose in ("approve", "approve_answer"):

@@ -1,10 +1,11 @@
 """Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
 
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from activities.models import IncidentSummary
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
@@ -47,6 +48,16 @@ class Declaration(BaseModel):
     language: str | None = Field(None, max_length=10, description="Statement language; defaults to the playbook's first.")
     drill: bool = False
     declared_by: str | None = Field(None, max_length=100, description="Person id of whoever declares, if on the roster.")
+    detected_at: AwareDatetime | None = Field(
+        None, description="When the first related mention was seen, if a detection led here (for time to detect); with a time zone, not in the future."
+    )
+
+    @field_validator("detected_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(timezone.utc):
+            raise ValueError("the first mention cannot be in the future")
+        return value
 
 
 class Status(StrEnum):
@@ -123,6 +134,7 @@ async def declare(
         language=language,
         drill=declaration.drill,
         declared_by=declaration.declared_by,
+        detected_at=declaration.detected_at,
         playbook=playbook,
         org=catalog.roster.org_chart(),
         template=catalog.template(playbook, language),

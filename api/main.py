@@ -7,7 +7,21 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import action_links, answers, catalog, health, incidents, outbox, pages, risks, sms_replies, webhooks
+from api import (
+    action_links,
+    answers,
+    catalog,
+    drills,
+    health,
+    incidents,
+    outbox,
+    pages,
+    reports,
+    review,
+    risks,
+    sms_replies,
+    webhooks,
+)
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
 from api.settings import Settings
@@ -52,7 +66,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
         return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
 
-    for module in (health, catalog, risks, incidents, answers, outbox, pages, action_links, sms_replies, webhooks):
+    for module in (health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks):
         app.include_router(module.router)
     app.include_router(api_metrics.router)
     return app

@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from api.deps import CatalogDep
+from api.deps import CatalogDep, SessionDep
 from domain.durations import format_duration
 from domain.readiness import Readiness, RiskReadiness, assess
 from domain.risks import SCALE, Band, band_of
+from store import service
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter(tags=["preparedness"])
@@ -64,15 +65,16 @@ def _risk_out(result: RiskReadiness) -> RiskOut:
     )
 
 
-def _readiness(catalog) -> Readiness:
-    # Drill records do not exist yet: every risk shows "never drilled" (a warning, not a failure).
-    return assess(catalog, datetime.now(timezone.utc).date(), last_drills={})
+async def _readiness(catalog, session) -> Readiness:
+    """Readiness with each playbook's last drill from the drill records (drills run to their end)."""
+    drilled = {playbook: at.date() for playbook, at in (await service.last_drills(session)).items()}
+    return assess(catalog, datetime.now(timezone.utc).date(), last_drills=drilled)
 
 
 @router.get("/risks", response_model=RiskRegisterOut)
-async def list_risks(catalog: CatalogDep) -> RiskRegisterOut:
+async def list_risks(catalog: CatalogDep, session: SessionDep) -> RiskRegisterOut:
     """The risk register, highest priority first, with each risk's readiness checks and their fixes."""
-    readiness = _readiness(catalog)
+    readiness = await _readiness(catalog, session)
     return RiskRegisterOut(
         organization=catalog.roster.organization.name,
         score=round(readiness.score, 3),
@@ -122,8 +124,8 @@ def heat_map(readiness: Readiness) -> dict:
 
 
 @router.get("/risks/view", response_class=HTMLResponse, include_in_schema=False)
-async def risks_page(request: Request, catalog: CatalogDep) -> HTMLResponse:
-    readiness = _readiness(catalog)
+async def risks_page(request: Request, catalog: CatalogDep, session: SessionDep) -> HTMLResponse:
+    readiness = await _readiness(catalog, session)
     return templates.TemplateResponse(
         request, "risks.html",
         {"readiness": readiness, "map": heat_map(readiness), "organization": catalog.roster.organization.name},

@@ -71,6 +71,9 @@ class ActionItem(Action):
     title: str = Field(min_length=1, max_length=300)
     owner: str = Field(min_length=1, max_length=100, description="Person id or role responsible.")
     due: date | None = None
+    playbook_section: str | None = Field(
+        None, max_length=200, description="The part of the playbook to change, like respond.tasks.confirm_scope or communicate.approvers."
+    )
 
 
 class ReviewSubmission(Action):
@@ -79,3 +82,10 @@ class ReviewSubmission(Action):
     went_well: list[str] = Field(default_factory=list, max_length=50)
     went_badly: list[str] = Field(default_factory=list, max_length=50)
     action_items: list[ActionItem] = Field(default_factory=list, max_length=100)
+
+
+class FeedbackSubmission(Action):
+    person: str = PersonId
+    rating: int = Field(ge=1, le=5, description="How well the response went, 1 (badly) to 5 (very well).")
+    went_well: str | None = Field(None, max_length=5000)
+    went_badly: str | None = Field(None, max_length=5000)

@@ -18,6 +18,7 @@ from domain.actions import (
     Acknowledge,
     AnswerDraft,
     Assessment,
+    FeedbackSubmission,
     Resolution,
     ReviewSubmission,
     StatementDecision,
@@ -66,6 +67,8 @@ class IncidentPlan(BaseModel):
     language: str
     drill: bool = False
     declared_by: str | None = None
+    detected_at: datetime | None = Field(None, description="The first related mention, when a detection led to the declaration.")
+    participants: list[str] = Field(default_factory=list, description="A drill's named participants (the org chart holds only them); empty: the whole team.")
     playbook: Playbook
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
@@ -211,6 +214,14 @@ class ResolutionRecord(BaseModel):
     at: datetime
 
 
+class FeedbackRecord(BaseModel):
+    person: str
+    rating: int
+    went_well: str | None = None
+    went_badly: str | None = None
+    at: datetime
+
+
 class IncidentState(BaseModel):
     id: str
     title: str
@@ -221,6 +232,8 @@ class IncidentState(BaseModel):
     language: str
     drill: bool
     declared_at: datetime
+    detected_at: datetime | None = None
+    participants: list[str] = Field(default_factory=list)
     phase: Phase = Phase.IDENTIFY
     acknowledgements: dict[str, RoleAcknowledgement] = Field(default_factory=dict)
     assessment: Assessment | None = None
@@ -229,6 +242,8 @@ class IncidentState(BaseModel):
     statements: list[StatementVersion] = Field(default_factory=list)
     resolution: ResolutionRecord | None = None
     review: ReviewSubmission | None = None
+    feedback_requested: list[str] = Field(default_factory=list, description="Everyone asked for feedback by link during the review.")
+    feedback: list[FeedbackRecord] = Field(default_factory=list)
     closed_at: datetime | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     next_update_due: datetime | None = None
@@ -252,6 +267,8 @@ class Incident:
             language=plan.language,
             drill=plan.drill,
             declared_at=now,
+            detected_at=plan.detected_at,
+            participants=plan.participants,
             acknowledgements={role: RoleAcknowledgement(role=role) for role in plan.playbook.identify.page},
         )
         for role in plan.playbook.identify.page:
@@ -625,6 +642,13 @@ class Incident:
         if self.state.review is not None:
             raise Rejected(f"the review was already submitted by {self.state.review.person}")
 
+    def check_feedback(self, action: FeedbackSubmission) -> None:
+        if self.phase is not Phase.REVIEW or self.state.review is not None:
+            raise Rejected("the review is closed; feedback is collected only until the review is submitted")
+        self._require_person(action.person)
+        if any(f.person == action.person for f in self.state.feedback):
+            raise Rejected(f"'{action.person}' has already given feedback on this incident")
+
     # ---- changes ---------------------------------------------------------------------------
 
     def record_page(self, role: str, person: str, level: int, round_: int, now: datetime) -> None:
@@ -828,6 +852,20 @@ class Incident:
         self._meet("review", now)
         self._event(now, "review_submitted", action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items")
 
+    def record_feedback_requested(self, people: list[str], now: datetime, reminder: bool = False) -> None:
+        self.state.feedback_requested = list(dict.fromkeys(self.state.feedback_requested + people))
+        what = "Feedback reminder sent to" if reminder else "Feedback requested from"
+        self._event(now, "feedback_requested", None, f"{what} {', '.join(people) or 'nobody'}", people=people, reminder=reminder)
+
+    def awaiting_feedback(self) -> list[str]:
+        given = {f.person for f in self.state.feedback}
+        return [p for p in self.state.feedback_requested if p not in given]
+
+    def submit_feedback(self, action: FeedbackSubmission, now: datetime) -> None:
+        record = FeedbackRecord(person=action.person, rating=action.rating, went_well=action.went_well, went_badly=action.went_badly, at=now)
+        self.state.feedback.append(record)
+        self._event(now, "feedback_received", action.person, f"Feedback from {action.person}: {action.rating}/5", rating=action.rating)
+
     # ---- helpers ---------------------------------------------------------------------------
 
     def _set_first_statement_deadline(self) -> None:
@@ -887,6 +925,8 @@ class Incident:
             items.append({"kind": "resolve", "people": commanders, "due_at": None, "title": "Resolve the incident when it is over"})
         if self.phase is Phase.REVIEW and self.state.review is None:
             items.append({"kind": "review", "people": commanders, "due_at": due("review"), "title": "Submit the post-incident review"})
+            if awaiting := self.awaiting_feedback():
+                items.append({"kind": "feedback", "people": awaiting, "due_at": due("review"), "title": "Give feedback on the response (1–5, what went well and badly)"})
         return items
 
     def view(self, now: datetime) -> dict[str, Any]:

@@ -49,6 +49,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "review.subject": "Post-incident review",
         "review.body": "Incident {incident} is resolved. Submit the post-incident review by {due}.",
         "review.sms": "Review for {incident} due {due}.",
+        "feedback.subject": "How did we do? Feedback on: {title}",
+        "feedback.body": "Incident {incident} ({title}) is resolved. Rate the response from 1 to 5 and say what went well and what went badly, by {due}. The link works once.",
+        "link.feedback": "Give feedback",
         "resent.note": "(Sent again by {channel}: the first message did not arrive.)",
         "stakeholder.declared": "Incident declared ({severity}): {title}. {summary}",
         "stakeholder.acknowledged": "{title}: {person} has taken command of the incident.",
@@ -91,6 +94,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "review.subject": "Przegląd po incydencie",
         "review.body": "Incydent {incident} jest rozwiązany. Prześlij przegląd po incydencie do {due}.",
         "review.sms": "Przegląd {incident} do {due}.",
+        "feedback.subject": "Jak nam poszło? Opinia o: {title}",
+        "feedback.body": "Incydent {incident} ({title}) jest rozwiązany. Oceń reakcję w skali 1–5 i napisz, co poszło dobrze, a co źle, do {due}. Link działa jeden raz.",
+        "link.feedback": "Przekaż opinię",
         "resent.note": "(Wysłane ponownie przez {channel}: pierwsza wiadomość nie dotarła.)",
         "stakeholder.declared": "Ogłoszono incydent ({severity}): {title}. {summary}",
         "stakeholder.acknowledged": "{title}: dowodzenie incydentem przejął(-ęła) {person}.",
@@ -210,8 +216,36 @@ class Messenger:
         said = f": {comment.rstrip('.')}" if comment else ""
         return self._notice(person, "answer_revision", "answer_revision", ["email"], answer_id=answer_id, version=version, by=by, comment=said)
 
-    def review_request(self, person: str, due_at: datetime) -> Notice:
-        return self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")
+    def review_request(self, person: str, due_at: datetime, reminder: bool = False) -> Notice:
+        notice = self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")
+        if reminder:
+            notice = notice.model_copy(update={"subject": text(self.language, "approval.reminder", subject=notice.subject)})
+        return notice
+
+    def feedback_request(self, people: list[str], groups: list[str], due_at: datetime, reminder: bool = False) -> "FeedbackRequest":
+        values = {"incident": self.incident_id, "title": self.title, "due": f"{due_at:%Y-%m-%d %H:%M} UTC"}
+        subject = text(self.language, "feedback.subject", **values)
+        if reminder:
+            subject = text(self.language, "approval.reminder", subject=subject)
+        return FeedbackRequest(
+            incident_id=self.incident_id, people=people, groups=groups, due_at=due_at,
+            subject=f"[DRILL] {subject}" if self.drill else subject, body=text(self.language, "feedback.body", **values),
+            language=self.language, drill=self.drill,
+        )
+
+
+class FeedbackRequest(BaseModel):
+    """Ask people for feedback by single-use email link: ``people`` by id, and every member of the
+    stakeholder ``groups`` (resolved from the roster at send time, like every contact)."""
+
+    incident_id: str
+    people: list[str]
+    groups: list[str] = Field(default_factory=list)
+    due_at: datetime
+    subject: str
+    body: str
+    language: str = "en"
+    drill: bool = False
 
 
 class Briefing(BaseModel):

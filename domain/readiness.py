@@ -1,7 +1,7 @@
 """Readiness: is the team and the plan ready for each risk of the register? Pure rules.
 
 For each risk, every check either passes, fails (and names the fix) or warns (shown, but not
-counted against readiness: today only "never drilled", until drill records exist). A risk is
+counted against readiness: only "never drilled", unless ``never_drilled_fails``). A risk is
 ready when no check fails. The overall score weighs each risk's share of passed checks by its
 priority, so an unready critical risk costs more than an unready low one.
 """
@@ -15,7 +15,7 @@ from enum import StrEnum
 import phonenumbers
 
 from domain.catalog import Catalog
-from domain.durations import humanize
+from domain.durations import format_duration, humanize
 from domain.playbook import Playbook
 from domain.risks import ANSWER_LANGUAGES, AnswerKit, Band, Risk
 from domain.roster import Person, Roster
@@ -181,7 +181,7 @@ def check_answers(playbook: Playbook, kit: AnswerKit | None) -> Check:
 
 def check_drill(risk: Risk, last_drill: date | None, today: date, never_drilled_fails: bool = False) -> Check:
     interval = humanize(risk.drill_every)
-    fix = f"run a drill of {risk.playbook}: crisis declare {risk.playbook} --drill --title ... --summary ..."
+    fix = f"run a drill of {risk.playbook}: crisis drill {risk.playbook} (or schedule one: crisis drill schedule {risk.playbook} --every {format_duration(risk.drill_every)})"
     if last_drill is None:
         return Check("drill", Status.FAIL if never_drilled_fails else Status.WARN, f"never drilled (due every {interval})", fix)
     age = today - last_drill
@@ -217,7 +217,7 @@ def assess(
     never_drilled_fails: bool = False,
 ) -> Readiness:
     """Readiness of every risk, highest priority first. ``last_drills`` maps a playbook id to the
-    date of its last drill (none exist yet: every risk then shows "never drilled")."""
+    date of its last drill (from the drill records; a playbook missing from it was never drilled)."""
     last_drills = last_drills or {}
     ordered = sorted(catalog.risks, key=lambda r: (-r.priority, -r.impact, r.id))
     return Readiness(

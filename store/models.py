@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -139,3 +139,30 @@ class SubscriberRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class IncidentMetricsRow(Base):
+    """An incident's headline metrics (seconds from declaration), written from the review phase on,
+    for the reports across incidents. Drills are kept apart by ``drill``."""
+
+    __tablename__ = "incident_metrics"
+
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    playbook: Mapped[str] = mapped_column(String(100), index=True)
+    scenario: Mapped[str] = mapped_column(String(50), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    declared_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    time_to_detect_s: Mapped[float | None] = mapped_column(Float)
+    time_to_acknowledge_s: Mapped[float | None] = mapped_column(Float)
+    time_to_assessment_s: Mapped[float | None] = mapped_column(Float)
+    time_to_first_statement_s: Mapped[float | None] = mapped_column(Float)
+    time_to_resolve_s: Mapped[float | None] = mapped_column(Float)
+    deadlines_met: Mapped[int] = mapped_column(Integer, default=0)
+    deadlines_missed: Mapped[int] = mapped_column(Integer, default=0)
+    highest_escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    approval_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    feedback_count: Mapped[int] = mapped_column(Integer, default=0)
+    feedback_mean: Mapped[float | None] = mapped_column(Float)
+    projected_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Timeline length these figures were computed at; guards against stale retries.")

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import IncidentRow, OutboxRow, SubscriberRow, TimelineRow
+from store.models import IncidentMetricsRow, IncidentRow, OutboxRow, SubscriberRow, TimelineRow
 
 
 def _insert(session: AsyncSession, model):
@@ -31,6 +31,50 @@ async def project_incident(session: AsyncSession, summary: dict[str, Any], event
         for key, value in summary.items():
             setattr(row, key, value)
     await session.commit()
+
+
+async def project_metrics(session: AsyncSession, metrics: dict[str, Any]) -> None:
+    """Keep an incident's headline metrics current; a stale retry (fewer events) changes nothing."""
+    row = await session.get(IncidentMetricsRow, metrics["incident_id"], with_for_update=True)
+    if row is None:
+        session.add(IncidentMetricsRow(**metrics))
+    elif metrics["projected_seq"] >= row.projected_seq:
+        for key, value in metrics.items():
+            setattr(row, key, value)
+    await session.commit()
+
+
+async def list_metrics(
+    session: AsyncSession, drill: bool = False, scenario: str | None = None, severity: str | None = None, limit: int = 5000
+) -> list[IncidentMetricsRow]:
+    query = select(IncidentMetricsRow).where(IncidentMetricsRow.drill == drill).order_by(IncidentMetricsRow.declared_at).limit(limit)
+    if scenario:
+        query = query.where(IncidentMetricsRow.scenario == scenario)
+    if severity:
+        query = query.where(IncidentMetricsRow.severity == severity)
+    return list((await session.scalars(query)).all())
+
+
+async def list_drills(session: AsyncSession, limit: int = 500) -> list[tuple[IncidentRow, IncidentMetricsRow | None]]:
+    query = (
+        select(IncidentRow, IncidentMetricsRow)
+        .join(IncidentMetricsRow, IncidentMetricsRow.incident_id == IncidentRow.id, isouter=True)
+        .where(IncidentRow.drill.is_(True))
+        .order_by(IncidentRow.declared_at.desc())
+        .limit(limit)
+    )
+    return [(row, metrics) for row, metrics in (await session.execute(query)).all()]
+
+
+async def last_drills(session: AsyncSession) -> dict[str, datetime]:
+    """When each playbook was last drilled: the declaration of its latest drill that ran to its end."""
+    query = (
+        select(IncidentRow.playbook, func.max(IncidentRow.declared_at))
+        .where(IncidentRow.drill.is_(True), IncidentRow.status == "closed")
+        .group_by(IncidentRow.playbook)
+    )
+    rows = (await session.execute(query)).all()
+    return {playbook: at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at for playbook, at in rows}
 
 
 async def record_outbox(session: AsyncSession, message: dict[str, Any]) -> bool:

@@ -17,11 +17,12 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.incident import IncidentActivities
     from activities.models import IncidentSummary, Projection, Publication, RenderRequest, TargetSignal
-    from domain import messages
+    from domain import messages, metrics
     from domain.actions import (
         Acknowledge,
         AnswerDraft,
         Assessment,
+        FeedbackSubmission,
         Resolution,
         ReviewSubmission,
         StatementDecision,
@@ -368,9 +369,41 @@ class IncidentWorkflow:
         incident = self._incident
         due = incident.state.deadlines["review"].due_at
         askees = list(dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from]))
-        for person in askees:
-            await self._notify(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
+        if workflow.patched("feedback-links"):
+            await self._notify(self._messenger.review_request(incident.commander, due), f"review.request.{incident.commander}", f"ask {incident.commander} for the review")
+            responders = [ack.acknowledged_by for ack in incident.state.acknowledgements.values() if ack.acknowledged_by]
+            crew = list(dict.fromkeys(askees + responders))
+            await self._request_feedback(crew, incident.playbook.stakeholders)
+            self._spawn(self._remind_review(due))
+        else:
+            for person in askees:
+                await self._notify(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
         await self._await_deadline(lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander])
+
+    async def _request_feedback(self, people: list[str], groups: list[str], reminder: bool = False) -> None:
+        incident = self._incident
+        request = self._messenger.feedback_request(people, groups, incident.state.deadlines["review"].due_at, reminder=reminder)
+        asked = await workflow.execute_activity_method(
+            IncidentActivities.request_feedback,
+            request,
+            activity_id="feedback.reminder" if reminder else "feedback.request",
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link",
+        )
+        incident.record_feedback_requested(asked, workflow.now(), reminder=reminder)
+
+    async def _remind_review(self, due: datetime) -> None:
+        """Half-way to the review deadline, remind the commander and whoever has not given feedback."""
+        incident = self._incident
+        halfway = workflow.now() + (due - workflow.now()) / 2
+        if await self._wait_until(lambda: incident.state.review is not None, halfway, "remind the review and feedback"):
+            return
+        commander = incident.commander
+        await self._notify(self._messenger.review_request(commander, due, reminder=True), f"review.reminder.{commander}", f"remind {commander} of the review")
+        incident.record_reminder("Post-incident review", [commander], workflow.now(), deadline="review")
+        if awaiting := incident.awaiting_feedback():
+            await self._request_feedback(awaiting, [], reminder=True)
 
     def _spawn(self, coroutine) -> None:
         """Run beside the main flow; awaited before closing so an error in it fails loudly."""
@@ -449,9 +482,12 @@ class IncidentWorkflow:
                 projected_seq=seq,
             )
             events = incident.state.timeline[self._projected_seq:seq]
+            figures = None
+            if incident.phase in (Phase.REVIEW, Phase.CLOSED):
+                figures = metrics.summarize(incident.state, metrics.compute(incident.state, incident.commander_role, now))
             await workflow.execute_activity_method(
                 IncidentActivities.record,
-                Projection(summary=summary, events=events),
+                Projection(summary=summary, events=events, metrics=figures),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRY,
                 summary=f"record {events[0].kind}…{events[-1].kind} ({len(events)} events)" if len(events) > 1 else f"record {events[0].kind}",
@@ -601,3 +637,11 @@ class IncidentWorkflow:
     @submit_review.validator
     def _check_submit_review(self, action: ReviewSubmission) -> None:
         self._validated(lambda: self._incident.check_review(action))
+
+    @workflow.update
+    def submit_feedback(self, action: FeedbackSubmission) -> dict:
+        return self._receipt(lambda: self._incident.submit_feedback(action, workflow.now()))
+
+    @submit_feedback.validator
+    def _check_submit_feedback(self, action: FeedbackSubmission) -> None:
+        self._validated(lambda: self._incident.check_feedback(action))

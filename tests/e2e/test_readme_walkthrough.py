@@ -27,3 +27,5 @@ def test_readme_walkthrough_closes_the_incident(stack, tmp_path):
     assert "public None | Online ordering is down — statement v1" in output
     assert '"phase": "closed"' in output and '"status": "closed"' in output
     assert "Post-incident review submitted by ewa.lewandowska with 1 action items" in output
+    assert "Feedback from jakub.mazur: 4/5" in output
+    assert "# Post-incident report: Online ordering is down" in output and "| time to first statement |" in output

@@ -1,5 +1,7 @@
 """`crisis readiness` and `crisis playbooks check` on the risk register (typer's CliRunner, no server)."""
 
+import asyncio
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from api.main import create_app
 from api.settings import Settings
 from cli import app
 from domain.catalog import CatalogError, load_catalog
+from store.db import create_engine, create_schema, session_factory
+from store.models import IncidentRow
 from tests.unit.conftest import SHIPPED, copy_shipped, edit_yaml
 
 runner = CliRunner()
@@ -77,13 +81,52 @@ def test_the_api_refuses_to_start_with_an_invalid_register(tmp_path: Path):
     assert str(info.value).startswith(f"{folder}/risks.yaml:risks.0.scenario: Input should be")
 
 
-def test_the_api_serves_the_register_as_json():
+def test_the_api_serves_the_register_as_json_with_the_last_drill_from_the_records(tmp_path: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}")
+    asyncio.run(create_schema(engine))
     api = FastAPI()
     api.state.catalog = load_catalog(SHIPPED)
+    api.state.sessions = session_factory(engine)
     api.include_router(risks.router)
-    body = TestClient(api).get("/risks").json()
+    client = TestClient(api)
+    body = client.get("/risks").json()
     assert (body["organization"], body["total"], body["ready"], body["blocking"]) == ("Northwind Coffee", 10, 10, [])
     first = body["risks"][0]
     assert (first["priority"], first["band"], first["drill_every"], first["last_drill"]) == (20, "critical", "90d", None)
     assert [c["name"] for c in first["checks"]] == ["playbook", "escalation", "contacts", "templates", "answers", "drill"]
     assert first["checks"][-1]["status"] == "warn" and first["checks"][-1]["fix"].startswith("run a drill")
+
+    drilled = datetime.now(timezone.utc) - timedelta(days=3)
+    asyncio.run(_record_drill(engine, first["playbook"], drilled, "closed"))
+    asyncio.run(_record_drill(engine, first["playbook"], drilled + timedelta(days=1), "open"))  # a drill still running does not count yet
+    first = client.get("/risks").json()["risks"][0]
+    assert first["last_drill"] == drilled.date().isoformat()
+    assert first["checks"][-1]["status"] == "pass" and first["checks"][-1]["detail"].startswith(f"last drill {drilled.date().isoformat()}")
+    asyncio.run(engine.dispose())
+
+
+async def _record_drill(engine, playbook: str, at: datetime, status: str) -> None:
+    async with session_factory(engine)() as session:
+        session.add(IncidentRow(id=f"inc-{status}", title="Drill", playbook=playbook, scenario="misinformation", severity="SEV2", phase=status,
+                                status=status, drill=True, declared_at=at, updated_at=at, closed_at=at if status == "closed" else None, pending=[]))
+        await session.commit()
+
+
+def test_readiness_shows_the_last_drill_from_the_database(tmp_path: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}")
+    asyncio.run(create_schema(engine))
+    drilled = datetime.now(timezone.utc) - timedelta(days=2)
+    asyncio.run(_record_drill(engine, "misinformation", drilled, "closed"))
+    asyncio.run(engine.dispose())
+    result = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    misinformation = [line for line in result.output.splitlines() if "misinformation" in line and "│" in line]
+    assert misinformation and all(drilled.date().isoformat() in line for line in misinformation[:1])
+    assert "never" in result.output  # the other playbooks were never drilled
+
+
+def test_readiness_without_a_database_says_so_and_creates_none(tmp_path: Path):
+    result = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path / "none")})
+    assert result.exit_code == 0, result.output
+    assert "no drill records read (no database at" in result.output
+    assert not (tmp_path / "none").exists()

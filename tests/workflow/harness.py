@@ -10,6 +10,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
 from channels.base import ChannelKind
 from channels.outbox import OutboxChannel
@@ -21,6 +22,7 @@ from domain.severity import Severity
 from store import service
 from store.db import create_engine, create_schema, session_factory
 from tests.driver import next_step
+from workflows.drill import ScheduledDrillWorkflow
 from workflows.incident import IncidentWorkflow
 
 BODIES = {
@@ -111,8 +113,8 @@ async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Pat
         async with Worker(
             env.client,
             task_queue=task_queue,
-            workflows=[IncidentWorkflow],
-            activities=activities.all(),
+            workflows=[IncidentWorkflow, ScheduledDrillWorkflow],
+            activities=activities.all() + DrillActivities(catalog.directory).all(),
         ):
             yield Harness(env, task_queue, sessions, catalog)
     finally:

@@ -1,0 +1,131 @@
+"""The review phase over HTTP: feedback, and the post-incident report (HTML with an SVG timeline,
+or Markdown)."""
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from api.charts import timeline_chart
+from api.deps import CatalogDep, ClientDep, SettingsDep
+from api.incidents import REFUSALS, IncidentId, _act
+from api.pages import templates
+from api.temporal import IncidentNotFound, query_state
+from domain.actions import FeedbackSubmission
+from domain.incident import IncidentState
+from domain.metrics import IncidentMetrics, compute, describe, margin_text, state_from_view
+from workflows.incident import IncidentWorkflow
+
+router = APIRouter(tags=["review"])
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    MD = "md"
+
+
+@router.post("/incidents/{incident}/feedback", responses=REFUSALS)
+async def feedback(incident: IncidentId, body: FeedbackSubmission, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+    """Feedback on the response during the review: a 1–5 rating, what went well and what went badly (once per person)."""
+    return await _act(client, settings, incident, IncidentWorkflow.submit_feedback, body)
+
+
+class Report:
+    """Everything the report shows, computed once for both formats."""
+
+    def __init__(self, state: IncidentState, commander_role: str, now: datetime):
+        self.state = state
+        self.end = state.closed_at or now
+        self.metrics: IncidentMetrics = compute(state, commander_role, now)
+        deadline_of = {
+            "time to acknowledge": f"acknowledge.{commander_role}",
+            "time to assessment": "assessment",
+            "time to first statement": "first_statement",
+        }
+        by_name = {d.name: d for d in self.metrics.deadlines}
+        self.rows = []
+        for label, value in self.metrics.headline().items():
+            deadline = by_name.get(deadline_of.get(label, ""))
+            self.rows.append({
+                "metric": label,
+                "value": describe(value),
+                "deadline": describe(deadline.due_at - state.declared_at) if deadline else "",
+                "status": deadline.status if deadline else "",
+                "margin": margin_text(deadline) if deadline else "",
+            })
+        self.deadlines = [{**d.model_dump(), "margin_text": margin_text(d)} for d in self.metrics.deadlines]
+        ratings = [f.rating for f in state.feedback]
+        self.feedback_mean = sum(ratings) / len(ratings) if ratings else None
+        self.distribution = {value: ratings.count(value) for value in range(1, 6)}
+        score = self.metrics.score
+        self.score_text = f"{self.metrics.met} of {self.metrics.met + self.metrics.missed} deadlines met ({score:.0%})" if score is not None else "no deadline fell due"
+
+    def markdown(self) -> str:
+        state, metrics = self.state, self.metrics
+        drill = " [DRILL]" if state.drill else ""
+        lines = [
+            f"# Post-incident report: {state.title}{drill}", "",
+            f"- Incident: `{state.id}` · playbook `{state.playbook}` ({state.scenario}) · {state.severity.value}",
+            f"- Declared {state.declared_at:%Y-%m-%d %H:%M} UTC" + (f" · closed {state.closed_at:%Y-%m-%d %H:%M} UTC" if state.closed_at else f" · phase {state.phase.value}"),
+            f"- Score: {self.score_text}",
+            f"- Highest escalation level reached: {metrics.highest_escalation_level}", "",
+            "## Metrics", "", "| metric | value | deadline | status | margin |", "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [f"| {r['metric']} | {r['value']} | {r['deadline']} | {r['status']} | {r['margin']} |" for r in self.rows]
+        lines += ["", "## Deadlines", "", "| deadline | due | met | status | margin |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"| {d['label']} | {d['due_at']:%H:%M:%S} | {d['met_at']:%H:%M:%S} | {d['status']} | {d['margin_text']} |" if d["met_at"]
+            else f"| {d['label']} | {d['due_at']:%H:%M:%S} | — | {d['status']} | {d['margin_text']} |"
+            for d in self.deadlines
+        ]
+        lines += ["", "## Approval rounds", ""]
+        for round_ in metrics.approval_rounds:
+            who = ", ".join(f"{d.person} {d.decision} after {describe(d.waited)}" for d in round_.decisions) or "no decisions"
+            lines.append(f"- v{round_.version} ({round_.kind}): {round_.outcome}; {who}")
+        if not metrics.approval_rounds:
+            lines.append("- none")
+        lines += ["", "## Statements", ""]
+        for statement in state.statements:
+            fallback = " (fallback)" if statement.fallback else ""
+            lines += [f"### v{statement.version} {statement.kind.value}: {statement.status.value}{fallback}", "", *[f"> {line}" for line in statement.text.splitlines()], ""]
+        if not state.statements:
+            lines += ["Nothing was said in public.", ""]
+        lines += ["## Feedback", ""]
+        if state.feedback:
+            lines.append(f"{len(state.feedback)} answer(s), mean rating {self.feedback_mean:.1f}/5.")
+            lines += [f"- {f.person}: {f.rating}/5" + (f"; well: {f.went_well}" if f.went_well else "") + (f"; badly: {f.went_badly}" if f.went_badly else "") for f in state.feedback]
+        else:
+            lines.append("No feedback yet.")
+        lines += ["", "## Findings", ""]
+        review = state.review
+        if review:
+            lines += [review.summary, ""] + [f"- Went well: {item}" for item in review.went_well] + [f"- Went badly: {item}" for item in review.went_badly]
+            lines += ["", "## Action items", "", "| action | owner | due | playbook section |", "| --- | --- | --- | --- |"]
+            lines += [f"| {a.title} | {a.owner} | {a.due or ''} | {a.playbook_section or ''} |" for a in review.action_items]
+        else:
+            lines.append("The review has not been submitted yet.")
+        return "\n".join(lines) + "\n"
+
+
+@router.get("/incidents/{incident}/report", responses={200: {"content": {"text/html": {}, "text/markdown": {}}}, 404: REFUSALS[404]})
+async def report(incident: IncidentId, request: Request, client: ClientDep, catalog: CatalogDep, format: ReportFormat = ReportFormat.HTML) -> Response:
+    """The post-incident report: a timeline chart, the metrics against their deadlines, every
+    statement version, the feedback and the action items. ``?format=md`` gives Markdown."""
+    try:
+        view = await query_state(client, incident)
+    except IncidentNotFound:
+        if format is ReportFormat.MD:
+            raise HTTPException(404, f"incident '{incident}' does not exist") from None
+        return templates.TemplateResponse(request, "not_found.html", {"incident": incident}, status_code=404)
+    state = state_from_view(view)
+    playbook = catalog.playbooks.get(state.playbook)
+    commander_role = playbook.identify.commander if playbook else "incident_commander"
+    built = Report(state, commander_role, datetime.now(timezone.utc))
+    if format is ReportFormat.MD:
+        return PlainTextResponse(built.markdown(), media_type="text/markdown; charset=utf-8")
+    return templates.TemplateResponse(
+        request, "report.html",
+        {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe},
+    )

@@ -1,0 +1,237 @@
+"""What an incident's record says about how the team did: pure arithmetic on its state.
+
+Every figure is measured from the declaration (time to detect: from the first related mention to
+the declaration). A deadline counts as met or missed with the margin; a deadline that was still
+open when it stopped mattering (resolved before it fell due) is ``moot`` and counts neither way.
+The score is the share of counted deadlines that were met: a drill's mark against its playbook.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.actions import Verdict
+from domain.durations import humanize
+from domain.incident import IncidentState, StatementStatus, StatementVersion
+
+
+class DeadlineResult(BaseModel):
+    name: str
+    label: str
+    due_at: datetime
+    met_at: datetime | None
+    status: str = Field(description="met, missed, moot (no longer needed), waived (cancelled task) or open")
+    margin: timedelta | None = Field(None, description="How early it was met (positive) or how late it was or still is (negative).")
+
+    @property
+    def counted(self) -> bool:
+        return self.status in ("met", "missed")
+
+
+class Decided(BaseModel):
+    person: str
+    roles: list[str]
+    decision: str
+    waited: timedelta = Field(description="From the version being drafted to this person's decision.")
+
+
+class ApprovalRound(BaseModel):
+    """One statement version put to the approvers."""
+
+    version: int
+    kind: str
+    outcome: str
+    decisions: list[Decided]
+    lasted: timedelta | None = Field(None, description="From drafted to approved or rejected.")
+
+
+class ApproverWait(BaseModel):
+    person: str
+    decisions: int
+    mean_wait: timedelta
+    longest_wait: timedelta
+
+
+class IncidentMetrics(BaseModel):
+    time_to_detect: timedelta | None = None
+    time_to_acknowledge: timedelta | None = None
+    time_to_assessment: timedelta | None = None
+    time_to_first_statement: timedelta | None = None
+    time_to_resolve: timedelta | None = None
+    acknowledged_by_role: dict[str, timedelta | None] = Field(default_factory=dict)
+    approval_rounds: list[ApprovalRound] = Field(default_factory=list)
+    approver_waits: list[ApproverWait] = Field(default_factory=list)
+    highest_escalation_level: int = Field(0, description="1 = the first level of an escalation policy; 0 = nobody was paged.")
+    escalation_by_role: dict[str, int] = Field(default_factory=dict)
+    deadlines: list[DeadlineResult] = Field(default_factory=list)
+
+    @property
+    def met(self) -> int:
+        return sum(d.status == "met" for d in self.deadlines)
+
+    @property
+    def missed(self) -> int:
+        return sum(d.status == "missed" for d in self.deadlines)
+
+    @property
+    def score(self) -> float | None:
+        """Share of counted deadlines met; None when no deadline was counted."""
+        counted = self.met + self.missed
+        return self.met / counted if counted else None
+
+    def headline(self) -> dict[str, timedelta | None]:
+        return {
+            "time to detect": self.time_to_detect,
+            "time to acknowledge": self.time_to_acknowledge,
+            "time to assessment": self.time_to_assessment,
+            "time to first statement": self.time_to_first_statement,
+            "time to resolve": self.time_to_resolve,
+        }
+
+
+class MetricsSummary(BaseModel):
+    """The headline figures flat, as the read model keeps them for reports across incidents."""
+
+    incident_id: str
+    playbook: str
+    scenario: str
+    severity: str
+    drill: bool
+    declared_at: datetime
+    closed_at: datetime | None
+    time_to_detect_s: float | None
+    time_to_acknowledge_s: float | None
+    time_to_assessment_s: float | None
+    time_to_first_statement_s: float | None
+    time_to_resolve_s: float | None
+    deadlines_met: int
+    deadlines_missed: int
+    highest_escalation_level: int
+    approval_rounds: int
+    feedback_count: int
+    feedback_mean: float | None
+    projected_seq: int
+
+
+def summarize(state: IncidentState, metrics: IncidentMetrics) -> MetricsSummary:
+    def seconds(value: timedelta | None) -> float | None:
+        return value.total_seconds() if value is not None else None
+
+    ratings = [f.rating for f in state.feedback]
+    return MetricsSummary(
+        incident_id=state.id, playbook=state.playbook, scenario=state.scenario, severity=state.severity.value, drill=state.drill,
+        declared_at=state.declared_at, closed_at=state.closed_at,
+        time_to_detect_s=seconds(metrics.time_to_detect), time_to_acknowledge_s=seconds(metrics.time_to_acknowledge),
+        time_to_assessment_s=seconds(metrics.time_to_assessment), time_to_first_statement_s=seconds(metrics.time_to_first_statement),
+        time_to_resolve_s=seconds(metrics.time_to_resolve), deadlines_met=metrics.met, deadlines_missed=metrics.missed,
+        highest_escalation_level=metrics.highest_escalation_level, approval_rounds=len(metrics.approval_rounds),
+        feedback_count=len(ratings), feedback_mean=sum(ratings) / len(ratings) if ratings else None,
+        projected_seq=len(state.timeline),
+    )
+
+
+def state_from_view(view: dict[str, Any]) -> IncidentState:
+    """The incident state back from the ``state`` query's JSON (which lists acknowledgements and
+    deadlines instead of keying them)."""
+    data = dict(view)
+    data["acknowledgements"] = {a["role"]: a for a in view.get("acknowledgements", [])}
+    data["deadlines"] = {d["name"]: {k: v for k, v in d.items() if k != "status"} for d in view.get("deadlines", [])}
+    return IncidentState.model_validate(data)
+
+
+def compute(state: IncidentState, commander_role: str, now: datetime) -> IncidentMetrics:
+    """The metrics of ``state``; ``now`` bounds what is still open (use the close time for a closed incident)."""
+    start = state.declared_at
+    end = state.closed_at or now
+    by_role = {role: (ack.acknowledged_at - start if ack.acknowledged_at else None) for role, ack in state.acknowledgements.items()}
+    published = [s.published_at for s in state.statements if s.published_at is not None]
+    escalation = {role: max((page.level + 1 for page in ack.pages), default=0) for role, ack in state.acknowledgements.items()}
+    return IncidentMetrics(
+        time_to_detect=start - state.detected_at if state.detected_at else None,
+        time_to_acknowledge=by_role.get(commander_role),
+        time_to_assessment=state.assessed_at - start if state.assessed_at else None,
+        time_to_first_statement=min(published) - start if published else None,
+        time_to_resolve=state.resolution.at - start if state.resolution else None,
+        acknowledged_by_role=by_role,
+        approval_rounds=_rounds(state),
+        approver_waits=_waits(state),
+        highest_escalation_level=max(escalation.values(), default=0),
+        escalation_by_role=escalation,
+        deadlines=[_deadline(state, name, end) for name in state.deadlines],
+    )
+
+
+def _deadline(state: IncidentState, name: str, end: datetime) -> DeadlineResult:
+    deadline = state.deadlines[name]
+    result = DeadlineResult(name=name, label=deadline.label, due_at=deadline.due_at, met_at=deadline.met_at, status="open")
+    if deadline.waived:
+        result.status = "waived"
+    elif deadline.met_at is not None:
+        result.status = "met" if deadline.met_at <= deadline.due_at else "missed"
+        result.margin = deadline.due_at - deadline.met_at
+    else:
+        # Unmet: it stopped mattering at resolution (or at close), unless it had already passed.
+        stopped = state.resolution.at if state.resolution and name != "review" else None
+        if stopped is not None and stopped <= deadline.due_at:
+            result.status = "moot"
+        elif (stopped or end) > deadline.due_at:
+            result.status = "missed"
+            result.margin = deadline.due_at - (stopped or end)
+        elif state.closed_at is not None:
+            result.status = "moot"
+    return result
+
+
+def _rounds(state: IncidentState) -> list[ApprovalRound]:
+    rounds = []
+    for statement in state.statements:
+        if statement.fallback:
+            continue
+        decisions = [Decided(person=d.person, roles=d.roles, decision=d.decision.value, waited=d.at - statement.created_at) for d in statement.decisions]
+        settled = _settled_at(statement)
+        rounds.append(
+            ApprovalRound(
+                version=statement.version,
+                kind=statement.kind.value,
+                outcome=statement.status.value,
+                decisions=decisions,
+                lasted=settled - statement.created_at if settled else None,
+            )
+        )
+    return rounds
+
+
+def _settled_at(statement: StatementVersion) -> datetime | None:
+    """When the approvers' answer was complete: the rejection, or the approval that made it enough."""
+    if statement.status is StatementStatus.REJECTED:
+        return next(d.at for d in statement.decisions if d.decision is Verdict.REJECT)
+    approvals = [d.at for d in statement.decisions if d.decision is Verdict.APPROVE]
+    return max(approvals) if statement.sha256 and approvals else None
+
+
+def _waits(state: IncidentState) -> list[ApproverWait]:
+    waits: dict[str, list[timedelta]] = {}
+    for statement in state.statements:
+        for decision in statement.decisions:
+            waits.setdefault(decision.person, []).append(decision.at - statement.created_at)
+    return [
+        ApproverWait(person=person, decisions=len(times), mean_wait=sum(times, timedelta()) / len(times), longest_wait=max(times))
+        for person, times in waits.items()
+    ]
+
+
+def describe(value: timedelta | None) -> str:
+    """``12 min 5 s``; ``—`` for a figure that does not exist (never acknowledged, nothing published)."""
+    if value is None:
+        return "—"
+    sign = "-" if value < timedelta(0) else ""
+    return sign + humanize(abs(value))
+
+
+def margin_text(result: DeadlineResult) -> str:
+    if result.margin is None:
+        return ""
+    if result.margin >= timedelta(0):
+        return f"{describe(result.margin)} early"
+    return f"{describe(-result.margin)} late"
