@@ -45,6 +45,8 @@ def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twic
             halted_at = time.monotonic()
             until(lambda: providers.sms_to("james.whitfield"), what="Twilio accepted the level-2 page")
             assert http.get("/readyz").json()["checks"]["database"].startswith("unavailable")
+            listed = http.get("/incidents")
+            assert listed.status_code == 503 and "database did not answer" in listed.json()["detail"], listed.text
             time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - halted_at)))
             server.resume()
 
