@@ -152,13 +152,13 @@ def load_verdict(load: LoadResult) -> bool:
 
 
 def load_row(load: LoadResult, quick: bool) -> Row:
-    samples = load.declare_ms or [float("nan")]
-    s = summarize(samples)
+    title, detail = ROW_TITLES["load"], f" ({load.declarations} declarations, {load.concurrency} at a time)"
     target = f"{TARGETS['load_declarations']:.0f} in ≤ {TARGETS['load_within_s']:.0f} s: all 201, all running, all in the read model"
-    return Row(
-        ROW_TITLES["load"], f" ({load.declarations} declarations, {load.concurrency} at a time)", str(s.n if load.declare_ms else 0),
-        ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max), target, judged(quick, load_verdict(load)) + f" ({load_summary(load)})",
-    )
+    result = judged(quick, load_verdict(load)) + f" ({load_summary(load)})"
+    if not load.declare_ms:
+        return Row(title, detail, "0", "—", "—", "—", "—", target, result)
+    s = summarize(load.declare_ms)
+    return Row(title, detail, str(s.n), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max), target, result)
 
 
 def load_summary(load: LoadResult) -> str:

@@ -47,6 +47,7 @@ def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twic
             assert http.get("/readyz").json()["checks"]["database"].startswith("unavailable")
             listed = http.get("/incidents")
             assert listed.status_code == 503 and "database did not answer" in listed.json()["detail"], listed.text
+            assert http.get(f"/incidents/{incident}").status_code == 200  # the live state comes from Temporal
             time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - halted_at)))
             server.resume()
 
