@@ -112,7 +112,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
         memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
         say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
-        declare_load = await cases.load(load_side, client, MEMORY_PLAYBOOK, sizes)
+        declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
         mentions = await measure_mentions_per_second(stack)
         others = watch.others_share()
         say("done; stopping the stack")
@@ -150,7 +150,7 @@ async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
         client = await stack.wait_temporal()
         await asyncio.gather(asyncio.to_thread(stack.wait_ready), load_side.start())
         say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time")
-        result = await cases.load(load_side, client, MEMORY_PLAYBOOK, sizes)
+        result = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
     finally:
         load_side.stop()
         stack.stop()

@@ -284,6 +284,9 @@ class LoadResult:
     running: int  # of the declared incidents, workflows running in Temporal
     in_read_model: int  # of the declared incidents, rows in the read model
     catch_up_s: float  # last answer → the read model held every declared incident (or gave up)
+    api_cpu_s: float  # CPU the satellite's API and worker and the Temporal server used while the declarations were answered
+    worker_cpu_s: float
+    temporal_cpu_s: float
 
     @property
     def created(self) -> int:
@@ -294,7 +297,8 @@ class LoadResult:
         return self.declarations / self.declare_s
 
 
-async def load(satellite: Satellite, temporal: Client, playbook: str, sizes: Sizes, catch_up_timeout_s: float = 300) -> LoadResult:
+async def load(satellite: Satellite, temporal: Client, temporal_cpu: Callable[[], float], playbook: str, sizes: Sizes,
+               catch_up_timeout_s: float = 300) -> LoadResult:
     """``load_declarations`` declarations from ``load_concurrency`` loopback clients at once, as
     fast as they are answered; then how many of them run in Temporal and are in the read model."""
     statuses: dict[int, int] = {}
@@ -316,9 +320,11 @@ async def load(satellite: Satellite, temporal: Client, playbook: str, sizes: Siz
                 declared.append(response.json()["id"])
 
         await declare(api, "Load warm-up", playbook)
+        cpu_before = satellite.api_cpu_seconds(), satellite.worker_cpu_seconds(), temporal_cpu()
         began = time.monotonic()
         await gather_limited([lambda i=i: one(i) for i in range(sizes.load_declarations)], limit=sizes.load_concurrency)
         answered = time.monotonic()
+        cpu_used = satellite.api_cpu_seconds() - cpu_before[0], satellite.worker_cpu_seconds() - cpu_before[1], temporal_cpu() - cpu_before[2]
 
         wanted = set(declared)
         deadline = answered + catch_up_timeout_s
@@ -346,4 +352,7 @@ async def load(satellite: Satellite, temporal: Client, playbook: str, sizes: Siz
         running=len(wanted & running_ids),
         in_read_model=in_read_model,
         catch_up_s=caught_up - answered,
+        api_cpu_s=cpu_used[0],
+        worker_cpu_s=cpu_used[1],
+        temporal_cpu_s=cpu_used[2],
     )

@@ -165,7 +165,8 @@ def load_summary(load: LoadResult) -> str:
     others = ", ".join(f"{count} × {status or 'no answer'}" for status, count in sorted(load.statuses.items()) if status != 201)
     return (
         f"{load.declarations} in {load.declare_s:.1f} s = {load.per_second:.1f}/s; {load.created} × 201{', ' + others if others else ''}; "
-        f"{load.running} running in Temporal; {load.in_read_model} in the read model {load.catch_up_s:.1f} s after the last answer"
+        f"{load.running} running in Temporal; {load.in_read_model} in the read model {load.catch_up_s:.1f} s after the last answer; "
+        f"CPU meanwhile: API {load.api_cpu_s:.1f} s, worker {load.worker_cpu_s:.1f} s, Temporal server {load.temporal_cpu_s:.1f} s"
     )
 
 
