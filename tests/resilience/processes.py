@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 
+import httpx
 from temporalio.client import Client
 
 import devstack
@@ -79,7 +80,7 @@ class SplitStack(DevStack):
                 try:
                     if http.get("/readyz").status_code == 200:
                         return
-                except Exception:  # not listening yet
+                except httpx.HTTPError:  # not listening yet
                     pass
                 time.sleep(0.2)
         raise RuntimeError(f"crisis api did not become ready:\n{self.log_of('api')}")
