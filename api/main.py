@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -65,6 +66,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     @app.exception_handler(RPCError)
     async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
         return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
+
+    # A database that is restarting, failing over or locked: the read model is unavailable, not broken.
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(ConnectionError)
+    async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"the database did not answer ({type(error).__name__}); try again shortly"}, status_code=503)
 
     for module in (health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks):
         app.include_router(module.router)

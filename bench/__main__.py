@@ -1,7 +1,8 @@
-"""``python -m bench [--quick] [--output PATH]``: run every benchmark, print the table, write the report.
+"""``python -m bench [--quick] [--output PATH] [--only load]``: run every benchmark, print the table, write the report.
 
 The full run writes docs/BENCHMARKS.md (or ``--output``); ``--quick`` is a smoke run with small
-sizes that writes only to ``--output`` when given and judges no target.
+sizes that writes only to ``--output`` when given and judges no target. ``--only load`` runs the
+load benchmark alone and only prints its row.
 """
 
 import argparse
@@ -22,7 +23,7 @@ from bench.floor import Floor
 from bench.mentions import measure_mentions_per_second
 from bench.pages import OutboxPages
 from bench.playbooks import FANOUT_PLAYBOOK, MEMORY_PLAYBOOK, write_fanout_playbooks, write_memory_playbooks
-from bench.report import Breakdowns, Results, machine, markdown, now, tables
+from bench.report import Breakdowns, Results, load_table, machine, markdown, now, tables
 from bench.stack import BenchStack, Satellite
 from domain.catalog import load_catalog
 
@@ -84,12 +85,13 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     stack = BenchStack(folder / "dev", playbooks)
     fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks)
     memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
+    load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
     opened: list[OutboxPages] = []
     try:
         say("starting crisis dev (Temporal dev server, worker, API), then a crisis api + crisis worker pair for fan-out and one for memory")
         stack.launch()
         client = await stack.wait_temporal()
-        await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start())
+        await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start(), load_side.start())
         pages, fanout_pages, memory_pages = (OutboxPages(s.database) for s in (stack, fanout_side, memory_side))
         opened += [pages, fanout_pages, memory_pages]
 
@@ -109,13 +111,15 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         fanout = await cases.fanout(fanout_side, fanout_pages, FANOUT_PLAYBOOK, sizes)
         say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
         memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
+        say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
+        declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
         mentions = await measure_mentions_per_second(stack)
         others = watch.others_share()
         say("done; stopping the stack")
     finally:
         for pages_db in opened:
             pages_db.close()
-        for satellite in (fanout_side, memory_side):
+        for satellite in (fanout_side, memory_side, load_side):
             satellite.stop()
         stack.stop()
     return Results(
@@ -126,6 +130,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         steps=steps,
         fanout=fanout,
         memory=memory,
+        declare_load=declare_load,
         mentions_per_s=mentions,
         started=started_at,
         seconds=time.monotonic() - began,
@@ -134,12 +139,35 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     )
 
 
+async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
+    """The load benchmark alone, on its own ``crisis dev`` and satellite pair: its table row."""
+    memory_playbooks = write_memory_playbooks(PROJECT / "playbooks", folder / "playbooks-memory")
+    stack = BenchStack(folder / "dev", PROJECT / "playbooks")
+    load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
+    try:
+        say("starting crisis dev, then a crisis api + crisis worker pair for the load")
+        stack.launch()
+        client = await stack.wait_temporal()
+        await asyncio.gather(asyncio.to_thread(stack.wait_ready), load_side.start())
+        say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time")
+        result = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
+    finally:
+        load_side.stop()
+        stack.stop()
+    return load_table(result, quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, targets not judged, writes only --output")
     parser.add_argument("--output", type=Path, help=f"where to write the report (default for the full run: {DOCUMENT.relative_to(PROJECT)})")
+    parser.add_argument("--only", choices=["load"], help="run this benchmark alone and print its row (writes nothing)")
     args = parser.parse_args(argv)
     sizes = cases.QUICK if args.quick else cases.FULL
+    if args.only == "load":
+        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
+            print(asyncio.run(run_load(sizes, args.quick, Path(folder))))
+        return 0
     output = args.output or (None if args.quick else DOCUMENT)
 
     with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:

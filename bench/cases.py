@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+from temporalio.client import Client
 
 from bench.breakdown import Sample
 from bench.floor import Floor
@@ -33,15 +34,17 @@ class Sizes:
     memory_incidents: int
     memory_warmup: int
     idle_window_s: float  # the worker counts as idle after this long with (almost) no CPU used
+    load_declarations: int  # declared as fast as ``load_concurrency`` clients can
+    load_concurrency: int
 
 
 FULL = Sizes(
     latency_samples=100, warmup=5, gap_s=0.15, approval_incidents=30, fanout_people=200, fanout_runs=3,
-    memory_incidents=1000, memory_warmup=3, idle_window_s=1.0,
+    memory_incidents=1000, memory_warmup=3, idle_window_s=1.0, load_declarations=500, load_concurrency=16,
 )
 QUICK = Sizes(
     latency_samples=5, warmup=1, gap_s=0.05, approval_incidents=1, fanout_people=20, fanout_runs=1,
-    memory_incidents=10, memory_warmup=1, idle_window_s=0.3,
+    memory_incidents=10, memory_warmup=1, idle_window_s=0.3, load_declarations=20, load_concurrency=4,
 )
 
 
@@ -266,3 +269,90 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, pages_per_in
             settle_s=settled - began,
             worker_cpu_s=satellite.worker_cpu_seconds() - cpu_before,
         )
+
+
+# ---- load ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    declarations: int
+    concurrency: int
+    declare_ms: list[float]  # of the declarations answered 201
+    statuses: dict[int, int]  # HTTP status (0: no answer) → how many
+    declare_s: float  # first request sent → last answer
+    running: int  # of the declared incidents, workflows running in Temporal
+    in_read_model: int  # of the declared incidents, rows in the read model
+    catch_up_s: float  # last answer → the read model held every declared incident (or gave up)
+    api_cpu_s: float  # CPU the satellite's API and worker and the Temporal server used while the declarations were answered
+    worker_cpu_s: float
+    temporal_cpu_s: float
+
+    @property
+    def created(self) -> int:
+        return self.statuses.get(201, 0)
+
+    @property
+    def per_second(self) -> float:
+        return self.declarations / self.declare_s
+
+
+async def load(satellite: Satellite, temporal: Client, temporal_cpu: Callable[[], float], playbook: str, sizes: Sizes,
+               catch_up_timeout_s: float = 300) -> LoadResult:
+    """``load_declarations`` declarations from ``load_concurrency`` loopback clients at once, as
+    fast as they are answered; then how many of them run in Temporal and are in the read model."""
+    statuses: dict[int, int] = {}
+    declared: list[str] = []
+    latencies: list[float] = []
+
+    async with httpx.AsyncClient(base_url=satellite.url, timeout=60, limits=httpx.Limits(max_connections=sizes.load_concurrency)) as api:
+
+        async def one(index: int) -> None:
+            began = time.perf_counter()
+            try:
+                response = await api.post("/incidents", json=declaration(f"Load benchmark {index}", playbook))
+            except httpx.HTTPError:
+                statuses[0] = statuses.get(0, 0) + 1
+                return
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code == 201:
+                latencies.append((time.perf_counter() - began) * 1000)
+                declared.append(response.json()["id"])
+
+        await declare(api, "Load warm-up", playbook)
+        cpu_before = satellite.api_cpu_seconds(), satellite.worker_cpu_seconds(), temporal_cpu()
+        began = time.monotonic()
+        await gather_limited([lambda i=i: one(i) for i in range(sizes.load_declarations)], limit=sizes.load_concurrency)
+        answered = time.monotonic()
+        cpu_used = satellite.api_cpu_seconds() - cpu_before[0], satellite.worker_cpu_seconds() - cpu_before[1], temporal_cpu() - cpu_before[2]
+
+        wanted = set(declared)
+        deadline = answered + catch_up_timeout_s
+        while True:
+            listed = (await api.get("/incidents", params={"limit": 1000})).raise_for_status().json()
+            in_read_model = len(wanted & {row["id"] for row in listed})
+            if in_read_model == len(wanted) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        caught_up = time.monotonic()
+
+    running_ids: set[str] = set()
+    visible_by = time.monotonic() + 30  # Temporal's visibility store trails the workflows a little
+    while not wanted <= running_ids and time.monotonic() < visible_by:
+        query = f'TaskQueue="{satellite.task_queue}" AND ExecutionStatus="Running"'
+        running_ids = {execution.id async for execution in temporal.list_workflows(query)}
+        if not wanted <= running_ids:
+            await asyncio.sleep(0.5)
+    return LoadResult(
+        declarations=sizes.load_declarations,
+        concurrency=sizes.load_concurrency,
+        declare_ms=latencies,
+        statuses=statuses,
+        declare_s=answered - began,
+        running=len(wanted & running_ids),
+        in_read_model=in_read_model,
+        catch_up_s=caught_up - answered,
+        api_cpu_s=cpu_used[0],
+        worker_cpu_s=cpu_used[1],
+        temporal_cpu_s=cpu_used[2],
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 
 from bench.breakdown import APPROVAL_STEPS, START_STEPS, Sample
-from bench.cases import MB, FanoutResult, LatencyResult, MemoryResult, Sizes
+from bench.cases import MB, FanoutResult, LatencyResult, LoadResult, MemoryResult, Sizes
 from bench.cases import ms as durations_ms
 from bench.mentions import NOT_MEASURED
 from bench.stats import Summary, summarize
@@ -27,6 +27,7 @@ ROW_TITLES = {
     "memory": "memory: worker RSS with",
     "per_incident": "memory: worker RSS per open incident",
     "mentions": "mentions ingested per second",
+    "load": "load: concurrent POST /incidents → 201",
 }
 
 TARGETS = {
@@ -35,6 +36,8 @@ TARGETS = {
     "approval_p95_ms": 150.0,
     "memory_incidents": 1000,
     "memory_rss_mb": 500.0,
+    "load_declarations": 500,
+    "load_within_s": 60.0,
 }
 
 
@@ -56,6 +59,7 @@ class Results:
     steps: Breakdowns
     fanout: FanoutResult
     memory: MemoryResult
+    declare_load: LoadResult
     mentions_per_s: float | None
     started: datetime
     seconds: float
@@ -136,8 +140,39 @@ def latency_rows(results: Results) -> list[Row]:
             "—",
             f"{fan.sends / (fan_s.p50 / 1000):,.0f} sends/s at p50",
         ),
+        load_row(results.declare_load, quick),
     ]
     return rows
+
+
+def load_verdict(load: LoadResult) -> bool:
+    """#8: 500 declarations in 60 s → all 201, every workflow running, none lost."""
+    everything = load.created == load.declarations and load.running == load.declarations and load.in_read_model == load.declarations
+    return everything and load.declarations >= TARGETS["load_declarations"] and load.declare_s <= TARGETS["load_within_s"]
+
+
+def load_row(load: LoadResult, quick: bool) -> Row:
+    title, detail = ROW_TITLES["load"], f" ({load.declarations} declarations, {load.concurrency} at a time)"
+    target = f"{TARGETS['load_declarations']:.0f} in ≤ {TARGETS['load_within_s']:.0f} s: all 201, all running, all in the read model"
+    result = judged(quick, load_verdict(load)) + f" ({load_summary(load)})"
+    if not load.declare_ms:
+        return Row(title, detail, "0", "—", "—", "—", "—", target, result)
+    s = summarize(load.declare_ms)
+    return Row(title, detail, str(s.n), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max), target, result)
+
+
+def load_summary(load: LoadResult) -> str:
+    others = ", ".join(f"{count} × {status or 'no answer'}" for status, count in sorted(load.statuses.items()) if status != 201)
+    return (
+        f"{load.declarations} in {load.declare_s:.1f} s = {load.per_second:.1f}/s; {load.created} × 201{', ' + others if others else ''}; "
+        f"{load.running} running in Temporal; {load.in_read_model} in the read model {load.catch_up_s:.1f} s after the last answer; "
+        f"CPU meanwhile: API {load.api_cpu_s:.1f} s, worker {load.worker_cpu_s:.1f} s, Temporal server {load.temporal_cpu_s:.1f} s"
+    )
+
+
+def load_table(load: LoadResult, quick: bool) -> str:
+    row = load_row(load, quick)
+    return _table(LATENCY_HEADER, [[row.label, row.n, row.p50, row.p95, row.p99, row.max, row.target, row.result]])
 
 
 def memory_rows(results: Results) -> list[list[str]]:
@@ -243,6 +278,7 @@ HOW_TO = """\
 ```sh
 make bench                       # the full run (about 10 minutes); rewrites docs/BENCHMARKS.md
 .venv/bin/python -m bench --quick --output /tmp/bench.md   # smoke run, small sizes, not judged
+.venv/bin/python -m bench --only load                      # the load benchmark alone; prints, writes nothing
 ```
 
 Nothing leaves the machine: every process listens on 127.0.0.1, and every message goes to the
@@ -260,6 +296,7 @@ stack on free ports in a temporary folder and stops it at the end, so it can run
 | approval | incidents are driven over the API as a crisis team would (`tests/driver.py`: the commander acknowledges and assesses, the tasks due before the statement are completed) until the drafted statement waits for approval; then each approver's `POST /incidents/{id}/statements/{version}/decision` is timed to its answer (the Update's result plus the incident as it then stands), spaced like the declarations. |
 | fan-out | a generated playbooks folder (the project's own, plus 200 people with one role each, and a playbook paging all 200 roles at once, validated with `domain.catalog.load_catalog`): from `POST /incidents` to all 400 `page` messages (SMS and email for each person) accepted. An ordinary incident warms the worker up first; the worker is idle before each run. |
 | memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and the worker idle, each incident waiting on its acknowledge deadline (a timer, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. The incidents are `technical_outage` with one change, made in a generated playbooks folder: only the incident commander is paged at declaration (2 messages instead of 10), because paging 5 roles for 1,000 incidents takes this worker longer than the whole run may (see the findings). The figure includes the worker's sticky cache of workflows (`CRISIS_WORKER_MAX_CACHED_WORKFLOWS`, 1,000 by default). |
+| load | a `crisis api` + `crisis worker` pair of its own (task queue, data folder; the memory benchmark's playbooks folder): one warm-up declaration, then `load_declarations` `POST /incidents` (the commander-only `memory_hold` playbook, SEV4) from `load_concurrency` loopback clients at once, each sent as soon as a client is free; latency per declaration answered 201, declarations/s = all of them ÷ first request to last answer. Then the read model is polled (`GET /incidents`) until it holds every declared incident, and Temporal's visibility is asked which of them run (`TaskQueue=… AND ExecutionStatus="Running"`). Run it alone with `python -m bench --only load`. |
 | mentions | an extension point only (`bench/mentions.py`): crisisflow has no listening feature yet, so no figure is given. |
 
 Percentiles are linear interpolations between the closest ranks (`bench/stats.py`, numpy's
@@ -291,7 +328,8 @@ def markdown(results: Results, findings: str = "") -> str:
         "",
         f"Sizes: {sizes.latency_samples} declarations and as many floor runs (after {sizes.warmup} untimed), "
         f"{sizes.approval_incidents} incidents to approve, {sizes.fanout_runs} fan-out runs of {sizes.fanout_people} people, "
-        f"{sizes.memory_incidents:,} open incidents for memory; {sizes.gap_s * 1000:.0f} ms between samples.",
+        f"{sizes.memory_incidents:,} open incidents for memory, {sizes.load_declarations} declarations {sizes.load_concurrency} at a time for load; "
+        f"{sizes.gap_s * 1000:.0f} ms between samples.",
         "",
         tables(results),
         "",
@@ -301,6 +339,8 @@ def markdown(results: Results, findings: str = "") -> str:
         f"Memory: {results.memory.incidents:,} incidents declared in {results.memory.declare_s:.1f} s (8 at a time); "
         f"all paged and the worker idle after {results.memory.settle_s:.1f} s, having used "
         f"{results.memory.worker_cpu_ms_per_incident:.0f} ms of CPU per incident (declared, its commander paged by SMS and email, projected).",
+        "",
+        f"Load: {load_summary(results.declare_load)}.",
         "",
     ]
     if findings:

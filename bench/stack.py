@@ -137,6 +137,12 @@ class BenchStack:
         assert self.process is not None
         wait_ready(self.url, [self.process], [self.log], timeout)
 
+    def temporal_cpu_seconds(self) -> float:
+        """CPU used so far by the dev server ``crisis dev`` started (its child process)."""
+        assert self.process is not None
+        servers = [child for child in psutil.Process(self.process.pid).children(recursive=True) if child.name() == "temporal"]
+        return sum(server.cpu_times().user + server.cpu_times().system for server in servers)
+
     def stop(self) -> None:
         stop_processes([self.process])
 
@@ -202,6 +208,11 @@ class Satellite:
 
     def worker_cpu_seconds(self) -> float:
         times = self._worker_process().cpu_times()
+        return times.user + times.system
+
+    def api_cpu_seconds(self) -> float:
+        assert self.api is not None and self.api.poll() is None, f"the {self.name} API is not running"
+        times = psutil.Process(self.api.pid).cpu_times()
         return times.user + times.system
 
     def stop(self) -> None:

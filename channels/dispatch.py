@@ -5,14 +5,20 @@ called the attempt is recorded as ``queued``; once the provider has accepted the
 becomes ``sent`` with the provider's id, and from then on the same ledger key is answered with
 ``Delivery(duplicate=True)`` without calling the provider again.
 
+Once the provider has accepted, writing ``sent`` is retried for up to ``RECORD_ACCEPTED_S`` while
+the database does not answer (a restart, a failover): giving up at once would leave the row
+``queued`` and the activity's retry would send the message again.
+
 What remains is an at-least-once window: a crash (or a lost connection, or a client timeout) after
-the provider accepted the message but before ``sent`` is written leaves the row ``queued``, and the
-retry sends again. Neither Twilio's Messages API nor SendGrid's mail send takes an idempotency key
-that would close it.
+the provider accepted the message but before ``sent`` is written, or a database away for longer
+than ``RECORD_ACCEPTED_S``, leaves the row ``queued``, and the retry sends again. Neither Twilio's
+Messages API nor SendGrid's mail send takes an idempotency key that would close it.
 """
 
+import asyncio
 import logging
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from channels.base import Channel, ChannelKind, Delivery, DeliveryError, OutgoingMessage, TransientDeliveryError, redact
@@ -20,6 +26,9 @@ from store import ledger
 from store.ledger import LedgerStatus
 
 log = logging.getLogger("crisisflow.dispatch")
+
+# Within the send activities' 30 s start-to-close timeout, with room for the other channel.
+RECORD_ACCEPTED_S = 20.0
 
 
 class Dispatcher:
@@ -58,8 +67,23 @@ class Dispatcher:
             # A bug or an unforeseen library error: recorded, then retried like a transient one.
             await self._finish(row_id, LedgerStatus.FAILED, error=f"unexpected: {type(error).__name__}: {redact(str(error))}")
             raise
-        await self._finish(row_id, LedgerStatus.SENT, provider_id=delivery.provider_id)
+        await self._record_accepted(message.ledger_key, row_id, delivery.provider_id)
         return delivery
+
+    async def _record_accepted(self, ledger_key: str, row_id: int, provider_id: str | None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + RECORD_ACCEPTED_S, 0.2
+        while True:
+            try:
+                return await self._finish(row_id, LedgerStatus.SENT, provider_id=provider_id)
+            except (DBAPIError, OSError) as error:
+                if loop.time() + pause > deadline:
+                    log.error("%s was accepted (%s) but the ledger cannot record it: a retry will send it again", ledger_key, provider_id)
+                    raise
+                log.warning("%s was accepted (%s); the database does not answer, recording it again in %.1f s: %s",
+                            ledger_key, provider_id, pause, type(error).__name__)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def _finish(self, row_id: int, status: LedgerStatus, provider_id: str | None = None, error: str | None = None) -> None:
         async with self._sessions() as session:

@@ -86,12 +86,24 @@ class PostgresServer:
                 raise PostgresUnavailable("running as root, and there is no `postgres` system user to run the server as") from None
             os.chown(self.root, account.pw_uid, account.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions")
+        self._start_server()
+
+    def _start_server(self) -> None:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -F "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200 -c wal_level=minimal -c max_wal_senders=0"
         )
         self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, timeout=90)
         self.started = True
+
+    def halt(self) -> None:
+        """Stop the server (clients are cut off, the data stays) until :meth:`resume`: an outage."""
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "30")
+        self.started = False
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port and data."""
+        self._start_server()
 
     def stop(self) -> None:
         try:

@@ -1,6 +1,8 @@
 """The dispatcher and its notification ledger, alone and inside the real ``notify`` activity with
 the real Twilio and SendGrid SDKs talking to the loopback fakes."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
@@ -11,8 +13,10 @@ from channels.dispatch import Dispatcher
 from channels.outbox import OutboxChannel
 from domain.messages import Notice
 from store import ledger
+from store.db import create_engine, create_schema, session_factory
 from store.models import ActionTokenRow, OutboxRow
 from tests.channels.conftest import EWA, INVALID_NUMBER, activity_info, make_activities, set_contact
+from tests.postgres import PostgresServer
 
 
 class Scripted:
@@ -100,6 +104,32 @@ async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(se
     await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())
     assert channel.calls == 1
     assert [(attempt, status) for _, attempt, status, *_ in await rows(sessions)] == [(1, "queued"), (2, "sent")]
+
+
+async def test_an_accepted_send_is_recorded_once_the_database_is_back(tmp_path):
+    """PostgreSQL goes away while the provider takes the message and is back 1.5 s later: the
+    ``sent`` write waits for it, so the activity's retry does not send the message again."""
+    server = PostgresServer()
+    try:
+        server.start()
+        engine = create_engine(await server.create_database("dispatch"))
+        await create_schema(engine)
+        sessions = session_factory(engine)
+
+        class AcceptedDuringAnOutage(Scripted):
+            async def send(self, message: OutgoingMessage) -> Delivery:
+                await asyncio.to_thread(server.halt)
+                asyncio.get_running_loop().call_later(1.5, lambda: asyncio.create_task(asyncio.to_thread(server.resume)))
+                return await super().send(message)
+
+        channel = AcceptedDuringAnOutage()
+        delivery = await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())
+        again = await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())
+        assert (delivery.accepted, again.duplicate, channel.calls) == (True, True, 1)
+        assert await rows(sessions) == [("sms", 1, "sent", "scripted", "id-1", None)]
+        await engine.dispose()
+    finally:
+        server.stop()
 
 
 async def test_the_outbox_is_wrapped_too_and_still_fills_the_outbox(sessions):

@@ -1,6 +1,7 @@
 """``crisis dev`` as a subprocess on free ports and a throwaway data folder: the real stack."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -9,8 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 def free_port() -> int:
@@ -46,6 +49,13 @@ class DevStack:
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"
 
+    def http(self, timeout: float = 30) -> httpx.Client:
+        """A client for the stack's API: the one place where every test request gets its headers."""
+        return httpx.Client(base_url=self.url, timeout=timeout)
+
+    def async_http(self, timeout: float = 30) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=timeout)
+
     def start(self, timeout: float = 90) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         output = open(self.log, "ab")
@@ -71,3 +81,25 @@ class DevStack:
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+
+
+def until(predicate, seconds: float = 30, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {seconds} s")
+
+
+def write_quick_playbooks(folder: Path, wait_s: int, playbook: str = "technical_outage") -> Path:
+    """The project's playbooks in ``folder``, with ``playbook`` paging only the incident commander
+    and escalating after ``wait_s`` seconds at every severity, so escalation fits in a test."""
+    shutil.copytree(PROJECT / "playbooks", folder)
+    book = yaml.safe_load((folder / f"{playbook}.yaml").read_text())
+    book["identify"]["page"] = ["incident_commander"]
+    book["identify"]["acknowledge_within"] = {severity: f"{wait_s}s" for severity in ("SEV1", "SEV2", "SEV3", "SEV4")}
+    (folder / f"{playbook}.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
+    return folder

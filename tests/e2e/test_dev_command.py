@@ -6,12 +6,11 @@ import socket
 import subprocess
 import time
 
-import httpx
 import pytest
 import yaml
 
 from tests.conftest import PROJECT
-from tests.e2e.stack import BIN, DevStack
+from tests.e2e.stack import BIN, DevStack, until, write_quick_playbooks
 
 pytestmark = pytest.mark.e2e
 
@@ -21,26 +20,42 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+ESCALATION_WAIT = 3  # seconds; technical_outage escalates this fast in the restart test
+
+
 def test_restart_keeps_incidents_and_they_continue(tmp_path):
-    stack = DevStack(tmp_path / "data")
+    stack = DevStack(tmp_path / "data", {"CRISIS_PLAYBOOKS_DIR": str(write_quick_playbooks(tmp_path / "playbooks", ESCALATION_WAIT))})
+    commander = "ewa.lewandowska"
+
+    def pages_to(http, incident: str, person: str) -> list[dict]:
+        return [m for m in http.get("/outbox", params={"incident": incident}).json() if m["kind"] == "page" and m["person_id"] == person]
+
     stack.start()
     try:
-        incident = httpx.post(f"{stack.url}/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}, timeout=30).json()
-        commander = "ewa.lewandowska"
-        assert httpx.post(f"{stack.url}/incidents/{incident['id']}/acknowledge", json={"person": commander}, timeout=30).status_code == 200
+        with stack.http() as http:
+            incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}).json()
+            assert http.post(f"/incidents/{incident['id']}/acknowledge", json={"person": commander}).status_code == 200
+            escalating = http.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}).json()["id"]
+            until(lambda: pages_to(http, escalating, commander), what="level 1 paged")
+            stopped_at = time.monotonic()
     finally:
         assert stack.stop() == 0
     assert not _port_open(stack.temporal_port) and not _port_open(stack.api_port)
     assert (stack.data_dir / "temporal.db").exists() and (stack.data_dir / "crisis.db").exists()
+    time.sleep(max(0.0, ESCALATION_WAIT + 1 - (time.monotonic() - stopped_at)))  # level 2 falls due while everything is down
 
     stack.start()
     try:
-        state = httpx.get(f"{stack.url}/incidents/{incident['id']}", timeout=30).json()
-        assert state["phase"] == "assess"
-        assessed = httpx.post(f"{stack.url}/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"}, timeout=30)
-        assert assessed.status_code == 200 and assessed.json()["severity"] == "SEV2"
-        listed = httpx.get(f"{stack.url}/incidents", timeout=30).json()
-        assert [i["id"] for i in listed] == [incident["id"]]
+        with stack.http() as http:
+            state = http.get(f"/incidents/{incident['id']}").json()
+            assert state["phase"] == "assess"
+            assessed = http.post(f"/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"})
+            assert assessed.status_code == 200 and assessed.json()["severity"] == "SEV2"
+            until(lambda: pages_to(http, escalating, "james.whitfield"), what="level 2 paged once the stack is back")
+            assert http.post(f"/incidents/{escalating}/acknowledge", json={"person": "james.whitfield"}).json()["phase"] == "assess"
+            listed = http.get("/incidents").json()
+            assert sorted(i["id"] for i in listed) == sorted([incident["id"], escalating])
+            assert len(pages_to(http, escalating, commander)) == 2  # SMS and email, each sent once
     finally:
         assert stack.stop() == 0
 

@@ -2,7 +2,6 @@
 loopback fakes of their APIs; nobody answers, so level 2 is paged; an ``ACK`` SMS reply from the
 level-2 commander stops the chain and the level-1 commander hears who took it."""
 
-import shutil
 import time
 
 import httpx
@@ -10,8 +9,7 @@ import pytest
 import yaml
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import PROJECT
-from tests.e2e.stack import DevStack, free_port
+from tests.e2e.stack import DevStack, free_port, until, write_quick_playbooks
 from tests.fakes.providers import FakeSendGrid, FakeTwilio
 
 pytestmark = pytest.mark.e2e
@@ -22,25 +20,9 @@ API_KEY = "SG.test-key.secret"
 WAIT = 4  # seconds per escalation level in the test playbook
 
 
-def until(predicate, seconds: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {seconds} s")
-
-
 @pytest.fixture
 def quick_playbooks(tmp_path):
-    folder = tmp_path / "playbooks"
-    shutil.copytree(PROJECT / "playbooks", folder)
-    book = yaml.safe_load((folder / "technical_outage.yaml").read_text())
-    book["identify"]["page"] = ["incident_commander"]
-    book["identify"]["acknowledge_within"] = {severity: f"{WAIT}s" for severity in ("SEV1", "SEV2", "SEV3", "SEV4")}
-    (folder / "technical_outage.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
-    return folder
+    return write_quick_playbooks(tmp_path / "playbooks", WAIT)
 
 
 def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_playbooks):

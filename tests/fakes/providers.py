@@ -185,6 +185,11 @@ class FakeProvider:
             self._requests.clear()
             self._faults.clear()
 
+    def clear_faults(self) -> None:
+        """Answer normally from the next request on (an outage is over); the log is kept."""
+        with self._lock:
+            self._faults.clear()
+
     def _next_fault(self) -> Fault | None:
         with self._lock:
             if not self._faults:

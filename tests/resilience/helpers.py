@@ -1,0 +1,113 @@
+"""Shared by the failure tests: the loopback Twilio and SendGrid fakes wired into a stack's
+settings, the crisis team's moves over the API, and a read-only look at the read model and the ledger."""
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from store import ledger, service
+from store.db import create_engine, session_factory
+from tests.driver import next_step
+from tests.e2e.stack import free_port, until
+from tests.fakes.providers import FakeSendGrid, FakeTwilio
+
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "f" * 32
+SENDGRID_KEY = "SG.test-key.secret"
+WAIT = 4  # seconds per escalation level
+DECLARATION = {"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail.", "severity": "SEV2"}
+
+
+@dataclass
+class Providers:
+    twilio: FakeTwilio
+    sendgrid: FakeSendGrid
+    phone: dict[str, str]
+    email: dict[str, str]
+
+    def env(self, api_port: int) -> dict[str, str]:
+        return {
+            "CRISIS_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "TWILIO_API_URL": self.twilio.url,
+            "SENDGRID_API_KEY": SENDGRID_KEY,
+            "SENDGRID_FROM_EMAIL": "crisis@northwind.example",
+            "SENDGRID_API_URL": self.sendgrid.url,
+        }
+
+    def sms_to(self, person: str) -> list[str]:
+        """Bodies of the SMS Twilio accepted for ``person``, in the order it accepted them."""
+        return [r.form["Body"] for r in self.twilio.accepted if r.form.get("To") == self.phone[person]]
+
+    def emails_to(self, person: str) -> list[str]:
+        return [r.json["subject"] for r in self.sendgrid.accepted if r.json["personalizations"][0]["to"][0]["email"] == self.email[person]]
+
+
+def paging_env(providers: Providers, playbooks: Path) -> tuple[int, dict[str, str]]:
+    """An API port and the settings of a stack that pages through the fakes."""
+    api_port = free_port()
+    return api_port, {"CRISIS_PLAYBOOKS_DIR": str(playbooks), **providers.env(api_port)}
+
+
+def state(http, incident: str) -> dict:
+    return http.get(f"/incidents/{incident}").raise_for_status().json()
+
+
+def paged(http, incident: str, person: str) -> bool:
+    """The workflow has recorded ``person``'s page: the send activity completed."""
+    return any(e["kind"] == "paged" and person in e["message"] for e in state(http, incident)["timeline"])
+
+
+def drive_to_closed(http, incident: str, seconds: float = 120) -> dict:
+    """Act as the crisis team would (``tests/driver.py``) until the incident is closed."""
+
+    def step() -> dict | None:
+        current = state(http, incident)
+        if current["status"] == "closed":
+            return current
+        if (action := next_step(current)) is not None:
+            response = http.post(f"/incidents/{incident}/{action.path}", json=action.body)
+            assert response.status_code == 200, (action, response.text)
+        return None
+
+    return until(step, seconds, what=f"{incident} closed")
+
+
+@dataclass
+class ReadModel:
+    timeline: list[tuple[int, str, str]]  # (seq, kind, message) as projected
+    projected_seq: int
+    ledger: list  # NotificationRow, in id order
+
+
+def read_model(database_url: str, incident: str) -> ReadModel:
+    async def read() -> ReadModel:
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session:
+                row = await service.get_incident(session, incident)
+                events = await service.list_timeline(session, incident)
+                attempts = await ledger.attempts(session, incident_id=incident)
+            return ReadModel([(e.seq, e.kind, e.message) for e in events], row.projected_seq if row else 0, attempts)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def caught_up(database_url: str, http, incident: str) -> ReadModel | None:
+    """The read model once it holds every timeline event the workflow has, else None."""
+    live = state(http, incident)["timeline"]
+    model = read_model(database_url, incident)
+    return model if model.projected_seq == len(live) and len(model.timeline) == len(live) else None
+
+
+def assert_no_sms_twice(providers: Providers, model: ReadModel) -> None:
+    """Every SMS the ledger sent went to Twilio exactly once, and Twilio accepted nothing else."""
+    bodies = [(r.form["To"], r.form["Body"]) for r in providers.twilio.accepted]
+    assert len(bodies) == len(set(bodies)), f"an SMS was accepted twice: {bodies}"
+    sent = [row for row in model.ledger if row.channel == "sms" and row.accepted_at is not None]
+    assert sorted(row.ledger_key for row in sent) == sorted({row.ledger_key for row in sent}), "a ledger key was sent twice"
+    assert sorted(row.provider_id for row in sent) == sorted(r.provider_id for r in providers.twilio.accepted)

@@ -1,0 +1,56 @@
+"""A provider outage while the crisis team is paged: Twilio refuses connections and SendGrid
+answers 503 for a while. Each failed try is in the ledger; once they are back every page is
+delivered, once, and each person gets their messages in the order the workflow sent them."""
+
+import time
+
+import pytest
+
+from tests.e2e.stack import until
+from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, caught_up, paged, paging_env
+from tests.resilience.processes import SplitStack
+
+pytestmark = pytest.mark.e2e
+OUTAGE_S = 6
+
+
+def test_pages_are_delivered_in_order_once_the_providers_are_back(tmp_path, quick_playbooks, providers):
+    api_port, env = paging_env(providers, quick_playbooks)
+    stack = SplitStack(tmp_path / "data", env)
+    stack.api_port = api_port
+    database = f"sqlite+aiosqlite:///{stack.data_dir / 'crisis.db'}"
+    stack.start()
+    try:
+        with stack.http() as http:
+            providers.twilio.stop()
+            providers.sendgrid.fail(times=1000, status=503)
+            incident = http.post("/incidents", json=DECLARATION).json()["id"]
+            until(lambda: len(providers.sendgrid.requests) >= 2, what="the page tried again during the outage")
+            time.sleep(OUTAGE_S)
+            assert not providers.sendgrid.accepted and not paged(http, incident, "ewa.lewandowska")
+            providers.twilio.start()
+            providers.sendgrid.clear_faults()
+
+            until(lambda: paged(http, incident, "ewa.lewandowska"), seconds=60, what="level 1 paged once the providers are back")
+            until(lambda: providers.sms_to("james.whitfield"), seconds=60, what="level 2 paged")
+            assert http.post(f"/incidents/{incident}/acknowledge", json={"person": "james.whitfield"}).status_code == 200
+            until(lambda: len(providers.emails_to("ewa.lewandowska")) == 2, what="level 1 told who took it")
+            model = until(lambda: caught_up(database, http, incident), what="the read model caught up")
+
+        ewa_sms, ewa_email = providers.sms_to("ewa.lewandowska"), providers.emails_to("ewa.lewandowska")
+        assert len(ewa_sms) == 2 and "Reply ACK" in ewa_sms[0] and "james.whitfield took it" in ewa_sms[1], ewa_sms
+        assert len(ewa_email) == 2 and ewa_email[1].startswith("Taken:"), ewa_email
+        assert len(providers.sms_to("james.whitfield")) == 1
+        assert providers.emails_to("james.whitfield").count("SEV2 crisis: Checkout down") == 1  # he is briefed as a stakeholder too
+        accepted = [r.form["To"] for r in providers.twilio.accepted]
+        assert accepted.index(providers.phone["ewa.lewandowska"]) < accepted.index(providers.phone["james.whitfield"])
+        assert_no_sms_twice(providers, model)
+
+        first_page = [row for row in model.ledger if row.person_id == "ewa.lewandowska" and row.kind == "page"]
+        for channel in ("sms", "email"):
+            attempts = [row for row in first_page if row.channel == channel]
+            assert len(attempts) >= 2 and [row.status for row in attempts[:-1]] == ["failed"] * (len(attempts) - 1), attempts
+            assert all(row.error.startswith("transient:") for row in attempts[:-1])
+            assert attempts[-1].status == "sent" and len({row.ledger_key for row in attempts}) == 1
+    finally:
+        assert stack.stop() == 0
