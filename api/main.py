@@ -1,17 +1,24 @@
 """The FastAPI application factory."""
 
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import action_links, catalog, health, incidents, outbox, pages, risks, sms_replies, webhooks
+from api import action_links, apikeys, auth, catalog, health, incidents, outbox, pages, risks, signin, sms_replies, webhooks
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
+from api.security import SecurityHeaders, docs_policy
 from api.settings import Settings
 from domain.catalog import load_catalog
+from store import apikeys as keys
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
 from worker import connect
@@ -32,6 +39,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             raise
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        if settings.api_key is not None:  # the bootstrap admin key: created once, never revived once revoked
+            async with app.state.sessions() as session:
+                await keys.ensure(session, settings.api_key.get_secret_value(), BOOTSTRAP_KEY_NAME, [auth.Scope.ADMIN.value])
         app.state.temporal = temporal or await connect(settings)
         yield
         await engine.dispose()
@@ -41,10 +51,18 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         version="0.1.0",
         description="Social-media crisis playbooks run as durable Temporal workflows.",
         lifespan=lifespan,
+        dependencies=[Depends(auth.authenticate)],  # every route needs a key unless api/auth.py lists it as open
     )
     app.state.settings = settings
     app.state.catalog = catalog_at_start
+    app.state.limiters = {}
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # off unless origins are listed: the pages need no CORS, they are same-origin
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"], expose_headers=["Location", "Retry-After"],
+        )
+    app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app.openapi_url, app.title), https=settings.public_url.startswith("https://"))
     app.state.metrics = api_metrics.ApiMetrics()
     app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
 
@@ -52,7 +70,19 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
         return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
 
-    for module in (health, catalog, risks, incidents, outbox, pages, action_links, sms_replies, webhooks):
+    @app.exception_handler(auth.NotSignedIn)
+    async def not_signed_in(request: Request, error: auth.NotSignedIn):
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):  # a person in a browser
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return await http_exception_handler(request, error)
+
+    for module in (health, catalog, risks, incidents, outbox, pages, action_links, sms_replies, webhooks, signin, apikeys):
         app.include_router(module.router)
     app.include_router(api_metrics.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    auth.document(app)
     return app
+
+
+BOOTSTRAP_KEY_NAME = "bootstrap"

@@ -23,7 +23,7 @@ async def _declare_and_get_page_link(client: httpx.AsyncClient, person: str = "e
 
 
 async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         shown = await client.get(path)
         assert shown.status_code == 200 and "Acknowledge" in shown.text and "Link test" in shown.text
@@ -42,7 +42,7 @@ async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
 
 
 async def test_double_click_acknowledges_once(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         first, second = await asyncio.gather(client.post(path), client.post(path))
         assert {first.status_code, second.status_code} <= {200, 410}
@@ -53,7 +53,7 @@ async def test_double_click_acknowledges_once(stack):
 
 
 async def test_forged_and_expired_links_change_nothing(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         forged = await client.post("/a/" + "x" * 43)
         assert forged.status_code == 403 and "not valid" in forged.text
         incident_id, path = await _declare_and_get_page_link(client)
@@ -66,7 +66,7 @@ async def test_forged_and_expired_links_change_nothing(stack):
 
 
 async def test_page_sms_fits_one_segment_with_code_and_link(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         messages = (await client.get("/outbox", params={"incident": incident_id})).json()
         sms = [m for m in messages if m["kind"] == "page" and m["channel"] == "sms"]

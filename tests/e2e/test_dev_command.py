@@ -22,12 +22,17 @@ def _port_open(port: int) -> bool:
 
 
 def test_restart_keeps_incidents_and_they_continue(tmp_path):
-    stack = DevStack(tmp_path / "data")
+    stack = DevStack(tmp_path / "data", api_key=None)  # as `make dev` without CRISIS_API_KEY: it makes its own admin key
     stack.start()
     try:
-        incident = httpx.post(f"{stack.url}/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}, timeout=30).json()
-        commander = "ewa.lewandowska"
-        assert httpx.post(f"{stack.url}/incidents/{incident['id']}/acknowledge", json={"person": commander}, timeout=30).status_code == 200
+        key_file = stack.data_dir / "dev-api-key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        first_key = stack.key
+        assert f"API key      {first_key} (admin; kept in {key_file.resolve()})" in stack.log.read_text()
+        with stack.client() as api:
+            incident = api.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}).json()
+            commander = "ewa.lewandowska"
+            assert api.post(f"/incidents/{incident['id']}/acknowledge", json={"person": commander}).status_code == 200
     finally:
         assert stack.stop() == 0
     assert not _port_open(stack.temporal_port) and not _port_open(stack.api_port)
@@ -35,12 +40,15 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
 
     stack.start()
     try:
-        state = httpx.get(f"{stack.url}/incidents/{incident['id']}", timeout=30).json()
-        assert state["phase"] == "assess"
-        assessed = httpx.post(f"{stack.url}/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"}, timeout=30)
-        assert assessed.status_code == 200 and assessed.json()["severity"] == "SEV2"
-        listed = httpx.get(f"{stack.url}/incidents", timeout=30).json()
+        assert stack.key == first_key  # the same key after a restart
+        with stack.client() as api:
+            state = api.get(f"/incidents/{incident['id']}").json()
+            assert state["phase"] == "assess"
+            assessed = api.post(f"/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"})
+            assert assessed.status_code == 200 and assessed.json()["severity"] == "SEV2"
+            listed = api.get("/incidents").json()
         assert [i["id"] for i in listed] == [incident["id"]]
+        assert httpx.get(f"{stack.url}/incidents", timeout=30).status_code == 401
     finally:
         assert stack.stop() == 0
 
@@ -100,13 +108,13 @@ def test_playbook_schema_is_json_schema():
 def test_cli_declares_and_lists_through_the_api(stack):
     declared = subprocess.run(
         [str(BIN / "crisis"), "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.", "--severity", "SEV3", "--url", stack.url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=stack.env,
     )
     assert declared.returncode == 0, declared.stderr
     incident = json.loads(declared.stdout)
     assert incident["severity"] == "SEV3" and incident["phase"] == "identify"
     for _ in range(50):
-        listed = subprocess.run([str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60)
+        listed = subprocess.run([str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60, env=stack.env)
         if incident["id"] in listed.stdout:
             break
         time.sleep(0.1)
@@ -116,7 +124,7 @@ def test_cli_declares_and_lists_through_the_api(stack):
 def test_cli_declare_shows_the_api_refusal(stack):
     refused = subprocess.run(
         [str(BIN / "crisis"), "declare", "alien_invasion", "--title", "x", "--summary", "y", "--url", stack.url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=stack.env,
     )
     assert refused.returncode == 1
     assert "422" in refused.stderr and "alien_invasion" in refused.stderr

@@ -3,14 +3,15 @@ on the incident page, in a real headless Chromium (Debian's package), against th
 
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 async def test_the_heat_map_places_every_risk_in_its_cell_and_links_to_its_checklist(stack, page):
-    register = httpx.get(f"{stack.url}/risks").json()
+    with stack.client() as api:
+        register = api.get("/risks").json()
     assert register["total"] == len(register["risks"]) >= 10
+    await stack.sign_in(page)
     hosts = set()
     page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
 
@@ -51,6 +52,7 @@ async def test_the_heat_map_places_every_risk_in_its_cell_and_links_to_its_check
 
 
 async def test_the_risks_link_in_the_header_opens_the_register(stack, page):
+    await stack.sign_in(page)
     await page.goto(f"{stack.url}/")
     await page.locator("header a", has_text="Risks").click()
     await page.wait_for_url("**/risks/view")
@@ -58,10 +60,11 @@ async def test_the_risks_link_in_the_header_opens_the_register(stack, page):
 
 
 async def test_the_incident_page_shows_the_playbooks_answers_kit_in_english_and_polish(stack, page):
-    declared = httpx.post(
-        f"{stack.url}/incidents",
-        json={"playbook": "misinformation", "title": "Contamination rumour", "summary": "A false claim spreads.", "drill": True},
-    ).json()
+    with stack.client() as api:
+        declared = api.post(
+            "/incidents", json={"playbook": "misinformation", "title": "Contamination rumour", "summary": "A false claim spreads.", "drill": True},
+        ).json()
+    await stack.sign_in(page)
     for _ in range(50):
         response = await page.goto(f"{stack.url}/incidents/{declared['id']}/view")
         if response.status == 200:
