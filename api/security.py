@@ -43,7 +43,9 @@ class SecurityHeaders:
     - ``Content-Security-Policy``: no script, no inline style, no framing (``frame-ancestors``).
     - ``X-Frame-Options: DENY`` for browsers that predate ``frame-ancestors``.
     - ``X-Content-Type-Options: nosniff``: JSON is never taken for HTML.
-    - ``Referrer-Policy: no-referrer``: an action link's token never leaves in a Referer header.
+    - ``Referrer-Policy``: ``no-referrer`` on action links, whose URL holds the token; elsewhere
+      ``same-origin``, so that no other site learns our URLs while our own forms still carry a
+      real ``Origin`` (under ``no-referrer`` a browser sends ``Origin: null``).
     - ``Cache-Control: no-store`` (except the stylesheet): incident data and action pages are not
       kept by browsers or proxies.
     - ``Strict-Transport-Security`` when the public URL is https.
@@ -63,7 +65,7 @@ class SecurityHeaders:
             (b"content-security-policy", policy),
             (b"x-frame-options", b"DENY"),
             (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
+            (b"referrer-policy", b"no-referrer" if path.startswith("/a/") else b"same-origin"),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
         if not path.startswith("/static/"):
@@ -85,13 +87,17 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def same_origin(request: Request) -> bool:
+def same_origin(request: Request, allow_opaque: bool = False) -> bool:
     """Whether a form POST comes from our own pages (CSRF defence for forms a browser sends).
 
     Browsers send ``Origin`` with every POST (``Referer`` as a fallback here); it must be the
     public URL's origin or the origin the request was addressed to. A request with neither header
-    is not from a browser, so it cannot be a forged cross-site form."""
+    is not from a browser, so it cannot be a forged cross-site form. ``Origin: null`` is what our
+    own action-link pages send (they are ``no-referrer``); ``allow_opaque`` accepts it there, where
+    the unguessable token in the URL is the real defence."""
     origin = request.headers.get("origin")
+    if origin == "null":
+        return allow_opaque
     if origin is None:
         referer = request.headers.get("referer")
         if referer is None:
