@@ -145,6 +145,7 @@ def declared_scopes(route: RouteContext | APIRoute) -> set[str]:
 
 
 UNAUTHORIZED = {"description": "No API key, or one that is unknown or revoked"}
+UNREADABLE = {"description": "The body cannot be read (not UTF-8)"}
 FORBIDDEN = {"description": "The API key lacks the scope this route needs"}
 SECURITY_SCHEME = "apiKey"
 
@@ -163,12 +164,14 @@ def document(app: FastAPI) -> None:
             "type": "http", "scheme": "bearer", "description": "An API key from `crisis apikey create` (docs/security.md).",
         }
         for context in api_routes(app):
-            if is_open(context.path):
-                continue
             for method in context.methods:
                 operation = schema["paths"].get(context.path_format, {}).get(method.lower())
                 if operation is None:
                     continue  # not in the schema (the pages)
+                if "requestBody" in operation:  # FastAPI's answer to a body that is not UTF-8
+                    operation["responses"].setdefault("400", UNREADABLE)
+                if is_open(context.path):
+                    continue
                 operation["security"] = [{SECURITY_SCHEME: []}]
                 operation["responses"].setdefault("401", UNAUTHORIZED)
                 if declared_scopes(context):

@@ -80,6 +80,24 @@ class IncidentListItem(IncidentSummary):
     links: IncidentLinks
 
 
+def describe_links(app) -> None:
+    """OpenAPI links from a declaration to every operation on its incident, so that clients and
+    generated tests (schemathesis) can follow an incident from its declaration."""
+    describe = app.openapi
+
+    def openapi() -> dict:
+        schema = describe()
+        declared = schema["paths"]["/incidents"]["post"]["responses"]["201"]
+        declared["links"] = {
+            operation["operationId"]: {"operationId": operation["operationId"], "parameters": {"incident": "$response.body#/id"}}
+            for path, operations in schema["paths"].items() if "{incident}" in path
+            for operation in operations.values()
+        }
+        return schema
+
+    app.openapi = openapi
+
+
 def _links(settings, incident: str) -> IncidentLinks:
     return IncidentLinks(
         self=f"/incidents/{incident}", page=f"/incidents/{incident}/view", temporal_ui=settings.workflow_url(incident)

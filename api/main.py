@@ -9,6 +9,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -77,11 +78,19 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return await http_exception_handler(request, error)
 
+    @app.exception_handler(405)
+    async def method_not_allowed(request: Request, error: StarletteHTTPException):
+        """Starlette's Allow names only the first route matching the path; name every method it has."""
+        methods = {method for route in auth.api_routes(app) if route.path_regex.match(request.url.path) for method in route.methods}
+        headers = {"Allow": ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))} if methods else error.headers
+        return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
+
     for module in (health, catalog, risks, incidents, outbox, pages, action_links, sms_replies, webhooks, signin, apikeys):
         app.include_router(module.router)
     app.include_router(api_metrics.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     auth.document(app)
+    incidents.describe_links(app)
     return app
 
 

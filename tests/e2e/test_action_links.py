@@ -36,6 +36,7 @@ async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
         assert done.status_code == 200 and "ewa.lewandowska acknowledged as incident_commander" in done.text
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["phase"] == "assess"
+        assert {e["via"] for e in state["timeline"] if e["kind"] == "acknowledged"} == {"email link"}
 
         again = await client.post(path)
         assert again.status_code == 410 and "already used" in again.text
