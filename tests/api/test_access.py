@@ -181,6 +181,13 @@ def test_a_browser_signs_in_once_and_its_session_only_reads(anonymous):
     assert out.status_code == 303 and anonymous.get("/incidents").status_code == 401
 
 
+def test_a_forged_session_cookie_is_refused(anonymous):
+    anonymous.cookies.set(SESSION_COOKIE, "cf_forged-session-0000000000000000000000000")
+    assert anonymous.get("/incidents").status_code == 401
+    page = anonymous.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
 def test_sign_in_never_redirects_to_another_site(anonymous, target):
     answer = anonymous.post("/login", data={"key": TEST_API_KEY, "next": target}, follow_redirects=False)

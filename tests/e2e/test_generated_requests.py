@@ -33,7 +33,7 @@ def test_generated_requests_find_no_server_error_and_nothing_outside_the_schema(
             "--max-time", str(MAX_SECONDS), "--request-timeout", "30", "--workers", "1",
             "--report", "json", "--report-dir", str(report), "--no-color",
         ]
-        run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 120, env={**os.environ, "NO_COLOR": "1"})
+        run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 120, cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"})
     finally:
         stack.stop()
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-3000:]

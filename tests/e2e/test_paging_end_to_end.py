@@ -106,6 +106,7 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             assert api.get(f"/incidents/{incident['id']}").json()["phase"] == "identify"
             answered = send_reply(phone["james.whitfield"], "ack")
             assert answered.status_code == 200 and "<Response><Message>Acknowledged" in answered.text
+            assert "No open page for you" in send_reply(phone["james.whitfield"], "ack").text  # a replayed reply does nothing
 
             state = api.get(f"/incidents/{incident['id']}").json()
             assert state["phase"] == "assess"
