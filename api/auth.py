@@ -15,8 +15,11 @@ the header, which another site's form or script cannot add (see docs/security.md
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from store import apikeys
@@ -148,6 +151,20 @@ UNAUTHORIZED = {"description": "No API key, or one that is unknown or revoked"}
 UNREADABLE = {"description": "The body cannot be read (not UTF-8)"}
 FORBIDDEN = {"description": "The API key lacks the scope this route needs"}
 SECURITY_SCHEME = "apiKey"
+
+
+def install(app: FastAPI) -> None:
+    """Once the routes are in: a browser without a session is sent to the sign-in page, and the
+    OpenAPI document describes the access rules."""
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, error: NotSignedIn):
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):  # a person in a browser
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return await http_exception_handler(request, error)
+
+    document(app)
 
 
 def document(app: FastAPI) -> None:

@@ -2,21 +2,31 @@
 
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import action_links, apikeys, auth, catalog, health, incidents, outbox, pages, risks, signin, sms_replies, webhooks
+from api import (
+    action_links,
+    apikeys,
+    auth,
+    catalog,
+    health,
+    incidents,
+    outbox,
+    pages,
+    risks,
+    security,
+    signin,
+    sms_replies,
+    webhooks,
+)
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
-from api.security import SecurityHeaders, docs_policy
 from api.settings import Settings
 from domain.catalog import load_catalog
 from store import apikeys as keys
@@ -58,25 +68,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.catalog = catalog_at_start
     app.state.limiters = {}
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    if settings.cors_origins:  # off unless origins are listed: the pages need no CORS, they are same-origin
-        app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"], expose_headers=["Location", "Retry-After"],
-        )
-    app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app.openapi_url, app.title), https=settings.public_url.startswith("https://"))
+    security.install(app, settings)  # CORS (off by default) and the security headers, outside the size limit
     app.state.metrics = api_metrics.ApiMetrics()
     app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
 
     @app.exception_handler(RPCError)
     async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
         return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
-
-    @app.exception_handler(auth.NotSignedIn)
-    async def not_signed_in(request: Request, error: auth.NotSignedIn):
-        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):  # a person in a browser
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        return await http_exception_handler(request, error)
 
     @app.exception_handler(405)
     async def method_not_allowed(request: Request, error: StarletteHTTPException):
@@ -89,7 +87,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.include_router(module.router)
     app.include_router(api_metrics.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    auth.document(app)
+    auth.install(app)
     incidents.describe_links(app)
     return app
 

@@ -10,7 +10,8 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 
 PAGE_POLICY = (
@@ -80,6 +81,17 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI, settings) -> None:
+    """CORS, off unless origins are listed (the pages are same-origin and need none), then the
+    security headers around it, so that every answer has them."""
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"], expose_headers=["Location", "Retry-After"],
+        )
+    app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app.openapi_url, app.title), https=settings.public_url.startswith("https://"))
 
 
 def origin_of(url: str) -> str:
