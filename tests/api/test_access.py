@@ -94,7 +94,7 @@ def test_the_walk_catches_a_new_route_that_forgets(make_app):
     assert unscoped_writes(app) == ["POST /reports"]
     with TestClient(app, base_url=BASE_URL) as client:
         assert reachable_without_key(app, client) == []  # the app-wide dependency covers new routes too
-    assert client.get("/webhooks-ish/export").status_code == 401
+        assert client.get("/webhooks-ish/export").status_code == 401
 
     app.router.add_route("/raw", lambda request: None)
     with TestClient(app, base_url=BASE_URL) as client:
