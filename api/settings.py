@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     )
     session_hours: int = Field(12, ge=1, le=24 * 30, alias="CRISIS_SESSION_HOURS", description="How long a browser stays signed in.")
     rate_limit_declare: RateSetting = Field("60/minute", alias="CRISIS_RATE_LIMIT_DECLARE", description="Declarations per API key.")
-    rate_limit_links: RateSetting = Field("30/minute", alias="CRISIS_RATE_LIMIT_LINKS", description="Action-link and sign-in requests per IP.")
-    rate_limit_webhooks: RateSetting = Field("600/minute", alias="CRISIS_RATE_LIMIT_WEBHOOKS", description="Provider webhook calls per IP.")
+    rate_limit_links: RateSetting = Field("120/minute", alias="CRISIS_RATE_LIMIT_LINKS", description="Action-link and sign-in requests per IP.")
+    rate_limit_webhooks: RateSetting = Field("3000/minute", alias="CRISIS_RATE_LIMIT_WEBHOOKS", description="Provider webhook calls per IP.")
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_origins)] = Field(
         default_factory=list, alias="CRISIS_CORS_ORIGINS", description="Comma-separated origins allowed to call the API from a browser."
     )
