@@ -22,6 +22,8 @@ playbooks_app = typer.Typer(help="Check and describe playbooks.", no_args_is_hel
 app.add_typer(playbooks_app, name="playbooks")
 db_app = typer.Typer(help="The read model's database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+apikey_app = typer.Typer(help="API keys (on DATABASE_URL): create, list, revoke. See docs/security.md.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -83,11 +85,15 @@ def dev() -> None:
         raise typer.Exit(1) from None
     _logging(settings, access_log=settings.log_format == "json")
 
-    def announce(ready: Settings) -> None:
+    def announce(ready: Settings, key_file: Path | None) -> None:
         console.print(f"[bold green]crisisflow is running[/] (data in {ready.data_dir.resolve()})")
         console.print(f"  API docs     {ready.public_url}/docs")
         console.print(f"  Dashboard    {ready.public_url}/")
         console.print(f"  Temporal UI  {ready.temporal_ui_url}")
+        if key_file is None:
+            console.print("  API key      CRISIS_API_KEY (admin)")
+        else:
+            console.print(f"  API key      {ready.api_key.get_secret_value()} (admin; kept in {key_file.resolve()})", markup=False, highlight=False)
         console.print("Press Ctrl-C to stop.", style="dim")
 
     try:
@@ -148,9 +154,14 @@ def _api_url(url: str | None) -> str:
     return (url or _settings().public_url).rstrip("/")
 
 
-def _call(method: str, url: str, **kwargs) -> dict | list:
+def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs) -> dict | list:
+    key = _settings().api_key
+    if key is None:
+        errors.print("set CRISIS_API_KEY to an API key (`crisis apikey create`, or the one `crisis dev` printed)", style="red")
+        raise typer.Exit(1)
+    headers = {**(headers or {}), "Authorization": f"Bearer {key.get_secret_value()}"}
     try:
-        response = httpx.request(method, url, timeout=30, **kwargs)
+        response = httpx.request(method, url, timeout=30, headers=headers, **kwargs)
     except httpx.HTTPError as error:
         errors.print(f"cannot reach the API at {url}: {error}", style="red")
         raise typer.Exit(1) from None
@@ -316,6 +327,69 @@ def readiness(
 def playbook_schema() -> None:
     """Print the playbook JSON Schema (for editors)."""
     sys.stdout.write(json.dumps(Playbook.model_json_schema(), indent=2) + "\n")
+
+
+async def _with_keys(operation):
+    """Run ``operation(session)`` on DATABASE_URL, once its schema is known to be current."""
+    from store.db import create_engine, session_factory
+    from store.migrate import check_schema
+
+    engine = create_engine(_settings().database_url)
+    try:
+        await check_schema(engine)
+        async with session_factory(engine)() as session:
+            return await operation(session)
+    finally:
+        await engine.dispose()
+
+
+def _keys(operation):
+    from store.apikeys import KeyProblem
+
+    try:
+        return asyncio.run(_with_keys(operation))
+    except KeyProblem as problem:
+        errors.print(str(problem), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except _database_errors() as error:
+        raise _refuse_database(error) from None
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="Who or what uses it; the timeline shows it beside each action")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: declare, respond, admin (admin includes the others)")],
+) -> None:
+    """Make an API key and print it, once: only its hash is kept."""
+    from store import apikeys
+
+    wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    issued = _keys(lambda session: apikeys.create(session, name, wanted))
+    console.print(f"API key '{issued.row.name}' (id {issued.row.id}, scopes {','.join(issued.row.scopes)}) — shown this once:",
+                  markup=False, highlight=False)
+    sys.stdout.write(issued.key + "\n")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """Every API key with its scopes and state (never the key itself)."""
+    from store import apikeys
+
+    rows = _keys(apikeys.list_keys)
+    table = Table("id", "name", "scopes", "starts with", "created", "state")
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "active"
+        table.add_row(str(row.id), row.name, ",".join(row.scopes), row.prefix + "…", f"{row.created_at:%Y-%m-%d %H:%M} UTC", state)
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key: Annotated[str, typer.Argument(help="The key's id or name")]) -> None:
+    """Revoke a key: it stops working at its next request."""
+    from store import apikeys
+
+    row = _keys(lambda session: apikeys.revoke(session, key))
+    console.print(f"API key '{row.name}' (id {row.id}) is revoked", markup=False, highlight=False)
 
 
 @db_app.command("upgrade")

@@ -13,16 +13,19 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from api.main import create_app
 from api.settings import Settings
+from store import apikeys
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
 from worker import build_activities, build_worker, connect
 from workflows.search_attributes import dev_server_flags
 
 STARTUP_TIMEOUT_S = 60
+DEV_KEY_FILE = "dev-api-key"
 
 
 class PortTaken(Exception):
@@ -88,6 +91,30 @@ def stop_process(process: subprocess.Popen) -> None:
             process.wait()
 
 
+async def provide_api_key(settings: Settings, sessions) -> Path | None:
+    """Make sure ``crisis dev`` has an admin key: CRISIS_API_KEY when set (nothing is written),
+    otherwise the one kept in the data folder, readable by its owner only, made at the first start
+    and again when it has been revoked. The app creates the key at start (api/main.py); the path
+    of the kept key is returned for the banner."""
+    if settings.api_key is not None:
+        return None
+    path = settings.data_dir / DEV_KEY_FILE
+    key = path.read_text().strip() if path.exists() else ""
+    if key:
+        async with sessions() as session:
+            row = await apikeys.lookup(session, key)
+        if row is not None and row.revoked_at is not None:
+            key = ""
+    if not key:
+        key = apikeys.new_key()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(key + "\n")
+    settings.api_key = SecretStr(key)
+    return path
+
+
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn without its own signal handling: ``crisis dev`` decides the shutdown order."""
 
@@ -101,6 +128,7 @@ async def run_stack(settings: Settings, announce) -> None:
     engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
     try:
         await upgrade(engine)  # the embedded database needs no step: it is migrated at start
+        key_file = await provide_api_key(settings, session_factory(engine))
     except Exception:
         await engine.dispose()
         raise
@@ -122,7 +150,7 @@ async def run_stack(settings: Settings, announce) -> None:
         if api_task.done():
             api_task.result()
             raise RuntimeError("the API stopped while starting")
-        announce(settings)
+        announce(settings, key_file)
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait([stopped, worker_task, api_task], return_when=asyncio.FIRST_COMPLETED)
         api.should_exit = True

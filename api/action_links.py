@@ -5,24 +5,31 @@ GET only shows what the link will do: mail scanners and link previews follow GET
 never changes anything. POST acts, through the same workflow Update as the API, with an update id
 derived from the token so that a double click acts once. A link for a statement version that has
 been replaced, or already decided, is spent and says so; so is one for an answer proposal.
+
+The token in the URL is the credential, so these routes need no API key. They are rate limited
+per IP (CRISIS_RATE_LIMIT_LINKS). The unguessable token is what keeps another site from forging
+the form (it cannot know it); a POST whose Origin names another site is refused as well. Our own
+pages are ``no-referrer`` (the token must not leak), so their forms arrive with ``Origin: null``.
 """
 
 from datetime import datetime, timezone
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api import feedback_links
 from api.deps import CatalogDep, ClientDep, SessionDep
 from api.pages import templates
+from api.ratelimit import RateLimited
+from api.security import same_origin
 from api.temporal import ActionRefused, IncidentNotFound, act, query_state
 from domain.actions import Acknowledge, StatementDecision, Verdict
 from store import service, tokens
 from workflows.incident import IncidentWorkflow
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(RateLimited("links"))])
 Token = Annotated[str, Path(min_length=10, max_length=100)]
 MAX_COMMENT = 2000
 
@@ -134,6 +141,8 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
 
 @router.post("/a/{token}", response_class=HTMLResponse)
 async def perform(token: Token, request: Request, session: SessionDep, client: ClientDep, catalog: CatalogDep) -> HTMLResponse:
+    if not same_origin(request, allow_opaque=True):
+        return _page(request, "This form was sent from another site", "Open the link from your message instead. Nothing was changed.", 403)
     row, refusal = await _usable(session, token)
     if refusal:
         return _page(request, *refusal)
@@ -141,6 +150,7 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
         person = catalog.roster.person(row.person_id)
         return await feedback_links.submit(request, session, client, row, person.name if person else row.person_id, f"/a/{token}")
     update_id = f"link-{row.token_hash[:40]}"
+    via = f"{'SMS' if row.ledger_key.endswith('/sms') else 'email'} link"
     try:
         if row.purpose in ("approve", "approve_answer"):
             decision, comment = _decision(parse_qs((await request.body()).decode("utf-8", "replace")))
@@ -151,7 +161,7 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            action = StatementDecision(person=row.person_id, decision=decision, comment=comment)
+            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
             arguments = (proposal["answer_id"], proposal["version"], action)
             receipt = await act(client, row.incident_id, IncidentWorkflow.decide_answer, *arguments, update_id=update_id)
         elif row.purpose == "approve":
@@ -159,10 +169,10 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            action = StatementDecision(person=row.person_id, decision=decision, comment=comment)
+            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
             receipt = await act(client, row.incident_id, IncidentWorkflow.decide, row.version, action, update_id=update_id)
         else:
-            receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id), update_id=update_id)
+            receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=via), update_id=update_id)
         outcome, status = "; ".join(receipt["events"]) or "Done.", 200
     except ActionRefused as refused:
         outcome, status = f"Nothing to do: {refused.message}.", 409

@@ -5,8 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
+from api.auth import Responder
 from api.deps import ClientDep, SettingsDep
-from api.incidents import REFUSALS, IncidentId, _act
+from api.incidents import REFUSALS, IncidentId, act_as_caller
 from api.temporal import IncidentNotFound, query_state
 from domain.actions import AnswerDraft, StatementDecision
 from workflows.incident import IncidentWorkflow
@@ -29,16 +30,19 @@ async def answers_kit(incident: IncidentId, client: ClientDep) -> list[dict[str,
 
 
 @router.post("/{incident}/answers/{answer_id}", responses=REFUSALS)
-async def propose_answer(incident: IncidentId, answer_id: AnswerId, body: AnswerDraft, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def propose_answer(
+    incident: IncidentId, answer_id: AnswerId, body: AnswerDraft, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> dict[str, Any]:
     """A new version of one answer (or a new answer, with its ``question``) for this incident, by the
     comms lead or the commander. It goes to the playbook's approvers by email, like a statement."""
-    return await _act(client, settings, incident, IncidentWorkflow.propose_answer, answer_id, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.propose_answer, answer_id, body)
 
 
 @router.post("/{incident}/answers/{answer_id}/versions/{version}/decision", responses=REFUSALS)
 async def decide_answer(
-    incident: IncidentId, answer_id: AnswerId, version: Version, body: StatementDecision, client: ClientDep, settings: SettingsDep
+    incident: IncidentId, answer_id: AnswerId, version: Version, body: StatementDecision, client: ClientDep, settings: SettingsDep,
+    caller: Responder,
 ) -> dict[str, Any]:
     """Approve or request changes; once the playbook's approval rule is met, the version replaces the
     answer for this incident."""
-    return await _act(client, settings, incident, IncidentWorkflow.decide_answer, answer_id, version, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.decide_answer, answer_id, version, body)

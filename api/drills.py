@@ -16,6 +16,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.auth import Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import IncidentLinks, _links
 from api.temporal import incident_id, start_incident
@@ -72,10 +73,12 @@ def _plan(catalog, request: DrillRequest, incident: str):
 
 
 @router.post("", status_code=201, response_model=StartedDrill, responses={422: {"description": "Unknown playbook, participant or language"}})
-async def start_drill(request: DrillRequest, response: Response, client: ClientDep, catalog: CatalogDep, settings: SettingsDep) -> StartedDrill:
+async def start_drill(
+    request: DrillRequest, response: Response, client: ClientDep, catalog: CatalogDep, settings: SettingsDep, caller: Declarer
+) -> StartedDrill:
     """Run a playbook as an exercise: every message marked [DRILL], only the participants paged
     (all the team when none are named), nothing published outside the outbox, CrisisDrill=true."""
-    plan = _plan(catalog, request, incident_id(None))
+    plan = _plan(catalog, request, incident_id(None)).model_copy(update={"declared_via": caller.via})
     await start_incident(client, settings.task_queue, plan)
     response.headers["Location"] = f"/incidents/{plan.id}"
     return StartedDrill(
@@ -99,7 +102,7 @@ async def list_drills(session: SessionDep) -> list[DrillRecord]:
     ]
 
 
-@router.post("/schedules", status_code=201, response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d"}})
+@router.post("/schedules", status_code=201, dependencies=[require_scope(Scope.ADMIN)], response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d"}})
 async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: CatalogDep, settings: SettingsDep) -> ScheduledDrill:
     """A recurring drill: a Temporal Schedule that runs the playbook (as it is on the day) every ``every``."""
     if body.every < MIN_INTERVAL:
@@ -151,7 +154,7 @@ async def list_schedules(client: ClientDep) -> list[ScheduledDrill]:
     return sorted(found, key=lambda schedule: schedule.id)
 
 
-@router.delete("/schedules/{schedule}", status_code=204, responses={404: {"description": "No such drill schedule"}})
+@router.delete("/schedules/{schedule}", status_code=204, dependencies=[require_scope(Scope.ADMIN)], responses={404: {"description": "No such drill schedule"}})
 async def unschedule_drill(schedule: ScheduleId, client: ClientDep) -> Response:
     """Stop a recurring drill (drills already running carry on)."""
     try:

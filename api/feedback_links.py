@@ -53,6 +53,7 @@ async def submit(request: Request, session, client, row, name: str, action: str)
             rating=form.get("rating", ""),
             went_well=form.get("went_well", "").strip() or None,
             went_badly=form.get("went_badly", "").strip() or None,
+            via="email link",
         )
     except ValidationError as invalid:
         problem = invalid.errors()[0]

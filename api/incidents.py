@@ -4,11 +4,13 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from activities.models import IncidentSummary
+from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.ratelimit import TOO_MANY, RateLimited
 from api.temporal import ActionRefused, IncidentNotFound, act, incident_id, query_state, start_incident
 from domain.actions import (
     Acknowledge,
@@ -90,6 +92,24 @@ class IncidentListItem(IncidentSummary):
     links: IncidentLinks
 
 
+def describe_links(app) -> None:
+    """OpenAPI links from a declaration to every operation on its incident, so that clients and
+    generated tests (schemathesis) can follow an incident from its declaration."""
+    describe = app.openapi
+
+    def openapi() -> dict:
+        schema = describe()
+        declared = schema["paths"]["/incidents"]["post"]["responses"]["201"]
+        declared["links"] = {
+            operation["operationId"]: {"operationId": operation["operationId"], "parameters": {"incident": "$response.body#/id"}}
+            for path, operations in schema["paths"].items() if "{incident}" in path
+            for operation in operations.values()
+        }
+        return schema
+
+    app.openapi = openapi
+
+
 def _links(settings, incident: str) -> IncidentLinks:
     return IncidentLinks(
         self=f"/incidents/{incident}", page=f"/incidents/{incident}/view", temporal_ui=settings.workflow_url(incident)
@@ -106,7 +126,8 @@ def _refuse(error: Exception) -> HTTPException:
     "",
     status_code=201,
     response_model=DeclaredIncident,
-    responses={200: {"description": "The Idempotency-Key was used before: the same incident", "model": DeclaredIncident}, 422: REFUSALS[422]},
+    responses={200: {"description": "The Idempotency-Key was used before: the same incident", "model": DeclaredIncident}, 422: REFUSALS[422], **TOO_MANY},
+    dependencies=[Depends(RateLimited("declare"))],
 )
 async def declare(
     declaration: Declaration,
@@ -114,6 +135,7 @@ async def declare(
     settings: SettingsDep,
     client: ClientDep,
     catalog: CatalogDep,
+    caller: Declarer,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> DeclaredIncident:
     """Declare an incident: resolve and pin the playbook, start its workflow, page the team."""
@@ -135,6 +157,7 @@ async def declare(
         drill=declaration.drill,
         declared_by=declaration.declared_by,
         detected_at=declaration.detected_at,
+        declared_via=caller.via,
         playbook=playbook,
         org=catalog.roster.org_chart(),
         template=catalog.template(playbook, language),
@@ -191,10 +214,12 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
     return {**state, "links": _links(settings, incident).model_dump()}
 
 
-async def _act(client, settings, incident: str, update, *args) -> dict[str, Any]:
-    """Run the Update, then answer with the incident as it now stands and what the action did."""
+async def act_as_caller(client, settings, caller, incident: str, update, *args) -> dict[str, Any]:
+    """Run the Update, then answer with the incident as it now stands and what the action did.
+    The action (the last argument) carries the caller's key as ``via``, whatever the body said."""
+    *leading, action = args
     try:
-        receipt = await act(client, incident, update, *args)
+        receipt = await act(client, incident, update, *leading, action.model_copy(update={"via": caller.via}))
         state = await query_state(client, incident)
     except (IncidentNotFound, ActionRefused) as error:
         raise _refuse(error) from None
@@ -202,43 +227,43 @@ async def _act(client, settings, incident: str, update, *args) -> dict[str, Any]
 
 
 @router.post("/{incident}/acknowledge", responses=REFUSALS)
-async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """Acknowledge the page for every paged role the person holds; stops their escalation."""
-    return await _act(client, settings, incident, IncidentWorkflow.acknowledge, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.acknowledge, body)
 
 
 @router.post("/{incident}/assessment", responses=REFUSALS)
-async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """The commander's assessment; its severity sets every later deadline."""
-    return await _act(client, settings, incident, IncidentWorkflow.assess, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.assess, body)
 
 
 @router.post("/{incident}/tasks/{task_id}/complete", responses=REFUSALS)
-async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
-    return await _act(client, settings, incident, IncidentWorkflow.complete_task, task_id, body)
+async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.complete_task, task_id, body)
 
 
 @router.post("/{incident}/statements", responses=REFUSALS)
-async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """A new version of the statement in progress; it replaces the previous one and goes to approval."""
-    return await _act(client, settings, incident, IncidentWorkflow.submit_statement, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_statement, body)
 
 
 @router.post("/{incident}/statements/{version}/decision", responses=REFUSALS)
-async def decide(incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
-    return await _act(client, settings, incident, IncidentWorkflow.decide, version, body)
+async def decide(incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.decide, version, body)
 
 
 @router.post("/{incident}/resolve", responses=REFUSALS)
-async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """The crisis is over: a resolution statement follows when anything was published, then the review."""
-    return await _act(client, settings, incident, IncidentWorkflow.resolve, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.resolve, body)
 
 
 @router.post("/{incident}/review", responses=REFUSALS)
-async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """The post-incident review; submitting it closes the incident."""
-    return await _act(client, settings, incident, IncidentWorkflow.submit_review, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_review, body)
 
 
 class Subscription(BaseModel):
@@ -255,7 +280,9 @@ class Subscriber(BaseModel):
 
 
 @router.post("/{incident}/subscribers", status_code=201, response_model=Subscriber, responses={200: {"description": "Already subscribed"}, 404: REFUSALS[404]})
-async def subscribe(incident: IncidentId, body: Subscription, response: Response, client: ClientDep, session: SessionDep) -> Subscriber:
+async def subscribe(
+    incident: IncidentId, body: Subscription, response: Response, client: ClientDep, session: SessionDep, caller: Responder
+) -> Subscriber:
     """Add someone outside the crisis team to the incident's email updates (declaration news is past;
     they hear acknowledgement, every published statement and the resolution). Not sent during drills."""
     try:

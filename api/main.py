@@ -1,16 +1,21 @@
 """The FastAPI application factory."""
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import (
     action_links,
     answers,
+    apikeys,
+    auth,
     catalog,
     drills,
     health,
@@ -20,6 +25,8 @@ from api import (
     reports,
     review,
     risks,
+    security,
+    signin,
     sms_replies,
     webhooks,
 )
@@ -27,6 +34,7 @@ from api import metrics as api_metrics
 from api.limits import BodySizeLimit
 from api.settings import Settings
 from domain.catalog import load_catalog
+from store import apikeys as keys
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
 from worker import connect
@@ -47,6 +55,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             raise
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        if settings.api_key is not None:  # the bootstrap admin key: created once, never revived once revoked
+            async with app.state.sessions() as session:
+                await keys.ensure(session, settings.api_key.get_secret_value(), BOOTSTRAP_KEY_NAME, [auth.Scope.ADMIN.value])
         app.state.temporal = temporal or await connect(settings)
         yield
         await engine.dispose()
@@ -56,10 +67,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         version="0.1.0",
         description="Social-media crisis playbooks run as durable Temporal workflows.",
         lifespan=lifespan,
+        dependencies=[Depends(auth.authenticate)],  # every route needs a key unless api/auth.py lists it as open
     )
     app.state.settings = settings
     app.state.catalog = catalog_at_start
+    app.state.limiters = {}
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    security.install(app, settings)  # CORS (off by default) and the security headers, outside the size limit
     app.state.metrics = api_metrics.ApiMetrics()
     app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
 
@@ -74,7 +88,21 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": f"the database did not answer ({type(error).__name__}); try again shortly"}, status_code=503)
 
-    for module in (health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks):
+    @app.exception_handler(405)
+    async def method_not_allowed(request: Request, error: StarletteHTTPException):
+        """Starlette's Allow names only the first route matching the path; name every method it has."""
+        methods = {method for route in auth.api_routes(app) if route.path_regex.match(request.url.path) for method in route.methods}
+        headers = {"Allow": ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))} if methods else error.headers
+        return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
+
+    routers = (health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks, signin, apikeys)
+    for module in routers:
         app.include_router(module.router)
     app.include_router(api_metrics.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    auth.install(app)
+    incidents.describe_links(app)
     return app
+
+
+BOOTSTRAP_KEY_NAME = "bootstrap"

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from api.auth import Responder
 from api.charts import timeline_chart
 from api.deps import CatalogDep, ClientDep, SettingsDep
-from api.incidents import REFUSALS, IncidentId, _act
+from api.incidents import REFUSALS, IncidentId, act_as_caller
 from api.pages import templates
 from api.temporal import IncidentNotFound, query_state
 from domain.actions import FeedbackSubmission
@@ -27,9 +28,9 @@ class ReportFormat(StrEnum):
 
 
 @router.post("/incidents/{incident}/feedback", responses=REFUSALS)
-async def feedback(incident: IncidentId, body: FeedbackSubmission, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
+async def feedback(incident: IncidentId, body: FeedbackSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """Feedback on the response during the review: a 1–5 rating, what went well and what went badly (once per person)."""
-    return await _act(client, settings, incident, IncidentWorkflow.submit_feedback, body)
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_feedback, body)
 
 
 class Report:

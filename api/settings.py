@@ -2,14 +2,21 @@
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.ratelimit import RateSetting
 from channels.targets import PublishWebhooks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _origins(value: object) -> object:
+    if isinstance(value, str):
+        return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+    return value
 
 
 class Settings(BaseSettings):
@@ -38,6 +45,18 @@ class Settings(BaseSettings):
     public_url_override: str | None = Field(None, alias="CRISIS_PUBLIC_URL", description="Base of every link sent to people.")
     action_link_ttl_hours: int = Field(24, ge=1, le=720, alias="CRISIS_ACTION_LINK_TTL_HOURS", description="How long an action link stays valid.")
     max_body_bytes: int = Field(64 * 1024, alias="CRISIS_MAX_BODY_BYTES")
+
+    # Access and abuse resistance (docs/security.md).
+    api_key: SecretStr | None = Field(
+        None, alias="CRISIS_API_KEY", description="Bootstrap admin key the API creates at start if unknown; the CLI's key (a secret)."
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30, alias="CRISIS_SESSION_HOURS", description="How long a browser stays signed in.")
+    rate_limit_declare: RateSetting = Field("60/minute", alias="CRISIS_RATE_LIMIT_DECLARE", description="Declarations per API key.")
+    rate_limit_links: RateSetting = Field("120/minute", alias="CRISIS_RATE_LIMIT_LINKS", description="Action-link and sign-in requests per IP.")
+    rate_limit_webhooks: RateSetting = Field("3000/minute", alias="CRISIS_RATE_LIMIT_WEBHOOKS", description="Provider webhook calls per IP.")
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_origins)] = Field(
+        default_factory=list, alias="CRISIS_CORS_ORIGINS", description="Comma-separated origins allowed to call the API from a browser."
+    )
 
     # Connecting to a Temporal cluster other than the embedded one (self-hosted with mTLS, or Temporal Cloud).
     temporal_tls: bool | None = Field(

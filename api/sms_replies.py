@@ -2,18 +2,19 @@
 
 import re
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.ratelimit import TOO_MANY, RateLimited
 from api.temporal import ActionRefused, IncidentNotFound, act
 from channels.twilio_sms import verify_twilio_request
 from domain.actions import Acknowledge
 from store import service, tokens
 from workflows.incident import IncidentWorkflow
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], dependencies=[Depends(RateLimited("webhooks"))], responses=TOO_MANY)
 _REPLY = re.compile(r"^\s*(?:ack\s*(?P<code>\d{4})?|1)\s*[.!]?\s*$", re.IGNORECASE)
 
 
@@ -49,7 +50,7 @@ async def sms_reply(request: Request, settings: SettingsDep, catalog: CatalogDep
     row = pages[0]
     try:
         receipt = await act(
-            client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=sender.id), update_id=f"sms-{row.token_hash[:40]}"
+            client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=sender.id, via="SMS reply"), update_id=f"sms-{row.token_hash[:40]}"
         )
         outcome = "Acknowledged: " + "; ".join(receipt["events"])
     except ActionRefused as refused:

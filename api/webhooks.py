@@ -13,12 +13,13 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep
+from api.ratelimit import TOO_MANY, RateLimited
 from channels.base import redact
 from channels.sendgrid_email import LEDGER_ARG
 from channels.twilio_sms import STATUS_CALLBACK_PATH, verify_twilio_request
@@ -27,7 +28,7 @@ from store import ledger
 from store.models import NotificationRow
 
 log = logging.getLogger("crisisflow.webhooks")
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], dependencies=[Depends(RateLimited("webhooks"))], responses=TOO_MANY)
 
 SIGNAL = "delivery_failed"
 RESEND_KINDS = {"page"}  # failures of these kinds are signalled to the workflow

@@ -24,7 +24,7 @@ from bench.mentions import measure_mentions_per_second
 from bench.pages import OutboxPages
 from bench.playbooks import FANOUT_PLAYBOOK, MEMORY_PLAYBOOK, write_fanout_playbooks, write_memory_playbooks
 from bench.report import Breakdowns, Results, load_table, machine, markdown, now, tables
-from bench.stack import BenchStack, Satellite
+from bench.stack import HEADERS, BenchStack, Satellite
 from domain.catalog import load_catalog
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         pages, fanout_pages, memory_pages = (OutboxPages(s.database) for s in (stack, fanout_side, memory_side))
         opened += [pages, fanout_pages, memory_pages]
 
-        async with httpx.AsyncClient(base_url=stack.url, timeout=60) as api:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=60, headers=HEADERS) as api:
             say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
             async with Floor(client) as floor:
                 latency = await cases.latency(api, pages, floor, pages_per_incident, sizes)

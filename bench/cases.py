@@ -12,7 +12,7 @@ from temporalio.client import Client
 from bench.breakdown import Sample
 from bench.floor import Floor
 from bench.pages import Pages
-from bench.stack import Satellite
+from bench.stack import HEADERS, Satellite
 from tests.driver import next_step
 
 PLAYBOOK = "technical_outage"
@@ -203,7 +203,7 @@ async def fanout(satellite: Satellite, pages: Pages, playbook: str, sizes: Sizes
     """Declare → every person of a ``fanout_people`` team has been paged on SMS and email."""
     sends = 2 * sizes.fanout_people
     result = FanoutResult(sizes.fanout_people, sends, [], [])
-    async with httpx.AsyncClient(base_url=satellite.url, timeout=60) as api:
+    async with httpx.AsyncClient(base_url=satellite.url, timeout=60, headers=HEADERS) as api:
         # A first, ordinary incident warms the worker up (imports, connections, the sandbox).
         await pages.wait_first_page(await declare(api, "Fan-out warm-up"), timeout=120)
         await wait_idle(satellite, sizes.idle_window_s)
@@ -243,7 +243,7 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, pages_per_in
     """Worker RSS once ``memory_incidents`` incidents of ``playbook`` are open, paged and waiting on
     their acknowledge deadlines (timers), against the same worker's RSS before them."""
     warmup = sizes.memory_warmup
-    async with httpx.AsyncClient(base_url=satellite.url, timeout=60) as api:
+    async with httpx.AsyncClient(base_url=satellite.url, timeout=60, headers=HEADERS) as api:
         for index in range(warmup):
             incident = await declare(api, f"Memory warm-up {index}", playbook)
             await pages.wait_sends(incident, pages_per_incident, timeout=120, poll_s=0.01)
@@ -305,7 +305,8 @@ async def load(satellite: Satellite, temporal: Client, temporal_cpu: Callable[[]
     declared: list[str] = []
     latencies: list[float] = []
 
-    async with httpx.AsyncClient(base_url=satellite.url, timeout=60, limits=httpx.Limits(max_connections=sizes.load_concurrency)) as api:
+    limits = httpx.Limits(max_connections=sizes.load_concurrency)
+    async with httpx.AsyncClient(base_url=satellite.url, timeout=60, headers=HEADERS, limits=limits) as api:
 
         async def one(index: int) -> None:
             began = time.perf_counter()

@@ -36,6 +36,16 @@ BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 DROPPED_PREFIXES = ("CRISIS_", "TWILIO_", "SENDGRID_")
 DROPPED = {"DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
+API_KEY = "cf_bench-admin-key-of-the-throwaway-stack-000"
+# The bench declares and acts far faster than any crisis team: its processes get the admin key
+# above and rate limits out of the way (the limits are not what it measures).
+ACCESS = {
+    "CRISIS_API_KEY": API_KEY,
+    "CRISIS_RATE_LIMIT_DECLARE": "100000/second",
+    "CRISIS_RATE_LIMIT_LINKS": "100000/second",
+    "CRISIS_RATE_LIMIT_WEBHOOKS": "100000/second",
+}
+HEADERS = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def free_port() -> int:
@@ -46,7 +56,7 @@ def free_port() -> int:
 
 def clean_env(**settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(DROPPED_PREFIXES) and key not in DROPPED}
-    return {**env, **settings}
+    return {**env, **ACCESS, **settings}
 
 
 def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:

@@ -5,14 +5,21 @@ from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.severity import Level, Severity
 
 PersonId = Field(min_length=1, max_length=100, description="Id of the person acting (from the team roster).")
 
 
-class Action(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Action(Strict):
+    # Set by the server from the credential, never taken from the caller (the API overwrites it);
+    # None in histories recorded before it existed, so they replay unchanged.
+    via: SkipJsonSchema[str | None] = Field(None, max_length=120, description="How the action arrived: API key, link, SMS reply.")
 
 
 class Acknowledge(Action):
@@ -67,7 +74,7 @@ class Resolution(Action):
     summary: str = Field(min_length=1, max_length=5000)
 
 
-class ActionItem(Action):
+class ActionItem(Strict):
     title: str = Field(min_length=1, max_length=300)
     owner: str = Field(min_length=1, max_length=100, description="Person id or role responsible.")
     due: date | None = None

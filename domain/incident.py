@@ -69,6 +69,7 @@ class IncidentPlan(BaseModel):
     declared_by: str | None = None
     detected_at: datetime | None = Field(None, description="The first related mention, when a detection led to the declaration.")
     participants: list[str] = Field(default_factory=list, description="A drill's named participants (the org chart holds only them); empty: the whole team.")
+    declared_via: str | None = None
     playbook: Playbook
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
@@ -204,6 +205,7 @@ class TimelineEvent(BaseModel):
     at: datetime
     kind: str
     actor: str | None = None
+    via: str | None = None
     message: str
     data: dict[str, Any] = Field(default_factory=dict)
 
@@ -281,6 +283,7 @@ class Incident:
             "declared",
             plan.declared_by,
             f"Incident declared{drill}: {plan.title} — {plan.severity}, playbook {plan.playbook.name}",
+            via=plan.declared_via,
             severity=plan.severity.value,
             playbook=plan.playbook.id,
         )
@@ -482,7 +485,7 @@ class Incident:
         )
         self.state.answer_versions.append(proposal)
         added = "" if pinned or history else " (a new answer)"
-        self._event(now, "answer_proposed", action.person, f"Answer '{answer_id}' v{version} proposed by {action.person}{added}", answer_id=answer_id, version=version, number=number)
+        self._event(now, "answer_proposed", action.person, f"Answer '{answer_id}' v{version} proposed by {action.person}{added}", answer_id=answer_id, version=version, number=number, via=action.via)
         return proposal
 
     def check_answer_decision(self, answer_id: str, version: int, action: StatementDecision) -> None:
@@ -512,9 +515,9 @@ class Incident:
         if action.decision is Verdict.REJECT:
             proposal.status = AnswerStatus.REJECTED
             comment = f": {action.comment}" if action.comment else ""
-            self._event(now, "answer_rejected", action.person, f"Changes requested on {label} by {action.person}{comment}", answer_id=answer_id, version=version)
+            self._event(now, "answer_rejected", action.person, f"Changes requested on {label} by {action.person}{comment}", answer_id=answer_id, version=version, via=action.via)
             return proposal
-        self._event(now, "answer_approved_by", action.person, f"{label[0].upper()}{label[1:]} approved by {action.person} ({', '.join(roles)})", answer_id=answer_id, version=version, roles=roles)
+        self._event(now, "answer_approved_by", action.person, f"{label[0].upper()}{label[1:]} approved by {action.person} ({', '.join(roles)})", answer_id=answer_id, version=version, roles=roles, via=action.via)
         if not self.outstanding_approver_roles(proposal):
             replaced = self.answer_in_use(answer_id)
             if isinstance(replaced, AnswerVersion):
@@ -676,7 +679,7 @@ class Incident:
                 ack.acknowledged_by = action.person
                 ack.acknowledged_at = now
                 self._meet(f"acknowledge.{role}", now)
-                self._event(now, "acknowledged", action.person, f"{action.person} acknowledged as {role}", role=role)
+                self._event(now, "acknowledged", action.person, f"{action.person} acknowledged as {role}", role=role, via=action.via)
 
     def enter(self, phase: Phase, now: datetime) -> None:
         previous = self.state.phase
@@ -704,7 +707,7 @@ class Incident:
         if changed:
             self._set_first_statement_deadline()
         note = f" (was {previous})" if changed else ""
-        self._event(now, "assessed", action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value)
+        self._event(now, "assessed", action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value, via=action.via)
 
     def _open_tasks(self, now: datetime) -> None:
         for task in self.playbook.respond.tasks:
@@ -739,7 +742,7 @@ class Incident:
         task.done_at = now
         task.note = action.note
         self._meet(f"task.{task_id}", now)
-        self._event(now, "task_completed", action.person, f"Task '{task.title}' done by {action.person}", task_id=task_id, note=action.note)
+        self._event(now, "task_completed", action.person, f"Task '{task.title}' done by {action.person}", task_id=task_id, note=action.note, via=action.via)
 
     def cancel_open_tasks(self, now: datetime) -> None:
         for task in self.open_tasks():
@@ -747,7 +750,7 @@ class Incident:
             self.state.deadlines[f"task.{task.id}"].waived = True
             self._event(now, "task_cancelled", None, f"Task '{task.title}' cancelled: the incident was resolved", task_id=task.id)
 
-    def add_statement(self, kind: StatementKind, text: str, author: str, now: datetime) -> StatementVersion:
+    def add_statement(self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None) -> StatementVersion:
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
@@ -756,13 +759,13 @@ class Incident:
         diff = text_diff(previous.text, text, f"v{previous.version}", f"v{number}") if previous else ""
         statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, diff=diff)
         self.state.statements.append(statement)
-        self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value)
+        self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value, via=via)
         return statement
 
     def draft_statement(self, action: StatementDraft, now: datetime) -> StatementVersion:
         current = self.in_flight()
         kind = current.kind if current else self.next_statement_kind()
-        return self.add_statement(kind, action.text, action.person, now)
+        return self.add_statement(kind, action.text, action.person, now, via=action.via)
 
     def decide(self, version: int, action: StatementDecision, now: datetime) -> None:
         statement = self.statement(version)
@@ -771,9 +774,9 @@ class Incident:
         if action.decision is Verdict.REJECT:
             statement.status = StatementStatus.REJECTED
             comment = f": {action.comment}" if action.comment else ""
-            self._event(now, "statement_rejected", action.person, f"Changes requested on v{version} by {action.person}{comment}", version=version)
+            self._event(now, "statement_rejected", action.person, f"Changes requested on v{version} by {action.person}{comment}", version=version, via=action.via)
             return
-        self._event(now, "statement_approved_by", action.person, f"v{version} approved by {action.person} ({', '.join(roles)})", version=version, roles=roles)
+        self._event(now, "statement_approved_by", action.person, f"v{version} approved by {action.person} ({', '.join(roles)})", version=version, roles=roles, via=action.via)
         if not self.outstanding_approver_roles(statement):
             statement.status = StatementStatus.APPROVED
             statement.sha256 = text_sha256(statement.text)
@@ -826,7 +829,7 @@ class Incident:
     def resolve(self, action: Resolution, now: datetime) -> None:
         self.state.resolution = ResolutionRecord(person=action.person, summary=action.summary, at=now)
         self.state.next_update_due = None
-        self._event(now, "resolved", action.person, f"Resolved by {action.person}: {action.summary}")
+        self._event(now, "resolved", action.person, f"Resolved by {action.person}: {action.summary}", via=action.via)
 
     def record_reminder(self, subject: str, people: list[str], now: datetime, **data: Any) -> None:
         self._event(now, "reminder_sent", None, f"{subject} — reminded {', '.join(people)}", people=people, **data)
@@ -850,7 +853,7 @@ class Incident:
     def submit_review(self, action: ReviewSubmission, now: datetime) -> None:
         self.state.review = action
         self._meet("review", now)
-        self._event(now, "review_submitted", action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items")
+        self._event(now, "review_submitted", action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items", via=action.via)
 
     def record_feedback_requested(self, people: list[str], now: datetime, reminder: bool = False) -> None:
         self.state.feedback_requested = list(dict.fromkeys(self.state.feedback_requested + people))
@@ -864,7 +867,7 @@ class Incident:
     def submit_feedback(self, action: FeedbackSubmission, now: datetime) -> None:
         record = FeedbackRecord(person=action.person, rating=action.rating, went_well=action.went_well, went_badly=action.went_badly, at=now)
         self.state.feedback.append(record)
-        self._event(now, "feedback_received", action.person, f"Feedback from {action.person}: {action.rating}/5", rating=action.rating)
+        self._event(now, "feedback_received", action.person, f"Feedback from {action.person}: {action.rating}/5", rating=action.rating, via=action.via)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -883,9 +886,9 @@ class Incident:
         if deadline and deadline.met_at is None:
             deadline.met_at = now
 
-    def _event(self, now: datetime, kind: str, actor: str | None, message: str, **data: Any) -> None:
+    def _event(self, now: datetime, kind: str, actor: str | None, message: str, via: str | None = None, **data: Any) -> None:
         self.state.timeline.append(
-            TimelineEvent(seq=len(self.state.timeline) + 1, at=now, kind=kind, actor=actor, message=message, data=data)
+            TimelineEvent(seq=len(self.state.timeline) + 1, at=now, kind=kind, actor=actor, via=via, message=message, data=data)
         )
         self.state.revision += 1
 

@@ -60,6 +60,7 @@ class TimelineRow(Base):
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(50))
     actor: Mapped[str | None] = mapped_column(String(100))
+    via: Mapped[str | None] = mapped_column(String(120), doc="How the action arrived: an API key's name, an email or SMS link, an SMS reply.")
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -166,3 +167,18 @@ class IncidentMetricsRow(Base):
     feedback_count: Mapped[int] = mapped_column(Integer, default=0)
     feedback_mean: Mapped[float | None] = mapped_column(Float)
     projected_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Timeline length these figures were computed at; guards against stale retries.")
+
+
+class ApiKeyRow(Base):
+    """An API key. Only the SHA-256 of the key is stored (keys are 256 random bits, so a plain hash
+    is enough); ``prefix`` is its first characters, to recognise it in a list."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="declare, respond, admin")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

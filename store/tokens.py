@@ -1,6 +1,7 @@
 """Action links: minting, looking up and spending single-use tokens."""
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -49,7 +50,11 @@ async def mint(
 
 
 async def find(session: AsyncSession, token: str) -> ActionTokenRow | None:
-    return await session.scalar(select(ActionTokenRow).where(ActionTokenRow.token_hash == token_hash(token)))
+    """The token's row. Looked up by hash (so the lookup's timing is about the hash, never the
+    token), then compared in constant time."""
+    wanted = token_hash(token)
+    row = await session.scalar(select(ActionTokenRow).where(ActionTokenRow.token_hash == wanted))
+    return row if row is not None and hmac.compare_digest(row.token_hash, wanted) else None
 
 
 async def open_for_person(session: AsyncSession, person_id: str, purpose: str) -> list[ActionTokenRow]:

@@ -15,6 +15,10 @@ from workflows.search_attributes import ALL
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# In-process apps authenticate with this admin key: pass ``CRISIS_API_KEY=TEST_API_KEY`` to their
+# Settings (the app creates the key at start) and send ``API_HEADERS`` (``TestClient(app, headers=...)``).
+TEST_API_KEY = "cf_in-process-admin-key-for-tests-00000000000"
+API_HEADERS = {"Authorization": f"Bearer {TEST_API_KEY}"}
 
 
 async def register_search_attributes(client) -> None:

@@ -271,6 +271,20 @@ async def test_a_bounced_or_dropped_page_email_signals_the_workflow_once(app, cl
     assert (failure.ledger_key, failure.person, failure.channel) == (key, EWA, "email")
 
 
+async def test_a_replayed_batch_changes_nothing_and_its_signature_does_not_fit_another_time(app, client, fake_sendgrid, signer, temporal):
+    """A captured request sent again, byte for byte, is answered but moves nothing (the ledger only
+    moves forward, once); with its timestamp changed the signature no longer fits."""
+    key = await send(app, ChannelKind.EMAIL)
+    body = json.dumps(fake_sendgrid.event_batch(key, "bounce")).encode()
+    headers = signer.headers(body, timestamp="1764500000")
+    first = await client.post("/webhooks/sendgrid/events", content=body, headers=headers)
+    replayed = await client.post("/webhooks/sendgrid/events", content=body, headers=headers)
+    assert first.json()["applied"] == 1 and replayed.status_code == 200 and replayed.json()["applied"] == 0
+    moved = {**headers, "X-Twilio-Email-Event-Webhook-Timestamp": "1764500001"}
+    assert (await client.post("/webhooks/sendgrid/events", content=body, headers=moved)).status_code == 403
+    assert len(temporal.signals) == 1
+
+
 async def test_a_batch_mixes_ours_others_and_uninteresting_events(app, client, fake_sendgrid, signer, temporal):
     delivered, bounced = await send(app, ChannelKind.EMAIL, key="inc-w/a/email"), await send(app, ChannelKind.EMAIL, key="inc-w/b/email")
     events = [

@@ -1,4 +1,8 @@
-"""``crisis dev`` as a subprocess on free ports and a throwaway data folder: the real stack."""
+"""``crisis dev`` as a subprocess on free ports and a throwaway data folder: the real stack.
+
+Every test that calls the stack's API authenticates here: the stack starts with CRISIS_API_KEY
+(an admin key ``crisis dev`` creates at start), and ``client()`` / ``async_client()`` send it.
+"""
 
 import os
 import shutil
@@ -14,6 +18,7 @@ import yaml
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent.parent
+API_KEY = "cf_e2e-admin-key-for-the-test-stack-000000000"
 
 
 def free_port() -> int:
@@ -23,9 +28,10 @@ def free_port() -> int:
 
 
 class DevStack:
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None, api_key: str | None = API_KEY):
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
+        self.api_key = api_key  # None: `crisis dev` makes its own and keeps it in the data folder (read by ``headers``)
         self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "crisis-dev.log"
@@ -38,8 +44,28 @@ class DevStack:
             "CRISIS_API_PORT": str(self.api_port),
             "CRISIS_TEMPORAL_PORT": str(self.temporal_port),
             "CRISIS_TEMPORAL_UI_PORT": str(self.ui_port),
+            **({"CRISIS_API_KEY": self.api_key} if self.api_key else {}),
             **self.extra_env,
         }
+
+    @property
+    def key(self) -> str:
+        return self.api_key or (self.data_dir / "dev-api-key").read_text().strip()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def client(self, **options) -> httpx.Client:
+        """An httpx client on the API with the admin key."""
+        return httpx.Client(base_url=self.url, headers=self.headers, timeout=options.pop("timeout", 30), **options)
+
+    def async_client(self, **options) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers=self.headers, timeout=options.pop("timeout", 30), **options)
+
+    async def sign_in(self, page) -> None:
+        """Give a Playwright page the session cookie the sign-in form sets (tests/api covers the form)."""
+        await page.context.add_cookies([{"name": "crisis_session", "value": self.key, "url": self.url, "httpOnly": True, "sameSite": "Lax"}])
 
     @property
     def url(self) -> str:
@@ -48,13 +74,6 @@ class DevStack:
     @property
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"
-
-    def http(self, timeout: float = 30) -> httpx.Client:
-        """A client for the stack's API: the one place where every test request gets its headers."""
-        return httpx.Client(base_url=self.url, timeout=timeout)
-
-    def async_http(self, timeout: float = 30) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=timeout)
 
     def start(self, timeout: float = 90) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,8 @@ async def _declare_and_get_page_link(client: httpx.AsyncClient, person: str = "e
     for _ in range(100):
         messages = (await client.get("/outbox", params={"incident": incident["id"]})).json()
         pages = [m for m in messages if m["kind"] == "page" and m["person_id"] == person and m["channel"] == "email"]
-        if pages:
+        projected = any(row["id"] == incident["id"] for row in (await client.get("/incidents")).json())  # the page shows its title
+        if pages and projected:
             link = next(link["url"] for link in pages[0]["links"] if "/a/" in link["url"])
             return incident["id"], urlparse(link).path
         await asyncio.sleep(0.1)
@@ -23,7 +24,7 @@ async def _declare_and_get_page_link(client: httpx.AsyncClient, person: str = "e
 
 
 async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         shown = await client.get(path)
         assert shown.status_code == 200 and "Acknowledge" in shown.text and "Link test" in shown.text
@@ -35,6 +36,7 @@ async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
         assert done.status_code == 200 and "ewa.lewandowska acknowledged as incident_commander" in done.text
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["phase"] == "assess"
+        assert {e["via"] for e in state["timeline"] if e["kind"] == "acknowledged"} == {"email link"}
 
         again = await client.post(path)
         assert again.status_code == 410 and "already used" in again.text
@@ -42,7 +44,7 @@ async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
 
 
 async def test_double_click_acknowledges_once(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         first, second = await asyncio.gather(client.post(path), client.post(path))
         assert {first.status_code, second.status_code} <= {200, 410}
@@ -53,7 +55,7 @@ async def test_double_click_acknowledges_once(stack):
 
 
 async def test_forged_and_expired_links_change_nothing(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         forged = await client.post("/a/" + "x" * 43)
         assert forged.status_code == 403 and "not valid" in forged.text
         incident_id, path = await _declare_and_get_page_link(client)
@@ -66,7 +68,7 @@ async def test_forged_and_expired_links_change_nothing(stack):
 
 
 async def test_page_sms_fits_one_segment_with_code_and_link(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         messages = (await client.get("/outbox", params={"incident": incident_id})).json()
         sms = [m for m in messages if m["kind"] == "page" and m["channel"] == "sms"]

@@ -26,7 +26,7 @@ async def _answer_link(client: httpx.AsyncClient, incident_id: str, person: str,
 
 
 async def test_propose_and_approve_by_link_and_api_with_clear_refusals(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident = (await client.post("/incidents", json={"playbook": "account_compromise", "title": "Answers test", "summary": "A fake giveaway."})).json()
         answers = f"/incidents/{incident['id']}/answers"
 

@@ -12,7 +12,7 @@ VALID = {"playbook": "technical_outage", "title": "Checkout is down", "summary":
 
 @pytest.fixture
 def client(stack):
-    with httpx.Client(base_url=stack.url, timeout=30) as http:
+    with stack.client() as http:
         yield http
 
 

@@ -36,7 +36,7 @@ async def _approval_link(client, incident_id: str, person: str, version: int) ->
 
 
 async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         state = await _to_approval(client)
         incident_id = state["id"]
         first, second = [p for p in state["pending"] if p["kind"] == "approval"][:2]

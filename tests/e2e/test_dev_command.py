@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 
+import httpx
 import pytest
 import yaml
 
@@ -24,7 +25,8 @@ ESCALATION_WAIT = 3  # seconds; technical_outage escalates this fast in the rest
 
 
 def test_restart_keeps_incidents_and_they_continue(tmp_path):
-    stack = DevStack(tmp_path / "data", {"CRISIS_PLAYBOOKS_DIR": str(write_quick_playbooks(tmp_path / "playbooks", ESCALATION_WAIT))})
+    playbooks = write_quick_playbooks(tmp_path / "playbooks", ESCALATION_WAIT)
+    stack = DevStack(tmp_path / "data", {"CRISIS_PLAYBOOKS_DIR": str(playbooks)}, api_key=None)  # as `make dev` without CRISIS_API_KEY
     commander = "ewa.lewandowska"
 
     def pages_to(http, incident: str, person: str) -> list[dict]:
@@ -32,7 +34,11 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
 
     stack.start()
     try:
-        with stack.http() as http:
+        key_file = stack.data_dir / "dev-api-key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        first_key = stack.key
+        assert f"API key      {first_key} (admin; kept in {key_file.resolve()})" in stack.log.read_text()
+        with stack.client() as http:
             incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}).json()
             assert http.post(f"/incidents/{incident['id']}/acknowledge", json={"person": commander}).status_code == 200
             escalating = http.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}).json()["id"]
@@ -46,7 +52,8 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
 
     stack.start()
     try:
-        with stack.http() as http:
+        assert stack.key == first_key  # the same key after a restart
+        with stack.client() as http:
             state = http.get(f"/incidents/{incident['id']}").json()
             assert state["phase"] == "assess"
             assessed = http.post(f"/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"})
@@ -56,6 +63,7 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
             listed = http.get("/incidents").json()
             assert sorted(i["id"] for i in listed) == sorted([incident["id"], escalating])
             assert len(pages_to(http, escalating, commander)) == 2  # SMS and email, each sent once
+        assert httpx.get(f"{stack.url}/incidents", timeout=30).status_code == 401
     finally:
         assert stack.stop() == 0
 
@@ -115,13 +123,13 @@ def test_playbook_schema_is_json_schema():
 def test_cli_declares_and_lists_through_the_api(stack):
     declared = subprocess.run(
         [str(BIN / "crisis"), "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.", "--severity", "SEV3", "--url", stack.url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=stack.env,
     )
     assert declared.returncode == 0, declared.stderr
     incident = json.loads(declared.stdout)
     assert incident["severity"] == "SEV3" and incident["phase"] == "identify"
     for _ in range(50):
-        listed = subprocess.run([str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60)
+        listed = subprocess.run([str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60, env=stack.env)
         if incident["id"] in listed.stdout:
             break
         time.sleep(0.1)
@@ -131,7 +139,7 @@ def test_cli_declares_and_lists_through_the_api(stack):
 def test_cli_declare_shows_the_api_refusal(stack):
     refused = subprocess.run(
         [str(BIN / "crisis"), "declare", "alien_invasion", "--title", "x", "--summary", "y", "--url", stack.url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=stack.env,
     )
     assert refused.returncode == 1
     assert "422" in refused.stderr and "alien_invasion" in refused.stderr

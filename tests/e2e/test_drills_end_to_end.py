@@ -33,7 +33,7 @@ async def test_crisis_drill_pages_only_the_participants_and_marks_everything(sta
     assert ran.returncode == 0, ran.stderr
     drill = json.loads(ran.stdout)
     assert drill["participants"] == PARTICIPANTS and drill["report"] == f"/incidents/{drill['id']}/report"
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         state = (await client.get(f"/incidents/{drill['id']}")).json()
         assert state["drill"] and state["participants"] == PARTICIPANTS
 
@@ -61,7 +61,7 @@ async def test_crisis_drill_pages_only_the_participants_and_marks_everything(sta
     ],
 )
 async def test_a_drill_that_cannot_run_is_refused_with_the_field(stack, body, field):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         refused = await client.post("/drills", json=body)
         assert refused.status_code == 422 and field in refused.text
 
@@ -86,7 +86,7 @@ async def test_recurring_drills_schedule_list_trigger_and_unschedule(stack, temp
     assert "technical_outage" in table and "90d" in table and "ewa.lewandowska" in table
 
     await temporal.get_schedule_handle(schedule_id).trigger()  # what the schedule does every 90 days, now
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         async def started():
             schedules = (await client.get("/drills/schedules")).json()
             runs = next((s["recent_runs"] for s in schedules if s["id"] == schedule_id), [])

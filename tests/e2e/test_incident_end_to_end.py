@@ -30,7 +30,7 @@ async def drive(client: httpx.AsyncClient, incident_id: str, max_seconds: float 
 
 
 async def test_declare_drive_to_closed_and_audit(stack, temporal):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         declared = await client.post(
             "/incidents",
             json={"playbook": "account_compromise", "title": "Brand account posting crypto scam", "summary": "Our main account posts scam links."},

@@ -41,7 +41,7 @@ async def poll(fetch, predicate, seconds: float = 30):
 
 
 async def test_metrics_after_an_incident(stack):
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         declared = await client.post(
             "/incidents",
             json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."},
@@ -128,7 +128,7 @@ async def test_a_standalone_worker_serves_sdk_metrics_logs_json_and_stops_gracef
             assert await start_incident(temporal, queue, plan_for(catalog, incident))
 
             async def outbox():
-                return (await client.get(f"{stack.url}/outbox", params={"incident": incident})).json()
+                return (await client.get(f"{stack.url}/outbox", params={"incident": incident}, headers=stack.headers)).json()
 
             await poll(outbox, lambda messages: any(m["kind"] == "page" for m in messages))
             text = await poll(sdk_metrics, lambda text: "temporal_activity_execution_latency" in text)

@@ -1,16 +1,15 @@
 """The dashboard and the incident page in a real headless Chromium (Debian's package)."""
 
-
-import httpx
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
-    declared = httpx.post(
-        f"{stack.url}/incidents",
-        json={"playbook": "customer_backlash", "title": "Price rise backlash", "summary": "Thousands of angry replies.", "drill": True},
-    ).json()
+    with stack.client() as api:
+        declared = api.post(
+            "/incidents", json={"playbook": "customer_backlash", "title": "Price rise backlash", "summary": "Thousands of angry replies.", "drill": True},
+        ).json()
+    await stack.sign_in(page)
     for _ in range(50):
         await page.goto(f"{stack.url}/")
         row = page.locator(f"tr[data-incident='{declared['id']}']")
@@ -32,6 +31,7 @@ async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
 
 
 async def test_unknown_incident_page_is_a_clear_404(stack, page):
+    await stack.sign_in(page)
     response = await page.goto(f"{stack.url}/incidents/inc-nope/view")
     assert response.status == 404
     assert "No such incident" in await page.locator("h1").inner_text()

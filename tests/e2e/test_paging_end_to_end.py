@@ -48,10 +48,9 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
         stack.api_port = api_port
         stack.start()
         try:
-            incident = httpx.post(
-                f"{stack.url}/incidents",
-                json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail.", "severity": "SEV2"},
-                timeout=30,
+            api = stack.client()
+            incident = api.post(
+                "/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail.", "severity": "SEV2"},
             ).json()
 
             def sms_to(person):
@@ -67,7 +66,7 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             assert not sms_to("james.whitfield")
 
             until(lambda: sms_to("james.whitfield"), seconds=WAIT + 20, what="level 2 page after the wait")
-            state = httpx.get(f"{stack.url}/incidents/{incident['id']}", timeout=30).json()
+            state = api.get(f"/incidents/{incident['id']}").json()
             assert any(e["message"].startswith("Escalated to james.whitfield (incident_commander, level 2") for e in state["timeline"])
 
             url = f"{stack.url}/webhooks/twilio/sms"
@@ -86,11 +85,12 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             own_code = sms_to("james.whitfield")[0]["Body"].split("Reply ACK ")[1][:4]
             other_code = f"{(int(own_code) + 1) % 10000:04d}"
             assert "No open page with code" in send_reply(phone["james.whitfield"], f"ACK {other_code}").text
-            assert httpx.get(f"{stack.url}/incidents/{incident['id']}", timeout=30).json()["phase"] == "identify"
+            assert api.get(f"/incidents/{incident['id']}").json()["phase"] == "identify"
             answered = send_reply(phone["james.whitfield"], "ack")
             assert answered.status_code == 200 and "<Response><Message>Acknowledged" in answered.text
+            assert "No open page for you" in send_reply(phone["james.whitfield"], "ack").text  # a replayed reply does nothing
 
-            state = httpx.get(f"{stack.url}/incidents/{incident['id']}", timeout=30).json()
+            state = api.get(f"/incidents/{incident['id']}").json()
             assert state["phase"] == "assess"
             ack = next(a for a in state["acknowledgements"] if a["role"] == "incident_commander")
             assert ack["acknowledged_by"] == "james.whitfield"

@@ -52,7 +52,7 @@ def reviewed(stack):
     """One technical outage driven to its review, with feedback links in the outbox."""
 
     async def build():
-        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        async with stack.async_client() as client:
             declared = (await client.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."})).json()
             state = await drive_to_review(client, declared["id"])
             given = await client.post(f"/incidents/{declared['id']}/feedback", json={"person": "ewa.lewandowska", "rating": 4, "went_well": "Clear roles"})
@@ -65,7 +65,7 @@ def reviewed(stack):
 async def test_feedback_link_form_bad_ratings_and_a_second_use(stack, reviewed):
     incident_id, state, links = reviewed
     person, path = next((p, link) for p, link in links.items() if p != "ewa.lewandowska")
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         shown = await client.get(path)
         assert shown.status_code == 200 and 'name="rating"' in shown.text and "Checkout down" in shown.text
         for rating in ("0", "6", "", "x"):
@@ -88,7 +88,7 @@ async def test_feedback_link_form_bad_ratings_and_a_second_use(stack, reviewed):
 
 async def test_after_the_review_links_say_closed_and_the_report_has_everything(stack, reviewed, page):
     incident_id, state, links = reviewed
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         given = len((await client.get(f"/incidents/{incident_id}")).json()["feedback"])
         submitted = await client.post(f"/incidents/{incident_id}/review", json=REVIEW)
         assert submitted.status_code == 200, submitted.text
@@ -142,7 +142,7 @@ async def test_after_the_review_links_say_closed_and_the_report_has_everything(s
 
 async def test_time_to_detect_comes_from_the_declared_first_mention(stack):
     body = {"playbook": "misinformation", "title": "Rumour spreading", "summary": "A fake recall notice."}
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         for bad, reason in (("2999-01-01T00:00:00Z", "cannot be in the future"), ("2026-11-30T10:00:00", "timezone")):
             refused = await client.post("/incidents", json={**body, "detected_at": bad})
             assert refused.status_code == 422 and "detected_at" in refused.text and reason in refused.text

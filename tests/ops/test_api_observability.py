@@ -17,6 +17,7 @@ from api.metrics import read_model_figures
 from api.settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from store.migrate import SchemaBehind
+from tests.conftest import API_HEADERS, TEST_API_KEY
 
 
 class UnknownWorkflows:
@@ -64,8 +65,8 @@ def families(text: str) -> dict:
 
 
 def test_metrics_label_requests_by_route_template_and_log_them_with_the_incident(tmp_path, request_log):
-    app = create_app(Settings(DATABASE_URL=database(tmp_path / "crisis.db")), temporal=UnknownWorkflows())
-    with TestClient(app) as client:
+    app = create_app(Settings(DATABASE_URL=database(tmp_path / "crisis.db"), CRISIS_API_KEY=TEST_API_KEY), temporal=UnknownWorkflows())
+    with TestClient(app, headers=API_HEADERS) as client:
         assert client.get("/incidents/inc-abc123").status_code == 404
         assert client.post("/incidents", content=b"x" * 70_000, headers={"content-type": "application/json"}).status_code == 413
         assert client.get("/no/such/page").status_code == 404

@@ -71,7 +71,7 @@ class SplitStack(DevStack):
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        with self.http(timeout=2) as http:
+        with self.client(timeout=2) as http:
             while time.monotonic() < deadline:
                 for name in ("api", "worker"):
                     process = getattr(self, name)

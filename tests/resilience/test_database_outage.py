@@ -34,7 +34,7 @@ def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twic
     stack.api_port = api_port
     stack.start()
     try:
-        with stack.http() as http:
+        with stack.client() as http:
             incident = http.post("/incidents", json=DECLARATION).json()["id"]
             until(lambda: paged(http, incident, "ewa.lewandowska"), what="level 1 paged")
             until(lambda: caught_up(url, http, incident), what="the read model caught up")

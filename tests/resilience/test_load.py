@@ -26,7 +26,7 @@ async def test_fifty_concurrent_declarations_all_run_and_none_is_lost(tmp_path):
     stack = DevStack(tmp_path / "data", {"CRISIS_PLAYBOOKS_DIR": str(write_quick_playbooks(tmp_path / "playbooks", 3600))})
     await asyncio.to_thread(stack.start)
     try:
-        async with stack.async_http(timeout=120) as http:
+        async with stack.async_client(timeout=120) as http:
             body = {"playbook": "technical_outage", "summary": "A burst of declarations.", "severity": "SEV3"}
             answers = await asyncio.gather(*(http.post("/incidents", json={**body, "title": f"Burst {i}"}) for i in range(DECLARATIONS)))
             assert Counter(answer.status_code for answer in answers) == {201: DECLARATIONS}, [a.text for a in answers if a.status_code != 201]

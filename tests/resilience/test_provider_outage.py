@@ -21,7 +21,7 @@ def test_pages_are_delivered_in_order_once_the_providers_are_back(tmp_path, quic
     database = f"sqlite+aiosqlite:///{stack.data_dir / 'crisis.db'}"
     stack.start()
     try:
-        with stack.http() as http:
+        with stack.client() as http:
             providers.twilio.stop()
             providers.sendgrid.fail(times=1000, status=503)
             incident = http.post("/incidents", json=DECLARATION).json()["id"]

@@ -20,7 +20,7 @@ def test_incidents_continue_after_the_temporal_server_restarts(tmp_path, quick_p
     database = f"sqlite+aiosqlite:///{stack.data_dir / 'crisis.db'}"
     stack.start()
     try:
-        with stack.http() as http:
+        with stack.client() as http:
             incident = http.post("/incidents", json=DECLARATION).json()["id"]
             until(lambda: paged(http, incident, "ewa.lewandowska"), what="level 1 paged")
             until(lambda: caught_up(database, http, incident), what="the read model caught up")
