@@ -154,7 +154,7 @@ def _api_url(url: str | None) -> str:
     return (url or _settings().public_url).rstrip("/")
 
 
-def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs) -> dict | list:
+def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs) -> dict | list | None:
     key = _settings().api_key
     if key is None:
         errors.print("set CRISIS_API_KEY to an API key (`crisis apikey create`, or the one `crisis dev` printed)", style="red")
@@ -168,7 +168,7 @@ def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs
     if response.status_code >= 400:
         errors.print(f"{response.status_code}: {response.text}", style="red", markup=False)
         raise typer.Exit(1)
-    return response.json()
+    return response.json() if response.content else None
 
 
 @app.command()
@@ -570,13 +570,5 @@ def drill_unschedule(
     url: Annotated[str | None, typer.Option(help="API base URL")] = None,
 ) -> None:
     """Delete a recurring drill (a drill already running carries on)."""
-    target = f"{_api_url(url)}/drills/schedules/{schedule_id}"
-    try:
-        response = httpx.delete(target, timeout=30)
-    except httpx.HTTPError as error:
-        errors.print(f"cannot reach the API at {target}: {error}", style="red")
-        raise typer.Exit(1) from None
-    if response.status_code >= 400:
-        errors.print(f"{response.status_code}: {response.text}", style="red", markup=False)
-        raise typer.Exit(1)
+    _call("DELETE", f"{_api_url(url)}/drills/schedules/{schedule_id}")
     console.print(f"unscheduled {schedule_id}", markup=False, highlight=False)

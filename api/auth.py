@@ -12,6 +12,7 @@ HttpOnly cookie that the sign-in page sets. The cookie is never enough for a wri
 the header, which another site's form or script cannot add (see docs/security.md, CSRF).
 """
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -21,6 +22,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from store import apikeys
 
@@ -47,6 +49,33 @@ OPEN_PATHS = {
     "/login", "/logout",  # signing in a browser
     "/static",  # the mount of the stylesheet folder
 }
+
+
+# A crisis does not wait for the database: while it is away, a key this process verified within the
+# grace period still reads the live state from Temporal and still acts. A key revoked during an
+# outage therefore works until the database is back or the grace period ends (docs/security.md).
+DATABASE_OUTAGE_GRACE_S = 15 * 60
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError)
+
+
+class RecentlyVerified:
+    """Keys this process verified lately, by hash, with when: the fallback during a database outage."""
+
+    def __init__(self, grace_s: float = DATABASE_OUTAGE_GRACE_S):
+        self._grace_s = grace_s
+        self._verified: dict[str, tuple[float, str, frozenset[str]]] = {}
+
+    def remember(self, key: str, name: str, scopes: frozenset[str]) -> None:
+        self._verified[apikeys.key_hash(key)] = (time.monotonic(), name, scopes)
+
+    def forget(self, key: str) -> None:
+        self._verified.pop(apikeys.key_hash(key), None)
+
+    def recall(self, key: str) -> tuple[str, frozenset[str]] | None:
+        found = self._verified.get(apikeys.key_hash(key))
+        if found is None or time.monotonic() - found[0] > self._grace_s:
+            return None
+        return found[1], found[2]
 
 
 def is_open(path: str) -> bool:
@@ -98,11 +127,21 @@ async def authenticate(request: Request) -> Principal | None:
         raise NotSignedIn("an API key is needed: send 'Authorization: Bearer <key>' (see docs/security.md)")
     if by_cookie and request.method not in SAFE_METHODS:
         raise NotSignedIn("a write needs 'Authorization: Bearer <key>'; the browser session only reads")
-    async with request.app.state.sessions() as session:
-        row = await apikeys.active(session, key)
-    if row is None:
-        raise NotSignedIn("the API key is not valid (unknown or revoked)")
-    principal = Principal(name=row.name, scopes=frozenset(row.scopes), by_cookie=by_cookie)
+    verified: RecentlyVerified = request.app.state.verified_keys
+    try:
+        async with request.app.state.sessions() as session:
+            row = await apikeys.active(session, key)
+    except DATABASE_UNAVAILABLE:
+        if (known := verified.recall(key)) is None:
+            raise
+        name, scopes = known
+    else:
+        if row is None:
+            verified.forget(key)
+            raise NotSignedIn("the API key is not valid (unknown or revoked)")
+        name, scopes = row.name, frozenset(row.scopes)
+        verified.remember(key, name, scopes)
+    principal = Principal(name=name, scopes=scopes, by_cookie=by_cookie)
     request.state.principal = principal
     return principal
 
@@ -156,6 +195,7 @@ SECURITY_SCHEME = "apiKey"
 def install(app: FastAPI) -> None:
     """Once the routes are in: a browser without a session is sent to the sign-in page, and the
     OpenAPI document describes the access rules."""
+    app.state.verified_keys = RecentlyVerified()
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, error: NotSignedIn):

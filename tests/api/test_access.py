@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.auth import SESSION_COOKIE, WRITE_METHODS, Scope, declared_scopes, is_open, require_scope
+from api.auth import SESSION_COOKIE, WRITE_METHODS, RecentlyVerified, Scope, declared_scopes, is_open, require_scope
 from cli import app as cli
 from tests.api.conftest import BASE_URL, issue
 from tests.conftest import API_HEADERS, TEST_API_KEY
@@ -255,3 +255,15 @@ def test_a_write_route_declares_its_scope_in_one_line():
     route = router.routes[0]
     assert declared_scopes(route) == {"respond"}
     assert isinstance(require_scope("admin"), type(Depends(lambda: None)))
+
+
+def test_during_a_database_outage_only_keys_verified_lately_are_recalled():
+    verified = RecentlyVerified()
+    verified.remember("cf_known", "comms-desk", frozenset({"respond"}))
+    assert verified.recall("cf_known") == ("comms-desk", frozenset({"respond"}))
+    assert verified.recall("cf_never_seen") is None
+    verified.forget("cf_known")  # revoked while the database was up
+    assert verified.recall("cf_known") is None
+    expired = RecentlyVerified(grace_s=0)
+    expired.remember("cf_known", "comms-desk", frozenset({"respond"}))
+    assert expired.recall("cf_known") is None

@@ -121,6 +121,7 @@ async def test_after_the_review_links_say_closed_and_the_report_has_everything(s
         assert any(row["scenario"] == "technical_outage" and int(row["incidents"]) >= 1 for row in monthly)
         assert (await client.get("/reports", params={"severity": "SEV9"})).status_code == 422
 
+    await stack.sign_in(page)
     await page.goto(f"{stack.url}/incidents/{incident_id}/report")
     assert "Post-incident report: Checkout down" in await page.locator("h1").inner_text()
     chart = page.locator("#timeline-chart")
