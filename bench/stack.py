@@ -6,11 +6,12 @@
   against that same dev server but on a task queue of their own (so the worker of ``crisis dev``
   takes none of their work), with their own data folder and playbooks folder. The memory
   benchmark measures the satellite worker's RSS; the fan-out benchmark uses one with a 200-person
-  team, which must not weigh on the other figures (every declaration pins the whole org chart).
+  team, which must not weigh on the other figures (every declaration pins the whole org chart),
+  and with Twilio and SendGrid settings pointing at the bench's loopback fakes.
 
 Every process gets a clean environment: no CRISIS_*, TWILIO_* or SENDGRID_* setting of the caller
-(nothing can reach a real provider: every message goes to the outbox), and it runs in its data
-folder, so no ``.env`` file is read. PYTHONDONTWRITEBYTECODE is dropped too: with it, every
+(nothing can reach a real provider: every message goes to the outbox, or to the loopback fakes
+the fan-out satellite is given), and it runs in its data folder, so no ``.env`` file is read. PYTHONDONTWRITEBYTECODE is dropped too: with it, every
 sandboxed workflow run compiles ``workflows/incident.py`` from source again (see
 docs/BENCHMARKS.md), which is not how Python runs by default.
 """
@@ -144,8 +145,10 @@ class BenchStack:
 class Satellite:
     """``crisis api`` + ``crisis worker`` on their own task queue against an existing Temporal server."""
 
-    def __init__(self, name: str, data_dir: Path, temporal_address: str, playbooks_dir: Path = PROJECT / "playbooks"):
+    def __init__(self, name: str, data_dir: Path, temporal_address: str, playbooks_dir: Path = PROJECT / "playbooks",
+                 settings: dict[str, str] | None = None):
         self.name = name
+        self.settings = settings or {}
         self.data_dir = data_dir
         self.temporal_address = temporal_address
         self.playbooks_dir = playbooks_dir
@@ -162,6 +165,7 @@ class Satellite:
             CRISIS_API_PORT=str(self.api_port),
             CRISIS_TEMPORAL_ADDRESS=self.temporal_address,
             CRISIS_TASK_QUEUE=self.task_queue,
+            **self.settings,
         )
 
     @property
