@@ -60,6 +60,19 @@ async def _statement(client, row):
     return state, statement, None
 
 
+async def _incident(session, client, incident_id: str) -> dict | None:
+    """What the page shows of the incident: from the read model, or from the workflow while the
+    incident's first projection is still on its way (a page can reach someone before it)."""
+    row = await service.get_incident(session, incident_id)
+    if row is not None:
+        return {"id": row.id, "title": row.title, "severity": row.severity, "phase": row.phase, "drill": row.drill}
+    try:
+        state = await query_state(client, incident_id)
+    except IncidentNotFound:
+        return None
+    return {key: state[key] for key in ("id", "title", "severity", "phase", "drill")}
+
+
 @router.get("/a/{token}", response_class=HTMLResponse)
 async def confirm(token: Token, request: Request, session: SessionDep, catalog: CatalogDep, client: ClientDep) -> HTMLResponse:
     row, refusal = await _usable(session, token)
@@ -78,10 +91,10 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
             {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}",
              "due_at": deadline["due_at"] if deadline else state.get("next_update_due")},
         )
-    incident = await service.get_incident(session, row.incident_id)
+    incident = await _incident(session, client, row.incident_id)
     return _page(
         request,
-        incident.title if incident else row.incident_id,
+        incident["title"] if incident else row.incident_id,
         "Acknowledge the page: you take this incident and the escalation stops.",
         incident=incident,
         person=name,

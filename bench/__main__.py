@@ -115,7 +115,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
                 floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
                 approval=await approval_breakdown(client, approval),
             )
-            fanout = await run_fanout(fanout_side, providers, sizes)
+            fanout = await run_fanout(fanout_side, stack, providers, sizes)
             say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
             memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
             mentions = await measure_mentions_per_second(stack)
@@ -143,12 +143,12 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     )
 
 
-async def run_fanout(satellite: Satellite, providers: ProviderPages, sizes: cases.Sizes) -> cases.FanoutResult:
+async def run_fanout(satellite: Satellite, server: BenchStack, providers: ProviderPages, sizes: cases.Sizes) -> cases.FanoutResult:
     say(f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people through the Twilio and SendGrid fakes "
         f"({providers.delay_s * 1000:.0f} ms a call)")
     phones = {person_phone(i) for i in range(sizes.fanout_people)}
     emails = {person_email(i) for i in range(sizes.fanout_people)}
-    return await cases.fanout(satellite, providers, FANOUT_PLAYBOOK, sizes, phones, emails)
+    return await cases.fanout(satellite, server, providers, FANOUT_PLAYBOOK, sizes, phones, emails)
 
 
 async def fanout_alone(sizes: cases.Sizes, folder: Path) -> cases.FanoutResult:
@@ -162,7 +162,7 @@ async def fanout_alone(sizes: cases.Sizes, folder: Path) -> cases.FanoutResult:
             stack.launch()
             await stack.wait_temporal()
             await satellite.start()
-            return await run_fanout(satellite, providers, sizes)
+            return await run_fanout(satellite, stack, providers, sizes)
         finally:
             satellite.stop()
             stack.stop()

@@ -11,7 +11,7 @@ import httpx
 from bench.breakdown import Sample
 from bench.floor import Floor
 from bench.pages import Pages, ProviderPages
-from bench.stack import Satellite
+from bench.stack import BenchStack, Satellite
 from tests.driver import next_step
 
 PLAYBOOK = "technical_outage"
@@ -195,14 +195,16 @@ class FanoutResult:
     delay_ms: float  # how long the fakes took to answer each call
     all_sent_ms: list[float]
     first_page_ms: list[float]
+    worker_cpu_s: list[float]  # CPU the satellite worker used in each run, declaration to idle
+    server_cpu_s: list[float]  # … and the Temporal server (with crisis dev's own process)
 
 
-async def fanout(satellite: Satellite, providers: ProviderPages, playbook: str, sizes: Sizes,
+async def fanout(satellite: Satellite, server: BenchStack, providers: ProviderPages, playbook: str, sizes: Sizes,
                  phones: set[str], emails: set[str]) -> FanoutResult:
     """Declare → every person of a ``fanout_people`` team has been paged on SMS and email: all
     2 × ``fanout_people`` calls to the Twilio and SendGrid fakes accepted, each after their delay."""
     sends = len(phones) + len(emails)
-    result = FanoutResult(sizes.fanout_people, sends, providers.delay_s * 1000, [], [])
+    result = FanoutResult(sizes.fanout_people, sends, providers.delay_s * 1000, [], [], [], [])
     async with httpx.AsyncClient(base_url=satellite.url, timeout=60) as api:
         # A first, ordinary incident warms the worker up (imports, connections, the sandbox).
         providers.reset()
@@ -211,10 +213,13 @@ async def fanout(satellite: Satellite, providers: ProviderPages, playbook: str, 
         await wait_idle(satellite, sizes.idle_window_s)
         for run in range(sizes.fanout_runs):
             providers.reset()
+            cpu = satellite.worker_cpu_seconds(), server.cpu_seconds()
             started = time.time()
             incident = await declare(api, f"Fan-out benchmark {run}", playbook)
             accepted = await providers.wait_accepted(sends)
             await wait_idle(satellite, sizes.idle_window_s)
+            result.worker_cpu_s.append(satellite.worker_cpu_seconds() - cpu[0])
+            result.server_cpu_s.append(server.cpu_seconds() - cpu[1])
             providers.check_one_each(incident, phones, emails)
             result.first_page_ms.append((accepted.first - started) * 1000)
             result.all_sent_ms.append((accepted.last - started) * 1000)

@@ -149,8 +149,14 @@ def fanout_table(fan: FanoutResult, quick: bool) -> str:
     row = fanout_row(fan, quick)
     first = summarize(fan.first_page_ms)
     table = _table(LATENCY_HEADER, [[row.label, row.n, row.p50, row.p95, row.p99, row.max, row.target, row.result]])
-    runs = ", ".join(f"{value:,.0f}" for value in fan.all_sent_ms)
-    return f"{table}\n\nruns (ms): {runs}; first call accepted after {ms(first.p50)} at p50"
+    return f"{table}\n\n{fanout_runs(fan)}; first call accepted after {ms(first.p50)} at p50"
+
+
+def fanout_runs(fan: FanoutResult) -> str:
+    runs = ", ".join(f"{value / 1000:.1f}" for value in fan.all_sent_ms)
+    worker = ", ".join(f"{value:.1f}" for value in fan.worker_cpu_s)
+    server = ", ".join(f"{value:.1f}" for value in fan.server_cpu_s)
+    return f"runs: {runs} s; CPU used by the worker: {worker} s, by the Temporal dev server: {server} s"
 
 
 def memory_rows(results: Results) -> list[list[str]]:

@@ -66,6 +66,19 @@ def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], ti
     raise RuntimeError(f"{url} did not become ready in {timeout} s:\n" + "\n".join(log.read_text() for log in logs))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU used so far by a process and its children (``crisis dev``'s Temporal server is one)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def stop_processes(processes: list[subprocess.Popen | None], timeout: float = 60) -> None:
     """SIGTERM, as a process manager would; SIGKILL whatever is still running after ``timeout``."""
     running = [p for p in processes if p is not None and p.poll() is None]
@@ -137,6 +150,10 @@ class BenchStack:
     def wait_ready(self, timeout: float = 120) -> None:
         assert self.process is not None
         wait_ready(self.url, [self.process], [self.log], timeout)
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         stop_processes([self.process])

@@ -34,10 +34,10 @@ async def project_incident(session: AsyncSession, summary: dict[str, Any], event
 
 
 async def record_outbox(session: AsyncSession, message: dict[str, Any]) -> bool:
-    """Store one delivered message; False when the ledger already had it (a retried send)."""
+    """Store one delivered message; False when the ledger already had it (a retried send). Not
+    committed: the dispatcher commits it with the send's ledger row."""
     statement = _insert(session, OutboxRow).values(**message).on_conflict_do_nothing(index_elements=["ledger_key"])
     result = await session.execute(statement)
-    await session.commit()
     return bool(result.rowcount)
 
 

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ActionTokenRow
 
 TOKEN_BYTES = 32  # 256 random bits
+TOKENS = ActionTokenRow.__table__  # plain SQL statements on the send path
 
 
 def token_hash(token: str) -> str:
@@ -28,23 +31,23 @@ async def mint(
     version: int | None = None,
 ) -> Minted:
     """A fresh token for one send. A retried send (same ledger key) replaces the unsent token, so
-    exactly one link per page is ever valid."""
+    exactly one link per page is ever valid. Not committed: the dispatcher commits it with the
+    send's ledger row, so a link exists exactly when an attempt to send it is recorded."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = datetime.now(timezone.utc)
     open_codes = set(
         await session.scalars(
-            select(ActionTokenRow.code).where(
-                ActionTokenRow.person_id == person_id, ActionTokenRow.used_at.is_(None), ActionTokenRow.expires_at > now
-            )
+            select(TOKENS.c.code).where(TOKENS.c.person_id == person_id, TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > now)
         )
     )
     code = next(c for c in (f"{secrets.randbelow(10000):04d}" for _ in range(100)) if c not in open_codes)
-    row = await session.scalar(select(ActionTokenRow).where(ActionTokenRow.ledger_key == ledger_key))
-    if row is None:
-        row = ActionTokenRow(ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, purpose=purpose, version=version)
-        session.add(row)
-    row.token_hash, row.code, row.created_at, row.expires_at = token_hash(token), code, now, now + ttl
-    await session.commit()
+    fresh = {"token_hash": token_hash(token), "code": code, "created_at": now, "expires_at": now + ttl}
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        dialect_insert(TOKENS)
+        .values(ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, purpose=purpose, version=version, **fresh)
+        .on_conflict_do_update(index_elements=[TOKENS.c.ledger_key], set_=fresh)
+    )
     return Minted(token=token, code=code)
 
 
