@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import NotificationRow
@@ -40,7 +40,16 @@ async def accepted_attempt(session: AsyncSession, ledger_key: str, provider: str
     return (await session.scalars(query.order_by(NotificationRow.attempt.desc()).limit(1))).first()
 
 
-LEDGER = NotificationRow.__table__  # plain SQL statements on the send path: no ORM unit of work to pay for
+# The send path's statements: plain SQL on the table, built once with bound parameters, so each
+# send pays neither the ORM's unit of work nor the building and cache-keying of a new statement.
+LEDGER = NotificationRow.__table__
+_HISTORY = (
+    select(LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
+    .where(LEDGER.c.ledger_key == bindparam("key"))
+    .order_by(LEDGER.c.attempt.desc())
+)
+_ADD = insert(LEDGER)
+_FINISH = update(LEDGER).where(LEDGER.c.id == bindparam("row_id"))
 
 
 @dataclass(frozen=True)
@@ -54,11 +63,7 @@ class KeyHistory:
 async def key_history(session: AsyncSession, ledger_key: str) -> KeyHistory:
     """The attempts of a key so far: whether a provider accepted one (sent, delivered, or failed
     later by a delivery webhook: either way it is not sent again) and the next attempt's number."""
-    rows = (await session.execute(
-        select(LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
-        .where(LEDGER.c.ledger_key == ledger_key)
-        .order_by(LEDGER.c.attempt.desc())
-    )).all()
+    rows = (await session.execute(_HISTORY, {"key": ledger_key})).all()
     accepted = next((row for row in rows if row.accepted_at is not None), None)
     return KeyHistory(accepted=accepted, next_attempt=(rows[0].attempt if rows else 0) + 1)
 
@@ -70,11 +75,11 @@ async def add_attempt(session: AsyncSession, history: KeyHistory, *, ledger_key:
     ``sent`` when the provider is this database (the outbox) and takes the message in the same
     transaction. Not committed."""
     now = _now()
-    result = await session.execute(insert(LEDGER).values(
-        ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, channel=channel, kind=kind,
-        attempt=history.next_attempt, status=status.value, provider=provider, provider_id=provider_id,
-        created_at=now, updated_at=now, accepted_at=now if status in ACCEPTED else None,
-    ))
+    result = await session.execute(_ADD, {
+        "ledger_key": ledger_key, "incident_id": incident_id, "person_id": person_id, "channel": channel, "kind": kind,
+        "attempt": history.next_attempt, "status": status.value, "provider": provider, "provider_id": provider_id,
+        "created_at": now, "updated_at": now, "accepted_at": now if status in ACCEPTED else None,
+    })
     return result.inserted_primary_key[0]
 
 
@@ -87,7 +92,7 @@ async def finish_attempt(session: AsyncSession, row_id: int, *, status: LedgerSt
         values["accepted_at"] = now
     if provider_id is not None:
         values["provider_id"] = provider_id
-    await session.execute(update(LEDGER).where(LEDGER.c.id == row_id).values(**values))
+    await session.execute(_FINISH, {"row_id": row_id, **values})
     await session.commit()
 
 

@@ -33,11 +33,17 @@ async def project_incident(session: AsyncSession, summary: dict[str, Any], event
     await session.commit()
 
 
+# Built once: a statement per message would be built and cache-keyed anew on every send.
+_OUTBOX_INSERT = {
+    name: dialect_insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["ledger_key"])
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
 async def record_outbox(session: AsyncSession, message: dict[str, Any]) -> bool:
     """Store one delivered message; False when the ledger already had it (a retried send). Not
     committed: the dispatcher commits it with the send's ledger row."""
-    statement = _insert(session, OutboxRow).values(**message).on_conflict_do_nothing(index_elements=["ledger_key"])
-    result = await session.execute(statement)
+    result = await session.execute(_OUTBOX_INSERT[session.bind.dialect.name], message)
     return bool(result.rowcount)
 
 
