@@ -125,7 +125,7 @@ class _EmbeddedServer(uvicorn.Server):
 
 async def run_stack(settings: Settings, announce) -> None:
     app = create_app(settings)  # validates the playbooks before anything starts
-    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow, single_connection=True)
     try:
         await upgrade(engine)  # the embedded database needs no step: it is migrated at start
         key_file = await provide_api_key(settings, session_factory(engine))

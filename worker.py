@@ -67,7 +67,7 @@ async def run_worker(settings: Settings) -> None:
     """Standalone worker (``crisis worker``): refuses to start on an invalid playbooks folder or
     a database schema behind the code (``store.migrate.SchemaBehind``)."""
     load_catalog(settings.playbooks_dir)
-    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow, single_connection=True)
     try:
         await check_schema(engine)
         client = await connect(settings, metrics=True)

@@ -1,24 +1,25 @@
 """The activities: every side effect of an incident (send, publish, render, project)."""
 
+import asyncio
 import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.models import Projection, Publication, RenderRequest, TargetSignal
 from channels.base import Channel, ChannelKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
-from channels.dispatch import Dispatcher
+from channels.dispatch import Compose, Dispatcher
 from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
 from domain.incident import Receipt, text_sha256
 from domain.messages import Briefing, FeedbackRequest, Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement
-from store import ledger, service, tokens
+from store import service, tokens
 from store.service import project_incident, project_metrics
 
 # Notice kind -> the purpose of the single-use link its email carries (see api/action_links.py).
@@ -67,67 +68,77 @@ class IncidentActivities:
         info = activity.info()
         return f"{info.workflow_id}/{info.activity_id}/{channel.value}"
 
-    async def _accepted(self, ledger_key: str) -> bool:
-        async with self._sessions() as session:
-            return await ledger.accepted_attempt(session, ledger_key) is not None
+    def _link_composer(self, notice: Notice, channel: ChannelKind, incident_link: Link) -> Compose | None:
+        """How the message gets its action link, minted in the send's own transaction: a page's
+        acknowledge link on every channel, an approval's only by email. Minted per channel and only
+        while that channel has not been accepted, so a retry never kills a link someone already holds."""
+        if notice.kind == "page":
+            purpose, label = "acknowledge", "link.acknowledge"
+        elif notice.kind in APPROVAL_LINKS and channel is ChannelKind.EMAIL:
+            purpose, label = APPROVAL_LINKS[notice.kind], "link.approve"
+        else:
+            return None
 
-    async def _action_link(self, notice: Notice, ledger_key: str, purpose: str) -> tuple[str, str]:
-        """A fresh acknowledgement link for one channel's send. Minted per channel and only while
-        that channel has not been accepted, so a retry never kills a link someone already holds."""
-        async with self._sessions() as session:
+        async def with_link(session: AsyncSession, message: OutgoingMessage) -> OutgoingMessage:
             minted = await tokens.mint(
                 session,
-                ledger_key=ledger_key,
+                ledger_key=message.ledger_key,
                 incident_id=notice.incident_id,
                 person_id=notice.person,
                 purpose=purpose,
                 ttl=self._link_ttl,
                 version=notice.version,
             )
-        return f"{self._public_url}/a/{minted.token}", minted.code
+            action_url = f"{self._public_url}/a/{minted.token}"
+            update: dict = {"links": [Link(label=text(notice.language, label), url=action_url), incident_link]}
+            if notice.kind == "page" and channel is ChannelKind.SMS:
+                update["body"] = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=minted.code, link=action_url))
+            return message.model_copy(update=update)
+
+        return with_link
+
+    async def _reach(self, notice: Notice, channel: ChannelKind, address: str | None, incident_link: Link) -> Delivery:
+        message = OutgoingMessage(
+            ledger_key=self._ledger_key(channel),
+            incident_id=notice.incident_id,
+            person_id=notice.person,
+            kind=notice.kind,
+            channel=channel,
+            address=address,
+            subject=notice.subject,
+            body=gsm_safe(notice.sms) if channel is ChannelKind.SMS else notice.body,
+            links=[incident_link],
+            drill=notice.drill,
+        )
+        return await self._dispatcher.send(message, self._link_composer(notice, channel, incident_link))
 
     @activity.defn
     async def notify(self, notice: Notice) -> list[Delivery]:
-        """Reach one person on every channel they have, resolving contacts now (not at declaration)."""
+        """Reach one person on every channel they have, all at once, resolving contacts now (not at declaration)."""
         person = self._roster.current().person(notice.person)
         if person is None:
             raise ApplicationError(f"'{notice.person}' is no longer in the team roster", non_retryable=True)
         incident_link = Link(label=text(notice.language, "link.incident"), url=self._incident_url(notice.incident_id))
         addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email}
+        channels = [ChannelKind(name) for name in notice.channels]
+        outcomes = await asyncio.gather(
+            *(self._reach(notice, channel, addresses[channel], incident_link) for channel in channels), return_exceptions=True
+        )
         deliveries: list[Delivery] = []
         retry: list[str] = []
-        for channel in (ChannelKind(name) for name in notice.channels):
-            ledger_key = self._ledger_key(channel)
-            links, sms = [incident_link], gsm_safe(notice.sms)
-            if notice.kind == "page" and not await self._accepted(ledger_key):
-                action_url, code = await self._action_link(notice, ledger_key, "acknowledge")
-                links = [Link(label=text(notice.language, "link.acknowledge"), url=action_url), incident_link]
-                sms = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=code, link=action_url))
-            elif notice.kind in APPROVAL_LINKS and channel is ChannelKind.EMAIL and not await self._accepted(ledger_key):
-                action_url, _ = await self._action_link(notice, ledger_key, APPROVAL_LINKS[notice.kind])
-                links = [Link(label=text(notice.language, "link.approve"), url=action_url), incident_link]
-            message = OutgoingMessage(
-                ledger_key=ledger_key,
-                incident_id=notice.incident_id,
-                person_id=notice.person,
-                kind=notice.kind,
-                channel=channel,
-                address=addresses[channel],
-                subject=notice.subject,
-                body=sms if channel is ChannelKind.SMS else notice.body,
-                links=links,
-                drill=notice.drill,
-            )
-            try:
-                deliveries.append(await self._dispatcher.send(message))
-            except PermanentDeliveryError as error:
+        for channel, outcome in zip(channels, outcomes):
+            if isinstance(outcome, Delivery):
+                deliveries.append(outcome)
+            elif isinstance(outcome, PermanentDeliveryError):
                 # Recorded in the ledger; the person's other channels still go.
-                activity.logger.warning("%s refused for good: %s", message.ledger_key, error.reason)
-                refused = f"{channel.value}: {error.reason}"
+                activity.logger.warning("%s refused for good: %s", self._ledger_key(channel), outcome.reason)
+                refused = f"{channel.value}: {outcome.reason}"
                 deliveries.append(Delivery(channel=self._dispatcher.channel(channel).name, accepted=False, error=refused))
-            except Exception as error:  # TransientDeliveryError, or anything unforeseen: worth a retry
-                activity.logger.warning("%s failed, will be retried: %s", message.ledger_key, error)
-                retry.append(f"{channel.value}: {getattr(error, 'reason', None) or type(error).__name__}")
+            elif isinstance(outcome, Exception):  # TransientDeliveryError, or anything unforeseen: worth a retry
+                activity.logger.warning("%s failed, will be retried: %s", self._ledger_key(channel), outcome)
+                retry.append(f"{channel.value}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
+            else:
+                raise outcome
         if retry:
             # The other channels went (the ledger has them): the retry sends only what is missing.
             raise ApplicationError("delivery will be retried: " + "; ".join(retry), type="TransientDeliveryError")
@@ -182,23 +193,26 @@ class IncidentActivities:
         roster = self._roster.current()
         people = [p for p in dict.fromkeys(request.people + roster.stakeholder_people(request.groups)) if roster.person(p)]
         ttl = max(request.due_at - datetime.now(timezone.utc) + timedelta(days=1), self._link_ttl)
+        incident_link = Link(label=text(request.language, "link.incident"), url=self._incident_url(request.incident_id))
+
+        async def with_feedback_link(session: AsyncSession, message: OutgoingMessage) -> OutgoingMessage:
+            """Minted in the send's own transaction, so a retry never replaces a link already sent."""
+            minted = await tokens.mint(
+                session, ledger_key=message.ledger_key, incident_id=request.incident_id, person_id=message.person_id, purpose="feedback", ttl=ttl
+            )
+            feedback_link = Link(label=text(request.language, "link.feedback"), url=f"{self._public_url}/a/{minted.token}")
+            return message.model_copy(update={"links": [feedback_link, incident_link]})
+
         asked = []
         for person_id in people:
             ledger_key = f"{self._ledger_key(ChannelKind.EMAIL)}/{person_id}"
-            links = [Link(label=text(request.language, "link.incident"), url=self._incident_url(request.incident_id))]
-            if not await self._accepted(ledger_key):  # a retry never replaces a link already sent
-                async with self._sessions() as session:
-                    minted = await tokens.mint(
-                        session, ledger_key=ledger_key, incident_id=request.incident_id, person_id=person_id, purpose="feedback", ttl=ttl
-                    )
-                links.insert(0, Link(label=text(request.language, "link.feedback"), url=f"{self._public_url}/a/{minted.token}"))
             message = OutgoingMessage(
                 ledger_key=ledger_key, incident_id=request.incident_id, person_id=person_id, kind="feedback",
                 channel=ChannelKind.EMAIL, address=roster.person(person_id).email, subject=request.subject,
-                body=request.body, links=links, drill=request.drill,
+                body=request.body, links=[incident_link], drill=request.drill,
             )
             try:
-                await self._dispatcher.send(message)
+                await self._dispatcher.send(message, with_feedback_link)
                 asked.append(person_id)
             except PermanentDeliveryError as error:
                 activity.logger.warning("feedback request %s refused: %s", ledger_key, error.reason)

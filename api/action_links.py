@@ -96,6 +96,17 @@ def _decision(form: dict[str, list[str]]) -> tuple[str, str | None]:
     decision = (form.get("decision") or [""])[0]
     comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT] or None
     return decision, comment
+async def _incident(session, client, incident_id: str) -> dict | None:
+    """What the page shows of the incident: from the read model, or from the workflow while the
+    incident's first projection is still on its way (a page can reach someone before it)."""
+    row = await service.get_incident(session, incident_id)
+    if row is not None:
+        return {"id": row.id, "title": row.title, "severity": row.severity, "phase": row.phase, "drill": row.drill}
+    try:
+        state = await query_state(client, incident_id)
+    except IncidentNotFound:
+        return None
+    return {key: state[key] for key in ("id", "title", "severity", "phase", "drill")}
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)
@@ -127,10 +138,10 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
             "answer_approval.html",
             {"incident": state, "proposal": proposal, "in_use": _in_use(state, proposal["answer_id"]), "person": name, "action": f"/a/{token}"},
         )
-    incident = await service.get_incident(session, row.incident_id)
+    incident = await _incident(session, client, row.incident_id)
     return _page(
         request,
-        incident.title if incident else row.incident_id,
+        incident["title"] if incident else row.incident_id,
         "Acknowledge the page: you take this incident and the escalation stops.",
         incident=incident,
         person=name,

@@ -1,8 +1,8 @@
-"""``python -m bench [--quick] [--output PATH] [--only load]``: run every benchmark, print the table, write the report.
+"""``python -m bench [--quick] [--output PATH] [--only fanout|load]``: run every benchmark, print the table, write the report.
 
 The full run writes docs/BENCHMARKS.md (or ``--output``); ``--quick`` is a smoke run with small
-sizes that writes only to ``--output`` when given and judges no target. ``--only load`` runs the
-load benchmark alone and only prints its row.
+sizes that writes only to ``--output`` when given and judges no target. ``--only fanout`` or
+``--only load`` runs that benchmark alone and prints its figures (no report), for working on it.
 """
 
 import argparse
@@ -21,9 +21,16 @@ from bench.breakdown import approval_breakdown, start_breakdown
 from bench.floor import ACTIVITY as FLOOR_ACTIVITY
 from bench.floor import Floor
 from bench.mentions import measure_mentions_per_second
-from bench.pages import OutboxPages
-from bench.playbooks import FANOUT_PLAYBOOK, MEMORY_PLAYBOOK, write_fanout_playbooks, write_memory_playbooks
-from bench.report import Breakdowns, Results, load_table, machine, markdown, now, tables
+from bench.pages import OutboxPages, ProviderPages
+from bench.playbooks import (
+    FANOUT_PLAYBOOK,
+    MEMORY_PLAYBOOK,
+    person_email,
+    person_phone,
+    write_fanout_playbooks,
+    write_memory_playbooks,
+)
+from bench.report import Breakdowns, Results, fanout_table, load_table, machine, markdown, now, tables
 from bench.stack import HEADERS, BenchStack, Satellite
 from domain.catalog import load_catalog
 
@@ -33,6 +40,7 @@ FINDINGS = Path(__file__).resolve().parent / "findings.md"
 
 
 _T0 = time.monotonic()
+PROVIDER_DELAY_S = 0.05  # how long the Twilio and SendGrid fakes take to answer each call
 
 
 def say(message: str) -> None:
@@ -83,45 +91,45 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     memory_pages_per_incident = 2 * len(load_catalog(memory_playbooks).playbooks[MEMORY_PLAYBOOK].identify.page)
 
     stack = BenchStack(folder / "dev", playbooks)
-    fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks)
-    memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
-    load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
-    opened: list[OutboxPages] = []
-    try:
-        say("starting crisis dev (Temporal dev server, worker, API), then a crisis api + crisis worker pair for fan-out and one for memory")
-        stack.launch()
-        client = await stack.wait_temporal()
-        await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start(), load_side.start())
-        pages, fanout_pages, memory_pages = (OutboxPages(s.database) for s in (stack, fanout_side, memory_side))
-        opened += [pages, fanout_pages, memory_pages]
+    with ProviderPages(PROVIDER_DELAY_S) as providers:
+        fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks, providers.settings)
+        memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
+        load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
+        opened: list[OutboxPages] = []
+        try:
+            say("starting crisis dev (Temporal dev server, worker, API), then crisis api + crisis worker pairs for fan-out, memory and load")
+            stack.launch()
+            client = await stack.wait_temporal()
+            await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start(), load_side.start())
+            pages, memory_pages = (OutboxPages(s.database) for s in (stack, memory_side))
+            opened += [pages, memory_pages]
 
-        async with httpx.AsyncClient(base_url=stack.url, timeout=60, headers=HEADERS) as api:
-            say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
-            async with Floor(client) as floor:
-                latency = await cases.latency(api, pages, floor, pages_per_incident, sizes)
-            say(f"approval: {sizes.approval_incidents} incident(s) driven to approval, every decision timed")
-            approval = await cases.approval(api, sizes)
-        say("reading the histories of the timed samples")
-        steps = Breakdowns(
-            first_page=await start_breakdown(client, latency.first_page, "notify"),
-            floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
-            approval=await approval_breakdown(client, approval),
-        )
-        say(f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people")
-        fanout = await cases.fanout(fanout_side, fanout_pages, FANOUT_PLAYBOOK, sizes)
-        say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
-        memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
-        say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
-        declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
-        mentions = await measure_mentions_per_second(stack)
-        others = watch.others_share()
-        say("done; stopping the stack")
-    finally:
-        for pages_db in opened:
-            pages_db.close()
-        for satellite in (fanout_side, memory_side, load_side):
-            satellite.stop()
-        stack.stop()
+            async with httpx.AsyncClient(base_url=stack.url, timeout=60, headers=HEADERS) as api:
+                say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
+                async with Floor(client) as floor:
+                    latency = await cases.latency(api, pages, floor, pages_per_incident, sizes)
+                say(f"approval: {sizes.approval_incidents} incident(s) driven to approval, every decision timed")
+                approval = await cases.approval(api, sizes)
+            say("reading the histories of the timed samples")
+            steps = Breakdowns(
+                first_page=await start_breakdown(client, latency.first_page, "notify"),
+                floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
+                approval=await approval_breakdown(client, approval),
+            )
+            fanout = await run_fanout(fanout_side, stack, providers, sizes)
+            say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
+            memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
+            say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
+            declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
+            mentions = await measure_mentions_per_second(stack)
+            others = watch.others_share()
+            say("done; stopping the stack")
+        finally:
+            for pages_db in opened:
+                pages_db.close()
+            for satellite in (fanout_side, memory_side, load_side):
+                satellite.stop()
+            stack.stop()
     return Results(
         sizes=sizes,
         quick=quick,
@@ -157,13 +165,42 @@ async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
     return load_table(result, quick)
 
 
+async def run_fanout(satellite: Satellite, server: BenchStack, providers: ProviderPages, sizes: cases.Sizes) -> cases.FanoutResult:
+    say(f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people through the Twilio and SendGrid fakes "
+        f"({providers.delay_s * 1000:.0f} ms a call)")
+    phones = {person_phone(i) for i in range(sizes.fanout_people)}
+    emails = {person_email(i) for i in range(sizes.fanout_people)}
+    return await cases.fanout(satellite, server, providers, FANOUT_PLAYBOOK, sizes, phones, emails)
+
+
+async def fanout_alone(sizes: cases.Sizes, folder: Path) -> cases.FanoutResult:
+    """The fan-out on its own: ``crisis dev`` for its Temporal server, and the fan-out satellite."""
+    playbooks = PROJECT / "playbooks"
+    fanout_playbooks = write_fanout_playbooks(playbooks, folder / "playbooks-fanout", sizes.fanout_people)
+    stack = BenchStack(folder / "dev", playbooks)
+    with ProviderPages(PROVIDER_DELAY_S) as providers:
+        satellite = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks, providers.settings)
+        try:
+            stack.launch()
+            await stack.wait_temporal()
+            await satellite.start()
+            return await run_fanout(satellite, stack, providers, sizes)
+        finally:
+            satellite.stop()
+            stack.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, targets not judged, writes only --output")
     parser.add_argument("--output", type=Path, help=f"where to write the report (default for the full run: {DOCUMENT.relative_to(PROJECT)})")
-    parser.add_argument("--only", choices=["load"], help="run this benchmark alone and print its row (writes nothing)")
+    parser.add_argument("--only", choices=["fanout", "load"], help="run this benchmark alone and print its figures (no report)")
     args = parser.parse_args(argv)
     sizes = cases.QUICK if args.quick else cases.FULL
+    if args.only == "fanout":
+        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
+            print(fanout_table(asyncio.run(fanout_alone(sizes, Path(folder))), args.quick))
+        return 0
     if args.only == "load":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
             print(asyncio.run(run_load(sizes, args.quick, Path(folder))))

@@ -11,8 +11,8 @@ from temporalio.client import Client
 
 from bench.breakdown import Sample
 from bench.floor import Floor
-from bench.pages import Pages
-from bench.stack import HEADERS, Satellite
+from bench.pages import Pages, ProviderPages
+from bench.stack import HEADERS, BenchStack, Satellite
 from tests.driver import next_step
 
 PLAYBOOK = "technical_outage"
@@ -39,7 +39,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    latency_samples=100, warmup=5, gap_s=0.15, approval_incidents=30, fanout_people=200, fanout_runs=3,
+    latency_samples=100, warmup=5, gap_s=0.15, approval_incidents=30, fanout_people=200, fanout_runs=5,
     memory_incidents=1000, memory_warmup=3, idle_window_s=1.0, load_declarations=500, load_concurrency=16,
 )
 QUICK = Sizes(
@@ -195,26 +195,37 @@ async def wait_idle(satellite: Satellite, window_s: float, timeout: float = 600)
 class FanoutResult:
     people: int
     sends: int
+    delay_ms: float  # how long the fakes took to answer each call
     all_sent_ms: list[float]
     first_page_ms: list[float]
+    worker_cpu_s: list[float]  # CPU the satellite worker used in each run, declaration to idle
+    server_cpu_s: list[float]  # … and the Temporal server (with crisis dev's own process)
 
 
-async def fanout(satellite: Satellite, pages: Pages, playbook: str, sizes: Sizes) -> FanoutResult:
-    """Declare → every person of a ``fanout_people`` team has been paged on SMS and email."""
-    sends = 2 * sizes.fanout_people
-    result = FanoutResult(sizes.fanout_people, sends, [], [])
+async def fanout(satellite: Satellite, server: BenchStack, providers: ProviderPages, playbook: str, sizes: Sizes,
+                 phones: set[str], emails: set[str]) -> FanoutResult:
+    """Declare → every person of a ``fanout_people`` team has been paged on SMS and email: all
+    2 × ``fanout_people`` calls to the Twilio and SendGrid fakes accepted, each after their delay."""
+    sends = len(phones) + len(emails)
+    result = FanoutResult(sizes.fanout_people, sends, providers.delay_s * 1000, [], [], [], [])
     async with httpx.AsyncClient(base_url=satellite.url, timeout=60, headers=HEADERS) as api:
         # A first, ordinary incident warms the worker up (imports, connections, the sandbox).
-        await pages.wait_first_page(await declare(api, "Fan-out warm-up"), timeout=120)
+        providers.reset()
+        await declare(api, "Fan-out warm-up")
+        await providers.wait_accepted(1, timeout=120)
         await wait_idle(satellite, sizes.idle_window_s)
         for run in range(sizes.fanout_runs):
+            providers.reset()
+            cpu = satellite.worker_cpu_seconds(), server.cpu_seconds()
             started = time.time()
             incident = await declare(api, f"Fan-out benchmark {run}", playbook)
-            first = await pages.wait_first_page(incident, timeout=120)
-            done = await pages.wait_sends(incident, sends, timeout=600, poll_s=0.005)
+            accepted = await providers.wait_accepted(sends)
             await wait_idle(satellite, sizes.idle_window_s)
-            result.first_page_ms.append((first - started) * 1000)
-            result.all_sent_ms.append((done - started) * 1000)
+            result.worker_cpu_s.append(satellite.worker_cpu_seconds() - cpu[0])
+            result.server_cpu_s.append(server.cpu_seconds() - cpu[1])
+            providers.check_one_each(incident, phones, emails)
+            result.first_page_ms.append((accepted.first - started) * 1000)
+            result.all_sent_ms.append((accepted.last - started) * 1000)
     return result
 
 

@@ -2,7 +2,7 @@
 
 - fan-out: a team of N more people, one role each, and a playbook that pages all N roles at
   declaration. Each role's escalation has exactly one person, so every one of them is paged at
-  once, on SMS and email: 2 × N sends.
+  once, on SMS and email: 2 × N provider calls.
 - memory: ``technical_outage`` as it is, except that only the incident commander is paged at
   declaration (2 sends instead of 10), so that 1,000 incidents can be declared and paged within
   the run's time; the incidents then wait on their acknowledge deadline like any other.
@@ -26,6 +26,14 @@ def role_name(index: int) -> str:
 
 def person_id(index: int) -> str:
     return f"bench.person.{index:03d}"
+
+
+def person_phone(index: int) -> str:
+    return f"+1555{index:07d}"
+
+
+def person_email(index: int) -> str:
+    return f"{person_id(index)}@bench.example"
 
 
 def fanout_playbook(people: int) -> dict:
@@ -70,8 +78,8 @@ def write_fanout_playbooks(source: Path, target: Path, people: int) -> Path:
                 "id": person_id(i),
                 "name": f"Bench Person {i:03d}",
                 "roles": [role_name(i)],
-                "phone": f"+1555{i:07d}",
-                "email": f"{person_id(i)}@bench.example",
+                "phone": person_phone(i),
+                "email": person_email(i),
             }
         )
         roster["roles"][role_name(i)] = {"description": "Benchmark role", "escalation": [person_id(i)]}

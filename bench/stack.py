@@ -1,16 +1,18 @@
 """The processes under test, started the way the project starts them.
 
 - :class:`BenchStack` is ``crisis dev`` (Temporal dev server + worker + API in one process) on free
-  ports and a throwaway data folder, as ``tests/e2e/stack.py`` starts it for the e2e tests.
+  ports and a throwaway data folder: the e2e tests' ``DevStack`` (``tests/e2e/stack.py``) in a
+  clean environment.
 - :class:`Satellite` is a ``crisis api`` and a ``crisis worker`` in two processes of their own,
   against that same dev server but on a task queue of their own (so the worker of ``crisis dev``
   takes none of their work), with their own data folder and playbooks folder. The memory
   benchmark measures the satellite worker's RSS; the fan-out benchmark uses one with a 200-person
-  team, which must not weigh on the other figures (every declaration pins the whole org chart).
+  team, which must not weigh on the other figures (every declaration pins the whole org chart),
+  and with Twilio and SendGrid settings pointing at the bench's loopback fakes.
 
 Every process gets a clean environment: no CRISIS_*, TWILIO_* or SENDGRID_* setting of the caller
-(nothing can reach a real provider: every message goes to the outbox), and it runs in its data
-folder, so no ``.env`` file is read. PYTHONDONTWRITEBYTECODE is dropped too: with it, every
+(nothing can reach a real provider: every message goes to the outbox, or to the loopback fakes
+the fan-out satellite is given), and it runs in its data folder, so no ``.env`` file is read. PYTHONDONTWRITEBYTECODE is dropped too: with it, every
 sandboxed workflow run compiles ``workflows/incident.py`` from source again (see
 docs/BENCHMARKS.md), which is not how Python runs by default.
 """
@@ -18,21 +20,18 @@ docs/BENCHMARKS.md), which is not how Python runs by default.
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from store.db import create_engine, create_schema
+from tests.e2e.stack import BIN, DevStack, free_port, wait_ready
 
-BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 DROPPED_PREFIXES = ("CRISIS_", "TWILIO_", "SENDGRID_")
 DROPPED = {"DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
@@ -48,31 +47,22 @@ ACCESS = {
 HEADERS = {"Authorization": f"Bearer {API_KEY}"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def clean_env(**settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(DROPPED_PREFIXES) and key not in DROPPED}
     return {**env, **ACCESS, **settings}
 
 
-def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2) as http:
-        while time.monotonic() < deadline:
-            for process, log in zip(processes, logs):
-                if process.poll() is not None:
-                    raise RuntimeError(f"{' '.join(process.args)} exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if http.get(f"{url}/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become ready in {timeout} s:\n" + "\n".join(log.read_text() for log in logs))
+def cpu_seconds(pid: int) -> float:
+    """CPU used so far by a process and its children (``crisis dev``'s Temporal server is one)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def stop_processes(processes: list[subprocess.Popen | None], timeout: float = 60) -> None:
@@ -88,44 +78,18 @@ def stop_processes(processes: list[subprocess.Popen | None], timeout: float = 60
             process.wait()
 
 
-class BenchStack:
-    """``crisis dev`` on free ports with its data in ``data_dir``."""
+class BenchStack(DevStack):
+    """``crisis dev`` on free ports with its data in ``data_dir``, in a clean environment."""
 
     def __init__(self, data_dir: Path, playbooks_dir: Path = PROJECT / "playbooks"):
-        self.data_dir = data_dir
-        self.playbooks_dir = playbooks_dir
-        self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
-        self.process: subprocess.Popen | None = None
-        self.log = data_dir / "crisis-dev.log"
+        super().__init__(data_dir, {"CRISIS_PLAYBOOKS_DIR": str(playbooks_dir)}, api_key=API_KEY, cwd=data_dir)
 
-    @property
-    def env(self) -> dict[str, str]:
-        return clean_env(
-            CRISIS_DATA_DIR=str(self.data_dir),
-            CRISIS_PLAYBOOKS_DIR=str(self.playbooks_dir),
-            CRISIS_API_PORT=str(self.api_port),
-            CRISIS_TEMPORAL_PORT=str(self.temporal_port),
-            CRISIS_TEMPORAL_UI_PORT=str(self.ui_port),
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    @property
-    def temporal_address(self) -> str:
-        return f"127.0.0.1:{self.temporal_port}"
+    def base_env(self) -> dict[str, str]:
+        return clean_env()
 
     @property
     def database(self) -> Path:
         return self.data_dir / "crisis.db"
-
-    def launch(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        output = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            [str(BIN / "crisis"), "dev"], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT
-        )
 
     async def wait_temporal(self, timeout: float = 120) -> Client:
         """A client once the embedded dev server answers (``crisis dev`` may still be starting its API)."""
@@ -143,9 +107,9 @@ class BenchStack:
                 raise RuntimeError(f"the Temporal dev server of crisis dev did not answer in {timeout} s:\n{self.log.read_text()}")
             await asyncio.sleep(0.2)
 
-    def wait_ready(self, timeout: float = 120) -> None:
+    def cpu_seconds(self) -> float:
         assert self.process is not None
-        wait_ready(self.url, [self.process], [self.log], timeout)
+        return cpu_seconds(self.process.pid)
 
     def temporal_cpu_seconds(self) -> float:
         """CPU used so far by the dev server ``crisis dev`` started (its child process)."""
@@ -153,15 +117,14 @@ class BenchStack:
         servers = [child for child in psutil.Process(self.process.pid).children(recursive=True) if child.name() == "temporal"]
         return sum(server.cpu_times().user + server.cpu_times().system for server in servers)
 
-    def stop(self) -> None:
-        stop_processes([self.process])
-
 
 class Satellite:
     """``crisis api`` + ``crisis worker`` on their own task queue against an existing Temporal server."""
 
-    def __init__(self, name: str, data_dir: Path, temporal_address: str, playbooks_dir: Path = PROJECT / "playbooks"):
+    def __init__(self, name: str, data_dir: Path, temporal_address: str, playbooks_dir: Path = PROJECT / "playbooks",
+                 settings: dict[str, str] | None = None):
         self.name = name
+        self.settings = settings or {}
         self.data_dir = data_dir
         self.temporal_address = temporal_address
         self.playbooks_dir = playbooks_dir
@@ -178,6 +141,7 @@ class Satellite:
             CRISIS_API_PORT=str(self.api_port),
             CRISIS_TEMPORAL_ADDRESS=self.temporal_address,
             CRISIS_TASK_QUEUE=self.task_queue,
+            **self.settings,
         )
 
     @property

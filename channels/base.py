@@ -1,10 +1,14 @@
 """The one interface every sender implements."""
 
+import asyncio
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class ChannelKind(StrEnum):
@@ -76,7 +80,36 @@ def classify_status(status: int, reason: str) -> DeliveryError:
     return PermanentDeliveryError(reason)
 
 
+T = TypeVar("T")
+
+# Calls a provider's synchronous SDK may make at once, by default: one per notify activity the
+# worker runs at a time (CRISIS_WORKER_MAX_CONCURRENT_ACTIVITIES), each sending once per channel.
+DEFAULT_CONCURRENCY = 100
+
+
+class SdkThreads:
+    """The threads a synchronous provider SDK runs in, so the event loop never blocks. Its own pool,
+    sized for the calls that may be in flight at once: asyncio's default pool has ``cores + 4``
+    threads, which would cap a fan-out at six calls in flight on a two-core machine. Threads are
+    started only as calls need them."""
+
+    def __init__(self, name: str, concurrency: int = DEFAULT_CONCURRENCY):
+        self.concurrency = concurrency
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=name)
+
+    async def run(self, call: Callable[..., T], *args) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
+
+
 class Channel(Protocol):
     name: str
 
     async def send(self, message: OutgoingMessage) -> Delivery: ...
+
+
+@runtime_checkable
+class StoredChannel(Channel, Protocol):
+    """A channel whose provider is our own database (the outbox): ``store`` takes the message in
+    the caller's transaction, not committed."""
+
+    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Delivery: ...

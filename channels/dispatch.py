@@ -5,6 +5,12 @@ called the attempt is recorded as ``queued``; once the provider has accepted the
 becomes ``sent`` with the provider's id, and from then on the same ledger key is answered with
 ``Delivery(duplicate=True)`` without calling the provider again.
 
+One transaction before the provider call and one after, whatever the channel: the ledger read,
+the action link the message carries (``compose``) and the ``queued`` row are committed together,
+so a link exists exactly when an attempt to send it is recorded. The outbox is a table of the same
+database, so there the message itself joins that transaction and the row is written ``sent``:
+one transaction in all.
+
 Once the provider has accepted, writing ``sent`` is retried for up to ``RECORD_ACCEPTED_S`` while
 the database does not answer (a restart, a failover): giving up at once would leave the row
 ``queued`` and the activity's retry would send the message again.
@@ -17,11 +23,21 @@ Messages API nor SendGrid's mail send takes an idempotency key that would close 
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import Channel, ChannelKind, Delivery, DeliveryError, OutgoingMessage, TransientDeliveryError, redact
+from channels.base import (
+    Channel,
+    ChannelKind,
+    Delivery,
+    DeliveryError,
+    OutgoingMessage,
+    StoredChannel,
+    TransientDeliveryError,
+    redact,
+)
 from store import ledger
 from store.ledger import LedgerStatus
 
@@ -29,6 +45,10 @@ log = logging.getLogger("crisisflow.dispatch")
 
 # Within the send activities' 30 s start-to-close timeout, with room for the other channel.
 RECORD_ACCEPTED_S = 20.0
+
+# Completes a message inside the send's transaction, when it is really going to be sent (e.g.
+# mints the action link it carries); may write, never commits.
+Compose = Callable[[AsyncSession, OutgoingMessage], Awaitable[OutgoingMessage]]
 
 
 class Dispatcher:
@@ -39,29 +59,36 @@ class Dispatcher:
     def channel(self, kind: ChannelKind) -> Channel:
         return self._channels[kind]
 
-    async def send(self, message: OutgoingMessage) -> Delivery:
+    async def send(self, message: OutgoingMessage, compose: Compose | None = None) -> Delivery:
         channel = self._channels[message.channel]
         async with self._sessions() as session:
-            accepted = await ledger.accepted_attempt(session, message.ledger_key)
-            if accepted is not None:
+            history = await ledger.key_history(session, message.ledger_key)
+            if (accepted := history.accepted) is not None:
                 log.info("%s already accepted by %s (attempt %d): not sent again", message.ledger_key, accepted.provider, accepted.attempt)
                 return Delivery(channel=accepted.provider, accepted=True, duplicate=True, provider_id=accepted.provider_id)
-            row = await ledger.start_attempt(
-                session,
-                ledger_key=message.ledger_key,
-                incident_id=message.incident_id,
-                person_id=message.person_id,
-                channel=message.channel.value,
-                kind=message.kind,
-                provider=channel.name,
-            )
-            row_id, attempt = row.id, row.attempt
+            if compose is not None:
+                message = await compose(session, message)
+            attempt = {
+                "ledger_key": message.ledger_key,
+                "incident_id": message.incident_id,
+                "person_id": message.person_id,
+                "channel": message.channel.value,
+                "kind": message.kind,
+                "provider": channel.name,
+            }
+            if isinstance(channel, StoredChannel):
+                delivery = await channel.store(session, message)
+                await ledger.add_attempt(session, history, **attempt, status=LedgerStatus.SENT, provider_id=delivery.provider_id)
+                await session.commit()
+                return delivery
+            row_id, number = await ledger.add_attempt(session, history, **attempt), history.next_attempt
+            await session.commit()
         try:
             delivery = await channel.send(message)
         except DeliveryError as error:
             kind = "transient" if isinstance(error, TransientDeliveryError) else "permanent"
             await self._finish(row_id, LedgerStatus.FAILED, error=f"{kind}: {error.reason}")
-            log.warning("%s attempt %d via %s failed (%s): %s", message.ledger_key, attempt, channel.name, kind, error.reason)
+            log.warning("%s attempt %d via %s failed (%s): %s", message.ledger_key, number, channel.name, kind, error.reason)
             raise
         except Exception as error:
             # A bug or an unforeseen library error: recorded, then retried like a transient one.

@@ -3,7 +3,7 @@
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import Delivery, OutgoingMessage
 from store.service import record_outbox
@@ -12,6 +12,9 @@ log = logging.getLogger("crisisflow.outbox")
 
 
 class OutboxChannel:
+    """A channel whose provider is the database: besides ``send``, ``store`` writes the message in
+    the caller's transaction, where the dispatcher puts its ledger row and action link too."""
+
     name = "outbox"
 
     def __init__(self, sessions: async_sessionmaker):
@@ -19,21 +22,26 @@ class OutboxChannel:
 
     async def send(self, message: OutgoingMessage) -> Delivery:
         async with self._sessions() as session:
-            stored = await record_outbox(
-                session,
-                {
-                    "ledger_key": message.ledger_key,
-                    "incident_id": message.incident_id,
-                    "person_id": message.person_id,
-                    "channel": message.channel.value,
-                    "kind": message.kind,
-                    "subject": message.subject,
-                    "body": message.body,
-                    "links": [link.model_dump() for link in message.links],
-                    "drill": message.drill,
-                    "created_at": datetime.now(timezone.utc),
-                },
-            )
+            delivery = await self.store(session, message)
+            await session.commit()
+        return delivery
+
+    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Delivery:
+        stored = await record_outbox(
+            session,
+            {
+                "ledger_key": message.ledger_key,
+                "incident_id": message.incident_id,
+                "person_id": message.person_id,
+                "channel": message.channel.value,
+                "kind": message.kind,
+                "subject": message.subject,
+                "body": message.body,
+                "links": [link.model_dump() for link in message.links],
+                "drill": message.drill,
+                "created_at": datetime.now(timezone.utc),
+            },
+        )
         if stored:
             who = message.person_id or "the public"
             log.info("outbox %s → %s: %s", message.channel.value, who, message.subject)

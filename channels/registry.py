@@ -73,7 +73,9 @@ def choices(settings) -> list[Choice]:
 
 
 def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0) -> dict[ChannelKind, Channel]:
-    """The channel of each kind; ``timeout`` bounds each provider request (seconds)."""
+    """The channel of each kind; ``timeout`` bounds each provider request (seconds). Each provider
+    may have as many calls in flight as the worker runs activities at once."""
+    concurrency = settings.worker_max_concurrent_activities
     outbox = OutboxChannel(sessions)
     channels: dict[ChannelKind, Channel] = {kind: outbox for kind in ChannelKind}
     if twilio_configured(settings):
@@ -85,6 +87,7 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
             status_callback=twilio_status_callback(settings),
             api_url=(settings.twilio_api_url or "").strip() or None,
             timeout=timeout,
+            concurrency=concurrency,
         )
     if sendgrid_configured(settings):
         channels[ChannelKind.EMAIL] = SendGridEmailChannel(
@@ -92,6 +95,7 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
             settings.sendgrid_from_email.strip(),
             api_url=(settings.sendgrid_api_url or "").strip() or None,
             timeout=timeout,
+            concurrency=concurrency,
         )
     for choice in choices(settings):
         log.info("channel %s: %s (%s)", choice.kind.value, choice.provider, choice.detail)

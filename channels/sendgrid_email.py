@@ -1,6 +1,5 @@
 """Email through SendGrid's v3 mail send (the official ``sendgrid`` SDK and its Mail helper)."""
 
-import asyncio
 import http.client
 import logging
 import urllib.error
@@ -10,7 +9,16 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, From, Mail, To
 
-from channels.base import Delivery, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError, classify_status, redact
+from channels.base import (
+    DEFAULT_CONCURRENCY,
+    Delivery,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    SdkThreads,
+    TransientDeliveryError,
+    classify_status,
+    redact,
+)
 
 log = logging.getLogger("crisisflow.sendgrid")
 
@@ -55,8 +63,10 @@ def error_reason(error: HTTPError) -> str:
 class SendGridEmailChannel:
     name = "sendgrid"
 
-    def __init__(self, api_key: str, from_email: str, *, api_url: str | None = None, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, api_key: str, from_email: str, *, api_url: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 concurrency: int = DEFAULT_CONCURRENCY):
         self._client = SendGridAPIClient(api_key=api_key, host=(api_url or SENDGRID_API_URL).rstrip("/"))
+        self._threads = SdkThreads("sendgrid", concurrency)
         self._from = from_email
         self._timeout = timeout
 
@@ -82,7 +92,7 @@ class SendGridEmailChannel:
         body = self.mail(message).get()
         try:
             # The SDK is synchronous (urllib): it runs in a thread so the event loop never blocks.
-            response = await asyncio.to_thread(self._post, body)
+            response = await self._threads.run(self._post, body)
         except HTTPError as error:
             raise classify_status(error.status_code, error_reason(error)) from None
         except TimeoutError:

@@ -1,7 +1,6 @@
 """SMS through Twilio's Messages API (the official ``twilio`` SDK), and the check of Twilio's
 webhook signatures."""
 
-import asyncio
 import hmac
 import logging
 from collections.abc import Iterable
@@ -9,12 +8,22 @@ from urllib.parse import parse_qsl, urlparse, urlsplit, urlunsplit
 
 import requests
 from fastapi import HTTPException, Request
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.rest import Client
 
-from channels.base import Delivery, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError, classify_status, redact
+from channels.base import (
+    DEFAULT_CONCURRENCY,
+    Delivery,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    SdkThreads,
+    TransientDeliveryError,
+    classify_status,
+    redact,
+)
 
 log = logging.getLogger("crisisflow.twilio")
 
@@ -60,10 +69,17 @@ class TwilioSMSChannel:
         status_callback: str | None = None,
         api_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ):
         if not (from_number or messaging_service_sid):
             raise ValueError("Twilio needs a sender: TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
         http_client = _RebasedHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
+        # The SDK's session keeps cores + 4 connections for https only: one per thread instead, on
+        # either scheme (a gateway or mock server may be plain http), so none is opened per call.
+        adapter = HTTPAdapter(pool_maxsize=concurrency)
+        for scheme in ("https://", "http://"):
+            http_client.session.mount(scheme, adapter)
+        self._threads = SdkThreads("twilio", concurrency)
         self._client = Client(account_sid, auth_token, http_client=http_client)
         self._from_number = from_number
         self._messaging_service_sid = messaging_service_sid
@@ -79,7 +95,7 @@ class TwilioSMSChannel:
             raise PermanentDeliveryError("no phone number to send the SMS to")
         try:
             # The SDK is synchronous (requests): it runs in a thread so the event loop never blocks.
-            created = await asyncio.to_thread(self._create, message)
+            created = await self._threads.run(self._create, message)
         except TwilioRestException as error:
             raise classify_status(error.status, redact(f"Twilio {error.code or error.status}: {error.msg}")) from None
         except TwilioServiceException as error:

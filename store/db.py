@@ -1,5 +1,13 @@
 """Engine and sessions. SQLite (the embedded default) gets WAL and a busy timeout so the API can
-read while the worker writes."""
+read while the worker writes.
+
+SQLite takes one writer at a time, and a connection that finds the write lock taken sleeps in
+SQLite's busy handler (1, 2, 5, 10 … up to 100 ms a time) rather than waiting in line, so many
+connections of one process writing at once mostly sleep. ``single_connection=True`` (the
+worker's engine) gives SQLite one connection: the process's sessions then wait for it in order,
+in the pool, and the busy handler is left for the other processes (the API). Every code path
+using such an engine must hold at most one session at a time.
+"""
 
 from pathlib import Path
 
@@ -10,13 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from store.models import Base
 
 
-def create_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 5, max_overflow: int = 10, single_connection: bool = False) -> AsyncEngine:
+    """``pool_size`` and ``max_overflow`` are PostgreSQL's; ``single_connection`` is SQLite's (see above)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if single_connection else {}
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(connection, _record):

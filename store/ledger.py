@@ -2,13 +2,16 @@
 
 One row per attempt of one ledger key (workflow id / activity id / channel). The dispatcher writes
 ``queued`` before it calls a provider and ``sent`` (with the provider's message id) or ``failed``
-after; the providers' delivery webhooks move a sent row on to ``delivered`` or ``failed``.
+after; the providers' delivery webhooks move a sent row on to ``delivered`` or ``failed``. The
+outbox is the exception: it is a table of the same database, so its attempt is written ``sent``
+in the transaction that stores the message.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import NotificationRow
@@ -37,18 +40,47 @@ async def accepted_attempt(session: AsyncSession, ledger_key: str, provider: str
     return (await session.scalars(query.order_by(NotificationRow.attempt.desc()).limit(1))).first()
 
 
-async def start_attempt(session: AsyncSession, *, ledger_key: str, incident_id: str, person_id: str | None, channel: str,
-                        kind: str, provider: str) -> NotificationRow:
-    """Record a new ``queued`` attempt (the next attempt number of this key) and commit it."""
-    last = await session.scalar(select(func.max(NotificationRow.attempt)).where(NotificationRow.ledger_key == ledger_key))
+# The send path's statements: plain SQL on the table, built once with bound parameters, so each
+# send pays neither the ORM's unit of work nor the building and cache-keying of a new statement.
+LEDGER = NotificationRow.__table__
+_HISTORY = (
+    select(LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
+    .where(LEDGER.c.ledger_key == bindparam("key"))
+    .order_by(LEDGER.c.attempt.desc())
+)
+_ADD = insert(LEDGER)
+_FINISH = update(LEDGER).where(LEDGER.c.id == bindparam("row_id"))
+
+
+@dataclass(frozen=True)
+class KeyHistory:
+    """What the ledger knows of one ledger key, from one read."""
+
+    accepted: Row | None  # attempt, provider and provider_id of the attempt a provider took, if any
+    next_attempt: int
+
+
+async def key_history(session: AsyncSession, ledger_key: str) -> KeyHistory:
+    """The attempts of a key so far: whether a provider accepted one (sent, delivered, or failed
+    later by a delivery webhook: either way it is not sent again) and the next attempt's number."""
+    rows = (await session.execute(_HISTORY, {"key": ledger_key})).all()
+    accepted = next((row for row in rows if row.accepted_at is not None), None)
+    return KeyHistory(accepted=accepted, next_attempt=(rows[0].attempt if rows else 0) + 1)
+
+
+async def add_attempt(session: AsyncSession, history: KeyHistory, *, ledger_key: str, incident_id: str, person_id: str | None,
+                      channel: str, kind: str, provider: str, status: LedgerStatus = LedgerStatus.QUEUED,
+                      provider_id: str | None = None) -> int:
+    """A new attempt of this key, its row id: ``queued`` before a provider is called, or already
+    ``sent`` when the provider is this database (the outbox) and takes the message in the same
+    transaction. Not committed."""
     now = _now()
-    row = NotificationRow(
-        ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, channel=channel, kind=kind,
-        attempt=(last or 0) + 1, status=LedgerStatus.QUEUED.value, provider=provider, created_at=now, updated_at=now,
-    )
-    session.add(row)
-    await session.commit()
-    return row
+    result = await session.execute(_ADD, {
+        "ledger_key": ledger_key, "incident_id": incident_id, "person_id": person_id, "channel": channel, "kind": kind,
+        "attempt": history.next_attempt, "status": status.value, "provider": provider, "provider_id": provider_id,
+        "created_at": now, "updated_at": now, "accepted_at": now if status in ACCEPTED else None,
+    })
+    return result.inserted_primary_key[0]
 
 
 async def finish_attempt(session: AsyncSession, row_id: int, *, status: LedgerStatus, provider_id: str | None = None,
@@ -60,7 +92,7 @@ async def finish_attempt(session: AsyncSession, row_id: int, *, status: LedgerSt
         values["accepted_at"] = now
     if provider_id is not None:
         values["provider_id"] = provider_id
-    await session.execute(update(NotificationRow).where(NotificationRow.id == row_id).values(**values))
+    await session.execute(_FINISH, {"row_id": row_id, **values})
     await session.commit()
 
 

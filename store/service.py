@@ -75,13 +75,17 @@ async def last_drills(session: AsyncSession) -> dict[str, datetime]:
     )
     rows = (await session.execute(query)).all()
     return {playbook: at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at for playbook, at in rows}
+# Built once: a statement per message would be built and cache-keyed anew on every send.
+_OUTBOX_INSERT = {
+    name: dialect_insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["ledger_key"])
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 async def record_outbox(session: AsyncSession, message: dict[str, Any]) -> bool:
-    """Store one delivered message; False when the ledger already had it (a retried send)."""
-    statement = _insert(session, OutboxRow).values(**message).on_conflict_do_nothing(index_elements=["ledger_key"])
-    result = await session.execute(statement)
-    await session.commit()
+    """Store one delivered message; False when the ledger already had it (a retried send). Not
+    committed: the dispatcher commits it with the send's ledger row."""
+    result = await session.execute(_OUTBOX_INSERT[session.bind.dialect.name], message)
     return bool(result.rowcount)
 
 

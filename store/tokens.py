@@ -6,12 +6,34 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ActionTokenRow
 
 TOKEN_BYTES = 32  # 256 random bits
+# The send path's statements, built once with bound parameters (see store/ledger.py).
+TOKENS = ActionTokenRow.__table__
+_OPEN_CODES = select(TOKENS.c.code).where(
+    TOKENS.c.person_id == bindparam("person"), TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > bindparam("now")
+)
+_FRESH = ("token_hash", "code", "created_at", "expires_at")  # what a retried send replaces
+
+
+def _upserts():
+    """Insert a send's token, or replace the unsent one of an earlier attempt: per dialect."""
+    statements = {}
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert)):
+        statement = dialect_insert(TOKENS)
+        statements[name] = statement.on_conflict_do_update(
+            index_elements=[TOKENS.c.ledger_key], set_={column: statement.excluded[column] for column in _FRESH}
+        )
+    return statements
+
+
+_UPSERT = _upserts()
 
 
 def token_hash(token: str) -> str:
@@ -29,23 +51,16 @@ async def mint(
     version: int | None = None,
 ) -> Minted:
     """A fresh token for one send. A retried send (same ledger key) replaces the unsent token, so
-    exactly one link per page is ever valid."""
+    exactly one link per page is ever valid. Not committed: the dispatcher commits it with the
+    send's ledger row, so a link exists exactly when an attempt to send it is recorded."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = datetime.now(timezone.utc)
-    open_codes = set(
-        await session.scalars(
-            select(ActionTokenRow.code).where(
-                ActionTokenRow.person_id == person_id, ActionTokenRow.used_at.is_(None), ActionTokenRow.expires_at > now
-            )
-        )
-    )
+    open_codes = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
     code = next(c for c in (f"{secrets.randbelow(10000):04d}" for _ in range(100)) if c not in open_codes)
-    row = await session.scalar(select(ActionTokenRow).where(ActionTokenRow.ledger_key == ledger_key))
-    if row is None:
-        row = ActionTokenRow(ledger_key=ledger_key, incident_id=incident_id, person_id=person_id, purpose=purpose, version=version)
-        session.add(row)
-    row.token_hash, row.code, row.created_at, row.expires_at = token_hash(token), code, now, now + ttl
-    await session.commit()
+    await session.execute(_UPSERT[session.bind.dialect.name], {
+        "ledger_key": ledger_key, "incident_id": incident_id, "person_id": person_id, "purpose": purpose, "version": version,
+        "token_hash": token_hash(token), "code": code, "created_at": now, "expires_at": now + ttl,
+    })
     return Minted(token=token, code=code)
 
 

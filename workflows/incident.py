@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Verdict,
     )
     from domain.incident import AnswerStatus, Incident, IncidentPlan, Phase, Receipt, Rejected, StatementStatus
+    from domain.roster import PolicyLevel
     from domain.statements import StatementContext, StatementKind
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
@@ -107,13 +108,13 @@ class IncidentWorkflow:
                 if answered():
                     return await self._tell_who_took_it(role, paged)
                 wait = level.wait or default_wait
-                for person in level.people:
-                    notice = self._messenger.page(person, role, level_number, wait, level.channels)
-                    activity_id = f"page.{role}.{round_}.{level_number}" + (f".{person}" if len(level.people) > 1 else "")
-                    await self._notify(notice, activity_id, f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}")
-                    self._sent[activity_id] = notice
-                    paged[person] = level.channels
-                    incident.record_page(role, person, level_number, round_, workflow.now())
+                step = (round_, level_number)
+                if len(level.people) > 1 and workflow.patched("page-a-level-at-once"):
+                    # Everyone on the level at once: a level of twenty is paged in the time of one.
+                    await asyncio.gather(*(self._page(role, person, level, step, wait, paged) for person in level.people))
+                else:
+                    for person in level.people:
+                        await self._page(role, person, level, step, wait, paged)
                 if await self._wait(answered, wait, f"{role} acknowledges within {wait}"):
                     return await self._tell_who_took_it(role, paged)
                 for person in level.people:
@@ -121,6 +122,17 @@ class IncidentWorkflow:
                 if round_ == 0 and level_number == 0:
                     incident.record_deadline_missed(f"acknowledge.{role}", workflow.now())
         incident.record_chain_exhausted(role, workflow.now())
+
+    async def _page(self, role: str, person: str, level: PolicyLevel, step: tuple[int, int], wait: timedelta, paged: dict[str, list[str]]) -> None:
+        """Page one person of an escalation level (``step``: round and level number) and note it."""
+        incident = self._incident
+        round_, level_number = step
+        notice = self._messenger.page(person, role, level_number, wait, level.channels)
+        activity_id = f"page.{role}.{round_}.{level_number}" + (f".{person}" if len(level.people) > 1 else "")
+        await self._notify(notice, activity_id, f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}")
+        self._sent[activity_id] = notice
+        paged[person] = level.channels
+        incident.record_page(role, person, level_number, round_, workflow.now())
 
     async def _tell_who_took_it(self, role: str, paged: dict[str, list[str]]) -> None:
         """Everyone else paged for this role hears who acknowledged, on the channels that reached them."""

@@ -158,8 +158,10 @@ def test_cors_is_off_unless_origins_are_listed(make_app):
 def _mint(app, purpose: str = "acknowledge") -> str:
     async def mint():
         async with app.state.sessions() as session:
-            return (await tokens.mint(session, ledger_key="inc-x/page.incident_commander.0.0/email", incident_id="inc-x",
-                                      person_id="ewa.lewandowska", purpose=purpose, ttl=timedelta(hours=1))).token
+            minted = await tokens.mint(session, ledger_key="inc-x/page.incident_commander.0.0/email", incident_id="inc-x",
+                                       person_id="ewa.lewandowska", purpose=purpose, ttl=timedelta(hours=1))
+            await session.commit()  # mint leaves the commit to the send that carries the link
+            return minted.token
 
     return asyncio.run(mint())
 

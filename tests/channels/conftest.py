@@ -79,7 +79,7 @@ def settings(tmp_path, fake_twilio, fake_sendgrid) -> Settings:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sessions(tmp_path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}")
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}", single_connection=True)  # as the worker's
     await create_schema(engine)
     yield session_factory(engine)
     await engine.dispose()

@@ -2,6 +2,7 @@
 the real Twilio and SendGrid SDKs talking to the loopback fakes."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from channels.base import ChannelKind, Delivery, OutgoingMessage, PermanentDeliv
 from channels.dispatch import Dispatcher
 from channels.outbox import OutboxChannel
 from domain.messages import Notice
-from store import ledger
+from store import ledger, tokens
 from store.db import create_engine, create_schema, session_factory
 from store.models import ActionTokenRow, OutboxRow
 from tests.channels.conftest import EWA, INVALID_NUMBER, activity_info, make_activities, set_contact
@@ -98,8 +99,10 @@ async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(se
     """A crash between the provider's acceptance and the ledger write leaves ``queued``: the retry
     cannot know whether the provider took it, so it sends again (documented in operations.md)."""
     async with sessions() as session:
-        await ledger.start_attempt(session, ledger_key=message().ledger_key, incident_id="inc-1", person_id=EWA,
-                                   channel="sms", kind="page", provider="scripted")
+        history = await ledger.key_history(session, message().ledger_key)
+        await ledger.add_attempt(session, history, ledger_key=message().ledger_key, incident_id="inc-1", person_id=EWA,
+                           channel="sms", kind="page", provider="scripted")
+        await session.commit()
     channel = Scripted()
     await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())
     assert channel.calls == 1
@@ -143,6 +146,56 @@ async def test_the_outbox_is_wrapped_too_and_still_fills_the_outbox(sessions):
         assert len((await session.scalars(select(OutboxRow))).all()) == 1
 
 
+async def mint_link(session, message: OutgoingMessage) -> OutgoingMessage:
+    minted = await tokens.mint(session, ledger_key=message.ledger_key, incident_id=message.incident_id, person_id=EWA,
+                               purpose="acknowledge", ttl=timedelta(hours=1))
+    return message.model_copy(update={"body": f"{message.body} {minted.code}"})
+
+
+async def token_keys(sessions) -> list[str]:
+    async with sessions() as session:
+        return [row.ledger_key for row in (await session.scalars(select(ActionTokenRow))).all()]
+
+
+async def test_an_outbox_send_its_link_and_its_ledger_row_are_one_transaction(sessions):
+    class Broken(OutboxChannel):
+        async def store(self, session, message):
+            await super().store(session, message)
+            raise RuntimeError("disk full")
+
+    page = message("inc-1/page.a.0.0/email", ChannelKind.EMAIL)
+    with pytest.raises(RuntimeError):
+        await Dispatcher(sessions, {ChannelKind.EMAIL: Broken(sessions)}).send(page, mint_link)
+    assert await rows(sessions) == [] and await token_keys(sessions) == []  # nothing half-written
+
+    delivery = await Dispatcher(sessions, {ChannelKind.EMAIL: OutboxChannel(sessions)}).send(page, mint_link)
+    assert delivery.accepted and not delivery.duplicate
+    assert await rows(sessions) == [("email", 1, "sent", "outbox", None, None)]
+    assert await token_keys(sessions) == [page.ledger_key]
+    async with sessions() as session:
+        [stored] = (await session.scalars(select(OutboxRow))).all()
+    assert stored.body.startswith("b ") and len(stored.body) == len("b 1234")
+
+
+async def test_a_provider_send_commits_its_link_with_the_queued_row_and_links_nothing_once_accepted(sessions):
+    channel = Scripted(TransientDeliveryError("HTTP 503"))
+    dispatcher = Dispatcher(sessions, {ChannelKind.SMS: channel})
+    with pytest.raises(TransientDeliveryError):
+        await dispatcher.send(message(), mint_link)
+    assert await token_keys(sessions) == [message().ledger_key]
+    await dispatcher.send(message(), mint_link)
+    composed = []
+
+    async def watched(session, outgoing):
+        composed.append(outgoing.ledger_key)
+        return await mint_link(session, outgoing)
+
+    again = await dispatcher.send(message(), watched)
+    assert again.duplicate and composed == [] and channel.calls == 2  # accepted: no new link, no send
+    assert [(a, s) for _, a, s, *_ in await rows(sessions)] == [(1, "failed"), (2, "sent")]
+    assert await token_keys(sessions) == [message().ledger_key]  # the retry replaced the unsent link
+
+
 # ---- inside the notify activity, real SDKs against the fakes ----------------------------------------
 
 
@@ -150,6 +203,14 @@ def notice(kind: str = "reminder", channels: tuple[str, ...] = ("sms", "email"))
     return Notice(incident_id="inc-test", person=EWA, kind=kind, subject="Overdue: assessment",
                   body="Incident inc-test: the assessment was due at 10:05 UTC.", sms="Overdue: assessment of inc-test.",
                   channels=list(channels))
+
+
+async def test_a_person_is_reached_on_every_channel_at_once(settings, sessions, roster_dir, fake_twilio, fake_sendgrid):
+    fake_twilio.delay(0.5)
+    fake_sendgrid.delay(0.5)
+    await activity_info(ActivityEnvironment()).run(make_activities(settings, sessions, roster_dir).notify, notice())
+    [sms], [mail] = fake_twilio.accepted, fake_sendgrid.accepted
+    assert mail.at < sms.answered_at and sms.at < mail.answered_at  # neither channel waited for the other
 
 
 async def test_500_then_success_sends_one_sms_and_the_email_only_once(settings, sessions, roster_dir, fake_twilio, fake_sendgrid):

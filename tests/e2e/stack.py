@@ -1,4 +1,5 @@
-"""``crisis dev`` as a subprocess on free ports and a throwaway data folder: the real stack.
+"""``crisis dev`` as a subprocess on free ports and a throwaway data folder: the real stack, for
+the end-to-end tests and (``bench/stack.py``) the benchmarks.
 
 Every test that calls the stack's API authenticates here: the stack starts with CRISIS_API_KEY
 (an admin key ``crisis dev`` creates at start), and ``client()`` / ``async_client()`` send it.
@@ -27,19 +28,42 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
+    """Until ``url``/readyz answers 200; a process that exits first fails with its log."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2) as http:
+        while time.monotonic() < deadline:
+            for process, log in zip(processes, logs):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{' '.join(process.args)} exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if http.get(f"{url}/readyz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become ready in {timeout} s:\n" + "\n".join(log.read_text() for log in logs))
+
+
 class DevStack:
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None, api_key: str | None = API_KEY):
+    """``crisis dev`` with the caller's environment plus ``extra_env``, run from ``cwd`` (default: here)."""
+
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None, api_key: str | None = API_KEY, cwd: Path | None = None):
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
+        self.cwd = cwd
         self.api_key = api_key  # None: `crisis dev` makes its own and keeps it in the data folder (read by ``headers``)
         self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "crisis-dev.log"
 
+    def base_env(self) -> dict[str, str]:
+        return dict(os.environ)
+
     @property
     def env(self) -> dict[str, str]:
         return {
-            **os.environ,
+            **self.base_env(),
             "CRISIS_DATA_DIR": str(self.data_dir),
             "CRISIS_API_PORT": str(self.api_port),
             "CRISIS_TEMPORAL_PORT": str(self.temporal_port),
@@ -75,31 +99,31 @@ class DevStack:
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"
 
-    def start(self, timeout: float = 90) -> None:
+    def launch(self) -> None:
+        """Start ``crisis dev`` without waiting for it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         output = open(self.log, "ab")
-        self.process = subprocess.Popen([str(BIN / "crisis"), "dev"], env=self.env, stdout=output, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"crisis dev exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"crisis dev did not become ready:\n{self.log.read_text()}")
+        self.process = subprocess.Popen([str(BIN / "crisis"), "dev"], env=self.env, cwd=self.cwd, stdout=output, stderr=subprocess.STDOUT)
 
-    def stop(self) -> int:
-        """SIGTERM, as a process manager would; returns the exit code."""
+    def wait_ready(self, timeout: float = 90) -> None:
         assert self.process is not None
+        wait_ready(self.url, [self.process], [self.log], timeout)
+
+    def start(self, timeout: float = 90) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def stop(self) -> int | None:
+        """SIGTERM, as a process manager would (SIGKILL after a minute); returns the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
         self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=60)
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+                self.process.wait()
 
 
 def until(predicate, seconds: float = 30, what: str = "condition"):

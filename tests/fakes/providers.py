@@ -81,7 +81,8 @@ class Recorded:
     status: int = 0  # what the fake answered
     accepted: bool = False  # the provider took the message (2xx)
     provider_id: str | None = None
-    at: float = field(default_factory=time.time)
+    at: float = field(default_factory=time.time)  # when the request arrived
+    answered_at: float | None = None  # when the fake took the message (after any injected delay)
 
     @property
     def form(self) -> dict[str, str]:
@@ -212,6 +213,11 @@ class FakeProvider:
     def error_body(self, status: int) -> Any:
         return {"message": f"injected {status}", "status": status}
 
+    @staticmethod
+    def _accept(recorded: Recorded, status: int, provider_id: str, accepted: bool = True) -> None:
+        recorded.status, recorded.accepted, recorded.provider_id = status, accepted, provider_id
+        recorded.answered_at = time.time()
+
     def _faulted(self, recorded: Recorded, fault: Fault | None) -> Response | None:
         if fault is None or fault.status is None:
             return None
@@ -299,7 +305,7 @@ class FakeTwilio(FakeProvider):
         if not re.fullmatch(r"\+[1-9]\d{1,14}", to):
             return refuse(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         message_sid = "SM" + secrets.token_hex(16)
-        recorded.status, recorded.accepted, recorded.provider_id = 201, True, message_sid
+        self._accept(recorded, 201, message_sid)
         now = formatdate(usegmt=True)
         return JSONResponse(
             {
@@ -465,7 +471,7 @@ class FakeSendGrid(FakeProvider):
         if content and content[0].get("type") != "text/plain" and any(c.get("type") == "text/plain" for c in content):
             return refuse(400, "If present, text/plain content must be first, followed by text/html, followed by any other content.", "content")
         message_id = secrets.token_urlsafe(16)[:22]
-        recorded.status, recorded.accepted, recorded.provider_id = 202, True, message_id
+        self._accept(recorded, 202, message_id)
         return Response(status_code=202, headers={"X-Message-Id": message_id})
 
     @staticmethod
@@ -567,7 +573,7 @@ class FakeWebhookReceiver(FakeProvider):
             duplicate = request_id is not None
             if not duplicate:
                 request_id = self._taken[delivery] = "req_" + secrets.token_hex(8)
-        recorded.status, recorded.accepted, recorded.provider_id = 200, not duplicate, request_id
+        self._accept(recorded, 200, request_id, accepted=not duplicate)
         return JSONResponse({"ok": True, "duplicate": duplicate}, headers={"X-Request-Id": request_id})
 
 

@@ -1,10 +1,10 @@
-"""Re-record the histories the replay test checks: ``.venv/bin/python -m tests.histories.record``.
+"""Re-record the histories the replay test checks: ``.venv/bin/python -m tests.histories.record [name ...]``.
 
 Run it after a workflow change that is guarded by ``workflow.patched``: first rename the current
 files to ``v<N>-<name>.json`` and keep them, so both the old and the new paths stay replayed. Each history is one complete incident of
-a built-in playbook on the time-skipping server, plus one with an escalation and overdue task, and
-one whose answers kit is adapted (proposed, rejected, revised, approved). Name some of them
-(``… record answers``) to record only those.
+a built-in playbook on the time-skipping server, plus one with an escalation and overdue task, one
+whose escalation reaches a level of several people (``level-at-once``), and one whose answers kit
+is adapted (proposed, rejected, revised, approved). Names given record only those histories.
 """
 
 import asyncio
@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
 
 
-async def record(only: set[str]) -> None:
+async def record(names: set[str]) -> None:
     catalog = load_catalog(PROJECT / "playbooks")
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server")
@@ -35,13 +35,17 @@ async def record(only: set[str]) -> None:
         await register_search_attributes(env.client)
         with tempfile.TemporaryDirectory() as scratch:
             async with open_harness(env, catalog, Path(scratch) / "crisis.db") as harness:
-                for playbook in [p for p in PLAYBOOKS if not only or p in only]:
+                for playbook in PLAYBOOKS:
+                    if names and playbook not in names:
+                        continue
                     handle = await harness.start(harness.plan(playbook, incident_id=f"inc-replay-{playbook}"))
                     await harness.drive_to_closed(handle)
                     await save(handle, playbook)
-                if not only or "answers" in only:
+                if not names or "level-at-once" in names:
+                    await record_level_at_once(env, harness, catalog)
+                if not names or "answers" in names:
                     await record_answers(harness)
-                if only and "escalation" not in only:
+                if names and "escalation" not in names:
                     return
                 plan = harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-escalation")
                 handle = await harness.start(plan)
@@ -67,6 +71,21 @@ async def record_answers(harness) -> None:
     await harness.until(handle, lambda s: sum(e["kind"].startswith("answer_") for e in s["timeline"]) == 6)
     await harness.drive_to_closed(handle)
     await save(handle, "answers")
+async def record_level_at_once(env, harness, catalog) -> None:
+    """The commander's chain climbs to its third level (every executive sponsor at once), one of
+    them acknowledges, and the incident runs to closed."""
+    plan = harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-level-at-once")
+    levels = catalog.roster.org_chart().policy("incident_commander").levels
+    handle = await harness.start(plan)
+    wait = plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1)
+    for number in (0, 1):
+        await harness.until(handle, lambda s: sum(e["kind"] == "paged" and e["data"]["level"] == number for e in s["timeline"]) > 0)  # noqa: B023
+        await env.sleep(wait)
+    await harness.until(handle, lambda s: sum(e["kind"] == "paged" and e["data"]["level"] == 2 for e in s["timeline"]) == len(levels[2].people))
+    await harness.act(handle, "acknowledge", Acknowledge(person=levels[2].people[-1]))
+    await harness.until(handle, lambda s: s["phase"] == "assess")
+    await harness.drive_to_closed(handle)
+    await save(handle, "level-at-once")
 
 
 async def save(handle, name: str) -> None:

@@ -101,7 +101,7 @@ class Harness:
 
 @asynccontextmanager
 async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Path):
-    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    engine = create_engine(f"sqlite+aiosqlite:///{database}", single_connection=True)  # as the worker's
     await create_schema(engine)
     sessions = session_factory(engine)
     outbox = OutboxChannel(sessions)

@@ -1,0 +1,60 @@
+"""The dispatcher's statements (ledger and action tokens) on SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from store import ledger, tokens
+from store.ledger import LedgerStatus
+from store.models import ActionTokenRow
+
+KEY = "inc-1/page.incident_commander.0.0/sms"
+ATTEMPT = {"ledger_key": KEY, "incident_id": "inc-1", "person_id": "ewa", "channel": "sms", "kind": "page", "provider": "twilio"}
+
+
+async def test_attempts_are_numbered_and_the_accepted_one_is_found(sessions):
+    async with sessions() as session:
+        assert await ledger.key_history(session, KEY) == ledger.KeyHistory(accepted=None, next_attempt=1)
+        first = await ledger.add_attempt(session, await ledger.key_history(session, KEY), **ATTEMPT)
+        await session.commit()
+    async with sessions() as session:
+        await ledger.finish_attempt(session, first, status=LedgerStatus.FAILED, error="transient: 503")
+    async with sessions() as session:
+        history = await ledger.key_history(session, KEY)
+        assert (history.accepted, history.next_attempt) == (None, 2)
+        second = await ledger.add_attempt(session, history, **ATTEMPT)
+        await session.commit()
+    async with sessions() as session:
+        await ledger.finish_attempt(session, second, status=LedgerStatus.SENT, provider_id="SM1")
+    async with sessions() as session:
+        history = await ledger.key_history(session, KEY)
+        assert (history.accepted.attempt, history.accepted.provider, history.accepted.provider_id, history.next_attempt) == (2, "twilio", "SM1", 3)
+        rows = await ledger.attempts(session, ledger_key=KEY)
+    assert [(r.attempt, r.status, r.error, r.accepted_at is not None) for r in rows] == [
+        (1, "failed", "transient: 503", False), (2, "sent", None, True),
+    ]
+
+
+async def test_an_attempt_stored_by_its_provider_is_sent_at_once(sessions):
+    async with sessions() as session:
+        await ledger.add_attempt(session, await ledger.key_history(session, KEY), **{**ATTEMPT, "provider": "outbox"}, status=LedgerStatus.SENT)
+        await session.commit()
+    async with sessions() as session:
+        assert (await ledger.key_history(session, KEY)).accepted.provider == "outbox"
+
+
+async def test_a_retried_send_replaces_its_unsent_token_and_codes_stay_apart(sessions):
+    minted = {}
+    for key in (KEY, KEY, KEY.replace("/sms", "/email")):
+        async with sessions() as session:
+            minted.setdefault(key, []).append(
+                await tokens.mint(session, ledger_key=key, incident_id="inc-1", person_id="ewa", purpose="acknowledge", ttl=timedelta(hours=1))
+            )
+            await session.commit()
+    async with sessions() as session:
+        rows = (await session.scalars(select(ActionTokenRow).order_by(ActionTokenRow.id))).all()
+        assert [row.ledger_key for row in rows] == [KEY, KEY.replace("/sms", "/email")]
+        assert await tokens.find(session, minted[KEY][0].token) is None  # replaced by the retry
+        assert (await tokens.find(session, minted[KEY][1].token)).ledger_key == KEY
+    assert rows[0].token_hash == tokens.token_hash(minted[KEY][1].token) and rows[0].code == minted[KEY][1].code
+    assert rows[0].code != rows[1].code  # two open links of one person never share an ACK code
