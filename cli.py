@@ -233,7 +233,7 @@ def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folde
     catalog = load_catalog(directory)
     console.print(
         f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks ({', '.join(sorted(catalog.playbooks))}), "
-        f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits — all valid"
+        f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits, {len(catalog.topics)} monitored topics — all valid"
     )
 
 

@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.incident import IncidentActivities, RosterSource
+from activities.listening import ListeningActivities, TopicSource
 from api.settings import Settings
 from api.temporal_connection import api_key, temporal_runtime, tls_config
 from channels.registry import build_channels, publishing_targets
@@ -17,6 +18,7 @@ from domain.catalog import load_catalog
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
 from workflows.incident import IncidentWorkflow
+from workflows.listening import ListeningWorkflow
 
 log = logging.getLogger("crisisflow.worker")
 
@@ -46,12 +48,24 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
     )
 
 
-def build_worker(client: Client, settings: Settings, activities: IncidentActivities) -> Worker:
+def build_listening_activities(client: Client, settings: Settings, sessions) -> ListeningActivities:
+    """Detection activities; a topic that declares directly declares through the API's one path."""
+    from api.signals import declare_from_signal
+
+    catalog = load_catalog(settings.playbooks_dir)
+
+    async def declare(session, signal) -> str:
+        return (await declare_from_signal(settings, client, catalog, session, signal)).id
+
+    return ListeningActivities(sessions, TopicSource(settings.playbooks_dir), declare)
+
+
+def build_worker(client: Client, settings: Settings, activities: IncidentActivities, listening: ListeningActivities) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IncidentWorkflow],
-        activities=activities.all(),
+        workflows=[IncidentWorkflow, ListeningWorkflow],
+        activities=activities.all() + listening.all(),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -69,7 +83,10 @@ async def run_worker(settings: Settings) -> None:
     try:
         await check_schema(engine)
         client = await connect(settings, metrics=True)
-        worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
+        sessions = session_factory(engine)
+        worker = build_worker(
+            client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
+        )
         log.info(
             "worker polling task queue %s on %s (namespace %s), database %s%s",
             settings.task_queue, settings.temporal_address, settings.temporal_namespace, settings.database_url_safe,

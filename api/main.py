@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import action_links, catalog, health, incidents, outbox, pages, risks, sms_replies, webhooks
+from api import action_links, catalog, health, incidents, mentions, outbox, pages, risks, signals, sms_replies, webhooks
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
 from api.settings import Settings
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     app.state.settings = settings
     app.state.catalog = catalog_at_start
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, per_path={"/mentions": settings.mentions_max_body_bytes})
     app.state.metrics = api_metrics.ApiMetrics()
     app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
         return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
 
-    for module in (health, catalog, risks, incidents, outbox, pages, action_links, sms_replies, webhooks):
+    for module in (health, catalog, risks, incidents, outbox, pages, action_links, sms_replies, webhooks, mentions, signals):
         app.include_router(module.router)
     app.include_router(api_metrics.router)
     return app

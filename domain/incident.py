@@ -25,6 +25,7 @@ from domain.actions import (
     Verdict,
 )
 from domain.durations import humanize
+from domain.listening import DetectionOrigin
 from domain.playbook import Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
@@ -67,6 +68,7 @@ class IncidentPlan(BaseModel):
     playbook: Playbook
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
+    detection: DetectionOrigin | None = Field(None, description="Set when the incident was opened from a mention surge.")
 
 
 class Page(BaseModel):
@@ -208,6 +210,7 @@ class IncidentState(BaseModel):
     next_update_due: datetime | None = None
     timeline: list[TimelineEvent] = Field(default_factory=list)
     revision: int = 0
+    detection: DetectionOrigin | None = None
 
 
 class Incident:
@@ -226,6 +229,7 @@ class Incident:
             drill=plan.drill,
             declared_at=now,
             acknowledgements={role: RoleAcknowledgement(role=role) for role in plan.playbook.identify.page},
+            detection=plan.detection,
         )
         for role in plan.playbook.identify.page:
             within = plan.playbook.identify.acknowledge_within.at(plan.severity)
