@@ -21,6 +21,8 @@ playbooks_app = typer.Typer(help="Check and describe playbooks.", no_args_is_hel
 app.add_typer(playbooks_app, name="playbooks")
 db_app = typer.Typer(help="The read model's database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+mentions_app = typer.Typer(help="Social-media mentions for listening.", no_args_is_help=True)
+app.add_typer(mentions_app, name="mentions")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -191,6 +193,25 @@ def list_incidents(
         waiting = "; ".join(item["title"] for item in incident["pending"])
         table.add_row(incident["id"], incident["severity"], incident["phase"], incident["title"], waiting)
     console.print(table)
+
+
+@mentions_app.command("import")
+def import_mentions(
+    file: Annotated[Path, typer.Argument(help="A listening tool's export: JSON Lines (one mention a line) or .csv with a header")],
+    batch: Annotated[int, typer.Option(help="Mentions per request (at most 5000)")] = 1000,
+    url: Annotated[str | None, typer.Option(help="API base URL")] = None,
+) -> None:
+    """Post a file of mentions to POST /mentions; posts already stored are skipped, so re-running is safe."""
+    from api.mention_import import ImportProblem, post_all, read_file
+
+    try:
+        result = post_all(_api_url(url), file, read_file(file), batch)
+    except ImportProblem as problem:
+        errors.print(str(problem), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    topics = ", ".join(f"{topic} {count:,}" for topic, count in sorted(result.topics.items())) or "none"
+    console.print(f"{file}: {result.read:,} read, {result.stored:,} stored, {result.duplicates:,} duplicates skipped; "
+                  f"stored by topic: {topics}", markup=False, highlight=False)
 
 
 @app.command()

@@ -10,10 +10,12 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.mention_chart import incident_conversation
+from api.temporal import IncidentNotFound, query_state
 from domain.listening import TopicMatcher
 from domain.sentiment import is_negative, score
 from store import mentions as store
@@ -134,3 +136,30 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
         await nudge_topics(client, settings.task_queue, list(topics))
     total = sum(stored.values())
     return IngestReceipt(received=len(batch), stored=total, duplicates=len(batch) - total, topics=topics)
+
+
+@router.get("/incidents/{incident}/mentions", responses={404: {"description": "No such incident"}})
+async def incident_mentions(
+    incident: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")], session: SessionDep, client: ClientDep, catalog: CatalogDep
+) -> dict[str, Any]:
+    """The conversation around an incident: mentions and negative share per bucket, reach so far, and
+    the negative share in the hour before and after each published statement (what the page charts)."""
+    try:
+        state = await query_state(client, incident)
+    except IncidentNotFound:
+        raise HTTPException(404, f"incident '{incident}' does not exist") from None
+    talk = await incident_conversation(session, catalog, state)
+    if talk is None:
+        return {"topics": [], "points": [], "statements": [], "mentions": 0, "reach": 0}
+    return {
+        "topics": talk.topics,
+        "bucket_seconds": int(talk.width.total_seconds()),
+        "mentions": talk.mentions,
+        "reach": talk.reach,
+        "first_mention_at": talk.first_mention_at,
+        "points": [{"start": p.start, "count": p.count, "negative": p.negative, "scored": p.scored,
+                    "negative_share": p.negative_share} for p in talk.points],
+        "statements": [{"version": e.version, "kind": e.kind, "published_at": e.published_at, "negative_share_before": e.before,
+                        "negative_share_after": e.after, "mentions_before": e.before_count, "mentions_after": e.after_count,
+                        "after_complete": e.after_complete} for e in talk.statements],
+    }

@@ -1,6 +1,7 @@
 """Ingestion, detection, signals and incidents opened from the conversation, through the real API
 app and a real worker on the time-skipping server."""
 
+import asyncio
 from datetime import timedelta
 
 from temporalio.client import WorkflowExecutionStatus
@@ -141,3 +142,44 @@ async def test_a_worker_restart_during_ingestion_loses_no_mention_and_no_detecti
     assert signal["bucket_start"] == spike_at.isoformat().replace("+00:00", "Z")
     handle = listening.client.get_workflow_handle(workflow_id("brand"))
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+
+async def test_the_incident_page_charts_the_conversation_and_each_statement(listening):
+    from datetime import datetime
+
+    from tests.driver import next_step
+
+    mentions, spike_at = spike_stream(minutes_ago(60))
+    await feed(listening, mentions)
+    [signal] = await listening.signals("suggested")
+    confirmed = (await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska"})).json()
+    incident = confirmed["incident"]["id"]
+
+    page = (await listening.api.get(f"/incidents/{incident}/view")).text
+    assert 'class="conversation-chart"' in page and "Reach so far" in page
+    assert "No statement published yet" in page
+
+    for _ in range(100):  # act on what `pending` asks until the first statement is published
+        state = (await listening.api.get(f"/incidents/{incident}")).json()
+        if any(s["status"] == "published" for s in state["statements"]):
+            break
+        step = next_step(state)
+        if step is None:
+            await asyncio.sleep(0.1)
+            continue
+        response = await listening.api.post(f"/incidents/{incident}/{step.path}", json=step.body)
+        assert response.status_code == 200, response.text
+    published_at = datetime.fromisoformat(next(s for s in state["statements"] if s["status"] == "published")["published_at"])
+    calm = [post(published_at + timedelta(milliseconds=10 * i), "Thanks Northwind, good to know, great reply", 60_000 + i) for i in range(40)]
+    await listening.post(calm)
+    await asyncio.sleep(0.5)  # the chart runs to now
+
+    talk = (await listening.api.get(f"/incidents/{incident}/mentions")).json()
+    assert talk["topics"] == ["brand"] and talk["mentions"] == len(mentions) + len(calm)
+    [effect] = talk["statements"]
+    assert effect["negative_share_before"] > 0.5 > effect["negative_share_after"]
+    assert not effect["after_complete"]
+    page = (await listening.api.get(f"/incidents/{incident}/view")).text
+    assert 'data-version="1"' in page and "calmer" in page and "so far" in page
+    dashboard = (await listening.api.get("/")).text
+    assert "Suggested incidents" not in dashboard  # the only signal is confirmed
