@@ -1,5 +1,6 @@
 """Listening activities: judge a topic's new mentions, and declare the incident a topic asks for."""
 
+import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from domain.listening import (
     DetectionOrigin,
     DetectorState,
     MentionFacts,
-    Post,
     Topic,
     TopicsFile,
     bucket_start,
@@ -77,19 +77,9 @@ class ListeningActivities:
             if since is None:
                 since = bucket_start(await store.first_topic_mention(session, topic.id), topic.bucket)
             until = min(newest, since + BUCKETS_PER_EVALUATION * topic.bucket)
-            rows = await store.topic_mentions(session, topic.id, since, until)
-            facts = [
-                MentionFacts(
-                    created_at=row.created_at,
-                    negative=row.negative,
-                    scored=row.sentiment is not None,
-                    reach=row.reach,
-                    post=Post(platform=row.platform, external_id=row.external_id, author=row.author, text=row.text,
-                              url=row.url, reach=row.reach, created_at=row.created_at),
-                )
-                for row in rows
-            ]
-            new_state, detections = evaluate(topic, state, count_buckets(topic, facts), until)
+            facts = [MentionFacts(*row) for row in await store.topic_mentions(session, topic.id, since, until)]
+            # The counting is CPU work: off the event loop, which the API shares in `crisis dev`.
+            new_state, detections = await asyncio.to_thread(lambda: evaluate(topic, state, count_buckets(topic, facts), until))
             detected_at = datetime.now(timezone.utc)
             new = await store.record_signals(session, [
                 {**detection.model_dump(), "status": "suggested", "detected_at": detected_at} for detection in detections

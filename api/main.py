@@ -10,6 +10,7 @@ from temporalio.service import RPCError
 from api import action_links, catalog, health, incidents, mentions, outbox, pages, risks, signals, sms_replies, webhooks
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
+from api.sentiment_pool import SentimentScorer
 from api.settings import Settings
 from domain.catalog import load_catalog
 from store.db import create_engine, session_factory
@@ -33,7 +34,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.temporal = temporal or await connect(settings)
+        app.state.sentiment = SentimentScorer(settings.sentiment_processes)
         yield
+        app.state.sentiment.close()
         await engine.dispose()
 
     app = FastAPI(

@@ -17,7 +17,7 @@ from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
 from api.temporal import IncidentNotFound, query_state
 from domain.listening import TopicMatcher
-from domain.sentiment import is_negative, score
+from domain.sentiment import is_negative
 from store import mentions as store
 from workflows.listening import nudge_topics
 
@@ -110,8 +110,6 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
         if key in seen:
             continue
         seen.add(key)
-        topic = matcher.topic_for(mention.text, mention.topic)
-        sentiment = score(mention.text, mention.language)
         rows.append({
             "platform": mention.platform,
             "external_id": mention.external_id,
@@ -121,15 +119,20 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
             "created_at": mention.created_at.astimezone(timezone.utc),
             "language": mention.language,
             "reach": mention.reach,
-            "topic": topic,
-            "sentiment": sentiment,
-            "negative": is_negative(sentiment),
+            "topic": matcher.topic_for(mention.text, mention.topic),
             "received_at": now,
         })
     if problems:
         raise _refusal(problems)
+    # Sentiment is only ever read per topic (detection, charts): a mention no topic counts is not scored.
+    scored = [row for row in rows if row["topic"] is not None]
+    for row, sentiment in zip(scored, await request.app.state.sentiment.score([(row["text"], row["language"]) for row in scored])):
+        row["sentiment"], row["negative"] = sentiment, is_negative(sentiment)
+    for row in rows:
+        row.setdefault("sentiment", None)
+        row.setdefault("negative", False)
     stored = await store.insert_mentions(session, rows) if rows else Counter()
-    topics = {topic: count for topic, count in sorted(stored.items()) if topic is not None}
+    topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))
     if topics:
         # After the commit: a detector woken now finds the batch. If Temporal does not answer, the
         # 503 asks the sender to retry, which stores nothing twice and wakes the detectors again.

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     mentions_max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, alias="CRISIS_MENTIONS_MAX_BODY_BYTES", description="Largest POST /mentions batch body (5,000 mentions)."
     )
+    sentiment_processes: int = Field(
+        2, ge=0, le=64, alias="CRISIS_SENTIMENT_PROCESSES", description="Processes that score mentions' sentiment for the API; 0: in the API process."
+    )
 
     # Connecting to a Temporal cluster other than the embedded one (self-hosted with mTLS, or Temporal Cloud).
     temporal_tls: bool | None = Field(

@@ -19,7 +19,7 @@ from bench import cases
 from bench.breakdown import approval_breakdown, start_breakdown
 from bench.floor import ACTIVITY as FLOOR_ACTIVITY
 from bench.floor import Floor
-from bench.mentions import measure_mentions_per_second
+from bench.mentions import measure_mentions
 from bench.pages import OutboxPages
 from bench.playbooks import FANOUT_PLAYBOOK, MEMORY_PLAYBOOK, write_fanout_playbooks, write_memory_playbooks
 from bench.report import Breakdowns, Results, machine, markdown, now, tables
@@ -109,7 +109,8 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         fanout = await cases.fanout(fanout_side, fanout_pages, FANOUT_PLAYBOOK, sizes)
         say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
         memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
-        mentions = await measure_mentions_per_second(stack)
+        say(f"mentions: {sizes.mentions:,} ingested in batches of 5,000, then a spike replayed at {sizes.replay_speedup:g} × real time")
+        mentions = await measure_mentions(stack, sizes.mentions, sizes.calm_minutes, sizes.replay_speedup)
         others = watch.others_share()
         say("done; stopping the stack")
     finally:
@@ -126,7 +127,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         steps=steps,
         fanout=fanout,
         memory=memory,
-        mentions_per_s=mentions,
+        mentions=mentions,
         started=started_at,
         seconds=time.monotonic() - began,
         machine=machine(),

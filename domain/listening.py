@@ -12,8 +12,10 @@ Everything here is plain, deterministic Python: the listening workflow carries a
 :class:`DetectorState` between evaluations and the activity feeds it the buckets it read.
 """
 
+import heapq
 import math
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
@@ -22,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from domain.durations import Duration
 from domain.severity import Severity
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TOP_POSTS = 5
 
 
@@ -136,47 +137,60 @@ class Post(BaseModel):
     created_at: datetime
 
 
-class Bucket(BaseModel):
+@dataclass(slots=True)
+class Bucket:
     start: datetime
     count: int = 0
-    scored: int = Field(0, description="Mentions with a sentiment score (a language we can read).")
+    scored: int = 0  # mentions with a sentiment score (a language we can read)
     negative: int = 0
     reach: int = 0
     first_at: datetime | None = None
-    keyword_hits: dict[int, int] = Field(default_factory=dict, description="Trigger index -> mentions with its terms.")
-    keyword_first_at: dict[int, datetime] = Field(default_factory=dict)
-    top: list[Post] = Field(default_factory=list)
+    keyword_hits: dict[int, int] = field(default_factory=dict)  # trigger index -> mentions with its terms
+    keyword_first_at: dict[int, datetime] = field(default_factory=dict)
+    top: list[Post] = field(default_factory=list)
 
     @property
     def negative_share(self) -> float | None:
         return self.negative / self.scored if self.scored else None
 
 
-class MentionFacts(BaseModel):
-    """One stored mention, as the detector needs it."""
+@dataclass(frozen=True, slots=True)
+class MentionFacts:
+    """One stored mention, as the detector needs it (a plain dataclass: thousands are read per pass)."""
 
     created_at: datetime
     negative: bool
     scored: bool
     reach: int
-    post: Post
+    text: str
+    platform: str = ""
+    external_id: str = ""
+    author: str = ""
+    url: str = ""
+
+    def post(self) -> Post:
+        return Post(platform=self.platform, external_id=self.external_id, author=self.author, text=self.text,
+                    url=self.url, reach=self.reach, created_at=self.created_at)
 
 
 def bucket_start(at: datetime, width: timedelta) -> datetime:
     seconds = int(width.total_seconds())
-    offset = int((at - EPOCH).total_seconds()) // seconds * seconds
-    return EPOCH + timedelta(seconds=offset)
+    return datetime.fromtimestamp(int(at.timestamp()) // seconds * seconds, timezone.utc)
 
 
 def count_buckets(topic: Topic, mentions: list[MentionFacts]) -> dict[datetime, Bucket]:
     """Group mentions into the topic's buckets, with keyword hits and the top posts by reach."""
-    keywords = KeywordMatcher(topic)
-    buckets: dict[datetime, Bucket] = {}
+    keywords = KeywordMatcher(topic) if topic.keywords else None
+    width = int(topic.bucket.total_seconds())
+    by_offset: dict[int, Bucket] = {}
+    members: dict[int, list[MentionFacts]] = {}
     for mention in mentions:
-        start = bucket_start(mention.created_at, topic.bucket)
-        bucket = buckets.get(start)
+        offset = int(mention.created_at.timestamp()) // width
+        bucket = by_offset.get(offset)
         if bucket is None:
-            bucket = buckets[start] = Bucket(start=start)
+            bucket = by_offset[offset] = Bucket(start=datetime.fromtimestamp(offset * width, timezone.utc))
+            members[offset] = []
+        members[offset].append(mention)
         bucket.count += 1
         bucket.reach += mention.reach
         if mention.scored:
@@ -184,21 +198,15 @@ def count_buckets(topic: Topic, mentions: list[MentionFacts]) -> dict[datetime, 
             bucket.negative += mention.negative
         if bucket.first_at is None or mention.created_at < bucket.first_at:
             bucket.first_at = mention.created_at
-        for index in keywords.hits(mention.post.text):
+        for index in keywords.hits(mention.text) if keywords else ():
             bucket.keyword_hits[index] = bucket.keyword_hits.get(index, 0) + 1
             first = bucket.keyword_first_at.get(index)
             if first is None or mention.created_at < first:
                 bucket.keyword_first_at[index] = mention.created_at
-        bucket.top.append(mention.post)
-        if len(bucket.top) > 4 * TOP_POSTS:
-            bucket.top = _top(bucket.top)
-    for bucket in buckets.values():
-        bucket.top = _top(bucket.top)
-    return buckets
-
-
-def _top(posts: list[Post]) -> list[Post]:
-    return sorted(posts, key=lambda post: (-post.reach, post.created_at))[:TOP_POSTS]
+    for offset, bucket in by_offset.items():
+        top = heapq.nsmallest(TOP_POSTS, members[offset], key=lambda mention: (-mention.reach, mention.created_at))
+        bucket.top = [mention.post() for mention in top]
+    return {bucket.start: bucket for bucket in by_offset.values()}
 
 
 class DetectorState(BaseModel):

@@ -154,7 +154,7 @@ class MentionRow(Base):
     author: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
     language: Mapped[str | None] = mapped_column(String(10))
     reach: Mapped[int] = mapped_column(Integer, default=0)
     topic: Mapped[str | None] = mapped_column(String(100), doc="The monitored topic it was counted for, if any.")

@@ -71,7 +71,7 @@ async def listening(time_skipping_env, tmp_path):
     await create_schema(engine)
     settings = Settings(
         CRISIS_DATA_DIR=str(tmp_path), DATABASE_URL=url, CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
-        CRISIS_TASK_QUEUE=f"listening-{uuid.uuid4().hex[:8]}",
+        CRISIS_TASK_QUEUE=f"listening-{uuid.uuid4().hex[:8]}", CRISIS_SENTIMENT_PROCESSES=0,  # small batches: no pool needed
     )
     app = create_app(settings, temporal=time_skipping_env.client)
     try:

@@ -37,7 +37,9 @@ async def test_a_batch_is_stored_once_and_duplicates_are_counted(listening):
     assert same_id_other_platform["stored"] == 1
     wrapped = await listening.api.post("/mentions", json={"mentions": [post(start, "unrelated chatter", 900)]})
     assert wrapped.json() == {"received": 1, "stored": 1, "duplicates": 0, "topics": {}}
-    assert await listening.stored() == 103
+    mixed = await listening.post([post(start, "rain again", 901), post(start, "Northwind app down", 902), post(start, "northwind", 903)])
+    assert mixed == {"received": 3, "stored": 3, "duplicates": 0, "topics": {"brand": 1, "ordering_app": 1}}
+    assert await listening.stored() == 106
 
 
 async def test_bad_batches_are_refused_whole_with_the_item_and_field_named(listening):

@@ -65,3 +65,4 @@ def test_text_in_the_chart_is_escaped():
     svg = str(conversation_svg(talk))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     ET.fromstring(svg)
+

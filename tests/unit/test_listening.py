@@ -14,7 +14,6 @@ from domain.listening import (
     DetectorState,
     KeywordTrigger,
     MentionFacts,
-    Post,
     Topic,
     TopicMatcher,
     count_buckets,
@@ -38,9 +37,8 @@ TOPIC = Topic(
 
 
 def mention(at: datetime, text: str = "northwind coffee this morning", negative: bool = False, reach: int = 100) -> MentionFacts:
-    post = Post(platform="x", external_id=f"{at.timestamp()}-{random.random()}", author="someone", text=text,
-                url="https://x.example/p", reach=reach, created_at=at)
-    return MentionFacts(created_at=at, negative=negative, scored=True, reach=reach, post=post)
+    return MentionFacts(created_at=at, negative=negative, scored=True, reach=reach, text=text, platform="x",
+                        external_id=f"{at.timestamp()}-{random.random()}", author="someone", url="https://x.example/p")
 
 
 def chatter(rng: random.Random, start: datetime, minutes: int, per_minute, negative_share: float = 0.2, text: str = "northwind again") -> list[MentionFacts]:

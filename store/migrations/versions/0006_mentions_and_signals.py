@@ -38,7 +38,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("platform", "external_id", name=op.f("uq_mentions_platform_external_id")),
     )
     op.create_index("ix_mentions_topic_created_at", "mentions", ["topic", "created_at"])
-    op.create_index(op.f("ix_mentions_created_at"), "mentions", ["created_at"])
     op.create_table(
         "signals",
         sa.Column("id", sa.String(length=150), nullable=False),
@@ -69,6 +68,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_signals_status"), table_name="signals")
     op.drop_index(op.f("ix_signals_topic"), table_name="signals")
     op.drop_table("signals")
-    op.drop_index(op.f("ix_mentions_created_at"), table_name="mentions")
     op.drop_index("ix_mentions_topic_created_at", table_name="mentions")
     op.drop_table("mentions")
