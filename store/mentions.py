@@ -122,8 +122,3 @@ async def decide_signal(
     )
     await session.commit()
     return bool(result.rowcount)
-
-
-async def signals_for_incident(session: AsyncSession, incident_id: str) -> list[SignalRow]:
-    query = select(SignalRow).where(SignalRow.incident_id == incident_id).order_by(SignalRow.bucket_start)
-    return list((await session.scalars(query)).all())

@@ -34,6 +34,7 @@ def workflow_id(topic: str) -> str:
 class ListeningInput(BaseModel):
     topic: str
     state: DetectorState | None = None
+    evaluations_per_run: int = EVALUATIONS_PER_RUN
 
 
 @workflow.defn
@@ -55,7 +56,7 @@ class ListeningWorkflow:
     async def run(self, start: ListeningInput) -> None:
         self._state = start.state or DetectorState(topic=start.topic)
         workflow.set_current_details(f"Watching topic `{start.topic}`")
-        for _ in range(EVALUATIONS_PER_RUN):
+        for _ in range(start.evaluations_per_run):
             self._nudged = False  # a nudge that arrives while the activity runs asks for one more pass
             evaluation: Evaluation = await workflow.execute_activity(
                 ListeningActivities.evaluate_topic,
@@ -86,7 +87,7 @@ class ListeningWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(ListeningInput(topic=start.topic, state=self._state))
+        workflow.continue_as_new(ListeningInput(topic=start.topic, state=self._state, evaluations_per_run=start.evaluations_per_run))
 
 
 async def nudge_topics(client: Client, task_queue: str, topics: list[str]) -> None:

@@ -185,3 +185,21 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
     assert 'data-version="1"' in page and "calmer" in page and "so far" in page
     dashboard = (await listening.api.get("/")).text
     assert "Suggested incidents" not in dashboard  # the only signal is confirmed
+
+
+async def test_the_detector_continues_as_new_and_keeps_its_place(listening):
+    from workflows.listening import ListeningInput, ListeningWorkflow
+
+    mentions, spike_at = spike_stream(minutes_ago(60))
+    handle = await listening.client.start_workflow(
+        ListeningWorkflow.run, ListeningInput(topic="brand", evaluations_per_run=1), id=workflow_id("brand"),
+        task_queue=listening.settings.task_queue,
+    )
+    first_run = (await handle.describe()).run_id
+    await feed(listening, mentions, batch=100)  # every evaluation ends its run: the next run starts from its state
+    [signal] = await listening.signals("suggested")
+    assert signal["bucket_start"] == spike_at.isoformat().replace("+00:00", "Z")
+    latest = listening.client.get_workflow_handle(workflow_id("brand"))
+    assert (await latest.describe()).run_id != first_run
+    state = await latest.query(ListeningWorkflow.detector)
+    assert state.buckets_seen >= 30 and state.suppressed_until is not None  # the baseline travelled with it
