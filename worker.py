@@ -50,12 +50,18 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
 
 def build_listening_activities(client: Client, settings: Settings, sessions) -> ListeningActivities:
     """Detection activities; a topic that declares directly declares through the API's one path."""
+    from temporalio.exceptions import ApplicationError
+
+    from api.incidents import DeclarationRefused
     from api.signals import declare_from_signal
 
     catalog = load_catalog(settings.playbooks_dir)
 
     async def declare(session, signal) -> str:
-        return (await declare_from_signal(settings, client, catalog, session, signal)).id
+        try:
+            return (await declare_from_signal(settings, client, catalog, session, signal)).id
+        except DeclarationRefused as refused:  # retrying cannot help; the signal stays suggested for a person
+            raise ApplicationError(f"{signal.id} cannot be declared: {refused}", non_retryable=True) from None
 
     return ListeningActivities(sessions, TopicSource(settings.playbooks_dir), declare)
 

@@ -358,7 +358,7 @@ def evaluate(topic: Topic, state: DetectorState, buckets: dict[datetime, Bucket]
         state.next_bucket = min(buckets)
     width = topic.bucket
     final_before = stream_time - topic.lateness
-    start = state.next_bucket
+    start = bucket_start(state.next_bucket, width)  # realigned if topics.yaml changed the bucket width
     while start <= stream_time:
         bucket = buckets.get(start) or Bucket(start=start)
         if state.suppressed_until is None or start >= state.suppressed_until:

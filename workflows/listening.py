@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -67,14 +68,17 @@ class ListeningWorkflow:
             )
             self._state = evaluation.state
             for signal_id in evaluation.declare:
-                await workflow.execute_activity(
-                    ListeningActivities.declare_from_signal,
-                    signal_id,
-                    activity_id=f"declare-{signal_id}",
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=RETRY,
-                    summary=f"declare the incident for {signal_id}",
-                )
+                try:
+                    await workflow.execute_activity(
+                        ListeningActivities.declare_from_signal,
+                        signal_id,
+                        activity_id=f"declare-{signal_id}",
+                        start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=RETRY,
+                        summary=f"declare the incident for {signal_id}",
+                    )
+                except ActivityError as error:  # refused for good (say, its playbook was removed): a person decides
+                    workflow.logger.warning("signal %s was not declared: %s", signal_id, error.cause or error)
             if not evaluation.topic_known:
                 workflow.logger.info("topic %s is no longer monitored; the detector stops", start.topic)
                 return
