@@ -24,18 +24,19 @@ def _warm() -> None:
 
 
 class SentimentScorer:
+    """The pool starts with the first batch large enough to need it (an API that never ingests
+    a large batch never starts one)."""
+
     def __init__(self, processes: int):
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
-        if processes > 0:
-            # spawn, not fork: the API process has Temporal's and SQLite's threads running
-            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
-            for _ in range(processes):  # start them now, not on the first batch
-                self._pool.submit(_warm)
 
     async def score(self, items: list[tuple[str, str | None]]) -> list[float | None]:
-        if self._pool is None or len(items) < 2 * _MIN_PER_PROCESS:
+        if self.processes == 0 or len(items) < 2 * _MIN_PER_PROCESS:
             return score_all(items)
+        if self._pool is None:
+            # spawn, not fork: the API process has Temporal's and SQLite's threads running
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
         size = -(-len(items) // self.processes)
         chunks = [items[offset:offset + size] for offset in range(0, len(items), size)]
         loop = asyncio.get_running_loop()
