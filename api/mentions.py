@@ -133,10 +133,10 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
         row.setdefault("negative", False)
     stored = await store.insert_mentions(session, rows) if rows else Counter()
     topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))
-    if topics:
-        # After the commit: a detector woken now finds the batch. If Temporal does not answer, the
-        # 503 asks the sender to retry, which stores nothing twice and wakes the detectors again.
-        await nudge_topics(client, settings.task_queue, list(topics))
+    if scored:
+        # After the commit: a detector woken now finds the batch. If Temporal does not answer, the 503
+        # asks the sender to retry, which stores nothing twice and (duplicates or not) wakes them again.
+        await nudge_topics(client, settings.task_queue, sorted({row["topic"] for row in scored}))
     total = sum(stored.values())
     return IngestReceipt(received=len(batch), stored=total, duplicates=len(batch) - total, topics=topics)
 
