@@ -88,14 +88,21 @@ class TopicsFile(Strict):
         return self
 
 
-def _pattern(terms: list[str]) -> re.Pattern:
-    parts = []
-    for term in terms:
-        stem = term.strip().lower()
-        wildcard = stem.endswith("*")
-        body = re.escape(stem.rstrip("*"))
-        parts.append(rf"(?<!\w){body}" + (r"\w*" if wildcard else r"(?!\w)"))
-    return re.compile("|".join(parts), re.IGNORECASE)
+class _Terms:
+    """Whole-word, case-insensitive terms. A plain substring test of every stem screens the text
+    first: most texts have none of a group's terms, and the regex is only run on those that might."""
+
+    def __init__(self, terms: list[str]):
+        self.stems = tuple({term.strip().lower().rstrip("*") for term in terms})
+        parts = []
+        for term in terms:
+            stem = term.strip().lower()
+            body = re.escape(stem.rstrip("*"))
+            parts.append(rf"(?<!\w){body}" + (r"\w*" if stem.endswith("*") else r"(?!\w)"))
+        self.pattern = re.compile("|".join(parts))
+
+    def found_in(self, lowered: str) -> bool:
+        return any(stem in lowered for stem in self.stems) and self.pattern.search(lowered) is not None
 
 
 class TopicMatcher:
@@ -103,23 +110,22 @@ class TopicMatcher:
 
     def __init__(self, topics: list[Topic]):
         self.topics = {topic.id: topic for topic in topics}
-        self._patterns = [(topic.id, _pattern(topic.terms)) for topic in topics]
+        self._terms = [(topic.id, _Terms(topic.terms)) for topic in topics]
 
     def topic_for(self, text: str, named: str | None = None) -> str | None:
         if named is not None:
             return named
-        for topic_id, pattern in self._patterns:
-            if pattern.search(text):
-                return topic_id
-        return None
+        lowered = text.lower()
+        return next((topic_id for topic_id, terms in self._terms if terms.found_in(lowered)), None)
 
 
 class KeywordMatcher:
     def __init__(self, topic: Topic):
-        self.triggers = [(index, trigger, _pattern(trigger.terms)) for index, trigger in enumerate(topic.keywords)]
+        self.triggers = [_Terms(trigger.terms) for trigger in topic.keywords]
 
     def hits(self, text: str) -> list[int]:
-        return [index for index, _trigger, pattern in self.triggers if pattern.search(text)]
+        lowered = text.lower()
+        return [index for index, terms in enumerate(self.triggers) if terms.found_in(lowered)]
 
 
 # ---- detection ---------------------------------------------------------------------------------
