@@ -45,6 +45,13 @@ class MentionIn(BaseModel):
     def _lowercase(cls, value: str) -> str:
         return value.lower()
 
+    @field_validator("platform", "external_id", "author", "text", "url")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:  # PostgreSQL cannot store it in text; no post has it
+            raise ValueError("must not contain NUL characters")
+        return value
+
 
 _BATCH = TypeAdapter(list[MentionIn])
 
