@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import BIN
-from tests.listening.conftest import ANGRY, CALM, minutes_ago, post, stream
+from tests.listening.streams import ANGRY, CALM, minutes_ago, post, stream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from tests.listening.conftest import ANGRY, CALM, minutes_ago, post, stream
+from tests.listening.streams import ANGRY, CALM, minutes_ago, post, stream
 from workflows.listening import workflow_id
 
 
