@@ -48,7 +48,12 @@ async def incident_conversation(session, catalog: Catalog, state: dict, now: dat
     published = [
         (s["version"], s["kind"], _parse(s["published_at"])) for s in state.get("statements", []) if s.get("published_at")
     ]
-    return conversation(topics, samples, start, end, published, now)
+    talk = conversation(topics, samples, start, end, published, now)
+    first = _parse(detection.get("first_mention_at"))
+    if first is not None:
+        talk.detected_after = _parse(detection["detected_at"]) - first
+        talk.declared_after = _parse(state["declared_at"]) - first
+    return talk
 
 
 def _time_label(at: datetime, width: timedelta) -> str:

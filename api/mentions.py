@@ -167,6 +167,8 @@ async def incident_mentions(
         "mentions": talk.mentions,
         "reach": talk.reach,
         "first_mention_at": talk.first_mention_at,
+        "time_to_detect_seconds": None if talk.detected_after is None else talk.detected_after.total_seconds(),
+        "time_to_declare_seconds": None if talk.declared_after is None else talk.declared_after.total_seconds(),
         "points": [{"start": p.start, "count": p.count, "negative": p.negative, "scored": p.scored,
                     "negative_share": p.negative_share} for p in talk.points],
         "statements": [{"version": e.version, "kind": e.kind, "published_at": e.published_at, "negative_share_before": e.before,

@@ -4,6 +4,7 @@ each published statement calmed it (the negative share in the hour before and th
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.durations import humanize
 from domain.listening import bucket_start
 
 STATEMENT_WINDOW = timedelta(hours=1)
@@ -60,6 +61,16 @@ class Conversation:
     mentions: int = 0
     reach: int = 0
     first_mention_at: datetime | None = None
+    detected_after: timedelta | None = None  # from the surge's first mention to its detection (opened from a signal)
+    declared_after: timedelta | None = None  # from that first mention to the declaration
+
+    @property
+    def time_to_detect(self) -> str | None:
+        return None if self.detected_after is None else humanize(self.detected_after)
+
+    @property
+    def time_to_declare(self) -> str | None:
+        return None if self.declared_after is None else humanize(self.declared_after)
 
     @property
     def peak(self) -> int:

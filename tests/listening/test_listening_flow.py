@@ -162,6 +162,7 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
 
     page = (await listening.api.get(f"/incidents/{incident}/view")).text
     assert 'class="conversation-chart"' in page and "Reach so far" in page
+    assert "after the surge's first mention" in page
     assert "No statement published yet" in page
 
     for _ in range(100):  # act on what `pending` asks until the first statement is published
@@ -181,6 +182,7 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
 
     talk = (await listening.api.get(f"/incidents/{incident}/mentions")).json()
     assert talk["topics"] == ["brand"] and talk["mentions"] == len(mentions) + len(calm)
+    assert 0 < talk["time_to_detect_seconds"] < talk["time_to_declare_seconds"]
     [effect] = talk["statements"]
     assert effect["negative_share_before"] > 0.5 > effect["negative_share_after"]
     assert not effect["after_complete"]
