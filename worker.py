@@ -49,17 +49,20 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
 
 
 def build_listening_activities(client: Client, settings: Settings, sessions) -> ListeningActivities:
-    """Detection activities; a topic that declares directly declares through the API's one path."""
-    from temporalio.exceptions import ApplicationError
-
-    from api.incidents import DeclarationRefused
-    from api.signals import declare_from_signal
-
-    catalog = load_catalog(settings.playbooks_dir)
+    """Detection activities. A topic that declares directly declares through the API's one path,
+    imported (with FastAPI) and given the playbooks only when a topic first does: most workers never do."""
+    catalogs = []
 
     async def declare(session, signal) -> str:
+        from temporalio.exceptions import ApplicationError
+
+        from api.incidents import DeclarationRefused
+        from api.signals import declare_from_signal
+
+        if not catalogs:
+            catalogs.append(load_catalog(settings.playbooks_dir))
         try:
-            return (await declare_from_signal(settings, client, catalog, session, signal)).id
+            return (await declare_from_signal(settings, client, catalogs[0], session, signal)).id
         except DeclarationRefused as refused:  # retrying cannot help; the signal stays suggested for a person
             raise ApplicationError(f"{signal.id} cannot be declared: {refused}", non_retryable=True) from None
 
