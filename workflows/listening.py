@@ -9,6 +9,7 @@ a slow timer covers a nudge that never came. The run continues as new every few 
 evaluations, so its history stays short however long the topic is watched.
 """
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -18,6 +19,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
     from temporalio.client import Client
+    from temporalio.service import RPCError, RPCStatusCode
 
     from activities.listening import Evaluation, ListeningActivities
     from domain.listening import DetectorState
@@ -94,14 +96,26 @@ class ListeningWorkflow:
         workflow.continue_as_new(ListeningInput(topic=start.topic, state=self._state, evaluations_per_run=start.evaluations_per_run))
 
 
+NUDGE_ATTEMPTS = 3
+
+
 async def nudge_topics(client: Client, task_queue: str, topics: list[str]) -> None:
-    """Wake each topic's detector, starting it when it does not run yet (signal-with-start)."""
+    """Wake each topic's detector, starting it when it does not run yet (signal-with-start). A
+    signal that meets a run just as it continues as new can be refused as "completed": asked again,
+    it reaches the next run. Temporal being unreachable is raised at once (the API answers 503)."""
     for topic in topics:
-        await client.start_workflow(
-            ListeningWorkflow.run,
-            ListeningInput(topic=topic),
-            id=workflow_id(topic),
-            task_queue=task_queue,
-            start_signal="nudge",
-            static_summary=f"Listening: {topic}",
-        )
+        for attempt in range(1, NUDGE_ATTEMPTS + 1):
+            try:
+                await client.start_workflow(
+                    ListeningWorkflow.run,
+                    ListeningInput(topic=topic),
+                    id=workflow_id(topic),
+                    task_queue=task_queue,
+                    start_signal="nudge",
+                    static_summary=f"Listening: {topic}",
+                )
+                break
+            except RPCError as error:
+                if error.status == RPCStatusCode.UNAVAILABLE or attempt == NUDGE_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.05 * attempt)
