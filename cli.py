@@ -24,6 +24,8 @@ db_app = typer.Typer(help="The read model's database schema (Alembic migrations)
 app.add_typer(db_app, name="db")
 apikey_app = typer.Typer(help="API keys (on DATABASE_URL): create, list, revoke. See docs/security.md.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+mentions_app = typer.Typer(help="Social-media mentions for listening.", no_args_is_help=True)
+app.add_typer(mentions_app, name="mentions")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -154,12 +156,16 @@ def _api_url(url: str | None) -> str:
     return (url or _settings().public_url).rstrip("/")
 
 
-def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs) -> dict | list | None:
+def _authorization() -> dict[str, str]:
     key = _settings().api_key
     if key is None:
         errors.print("set CRISIS_API_KEY to an API key (`crisis apikey create`, or the one `crisis dev` printed)", style="red")
         raise typer.Exit(1)
-    headers = {**(headers or {}), "Authorization": f"Bearer {key.get_secret_value()}"}
+    return {"Authorization": f"Bearer {key.get_secret_value()}"}
+
+
+def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs) -> dict | list | None:
+    headers = {**(headers or {}), **_authorization()}
     try:
         response = httpx.request(method, url, timeout=30, headers=headers, **kwargs)
     except httpx.HTTPError as error:
@@ -205,6 +211,25 @@ def list_incidents(
     console.print(table)
 
 
+@mentions_app.command("import")
+def import_mentions(
+    file: Annotated[Path, typer.Argument(help="A listening tool's export: JSON Lines (one mention a line) or .csv with a header")],
+    batch: Annotated[int, typer.Option(help="Mentions per request (at most 5000)")] = 1000,
+    url: Annotated[str | None, typer.Option(help="API base URL")] = None,
+) -> None:
+    """Post a file of mentions to POST /mentions; posts already stored are skipped, so re-running is safe."""
+    from api.mention_import import ImportProblem, post_all, read_file
+
+    try:
+        result = post_all(_api_url(url), file, read_file(file), batch, headers=_authorization())
+    except ImportProblem as problem:
+        errors.print(str(problem), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    topics = ", ".join(f"{topic} {count:,}" for topic, count in sorted(result.topics.items())) or "none"
+    console.print(f"{file}: {result.read:,} read, {result.stored:,} stored, {result.duplicates:,} duplicates skipped; "
+                  f"stored by topic: {topics}", markup=False, highlight=False)
+
+
 @app.command()
 def doctor() -> None:
     """Say which channel each kind of message uses and check the provider settings' form (sends nothing)."""
@@ -245,7 +270,7 @@ def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folde
     catalog = load_catalog(directory)
     console.print(
         f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks ({', '.join(sorted(catalog.playbooks))}), "
-        f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits — all valid"
+        f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits, {len(catalog.topics)} monitored topics — all valid"
     )
 
 

@@ -21,7 +21,7 @@ from api.settings import Settings
 from store import apikeys
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
-from worker import build_activities, build_worker, connect
+from worker import build_activities, build_listening_activities, build_worker, connect
 from workflows.search_attributes import dev_server_flags
 
 STARTUP_TIMEOUT_S = 60
@@ -135,7 +135,10 @@ async def run_stack(settings: Settings, announce) -> None:
     server_process = start_temporal(settings)
     try:
         client = await wait_for_temporal(settings, server_process)
-        worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
+        sessions = session_factory(engine)
+        worker = build_worker(
+            client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
+        )
         api = _EmbeddedServer(uvicorn.Config(
             app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on", log_config=None, access_log=False
         ))

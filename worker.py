@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 
 from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
+from activities.listening import ListeningActivities, TopicSource
 from api.settings import Settings
 from api.temporal_connection import api_key, temporal_runtime, tls_config
 from channels.registry import build_channels, publishing_targets
@@ -19,6 +20,7 @@ from store.db import create_engine, session_factory
 from store.migrate import check_schema
 from workflows.drill import ScheduledDrillWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.listening import ListeningWorkflow
 
 log = logging.getLogger("crisisflow.worker")
 
@@ -48,12 +50,33 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
     )
 
 
-def build_worker(client: Client, settings: Settings, activities: IncidentActivities) -> Worker:
+def build_listening_activities(client: Client, settings: Settings, sessions) -> ListeningActivities:
+    """Detection activities. A topic that declares directly declares through the API's one path,
+    imported (with FastAPI) and given the playbooks only when a topic first does: most workers never do."""
+    catalogs = []
+
+    async def declare(session, signal) -> str:
+        from temporalio.exceptions import ApplicationError
+
+        from api.incidents import DeclarationRefused
+        from api.signals import declare_from_signal
+
+        if not catalogs:
+            catalogs.append(load_catalog(settings.playbooks_dir))
+        try:
+            return (await declare_from_signal(settings, client, catalogs[0], session, signal)).id
+        except DeclarationRefused as refused:  # retrying cannot help; the signal stays suggested for a person
+            raise ApplicationError(f"{signal.id} cannot be declared: {refused}", non_retryable=True) from None
+
+    return ListeningActivities(sessions, TopicSource(settings.playbooks_dir), declare)
+
+
+def build_worker(client: Client, settings: Settings, activities: IncidentActivities, listening: ListeningActivities) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IncidentWorkflow, ScheduledDrillWorkflow],
-        activities=activities.all() + DrillActivities(settings.playbooks_dir).all(),
+        workflows=[IncidentWorkflow, ScheduledDrillWorkflow, ListeningWorkflow],
+        activities=activities.all() + DrillActivities(settings.playbooks_dir).all() + listening.all(),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -71,7 +94,10 @@ async def run_worker(settings: Settings) -> None:
     try:
         await check_schema(engine)
         client = await connect(settings, metrics=True)
-        worker = build_worker(client, settings, build_activities(settings, session_factory(engine)))
+        sessions = session_factory(engine)
+        worker = build_worker(
+            client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
+        )
         log.info(
             "worker polling task queue %s on %s (namespace %s), database %s%s",
             settings.task_queue, settings.temporal_address, settings.temporal_namespace, settings.database_url_safe,

@@ -24,17 +24,23 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from api.security import same_origin
 from store import apikeys
 
 
 class Scope(StrEnum):
     DECLARE = "declare"  # declare incidents
     RESPOND = "respond"  # every human action on an incident: acknowledge, assess, tasks, statements, resolve, review, subscribers
+    INGEST = "ingest"  # feed mentions from a social-listening tool (POST /mentions), nothing else
     ADMIN = "admin"  # everything, and managing API keys
 
 
 SESSION_COOKIE = "crisis_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Forms of our own pages that a signed-in browser submits with its session cookie. Each is checked
+# for a same-origin Origin/Referer (the cookie is SameSite=Lax too), so another site cannot forge
+# them (docs/security.md, CSRF); every other write needs the Authorization header.
+BROWSER_FORMS = {"/signals/{signal_id}/decide"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # The only routes reachable without a key, and why (docs/security.md):
@@ -117,6 +123,10 @@ def _presented(request: Request) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
+def _own_form(request: Request, route) -> bool:
+    return getattr(route, "path", None) in BROWSER_FORMS and same_origin(request)
+
+
 async def authenticate(request: Request) -> Principal | None:
     """The app-wide dependency: the caller of any route outside the open list, or 401."""
     route = request.scope.get("route")
@@ -125,7 +135,7 @@ async def authenticate(request: Request) -> Principal | None:
     key, by_cookie = _presented(request)
     if key is None:
         raise NotSignedIn("an API key is needed: send 'Authorization: Bearer <key>' (see docs/security.md)")
-    if by_cookie and request.method not in SAFE_METHODS:
+    if by_cookie and request.method not in SAFE_METHODS and not _own_form(request, route):
         raise NotSignedIn("a write needs 'Authorization: Bearer <key>'; the browser session only reads")
     verified: RecentlyVerified = request.app.state.verified_keys
     try:

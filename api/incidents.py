@@ -23,6 +23,7 @@ from domain.actions import (
 )
 from domain.answers import pin_answers
 from domain.incident import IncidentPlan, Phase
+from domain.listening import DetectionOrigin
 from domain.playbook import Scenario
 from domain.severity import Severity
 from store import service
@@ -122,6 +123,60 @@ def _refuse(error: Exception) -> HTTPException:
     return HTTPException(error.status, error.message)
 
 
+class DeclarationRefused(Exception):
+    """The declaration names something that does not exist; the message names the field."""
+
+
+async def declare_incident(
+    settings, client, catalog, declaration: Declaration, idempotency_key: str | None, detection: DetectionOrigin | None = None,
+    via: str | None = None,
+) -> tuple[DeclaredIncident, bool]:
+    """Resolve and pin the playbook, start the incident's workflow (the team is paged). The same
+    Idempotency-Key always gives the same incident: (the incident, False) when it existed already.
+    Every way of declaring (HTTP, a confirmed signal, a topic that declares directly) comes here."""
+    playbook = catalog.playbooks.get(declaration.playbook)
+    if playbook is None:
+        known = ", ".join(sorted(catalog.playbooks))
+        raise DeclarationRefused(f"playbook: unknown playbook '{declaration.playbook}' (known: {known})")
+    language = declaration.language or playbook.languages[0]
+    if language not in playbook.languages:
+        raise DeclarationRefused(f"language: '{language}' is not offered by {playbook.id} ({', '.join(playbook.languages)})")
+    if declaration.declared_by and not catalog.roster.person(declaration.declared_by):
+        raise DeclarationRefused(f"declared_by: '{declaration.declared_by}' is not in the team roster")
+    plan = IncidentPlan(
+        id=incident_id(idempotency_key),
+        title=declaration.title,
+        summary=declaration.summary,
+        severity=declaration.severity or playbook.default_severity,
+        language=language,
+        drill=declaration.drill,
+        declared_by=declaration.declared_by,
+        detected_at=declaration.detected_at or (detection.first_mention_at if detection else None),
+        declared_via=via,
+        playbook=playbook,
+        org=catalog.roster.org_chart(),
+        template=catalog.template(playbook, language),
+        answers=pin_answers(catalog.answers.get(playbook.id), language),
+        detection=detection,
+    )
+    if await start_incident(client, settings.task_queue, plan):
+        return DeclaredIncident(
+            id=plan.id,
+            phase=Phase.IDENTIFY.value,
+            status="open",
+            title=plan.title,
+            playbook=playbook.id,
+            scenario=playbook.scenario.value,
+            severity=plan.severity.value,
+            language=language,
+            drill=plan.drill,
+            links=_links(settings, plan.id),
+        ), True
+    state = await query_state(client, plan.id)
+    fields = ("id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill")
+    return DeclaredIncident(**{key: state[key] for key in fields}, links=_links(settings, plan.id)), False
+
+
 @router.post(
     "",
     status_code=201,
@@ -139,48 +194,14 @@ async def declare(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> DeclaredIncident:
     """Declare an incident: resolve and pin the playbook, start its workflow, page the team."""
-    playbook = catalog.playbooks.get(declaration.playbook)
-    if playbook is None:
-        known = ", ".join(sorted(catalog.playbooks))
-        raise HTTPException(422, f"playbook: unknown playbook '{declaration.playbook}' (known: {known})")
-    language = declaration.language or playbook.languages[0]
-    if language not in playbook.languages:
-        raise HTTPException(422, f"language: '{language}' is not offered by {playbook.id} ({', '.join(playbook.languages)})")
-    if declaration.declared_by and not catalog.roster.person(declaration.declared_by):
-        raise HTTPException(422, f"declared_by: '{declaration.declared_by}' is not in the team roster")
-    plan = IncidentPlan(
-        id=incident_id(idempotency_key),
-        title=declaration.title,
-        summary=declaration.summary,
-        severity=declaration.severity or playbook.default_severity,
-        language=language,
-        drill=declaration.drill,
-        declared_by=declaration.declared_by,
-        detected_at=declaration.detected_at,
-        declared_via=caller.via,
-        playbook=playbook,
-        org=catalog.roster.org_chart(),
-        template=catalog.template(playbook, language),
-        answers=pin_answers(catalog.answers.get(playbook.id), language),
-    )
-    created = await start_incident(client, settings.task_queue, plan)
-    response.headers["Location"] = f"/incidents/{plan.id}"
-    if created:
-        return DeclaredIncident(
-            id=plan.id,
-            phase=Phase.IDENTIFY.value,
-            status="open",
-            title=plan.title,
-            playbook=playbook.id,
-            scenario=playbook.scenario.value,
-            severity=plan.severity.value,
-            language=language,
-            drill=plan.drill,
-            links=_links(settings, plan.id),
-        )
-    response.status_code = 200
-    state = await query_state(client, plan.id)
-    return DeclaredIncident(**{key: state[key] for key in ("id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill")}, links=_links(settings, plan.id))
+    try:
+        incident, created = await declare_incident(settings, client, catalog, declaration, idempotency_key, via=caller.via)
+    except DeclarationRefused as refused:
+        raise HTTPException(422, str(refused)) from None
+    response.headers["Location"] = f"/incidents/{incident.id}"
+    if not created:
+        response.status_code = 200
+    return incident
 
 
 @router.get("", response_model=list[IncidentListItem])

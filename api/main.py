@@ -20,18 +20,21 @@ from api import (
     drills,
     health,
     incidents,
+    mentions,
     outbox,
     pages,
     reports,
     review,
     risks,
     security,
+    signals,
     signin,
     sms_replies,
     webhooks,
 )
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit
+from api.sentiment_pool import SentimentScorer
 from api.settings import Settings
 from domain.catalog import load_catalog
 from store import apikeys as keys
@@ -59,7 +62,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             async with app.state.sessions() as session:
                 await keys.ensure(session, settings.api_key.get_secret_value(), BOOTSTRAP_KEY_NAME, [auth.Scope.ADMIN.value])
         app.state.temporal = temporal or await connect(settings)
+        app.state.sentiment = SentimentScorer(settings.sentiment_processes)
         yield
+        app.state.sentiment.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -72,7 +77,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.settings = settings
     app.state.catalog = catalog_at_start
     app.state.limiters = {}
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, per_path={"/mentions": settings.mentions_max_body_bytes})
     security.install(app, settings)  # CORS (off by default) and the security headers, outside the size limit
     app.state.metrics = api_metrics.ApiMetrics()
     app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
@@ -95,7 +100,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         headers = {"Allow": ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))} if methods else error.headers
         return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
 
-    routers = (health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks, signin, apikeys)
+    routers = (
+        health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks, mentions,
+        signals, signin, apikeys,
+    )
     for module in routers:
         app.include_router(module.router)
     app.include_router(api_metrics.router)

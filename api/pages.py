@@ -8,7 +8,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.mention_chart import conversation_svg, incident_conversation
 from api.temporal import IncidentNotFound, query_state
+from store import mentions as listening_store
 from store import service
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
@@ -18,14 +20,16 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     incidents = await service.list_incidents(session, limit=200)
+    signals = await listening_store.list_signals(session, status="suggested", limit=50)
     return templates.TemplateResponse(
-        request, "dashboard.html", {"incidents": incidents, "settings": settings}
+        request, "dashboard.html", {"incidents": incidents, "settings": settings, "signals": signals}
     )
 
 
 @router.get("/incidents/{incident}/view", response_class=HTMLResponse)
 async def incident_page(
-    incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep
+    incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
+    session: SessionDep,
 ) -> HTMLResponse:
     try:
         state = await query_state(client, incident)
@@ -37,7 +41,9 @@ async def incident_page(
     languages = sorted(kit.languages, key=lambda language: language != state.get("language")) if kit else []
     if state.get("answers_kit"):
         languages = [language for language in languages if language != state.get("language")]
+    talk = await incident_conversation(session, catalog, state)
     return templates.TemplateResponse(
         request, "incident.html",
-        {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages},
+        {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages,
+         "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None},
     )

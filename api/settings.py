@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     public_url_override: str | None = Field(None, alias="CRISIS_PUBLIC_URL", description="Base of every link sent to people.")
     action_link_ttl_hours: int = Field(24, ge=1, le=720, alias="CRISIS_ACTION_LINK_TTL_HOURS", description="How long an action link stays valid.")
     max_body_bytes: int = Field(64 * 1024, alias="CRISIS_MAX_BODY_BYTES")
+    mentions_max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, alias="CRISIS_MENTIONS_MAX_BODY_BYTES", description="Largest POST /mentions batch body (5,000 mentions)."
+    )
+    sentiment_processes: int = Field(
+        2, ge=0, le=64, alias="CRISIS_SENTIMENT_PROCESSES", description="Processes that score mentions' sentiment for the API; 0: in the API process."
+    )
 
     # Access and abuse resistance (docs/security.md).
     api_key: SecretStr | None = Field(

@@ -20,7 +20,7 @@ from bench import cases
 from bench.breakdown import approval_breakdown, start_breakdown
 from bench.floor import ACTIVITY as FLOOR_ACTIVITY
 from bench.floor import Floor
-from bench.mentions import measure_mentions_per_second
+from bench.mentions import measure_mentions
 from bench.pages import OutboxPages, ProviderPages
 from bench.playbooks import (
     FANOUT_PLAYBOOK,
@@ -121,7 +121,8 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
             memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
             say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
             declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
-            mentions = await measure_mentions_per_second(stack)
+            say(f"mentions: {sizes.mentions:,} ingested in batches of 5,000, then a spike replayed at {sizes.replay_speedup:g} × real time")
+            mentions = await measure_mentions(stack, sizes.mentions, sizes.calm_minutes, sizes.replay_speedup)
             others = watch.others_share()
             say("done; stopping the stack")
         finally:
@@ -139,7 +140,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         fanout=fanout,
         memory=memory,
         declare_load=declare_load,
-        mentions_per_s=mentions,
+        mentions=mentions,
         started=started_at,
         seconds=time.monotonic() - began,
         machine=machine(),

@@ -36,6 +36,9 @@ class Sizes:
     idle_window_s: float  # the worker counts as idle after this long with (almost) no CPU used
     load_declarations: int  # declared as fast as ``load_concurrency`` clients can
     load_concurrency: int
+    mentions: int = 100_000  # ingested for the mentions-per-second figure
+    calm_minutes: int = 30  # calm chatter before the replayed spike (the baseline needs 10 buckets)
+    replay_speedup: float = 60.0  # the spike's stream replayed this many times faster than real time
 
 
 FULL = Sizes(
@@ -44,7 +47,8 @@ FULL = Sizes(
 )
 QUICK = Sizes(
     latency_samples=5, warmup=1, gap_s=0.05, approval_incidents=1, fanout_people=20, fanout_runs=1,
-    memory_incidents=10, memory_warmup=1, idle_window_s=0.3, load_declarations=20, load_concurrency=4,
+    memory_incidents=10, memory_warmup=1, idle_window_s=0.3, load_declarations=20, load_concurrency=4, mentions=5_000, calm_minutes=12,
+    replay_speedup=600.0,
 )
 
 

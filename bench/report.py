@@ -13,7 +13,7 @@ import psutil
 from bench.breakdown import APPROVAL_STEPS, START_STEPS, Sample
 from bench.cases import MB, FanoutResult, LatencyResult, LoadResult, MemoryResult, Sizes
 from bench.cases import ms as durations_ms
-from bench.mentions import NOT_MEASURED
+from bench.mentions import NOT_MEASURED, MentionsResult
 from bench.stats import Summary, summarize
 
 # Stable beginnings of every row's label (the quick smoke test looks for each of them).
@@ -28,6 +28,7 @@ ROW_TITLES = {
     "per_incident": "memory: worker RSS per open incident",
     "mentions": "mentions ingested per second",
     "load": "load: concurrent POST /incidents → 201",
+    "spike": "spike detected after it starts (stream time)",
 }
 
 TARGETS = {
@@ -39,6 +40,8 @@ TARGETS = {
     "memory_rss_mb": 500.0,
     "load_declarations": 500,
     "load_within_s": 60.0,
+    "mentions_per_s": 5000.0,
+    "spike_stream_s": 60.0,
 }
 
 
@@ -61,7 +64,7 @@ class Results:
     fanout: FanoutResult
     memory: MemoryResult
     declare_load: LoadResult
-    mentions_per_s: float | None
+    mentions: MentionsResult
     started: datetime
     seconds: float
     machine: dict[str, str] = field(default_factory=dict)
@@ -204,11 +207,20 @@ def memory_rows(results: Results) -> list[list[str]]:
         verdict = judged(quick, after_mb <= limit_mb)
     else:
         verdict = judged(quick, projected_mb <= limit_mb) + f" (projected {projected_mb:.0f} MB at {TARGETS['memory_incidents']:,})"
-    mentions = NOT_MEASURED if results.mentions_per_s is None else f"{results.mentions_per_s:,.0f} mentions/s"
+    talk = results.mentions
+    mentions = (f"{talk.per_s:,.0f} mentions/s ({talk.mentions:,} in {talk.batches} batches of up to 5,000, {talk.seconds:.1f} s; "
+                f"slowest batch {talk.slowest_batch_s * 1000:.0f} ms)")
+    if talk.spike_stream_s is None:
+        spike, spike_verdict = f"{NOT_MEASURED}: no detection in the replay", judged(quick, False)
+    else:
+        spike = (f"{talk.spike_stream_s:.0f} s of stream (wall {talk.spike_wall_s:.1f} s after the surge's first batch, "
+                 f"replayed at {talk.replay_speedup:g} × real time)")
+        spike_verdict = judged(quick, talk.spike_stream_s <= TARGETS["spike_stream_s"])
     return [
         [f"{ROW_TITLES['memory']} {mem.incidents:,} open incidents (technical_outage, commander paged)", f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)", target, verdict],
         [ROW_TITLES["per_incident"], f"{mem.per_incident_bytes / 1024:.0f} KiB ((after − before) / {mem.incidents:,})", "—", "—"],
-        [ROW_TITLES["mentions"], mentions, "—", "—"],
+        [ROW_TITLES["mentions"], mentions, f"≥ {TARGETS['mentions_per_s']:,.0f}/s", judged(quick, talk.per_s >= TARGETS["mentions_per_s"])],
+        [ROW_TITLES["spike"], spike, f"≤ {TARGETS['spike_stream_s']:.0f} s", spike_verdict],
     ]
 
 
@@ -316,7 +328,8 @@ stack on free ports in a temporary folder and stops it at the end, so it can run
 | fan-out | a generated playbooks folder (the project's own, plus 200 people with one role each, and a playbook paging all 200 roles at once, validated with `domain.catalog.load_catalog`), on a satellite whose `TWILIO_*` and `SENDGRID_*` settings point the official SDKs at the fakes of `tests/fakes/providers.py`, in the bench process; each fake answers every call after 50 ms (its `delay` hook). From sending `POST /incidents` to the moment the fakes had accepted all 400 calls (an SMS and an email for each person; the fake notes when it answered). After each run the bench checks that every person got exactly one SMS and one email, all pages of that incident. An ordinary incident warms the worker up first; the worker is idle and the fakes emptied before each run. |
 | memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and the worker idle, each incident waiting on its acknowledge deadline (a timer, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. The incidents are `technical_outage` with one change, made in a generated playbooks folder: only the incident commander is paged at declaration (2 messages instead of 10), because paging 5 roles for 1,000 incidents takes this worker longer than the whole run may (see the findings). The figure includes the worker's sticky cache of workflows (`CRISIS_WORKER_MAX_CACHED_WORKFLOWS`, 1,000 by default). |
 | load | a `crisis api` + `crisis worker` pair of its own (task queue, data folder; the memory benchmark's playbooks folder): one warm-up declaration, then `load_declarations` `POST /incidents` (the commander-only `memory_hold` playbook, SEV4) from `load_concurrency` loopback clients at once, each sent as soon as a client is free; latency per declaration answered 201, declarations/s = all of them ÷ first request to last answer. Then the read model is polled (`GET /incidents`) until it holds every declared incident, and Temporal's visibility is asked which of them run (`TaskQueue=… AND ExecutionStatus="Running"`). Run it alone with `python -m bench --only load`. |
-| mentions | an extension point only (`bench/mentions.py`): crisisflow has no listening feature yet, so no figure is given. |
+| mentions | `bench/mentions.py`: a day of generated chatter (every post about a monitored topic, so each is matched and scored for sentiment; English and Polish) posted to `POST /mentions` in batches of 5,000 by one client, each batch sent when the previous one is answered, after one untimed batch that starts the sentiment processes; mentions stored ÷ time from the first request to the last answer (validation, topic matching, sentiment, one insert transaction per batch and the detectors' wake-up are inside it; the worker judging the mentions runs in the same process meanwhile). |
+| spike | `bench/mentions.py`: the `brand` topic then gets calm chatter (10 a minute) and a surge (150 a minute, starting 25 s into a bucket), replayed as 10-second batches at a fixed speed-up over real time; the figure is the stream time from the surge's first post to the newest post the detector had seen when it fired (`stream_time` of the signal), with the wall time from the surge's first batch to the signal being listed beside it. |
 
 Percentiles are linear interpolations between the closest ranks (`bench/stats.py`, numpy's
 default); with about 100 samples, p99 is close to the maximum.

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from domain.listening import Topic, TopicsFile
 from domain.playbook import Playbook
 from domain.risks import AnswerKit, Risk, RiskRegister
 from domain.roster import Roster
@@ -19,8 +20,9 @@ from domain.statements import TemplateProblem, render_statement, sample_contexts
 ROSTER_FILE = "team.yaml"
 TEMPLATES_DIR = "templates"
 RISKS_FILE = "risks.yaml"
+TOPICS_FILE = "topics.yaml"
 ANSWERS_DIR = "answers"
-NOT_PLAYBOOKS = {ROSTER_FILE, RISKS_FILE}
+NOT_PLAYBOOKS = {ROSTER_FILE, RISKS_FILE, TOPICS_FILE}
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Catalog:
     templates: dict[tuple[str, str], str] = field(default_factory=dict)
     risks: list[Risk] = field(default_factory=list)  # empty when the folder has no risks.yaml
     answers: dict[str, AnswerKit] = field(default_factory=dict)  # playbook id -> its answers kit
+    topics: list[Topic] = field(default_factory=list)  # monitored topics; empty when there is no topics.yaml
 
     def template(self, playbook: Playbook, language: str) -> str:
         return self.templates[(playbook.communicate.template, language)]
@@ -163,10 +166,13 @@ def load_catalog(directory: Path) -> Catalog:
     known_playbooks = {path.stem: playbooks.get(path.stem) for path in files}
     risks = _load_risks(directory, roster, known_playbooks, problems)
     answers = _load_answers(directory, known_playbooks, problems)
+    topics = _load_topics(directory, known_playbooks, problems)
 
     if problems or roster is None:
         raise CatalogError(problems)
-    return Catalog(directory=directory, roster=roster, playbooks=playbooks, templates=templates, risks=risks, answers=answers)
+    return Catalog(
+        directory=directory, roster=roster, playbooks=playbooks, templates=templates, risks=risks, answers=answers, topics=topics
+    )
 
 
 def _load_risks(directory: Path, roster: Roster | None, known: dict[str, Playbook | None], problems: list[Problem]) -> list[Risk]:
@@ -238,3 +244,24 @@ def _load_answers(directory: Path, known: dict[str, Playbook | None], problems: 
                     problems.append(Problem(label, "languages", f"must include '{language}', a language of playbook '{playbook.id}'"))
         kits[path.stem] = kit
     return kits
+
+
+def _load_topics(directory: Path, known: dict[str, Playbook | None], problems: list[Problem]) -> list[Topic]:
+    """The optional monitored topics for listening; every playbook they suggest must exist."""
+    path = directory / TOPICS_FILE
+    if not path.exists():
+        return []
+    label = str(path)
+    data = _read_mapping(path, label, problems)
+    if data is None:
+        return []
+    try:
+        topics = TopicsFile.model_validate(data).topics
+    except ValidationError as error:
+        problems += _validation_problems(label, error)
+        return []
+    for index, topic in enumerate(topics):
+        for where, playbook in topic.playbooks_used():
+            if playbook not in known:
+                problems.append(Problem(label, f"topics.{index}.{where}", f"unknown playbook '{playbook}' (known: {', '.join(sorted(known))})"))
+    return topics

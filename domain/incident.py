@@ -28,6 +28,7 @@ from domain.actions import (
 )
 from domain.answers import ANSWER_ID, ANSWER_MAX_LENGTH, PinnedAnswer
 from domain.durations import humanize
+from domain.listening import DetectionOrigin
 from domain.playbook import Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
@@ -74,6 +75,7 @@ class IncidentPlan(BaseModel):
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
     answers: list[PinnedAnswer] = Field(default_factory=list, description="The playbook's answers kit in the incident's language.")
+    detection: DetectionOrigin | None = Field(None, description="Set when the incident was opened from a mention surge.")
 
 
 class Page(BaseModel):
@@ -252,6 +254,7 @@ class IncidentState(BaseModel):
     answer_versions: list[AnswerVersion] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
     revision: int = 0
+    detection: DetectionOrigin | None = None
 
 
 class Incident:
@@ -272,6 +275,7 @@ class Incident:
             detected_at=plan.detected_at,
             participants=plan.participants,
             acknowledgements={role: RoleAcknowledgement(role=role) for role in plan.playbook.identify.page},
+            detection=plan.detection,
         )
         for role in plan.playbook.identify.page:
             within = plan.playbook.identify.acknowledge_within.at(plan.severity)

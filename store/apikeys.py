@@ -20,7 +20,7 @@ from store.models import ApiKeyRow
 KEY_PREFIX = "cf_"
 KEY_BYTES = 32
 MAX_KEY_LENGTH = 200  # anything longer is not one of ours: refused before hashing
-SCOPES = ("declare", "respond", "admin")
+SCOPES = ("declare", "respond", "ingest", "admin")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 
 

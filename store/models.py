@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -182,3 +182,50 @@ class ApiKeyRow(Base):
     scopes: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="declare, respond, admin")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class MentionRow(Base):
+    """A social post about the brand, as a listening tool delivered it. (platform, external_id) is
+    the post's identity, so a tool that sends the same post twice stores it once."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("platform", "external_id"), Index("ix_mentions_topic_created_at", "topic", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    language: Mapped[str | None] = mapped_column(String(10))
+    reach: Mapped[int] = mapped_column(Integer, default=0)
+    topic: Mapped[str | None] = mapped_column(String(100), doc="The monitored topic it was counted for, if any.")
+    sentiment: Mapped[float | None] = mapped_column(Float, doc="-1 … 1; null for a language without a sentiment lexicon.")
+    negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime]
+
+
+class SignalRow(Base):
+    """A detected surge of mentions: a suggested incident until a person confirms or dismisses it
+    (or the topic declares directly). The id is derived from the topic and the surge's first bucket,
+    so a detection evaluated twice is stored once."""
+
+    __tablename__ = "signals"
+
+    id: Mapped[str] = mapped_column(String(150), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True, doc="suggested, confirmed, dismissed or declared")
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    playbook: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    bucket_start: Mapped[datetime]
+    first_mention_at: Mapped[datetime]
+    stream_time: Mapped[datetime] = mapped_column(doc="The newest mention's time when the surge was detected.")
+    detected_at: Mapped[datetime]
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)

@@ -267,3 +267,12 @@ def test_during_a_database_outage_only_keys_verified_lately_are_recalled():
     expired = RecentlyVerified(grace_s=0)
     expired.remember("cf_known", "comms-desk", frozenset({"respond"}))
     assert expired.recall("cf_known") is None
+
+
+def test_a_signed_in_browser_may_submit_the_dashboards_own_form_but_another_site_may_not(anonymous):
+    anonymous.post("/login", data={"key": TEST_API_KEY, "next": "/"}, follow_redirects=False)
+    forged = anonymous.post("/signals/sig-x/decide", data={"person": "ewa.lewandowska", "decision": "dismiss"},
+                            headers={"origin": "https://evil.example"})
+    assert forged.status_code == 401  # the session cookie alone writes nothing from another site
+    own = anonymous.post("/signals/sig-x/decide", data={"person": "ewa.lewandowska", "decision": "dismiss"}, headers={"origin": BASE_URL})
+    assert own.status_code == 404 and "signal &#39;sig-x&#39; does not exist" in own.text  # through the door, to the route's own answer

@@ -28,4 +28,4 @@ def test_quick_bench_reports_every_benchmark(tmp_path):
     for section in ("## Machine and versions", "## Results", "## How to run", "temporalio", "Temporal CLI"):
         assert section in document
     assert "not judged (quick run)" in document
-    assert "no listening feature yet" in document  # the mentions extension point, with no figure
+    assert "mentions/s" in document and "s of stream" in document  # listening: ingestion rate and spike detection

@@ -1,0 +1,125 @@
+"""The incident's conversation as a server-rendered SVG chart (no script, nothing fetched), for the
+incident page and the incident report: mention volume as bars, the negative share as a line, each
+published statement as a marker, and the negative share in the hour before and after each one.
+
+``incident_conversation`` reads it for an incident's state; ``conversation_svg`` draws it.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+from markupsafe import Markup, escape
+
+from domain.catalog import Catalog
+from domain.conversation import STATEMENT_WINDOW, Conversation, Sample, conversation
+from store import mentions as store
+
+WIDTH, HEIGHT = 760, 240
+LEFT, RIGHT, TOP, BOTTOM = 48, 48, 22, 30
+VOLUME, NEGATIVE, STATEMENT = "#9fb3d9", "#b00020", "#1b7a2f"
+
+
+def _parse(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def related_topics(catalog: Catalog, state: dict) -> list[str]:
+    """The topic the incident was detected on, else every topic that suggests the incident's playbook."""
+    detection = state.get("detection")
+    if detection:
+        return [detection["topic"]]
+    playbook = state.get("playbook")
+    return [topic.id for topic in catalog.topics if playbook in {topic.playbook, *(k.playbook for k in topic.keywords)}]
+
+
+async def incident_conversation(session, catalog: Catalog, state: dict, now: datetime | None = None) -> Conversation | None:
+    """The mentions of the incident's topics from an hour before it began until it closed (or now);
+    None when no monitored topic relates to it."""
+    topics = related_topics(catalog, state)
+    if not topics:
+        return None
+    now = now or datetime.now(timezone.utc)
+    detection = state.get("detection") or {}
+    began = min(filter(None, [_parse(detection.get("first_mention_at")), _parse(state["declared_at"])]))
+    start, end = began - STATEMENT_WINDOW, _parse(state.get("closed_at")) or now
+    rows = await store.mention_series(session, topics, start, end)
+    samples = [Sample(at=at, scored=scored, negative=negative, reach=reach) for at, scored, negative, reach in rows]
+    published = [
+        (s["version"], s["kind"], _parse(s["published_at"])) for s in state.get("statements", []) if s.get("published_at")
+    ]
+    talk = conversation(topics, samples, start, end, published, now)
+    first = _parse(detection.get("first_mention_at"))
+    if first is not None:
+        talk.detected_after = _parse(detection["detected_at"]) - first
+        talk.declared_after = _parse(state["declared_at"]) - first
+    return talk
+
+
+def _time_label(at: datetime, width: timedelta) -> str:
+    return at.strftime("%H:%M" if width < timedelta(hours=1) else "%d %b %H:%M")
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def conversation_svg(talk: Conversation) -> Markup:
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    span = (talk.points[-1].start + talk.width - talk.start) if talk.points else talk.width
+    peak = max(talk.peak, 1)
+    bar_w = plot_w / max(len(talk.points), 1)
+
+    def x_of(at: datetime) -> float:
+        return LEFT + plot_w * ((at - talk.start) / span)
+
+    def y_of_share(share: float) -> float:
+        return TOP + plot_h * (1 - share)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="conversation-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'role="img" aria-label="Mentions and negative share over time">',
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#e3e6eb"/>',
+    ]
+    for index, point in enumerate(talk.points):
+        height = plot_h * point.count / peak
+        x = LEFT + index * bar_w
+        tip = f"{_time_label(point.start, talk.width)} · {point.count} mentions · {_percent(point.negative_share)} negative"
+        parts.append(
+            f'<rect class="volume" x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{max(bar_w - 1, 0.5):.1f}" '
+            f'height="{height:.1f}" fill="{VOLUME}"><title>{escape(tip)}</title></rect>'
+        )
+    line = [
+        f"{LEFT + (index + 0.5) * bar_w:.1f},{y_of_share(point.negative_share):.1f}"
+        for index, point in enumerate(talk.points) if point.negative_share is not None
+    ]
+    if line:
+        parts.append(f'<polyline class="negative-share" points="{" ".join(line)}" fill="none" stroke="{NEGATIVE}" stroke-width="1.6"/>')
+    for effect in talk.statements:
+        x = x_of(effect.published_at)
+        tip = (f"Statement v{effect.version} ({effect.kind}) published {effect.published_at:%H:%M} UTC: negative "
+               f"{_percent(effect.before)} in the hour before, {_percent(effect.after)} after")
+        parts.append(
+            f'<g class="statement" data-version="{effect.version}"><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}" '
+            f'stroke="{STATEMENT}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+            f'<text x="{x + 3:.1f}" y="{TOP + 11}" font-size="11" fill="{STATEMENT}">v{effect.version}</text>'
+            f"<title>{escape(tip)}</title></g>"
+        )
+    axis = 'font-size="10" fill="#5c6577"'
+    parts += [
+        f'<text x="{LEFT - 4}" y="{TOP + 8}" text-anchor="end" {axis}>{talk.peak}</text>',
+        f'<text x="{LEFT - 4}" y="{TOP + plot_h}" text-anchor="end" {axis}>0</text>',
+        f'<text x="{WIDTH - RIGHT + 4}" y="{TOP + 8}" font-size="10" fill="{NEGATIVE}">100%</text>',
+        f'<text x="{WIDTH - RIGHT + 4}" y="{TOP + plot_h}" {axis}>0%</text>',
+        f'<text x="{LEFT}" y="{HEIGHT - 10}" {axis}>{_time_label(talk.start, talk.width)}</text>',
+        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" text-anchor="end" {axis}>{_time_label(talk.end, talk.width)} UTC</text>',
+        f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 10}" text-anchor="middle" {axis}>mentions per '
+        f'{_width_label(talk.width)} (bars) · negative share (line) · statements (dashed)</text>',
+        "</svg>",
+    ]
+    return Markup("".join(parts))
+
+
+def _width_label(width: timedelta) -> str:
+    minutes = int(width.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"

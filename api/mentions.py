@@ -1,0 +1,179 @@
+"""Mentions over HTTP: a listening tool (or ``crisis mentions import``) posts batches of social posts.
+
+A batch is checked whole before anything is stored: one bad item refuses the batch (422, naming
+the item's index and field) and nothing of it is kept, so the sender can fix and resend it. Posts
+already stored are skipped and counted, which also makes resending a batch after a timeout safe.
+"""
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from api.auth import Scope, require_scope
+from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.mention_chart import incident_conversation
+from api.temporal import IncidentNotFound, query_state
+from domain.listening import TopicMatcher
+from domain.sentiment import is_negative
+from store import mentions as store
+from workflows.listening import nudge_topics
+
+router = APIRouter(tags=["listening"])
+
+MAX_BATCH = 5000
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of listening tools drift; a post from next week is a bug
+
+
+class MentionIn(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    platform: str = Field(min_length=1, max_length=50, description="Where it was posted: x, facebook, instagram, tiktok, …")
+    external_id: str = Field(min_length=1, max_length=200, description="The post's id on that platform; (platform, external_id) dedupes.")
+    author: str = Field(min_length=1, max_length=200)
+    text: str = Field(max_length=10_000)
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
+    created_at: AwareDatetime = Field(description="When it was posted, ISO 8601 with a UTC offset (2026-12-01T09:41:07Z).")
+    language: Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]+)?$")] | None = None
+    reach: int = Field(0, ge=0, le=10**12, description="Followers or views the listening tool reports; 0 when unknown.")
+    topic: str | None = Field(None, max_length=100, description="A monitored topic's id; otherwise the text's terms decide.")
+
+    @field_validator("platform")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("platform", "external_id", "author", "text", "url")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:  # PostgreSQL cannot store it in text; no post has it
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+_BATCH = TypeAdapter(list[MentionIn])
+
+
+class IngestReceipt(BaseModel):
+    received: int
+    stored: int
+    duplicates: int = Field(description="Posts already stored, or repeated in this batch; skipped.")
+    topics: dict[str, int] = Field(description="Mentions stored by this batch for each monitored topic.")
+
+
+def _refusal(errors: list[dict[str, Any]]) -> HTTPException:
+    first = errors[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    detail = f"mentions.{location}: {message}"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more problem(s))"
+    return HTTPException(422, detail)
+
+
+def _items(raw: bytes) -> list[Any]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HTTPException(422, f"body: not valid JSON ({error})") from None
+    items = body.get("mentions") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise HTTPException(422, "body: must be a JSON array of mentions, or an object with a 'mentions' array")
+    if len(items) > MAX_BATCH:
+        raise HTTPException(413, f"mentions: {len(items):,} in one batch; send at most {MAX_BATCH:,} per request")
+    return items
+
+
+@router.post(
+    "/mentions",
+    response_model=IngestReceipt,
+    dependencies=[require_scope(Scope.INGEST)],
+    responses={413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
+               422: {"description": "An item is not valid: the detail names its index and field; nothing was stored"}},
+)
+async def ingest(request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep, catalog: CatalogDep) -> IngestReceipt:
+    """Store a batch of up to 5,000 mentions (a JSON array, or ``{"mentions": [...]}``) and wake the
+    detectors of the topics they count for."""
+    items = _items(await request.body())
+    try:
+        batch = _BATCH.validate_python(items)
+    except ValidationError as error:
+        raise _refusal(error.errors()) from None
+    matcher = TopicMatcher(catalog.topics)
+    now = datetime.now(timezone.utc)
+    problems = []
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for index, mention in enumerate(batch):
+        if mention.created_at > now + FUTURE_TOLERANCE:
+            problems.append({"loc": (index, "created_at"), "msg": f"{mention.created_at.isoformat()} is in the future"})
+        if mention.topic is not None and mention.topic not in matcher.topics:
+            known = ", ".join(matcher.topics) or "none configured"
+            problems.append({"loc": (index, "topic"), "msg": f"unknown topic '{mention.topic}' (known: {known})"})
+        if problems:
+            continue
+        key = (mention.platform, mention.external_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({
+            "platform": mention.platform,
+            "external_id": mention.external_id,
+            "author": mention.author,
+            "text": mention.text,
+            "url": mention.url,
+            "created_at": mention.created_at.astimezone(timezone.utc),
+            "language": mention.language,
+            "reach": mention.reach,
+            "topic": matcher.topic_for(mention.text, mention.topic),
+            "received_at": now,
+        })
+    if problems:
+        raise _refusal(problems)
+    # Sentiment is only ever read per topic (detection, charts): a mention no topic counts is not scored.
+    scored = [row for row in rows if row["topic"] is not None]
+    for row, sentiment in zip(scored, await request.app.state.sentiment.score([(row["text"], row["language"]) for row in scored])):
+        row["sentiment"], row["negative"] = sentiment, is_negative(sentiment)
+    for row in rows:
+        row.setdefault("sentiment", None)
+        row.setdefault("negative", False)
+    stored = await store.insert_mentions(session, rows) if rows else Counter()
+    topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))
+    if scored:
+        # After the commit: a detector woken now finds the batch. If Temporal does not answer, the 503
+        # asks the sender to retry, which stores nothing twice and (duplicates or not) wakes them again.
+        await nudge_topics(client, settings.task_queue, sorted({row["topic"] for row in scored}))
+    total = sum(stored.values())
+    return IngestReceipt(received=len(batch), stored=total, duplicates=len(batch) - total, topics=topics)
+
+
+@router.get("/incidents/{incident}/mentions", responses={404: {"description": "No such incident"}})
+async def incident_mentions(
+    incident: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")], session: SessionDep, client: ClientDep, catalog: CatalogDep
+) -> dict[str, Any]:
+    """The conversation around an incident: mentions and negative share per bucket, reach so far, and
+    the negative share in the hour before and after each published statement (what the page charts)."""
+    try:
+        state = await query_state(client, incident)
+    except IncidentNotFound:
+        raise HTTPException(404, f"incident '{incident}' does not exist") from None
+    talk = await incident_conversation(session, catalog, state)
+    if talk is None:
+        return {"topics": [], "points": [], "statements": [], "mentions": 0, "reach": 0}
+    return {
+        "topics": talk.topics,
+        "bucket_seconds": int(talk.width.total_seconds()),
+        "mentions": talk.mentions,
+        "reach": talk.reach,
+        "first_mention_at": talk.first_mention_at,
+        "time_to_detect_seconds": None if talk.detected_after is None else talk.detected_after.total_seconds(),
+        "time_to_declare_seconds": None if talk.declared_after is None else talk.declared_after.total_seconds(),
+        "points": [{"start": p.start, "count": p.count, "negative": p.negative, "scored": p.scored,
+                    "negative_share": p.negative_share} for p in talk.points],
+        "statements": [{"version": e.version, "kind": e.kind, "published_at": e.published_at, "negative_share_before": e.before,
+                        "negative_share_after": e.after, "mentions_before": e.before_count, "mentions_after": e.after_count,
+                        "after_complete": e.after_complete} for e in talk.statements],
+    }

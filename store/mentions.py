@@ -1,0 +1,124 @@
+"""Mentions and signals in the read model: bulk ingestion, what the detector reads, signal records."""
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import MentionRow, SignalRow
+from store.service import _insert
+
+_COLUMNS = ("platform", "external_id", "author", "text", "url", "created_at", "language", "reach", "topic", "sentiment", "negative", "received_at")
+_SQLITE_INSERT = (
+    f"INSERT INTO mentions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT (platform, external_id) DO NOTHING"
+)
+
+
+def _sqlite_time(value: datetime) -> str:
+    """How SQLAlchemy's DateTime stores a (UTC) time in SQLite, so the ORM reads these rows as its own."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> Counter:
+    """Store new mentions in one transaction; a (platform, external_id) already stored, or repeated
+    in the batch, is skipped. Returns how many were stored for each topic (None: no topic).
+
+    On SQLite, one plain executemany per topic (its row count says how many were new): SQLAlchemy's
+    per-row parameter processing costs three times the insert itself, and ingestion is the hot path.
+    On PostgreSQL, one executemany with RETURNING (SQLAlchemy's "insertmanyvalues")."""
+    connection = await session.connection()
+    stored: Counter = Counter()
+    if connection.dialect.name == "sqlite":
+        by_topic: dict[str | None, list[tuple]] = {}
+        for row in rows:
+            values = (row["platform"], row["external_id"], row["author"], row["text"], row["url"], _sqlite_time(row["created_at"]),
+                      row["language"], row["reach"], row["topic"], row["sentiment"], row["negative"], _sqlite_time(row["received_at"]))
+            by_topic.setdefault(row["topic"], []).append(values)
+        for topic, group in by_topic.items():
+            stored[topic] += (await connection.exec_driver_sql(_SQLITE_INSERT, group)).rowcount
+    else:
+        table = MentionRow.__table__
+        statement = _insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        result = await connection.execute(statement.returning(table.c.topic), rows)
+        stored.update(topic for (topic,) in result.all())
+    await session.commit()
+    return +stored
+
+
+async def stream_time(session: AsyncSession, topic: str) -> datetime | None:
+    """The topic's newest mention's time: how far its conversation has got, whatever the wall clock
+    says (so an export of last week, imported in time order, is judged as it happened)."""
+    return await session.scalar(select(func.max(MentionRow.created_at)).where(MentionRow.topic == topic))
+
+
+async def topic_mentions(session: AsyncSession, topic: str, since: datetime, until: datetime) -> list[tuple]:
+    """(created_at, negative, scored, reach, text, platform, external_id, author, url) of the topic's
+    mentions in [since, until], oldest first: columns, not ORM objects (a pass may read thousands)."""
+    query = (
+        select(MentionRow.created_at, MentionRow.negative, MentionRow.sentiment.is_not(None), MentionRow.reach, MentionRow.text,
+               MentionRow.platform, MentionRow.external_id, MentionRow.author, MentionRow.url)
+        .where(MentionRow.topic == topic, MentionRow.created_at >= since, MentionRow.created_at <= until)
+        .order_by(MentionRow.created_at)
+    )
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def first_topic_mention(session: AsyncSession, topic: str) -> datetime | None:
+    return await session.scalar(select(func.min(MentionRow.created_at)).where(MentionRow.topic == topic))
+
+
+async def mention_series(session: AsyncSession, topics: list[str], since: datetime, until: datetime) -> list[tuple[datetime, bool, bool, int]]:
+    """(created_at, scored, negative, reach) of the topics' mentions in the window, oldest first."""
+    query = (
+        select(MentionRow.created_at, MentionRow.sentiment.is_not(None), MentionRow.negative, MentionRow.reach)
+        .where(MentionRow.topic.in_(topics), MentionRow.created_at >= since, MentionRow.created_at <= until)
+        .order_by(MentionRow.created_at)
+    )
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def count_mentions(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(MentionRow)) or 0
+
+
+# ---- signals -----------------------------------------------------------------------------------
+
+
+async def record_signals(session: AsyncSession, signals: list[dict[str, Any]]) -> list[str]:
+    """Store detections as suggested signals; one already stored (an evaluation repeated after a
+    retry) is kept as it is. Returns the ids that are new."""
+    new: list[str] = []
+    for signal in signals:
+        statement = _insert(session, SignalRow).values(**signal).on_conflict_do_nothing(index_elements=["id"]).returning(SignalRow.id)
+        new += [row[0] for row in (await session.execute(statement)).all()]
+    await session.commit()
+    return new
+
+
+async def get_signal(session: AsyncSession, signal_id: str) -> SignalRow | None:
+    return await session.get(SignalRow, signal_id)
+
+
+async def list_signals(session: AsyncSession, status: str | None = None, topic: str | None = None, limit: int = 200) -> list[SignalRow]:
+    query = select(SignalRow).order_by(SignalRow.detected_at.desc()).limit(limit)
+    if status:
+        query = query.where(SignalRow.status == status)
+    if topic:
+        query = query.where(SignalRow.topic == topic)
+    return list((await session.scalars(query)).all())
+
+
+async def decide_signal(
+    session: AsyncSession, signal_id: str, status: str, person: str | None, at: datetime, incident_id: str | None = None, note: str | None = None
+) -> bool:
+    """Move a suggested signal on; False when it was decided already (nothing changes then)."""
+    result = await session.execute(
+        update(SignalRow)
+        .where(SignalRow.id == signal_id, SignalRow.status == "suggested")
+        .values(status=status, decided_by=person, decided_at=at, incident_id=incident_id, note=note)
+    )
+    await session.commit()
+    return bool(result.rowcount)
