@@ -20,7 +20,7 @@ from api.auth import Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import IncidentLinks, _links
 from api.temporal import incident_id, start_incident
-from domain.drills import MIN_INTERVAL, DrillProblem, DrillRequest, DrillSchedule, drill_plan
+from domain.drills import MAX_INTERVAL, MIN_INTERVAL, DrillProblem, DrillRequest, DrillSchedule, drill_plan
 from domain.durations import format_duration
 from store import service
 from workflows.drill import ScheduledDrillWorkflow
@@ -102,11 +102,13 @@ async def list_drills(session: SessionDep) -> list[DrillRecord]:
     ]
 
 
-@router.post("/schedules", status_code=201, dependencies=[require_scope(Scope.ADMIN)], response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d"}})
+@router.post("/schedules", status_code=201, dependencies=[require_scope(Scope.ADMIN)], response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d or over 5 years"}})
 async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: CatalogDep, settings: SettingsDep) -> ScheduledDrill:
     """A recurring drill: a Temporal Schedule that runs the playbook (as it is on the day) every ``every``."""
     if body.every < MIN_INTERVAL:
         raise HTTPException(422, f"every: drills recur at most daily; '{format_duration(body.every)}' is shorter than 1d")
+    if body.every > MAX_INTERVAL:
+        raise HTTPException(422, f"every: '{format_duration(body.every)}' is longer than 5 years; drills recur at least that often")
     _plan(catalog, body.request(), "inc-check")  # refused now rather than failing at every run
     schedule_id = f"{SCHEDULE_PREFIX}{body.playbook}-{secrets.token_hex(4)}"
     every = format_duration(body.every)

@@ -31,7 +31,7 @@ from bench.playbooks import (
     write_memory_playbooks,
 )
 from bench.report import Breakdowns, Results, fanout_table, load_table, machine, markdown, now, tables
-from bench.stack import HEADERS, BenchStack, Satellite
+from bench.stack import HEADERS, BenchStack, Satellite, cpu_seconds
 from domain.catalog import load_catalog
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -63,15 +63,7 @@ class CpuWatch:
 
     @staticmethod
     def _own_cpu() -> float:
-        me = psutil.Process()
-        total = 0.0
-        for process in [me, *me.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
+        return cpu_seconds(os.getpid())
 
     def others_share(self) -> float:
         """Share of the whole machine (all cores) that other processes used since the start."""

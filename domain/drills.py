@@ -18,6 +18,7 @@ from domain.roster import OrgChart, PolicyLevel, RolePolicy
 from domain.severity import Severity
 
 MIN_INTERVAL = timedelta(days=1)
+MAX_INTERVAL = timedelta(days=5 * 365)  # a drill "every 50 years" is a typo, and Temporal refuses absurd intervals
 
 
 class DrillRequest(BaseModel):

@@ -45,7 +45,7 @@ async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
 
 async def test_a_link_opened_before_the_incident_is_projected_shows_it_from_the_workflow(stack):
     """A page can reach someone before the incident's first projection lands in the read model."""
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+    async with stack.async_client() as client:
         incident_id, path = await _declare_and_get_page_link(client)
         with sqlite3.connect(stack.data_dir / "crisis.db") as db:
             db.execute("DELETE FROM incidents WHERE id = ?", (incident_id,))

@@ -69,6 +69,8 @@ async def test_a_drill_that_cannot_run_is_refused_with_the_field(stack, body, fi
 async def test_recurring_drills_schedule_list_trigger_and_unschedule(stack, temporal):
     too_often = crisis(stack, "drill", "schedule", "technical_outage", "--every", "1h")
     assert too_often.returncode == 1 and "every: drills recur at most daily" in too_often.stderr
+    too_rare = crisis(stack, "drill", "schedule", "technical_outage", "--every", "52308127061m")
+    assert too_rare.returncode == 1 and "longer than 5 years" in too_rare.stderr
     made = crisis(stack, "drill", "schedule", "technical_outage", "--every", "90d", "--participants", "ewa.lewandowska")
     assert made.returncode == 0, made.stderr
     schedule_id = made.stdout.split()[1].rstrip(":")

@@ -10,6 +10,7 @@ from store.db import create_engine, session_factory
 from tests.driver import next_step
 from tests.e2e.stack import free_port, until
 from tests.fakes.providers import FakeSendGrid, FakeTwilio
+from tests.resilience.processes import SplitStack
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "f" * 32
@@ -45,10 +46,16 @@ class Providers:
         return [r.json["subject"] for r in self.sendgrid.accepted if r.json["personalizations"][0]["to"][0]["email"] == self.email[person]]
 
 
-def paging_env(providers: Providers, playbooks: Path) -> tuple[int, dict[str, str]]:
-    """An API port and the settings of a stack that pages through the fakes."""
+def paging_stack(data_dir: Path, providers: Providers, playbooks: Path, **settings: str) -> SplitStack:
+    """Server, worker and API as separate processes, paging through the fakes (which call back the API's port)."""
     api_port = free_port()
-    return api_port, {"CRISIS_PLAYBOOKS_DIR": str(playbooks), **providers.env(api_port)}
+    stack = SplitStack(data_dir, {"CRISIS_PLAYBOOKS_DIR": str(playbooks), **providers.env(api_port), **settings})
+    stack.api_port = api_port
+    return stack
+
+
+def sqlite_url(stack: SplitStack) -> str:
+    return f"sqlite+aiosqlite:///{stack.data_dir / 'crisis.db'}"
 
 
 def state(http, incident: str) -> dict:

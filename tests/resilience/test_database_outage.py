@@ -9,8 +9,7 @@ import pytest
 
 from tests.e2e.stack import until
 from tests.postgres import PostgresServer
-from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, caught_up, paged, paging_env
-from tests.resilience.processes import SplitStack
+from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, caught_up, paged, paging_stack
 
 pytestmark = pytest.mark.e2e
 OUTAGE_S = 4
@@ -29,9 +28,7 @@ async def database():
 
 def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twice(tmp_path, quick_playbooks, providers, database):
     server, url = database
-    api_port, env = paging_env(providers, quick_playbooks)
-    stack = SplitStack(tmp_path / "data", {**env, "DATABASE_URL": url})
-    stack.api_port = api_port
+    stack = paging_stack(tmp_path / "data", providers, quick_playbooks, DATABASE_URL=url)
     stack.start()
     try:
         with stack.client() as http:

@@ -7,18 +7,15 @@ import time
 import pytest
 
 from tests.e2e.stack import until
-from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, caught_up, paged, paging_env
-from tests.resilience.processes import SplitStack
+from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, caught_up, paged, paging_stack, sqlite_url
 
 pytestmark = pytest.mark.e2e
 OUTAGE_S = 6
 
 
 def test_pages_are_delivered_in_order_once_the_providers_are_back(tmp_path, quick_playbooks, providers):
-    api_port, env = paging_env(providers, quick_playbooks)
-    stack = SplitStack(tmp_path / "data", env)
-    stack.api_port = api_port
-    database = f"sqlite+aiosqlite:///{stack.data_dir / 'crisis.db'}"
+    stack = paging_stack(tmp_path / "data", providers, quick_playbooks)
+    database = sqlite_url(stack)
     stack.start()
     try:
         with stack.client() as http:

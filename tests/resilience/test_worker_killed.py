@@ -11,19 +11,17 @@ from tests.resilience.helpers import (
     caught_up,
     drive_to_closed,
     paged,
-    paging_env,
+    paging_stack,
     read_model,
+    sqlite_url,
 )
-from tests.resilience.processes import SplitStack
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_killed_worker_is_replaced_and_the_incident_completes_without_duplicate_sms(tmp_path, quick_playbooks, providers):
-    api_port, env = paging_env(providers, quick_playbooks)
-    stack = SplitStack(tmp_path / "data", env)
-    stack.api_port = api_port
-    database = f"sqlite+aiosqlite:///{stack.data_dir / 'crisis.db'}"
+    stack = paging_stack(tmp_path / "data", providers, quick_playbooks)
+    database = sqlite_url(stack)
     stack.start()
     try:
         with stack.client() as http:
