@@ -60,7 +60,7 @@ def _time_label(at: datetime, width: timedelta) -> str:
     return at.strftime("%H:%M" if width < timedelta(hours=1) else "%d %b %H:%M")
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
@@ -84,7 +84,7 @@ def conversation_svg(talk: Conversation) -> Markup:
     for index, point in enumerate(talk.points):
         height = plot_h * point.count / peak
         x = LEFT + index * bar_w
-        tip = f"{_time_label(point.start, talk.width)} · {point.count} mentions · {_percent(point.negative_share)} negative"
+        tip = f"{_time_label(point.start, talk.width)} · {point.count} mentions · {percent(point.negative_share)} negative"
         parts.append(
             f'<rect class="volume" x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{max(bar_w - 1, 0.5):.1f}" '
             f'height="{height:.1f}" fill="{VOLUME}"><title>{escape(tip)}</title></rect>'
@@ -98,7 +98,7 @@ def conversation_svg(talk: Conversation) -> Markup:
     for effect in talk.statements:
         x = x_of(effect.published_at)
         tip = (f"Statement v{effect.version} ({effect.kind}) published {effect.published_at:%H:%M} UTC: negative "
-               f"{_percent(effect.before)} in the hour before, {_percent(effect.after)} after")
+               f"{percent(effect.before)} in the hour before, {percent(effect.after)} after")
         parts.append(
             f'<g class="statement" data-version="{effect.version}"><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}" '
             f'stroke="{STATEMENT}" stroke-width="1.5" stroke-dasharray="4 3"/>'

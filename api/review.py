@@ -10,11 +10,13 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.auth import Responder
 from api.charts import timeline_chart
-from api.deps import CatalogDep, ClientDep, SettingsDep
+from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import REFUSALS, IncidentId, act_as_caller
+from api.mention_chart import conversation_svg, incident_conversation, percent
 from api.pages import templates
 from api.temporal import IncidentNotFound, query_state
 from domain.actions import FeedbackSubmission
+from domain.conversation import Conversation
 from domain.incident import IncidentState
 from domain.metrics import IncidentMetrics, compute, describe, margin_text, state_from_view
 from workflows.incident import IncidentWorkflow
@@ -36,8 +38,9 @@ async def feedback(incident: IncidentId, body: FeedbackSubmission, client: Clien
 class Report:
     """Everything the report shows, computed once for both formats."""
 
-    def __init__(self, state: IncidentState, commander_role: str, now: datetime):
+    def __init__(self, state: IncidentState, commander_role: str, now: datetime, conversation: Conversation | None = None):
         self.state = state
+        self.conversation = conversation
         self.end = state.closed_at or now
         self.metrics: IncidentMetrics = compute(state, commander_role, now)
         deadline_of = {
@@ -99,6 +102,7 @@ class Report:
             lines += [f"- {f.person}: {f.rating}/5" + (f"; well: {f.went_well}" if f.went_well else "") + (f"; badly: {f.went_badly}" if f.went_badly else "") for f in state.feedback]
         else:
             lines.append("No feedback yet.")
+        lines += self._conversation_markdown()
         lines += ["", "## Findings", ""]
         review = state.review
         if review:
@@ -109,11 +113,27 @@ class Report:
             lines.append("The review has not been submitted yet.")
         return "\n".join(lines) + "\n"
 
+    def _conversation_markdown(self) -> list[str]:
+        talk = self.conversation
+        if talk is None:
+            return []
+        lines = ["", "## The conversation", "", f"{talk.mentions:,} mentions on {', '.join(talk.topics)}, {talk.reach:,} total reach."]
+        if talk.time_to_detect is not None:
+            lines.append(f"Detected {talk.time_to_detect} after the surge's first mention, declared {talk.time_to_declare} after it.")
+        if talk.statements:
+            lines += ["", "| statement | published | negative, hour before | negative, hour after |", "| --- | --- | --- | --- |"]
+            lines += [f"| v{e.version} {e.kind} | {e.published_at:%H:%M} UTC | {percent(e.before)} of {e.before_count} | {percent(e.after)} of {e.after_count} |"
+                      for e in talk.statements]
+        return lines
+
 
 @router.get("/incidents/{incident}/report", responses={200: {"content": {"text/html": {}, "text/markdown": {}}}, 404: REFUSALS[404]})
-async def report(incident: IncidentId, request: Request, client: ClientDep, catalog: CatalogDep, format: ReportFormat = ReportFormat.HTML) -> Response:
+async def report(
+    incident: IncidentId, request: Request, client: ClientDep, catalog: CatalogDep, session: SessionDep, format: ReportFormat = ReportFormat.HTML
+) -> Response:
     """The post-incident report: a timeline chart, the metrics against their deadlines, every
-    statement version, the feedback and the action items. ``?format=md`` gives Markdown."""
+    statement version, the conversation around them (when a monitored topic relates to the
+    incident), the feedback and the action items. ``?format=md`` gives Markdown."""
     try:
         view = await query_state(client, incident)
     except IncidentNotFound:
@@ -123,10 +143,12 @@ async def report(incident: IncidentId, request: Request, client: ClientDep, cata
     state = state_from_view(view)
     playbook = catalog.playbooks.get(state.playbook)
     commander_role = playbook.identify.commander if playbook else "incident_commander"
-    built = Report(state, commander_role, datetime.now(timezone.utc))
+    talk = await incident_conversation(session, catalog, view)
+    built = Report(state, commander_role, datetime.now(timezone.utc), talk)
     if format is ReportFormat.MD:
         return PlainTextResponse(built.markdown(), media_type="text/markdown; charset=utf-8")
     return templates.TemplateResponse(
         request, "report.html",
-        {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe},
+        {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe,
+         "incident": view, "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None},
     )

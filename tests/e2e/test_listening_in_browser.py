@@ -66,3 +66,10 @@ async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack
     assert await bars.count() >= 60
     assert await page.locator("#conversation polyline.negative-share").count() == 1
     assert "Reach so far" in await page.locator("#conversation").inner_text()
+
+    incident = page.url.rsplit("/", 2)[-2]
+    await page.goto(f"{stack.url}/incidents/{incident}/report")
+    assert await page.locator("#conversation rect.volume").count() >= 60
+    assert "Reach so far" in await page.locator("#conversation").inner_text()
+    markdown = httpx.get(f"{stack.url}/incidents/{incident}/report", params={"format": "md"}, headers=stack.headers).text
+    assert "## The conversation" in markdown and "total reach" in markdown
