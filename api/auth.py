@@ -51,7 +51,6 @@ OPEN_PREFIXES = (
 )
 OPEN_PATHS = {
     "/healthz", "/readyz",  # probes of process managers and load balancers
-    "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",  # the API's description (public: it is in the source)
     "/login", "/logout",  # signing in a browser
     "/static",  # the mount of the stylesheet folder
 }

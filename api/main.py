@@ -17,6 +17,7 @@ from api import (
     apikeys,
     auth,
     catalog,
+    docs,
     drills,
     health,
     incidents,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         version="0.1.0",
         description="Social-media crisis playbooks run as durable Temporal workflows.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # served by api/docs.py, behind a key like every read
         dependencies=[Depends(auth.authenticate)],  # every route needs a key unless api/auth.py lists it as open
     )
     app.state.settings = settings
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     routers = (
         health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks, mentions,
-        signals, signin, apikeys,
+        signals, signin, apikeys, docs,
     )
     for module in routers:
         app.include_router(module.router)

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
+
+from api.docs import swagger_page
 
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -27,9 +28,9 @@ def _inline_script_hashes(html: str) -> list[str]:
     return [f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'" for script in scripts]
 
 
-def docs_policy(openapi_url: str, title: str) -> str:
+def docs_policy(title: str) -> str:
     """The policy for the docs pages, allowing exactly the inline script FastAPI serves there."""
-    swagger = get_swagger_ui_html(openapi_url=openapi_url, title=f"{title} - Swagger UI", oauth2_redirect_url="/docs/oauth2-redirect")
+    swagger = swagger_page(title)
     hashes = " ".join(_inline_script_hashes(bytes(swagger.body).decode()))
     return (
         f"default-src 'none'; script-src {DOCS_CDN} {hashes}; style-src {DOCS_CDN} 'unsafe-inline'; "
@@ -91,7 +92,7 @@ def install(app: FastAPI, settings) -> None:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"], expose_headers=["Location", "Retry-After"],
         )
-    app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app.openapi_url, app.title), https=settings.public_url.startswith("https://"))
+    app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app.title), https=settings.public_url.startswith("https://"))
 
 
 def origin_of(url: str) -> str:

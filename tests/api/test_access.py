@@ -20,8 +20,7 @@ from tests.conftest import API_HEADERS, TEST_API_KEY
 # What may be open, and why: action links carry their own single-use token, provider webhooks are
 # signed, probes must answer a load balancer, the docs and the stylesheet are public, and the
 # sign-in form is how a browser gets a session. Nothing else.
-ALLOWED_OPEN = [r"/a/.*", r"/webhooks/.*", r"/healthz", r"/readyz", r"/static(/.*)?", r"/docs(/oauth2-redirect)?", r"/redoc",
-                r"/openapi\.json", r"/login", r"/logout"]
+ALLOWED_OPEN = [r"/a/.*", r"/webhooks/.*", r"/healthz", r"/readyz", r"/static(/.*)?", r"/login", r"/logout"]
 
 
 def allowed_open(path: str) -> bool:
@@ -204,8 +203,10 @@ def test_sign_in_and_out_from_another_site_are_refused(anonymous):
     assert anonymous.get("/incidents").status_code == 200  # still signed in
 
 
-def test_the_openapi_document_describes_the_access_rules(anonymous):
-    schema = anonymous.get("/openapi.json").json()
+def test_the_openapi_document_describes_the_access_rules(anonymous, admin):
+    assert anonymous.get("/openapi.json").status_code == 401  # the API's description is a read like any other
+    assert anonymous.get("/docs", headers={"accept": "text/html"}, follow_redirects=False).headers["location"] == "/login?next=%2Fdocs"
+    schema = admin.get("/openapi.json").json()
     assert schema["components"]["securitySchemes"]["apiKey"] == {
         "type": "http", "scheme": "bearer", "description": "An API key from `crisis apikey create` (docs/security.md).",
     }
