@@ -66,8 +66,12 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             assert not sms_to("james.whitfield")
 
             until(lambda: sms_to("james.whitfield"), seconds=WAIT + 20, what="level 2 page after the wait")
-            state = api.get(f"/incidents/{incident['id']}").json()
-            assert any(e["message"].startswith("Escalated to james.whitfield (incident_commander, level 2") for e in state["timeline"])
+
+            def escalation_recorded() -> bool:  # once the page's activity is done (its email may still be going out)
+                timeline = api.get(f"/incidents/{incident['id']}").json()["timeline"]
+                return any(e["message"].startswith("Escalated to james.whitfield (incident_commander, level 2") for e in timeline)
+
+            until(escalation_recorded, what="the escalation in the timeline")
 
             url = f"{stack.url}/webhooks/twilio/sms"
 
