@@ -78,6 +78,15 @@ def _read_mapping(path: Path, label: str, problems: list[Problem]) -> dict | Non
     return data
 
 
+def _read_optional_mapping(path: Path, problems: list[Problem]) -> tuple[str, dict] | None:
+    """An optional file of the folder: (its label, its mapping), or None when it is absent or unreadable (the problem noted)."""
+    if not path.exists():
+        return None
+    label = str(path)
+    data = _read_mapping(path, label, problems)
+    return None if data is None else (label, data)
+
+
 def _validation_problems(label: str, error: ValidationError) -> list[Problem]:
     found = []
     for item in error.errors():
@@ -177,13 +186,9 @@ def load_catalog(directory: Path) -> Catalog:
 
 def _load_risks(directory: Path, roster: Roster | None, known: dict[str, Playbook | None], problems: list[Problem]) -> list[Risk]:
     """The optional risk register; a playbook whose own file is broken is reported there, not here."""
-    path = directory / RISKS_FILE
-    if not path.exists():
+    if (read := _read_optional_mapping(directory / RISKS_FILE, problems)) is None:
         return []
-    label = str(path)
-    data = _read_mapping(path, label, problems)
-    if data is None:
-        return []
+    label, data = read
     items = data.get("risks")
     if not isinstance(items, list) or not items or set(data) != {"risks"}:
         try:
@@ -248,13 +253,9 @@ def _load_answers(directory: Path, known: dict[str, Playbook | None], problems: 
 
 def _load_topics(directory: Path, known: dict[str, Playbook | None], problems: list[Problem]) -> list[Topic]:
     """The optional monitored topics for listening; every playbook they suggest must exist."""
-    path = directory / TOPICS_FILE
-    if not path.exists():
+    if (read := _read_optional_mapping(directory / TOPICS_FILE, problems)) is None:
         return []
-    label = str(path)
-    data = _read_mapping(path, label, problems)
-    if data is None:
-        return []
+    label, data = read
     try:
         topics = TopicsFile.model_validate(data).topics
     except ValidationError as error:
