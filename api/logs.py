@@ -151,6 +151,10 @@ def configure_logging(settings: Settings, access_log: bool = True) -> logging.Ha
         logger.propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # crisisflow.http logs requests, with their route and incident
     logging.getLogger("temporalio").setLevel(logging.WARNING)
+    # Twilio's SDK logs every request in ten INFO lines (URL, headers, status): kept for DEBUG. The
+    # SMS channel logs each accepted message already, and formatting and masking those lines took
+    # 3 % of a paging worker's CPU.
+    logging.getLogger("twilio.http_client").setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
     migration = logging.getLogger("alembic.runtime.migration")
     if not any(isinstance(existing, _AlembicChatter) for existing in migration.filters):
         migration.addFilter(_AlembicChatter())  # keep "Running upgrade 0001 -> 0002", drop the rest

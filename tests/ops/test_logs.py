@@ -131,9 +131,12 @@ def test_configure_logging_routes_every_logger_to_one_json_handler():
         assert isinstance(handler.formatter, JsonFormatter)
         assert logging.getLogger("uvicorn.error").propagate and not logging.getLogger("uvicorn.error").handlers
         assert logging.getLogger("crisisflow.http").getEffectiveLevel() == logging.WARNING
+        assert logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)  # Twilio's request lines, for DEBUG only
         assert isinstance(configure_logging(Settings()).formatter, TextFormatter)
         assert logging.getLogger("crisisflow.http").getEffectiveLevel() == logging.INFO
+        assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
         logging.getLogger("crisisflow.http").setLevel(logging.NOTSET)
+        logging.getLogger("twilio.http_client").setLevel(logging.NOTSET)
