@@ -292,7 +292,7 @@ def machine() -> dict[str, str]:
         "Python": platform.python_version(),
         "temporalio": _version("temporalio"),
         "Temporal CLI (dev server)": _run([str(temporal), "--version"]),
-        "FastAPI / uvicorn / SQLAlchemy": f"{_version('fastapi')} / {_version('uvicorn')} / {_version('sqlalchemy')}",
+        "FastAPI / uvicorn / uvloop / SQLAlchemy": f"{_version('fastapi')} / {_version('uvicorn')} / {_version('uvloop')} / {_version('sqlalchemy')}",
     }
 
 
