@@ -667,6 +667,14 @@ class Incident:
         again = f", round {round_ + 1}" if round_ else ""
         self._event(now, "paged", None, f"{verb} {person} ({role}, level {level + 1}{again})", role=role, person=person, level=level, round=round_)
 
+    def record_page_withdrawn(self, role: str, person: str, level: int, round_: int, now: datetime) -> None:
+        """A page still being retried (a provider was out) when the role was answered: not sent late."""
+        taker = self.state.acknowledgements[role].acknowledged_by
+        why = f"{taker} took it" if taker else "the incident was resolved"
+        again = f", round {round_ + 1}" if round_ else ""
+        self._event(now, "page_withdrawn", None, f"Stopped retrying the page to {person} ({role}, level {level + 1}{again}): {why} first",
+                    role=role, person=person, level=level, round=round_)
+
     def record_no_answer(self, role: str, person: str, waited: timedelta, now: datetime) -> None:
         self._event(now, "page_unanswered", None, f"No acknowledgement from {person} ({role}) within {humanize(waited)}", role=role, person=person)
 

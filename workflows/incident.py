@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from activities.incident import IncidentActivities
@@ -38,6 +38,14 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 SYSTEM_AUTHOR = "crisisflow"
+
+
+def _cancelled(error: BaseException) -> bool:
+    """A cancelled activity: cancelled between tries, or its last try failed after the cancel
+    request (so it is not tried again)."""
+    if isinstance(error, asyncio.CancelledError):
+        return True
+    return isinstance(error, ActivityError) and (isinstance(error.cause, CancelledError) or error.retry_state is RetryState.CANCEL_REQUESTED)
 
 
 @workflow.defn
@@ -92,13 +100,39 @@ class IncidentWorkflow:
 
     async def _escalate(self, role: str) -> None:
         """Page the role's escalation policy level by level until someone acknowledges, then tell
-        everyone else who was paged who took it."""
+        everyone else who was paged who took it.
+
+        A level's wait starts when its pages are sent off (``escalate-on-time``): a provider outage
+        keeps one channel's page in its activity's retries, and the next level must not wait for
+        that. Pages still being retried when someone acknowledges are cancelled, not sent late."""
+        incident = self._incident
+        paged: dict[str, list[str]] = {}
+        in_flight: dict[asyncio.Task, tuple[str, int, int]] = {}  # page → person, level, round
+        answered = await self._climb(role, paged, in_flight)
+        if answered:
+            for page in in_flight:
+                page.cancel()
+        if in_flight:
+            outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
+            for (person, level, round_), outcome in zip(in_flight.values(), outcomes):
+                if isinstance(outcome, BaseException) and _cancelled(outcome):
+                    incident.record_page_withdrawn(role, person, level, round_, workflow.now())
+            failures = [o for o in outcomes if isinstance(o, BaseException) and not _cancelled(o)]
+            if failures:
+                raise failures[0]
+        if answered:
+            await self._tell_who_took_it(role, paged)
+        else:
+            incident.record_chain_exhausted(role, workflow.now())
+
+    async def _climb(self, role: str, paged: dict[str, list[str]], in_flight: dict[asyncio.Task, tuple[str, int, int]]) -> bool:
+        """The escalation policy's rounds and levels; True once the page is answered, False when
+        every level of every round passed without an acknowledgement."""
         incident = self._incident
         identify = incident.playbook.identify
         default_wait = identify.acknowledge_within.at(incident.plan.severity)
         policy = incident.org.policy(role)
         repeat = identify.repeat if policy.repeat is None else policy.repeat
-        paged: dict[str, list[str]] = {}
 
         def answered() -> bool:
             return incident.is_acknowledged(role) or incident.resolved
@@ -106,22 +140,25 @@ class IncidentWorkflow:
         for round_ in range(repeat + 1):
             for level_number, level in enumerate(policy.levels):
                 if answered():
-                    return await self._tell_who_took_it(role, paged)
+                    return True
                 wait = level.wait or default_wait
                 step = (round_, level_number)
-                if len(level.people) > 1 and workflow.patched("page-a-level-at-once"):
+                if workflow.patched("escalate-on-time"):
+                    for person in level.people:
+                        in_flight[asyncio.create_task(self._page(role, person, level, step, wait, paged))] = (person, level_number, round_)
+                elif len(level.people) > 1 and workflow.patched("page-a-level-at-once"):
                     # Everyone on the level at once: a level of twenty is paged in the time of one.
                     await asyncio.gather(*(self._page(role, person, level, step, wait, paged) for person in level.people))
                 else:
                     for person in level.people:
                         await self._page(role, person, level, step, wait, paged)
                 if await self._wait(answered, wait, f"{role} acknowledges within {wait}"):
-                    return await self._tell_who_took_it(role, paged)
+                    return True
                 for person in level.people:
                     incident.record_no_answer(role, person, wait, workflow.now())
                 if round_ == 0 and level_number == 0:
                     incident.record_deadline_missed(f"acknowledge.{role}", workflow.now())
-        incident.record_chain_exhausted(role, workflow.now())
+        return False
 
     async def _page(self, role: str, person: str, level: PolicyLevel, step: tuple[int, int], wait: timedelta, paged: dict[str, list[str]]) -> None:
         """Page one person of an escalation level (``step``: round and level number) and note it."""
@@ -129,9 +166,10 @@ class IncidentWorkflow:
         round_, level_number = step
         notice = self._messenger.page(person, role, level_number, wait, level.channels)
         activity_id = f"page.{role}.{round_}.{level_number}" + (f".{person}" if len(level.people) > 1 else "")
+        # Told who took the page even if one of its channels is still being retried then.
+        paged[person] = level.channels
         await self._notify(notice, activity_id, f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}")
         self._sent[activity_id] = notice
-        paged[person] = level.channels
         incident.record_page(role, person, level_number, round_, workflow.now())
 
     async def _tell_who_took_it(self, role: str, paged: dict[str, list[str]]) -> None:
@@ -455,12 +493,16 @@ class IncidentWorkflow:
     # ---- side effects ----------------------------------------------------------------------
 
     async def _notify(self, notice: "messages.Notice", activity_id: str, summary: str) -> None:
+        # Cancelled (a page taken while it is still being retried), a send already under way
+        # finishes and counts: the person got it, so the timeline says so. Only a send waiting
+        # for its next try is dropped.
         await workflow.execute_activity_method(
             IncidentActivities.notify,
             notice,
             activity_id=activity_id,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=summary,
         )
 

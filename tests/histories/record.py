@@ -3,8 +3,10 @@
 Run it after a workflow change that is guarded by ``workflow.patched``: first rename the current
 files to ``v<N>-<name>.json`` and keep them, so both the old and the new paths stay replayed. Each history is one complete incident of
 a built-in playbook on the time-skipping server, plus one with an escalation and overdue task, one
-whose escalation reaches a level of several people (``level-at-once``), and one whose answers kit
-is adapted (proposed, rejected, revised, approved). Names given record only those histories.
+whose escalation reaches a level of several people (``level-at-once``), one whose escalation climbs
+while the SMS provider is down and whose pages still being retried are cancelled when someone
+acknowledges (``escalation-outage``), and one whose answers kit is adapted (proposed, rejected,
+revised, approved). Names given record only those histories.
 """
 
 import asyncio
@@ -16,11 +18,12 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from channels.base import ChannelKind
 from domain.actions import Acknowledge, AnswerDraft, StatementDecision
 from domain.catalog import load_catalog
 from domain.severity import Severity
 from tests.conftest import PROJECT, register_search_attributes
-from tests.workflow.harness import open_harness
+from tests.workflow.harness import SmsOutage, open_harness
 
 HERE = Path(__file__).parent
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
@@ -45,17 +48,24 @@ async def record(names: set[str]) -> None:
                     await record_level_at_once(env, harness, catalog)
                 if not names or "answers" in names:
                     await record_answers(harness)
-                if names and "escalation" not in names:
-                    return
-                plan = harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-escalation")
-                handle = await harness.start(plan)
-                await harness.until(handle, lambda s: s["pending"])
-                await env.sleep(plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1))
-                await harness.until(handle, lambda s: sum(e["kind"] == "paged" for e in s["timeline"]) > len(plan.playbook.identify.page))
-                await harness.act(handle, "acknowledge", Acknowledge(person=catalog.roster.org_chart().members("incident_commander")[1]))
-                await harness.until(handle, lambda s: s["phase"] == "assess")
-                await harness.drive_to_closed(handle)
-                await save(handle, "escalation")
+                if not names or "escalation" in names:
+                    await record_escalation(env, harness, catalog)
+            if not names or "escalation-outage" in names:
+                sms = SmsOutage()
+                async with open_harness(env, catalog, Path(scratch) / "outage.db", {ChannelKind.SMS: sms}) as harness:
+                    await record_escalation_outage(env, harness, catalog, sms)
+
+
+async def record_escalation(env, harness, catalog) -> None:
+    plan = harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-escalation")
+    handle = await harness.start(plan)
+    await harness.until(handle, lambda s: s["pending"])
+    await env.sleep(plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1))
+    await harness.until(handle, lambda s: sum(e["kind"] == "paged" for e in s["timeline"]) > len(plan.playbook.identify.page))
+    await harness.act(handle, "acknowledge", Acknowledge(person=catalog.roster.org_chart().members("incident_commander")[1]))
+    await harness.until(handle, lambda s: s["phase"] == "assess")
+    await harness.drive_to_closed(handle)
+    await save(handle, "escalation")
 
 
 async def record_answers(harness) -> None:
@@ -71,6 +81,27 @@ async def record_answers(harness) -> None:
     await harness.until(handle, lambda s: sum(e["kind"].startswith("answer_") for e in s["timeline"]) == 6)
     await harness.drive_to_closed(handle)
     await save(handle, "answers")
+async def record_escalation_outage(env, harness, catalog, sms: SmsOutage) -> None:
+    """The commander's level 1 is paged while SMS is down (its email goes, its SMS is retried),
+    level 2 is paged on time and acknowledges, both pages' SMS are cancelled, SMS comes back, and
+    the incident runs to closed."""
+    plan = harness.commander_only(harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-escalation-outage"))
+    second = catalog.roster.org_chart().policy("incident_commander").levels[1].people[0]
+    handle = await harness.start(plan)
+    await harness.until(handle, lambda s: s["pending"])
+    await env.sleep(plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1))
+    await harness.until(handle, lambda s: any(e["kind"] == "page_unanswered" for e in s["timeline"]))
+    for _ in range(200):
+        if any(m.person_id == second and m.kind == "page" for m in await harness.outbox(plan.id)):
+            break
+        await asyncio.sleep(0.05)
+    await harness.act(handle, "acknowledge", Acknowledge(person=second))
+    await harness.until(handle, lambda s: s["phase"] == "assess")
+    sms.down = False
+    await harness.drive_to_closed(handle)
+    await save(handle, "escalation-outage")
+
+
 async def record_level_at_once(env, harness, catalog) -> None:
     """The commander's chain climbs to its third level (every executive sponsor at once), one of
     them acknowledges, and the incident runs to closed."""

@@ -84,6 +84,18 @@ def test_a_paged_role_keeps_waiting_after_identify(drive: Driver):
     assert [i["role"] for i in drive.incident.pending(drive.now) if i["kind"] == "acknowledge"] == ["legal"]
 
 
+def test_a_withdrawn_page_says_who_took_it_or_that_the_incident_was_resolved(drive: Driver):
+    drive.acknowledge(EWA)
+    drive.incident.record_page_withdrawn("incident_commander", JAMES, 1, 0, drive.now)
+    drive.incident.record_page_withdrawn("legal", KASIA, 0, 1, drive.now)
+    withdrawn = [e for e in drive.state.timeline if e.kind == "page_withdrawn"]
+    assert [e.message for e in withdrawn] == [
+        f"Stopped retrying the page to {JAMES} (incident_commander, level 2): {EWA} took it first",
+        f"Stopped retrying the page to {KASIA} (legal, level 1, round 2): the incident was resolved first",
+    ]
+    assert withdrawn[1].data == {"role": "legal", "person": KASIA, "level": 0, "round": 1}
+
+
 def test_assess_waits_for_the_commanders(drive: Driver):
     drive.to_assess()
     [assessment] = [i for i in drive.incident.pending(drive.now) if i["kind"] == "assessment"]

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
-from channels.base import ChannelKind
+from channels.base import Channel, ChannelKind, Delivery, OutgoingMessage, TransientDeliveryError
 from channels.outbox import OutboxChannel
 from domain import actions
 from domain.answers import pin_answers
@@ -60,6 +60,12 @@ class Harness:
             answers=pin_answers(self.catalog.answers.get(playbook), "en"),
         )
 
+    def commander_only(self, plan: IncidentPlan) -> IncidentPlan:
+        """The plan with only the commander's role paged at declaration (fewer sends to watch)."""
+        book = plan.playbook
+        identify = book.identify.model_copy(update={"page": [book.identify.commander]})
+        return plan.model_copy(update={"playbook": book.model_copy(update={"identify": identify})})
+
     async def start(self, plan: IncidentPlan) -> WorkflowHandle:
         return await self.env.client.start_workflow(IncidentWorkflow.run, plan, id=plan.id, task_queue=self.task_queue)
 
@@ -99,14 +105,33 @@ class Harness:
             return await service.list_timeline(session, incident_id)
 
 
+class SmsOutage:
+    """An SMS provider that answers every send with a 503 until it is back."""
+
+    name = "sms-outage"
+
+    def __init__(self) -> None:
+        self.down = True
+        self.tries: list[str] = []  # ledger keys, one per attempt
+        self.delivered: list[OutgoingMessage] = []
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        self.tries.append(message.ledger_key)
+        if self.down:
+            raise TransientDeliveryError("503 Service Unavailable")
+        self.delivered.append(message)
+        return Delivery(channel=self.name, accepted=True, provider_id=f"SM{len(self.delivered)}")
+
+
 @asynccontextmanager
-async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Path):
+async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Path, channels: dict[ChannelKind, Channel] | None = None):
+    """``channels``: the providers to use instead of the outbox, per kind (the outbox for the rest)."""
     engine = create_engine(f"sqlite+aiosqlite:///{database}", single_connection=True)  # as the worker's
     await create_schema(engine)
     sessions = session_factory(engine)
     outbox = OutboxChannel(sessions)
     activities = IncidentActivities(
-        sessions, RosterSource(catalog.directory), {kind: outbox for kind in ChannelKind}, "http://test"
+        sessions, RosterSource(catalog.directory), {kind: outbox for kind in ChannelKind} | (channels or {}), "http://test"
     )
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     try:

@@ -35,7 +35,7 @@ async def test_everyone_on_a_level_is_paged_at_once(harness, catalog):
     # One workflow task scheduled every page of the level: none waited for another's send.
     assert len({scheduled_by[activity_id] for activity_id in level_pages}) == 1
     markers = [e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")]
-    assert any(b"page-a-level-at-once" in marker.SerializeToString() for marker in markers)
+    assert any(b"escalate-on-time" in marker.SerializeToString() for marker in markers)  # the path that pages a level at once now
     outbox = await harness.outbox(plan.id)
     for person in levels[2].people:
         assert {m.channel for m in outbox if m.kind == "page" and m.person_id == person} == {"sms", "email"}
