@@ -37,7 +37,9 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
         key_file = stack.data_dir / "dev-api-key"
         assert key_file.stat().st_mode & 0o777 == 0o600
         first_key = stack.key
-        assert f"API key      {first_key} (admin; kept in {key_file.resolve()})" in stack.log.read_text()
+        # Printed once the API has started, which /readyz can answer a moment before.
+        announced = f"API key      {first_key} (admin; kept in {key_file.resolve()})"
+        until(lambda: announced in stack.log.read_text(), seconds=10, what="the API key announced")
         with stack.client() as http:
             incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}).json()
             assert http.post(f"/incidents/{incident['id']}/acknowledge", json={"person": commander}).status_code == 200
