@@ -6,7 +6,8 @@ so that it resends on the person's other channel at once; only the request that 
 failure signals, so a repeated callback changes nothing.
 
 Bad input never changes anything: a missing or wrong signature is 403, a malformed body 400, an
-unknown message 404, each logged.
+unknown message 404, and a replay (a status the ledger already holds for that message, such as
+the same signed request sent again) 409, each logged.
 """
 
 import json
@@ -36,6 +37,12 @@ SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 TWILIO_FAILED = {"undelivered", "failed"}
 SENDGRID_FAILED = {"bounce", "dropped"}
+ALREADY_RECORDED = {409: {"description": "A replay: the ledger already holds this status for the message"}}
+
+
+def _recorded_status(delivered: bool, failed: bool) -> str | None:
+    """The ledger status a provider's status means, if it means one."""
+    return ledger.LedgerStatus.DELIVERED.value if delivered else ledger.LedgerStatus.FAILED.value if failed else None
 
 
 async def _fail(request: Request, session: AsyncSession, row: NotificationRow, reason: str) -> bool:
@@ -69,7 +76,8 @@ async def _fail(request: Request, session: AsyncSession, row: NotificationRow, r
 
 @router.post(
     STATUS_CALLBACK_PATH,
-    responses={400: {"description": "Not a status callback"}, 403: {"description": "Bad signature"}, 404: {"description": "Unknown message"}},
+    responses={400: {"description": "Not a status callback"}, 403: {"description": "Bad signature"}, 404: {"description": "Unknown message"},
+               **ALREADY_RECORDED},
 )
 async def twilio_status(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
     """Twilio's message status callback (form-encoded, signed with the auth token)."""
@@ -82,6 +90,9 @@ async def twilio_status(request: Request, settings: SettingsDep, session: Sessio
     if row is None:
         log.warning("refused Twilio status callback for unknown message %s (%s)", sid, status)
         raise HTTPException(404, "unknown message")
+    if (recorded := _recorded_status(status == "delivered", status in TWILIO_FAILED)) == row.status:
+        log.warning("refused Twilio status callback for %s: %s is already recorded (a replay)", sid, status)
+        raise HTTPException(409, f"the message is already recorded as {recorded}")
     changed = False
     if status == "delivered":
         changed = await ledger.mark_delivered(session, row.id)
@@ -126,15 +137,18 @@ def _events(body: bytes) -> list[dict[str, Any]]:
 
 @router.post(
     "/webhooks/sendgrid/events",
-    responses={400: {"description": "Not an event batch"}, 403: {"description": "Bad signature"}, 404: {"description": "Unknown messages only"}},
+    responses={400: {"description": "Not an event batch"}, 403: {"description": "Bad signature"}, 404: {"description": "Unknown messages only"},
+               **ALREADY_RECORDED},
 )
 async def sendgrid_events(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
     """SendGrid's Event Webhook: a JSON array of events, signed with ECDSA when the Signed Event
-    Webhook is on. Events of mail crisisflow did not send (no ledger key) are ignored."""
+    Webhook is on. Events of mail crisisflow did not send (no ledger key) are ignored. A batch
+    whose every event of ours is already recorded is a replay (409): SendGrid does not send a
+    batch again after a 4xx, only after a 5xx or no answer."""
     body = await request.body()
     _verify_sendgrid(settings, request, body)
     events = _events(body)
-    applied = ignored = unknown = foreign = 0
+    applied = ignored = unknown = foreign = replayed = 0
     for event in events:
         key = event.get(LEDGER_ARG)
         if not isinstance(key, str) or not key:
@@ -144,6 +158,9 @@ async def sendgrid_events(request: Request, settings: SettingsDep, session: Sess
         if row is None:
             unknown += 1
             log.warning("SendGrid %s event for unknown message %s", event["event"], key)
+            continue
+        if _recorded_status(event["event"] == "delivered", event["event"] in SENDGRID_FAILED) == row.status:
+            replayed += 1
             continue
         if event["event"] == "delivered":
             applied += await ledger.mark_delivered(session, row.id)
@@ -156,4 +173,7 @@ async def sendgrid_events(request: Request, settings: SettingsDep, session: Sess
             ignored += 1  # processed, deferred, open, click…: nothing to record
     if unknown and unknown == len(events) - foreign:
         raise HTTPException(404, "unknown messages")  # every event of ours named a message we never sent
-    return {"applied": applied, "ignored": ignored + foreign, "unknown": unknown}
+    if replayed and replayed == len(events) - foreign:
+        log.warning("refused SendGrid events: all %d of ours are already recorded (a replay)", replayed)
+        raise HTTPException(409, "every event of this batch is already recorded")
+    return {"applied": applied, "ignored": ignored + foreign, "unknown": unknown, "replayed": replayed}

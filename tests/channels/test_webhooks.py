@@ -123,8 +123,9 @@ async def test_an_undelivered_page_sms_fails_the_row_and_signals_the_workflow_on
     _, failed_form, failed_headers = fake_twilio.callback_request(sid, "failed", error_code="30005")
     later = await client.post("/webhooks/twilio/status", data=failed_form, headers=failed_headers)
 
-    assert [r.status_code for r in (first, again, later)] == [200, 200, 200]
-    assert [r.json()["changed"] for r in (first, again, later)] == [True, False, False]
+    # The same callback again, or Twilio's other failure status: already recorded, a replay.
+    assert [r.status_code for r in (first, again, later)] == [200, 409, 409]
+    assert first.json()["changed"] is True and again.json()["detail"] == "the message is already recorded as failed"
     assert await status_of(app, key) == ("failed", "SMS undelivered (Twilio error 30003)")
     assert temporal.signals == [
         ("inc-w", "delivery_failed", DeliveryFailure(ledger_key=key, person=EWA, channel="sms", reason="SMS undelivered (Twilio error 30003)"))
@@ -250,7 +251,7 @@ async def post_events(client, events, signer: EventSigner | None, tamper: bool =
 async def test_a_signed_delivered_event_marks_the_email_delivered(app, client, fake_sendgrid, signer, temporal):
     key = await send(app, ChannelKind.EMAIL)
     answer = await post_events(client, fake_sendgrid.event_batch(key, "delivered"), signer)
-    assert answer.status_code == 200 and answer.json() == {"applied": 1, "ignored": 0, "unknown": 0}
+    assert answer.status_code == 200 and answer.json() == {"applied": 1, "ignored": 0, "unknown": 0, "replayed": 0}
     assert await status_of(app, key) == ("delivered", None)
     assert temporal.signals == []
 
@@ -263,7 +264,7 @@ async def test_a_bounced_or_dropped_page_email_signals_the_workflow_once(app, cl
     first = await post_events(client, events, signer)
     again = await post_events(client, events, signer)
 
-    assert first.json()["applied"] == 1 and again.json()["applied"] == 0
+    assert first.json()["applied"] == 1 and again.status_code == 409
     status, error = await status_of(app, key)
     assert status == "failed" and error.startswith(f"email {event}: 550 5.1.1") and "northwind.example" not in error
     [(incident, name, failure)] = temporal.signals
@@ -272,17 +273,26 @@ async def test_a_bounced_or_dropped_page_email_signals_the_workflow_once(app, cl
 
 
 async def test_a_replayed_batch_changes_nothing_and_its_signature_does_not_fit_another_time(app, client, fake_sendgrid, signer, temporal):
-    """A captured request sent again, byte for byte, is answered but moves nothing (the ledger only
-    moves forward, once); with its timestamp changed the signature no longer fits."""
+    """A captured request sent again, byte for byte, is refused as a replay and moves nothing (the
+    ledger only moves forward, once); with its timestamp changed the signature no longer fits."""
     key = await send(app, ChannelKind.EMAIL)
     body = json.dumps(fake_sendgrid.event_batch(key, "bounce")).encode()
     headers = signer.headers(body, timestamp="1764500000")
     first = await client.post("/webhooks/sendgrid/events", content=body, headers=headers)
     replayed = await client.post("/webhooks/sendgrid/events", content=body, headers=headers)
-    assert first.json()["applied"] == 1 and replayed.status_code == 200 and replayed.json()["applied"] == 0
+    assert first.json()["applied"] == 1 and replayed.status_code == 409
     moved = {**headers, "X-Twilio-Email-Event-Webhook-Timestamp": "1764500001"}
     assert (await client.post("/webhooks/sendgrid/events", content=body, headers=moved)).status_code == 403
     assert len(temporal.signals) == 1
+
+
+async def test_a_batch_with_a_replayed_event_and_a_new_one_applies_the_new_one(app, client, fake_sendgrid, signer):
+    delivered, fresh = await send(app, ChannelKind.EMAIL, key="inc-w/a/email"), await send(app, ChannelKind.EMAIL, key="inc-w/b/email")
+    assert (await post_events(client, fake_sendgrid.event_batch(delivered, "delivered"), signer)).status_code == 200
+    events = [*fake_sendgrid.event_batch(delivered, "delivered"), *fake_sendgrid.event_batch(fresh, "delivered")]
+    answer = await post_events(client, events, signer)
+    assert answer.status_code == 200 and answer.json() == {"applied": 1, "ignored": 0, "unknown": 0, "replayed": 1}
+    assert (await status_of(app, fresh))[0] == "delivered"
 
 
 async def test_a_batch_mixes_ours_others_and_uninteresting_events(app, client, fake_sendgrid, signer, temporal):
@@ -295,7 +305,7 @@ async def test_a_batch_mixes_ours_others_and_uninteresting_events(app, client, f
         *fake_sendgrid.event_batch(bounced, "open"),
     ]
     answer = await post_events(client, events, signer)
-    assert answer.status_code == 200 and answer.json() == {"applied": 2, "ignored": 3, "unknown": 0}
+    assert answer.status_code == 200 and answer.json() == {"applied": 2, "ignored": 3, "unknown": 0, "replayed": 0}
     assert (await status_of(app, delivered))[0] == "delivered" and (await status_of(app, bounced))[0] == "failed"
     assert len(temporal.signals) == 1
 
