@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its role was answered is waiting for a retry
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 SYSTEM_AUTHOR = "crisisflow"
 
@@ -104,12 +105,16 @@ class IncidentWorkflow:
 
         A level's wait starts when its pages are sent off (``escalate-on-time``): a provider outage
         keeps one channel's page in its activity's retries, and the next level must not wait for
-        that. Pages still being retried when someone acknowledges are cancelled, not sent late."""
+        that. Pages still being retried when someone acknowledges are cancelled, not sent late:
+        those not done within ``RETRYING_AFTER`` of the answer, since a send takes moments and
+        only a page waiting for its next try takes longer. Cancelling sooner would race pages that
+        are just completing, for nothing."""
         incident = self._incident
         paged: dict[str, list[str]] = {}
         in_flight: dict[asyncio.Task, tuple[str, int, int]] = {}  # page → person, level, round
         answered = await self._climb(role, paged, in_flight)
-        if answered:
+        if answered and not all(page.done() for page in in_flight):
+            await self._wait(lambda: all(page.done() for page in in_flight), RETRYING_AFTER, f"{role}'s pages in flight finish")
             for page in in_flight:
                 page.cancel()
         if in_flight:

@@ -24,6 +24,7 @@ from domain.catalog import load_catalog
 from domain.severity import Severity
 from tests.conftest import PROJECT, register_search_attributes
 from tests.workflow.harness import SmsOutage, open_harness
+from workflows.incident import RETRYING_AFTER
 
 HERE = Path(__file__).parent
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
@@ -97,6 +98,7 @@ async def record_escalation_outage(env, harness, catalog, sms: SmsOutage) -> Non
         await asyncio.sleep(0.05)
     await harness.act(handle, "acknowledge", Acknowledge(person=second))
     await harness.until(handle, lambda s: s["phase"] == "assess")
+    await env.sleep(RETRYING_AFTER + timedelta(seconds=1))
     sms.down = False
     await harness.drive_to_closed(handle)
     await save(handle, "escalation-outage")

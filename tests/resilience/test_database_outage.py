@@ -52,7 +52,10 @@ def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twic
             assert http.post(f"/incidents/{incident}/acknowledge", json={"person": "james.whitfield"}).status_code == 200
             model = until(lambda: caught_up(url, http, incident), seconds=60, what="the read model caught up after the outage")
 
-        assert len(providers.sms_to("james.whitfield")) == 1, providers.sms_to("james.whitfield")
+        # The level-2 page the outage held up went out once. The chain did not wait for it: a
+        # later round may have paged him again, under its own ledger key.
+        held_up = [row for row in model.ledger if row.ledger_key.endswith("/page.incident_commander.0.1/sms") and row.accepted_at is not None]
+        assert len(held_up) == 1, held_up
         assert_no_sms_twice(providers, model)
         assert [seq for seq, _, _ in model.timeline] == list(range(1, model.projected_seq + 1))
         assert stack.worker.poll() is None

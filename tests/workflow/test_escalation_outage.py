@@ -10,6 +10,7 @@ from channels.base import ChannelKind
 from domain.actions import Acknowledge
 from domain.severity import Severity
 from tests.workflow.harness import SmsOutage, open_harness
+from workflows.incident import RETRYING_AFTER
 
 ROLE = "incident_commander"
 
@@ -54,6 +55,7 @@ async def test_the_next_level_is_paged_on_time_while_sms_is_down_and_late_pages_
 
     await harness.act(handle, "acknowledge", Acknowledge(person=second))
     await harness.until(handle, lambda s: s["phase"] == "assess")
+    await harness.env.sleep(RETRYING_AFTER + timedelta(seconds=1))  # the two pages are still being retried then
     await until_emailed(harness, plan.id, "taken", first)  # told who took it, though their SMS never went
     state = await harness.until(handle, lambda s: sum(e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE for e in s["timeline"]) == 2)
     withdrawn = [e for e in state["timeline"] if e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE]
