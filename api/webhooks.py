@@ -37,12 +37,10 @@ SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 TWILIO_FAILED = {"undelivered", "failed"}
 SENDGRID_FAILED = {"bounce", "dropped"}
+# The ledger status each provider status records; the others record nothing.
+TWILIO_RECORDS = {"delivered": ledger.LedgerStatus.DELIVERED.value} | dict.fromkeys(TWILIO_FAILED, ledger.LedgerStatus.FAILED.value)
+SENDGRID_RECORDS = {"delivered": ledger.LedgerStatus.DELIVERED.value} | dict.fromkeys(SENDGRID_FAILED, ledger.LedgerStatus.FAILED.value)
 ALREADY_RECORDED = {409: {"description": "A replay: the ledger already holds this status for the message"}}
-
-
-def _recorded_status(delivered: bool, failed: bool) -> str | None:
-    """The ledger status a provider's status means, if it means one."""
-    return ledger.LedgerStatus.DELIVERED.value if delivered else ledger.LedgerStatus.FAILED.value if failed else None
 
 
 async def _fail(request: Request, session: AsyncSession, row: NotificationRow, reason: str) -> bool:
@@ -90,7 +88,7 @@ async def twilio_status(request: Request, settings: SettingsDep, session: Sessio
     if row is None:
         log.warning("refused Twilio status callback for unknown message %s (%s)", sid, status)
         raise HTTPException(404, "unknown message")
-    if (recorded := _recorded_status(status == "delivered", status in TWILIO_FAILED)) == row.status:
+    if (recorded := TWILIO_RECORDS.get(status)) == row.status:
         log.warning("refused Twilio status callback for %s: %s is already recorded (a replay)", sid, status)
         raise HTTPException(409, f"the message is already recorded as {recorded}")
     changed = False
@@ -159,7 +157,7 @@ async def sendgrid_events(request: Request, settings: SettingsDep, session: Sess
             unknown += 1
             log.warning("SendGrid %s event for unknown message %s", event["event"], key)
             continue
-        if _recorded_status(event["event"] == "delivered", event["event"] in SENDGRID_FAILED) == row.status:
+        if SENDGRID_RECORDS.get(event["event"]) == row.status:
             replayed += 1
             continue
         if event["event"] == "delivered":

@@ -164,6 +164,12 @@ def text_diff(previous: str, current: str, before: str, after: str) -> str:
     return "\n".join(lines)
 
 
+def _page_place(role: str, level: int, round_: int) -> str:
+    """Where a page stands in its role's escalation, as the timeline says it: "(legal, level 2, round 2)"."""
+    again = f", round {round_ + 1}" if round_ else ""
+    return f"({role}, level {level + 1}{again})"
+
+
 class AnswerStatus(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
@@ -664,15 +670,13 @@ class Incident:
             verb = "Escalated to"
         else:
             verb = "Paged again" if round_ else "Paged"
-        again = f", round {round_ + 1}" if round_ else ""
-        self._event(now, "paged", None, f"{verb} {person} ({role}, level {level + 1}{again})", role=role, person=person, level=level, round=round_)
+        self._event(now, "paged", None, f"{verb} {person} {_page_place(role, level, round_)}", role=role, person=person, level=level, round=round_)
 
     def record_page_withdrawn(self, role: str, person: str, level: int, round_: int, now: datetime) -> None:
         """A page still being retried (a provider was out) when the role was answered: not sent late."""
         taker = self.state.acknowledgements[role].acknowledged_by
         why = f"{taker} took it" if taker else "the incident was resolved"
-        again = f", round {round_ + 1}" if round_ else ""
-        self._event(now, "page_withdrawn", None, f"Stopped retrying the page to {person} ({role}, level {level + 1}{again}): {why} first",
+        self._event(now, "page_withdrawn", None, f"Stopped retrying the page to {person} {_page_place(role, level, round_)}: {why} first",
                     role=role, person=person, level=level, round=round_)
 
     def record_no_answer(self, role: str, person: str, waited: timedelta, now: datetime) -> None:

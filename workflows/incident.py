@@ -41,6 +41,9 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 SYSTEM_AUTHOR = "crisisflow"
 
 
+InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
+
+
 def _cancelled(error: BaseException) -> bool:
     """A cancelled activity: cancelled between tries, or its last try failed after the cancel
     request (so it is not tried again)."""
@@ -111,7 +114,7 @@ class IncidentWorkflow:
         are just completing, for nothing."""
         incident = self._incident
         paged: dict[str, list[str]] = {}
-        in_flight: dict[asyncio.Task, tuple[str, int, int]] = {}  # page → person, level, round
+        in_flight: InFlight = {}
         answered = await self._climb(role, paged, in_flight)
         if answered and not all(page.done() for page in in_flight):
             await self._wait(lambda: all(page.done() for page in in_flight), RETRYING_AFTER, f"{role}'s pages in flight finish")
@@ -130,7 +133,7 @@ class IncidentWorkflow:
         else:
             incident.record_chain_exhausted(role, workflow.now())
 
-    async def _climb(self, role: str, paged: dict[str, list[str]], in_flight: dict[asyncio.Task, tuple[str, int, int]]) -> bool:
+    async def _climb(self, role: str, paged: dict[str, list[str]], in_flight: InFlight) -> bool:
         """The escalation policy's rounds and levels; True once the page is answered, False when
         every level of every round passed without an acknowledgement."""
         incident = self._incident

@@ -92,10 +92,7 @@ async def record_escalation_outage(env, harness, catalog, sms: SmsOutage) -> Non
     await harness.until(handle, lambda s: s["pending"])
     await env.sleep(plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1))
     await harness.until(handle, lambda s: any(e["kind"] == "page_unanswered" for e in s["timeline"]))
-    for _ in range(200):
-        if any(m.person_id == second and m.kind == "page" for m in await harness.outbox(plan.id)):
-            break
-        await asyncio.sleep(0.05)
+    await harness.until_emailed(plan.id, "page", second)
     await harness.act(handle, "acknowledge", Acknowledge(person=second))
     await harness.until(handle, lambda s: s["phase"] == "assess")
     await env.sleep(RETRYING_AFTER + timedelta(seconds=1))

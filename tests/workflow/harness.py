@@ -100,6 +100,14 @@ class Harness:
         async with self.sessions() as session:
             return await service.list_outbox(session, incident_id=incident_id)
 
+    async def until_emailed(self, incident_id: str, kind: str, person: str) -> None:
+        """Poll the outbox (in real time) until an email of ``kind`` has reached ``person``."""
+        for _ in range(200):
+            if any(m.kind == kind and m.channel == "email" and m.person_id == person for m in await self.outbox(incident_id)):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {kind} email reached {person}")
+
     async def timeline(self, incident_id: str) -> list:
         async with self.sessions() as session:
             return await service.list_timeline(session, incident_id)

@@ -22,18 +22,6 @@ async def outage(time_skipping_env, catalog, tmp_path):
         yield harness, sms
 
 
-async def emails(harness, incident_id: str, kind: str) -> set[str]:
-    return {m.person_id for m in await harness.outbox(incident_id) if m.kind == kind and m.channel == "email"}
-
-
-async def until_emailed(harness, incident_id: str, kind: str, person: str) -> None:
-    for _ in range(200):
-        if person in await emails(harness, incident_id, kind):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {kind} email reached {person}")
-
-
 async def test_the_next_level_is_paged_on_time_while_sms_is_down_and_late_pages_are_cancelled(outage, catalog):
     harness, sms = outage
     # Only the commander is paged: every other role's SMS would be retried too, and the
@@ -44,10 +32,10 @@ async def test_the_next_level_is_paged_on_time_while_sms_is_down_and_late_pages_
     handle = await harness.start(plan)
 
     # Level 1's email goes at once; its SMS keeps failing and its activity keeps retrying.
-    await until_emailed(harness, plan.id, "page", first)
+    await harness.until_emailed(plan.id, "page", first)
     await harness.env.sleep(within + timedelta(seconds=1))
     # The level's wait passed with the SMS still down: level 2 is paged all the same.
-    await until_emailed(harness, plan.id, "page", second)
+    await harness.until_emailed(plan.id, "page", second)
     first_page = f"{plan.id}/page.{ROLE}.0.0/sms"
     assert sms.tries.count(first_page) > 1 and not sms.delivered
     state = await harness.state(handle)
@@ -56,7 +44,7 @@ async def test_the_next_level_is_paged_on_time_while_sms_is_down_and_late_pages_
     await harness.act(handle, "acknowledge", Acknowledge(person=second))
     await harness.until(handle, lambda s: s["phase"] == "assess")
     await harness.env.sleep(RETRYING_AFTER + timedelta(seconds=1))  # the two pages are still being retried then
-    await until_emailed(harness, plan.id, "taken", first)  # told who took it, though their SMS never went
+    await harness.until_emailed(plan.id, "taken", first)  # told who took it, though their SMS never went
     state = await harness.until(handle, lambda s: sum(e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE for e in s["timeline"]) == 2)
     withdrawn = [e for e in state["timeline"] if e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE]
     assert [e["data"]["person"] for e in withdrawn] == [first, second]
