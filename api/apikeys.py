@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import Administrator, Scope
 from api.deps import SessionDep
@@ -19,6 +19,13 @@ class KeyRequest(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=apikeys.NAME_PATTERN.pattern, description="Shown in the timeline as who acted.")
     scopes: list[Scope] = Field(min_length=1, max_length=3, description="declare, respond and/or admin (admin includes the others).")
+
+    @field_validator("name")
+    @classmethod
+    def _not_an_id(cls, name: str) -> str:
+        if name.isdigit():
+            raise ValueError("a name is never all digits (it would read as a key id); add a letter")
+        return name
 
 
 class KeyOut(BaseModel):
@@ -52,10 +59,16 @@ async def create_key(body: KeyRequest, session: SessionDep, caller: Administrato
     return IssuedKey(**_out(issued.row).model_dump(), key=issued.key)
 
 
-@router.post("/{key}/revoke", response_model=KeyOut, responses={404: {"description": "No such key"}})
+@router.post(
+    "/{key}/revoke", response_model=KeyOut,
+    responses={404: {"description": "No such key"}, 409: {"description": "The reference is one key's id and another's name"}},
+)
 async def revoke_key(key: KeyRef, session: SessionDep, caller: Administrator) -> KeyOut:
-    """Revoke a key: it stops working at its next request (browser sessions signed in with it too)."""
+    """Revoke a key by id (digits) or name: it stops working at its next request (browser sessions
+    signed in with it too). Names are never all digits, so the two never collide."""
     try:
         return _out(await apikeys.revoke(session, key))
+    except apikeys.AmbiguousKey as problem:
+        raise HTTPException(409, str(problem)) from None
     except apikeys.KeyProblem as problem:
         raise HTTPException(404, str(problem)) from None

@@ -28,6 +28,10 @@ class KeyProblem(ValueError):
     """A name, scope or key that cannot be used; the message names what and why."""
 
 
+class AmbiguousKey(KeyProblem):
+    """A reference that is one key's id and another key's name (a name from before names could not be all digits)."""
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -44,8 +48,11 @@ def check_scopes(scopes: list[str]) -> list[str]:
 
 
 def check_name(name: str) -> str:
+    """A name is never all digits: ``revoke 7`` must mean one key, and 7 is an id."""
     if not NAME_PATTERN.match(name):
         raise KeyProblem(f"name: '{name}' must be 1-100 letters, digits or _ . @ - (starting with a letter or digit)")
+    if name.isdigit():
+        raise KeyProblem(f"name: '{name}' is all digits and would read as a key id; add a letter")
     return name
 
 
@@ -112,11 +119,19 @@ async def list_keys(session: AsyncSession) -> list[ApiKeyRow]:
 
 
 async def find(session: AsyncSession, id_or_name: str) -> ApiKeyRow | None:
-    if id_or_name.isdigit():
-        row = await session.get(ApiKeyRow, int(id_or_name))
-        if row is not None:
-            return row
-    return await session.scalar(select(ApiKeyRow).where(ApiKeyRow.name == id_or_name))
+    """The key with this id (all digits) or else this name. Names are never all digits, but a
+    database from before that rule may hold one: when it is one key's id and another's name, the
+    reference is refused as ambiguous rather than guessed."""
+    named = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.name == id_or_name))
+    if not id_or_name.isdigit() or len(id_or_name) > 18:
+        return named
+    numbered = await session.get(ApiKeyRow, int(id_or_name))
+    if numbered is not None and named is not None and numbered.id != named.id:
+        raise AmbiguousKey(
+            f"'{id_or_name}' is the id of key '{numbered.name}' and the name of key id {named.id}; nothing was changed: "
+            f"name key id {numbered.id} by its name '{numbered.name}', or key '{named.name}' by its id {named.id}"
+        )
+    return numbered or named
 
 
 async def revoke(session: AsyncSession, id_or_name: str) -> ApiKeyRow:
