@@ -319,15 +319,19 @@ def readiness(
     """Readiness of every risk in risks.yaml; exits 1 when a critical risk is not ready (a CI gate)."""
     from datetime import datetime, timezone
 
+    from channels.doctor import webhook_warnings
     from domain.readiness import Status, assess
 
-    directory = directory or _settings().playbooks_dir
+    settings = _settings()
+    directory = directory or settings.playbooks_dir
     _refuse_invalid_catalog(directory)
     catalog = load_catalog(directory)
+    for warning in webhook_warnings(settings):
+        console.print(f"! {warning}", style="yellow", markup=False, highlight=False)
     if not catalog.risks:
         console.print(f"{directory}: no risks.yaml, so no risk register to assess (see docs/preparedness.md)", markup=False)
         return
-    drilled, unread = _last_drills(_settings())
+    drilled, unread = _last_drills(settings)
     if unread:
         console.print(f"no drill records read ({unread}): every risk counts as never drilled", style="yellow", markup=False, highlight=False)
     result = assess(catalog, datetime.now(timezone.utc).date(), last_drills=drilled, never_drilled_fails=require_drills)

@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -37,11 +38,14 @@ from api import metrics as api_metrics
 from api.limits import BodySizeLimit
 from api.sentiment_pool import SentimentScorer
 from api.settings import Settings
+from channels.doctor import webhook_warnings
 from domain.catalog import load_catalog
 from store import apikeys as keys
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
 from worker import connect
+
+log = logging.getLogger("crisisflow.api")
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         if settings.api_key is not None:  # the bootstrap admin key: created once, never revived once revoked
             async with app.state.sessions() as session:
                 await keys.ensure(session, settings.api_key.get_secret_value(), BOOTSTRAP_KEY_NAME, [auth.Scope.ADMIN.value])
+        for warning in webhook_warnings(settings):
+            log.warning(warning)
         app.state.temporal = temporal or await connect(settings)
         app.state.sentiment = SentimentScorer(settings.sentiment_processes)
         yield

@@ -106,8 +106,9 @@ async def twilio_status(request: Request, settings: SettingsDep, session: Sessio
 
 def _verify_sendgrid(settings, request: Request, body: bytes) -> None:
     key = (settings.sendgrid_webhook_public_key or "").strip()
-    if not key:
-        return  # unsigned events accepted: see docs/operations.md, set the key in production
+    if not key:  # nothing to verify against: an unsigned event could fake a bounce and a re-send (docs/security.md)
+        log.warning("refused SendGrid events: SENDGRID_WEBHOOK_PUBLIC_KEY is not set, so no event can be verified")
+        raise HTTPException(403, "SendGrid events are refused: SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
     signature, timestamp = request.headers.get(SENDGRID_SIGNATURE), request.headers.get(SENDGRID_TIMESTAMP)
     if not signature or not timestamp:
         log.warning("refused SendGrid events: no %s / %s header", SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP)
@@ -139,8 +140,8 @@ def _events(body: bytes) -> list[dict[str, Any]]:
                **ALREADY_RECORDED},
 )
 async def sendgrid_events(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
-    """SendGrid's Event Webhook: a JSON array of events, signed with ECDSA when the Signed Event
-    Webhook is on. Events of mail crisisflow did not send (no ledger key) are ignored. A batch
+    """SendGrid's Event Webhook: a JSON array of events, signed with ECDSA (the Signed Event Webhook;
+    without SENDGRID_WEBHOOK_PUBLIC_KEY every batch is refused, as Twilio's are without a token). Events of mail crisisflow did not send (no ledger key) are ignored. A batch
     whose every event of ours is already recorded is a replay (409): SendGrid does not send a
     batch again after a 4xx, only after a 5xx or no answer."""
     body = await request.body()

@@ -14,6 +14,10 @@ AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
 SENDGRID_KEY = re.compile(r"^SG\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}$")
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 NAMED_EMAIL = re.compile(r"^[^<>]*<([^<>]+)>$")
+UNSIGNED_SENDGRID_EVENTS = (
+    "SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid/events refuses every event (403), so bounced "
+    "pages are not re-sent by SMS at once; turn on SendGrid's Signed Event Webhook and set its verification key"
+)
 
 
 @dataclass
@@ -55,6 +59,13 @@ def _shown(url: str) -> str:
 
 def _is_local(host: str | None) -> bool:
     return host in (None, "localhost") or (host or "").startswith("127.") or host in ("::1", "0.0.0.0")
+
+
+def webhook_warnings(settings) -> list[str]:
+    """What the API says at start-up and `crisis readiness` repeats: provider webhooks that cannot work."""
+    if sendgrid_configured(settings) and not _value(settings.sendgrid_webhook_public_key):
+        return [UNSIGNED_SENDGRID_EVENTS]
+    return []
 
 
 def diagnose(settings) -> Diagnosis:
@@ -115,7 +126,7 @@ def diagnose(settings) -> Diagnosis:
         except Exception:
             errors.append("SENDGRID_WEBHOOK_PUBLIC_KEY is not a base64 EC public key (copy the verification key from SendGrid)")
     elif sendgrid_configured(settings):
-        warnings.append("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid/events accepts unsigned events")
+        warnings.append(UNSIGNED_SENDGRID_EVENTS)
     sg_url = _value(settings.sendgrid_api_url)
     if sg_url and (sg_problem := _url_problem(sg_url)):
         errors.append(f"SENDGRID_API_URL {_shown(sg_url)!r} {sg_problem}")

@@ -108,7 +108,7 @@ def test_a_local_public_url_and_unsigned_events_are_warnings(tmp_path):
     diagnosis = diagnose(provider_settings(tmp_path, CRISIS_PUBLIC_URL="http://localhost:8000"))
     assert diagnosis.ok
     assert any("is local" in w for w in diagnosis.warnings)
-    assert any("SENDGRID_WEBHOOK_PUBLIC_KEY is not set" in w for w in diagnosis.warnings)
+    assert any("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid/events refuses every event" in w for w in diagnosis.warnings)
 
 
 def test_a_real_verification_key_is_accepted(tmp_path):

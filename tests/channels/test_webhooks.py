@@ -334,12 +334,18 @@ async def test_events_about_unknown_messages_only_are_404(client, signer):
     assert (await post_events(client, events, signer)).status_code == 404
 
 
-async def test_without_a_public_key_unsigned_events_are_accepted(tmp_path, fake_twilio, fake_sendgrid, small_playbooks):
+async def test_without_a_public_key_every_event_is_refused_and_start_up_says_so(tmp_path, fake_twilio, fake_sendgrid, small_playbooks, caplog):
+    """A forged bounce must not re-send a page by SMS or write the timeline: with SendGrid sending
+    and no verification key, nothing can be checked, so everything is refused (as Twilio's are
+    without a token), and the API says so when it starts."""
     settings = provider_settings(tmp_path, fake_twilio.url, fake_sendgrid.url, CRISIS_PLAYBOOKS_DIR=str(small_playbooks))
     temporal = FakeTemporal()
+    caplog.set_level("WARNING", logger="crisisflow.api")
     async with running(settings, temporal) as application:
+        assert any("SENDGRID_WEBHOOK_PUBLIC_KEY is not set" in record.getMessage() for record in caplog.records)
         key = await send(application, ChannelKind.EMAIL)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url=PUBLIC_URL) as http:
-            answer = await post_events(http, fake_sendgrid.event_batch(key, "dropped"), None)
-        assert answer.status_code == 200 and (await status_of(application, key))[0] == "failed"
-    assert len(temporal.signals) == 1
+            answer = await post_events(http, fake_sendgrid.event_batch(key, "bounce"), None)
+        assert answer.status_code == 403 and "SENDGRID_WEBHOOK_PUBLIC_KEY" in answer.json()["detail"]
+        assert (await status_of(application, key))[0] == "sent"
+    assert temporal.signals == []
