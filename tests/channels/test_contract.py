@@ -1,6 +1,6 @@
 """Contract tests: every request our channels send must be one the real provider accepts.
 
-Twilio's and SendGrid's official OpenAPI descriptions (``../shared/specs``) are served by Stoplight
+Twilio's and SendGrid's official OpenAPI descriptions (``tests/specs``, copied with their licences) are served by Stoplight
 Prism (``prism mock --errors``), which checks each request against the spec (path, credentials,
 content type, required fields, formats) and answers 422 when one breaks it; ``make prism``
 installs it under ``tests/.node``. The real SDKs are pointed at it with TWILIO_API_URL and
@@ -37,7 +37,7 @@ from tests.channels.conftest import (
 )
 from tests.fakes.providers import free_port
 
-SPECS = Path(os.environ.get("CRISIS_PROVIDER_SPECS", PROJECT.parent / "shared" / "specs"))
+SPECS = Path(os.environ.get("CRISIS_PROVIDER_SPECS", PROJECT / "tests" / "specs"))
 PRISM = PROJECT / "tests" / ".node" / "node_modules" / ".bin" / "prism"
 CALLBACK = f"{PUBLIC_URL}/webhooks/twilio/status"
 
@@ -62,7 +62,7 @@ def prism_binary() -> Path:
 
 def start_prism(spec: Path, log: Path) -> Prism:
     if not spec.exists():
-        pytest.fail(f"{spec} is missing: the contract tests need ../shared/specs (or CRISIS_PROVIDER_SPECS)")
+        pytest.fail(f"{spec} is missing: the contract tests need tests/specs (or CRISIS_PROVIDER_SPECS)")
     port = free_port()
     output = open(log, "wb")
     process = subprocess.Popen([str(prism_binary()), "mock", str(spec), "--host", "127.0.0.1", "--port", str(port), "--errors"],
