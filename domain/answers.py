@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.risks import AnswerKit
+from domain.risks import AnswerKit, Release
 
 ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # A reply people paste into a social post or a care ticket; a playbook's communicate.max_length, when lower, wins.
@@ -21,10 +21,11 @@ class PinnedAnswer(BaseModel):
     id: str
     question: str
     text: str
+    released_by: Release | None = None
 
 
 def pin_answers(kit: AnswerKit | None, language: str) -> list[PinnedAnswer]:
     """The kit in one language, in its order; empty when the playbook has no kit in that language."""
     if kit is None or language not in kit.languages:
         return []
-    return [PinnedAnswer(id=a.id, question=a.question[language], text=a.answer[language]) for a in kit.answers]
+    return [PinnedAnswer(id=a.id, question=a.question[language], text=a.answer[language], released_by=a.released_by) for a in kit.answers]

@@ -440,6 +440,36 @@ class Incident:
         approved = next((v for v in self.answer_history(answer_id) if v.status is AnswerStatus.APPROVED), None)
         return approved or self._pinned_answer(answer_id)
 
+    def answer_hold(self, answer_id: str) -> dict[str, Any] | None:
+        """Why a kit answer is held, or None once it is released (or asserts nothing to wait for).
+        An answer bound to a task asserts what that task establishes ("refunded automatically"
+        waits for the charges check): until the task is done, nobody uses it or adapts it."""
+        pinned = self._pinned_answer(answer_id)
+        if pinned is None or pinned.released_by is None:
+            return None
+        task_id = pinned.released_by.task
+        task = next((t for t in self.state.tasks if t.id == task_id), None)
+        if task is not None and task.status is TaskStatus.DONE:
+            return None
+        spec = next((t for t in self.playbook.respond.tasks if t.id == task_id), None)
+        title = spec.title if spec else task_id
+        status = task.status.value if task else "not started"
+        why = f"it asserts what the task '{title}' establishes; it is released when that task is done"
+        if task is not None and task.status is TaskStatus.CANCELLED:
+            why = f"it asserts what the task '{title}' would have established, and that task was cancelled"
+        return {"task": task_id, "title": title, "status": status, "why": why}
+
+    def _require_released(self, answer_id: str, doing: str) -> None:
+        if hold := self.answer_hold(answer_id):
+            raise Rejected(f"answer '{answer_id}' is held: {hold['why']} (task '{hold['task']}' is {hold['status']}); {doing} it then")
+
+    def _release_answers(self, task_id: str, now: datetime) -> None:
+        for pinned in self.plan.answers:
+            if pinned.released_by is not None and pinned.released_by.task == task_id:
+                title = self.task(task_id).title
+                self._event(now, "answer_released", None, f"Answer '{pinned.id}' released: the task '{title}' that establishes it is done",
+                            answer_id=pinned.id, task_id=task_id)
+
     def answer_max_length(self) -> int:
         limit = self.playbook.communicate.max_length
         return min(limit, ANSWER_MAX_LENGTH) if limit is not None else ANSWER_MAX_LENGTH
@@ -452,8 +482,11 @@ class Incident:
             history = self.answer_history(answer_id)
             latest = history[-1] if history else None
             proposal = latest if latest and latest.status in (AnswerStatus.PENDING_APPROVAL, AnswerStatus.REJECTED) else None
-            entry: dict[str, Any] = {"id": answer_id, "question": None, "text": None, "version": None, "source": "proposed", "approved_by": []}
-            if isinstance(in_use, AnswerVersion):
+            entry: dict[str, Any] = {"id": answer_id, "question": None, "text": None, "version": None, "source": "proposed", "approved_by": [],
+                                     "released": True, "waiting_for": None, "held_text": None}
+            if hold := self.answer_hold(answer_id):
+                entry |= {"question": in_use.question, "version": 1, "source": "playbook", "released": False, "waiting_for": hold, "held_text": in_use.text}
+            elif isinstance(in_use, AnswerVersion):
                 approvals = [d.person for d in in_use.decisions if d.decision is Verdict.APPROVE]
                 entry |= {"question": in_use.question, "text": in_use.text, "version": in_use.version, "source": "incident", "approved_by": approvals}
             elif in_use is not None:
@@ -475,6 +508,7 @@ class Incident:
         if answer_id not in self.answer_ids() and action.question is None:
             known = ", ".join(self.answer_ids()) or "no answers yet"
             raise Rejected(f"answer_id: unknown answer '{answer_id}' (this incident's kit has: {known}); give a question to add it", "invalid")
+        self._require_released(answer_id, "adapt")
         in_use = self.answer_in_use(answer_id)
         if in_use is not None and action.text == in_use.text and action.question in (None, in_use.question):
             raise Rejected(f"text: the same as answer '{answer_id}' in use; nothing to approve", "invalid")
@@ -510,6 +544,7 @@ class Incident:
             numbers = ", ".join(f"v{v.version}" for v in self.answer_history(answer_id)) or "none yet"
             raise Rejected(f"version: answer '{answer_id}' has no version {version} (proposed: {numbers})", "invalid")
         self._require_role(action.person, self.playbook.communicate.approvers, "decide on answers")
+        self._require_released(answer_id, "approve")
         if proposal.status is not AnswerStatus.PENDING_APPROVAL:
             raise Rejected(f"answer '{answer_id}' v{version} is {proposal.status.value.replace('_', ' ')}; nothing to decide")
         if any(d.person == action.person for d in proposal.decisions):
@@ -759,6 +794,7 @@ class Incident:
         task.note = action.note
         self._meet(f"task.{task_id}", now)
         self._event(now, "task_completed", action.person, f"Task '{task.title}' done by {action.person}", task_id=task_id, note=action.note, via=action.via)
+        self._release_answers(task_id, now)
 
     def cancel_open_tasks(self, now: datetime) -> None:
         for task in self.open_tasks():

@@ -74,12 +74,23 @@ class RiskRegister(Strict):
         return self
 
 
+class Release(Strict):
+    """What establishes the fact an answer asserts: the answer waits until it is done."""
+
+    task: str = Field(pattern=_IDENT, description="The playbook's task whose completion establishes the fact (respond.tasks id).")
+
+
 class Answer(Strict):
     """One question the public asks first, with the pre-approved reply, per language."""
 
     id: str = Field(pattern=_IDENT)
     question: dict[str, str] = Field(description="The question as people ask it, per language code.")
     answer: dict[str, str] = Field(description="The approved reply, per language code.")
+    released_by: Release | None = Field(
+        None,
+        description="For an answer that asserts a fact (\"the claim is false\", \"refunded within 5 days\"): the task that "
+        "establishes it. Until that task is done the answer is held: not for use, and not to be adapted.",
+    )
 
 
 class AnswerKit(Strict):

@@ -77,10 +77,21 @@ async def test_the_incident_page_shows_the_incidents_answers_kit_and_an_answer_a
     polish = await answers.locator("[data-language='pl']").inner_text()
     assert "Is it true what people are saying about your products?" in english and "v1 from the playbook" in english
     assert "Czy to prawda, co ludzie mówią o waszych produktach?" in polish
+    held = page.locator("#answers-in-use dd[data-answer='is_it_true']")
+    assert await held.get_attribute("data-held") == "verify_facts"
+    assert "Held: do not use yet. Waiting for the task 'Verify the facts with the owning team' (not started)" in await held.inner_text()
 
     incident = f"{stack.url}/incidents/{declared['id']}"
     httpx.post(f"{incident}/acknowledge", json={"person": "ewa.lewandowska"}, headers=stack.headers).raise_for_status()
     edited = "No. Independent lab tests found nothing wrong; the results are on our website."
+    refused = httpx.post(f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}, headers=stack.headers)
+    assert refused.status_code == 409 and "answer 'is_it_true' is held" in refused.text
+    httpx.post(f"{incident}/assessment", json={"person": "ewa.lewandowska", "severity": "SEV2"}, headers=stack.headers).raise_for_status()
+    for _ in range(100):
+        if any(t["id"] == "verify_facts" for t in httpx.get(incident, headers=stack.headers).json()["tasks"]):
+            break
+        await page.wait_for_timeout(100)
+    httpx.post(f"{incident}/tasks/verify_facts/complete", json={"person": "ewa.lewandowska"}, headers=stack.headers).raise_for_status()
     proposed = httpx.post(f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}, headers=stack.headers).json()
     approvers = [(p["people"][0], p["role"]) for p in proposed["pending"] if p["kind"] == "answer_approval"]
     assert [role for _, role in approvers] == ["legal", "executive_sponsor"]

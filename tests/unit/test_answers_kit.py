@@ -51,6 +51,7 @@ def test_the_kit_is_pinned_in_the_incidents_language(catalog, drive: Driver):
     assert entry | {"proposal": None} == {
         "id": GIVEAWAY, "question": kit.answers[0].question["en"], "text": kit.answers[0].answer["en"],
         "version": 1, "source": "playbook", "approved_by": [], "proposal": None,
+        "released": True, "waiting_for": None, "held_text": None,
     }
 
 
