@@ -1,5 +1,10 @@
-"""Acknowledgement by SMS reply: ``ACK``, ``ACK <code>`` or ``1`` from a paged phone."""
+"""Acknowledgement by SMS reply: ``ACK``, ``ACK <code>`` or ``1`` from a paged phone.
 
+Each message (Twilio's MessageSid) takes effect once: a captured, correctly signed ``ACK`` sent
+again, even after a later incident paged the same person, is refused (409) and changes nothing.
+"""
+
+import logging
 import re
 
 from fastapi import APIRouter, Depends, Request
@@ -11,9 +16,11 @@ from api.ratelimit import TOO_MANY, RateLimited
 from api.temporal import ActionRefused, IncidentNotFound, act
 from channels.twilio_sms import verify_twilio_request
 from domain.actions import Acknowledge
-from store import service, tokens
+from store import inbound, service, tokens
 from workflows.incident import IncidentWorkflow
 
+log = logging.getLogger("crisisflow.webhooks")
+MAX_SID = 100  # Twilio's are 34 characters
 router = APIRouter(tags=["webhooks"], dependencies=[Depends(RateLimited("webhooks"))], responses=TOO_MANY)
 _REPLY = re.compile(r"^\s*(?:ack\s*(?P<code>\d{4})?|1)\s*[.!]?\s*$", re.IGNORECASE)
 
@@ -24,13 +31,24 @@ def _twiml(message: str, status: int = 200) -> Response:
     return Response(str(reply), media_type="application/xml", status_code=status)
 
 
-@router.post("/webhooks/twilio/sms", responses={403: {"description": "Bad signature or unknown sender"}})
+@router.post(
+    "/webhooks/twilio/sms",
+    responses={400: {"description": "Not a message (no MessageSid)"}, 403: {"description": "Bad signature or unknown sender"},
+               409: {"description": "A replay: this MessageSid was handled before"}},
+)
 async def sms_reply(request: Request, settings: SettingsDep, catalog: CatalogDep, session: SessionDep, client: ClientDep) -> Response:
     """Twilio's inbound-message webhook. The sender's phone number must be on the roster."""
     form = await verify_twilio_request(settings, request)
     sender = next((p for p in catalog.roster.people if p.phone == form.get("From", "")), None)
     if sender is None:
         return Response("unknown sender", status_code=403)
+    sid = form.get("MessageSid", "").strip()
+    if not sid or len(sid) > MAX_SID:
+        log.warning("refused SMS reply from %s without a usable MessageSid", sender.id)
+        return Response("MessageSid is required", status_code=400)
+    if not await inbound.claim(session, "twilio", sid, sender.id):
+        log.warning("refused SMS reply %s from %s: it was handled before (a replay)", sid, sender.id)
+        return Response("this message was handled before (a replay); nothing changed", status_code=409)
     match = _REPLY.match(form.get("Body", ""))
     if match is None:
         return _twiml("Reply ACK to acknowledge your page, or ACK <code> when you have several.")

@@ -103,6 +103,21 @@ class ActionTokenRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
 
 
+class InboundMessageRow(Base):
+    """A provider's inbound message (an SMS reply) that was acted on, by the provider's id
+    (Twilio's MessageSid): a signed request replayed later, even after a new incident was
+    declared, finds its id here and takes effect never again."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("provider", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(20), doc="twilio")
+    provider_id: Mapped[str] = mapped_column(String(100), doc="Twilio's MessageSid")
+    person_id: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime]
+
+
 class NotificationRow(Base):
     """The notification ledger: one row per attempt to send one message on one channel
     (incident, page, person, channel, attempt). ``ledger_key`` is workflow id / activity id /

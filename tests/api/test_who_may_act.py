@@ -1,11 +1,39 @@
 """Who may act (issue 16): nobody acts as someone else through an ambiguous key reference, a
 stolen link, a reused Idempotency-Key or a replayed webhook. Each test here failed before its fix."""
 
+import asyncio
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+from fastapi.testclient import TestClient
+from twilio.request_validator import RequestValidator
 
 from cli import app as cli
-from tests.api.conftest import issue
+from store import tokens
+from store.db import create_engine, session_factory
+from tests.api.conftest import BASE_URL, issue
+from tests.conftest import API_HEADERS
+
+TWILIO_TOKEN = "f" * 32
+EWA_PHONE = "+48601204311"  # ewa.lewandowska in the shipped roster
+
+
+class RecordingTemporal:
+    """A Temporal client whose every incident exists and takes every Update: what is under test is
+    which Updates the edge sends, not the workflow."""
+
+    def __init__(self):
+        self.updates: list[tuple[str, str, list]] = []
+
+    def get_workflow_handle(self, workflow_id):
+        outer = self
+
+        class Handle:
+            async def execute_update(self, update, args=(), id=None):
+                outer.updates.append((workflow_id, getattr(update, "__name__", str(update)), list(args)))
+                return {"events": [f"acknowledged {workflow_id}"]}
+
+        return Handle()
 
 
 def _database(app) -> str:
@@ -37,3 +65,44 @@ def test_a_key_name_never_reads_as_another_keys_id(app, admin, monkeypatch):
     assert all(k["revoked_at"] is None for k in admin.get("/apikeys").json())
     assert admin.post("/apikeys/desk-7/revoke").json()["id"] == 7
     assert admin.post("/apikeys/8/revoke").json()["name"] == "7"
+
+
+def _mint_page(database_url: str, incident: str, person: str = "ewa.lewandowska") -> str:
+    async def mint():
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session:
+                minted = await tokens.mint(
+                    session, ledger_key=f"{incident}/page.{person}/sms", incident_id=incident, person_id=person,
+                    purpose="acknowledge", ttl=timedelta(hours=1),
+                )
+                await session.commit()
+                return minted.token
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(mint())
+
+
+def test_a_replayed_signed_sms_reply_does_not_acknowledge_a_later_incident(make_app):
+    temporal = RecordingTemporal()
+    app = make_app(TWILIO_AUTH_TOKEN=TWILIO_TOKEN)
+    url = f"{BASE_URL}/webhooks/twilio/sms"
+    captured = {"From": EWA_PHONE, "To": "+15005550006", "Body": "ACK", "MessageSid": "SM" + "a" * 32}
+    signed = {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, captured)}
+    with TestClient(app, base_url=BASE_URL, headers=API_HEADERS) as client:
+        app.state.temporal = temporal
+        database = app.state.settings.database_url
+        _mint_page(database, "inc-first")
+        first = client.post("/webhooks/twilio/sms", data=captured, headers=signed)
+        assert first.status_code == 200 and "Acknowledged" in first.text
+        assert [(incident, name) for incident, name, _ in temporal.updates] == [("inc-first", "acknowledge")]
+
+        _mint_page(database, "inc-later")  # a later incident pages the same person
+        replayed = client.post("/webhooks/twilio/sms", data=captured, headers=signed)
+        assert replayed.status_code == 409, replayed.text
+        assert [incident for incident, _, _ in temporal.updates] == ["inc-first"]
+
+        fresh = {**captured, "MessageSid": "SM" + "b" * 32}  # the person's own new ACK still works
+        answered = client.post("/webhooks/twilio/sms", data=fresh, headers={"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, fresh)})
+        assert answered.status_code == 200 and [incident for incident, _, _ in temporal.updates] == ["inc-first", "inc-later"]

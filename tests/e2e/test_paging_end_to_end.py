@@ -75,8 +75,10 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
 
             url = f"{stack.url}/webhooks/twilio/sms"
 
-            def send_reply(sender: str, body: str) -> httpx.Response:
-                form = {"From": sender, "To": "+15005550006", "Body": body, "MessageSid": "SM" + "2" * 32}
+            sids = iter(range(1, 100))
+
+            def send_reply(sender: str, body: str, sid: str | None = None) -> httpx.Response:
+                form = {"From": sender, "To": "+15005550006", "Body": body, "MessageSid": sid or f"SM{next(sids):032x}"}
                 signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
                 return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
 
@@ -90,9 +92,10 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             other_code = f"{(int(own_code) + 1) % 10000:04d}"
             assert "No open page with code" in send_reply(phone["james.whitfield"], f"ACK {other_code}").text
             assert api.get(f"/incidents/{incident['id']}").json()["phase"] == "identify"
-            answered = send_reply(phone["james.whitfield"], "ack")
+            answered = send_reply(phone["james.whitfield"], "ack", sid="SM" + "2" * 32)
             assert answered.status_code == 200 and "<Response><Message>Acknowledged" in answered.text
-            assert "No open page for you" in send_reply(phone["james.whitfield"], "ack").text  # a replayed reply does nothing
+            assert send_reply(phone["james.whitfield"], "ack", sid="SM" + "2" * 32).status_code == 409  # the same message replayed
+            assert "No open page for you" in send_reply(phone["james.whitfield"], "ack").text  # a second ACK does nothing
 
             state = api.get(f"/incidents/{incident['id']}").json()
             assert state["phase"] == "assess"
