@@ -13,7 +13,7 @@ from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
 from activities.listening import ListeningActivities, TopicSource
 from api.settings import Settings
-from api.temporal_connection import api_key, temporal_runtime, tls_config
+from api.temporal_connection import BoundedRpcTimeouts, api_key, temporal_runtime, tls_config
 from channels.registry import build_channels, publishing_targets
 from domain.catalog import load_catalog
 from store.db import create_engine, session_factory
@@ -25,9 +25,11 @@ from workflows.listening import ListeningWorkflow
 log = logging.getLogger("crisisflow.worker")
 
 
-async def connect(settings: Settings, metrics: bool = False) -> Client:
+async def connect(settings: Settings, metrics: bool = False, bounded: bool = False) -> Client:
     """A client for ``CRISIS_TEMPORAL_ADDRESS`` with the TLS / API key settings; ``metrics``: this
-    client's runtime serves the SDK's Prometheus metrics on ``CRISIS_WORKER_METRICS_BIND``."""
+    client's runtime serves the SDK's Prometheus metrics on ``CRISIS_WORKER_METRICS_BIND``;
+    ``bounded``: every call gets CRISIS_TEMPORAL_RPC_TIMEOUT as its deadline (the API's client:
+    a person waiting gets a 503 in seconds rather than a request hanging on a frozen server)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -35,6 +37,7 @@ async def connect(settings: Settings, metrics: bool = False) -> Client:
         tls=tls_config(settings),
         api_key=api_key(settings),
         runtime=temporal_runtime(settings, metrics=metrics),
+        interceptors=[BoundedRpcTimeouts(timedelta(seconds=settings.temporal_rpc_timeout_s))] if bounded else [],
     )
 
 

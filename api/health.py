@@ -31,4 +31,6 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as error:
         checks["database"] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "5"}
+    )

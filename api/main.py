@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import (
     action_links,
@@ -46,6 +46,7 @@ from store.migrate import check_schema
 from worker import connect
 
 log = logging.getLogger("crisisflow.api")
+RETRY_AFTER_S = "5"  # seconds: a restarting Temporal or database is usually back by then
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                 await keys.ensure(session, settings.api_key.get_secret_value(), BOOTSTRAP_KEY_NAME, [auth.Scope.ADMIN.value])
         for warning in webhook_warnings(settings):
             log.warning(warning)
-        app.state.temporal = temporal or await connect(settings)
+        app.state.temporal = temporal or await connect(settings, bounded=True)
         app.state.sentiment = SentimentScorer(settings.sentiment_processes)
         yield
         app.state.sentiment.close()
@@ -91,15 +92,25 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(api_metrics.ObservedRequests, metrics=app.state.metrics)  # outermost: times everything
 
     @app.exception_handler(RPCError)
-    async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
-        return JSONResponse({"detail": f"Temporal did not answer: {error.message}"}, status_code=503)
+    @app.exception_handler(RPCTimeoutOrCancelledError)
+    async def temporal_unavailable(_request: Request, error: Exception) -> JSONResponse:
+        """Temporal down, frozen or past CRISIS_TEMPORAL_RPC_TIMEOUT: nothing was decided, ask again."""
+        if isinstance(error, RPCError) and error.status != RPCStatusCode.DEADLINE_EXCEEDED:
+            reason = error.message
+        else:
+            reason = f"no answer within {settings.temporal_rpc_timeout_s:g} s"
+        return JSONResponse(
+            {"detail": f"Temporal did not answer ({reason}); try again shortly"}, status_code=503, headers={"Retry-After": RETRY_AFTER_S}
+        )
 
     # A database that is restarting, failing over or locked: the read model is unavailable, not broken.
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(ConnectionError)
     async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": f"the database did not answer ({type(error).__name__}); try again shortly"}, status_code=503)
+        return JSONResponse(
+            {"detail": f"the database did not answer ({type(error).__name__}); try again shortly"}, status_code=503, headers={"Retry-After": RETRY_AFTER_S}
+        )
 
     @app.exception_handler(405)
     async def method_not_allowed(request: Request, error: StarletteHTTPException):

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field("default", alias="CRISIS_TEMPORAL_NAMESPACE")
     temporal_ui_url_override: str | None = Field(None, alias="CRISIS_TEMPORAL_UI_URL")
+    temporal_rpc_timeout_s: float = Field(
+        5.0, gt=0, le=60, alias="CRISIS_TEMPORAL_RPC_TIMEOUT",
+        description="Seconds the API waits for Temporal to answer one call before it answers 503 with Retry-After.",
+    )
     task_queue: str = Field("crisisflow", alias="CRISIS_TASK_QUEUE")
     database_url_override: SecretStr | None = Field(
         None, alias="DATABASE_URL", description="sqlite+aiosqlite:///path or postgresql+asyncpg://user:password@host/db (a secret)."

@@ -3,7 +3,9 @@ SDK runtime that serves the worker's Prometheus metrics and forwards the SDK cor
 Python logging (so that JSON logs stay JSON)."""
 
 import logging
+from datetime import timedelta
 
+from temporalio import client as temporal_client
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -74,3 +76,84 @@ def temporal_runtime(settings: Settings, metrics: bool = False) -> Runtime | Non
             )
         )
     return _runtimes[key]
+
+
+class BoundedRpcTimeouts(temporal_client.Interceptor):
+    """Every call the API makes to Temporal gets a deadline unless it names its own.
+
+    Without one, a frozen frontend (a stopped process, a network that drops packets) holds a
+    request until gRPC's keep-alive gives up, 15 to 45 s later; with one, the caller gets a 503
+    with Retry-After within the deadline. An Update's deadline bounds the call that delivers it:
+    the server answers before the deadline with the stage reached, and the SDK then polls for the
+    outcome, so a slow handler is not cut short."""
+
+    def __init__(self, timeout: timedelta):
+        self.timeout = timeout
+
+    def intercept_client(self, next: temporal_client.OutboundInterceptor) -> temporal_client.OutboundInterceptor:
+        return _BoundedCalls(next, self.timeout)
+
+
+class _BoundedCalls(temporal_client.OutboundInterceptor):
+    def __init__(self, next: temporal_client.OutboundInterceptor, timeout: timedelta):
+        super().__init__(next)
+        self._timeout = timeout
+
+    def _bounded(self, input):
+        if input.rpc_timeout is None:
+            input.rpc_timeout = self._timeout
+        return input
+
+    async def start_workflow(self, input):
+        return await self.next.start_workflow(self._bounded(input))
+
+    async def describe_workflow(self, input):
+        return await self.next.describe_workflow(self._bounded(input))
+
+    async def query_workflow(self, input):
+        return await self.next.query_workflow(self._bounded(input))
+
+    async def signal_workflow(self, input):
+        return await self.next.signal_workflow(self._bounded(input))
+
+    async def cancel_workflow(self, input):
+        return await self.next.cancel_workflow(self._bounded(input))
+
+    async def terminate_workflow(self, input):
+        return await self.next.terminate_workflow(self._bounded(input))
+
+    async def count_workflows(self, input):
+        return await self.next.count_workflows(self._bounded(input))
+
+    def list_workflows(self, input):
+        return self.next.list_workflows(self._bounded(input))
+
+    async def start_workflow_update(self, input):
+        return await self.next.start_workflow_update(self._bounded(input))
+
+    async def start_update_with_start_workflow(self, input):
+        return await self.next.start_update_with_start_workflow(self._bounded(input))
+
+    async def create_schedule(self, input):
+        return await self.next.create_schedule(self._bounded(input))
+
+    async def describe_schedule(self, input):
+        return await self.next.describe_schedule(self._bounded(input))
+
+    async def delete_schedule(self, input):
+        return await self.next.delete_schedule(self._bounded(input))
+
+    def list_schedules(self, input):
+        return self.next.list_schedules(self._bounded(input))
+
+    async def update_schedule(self, input):
+        return await self.next.update_schedule(self._bounded(input))
+
+    async def trigger_schedule(self, input):
+        return await self.next.trigger_schedule(self._bounded(input))
+
+    async def pause_schedule(self, input):
+        return await self.next.pause_schedule(self._bounded(input))
+
+    async def unpause_schedule(self, input):
+        return await self.next.unpause_schedule(self._bounded(input))

@@ -59,7 +59,7 @@ async def _fail(request: Request, session: AsyncSession, row: NotificationRow, r
             if error.status != RPCStatusCode.NOT_FOUND:
                 await session.rollback()
                 log.error("could not signal %s about %s: %s", incident, key, error.message)
-                raise HTTPException(503, "Temporal did not answer; send the event again later") from None
+                raise HTTPException(503, "Temporal did not answer; send the event again later", headers={"Retry-After": "5"}) from None
             log.info("%s failed (%s) but incident %s is closed: nobody to tell", key, reason, incident)
         else:
             log.info("%s failed (%s): incident %s told to resend on another channel", key, reason, incident)

@@ -113,6 +113,13 @@ class DevStack:
         self.launch()
         self.wait_ready(timeout)
 
+    def temporal_pid(self) -> int:
+        """The pid of the Temporal dev server ``crisis dev`` runs as its child."""
+        assert self.process is not None
+        found = [pid for pid in children(self.process.pid) if "temporal" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()]
+        assert len(found) == 1, f"expected one Temporal child of {self.process.pid}, found {found}"
+        return found[0]
+
     def stop(self) -> int | None:
         """SIGTERM, as a process manager would (SIGKILL after a minute); returns the exit code."""
         if self.process is None or self.process.poll() is not None:
@@ -124,6 +131,20 @@ class DevStack:
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait()
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def until(predicate, seconds: float = 30, what: str = "condition"):
