@@ -191,8 +191,9 @@ def _call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs
 @app.command()
 def declare(
     playbook: Annotated[str, typer.Argument(help="Playbook id, for example account_compromise")],
-    title: Annotated[str, typer.Option(help="Short public-safe title")],
-    summary: Annotated[str, typer.Option(help="What is known so far")],
+    title: Annotated[str, typer.Option(help="Internal title (never published)")],
+    summary: Annotated[str, typer.Option(help="Internal: what is known so far (never published)")],
+    headline: Annotated[str | None, typer.Option(help="Public headline: the first line of the public fact sheet")] = None,
     severity: Annotated[str | None, typer.Option(help="SEV1..SEV4; defaults to the playbook's")] = None,
     drill: Annotated[bool, typer.Option(help="Run as an exercise")] = False,
     idempotency_key: Annotated[str | None, typer.Option(help="Repeat-safe key")] = None,
@@ -202,6 +203,8 @@ def declare(
     body = {"playbook": playbook, "title": title, "summary": summary, "drill": drill}
     if severity:
         body["severity"] = severity
+    if headline:
+        body["fact_sheet"] = {"headline": headline}
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     incident = _call("POST", f"{_api_url(url)}/incidents", json=body, headers=headers)
     console.print_json(json.dumps(incident))

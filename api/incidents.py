@@ -15,6 +15,7 @@ from api.temporal import ActionRefused, IncidentNotFound, act, incident_id, quer
 from domain.actions import (
     Acknowledge,
     Assessment,
+    FactSheetEdit,
     Resolution,
     ReviewSubmission,
     StatementDecision,
@@ -22,6 +23,7 @@ from domain.actions import (
     TaskCompletion,
 )
 from domain.answers import pin_answers
+from domain.factsheet import FactSheetFields
 from domain.incident import IncidentPlan, Phase
 from domain.listening import DetectionOrigin
 from domain.playbook import Scenario
@@ -45,8 +47,11 @@ class Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     playbook: str = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
-    title: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1, max_length=5000, description="What is known so far.")
+    title: str = Field(min_length=1, max_length=200, description="Internal: the team's name for the incident, never published.")
+    summary: str = Field(min_length=1, max_length=5000, description="Internal: what is known so far, never published.")
+    fact_sheet: FactSheetFields | None = Field(
+        None, description="The public fact sheet, as far as it can be said now (a public headline at least); statements are drafted from it alone."
+    )
     severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
     language: str | None = Field(None, max_length=10, description="Statement language; defaults to the playbook's first.")
     drill: bool = False
@@ -158,6 +163,7 @@ async def declare_incident(
         template=catalog.template(playbook, language),
         answers=pin_answers(catalog.answers.get(playbook.id), language),
         detection=detection,
+        fact_sheet=declaration.fact_sheet,
     )
     if await start_incident(client, settings.task_queue, plan):
         return DeclaredIncident(
@@ -257,6 +263,13 @@ async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep
 async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """The commander's assessment; its severity sets every later deadline."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.assess, body)
+
+
+@router.post("/{incident}/fact-sheet", responses=REFUSALS)
+async def edit_fact_sheet(incident: IncidentId, body: FactSheetEdit, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+    """Edit the public fact sheet (comms lead or commander): the only source of what statements say.
+    Each edit is a new version on the timeline; the next drafted statement uses it."""
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.edit_fact_sheet, body)
 
 
 @router.post("/{incident}/tasks/{task_id}/complete", responses=REFUSALS)

@@ -20,6 +20,7 @@ from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import Declaration, DeclarationRefused, DeclaredIncident, declare_incident
 from api.pages import templates
 from domain.actions import PersonId
+from domain.factsheet import FactSheetFields
 from domain.severity import Severity
 from store import mentions as store
 
@@ -68,8 +69,12 @@ class Confirmation(BaseModel):
     person: str = PersonId
     severity: Severity | None = Field(None, description="Defaults to the topic's, then the playbook's.")
     playbook: str | None = Field(None, max_length=100, description="Declare with another playbook than the one suggested.")
-    title: str | None = Field(None, min_length=1, max_length=200)
-    summary: str | None = Field(None, min_length=1, max_length=5000)
+    headline: str = Field(
+        min_length=1, max_length=100,
+        description="The public headline of the incident, in the audience's words: the detection's title and numbers are internal and never published.",
+    )
+    title: str | None = Field(None, min_length=1, max_length=200, description="Internal title; defaults to the detection's.")
+    summary: str | None = Field(None, min_length=1, max_length=5000, description="Internal summary; defaults to the detection's.")
     drill: bool = False
 
 
@@ -102,6 +107,7 @@ async def declare_from_signal(
         severity=(confirmation and confirmation.severity) or (topic.severity if topic else None),
         drill=bool(confirmation and confirmation.drill),
         declared_by=confirmation.person if confirmation else None,
+        fact_sheet=FactSheetFields(headline=confirmation.headline) if confirmation else None,
     )
     incident, _created = await declare_incident(settings, client, catalog, declaration, idempotency_key(signal.id), origin(signal), via=via or f"topic {signal.topic}")
     status = SignalStatus.CONFIRMED if confirmation else SignalStatus.DECLARED
@@ -188,7 +194,7 @@ async def decide_on_the_dashboard(
     decision = form.get("decision")
     try:
         if decision == "confirm":
-            confirmed = await confirm(signal_id, Confirmation(person=form.get("person", "")), session, settings, client, catalog, caller)
+            confirmed = await confirm(signal_id, Confirmation(person=form.get("person", ""), headline=form.get("headline", "")), session, settings, client, catalog, caller)
             return RedirectResponse(f"/incidents/{confirmed.incident.id}/view", status_code=303)
         if decision == "dismiss":
             await dismiss(signal_id, Dismissal(person=form.get("person", ""), reason=form.get("reason") or None), session, catalog)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from domain.factsheet import FactSheetFields
 from domain.severity import Level, Severity
 
 PersonId = Field(min_length=1, max_length=100, description="Id of the person acting (from the team roster).")
@@ -37,6 +38,7 @@ class Assessment(Action):
     facts: list[str] = Field(default_factory=list, max_length=50, description="Verified facts only.")
     rumours: list[str] = Field(default_factory=list, max_length=50, description="Claims circulating but not verified.")
     audiences: list[str] = Field(default_factory=list, max_length=50)
+    fact_sheet: FactSheetFields | None = Field(None, description="Public facts the assessment establishes: fills the incident's public fact sheet.")
 
 
 class TaskCompletion(Action):
@@ -47,6 +49,13 @@ class TaskCompletion(Action):
 class StatementDraft(Action):
     person: str = PersonId
     text: str = Field(min_length=1, max_length=5000)
+
+
+class FactSheetEdit(Action):
+    """An edit of the public fact sheet, by the comms lead or the commander."""
+
+    person: str = PersonId
+    fields: FactSheetFields = Field(description="The fields to change: omitted ones stay as they are, an empty string clears one.")
 
 
 class Verdict(StrEnum):

@@ -18,6 +18,7 @@ from domain.actions import (
     Acknowledge,
     AnswerDraft,
     Assessment,
+    FactSheetEdit,
     FeedbackSubmission,
     Resolution,
     ReviewSubmission,
@@ -28,6 +29,7 @@ from domain.actions import (
 )
 from domain.answers import ANSWER_ID, ANSWER_MAX_LENGTH, PinnedAnswer
 from domain.durations import humanize
+from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.listening import DetectionOrigin
 from domain.playbook import Playbook
 from domain.roster import OrgChart
@@ -76,6 +78,7 @@ class IncidentPlan(BaseModel):
     template: str = Field(description="Statement template source in the incident's language.")
     answers: list[PinnedAnswer] = Field(default_factory=list, description="The playbook's answers kit in the incident's language.")
     detection: DetectionOrigin | None = Field(None, description="Set when the incident was opened from a mention surge.")
+    fact_sheet: FactSheetFields | None = Field(None, description="The public fact sheet given at declaration (a public headline, say).")
 
 
 class Page(BaseModel):
@@ -261,6 +264,8 @@ class IncidentState(BaseModel):
     timeline: list[TimelineEvent] = Field(default_factory=list)
     revision: int = 0
     detection: DetectionOrigin | None = None
+    fact_sheet: FactSheet = Field(default_factory=FactSheet, description="What the public may read: the only input of statement templates.")
+    fact_sheet_versions: list[FactSheetVersion] = Field(default_factory=list)
 
 
 class Incident:
@@ -297,6 +302,8 @@ class Incident:
             severity=plan.severity.value,
             playbook=plan.playbook.id,
         )
+        if plan.fact_sheet is not None:
+            self._edit_fact_sheet(plan.fact_sheet, plan.declared_by or "declaration", now, via=plan.declared_via)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -639,6 +646,15 @@ class Incident:
                 "invalid",
             )
 
+    def fact_sheet_editors(self) -> list[str]:
+        return list(dict.fromkeys([self.playbook.communicate.author, self.commander_role]))
+
+    def check_fact_sheet_edit(self, action: FactSheetEdit) -> None:
+        self._require_open()
+        self._require_role(action.person, self.fact_sheet_editors(), "edit the public fact sheet")
+        if not self.state.fact_sheet.changed_fields(self.state.fact_sheet.edited(action.fields)):
+            raise Rejected("fields: nothing would change; give at least one field with a new value", "invalid")
+
     def check_complete_task(self, task_id: str, action: TaskCompletion) -> None:
         self._require_open()
         ids = [t.id for t in self.state.tasks] or [t.id for t in self.playbook.respond.tasks]
@@ -759,6 +775,24 @@ class Incident:
             self._set_first_statement_deadline()
         note = f" (was {previous})" if changed else ""
         self._event(now, "assessed", action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value, via=action.via)
+        if action.fact_sheet is not None:
+            self._edit_fact_sheet(action.fact_sheet, action.person, now, via=action.via)
+
+    def edit_fact_sheet(self, action: FactSheetEdit, now: datetime) -> FactSheetVersion:
+        return self._edit_fact_sheet(action.fields, action.person, now, via=action.via)
+
+    def _edit_fact_sheet(self, fields: FactSheetFields, author: str, now: datetime, via: str | None = None) -> FactSheetVersion | None:
+        """A new version of the public fact sheet; None when ``fields`` change nothing."""
+        current = self.state.fact_sheet
+        sheet = current.edited(fields)
+        changed = current.changed_fields(sheet)
+        if not changed:
+            return None
+        version = FactSheetVersion(version=len(self.state.fact_sheet_versions) + 1, sheet=sheet, author=author, at=now, changed=changed)
+        self.state.fact_sheet = sheet
+        self.state.fact_sheet_versions.append(version)
+        self._event(now, "fact_sheet_edited", author, f"Public fact sheet v{version.version} by {author}: {', '.join(changed)}", version=version.version, changed=changed, via=via)
+        return version
 
     def _open_tasks(self, now: datetime) -> None:
         for task in self.playbook.respond.tasks:

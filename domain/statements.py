@@ -1,10 +1,13 @@
 """Statement templates: Jinja2 in a sandbox, so a playbook file can never run code."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+
+from domain.factsheet import FIELDS as FACT_SHEET_FIELDS
+from domain.factsheet import FactSheet
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
@@ -17,7 +20,12 @@ class StatementKind(StrEnum):
 
 @dataclass(frozen=True)
 class StatementContext:
-    """Everything a template may use; nothing personal about the crisis team."""
+    """Everything a template may use: the public fact sheet (each field by its own name), the
+    organisation and ``next_update`` (the promised time of the next update, as the public reads it).
+    Nothing personal about the crisis team.
+
+    ``title``, ``summary``, ``severity``, ``facts`` and ``resolution`` are the internal declaration
+    and assessment, still passed while the built-in templates move to the fact sheet."""
 
     kind: StatementKind
     organization: str
@@ -28,6 +36,7 @@ class StatementContext:
     next_update: str | None = None
     resolution: str | None = None
     drill: bool = False
+    fact_sheet: FactSheet = field(default_factory=FactSheet)
 
 
 class TemplateProblem(ValueError):
@@ -45,6 +54,7 @@ def render_statement(source: str, context: StatementContext) -> str:
             facts=list(context.facts),
             next_update=context.next_update,
             resolution=context.resolution,
+            **{name: getattr(context.fact_sheet, name) for name in FACT_SHEET_FIELDS},
         )
     except Exception as error:  # a template is data: whatever it raises is a problem with the template
         raise TemplateProblem(f"{type(error).__name__}: {error}") from None

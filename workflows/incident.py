@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         Acknowledge,
         AnswerDraft,
         Assessment,
+        FactSheetEdit,
         FeedbackSubmission,
         Resolution,
         ReviewSubmission,
@@ -358,6 +359,7 @@ class IncidentWorkflow:
             next_update=next_update,
             resolution=state.resolution.summary if state.resolution else None,
             drill=incident.plan.drill,
+            fact_sheet=state.fact_sheet,
         )
         request = RenderRequest(template=incident.plan.template, context=context)
         return await workflow.execute_activity_method(
@@ -634,6 +636,14 @@ class IncidentWorkflow:
     @assess.validator
     def _check_assess(self, action: Assessment) -> None:
         self._validated(lambda: self._incident.check_assessment(action))
+
+    @workflow.update
+    def edit_fact_sheet(self, action: FactSheetEdit) -> dict:
+        return self._receipt(lambda: self._incident.edit_fact_sheet(action, workflow.now()))
+
+    @edit_fact_sheet.validator
+    def _check_edit_fact_sheet(self, action: FactSheetEdit) -> None:
+        self._validated(lambda: self._incident.check_fact_sheet_edit(action))
 
     @workflow.update
     def complete_task(self, task_id: str, action: TaskCompletion) -> dict:

@@ -54,9 +54,13 @@ async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack
     row = page.locator(f"tr[data-signal='{signal['id']}']")
     assert "volume" in await row.inner_text()
     await row.locator("input[name=person]").fill("ewa.lewandowska")
+    await row.locator("input[name=headline]").fill("Many of you are unhappy with our new menu")
     await row.locator("button[value=confirm]").click()
     await page.wait_for_url("**/incidents/inc-*/view")
-    assert httpx.get(f"{stack.url}/signals/{signal['id']}", headers=stack.headers).json()["status"] == "confirmed"
+    confirmed = httpx.get(f"{stack.url}/signals/{signal['id']}", headers=stack.headers).json()
+    assert confirmed["status"] == "confirmed"
+    incident = httpx.get(f"{stack.url}/incidents/{confirmed['incident_id']}", headers=stack.headers).json()
+    assert incident["fact_sheet"]["headline"] == "Many of you are unhappy with our new menu"
 
     chart = page.locator("#conversation svg.conversation-chart")
     await chart.wait_for()

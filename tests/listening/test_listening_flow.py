@@ -91,9 +91,11 @@ async def test_a_spike_opens_one_suggested_signal_that_a_person_confirms(listeni
     await feed(listening, stream(spike_at + timedelta(minutes=15), 5, 120, ANGRY, 40_000))  # the surge goes on: suppressed
     assert len(await listening.signals(until=2, timeout=2)) == 1
 
-    confirm = {"person": "ewa.lewandowska"}
-    refused = await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "nobody"})
+    confirm = {"person": "ewa.lewandowska", "headline": "Many of you are unhappy with our new loyalty terms"}
+    refused = await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "nobody", "headline": "A headline"})
     assert refused.status_code == 422 and "person: 'nobody'" in refused.json()["detail"]
+    no_headline = await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska"})
+    assert no_headline.status_code == 422 and "headline" in no_headline.text
     response = await listening.api.post(f"/signals/{signal['id']}/confirm", json=confirm)
     assert response.status_code == 200, response.text
     confirmed = response.json()
@@ -105,6 +107,8 @@ async def test_a_spike_opens_one_suggested_signal_that_a_person_confirms(listeni
     state = (await listening.api.get(f"/incidents/{incident['id']}")).json()
     assert state["detection"]["signal_id"] == signal["id"]
     assert state["detection"]["first_mention_at"] == signal["first_mention_at"]
+    assert state["fact_sheet"]["headline"] == confirm["headline"]  # the public voice is the person's, not the detector's
+    assert [v["author"] for v in state["fact_sheet_versions"]] == ["ewa.lewandowska"]
     late = await listening.api.post(f"/signals/{signal['id']}/dismiss", json={"person": "ewa.lewandowska"})
     assert late.status_code == 409
 
@@ -116,7 +120,7 @@ async def test_a_dismissed_signal_stays_dismissed(listening):
     response = await listening.api.post(f"/signals/{signal['id']}/dismiss", json={"person": "maria.nowak", "reason": "a meme, not a crisis"})
     assert response.status_code == 200 and response.json()["status"] == "dismissed"
     assert response.json()["note"] == "a meme, not a crisis"
-    confirm = await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska"})
+    confirm = await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska", "headline": "A headline"})
     assert confirm.status_code == 409
     assert (await listening.api.get("/signals/sig-nope")).status_code == 404
 
@@ -157,7 +161,7 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
     mentions, spike_at = spike_stream(minutes_ago(60))
     await feed(listening, mentions)
     [signal] = await listening.signals("suggested")
-    confirmed = (await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska"})).json()
+    confirmed = (await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska", "headline": "Complaints about our new menu"})).json()
     incident = confirmed["incident"]["id"]
 
     page = (await listening.api.get(f"/incidents/{incident}/view")).text
