@@ -81,6 +81,24 @@ async def wait_for_temporal(settings: Settings, server: subprocess.Popen) -> Cli
             await asyncio.sleep(0.3)
 
 
+def how_it_ended(process: subprocess.Popen) -> str:
+    code = process.returncode
+    if code is not None and code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+async def temporal_exited(settings: Settings, server: subprocess.Popen) -> str:
+    """Returns, saying why, once the dev server is gone: without it every request would be a 503
+    and every timer would wait, so ``crisis dev`` stops rather than serve on unaware."""
+    while server.poll() is None:
+        await asyncio.sleep(0.5)
+    return (
+        f"the Temporal dev server (pid {server.pid}) {how_it_ended(server)}; crisisflow stopped the API and the worker "
+        f"(its log: {settings.data_dir / 'temporal.log'}). Incidents are kept: start it again with `crisis dev`"
+    )
+
+
 def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -155,12 +173,18 @@ async def run_stack(settings: Settings, announce) -> None:
             raise RuntimeError("the API stopped while starting")
         announce(settings, key_file)
         stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait([stopped, worker_task, api_task], return_when=asyncio.FIRST_COMPLETED)
+        temporal_gone = asyncio.create_task(temporal_exited(settings, server_process))
+        await asyncio.wait([stopped, temporal_gone, worker_task, api_task], return_when=asyncio.FIRST_COMPLETED)
         api.should_exit = True
         await api_task
         if not worker_task.done():
             await worker.shutdown()
-        await worker_task
+        if server_process.poll() is None:
+            temporal_gone.cancel()
+            await worker_task
+        else:  # the worker may have failed for want of Temporal: the dev server's end is the reason to give
+            await asyncio.gather(worker_task, return_exceptions=True)
+            raise RuntimeError(await temporal_gone)
     finally:
         await engine.dispose()
         stop_process(server_process)
