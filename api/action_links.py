@@ -6,8 +6,10 @@ never changes anything. POST acts, through the same workflow Update as the API, 
 derived from the token so that a double click acts once. A link for a statement version that has
 been replaced, or already decided, is spent and says so; so is one for an answer proposal.
 
-The token in the URL is the credential, so these routes need no API key. They are rate limited
-per IP (CRISIS_RATE_LIMIT_LINKS). The unguessable token is what keeps another site from forging
+The token in the URL is the credential, so these routes need no API key. When one comes with the
+request anyway (a signed-in browser's cookie, an API call's header), the timeline names it with the
+link ("email link, API key comms-desk"): a link used by someone holding a key is traced to that key.
+They are rate limited per IP (CRISIS_RATE_LIMIT_LINKS). The unguessable token is what keeps another site from forging
 the form (it cannot know it); a POST whose Origin names another site is refused as well. Our own
 pages are ``no-referrer`` (the token must not leak), so their forms arrive with ``Origin: null``.
 """
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api import feedback_links
+from api.auth import credential_of
 from api.deps import CatalogDep, ClientDep, SessionDep
 from api.pages import templates
 from api.ratelimit import RateLimited
@@ -44,6 +47,14 @@ async def _usable(session, token: str):
     if row.expires_at <= datetime.now(timezone.utc):
         return None, ("This link has expired", "Ask the incident commander, or act from the dashboard.", 410)
     return row, None
+
+
+async def _via(request: Request, row) -> str:
+    """How the use reads in the timeline: the link's channel, and the API key that came with it
+    (a signed-in browser's, or an API call's), so a link used with someone's key names the key."""
+    link = f"{'SMS' if row.ledger_key.endswith('/sms') else 'email'} link"
+    holder = await credential_of(request)
+    return f"{link}, API key {holder.name}" if holder else link
 
 
 def _page(request: Request, heading: str, message: str, status: int = 200, **context) -> HTMLResponse:
@@ -157,11 +168,11 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
     row, refusal = await _usable(session, token)
     if refusal:
         return _page(request, *refusal)
+    via = await _via(request, row)
     if row.purpose == "feedback":
         person = catalog.roster.person(row.person_id)
-        return await feedback_links.submit(request, session, client, row, person.name if person else row.person_id, f"/a/{token}")
+        return await feedback_links.submit(request, session, client, row, person.name if person else row.person_id, f"/a/{token}", via)
     update_id = f"link-{row.token_hash[:40]}"
-    via = f"{'SMS' if row.ledger_key.endswith('/sms') else 'email'} link"
     try:
         if row.purpose in ("approve", "approve_answer"):
             decision, comment = _decision(parse_qs((await request.body()).decode("utf-8", "replace")))

@@ -100,6 +100,10 @@ class Principal:
         """How the caller's actions read in the timeline and in the Update's arguments."""
         return f"API key {self.name}"
 
+    @property
+    def is_admin(self) -> bool:
+        return Scope.ADMIN.value in self.scopes
+
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or Scope.ADMIN.value in self.scopes
 
@@ -136,6 +140,15 @@ async def authenticate(request: Request) -> Principal | None:
         raise NotSignedIn("an API key is needed: send 'Authorization: Bearer <key>' (see docs/security.md)")
     if by_cookie and request.method not in SAFE_METHODS and not _own_form(request, route):
         raise NotSignedIn("a write needs 'Authorization: Bearer <key>'; the browser session only reads")
+    principal = await _verified(request, key, by_cookie)
+    if principal is None:
+        raise NotSignedIn("the API key is not valid (unknown or revoked)")
+    request.state.principal = principal
+    return principal
+
+
+async def _verified(request: Request, key: str, by_cookie: bool) -> Principal | None:
+    """The caller behind ``key``, or None when the key is unknown or revoked."""
     verified: RecentlyVerified = request.app.state.verified_keys
     try:
         async with request.app.state.sessions() as session:
@@ -147,12 +160,26 @@ async def authenticate(request: Request) -> Principal | None:
     else:
         if row is None:
             verified.forget(key)
-            raise NotSignedIn("the API key is not valid (unknown or revoked)")
+            return None
         name, scopes = row.name, frozenset(row.scopes)
         verified.remember(key, name, scopes)
-    principal = Principal(name=name, scopes=scopes, by_cookie=by_cookie)
-    request.state.principal = principal
-    return principal
+    return Principal(name=name, scopes=scopes, by_cookie=by_cookie)
+
+
+async def credential_of(request: Request) -> Principal | None:
+    """On an open route (an action link), the API key that came with the request, if any: the
+    ``Authorization`` header or a signed-in browser's cookie. Never required; an invalid one is
+    ignored. Whoever uses a link while holding a key is named in the timeline with it."""
+    try:
+        key, by_cookie = _presented(request)
+    except NotSignedIn:
+        return None
+    if key is None:
+        return None
+    try:
+        return await _verified(request, key, by_cookie)
+    except DATABASE_UNAVAILABLE:
+        return None
 
 
 class RequiredScope:
@@ -174,6 +201,7 @@ def require_scope(scope: Scope | str):
     return Depends(RequiredScope(scope))
 
 
+Reader = Annotated[Principal | None, Depends(authenticate)]  # any key; None only on the open routes
 Declarer = Annotated[Principal, require_scope(Scope.DECLARE)]
 Responder = Annotated[Principal, require_scope(Scope.RESPOND)]
 Administrator = Annotated[Principal, require_scope(Scope.ADMIN)]

@@ -45,7 +45,7 @@ async def show(request: Request, client, row, name: str, action: str, error: str
     )
 
 
-async def submit(request: Request, session, client, row, name: str, action: str) -> HTMLResponse:
+async def submit(request: Request, session, client, row, name: str, action: str, via: str = "email link") -> HTMLResponse:
     form = {key: values[0] for key, values in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     try:
         feedback = FeedbackSubmission(
@@ -53,7 +53,7 @@ async def submit(request: Request, session, client, row, name: str, action: str)
             rating=form.get("rating", ""),
             went_well=form.get("went_well", "").strip() or None,
             went_badly=form.get("went_badly", "").strip() or None,
-            via="email link",
+            via=via,
         )
     except ValidationError as invalid:
         problem = invalid.errors()[0]

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
+from api.auth import SESSION_COOKIE
 from cli import app as cli
-from store import tokens
+from store import service, tokens
 from store.db import create_engine, session_factory
 from tests.api.conftest import BASE_URL, issue
 from tests.conftest import API_HEADERS
@@ -106,3 +107,54 @@ def test_a_replayed_signed_sms_reply_does_not_acknowledge_a_later_incident(make_
         fresh = {**captured, "MessageSid": "SM" + "b" * 32}  # the person's own new ACK still works
         answered = client.post("/webhooks/twilio/sms", data=fresh, headers={"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, fresh)})
         assert answered.status_code == 200 and [incident for incident, _, _ in temporal.updates] == ["inc-first", "inc-later"]
+
+
+def _deliver_page(database_url: str, incident: str, token: str, person: str = "ewa.lewandowska") -> None:
+    """A page as the outbox channel stores it: its action link in the SMS body and in the links."""
+    async def store():
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session:
+                await service.record_outbox(session, {
+                    "ledger_key": f"{incident}/page.{person}/sms", "incident_id": incident, "person_id": person, "channel": "sms",
+                    "kind": "page", "subject": "SEV1 page", "body": f"SEV1 Checkout down. Reply ACK 1234 or open {BASE_URL}/a/{token}",
+                    "links": [{"label": "Acknowledge", "url": f"{BASE_URL}/a/{token}"}, {"label": "Incident", "url": f"{BASE_URL}/incidents/{incident}/view"}],
+                    "drill": False, "created_at": datetime.now(timezone.utc),
+                })
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(store())
+
+
+def test_only_an_admin_key_reads_live_action_links(app, admin):
+    token = _mint_page(app.state.settings.database_url, "inc-links")
+    _deliver_page(app.state.settings.database_url, "inc-links", token)
+    assert token in admin.get("/outbox").text  # the admin key reads what was sent, link and all
+    for name, scopes in (("listener", ["ingest"]), ("desk", ["respond", "declare"])):
+        headers = issue(admin, name, scopes)
+        for answer in (admin.get("/outbox", headers=headers), admin.get("/outbox?incident=inc-links", headers=headers)):
+            assert answer.status_code == 200 and token not in answer.text, name
+            [message] = answer.json()
+            assert message["body"].endswith("/a/[redacted: only an admin key reads action links]")
+            assert message["links"][0]["url"] == f"{BASE_URL}/a/[redacted: only an admin key reads action links]"
+            assert message["links"][1]["url"] == f"{BASE_URL}/incidents/inc-links/view"
+        with TestClient(app, base_url=BASE_URL, cookies={SESSION_COOKIE: headers["Authorization"].split()[1]}) as browser:
+            assert token not in browser.get("/outbox").text  # a signed-in browser of that key neither
+
+
+def test_a_link_used_with_an_api_key_or_a_signed_in_browser_names_the_key(make_app):
+    temporal = RecordingTemporal()
+    app = make_app()
+    with TestClient(app, base_url=BASE_URL) as client:
+        app.state.temporal = temporal
+        database = app.state.settings.database_url
+        made = client.post("/apikeys", json={"name": "listener", "scopes": ["ingest"]}, headers=API_HEADERS).json()
+        through_api, in_browser, plain = (_mint_page(database, f"inc-{n}") for n in ("api", "browser", "plain"))
+        assert client.post(f"/a/{through_api}", headers={"Authorization": f"Bearer {made['key']}"}).status_code == 200
+        assert client.post(f"/a/{plain}").status_code == 200
+        client.cookies.set(SESSION_COOKIE, made["key"])
+        assert client.post(f"/a/{in_browser}", headers={"Origin": "null"}).status_code == 200
+    via = {incident: action.via for incident, _, (action,) in temporal.updates}
+    assert via == {"inc-api": "SMS link, API key listener", "inc-browser": "SMS link, API key listener", "inc-plain": "SMS link"}

@@ -2,6 +2,7 @@
 
 import asyncio
 import sqlite3
+import uuid
 from urllib.parse import urlparse
 
 import httpx
@@ -32,7 +33,8 @@ async def test_get_shows_and_changes_nothing_post_acknowledges_once(stack):
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["phase"] == "identify"
 
-        done = await client.post(path)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as person:  # no key: the link is the credential
+            done = await person.post(path)
         assert done.status_code == 200 and "ewa.lewandowska acknowledged as incident_commander" in done.text
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["phase"] == "assess"
@@ -84,3 +86,26 @@ async def test_page_sms_fits_one_segment_with_code_and_link(stack):
         sms = [m for m in messages if m["kind"] == "page" and m["channel"] == "sms"]
         assert sms and all(len(m["body"]) <= 160 and m["body"].isascii() for m in sms)
         assert all("Reply ACK " in m["body"] and "/a/" in m["body"] for m in sms)
+
+
+async def test_a_non_admin_key_reads_no_live_link_and_a_link_used_with_a_key_names_it(stack):
+    """An ingest key once read the outbox's links and acknowledged as the commander, and the
+    timeline said only "via email link"."""
+    async with stack.async_client() as client:
+        made = (await client.post("/apikeys", json={"name": f"listener-{uuid.uuid4().hex[:6]}", "scopes": ["ingest"]})).json()
+        ingest = {"Authorization": f"Bearer {made['key']}"}
+        incident_id, path = await _declare_and_get_page_link(client)
+        seen = await client.get("/outbox", params={"incident": incident_id}, headers=ingest)
+        assert seen.status_code == 200 and seen.json() and path not in seen.text and "/a/[redacted" in seen.text
+
+        used = await client.post(path, headers=ingest)
+        assert used.status_code == 200
+        state = (await client.get(f"/incidents/{incident_id}")).json()
+        assert {e["via"] for e in state["timeline"] if e["kind"] == "acknowledged"} == {f"email link, API key {made['name']}"}
+        for _ in range(100):  # the read model's timeline says the same
+            page = await client.get(f"/incidents/{incident_id}/view")
+            if f"email link, API key {made['name']}" in page.text:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the incident page does not name the key")
