@@ -317,7 +317,13 @@ def _last_drills(settings: Settings) -> tuple[dict, str | None]:
 @app.command()
 def readiness(
     directory: Annotated[Path | None, typer.Argument(help="Folder; defaults to CRISIS_PLAYBOOKS_DIR")] = None,
-    require_drills: Annotated[bool, typer.Option(help="Count 'never drilled' as a failure, not a warning")] = False,
+    require_drills: Annotated[
+        bool,
+        typer.Option(
+            "--require-drills/--allow-undrilled",
+            help="--allow-undrilled: a critical risk whose only failure is 'never drilled' does not fail the command (it is still not ready)",
+        ),
+    ] = True,
 ) -> None:
     """Readiness of every risk in risks.yaml; exits 1 when a critical risk is not ready (a CI gate)."""
     from datetime import datetime, timezone
@@ -337,8 +343,8 @@ def readiness(
     drilled, unread = _last_drills(settings)
     if unread:
         console.print(f"no drill records read ({unread}): every risk counts as never drilled", style="yellow", markup=False, highlight=False)
-    result = assess(catalog, datetime.now(timezone.utc).date(), last_drills=drilled, never_drilled_fails=require_drills)
-    marks = {Status.PASS: "[green]✓[/]", Status.FAIL: "[red]✗[/]", Status.WARN: "[yellow]![/]"}
+    result = assess(catalog, datetime.now(timezone.utc).date(), last_drills=drilled)
+    marks = {Status.PASS: "[green]✓[/]", Status.FAIL: "[red]✗[/]"}
     table = Table("risk", "priority", "owner", "playbook", "last drill", "ready", "checks", title=f"Readiness of {catalog.roster.organization.name}")
     for item in result.risks:
         risk = item.risk
@@ -360,8 +366,12 @@ def readiness(
         )
     console.print(table)
     console.print(f"{result.ready} of {len(result.risks)} risks ready; readiness {result.score:.0%}")
-    if result.blocking:
-        ids = ", ".join(item.risk.id for item in result.blocking)
+    gate = result.gate(allow_undrilled=not require_drills)
+    if undrilled := [item.risk.id for item in result.blocking if item not in gate]:
+        console.print(f"critical risk(s) never drilled, let through by --allow-undrilled: {', '.join(undrilled)}",
+                      style="yellow", markup=False, highlight=False)
+    if gate:
+        ids = ", ".join(item.risk.id for item in gate)
         errors.print(f"critical risk(s) not ready: {ids}", style="red", markup=False, highlight=False)
         raise typer.Exit(1)
 

@@ -10,10 +10,12 @@ from fastapi.templating import Jinja2Templates
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import conversation_svg, incident_conversation
 from api.temporal import IncidentNotFound, query_state
+from domain.times import readable
 from store import mentions as listening_store
 from store import service
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
+templates.env.filters["readable"] = readable
 router = APIRouter(include_in_schema=False)
 
 

@@ -3,6 +3,7 @@ month), with charts drawn on the server and a CSV export. Drills are reported ap
 
 import csv
 import io
+from datetime import datetime
 from enum import StrEnum
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from api.pages import templates
 from domain.playbook import Scenario
 from domain.reporting import AGGREGATE_COLUMNS, MEASURES, aggregate, aggregate_record, series
 from domain.severity import Severity
+from domain.times import utc
 from store import service
 
 router = APIRouter(tags=["review"])
@@ -74,6 +76,7 @@ async def reports(
 
 
 def _cell(value: object) -> object:
+    """Times as spreadsheets and people read them (``2026-12-06 11:41:02``, UTC), not raw ISO with microseconds."""
     if value is None:
         return ""
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return f"{utc(value):%Y-%m-%d %H:%M:%S}" if isinstance(value, datetime) else value

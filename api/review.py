@@ -19,6 +19,7 @@ from domain.actions import FeedbackSubmission
 from domain.conversation import Conversation
 from domain.incident import IncidentState
 from domain.metrics import IncidentMetrics, compute, describe, margin_text, state_from_view
+from domain.times import clock_time
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(tags=["review"])
@@ -79,9 +80,9 @@ class Report:
         ]
         lines += [f"| {r['metric']} | {r['value']} | {r['deadline']} | {r['status']} | {r['margin']} |" for r in self.rows]
         lines += ["", "## Deadlines", "", "| deadline | due | met | status | margin |", "| --- | --- | --- | --- | --- |"]
+        day = state.declared_at
         lines += [
-            f"| {d['label']} | {d['due_at']:%H:%M:%S} | {d['met_at']:%H:%M:%S} | {d['status']} | {d['margin_text']} |" if d["met_at"]
-            else f"| {d['label']} | {d['due_at']:%H:%M:%S} | — | {d['status']} | {d['margin_text']} |"
+            f"| {d['label']} | {clock_time(d['due_at'], day)} | {clock_time(d['met_at'], day) if d['met_at'] else '—'} | {d['status']} | {d['margin_text']} |"
             for d in self.deadlines
         ]
         lines += ["", "## Approval rounds", ""]
@@ -149,6 +150,6 @@ async def report(
         return PlainTextResponse(built.markdown(), media_type="text/markdown; charset=utf-8")
     return templates.TemplateResponse(
         request, "report.html",
-        {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe,
+        {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe, "clock_time": clock_time,
          "incident": view, "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None},
     )

@@ -20,7 +20,7 @@ router = APIRouter(tags=["preparedness"])
 
 class CheckOut(BaseModel):
     name: str = Field(description="playbook, escalation, contacts, templates, answers or drill")
-    status: str = Field(description="pass, fail, or warn (shown, not counted: 'never drilled')")
+    status: str = Field(description="pass or fail (a playbook never drilled fails the drill check)")
     detail: str
     fix: str | None = Field(description="What to change to pass; null when it passes.")
 
@@ -40,7 +40,7 @@ class RiskOut(BaseModel):
     drill_every: str
     last_drill: str | None = Field(description="Date of the last drill of the playbook; null: never drilled.")
     ready: bool
-    score: float = Field(description="Share of passed checks (warnings left out), 0–1.")
+    score: float = Field(description="Share of passed checks, 0–1.")
     checks: list[CheckOut]
 
 

@@ -203,12 +203,24 @@ class Deadline(BaseModel):
     met_at: datetime | None = None
     waived: bool = False
 
-    def status(self, now: datetime) -> str:
+    def stops_at(self, resolved_at: datetime | None) -> datetime | None:
+        """When an unmet deadline stopped mattering: at the resolution, except the review's, which follows it."""
+        return resolved_at if self.name != "review" else None
+
+    def status(self, now: datetime, resolved_at: datetime | None = None, closed: bool = False) -> str:
+        """``met`` or ``missed``; ``waived`` (a cancelled task); ``moot`` when it stopped mattering
+        before it fell due (the incident was resolved, or closed, first); ``overdue`` while it is
+        still open past due; else ``open``. The API and the report read deadlines by this one rule."""
         if self.waived:
             return "waived"
         if self.met_at is not None:
             return "met" if self.met_at <= self.due_at else "missed"
-        return "overdue" if now > self.due_at else "open"
+        stopped = self.stops_at(resolved_at)
+        if stopped is not None and stopped <= self.due_at:
+            return "moot"
+        if (stopped or now) > self.due_at:
+            return "missed" if stopped or closed else "overdue"
+        return "moot" if closed else "open"
 
 
 class TimelineEvent(BaseModel):
@@ -1024,8 +1036,9 @@ class Incident:
         data["status"] = "closed" if self.closed else "open"
         data["scenario"] = self.state.scenario
         data["acknowledgements"] = [ack.model_dump(mode="json") for ack in self.state.acknowledgements.values()]
+        resolved_at = self.state.resolution.at if self.state.resolution else None
         data["deadlines"] = [
-            {**d.model_dump(mode="json"), "status": d.status(now)} for d in self.state.deadlines.values()
+            {**d.model_dump(mode="json"), "status": d.status(now, resolved_at, self.closed)} for d in self.state.deadlines.values()
         ]
         data["pending"] = [
             {**item, "due_at": item["due_at"].isoformat() if item["due_at"] else None} for item in self.pending(now)

@@ -164,22 +164,15 @@ def compute(state: IncidentState, commander_role: str, now: datetime) -> Inciden
 
 def _deadline(state: IncidentState, name: str, end: datetime) -> DeadlineResult:
     deadline = state.deadlines[name]
-    result = DeadlineResult(name=name, label=deadline.label, due_at=deadline.due_at, met_at=deadline.met_at, status="open")
-    if deadline.waived:
-        result.status = "waived"
-    elif deadline.met_at is not None:
-        result.status = "met" if deadline.met_at <= deadline.due_at else "missed"
+    resolved_at = state.resolution.at if state.resolution else None
+    status = deadline.status(end, resolved_at, closed=state.closed_at is not None)
+    if status == "overdue":  # still open past due: the report counts it as missed by the time passed
+        status = "missed"
+    result = DeadlineResult(name=name, label=deadline.label, due_at=deadline.due_at, met_at=deadline.met_at, status=status)
+    if deadline.met_at is not None:
         result.margin = deadline.due_at - deadline.met_at
-    else:
-        # Unmet: it stopped mattering at resolution (or at close), unless it had already passed.
-        stopped = state.resolution.at if state.resolution and name != "review" else None
-        if stopped is not None and stopped <= deadline.due_at:
-            result.status = "moot"
-        elif (stopped or end) > deadline.due_at:
-            result.status = "missed"
-            result.margin = deadline.due_at - (stopped or end)
-        elif state.closed_at is not None:
-            result.status = "moot"
+    elif status == "missed":
+        result.margin = deadline.due_at - (deadline.stops_at(resolved_at) or end)
     return result
 
 

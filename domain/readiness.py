@@ -1,9 +1,9 @@
 """Readiness: is the team and the plan ready for each risk of the register? Pure rules.
 
-For each risk, every check either passes, fails (and names the fix) or warns (shown, but not
-counted against readiness: only "never drilled", unless ``never_drilled_fails``). A risk is
-ready when no check fails. The overall score weighs each risk's share of passed checks by its
-priority, so an unready critical risk costs more than an unready low one.
+For each risk, every check either passes or fails (and names the fix). A risk is ready when no
+check fails: a playbook never drilled is not ready, however sound it reads. The overall score
+weighs each risk's share of passed checks by its priority, so an unready critical risk costs more
+than an unready low one.
 """
 
 import re
@@ -31,7 +31,6 @@ FICTIONAL_PHONES = (re.compile(r"^\+447700900\d{3}$"),)
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
-    WARN = "warn"
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,17 @@ class RiskReadiness:
 
     @property
     def score(self) -> float:
-        """Share of passed checks, warnings left out; 1.0 is fully ready."""
-        counted = [c for c in self.checks if c.status is not Status.WARN]
-        return sum(c.status is Status.PASS for c in counted) / len(counted) if counted else 1.0
+        """Share of passed checks; 1.0 is fully ready."""
+        return sum(c.status is Status.PASS for c in self.checks) / len(self.checks) if self.checks else 1.0
 
     @property
     def failing(self) -> list[Check]:
         return [c for c in self.checks if c.status is Status.FAIL]
+
+    @property
+    def only_undrilled(self) -> bool:
+        """Not ready only because its playbook was never drilled."""
+        return self.last_drill is None and [c.name for c in self.failing] == ["drill"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,12 @@ class Readiness:
     def blocking(self) -> list[RiskReadiness]:
         """Critical risks that are not ready: these fail `crisis readiness`."""
         return [r for r in self.risks if r.risk.band is Band.CRITICAL and not r.ready]
+
+    def gate(self, allow_undrilled: bool = False) -> list[RiskReadiness]:
+        """The critical risks that fail the CI gate. ``allow_undrilled`` lets a team that has not run
+        its first drills yet keep a green gate: a risk whose only failure is "never drilled" passes
+        it, and is still reported not ready."""
+        return [r for r in self.blocking if not (allow_undrilled and r.only_undrilled)]
 
 
 def phone_problem(phone: str) -> str | None:
@@ -179,11 +188,11 @@ def check_answers(playbook: Playbook, kit: AnswerKit | None) -> Check:
     return Check("answers", Status.PASS, f"{len(kit.answers)} pre-approved answers in {', '.join(kit.languages)}")
 
 
-def check_drill(risk: Risk, last_drill: date | None, today: date, never_drilled_fails: bool = False) -> Check:
+def check_drill(risk: Risk, last_drill: date | None, today: date) -> Check:
     interval = humanize(risk.drill_every)
     fix = f"run a drill of {risk.playbook}: crisis drill {risk.playbook} (or schedule one: crisis drill schedule {risk.playbook} --every {format_duration(risk.drill_every)})"
     if last_drill is None:
-        return Check("drill", Status.FAIL if never_drilled_fails else Status.WARN, f"never drilled (due every {interval})", fix)
+        return Check("drill", Status.FAIL, f"never drilled (due every {interval})", fix)
     age = today - last_drill
     if age > risk.drill_every:
         return Check("drill", Status.FAIL, f"last drill {last_drill.isoformat()}, overdue (due every {interval})", fix)
@@ -195,7 +204,6 @@ def assess_risk(
     catalog: Catalog,
     today: date,
     last_drill: date | None = None,
-    never_drilled_fails: bool = False,
 ) -> RiskReadiness:
     checks = [check_playbook(risk, catalog.playbooks)]
     playbook = catalog.playbooks.get(risk.playbook)
@@ -206,7 +214,7 @@ def assess_risk(
             check_templates(playbook, catalog.templates, catalog.roster.organization.name),
             check_answers(playbook, catalog.answers.get(playbook.id)),
         ]
-    checks.append(check_drill(risk, last_drill, today, never_drilled_fails))
+    checks.append(check_drill(risk, last_drill, today))
     return RiskReadiness(risk=risk, checks=tuple(checks), last_drill=last_drill)
 
 
@@ -214,12 +222,11 @@ def assess(
     catalog: Catalog,
     today: date,
     last_drills: Mapping[str, date] | None = None,
-    never_drilled_fails: bool = False,
 ) -> Readiness:
     """Readiness of every risk, highest priority first. ``last_drills`` maps a playbook id to the
     date of its last drill (from the drill records; a playbook missing from it was never drilled)."""
     last_drills = last_drills or {}
     ordered = sorted(catalog.risks, key=lambda r: (-r.priority, -r.impact, r.id))
     return Readiness(
-        risks=tuple(assess_risk(r, catalog, today, last_drills.get(r.playbook), never_drilled_fails) for r in ordered)
+        risks=tuple(assess_risk(r, catalog, today, last_drills.get(r.playbook)) for r in ordered)
     )

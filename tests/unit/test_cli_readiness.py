@@ -21,13 +21,21 @@ from tests.unit.conftest import SHIPPED, copy_shipped, edit_yaml
 runner = CliRunner()
 
 
-def test_readiness_of_the_shipped_folder_passes_and_prints_the_table():
+def test_readiness_of_a_never_drilled_folder_says_nothing_is_ready_and_fails():
     result = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "False contamination or health rumour" in result.output
     assert "critical 4×5=20" in result.output
     assert "never drilled" in result.output
-    assert "10 of 10 risks ready; readiness 100%" in result.output
+    assert "0 of 10 risks ready" in result.output and "readiness 100%" not in result.output
+    assert "critical risk(s) not ready: health_rumour, instagram_hijack" in result.output
+
+
+def test_allow_undrilled_keeps_the_gate_green_but_not_the_readiness():
+    result = runner.invoke(app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "0 of 10 risks ready" in result.output
+    assert "critical risk(s) never drilled, let through by --allow-undrilled: health_rumour, instagram_hijack" in result.output
 
 
 def test_readiness_fails_when_a_critical_risk_is_not_ready(tmp_path: Path):
@@ -39,15 +47,9 @@ def test_readiness_fails_when_a_critical_risk_is_not_ready(tmp_path: Path):
         data["roles"]["executive_sponsor"]["escalation"].append("daniel.reyes")
 
     edit_yaml(folder / "team.yaml", one_legal)
-    result = runner.invoke(app, ["readiness", str(folder)], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["readiness", str(folder), "--allow-undrilled"], env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output
     assert "add a second person to roles.legal.escalation in team.yaml" in result.output
-    assert "critical risk(s) not ready: health_rumour, instagram_hijack" in result.output
-
-
-def test_require_drills_turns_never_drilled_into_a_failure():
-    result = runner.invoke(app, ["readiness", str(SHIPPED), "--require-drills"], env={"COLUMNS": "200"})
-    assert result.exit_code == 1
     assert "critical risk(s) not ready: health_rumour, instagram_hijack" in result.output
 
 
@@ -90,11 +92,11 @@ def test_the_api_serves_the_register_as_json_with_the_last_drill_from_the_record
     api.include_router(risks.router)
     client = TestClient(api)
     body = client.get("/risks").json()
-    assert (body["organization"], body["total"], body["ready"], body["blocking"]) == ("Northwind Coffee", 10, 10, [])
+    assert (body["organization"], body["total"], body["ready"], body["blocking"]) == ("Northwind Coffee", 10, 0, ["health_rumour", "instagram_hijack"])
     first = body["risks"][0]
     assert (first["priority"], first["band"], first["drill_every"], first["last_drill"]) == (20, "critical", "90d", None)
     assert [c["name"] for c in first["checks"]] == ["playbook", "escalation", "contacts", "templates", "answers", "drill"]
-    assert first["checks"][-1]["status"] == "warn" and first["checks"][-1]["fix"].startswith("run a drill")
+    assert first["checks"][-1]["status"] == "fail" and first["checks"][-1]["fix"].startswith("run a drill")
 
     drilled = datetime.now(timezone.utc) - timedelta(days=3)
     asyncio.run(_record_drill(engine, first["playbook"], drilled, "closed"))
@@ -118,7 +120,7 @@ def test_readiness_shows_the_last_drill_from_the_database(tmp_path: Path):
     drilled = datetime.now(timezone.utc) - timedelta(days=2)
     asyncio.run(_record_drill(engine, "misinformation", drilled, "closed"))
     asyncio.run(engine.dispose())
-    result = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path)})
+    result = runner.invoke(app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     misinformation = [line for line in result.output.splitlines() if "misinformation" in line and "│" in line]
     assert misinformation and all(drilled.date().isoformat() in line for line in misinformation[:1])
@@ -126,7 +128,7 @@ def test_readiness_shows_the_last_drill_from_the_database(tmp_path: Path):
 
 
 def test_readiness_without_a_database_says_so_and_creates_none(tmp_path: Path):
-    result = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path / "none")})
+    result = runner.invoke(app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path / "none")})
     assert result.exit_code == 0, result.output
     assert "no drill records read (no database at" in result.output
     assert not (tmp_path / "none").exists()

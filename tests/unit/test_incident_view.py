@@ -57,6 +57,38 @@ def test_deadline_status(met_at, now, expected):
     assert Deadline(name="x", label="x", due_at=DUE, met_at=met_at).status(now) == expected
 
 
+def test_a_closed_incident_reads_its_unmet_deadlines_as_the_report_does(drive: Driver):
+    """Resolved before the first statement was due: the API says moot, not overdue, as the report does."""
+    from domain.metrics import compute
+
+    drive.to_respond()
+    drive.tick(minutes=5)
+    drive.resolve()
+    drive.incident.cancel_open_tasks(drive.now)
+    drive.enter(Phase.REVIEW)
+    drive.tick(days=1)
+    drive.review()
+    drive.enter(Phase.CLOSED)
+    later = drive.now + timedelta(days=30)
+    view = {d["name"]: d["status"] for d in drive.incident.view(later)["deadlines"]}
+    report = {d.name: d.status for d in compute(drive.state, drive.incident.commander_role, later).deadlines}
+    assert view["first_statement"] == "moot"
+    assert view == report
+
+
+@pytest.mark.parametrize(
+    ("resolved_after", "closed", "expected"),
+    [
+        (timedelta(minutes=10), False, "moot"),  # resolved before it fell due
+        (timedelta(hours=1), False, "missed"),  # resolved after it fell due, nothing done
+        (None, True, "moot"),  # closed with it neither met nor due
+    ],
+)
+def test_an_unmet_deadline_stops_mattering_at_the_resolution(resolved_after, closed, expected):
+    resolved_at = T0 + resolved_after if resolved_after else None
+    assert Deadline(name="x", label="x", due_at=DUE).status(T0 + timedelta(minutes=20), resolved_at, closed) == expected
+
+
 # ---- pending --------------------------------------------------------------------------------
 
 

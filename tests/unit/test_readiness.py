@@ -29,14 +29,21 @@ def check(result, name: str):
     return next(c for c in result.checks if c.name == name)
 
 
-def test_the_shipped_plan_is_ready_apart_from_drills(catalog: Catalog):
+def test_the_shipped_plan_is_sound_but_not_ready_until_drilled(catalog: Catalog):
     readiness = assess(catalog, TODAY)
-    assert readiness.ready == len(catalog.risks)
-    assert readiness.blocking == []
-    assert readiness.score == 1.0
+    assert readiness.ready == 0 and readiness.score < 1
+    assert {r.risk.id for r in readiness.blocking} == {"health_rumour", "instagram_hijack"}
     for result in readiness.risks:
-        assert check(result, "drill").status is Status.WARN
+        assert [c.name for c in result.failing] == ["drill"] and result.only_undrilled
         assert check(result, "drill").detail.startswith("never drilled")
+    assert readiness.gate(allow_undrilled=True) == []
+
+
+def test_the_shipped_plan_is_ready_once_every_playbook_was_drilled(catalog: Catalog):
+    drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks}
+    readiness = assess(catalog, TODAY, last_drills=drilled)
+    assert readiness.ready == len(catalog.risks)
+    assert readiness.blocking == [] and readiness.score == 1.0
 
 
 def test_risks_come_highest_priority_first(catalog: Catalog):
@@ -56,7 +63,7 @@ def test_a_paged_role_with_one_person_fails_and_names_the_fix(catalog: Catalog):
     assert escalation.fix == "add a second person to roles.legal.escalation in team.yaml"
     assert not result.ready
     # a playbook that does not page legal is unaffected
-    assert assess_risk(risk_of(catalog, "ordering_outage"), crafted, TODAY).ready
+    assert assess_risk(risk_of(catalog, "ordering_outage"), crafted, TODAY, last_drill=TODAY).ready
 
 
 def test_a_role_policy_counts_everyone_its_levels_page(catalog: Catalog):
@@ -137,13 +144,14 @@ def test_drills_within_the_interval_pass_and_overdue_ones_fail(catalog: Catalog)
     overdue = check_drill(risk, TODAY - timedelta(days=91), TODAY)
     assert overdue.status is Status.FAIL
     assert "overdue" in overdue.detail and overdue.fix.startswith("run a drill of misinformation")
-    assert check_drill(risk, None, TODAY).status is Status.WARN
-    assert check_drill(risk, None, TODAY, never_drilled_fails=True).status is Status.FAIL
+    assert check_drill(risk, None, TODAY).status is Status.FAIL
 
 
 def test_an_overdue_drill_of_a_critical_risk_blocks(catalog: Catalog):
-    readiness = assess(catalog, TODAY, last_drills={"misinformation": TODAY - timedelta(days=400)})
+    drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks} | {"misinformation": TODAY - timedelta(days=400)}
+    readiness = assess(catalog, TODAY, last_drills=drilled)
     assert [r.risk.id for r in readiness.blocking] == ["health_rumour"]
+    assert [r.risk.id for r in readiness.gate(allow_undrilled=True)] == ["health_rumour"]  # drilled, but too long ago
     assert 0 < readiness.score < 1
 
 
@@ -151,7 +159,8 @@ def test_the_overall_score_weighs_risks_by_priority(catalog: Catalog):
     def one_care_lead(data):
         data["roles"]["customer_care_lead"]["escalation"] = ["emily.carter"]
 
-    readiness = assess(replace(catalog, roster=roster_with(one_care_lead)), TODAY)
+    drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks}
+    readiness = assess(replace(catalog, roster=roster_with(one_care_lead)), TODAY, last_drills=drilled)
     unready = {r.risk.id for r in readiness.risks if not r.ready}
     # customer_care_lead is paged by technical_outage and customer_backlash
     assert unready == {"ordering_outage", "loyalty_points_bug", "price_rise_backlash", "viral_service_complaint"}
