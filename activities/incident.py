@@ -70,11 +70,12 @@ class IncidentActivities:
 
     def _link_composer(self, notice: Notice, channel: ChannelKind, incident_link: Link) -> Compose | None:
         """How the message gets its action link, minted in the send's own transaction: a page's
-        acknowledge link on every channel, an approval's only by email. Minted per channel and only
-        while that channel has not been accepted, so a retry never kills a link someone already holds."""
+        acknowledge link and an approval's, on every channel they go by (an approver on a phone
+        opens the statement from the SMS). Minted per channel and only while that channel has not
+        been accepted, so a retry never kills a link someone already holds."""
         if notice.kind == "page":
             purpose, label = "acknowledge", "link.acknowledge"
-        elif notice.kind in APPROVAL_LINKS and channel is ChannelKind.EMAIL:
+        elif notice.kind in APPROVAL_LINKS:
             purpose, label = APPROVAL_LINKS[notice.kind], "link.approve"
         else:
             return None
@@ -93,6 +94,8 @@ class IncidentActivities:
             update: dict = {"links": [Link(label=text(notice.language, label), url=action_url), incident_link]}
             if notice.kind == "page" and channel is ChannelKind.SMS:
                 update["body"] = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=minted.code, link=action_url))
+            elif channel is ChannelKind.SMS:
+                update["body"] = sms_with_action(notice.sms, action_url)
             return message.model_copy(update=update)
 
         return with_link

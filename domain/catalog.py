@@ -145,6 +145,9 @@ def load_catalog(directory: Path) -> Catalog:
                 if group not in roster.stakeholders:
                     known = ", ".join(sorted(roster.stakeholders)) or "none"
                     problems.append(Problem(label, f"stakeholders.{index}", f"unknown stakeholder group '{group}' (team.yaml has: {known})"))
+        # A plan that cannot work, named where it is not already reported as naming an unknown role.
+        reported = {p.path for p in problems if p.file == label}
+        problems += [Problem(label, where, reason) for where, reason in playbook.plan_problems() if where not in reported]
         for language in playbook.languages:
             name = f"{playbook.communicate.template}.{language}.j2"
             template_path = directory / TEMPLATES_DIR / name

@@ -151,6 +151,19 @@ class Playbook(Strict):
             raise ValueError(f"identify.commander: '{self.identify.commander}' must be one of identify.page")
         return self
 
+    def plan_problems(self) -> list[tuple[str, str]]:
+        """What makes a valid playbook unworkable, as ``(path, reason)`` pairs: checked by ``crisis
+        playbooks check`` and at start-up, not on plans already pinned in running incidents."""
+        problems = []
+        for index, role in enumerate(self.communicate.approvers):
+            if role not in self.identify.page:
+                problems.append((
+                    f"communicate.approvers.{index}",
+                    f"approver role '{role}' is never paged, so nobody in it hears of the incident before a statement waits on them; "
+                    f"add '{role}' to identify.page",
+                ))
+        return problems
+
     def roles_used(self) -> list[tuple[str, str]]:
         """Every role this playbook names, with the path where it is named."""
         used = [(f"identify.page.{i}", role) for i, role in enumerate(self.identify.page)]

@@ -237,7 +237,10 @@ class IncidentWorkflow:
 
     async def _communicate(self) -> None:
         incident = self._incident
-        asked: set[int] = set()
+        # A version is asked about once per status: its approvers, then, when one requests changes,
+        # its author. (Once per version before: the author never heard of a request for changes.)
+        asked: set[int | tuple[int, StatementStatus]] = set()
+        tell_author = workflow.patched("voice-flow-tell-author")
         self._spawn(self._publish_fallback())
         while not incident.communication_finished():
             seen = incident.state.revision
@@ -254,8 +257,9 @@ class IncidentWorkflow:
                 await self._draft(incident.next_statement_kind())
                 continue
             current = incident.in_flight()
-            if current is not None and current.version not in asked:
-                asked.add(current.version)
+            asking = current and ((current.version, current.status) if tell_author else current.version)
+            if current is not None and asking not in asked:
+                asked.add(asking)
                 await self._ask_for_decision(current.version)
             wait = None
             if current is None and incident.state.next_update_due is not None:

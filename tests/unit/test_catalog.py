@@ -154,7 +154,15 @@ def test_an_unknown_task_owner_role_is_reported_at_its_path(folder: Path):
 def test_an_unknown_approver_role_is_reported_at_its_path(folder: Path):
     edit_yaml(folder / "misinformation.yaml", set_in("communicate", "approvers", 0, value="lawyer"))
     assert problems_of(folder) == [
-        f"{folder}/misinformation.yaml:communicate.approvers.0: unknown role 'lawyer' (team.yaml has: {KNOWN_ROLES})"
+        f"{folder}/misinformation.yaml:communicate.approvers.0: unknown role 'lawyer' (team.yaml has: {KNOWN_ROLES})",
+    ]
+
+
+def test_an_approver_role_nobody_pages_is_refused(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", lambda data: data["identify"]["page"].remove("executive_sponsor"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:communicate.approvers.1: approver role 'executive_sponsor' is never paged, so nobody in it hears of "
+        "the incident before a statement waits on them; add 'executive_sponsor' to identify.page"
     ]
 
 

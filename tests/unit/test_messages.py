@@ -116,3 +116,14 @@ def test_answer_notices_go_by_email_and_name_the_proposal_they_are_about():
     assert "Q: Is the giveaway real?\nA: No, it is a scam." in approval.body
     revision = say.answer_changes_requested(ANNA, "is_giveaway_real", 2, KASIA, "Name the platform.")
     assert revision.channels == ["email"] and revision.body.endswith("v2: Name the platform. Propose a new version.")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_approval_subjects_name_the_incident_and_its_severity(language):
+    say = Messenger("inc-1", "Account hijacked", "SEV1", language=language)
+    approval = say.approval_request(KASIA, 2, "legal", "Statement text.")
+    assert approval.subject.startswith("[SEV1] ") and approval.subject.endswith(": Account hijacked")
+    assert "Account hijacked" in approval.sms
+    assert say.changes_requested(ANNA, 2, KASIA, None).subject.endswith(": Account hijacked")
+    assert say.answer_approval_request(KASIA, 3, "x", 2, "legal", "Q?", "A.").subject.endswith(": Account hijacked")
+

@@ -104,6 +104,22 @@ async def test_rejection_needs_a_new_version_and_old_versions_cannot_be_decided(
     assert {p["version"] for p in state["pending"] if p["kind"] == "approval"} == {2}
 
 
+async def test_approvers_get_their_link_by_sms_and_the_author_hears_of_requested_changes(harness):
+    plan = harness.plan("misinformation")
+    handle = await harness.start(plan)
+    state = await _to_communicate(harness, handle)
+    approval = next(p for p in state["pending"] if p["kind"] == "approval")
+    texts = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "sms"]
+    assert texts and all("http://test/a/" in m.body for m in texts)
+    emails = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email"]
+    assert emails and all(m.subject == f"[{state['severity']}] Approve statement v1: {plan.title}" for m in emails)
+    await harness.act(handle, "decide", 1, StatementDecision(person=approval["people"][0], decision="reject", comment="Cite the source"))
+    author = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == plan.playbook.communicate.author)
+    await harness.until_emailed(plan.id, "revision", author)
+    told = next(m for m in await harness.outbox(plan.id) if m.kind == "revision" and m.channel == "email")
+    assert "Cite the source" in told.body and told.subject.endswith(plan.title)
+
+
 @pytest.mark.parametrize(
     "update, args, kind, message",
     [
