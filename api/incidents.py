@@ -1,5 +1,7 @@
 """Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
 
+import hashlib
+import json
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,7 +13,7 @@ from activities.models import IncidentSummary
 from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
-from api.temporal import ActionRefused, IncidentNotFound, act, incident_id, query_state, start_incident
+from api.temporal import ActionRefused, IncidentNotFound, act, incident_id, incident_memo, query_state, start_incident
 from domain.actions import (
     Acknowledge,
     Assessment,
@@ -132,13 +134,34 @@ class DeclarationRefused(Exception):
     """The declaration names something that does not exist; the message names the field."""
 
 
+DECLARATION_MEMO = "declaration"
+
+
+def declaration_fingerprint(declaration: Declaration) -> dict[str, str]:
+    """Each field of the declaration as a short hash, kept in the incident workflow's memo: a reused
+    Idempotency-Key is checked against it and the fields that differ are named, while the memo holds
+    no text (the title and summary stay in the workflow's input)."""
+    return {
+        field: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+        for field, value in declaration.model_dump(mode="json").items()
+    }
+
+
+def api_idempotency_key(caller_name: str, key: str | None) -> str | None:
+    """A caller's Idempotency-Key, scoped to its API key: two keys (two tools, two teams) using the
+    same string get two incidents, and no caller can reach a signal's incident (``signal:<id>``)."""
+    return f"api-key:{caller_name}:{key}" if key else None
+
+
 async def declare_incident(
     settings, client, catalog, declaration: Declaration, idempotency_key: str | None, detection: DetectionOrigin | None = None,
-    via: str | None = None,
+    via: str | None = None, same_body: bool = False,
 ) -> tuple[DeclaredIncident, bool]:
     """Resolve and pin the playbook, start the incident's workflow (the team is paged). The same
-    Idempotency-Key always gives the same incident: (the incident, False) when it existed already.
-    Every way of declaring (HTTP, a confirmed signal, a topic that declares directly) comes here."""
+    Idempotency-Key always gives the same incident: (the incident, False) when it existed already;
+    with ``same_body`` (a caller's HTTP declaration) only for the same declaration, and a different
+    one is refused naming the fields that differ. Every way of declaring (HTTP, a confirmed signal,
+    a topic that declares directly) comes here."""
     playbook = catalog.playbooks.get(declaration.playbook)
     if playbook is None:
         known = ", ".join(sorted(catalog.playbooks))
@@ -165,7 +188,8 @@ async def declare_incident(
         detection=detection,
         fact_sheet=declaration.fact_sheet,
     )
-    if await start_incident(client, settings.task_queue, plan):
+    fingerprint = declaration_fingerprint(declaration)
+    if await start_incident(client, settings.task_queue, plan, memo={DECLARATION_MEMO: fingerprint}):
         return DeclaredIncident(
             id=plan.id,
             phase=Phase.IDENTIFY.value,
@@ -178,6 +202,13 @@ async def declare_incident(
             drill=plan.drill,
             links=_links(settings, plan.id),
         ), True
+    if same_body:
+        earlier = await incident_memo(client, plan.id, DECLARATION_MEMO)
+        if earlier is not None and (differ := sorted(f for f in fingerprint.keys() | earlier.keys() if fingerprint.get(f) != earlier.get(f))):
+            raise DeclarationRefused(
+                f"Idempotency-Key: this key declared incident {plan.id} with a different body ({', '.join(differ)} differ); "
+                "nothing was declared: send the same body to get that incident, or a new key for a new incident"
+            )
     state = await query_state(client, plan.id)
     fields = ("id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill")
     return DeclaredIncident(**{key: state[key] for key in fields}, links=_links(settings, plan.id)), False
@@ -187,7 +218,10 @@ async def declare_incident(
     "",
     status_code=201,
     response_model=DeclaredIncident,
-    responses={200: {"description": "The Idempotency-Key was used before: the same incident", "model": DeclaredIncident}, 422: REFUSALS[422], **TOO_MANY},
+    responses={
+        200: {"description": "This API key used the Idempotency-Key before, with the same body: the same incident", "model": DeclaredIncident},
+        422: {"description": "A field is not valid here, or this API key used the Idempotency-Key before with a different body"}, **TOO_MANY,
+    },
     dependencies=[Depends(RateLimited("declare"))],
 )
 async def declare(
@@ -199,9 +233,16 @@ async def declare(
     caller: Declarer,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> DeclaredIncident:
-    """Declare an incident: resolve and pin the playbook, start its workflow, page the team."""
+    """Declare an incident: resolve and pin the playbook, start its workflow, page the team.
+
+    ``Idempotency-Key`` makes a retry safe: the same key with the same body gives the same incident
+    (200), with a different body 422 naming the fields. Keys belong to the API key that sent them,
+    and are remembered while the incident is open and, once it closes, for the Temporal namespace's
+    retention (docs/operations.md)."""
     try:
-        incident, created = await declare_incident(settings, client, catalog, declaration, idempotency_key, via=caller.via)
+        incident, created = await declare_incident(
+            settings, client, catalog, declaration, api_idempotency_key(caller.name, idempotency_key), via=caller.via, same_body=True
+        )
     except DeclarationRefused as refused:
         raise HTTPException(422, str(refused)) from None
     response.headers["Location"] = f"/incidents/{incident.id}"

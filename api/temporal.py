@@ -32,11 +32,12 @@ def incident_id(idempotency_key: str | None) -> str:
     return "inc-" + secrets.token_hex(8)
 
 
-async def start_incident(client: Client, task_queue: str, plan: IncidentPlan) -> bool:
+async def start_incident(client: Client, task_queue: str, plan: IncidentPlan, memo: dict | None = None) -> bool:
     """Start the workflow; False when an incident with this id already exists (open or closed).
 
-    REJECT_DUPLICATE keeps a closed incident's id taken, and the default FAIL conflict policy lets
-    the caller tell "created" (201) from "already there" (200) without a second round trip.
+    REJECT_DUPLICATE keeps a closed incident's id taken (until the namespace's retention deletes
+    it), and the default FAIL conflict policy lets the caller tell "created" (201) from "already
+    there" (200) without a second round trip. ``memo`` goes with the workflow (no personal data).
     """
     details = f"Playbook **{plan.playbook.name}** (`{plan.playbook.id}`), declared {plan.severity}"
     if plan.drill:
@@ -57,12 +58,19 @@ async def start_incident(client: Client, task_queue: str, plan: IncidentPlan) ->
                     SearchAttributePair(CRISIS_DRILL, plan.drill),
                 ]
             ),
+            memo=memo,
             static_summary=("[DRILL] " if plan.drill else "") + plan.title,
             static_details=details,
         )
     except WorkflowAlreadyStartedError:
         return False
     return True
+
+
+async def incident_memo(client: Client, incident: str, key: str):
+    """One value of the incident workflow's memo, or None (an incident started without it)."""
+    description = await client.get_workflow_handle(incident).describe()
+    return await description.memo_value(key, None)
 
 
 async def query_state(client: Client, incident: str) -> dict:
