@@ -40,6 +40,13 @@ class RosterSource:
         return self._loaded[1]
 
 
+def reaching(notice: Notice) -> list[ChannelKind]:
+    """The channels a notice goes on. Only a page rings a phone: anything else a call level's
+    people hear (who took the page, a reminder) goes by SMS instead."""
+    names = notice.channels if notice.kind == "page" else ["sms" if name == ChannelKind.CALL.value else name for name in notice.channels]
+    return [ChannelKind(name) for name in dict.fromkeys(names)]
+
+
 class IncidentActivities:
     def __init__(
         self,
@@ -101,6 +108,12 @@ class IncidentActivities:
         return with_link
 
     async def _reach(self, notice: Notice, channel: ChannelKind, address: str | None, incident_link: Link) -> Delivery:
+        if channel is ChannelKind.SMS:
+            body = gsm_safe(notice.sms)
+        elif channel is ChannelKind.CALL:
+            body = text(notice.language, "call.page", page=notice.sms)
+        else:
+            body = notice.body
         message = OutgoingMessage(
             ledger_key=self._ledger_key(channel),
             incident_id=notice.incident_id,
@@ -109,9 +122,10 @@ class IncidentActivities:
             channel=channel,
             address=address,
             subject=notice.subject,
-            body=gsm_safe(notice.sms) if channel is ChannelKind.SMS else notice.body,
+            body=body,
             links=[incident_link],
             drill=notice.drill,
+            language=notice.language,
         )
         return await self._dispatcher.send(message, self._link_composer(notice, channel, incident_link))
 
@@ -122,8 +136,8 @@ class IncidentActivities:
         if person is None:
             raise ApplicationError(f"'{notice.person}' is no longer in the team roster", non_retryable=True)
         incident_link = Link(label=text(notice.language, "link.incident"), url=self._incident_url(notice.incident_id))
-        addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email}
-        channels = [ChannelKind(name) for name in notice.channels]
+        addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email, ChannelKind.CALL: person.phone}
+        channels = reaching(notice)
         outcomes = await asyncio.gather(
             *(self._reach(notice, channel, addresses[channel], incident_link) for channel in channels), return_exceptions=True
         )

@@ -17,6 +17,7 @@ from api import (
     answers,
     apikeys,
     auth,
+    calls,
     catalog,
     docs,
     drills,
@@ -120,8 +121,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
 
     routers = (
-        health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, webhooks, mentions,
-        signals, signin, apikeys, docs,
+        health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, calls, webhooks,
+        mentions, signals, signin, apikeys, docs,
     )
     for module in routers:
         app.include_router(module.router)

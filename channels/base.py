@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 class ChannelKind(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    CALL = "call"
     PUBLIC = "public"
 
 
@@ -34,6 +35,7 @@ class OutgoingMessage(BaseModel):
     html: str | None = Field(None, description="Email only: the HTML part; None renders one from body and links.")
     links: list[Link] = Field(default_factory=list)
     drill: bool = False
+    language: str = Field("en", description="The incident's language: a phone call reads the page in it.")
 
 
 class Delivery(BaseModel):

@@ -1,7 +1,8 @@
 """Which channel carries each kind of message, from the settings.
 
-SMS goes through Twilio once its account, token and a sender are set; email through SendGrid once
-its key and sender are set; anything not fully configured (and the public channel, for now) goes
+SMS goes through Twilio once its account, token and a sender are set, and phone calls once its
+account, token and a caller id (TWILIO_FROM_NUMBER) are set; email through SendGrid once its key
+and sender are set; anything not fully configured (and the public channel, for now) goes
 to the outbox, the default and the only channel used when no credentials are set.
 
 Publishing targets (``publishing_targets``, at the end) name where a published statement goes: the
@@ -17,6 +18,7 @@ from channels.base import Channel, ChannelKind, Delivery, OutgoingMessage
 from channels.outbox import OutboxChannel
 from channels.sendgrid_email import SendGridEmailChannel
 from channels.targets import CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET
+from channels.twilio_call import CALL_STATUS_PATH, TwilioCallChannel
 from channels.twilio_sms import STATUS_CALLBACK_PATH, TwilioSMSChannel
 
 log = logging.getLogger("crisisflow.channels")
@@ -38,6 +40,11 @@ def twilio_configured(settings) -> bool:
     )
 
 
+def twilio_calls_configured(settings) -> bool:
+    """Calls need a caller id: a messaging service cannot place one."""
+    return _set(settings.twilio_account_sid) and _set(settings.twilio_auth_token) and _set(settings.twilio_from_number)
+
+
 def sendgrid_configured(settings) -> bool:
     return _set(settings.sendgrid_api_key) and _set(settings.sendgrid_from_email)
 
@@ -49,7 +56,7 @@ def twilio_status_callback(settings) -> str:
 @dataclass(frozen=True)
 class Choice:
     kind: ChannelKind
-    provider: str  # outbox, twilio or sendgrid
+    provider: str  # outbox, twilio, twilio_call or sendgrid
     detail: str  # what it sends from / to, no secret
 
 
@@ -68,8 +75,12 @@ def choices(settings) -> list[Choice]:
         email = Choice(ChannelKind.EMAIL, "sendgrid", f"from {settings.sendgrid_from_email.strip()}")
     else:
         email = Choice(ChannelKind.EMAIL, "outbox", "stored and shown at /outbox (SendGrid is not configured)")
+    if twilio_calls_configured(settings):
+        call = Choice(ChannelKind.CALL, "twilio_call", f"from {settings.twilio_from_number.strip()}, status callbacks to {settings.public_url}{CALL_STATUS_PATH}")
+    else:
+        call = Choice(ChannelKind.CALL, "outbox", "stored and shown at /outbox (Twilio calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER)")
     public = Choice(ChannelKind.PUBLIC, "outbox", "stored and shown at /outbox")
-    return [sms, email, public]
+    return [sms, email, call, public]
 
 
 def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0) -> dict[ChannelKind, Channel]:
@@ -85,6 +96,16 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
             from_number=(settings.twilio_from_number or "").strip() or None,
             messaging_service_sid=(settings.twilio_messaging_service_sid or "").strip() or None,
             status_callback=twilio_status_callback(settings),
+            api_url=(settings.twilio_api_url or "").strip() or None,
+            timeout=timeout,
+            concurrency=concurrency,
+        )
+    if twilio_calls_configured(settings):
+        channels[ChannelKind.CALL] = TwilioCallChannel(
+            settings.twilio_account_sid.strip(),
+            settings.twilio_auth_token.get_secret_value().strip(),
+            from_number=settings.twilio_from_number.strip(),
+            public_url=settings.public_url,
             api_url=(settings.twilio_api_url or "").strip() or None,
             timeout=timeout,
             concurrency=concurrency,

@@ -50,6 +50,28 @@ class _RebasedHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+def twilio_client(account_sid: str, auth_token: str, *, api_url: str | None, timeout: float, concurrency: int) -> Client:
+    """The SDK's client, sending to ``api_url`` when set, with a connection per thread."""
+    http_client = _RebasedHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
+    # The SDK's session keeps cores + 4 connections for https only: one per thread instead, on
+    # either scheme (a gateway or mock server may be plain http), so none is opened per call.
+    adapter = HTTPAdapter(pool_maxsize=concurrency)
+    for scheme in ("https://", "http://"):
+        http_client.session.mount(scheme, adapter)
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
+def refusal(error: Exception) -> Exception:
+    """The delivery error a Twilio SDK exception (or a transport failure) stands for."""
+    if isinstance(error, TwilioRestException):
+        return classify_status(error.status, redact(f"Twilio {error.code or error.status}: {error.msg}"))
+    if isinstance(error, TwilioServiceException):
+        return classify_status(error.status, redact(f"Twilio {error.code}: {error.title} {error.detail or ''}".strip()))
+    if isinstance(error, requests.Timeout):
+        return TransientDeliveryError("Twilio did not answer in time")
+    return TransientDeliveryError(redact(f"cannot reach Twilio: {type(error).__name__}"))
+
+
 def sms_text(message: OutgoingMessage) -> str:
     """The body as composed by the activity (links the person needs are in its text), shortened
     to what Twilio takes in one request."""
@@ -73,14 +95,8 @@ class TwilioSMSChannel:
     ):
         if not (from_number or messaging_service_sid):
             raise ValueError("Twilio needs a sender: TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        http_client = _RebasedHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
-        # The SDK's session keeps cores + 4 connections for https only: one per thread instead, on
-        # either scheme (a gateway or mock server may be plain http), so none is opened per call.
-        adapter = HTTPAdapter(pool_maxsize=concurrency)
-        for scheme in ("https://", "http://"):
-            http_client.session.mount(scheme, adapter)
         self._threads = SdkThreads("twilio", concurrency)
-        self._client = Client(account_sid, auth_token, http_client=http_client)
+        self._client = twilio_client(account_sid, auth_token, api_url=api_url, timeout=timeout, concurrency=concurrency)
         self._from_number = from_number
         self._messaging_service_sid = messaging_service_sid
         self._status_callback = status_callback
@@ -96,14 +112,8 @@ class TwilioSMSChannel:
         try:
             # The SDK is synchronous (requests): it runs in a thread so the event loop never blocks.
             created = await self._threads.run(self._create, message)
-        except TwilioRestException as error:
-            raise classify_status(error.status, redact(f"Twilio {error.code or error.status}: {error.msg}")) from None
-        except TwilioServiceException as error:
-            raise classify_status(error.status, redact(f"Twilio {error.code}: {error.title} {error.detail or ''}".strip())) from None
-        except requests.Timeout:
-            raise TransientDeliveryError("Twilio did not answer in time") from None
-        except requests.RequestException as error:
-            raise TransientDeliveryError(redact(f"cannot reach Twilio: {type(error).__name__}")) from None
+        except (TwilioRestException, TwilioServiceException, requests.RequestException) as error:
+            raise refusal(error) from None
         log.info("SMS %s accepted by Twilio as %s", message.ledger_key, created.sid)
         return Delivery(channel=self.name, accepted=True, provider_id=created.sid)
 

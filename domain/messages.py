@@ -61,6 +61,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "link.acknowledge": "Acknowledge",
         "link.incident": "Open the incident",
         "sms.ack": "Reply ACK {code} or {link}",
+        "call.page": "This is crisisflow. {page} Press 1 to acknowledge. Any other key, or hanging up, lets the escalation go on.",
+        "call.no_key": "No key was pressed: the escalation goes on. Goodbye.",
+        "call.acknowledged": "Acknowledged. You have the incident. Goodbye.",
+        "call.other_key": "Not acknowledged: the escalation goes on. Goodbye.",
+        "call.not_counted": "Nothing changed: {reason}. Goodbye.",
     },
     "pl": {
         "page.subject": "Kryzys {severity}: {title}",
@@ -106,6 +111,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "link.acknowledge": "Potwierdzam",
         "link.incident": "Otwórz incydent",
         "sms.ack": "Odpisz ACK {code} lub {link}",
+        "call.page": "Tu crisisflow. {page} Naciśnij 1, aby potwierdzić. Inny klawisz albo rozłączenie się oznacza, że eskalacja trwa dalej.",
+        "call.no_key": "Nie naciśnięto żadnego klawisza: eskalacja trwa dalej. Do widzenia.",
+        "call.acknowledged": "Potwierdzone. Incydent jest Twój. Do widzenia.",
+        "call.other_key": "Nie potwierdzono: eskalacja trwa dalej. Do widzenia.",
+        "call.not_counted": "Nic się nie zmieniło: {reason}. Do widzenia.",
     },
 }
 

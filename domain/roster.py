@@ -63,6 +63,7 @@ class Person(Strict):
 class PageChannel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    CALL = "call"  # a phone call reading the page; pressing 1 acknowledges (pages only)
 
 
 class EscalationLevel(Strict):

@@ -96,3 +96,8 @@ async def spend(session: AsyncSession, row: ActionTokenRow, outcome: str) -> Non
     )
     await session.commit()
 
+
+
+async def for_send(session: AsyncSession, ledger_key: str) -> ActionTokenRow | None:
+    """The token minted for one send (a phone call's page, found from its ledger row)."""
+    return await session.scalar(select(ActionTokenRow).where(ActionTokenRow.ledger_key == ledger_key))

@@ -20,6 +20,7 @@ from temporalio.testing import ActivityEnvironment
 from channels.base import ChannelKind, Link, OutgoingMessage, PermanentDeliveryError
 from channels.registry import build_channels
 from channels.sendgrid_email import SendGridEmailChannel
+from channels.twilio_call import TwilioCallChannel
 from channels.twilio_sms import TwilioSMSChannel
 from domain.messages import Notice
 from tests.channels.conftest import (
@@ -167,6 +168,31 @@ async def test_the_mock_does_refuse_what_breaks_the_twilio_spec(twilio_mock):
     assert unauthenticated.status_code == 401
 
 
+# ---- Twilio Calls API -------------------------------------------------------------------------
+
+
+def phone_call(**fields) -> OutgoingMessage:
+    values = {
+        "ledger_key": "inc-c/page.incident_commander.0.0/call", "incident_id": "inc-c", "person_id": EWA, "kind": "page",
+        "channel": ChannelKind.CALL, "address": "+48601204311", "subject": "SEV1 crisis: Instagram account hijacked",
+        "body": "Tu crisisflow. SEV1 Instagram - wezwanie jako incident_commander. Naciśnij 1, aby potwierdzić.", "language": "pl",
+    }
+    values.update(fields)
+    return OutgoingMessage(**values)
+
+
+async def test_a_phone_call_page_matches_the_twilio_spec(twilio_mock):
+    calls = TwilioCallChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=twilio_mock.url, timeout=30)
+    delivery = await calls.send(phone_call())
+    assert delivery.accepted and delivery.provider_id.startswith("CA"), twilio_mock.said()
+
+
+async def test_the_mock_does_refuse_a_call_that_breaks_the_twilio_spec(twilio_mock):
+    broken = TwilioCallChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url="not a url", api_url=twilio_mock.url, timeout=30)
+    with pytest.raises(PermanentDeliveryError, match="422"):
+        await broken.send(phone_call())
+
+
 # ---- SendGrid mail send --------------------------------------------------------------------------
 
 
@@ -193,7 +219,7 @@ async def test_the_mock_does_refuse_what_breaks_the_sendgrid_spec(sendgrid_mock)
 async def test_a_page_from_the_notify_activity_matches_both_specs(tmp_path, sessions, roster_dir, twilio_mock, sendgrid_mock):
     settings = provider_settings(tmp_path, twilio_mock.url, sendgrid_mock.url)
     assert {kind.value: channel.name for kind, channel in build_channels(settings, sessions).items()} == {
-        "sms": "twilio", "email": "sendgrid", "public": "outbox"}
+        "sms": "twilio", "email": "sendgrid", "call": "twilio_call", "public": "outbox"}
     activities = make_activities(settings, sessions, roster_dir, timeout=30)
     notice = Notice(incident_id="inc-c", person=EWA, kind="page", subject="SEV1 crisis: Instagram account hijacked",
                     body="You are paged as incident_commander for incident inc-c.", sms="SEV1 crisis: Instagram account hijacked.")

@@ -38,7 +38,7 @@ def kinds(channels) -> dict[str, str]:
 
 def test_without_credentials_everything_goes_to_the_outbox(tmp_path):
     channels = build_channels(provider_settings(tmp_path, **NONE), sessions=None)
-    assert kinds(channels) == {"sms": "outbox", "email": "outbox", "public": "outbox"}
+    assert kinds(channels) == {"sms": "outbox", "email": "outbox", "call": "outbox", "public": "outbox"}
     assert all(isinstance(channel, OutboxChannel) for channel in channels.values())
 
 
@@ -50,19 +50,19 @@ def test_with_credentials_sms_is_twilio_and_email_is_sendgrid(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("missing", "sms", "email"),
+    ("missing", "sms", "email", "call"),
     [
-        ({"TWILIO_AUTH_TOKEN": None}, "outbox", "sendgrid"),
-        ({"TWILIO_ACCOUNT_SID": ""}, "outbox", "sendgrid"),
-        ({"TWILIO_FROM_NUMBER": None}, "outbox", "sendgrid"),
-        ({"TWILIO_FROM_NUMBER": None, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}, "twilio", "sendgrid"),
-        ({"SENDGRID_FROM_EMAIL": None}, "twilio", "outbox"),
-        ({"SENDGRID_API_KEY": "  "}, "twilio", "outbox"),
+        ({"TWILIO_AUTH_TOKEN": None}, "outbox", "sendgrid", "outbox"),
+        ({"TWILIO_ACCOUNT_SID": ""}, "outbox", "sendgrid", "outbox"),
+        ({"TWILIO_FROM_NUMBER": None}, "outbox", "sendgrid", "outbox"),
+        ({"TWILIO_FROM_NUMBER": None, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}, "twilio", "sendgrid", "outbox"),
+        ({"SENDGRID_FROM_EMAIL": None}, "twilio", "outbox", "twilio_call"),
+        ({"SENDGRID_API_KEY": "  "}, "twilio", "outbox", "twilio_call"),
     ],
 )
-def test_a_provider_needs_its_credentials_and_sender(tmp_path, missing, sms, email):
+def test_a_provider_needs_its_credentials_and_sender(tmp_path, missing, sms, email, call):
     channels = build_channels(provider_settings(tmp_path, **missing), sessions=None)
-    assert kinds(channels) == {"sms": sms, "email": email, "public": "outbox"}
+    assert kinds(channels) == {"sms": sms, "email": email, "call": call, "public": "outbox"}
 
 
 # ---- the form of the settings ----------------------------------------------------------------------
@@ -71,7 +71,7 @@ def test_a_provider_needs_its_credentials_and_sender(tmp_path, missing, sms, ema
 def test_well_formed_settings_pass(tmp_path):
     diagnosis = diagnose(provider_settings(tmp_path))
     assert diagnosis.ok, diagnosis.errors
-    assert [(c.kind.value, c.provider) for c in diagnosis.channels] == [("sms", "twilio"), ("email", "sendgrid"), ("public", "outbox")]
+    assert [(c.kind.value, c.provider) for c in diagnosis.channels] == [("sms", "twilio"), ("email", "sendgrid"), ("call", "twilio_call"), ("public", "outbox")]
 
 
 @pytest.mark.parametrize(

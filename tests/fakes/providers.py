@@ -1,7 +1,8 @@
 """Loopback fakes of Twilio's and SendGrid's HTTP APIs, for the official SDKs to talk to.
 
 Each fake is a small Starlette app served by uvicorn on 127.0.0.1 in a background thread. It
-speaks just enough of the provider's API (Twilio: ``POST /2010-04-01/Accounts/{sid}/Messages.json``;
+speaks just enough of the provider's API (Twilio: ``POST /2010-04-01/Accounts/{sid}/Messages.json``
+and ``Calls.json``, with the voice webhooks a call makes: answered, key pressed, completed;
 SendGrid: ``POST /v3/mail/send``), checks the credentials and the request's shape the way the
 provider would, records every request, and can inject faults: N× 500 then success, a 400 with a
 Twilio error code, a delay longer than the client's timeout.
@@ -246,8 +247,11 @@ def twilio_error(status: int, code: int, message: str) -> dict[str, Any]:
 
 
 class FakeTwilio(FakeProvider):
-    """``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` with basic auth (account SID and
-    auth token), as the ``twilio`` SDK sends it."""
+    """``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` and ``Calls.json`` with basic auth
+    (account SID and auth token), as the ``twilio`` SDK sends them. A placed call goes on only when
+    a test says so: ``answer`` asks the call's Url for TwiML (as Twilio does when someone, or a
+    voicemail, picks up), ``press`` sends a key to the Gather's action, ``call_status`` calls the
+    StatusCallback; each is signed with the auth token."""
 
     name = "twilio"
 
@@ -259,6 +263,7 @@ class FakeTwilio(FakeProvider):
     def routes(self) -> list[Route]:
         return [
             Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create_message, methods=["POST"]),
+            Route("/2010-04-01/Accounts/{sid}/Calls.json", self._create_call, methods=["POST"]),
             Route("/_fake/callback", self._control_callback, methods=["POST"]),
         ]
 
@@ -332,6 +337,89 @@ class FakeTwilio(FakeProvider):
             },
             status_code=201,
         )
+
+    async def _create_call(self, request: Request) -> Response:
+        recorded, fault = await self._record(request)
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return faulted
+        sid = request.path_params["sid"]
+
+        def refuse(status: int, code: int, message: str) -> Response:
+            recorded.status = status
+            return JSONResponse(twilio_error(status, code, message), status_code=status)
+
+        if not self._authorized(request, sid):
+            return refuse(401, 20003, "Authenticate")
+        if request.headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            return refuse(400, 20001, "Content-Type must be application/x-www-form-urlencoded")
+        form = recorded.form
+        to, caller = form.get("To", ""), form.get("From", "")
+        if not to:
+            return refuse(400, 21201, "No 'To' number is specified")
+        if not caller:
+            return refuse(400, 21213, "No 'From' number is specified")
+        if sum(bool(form.get(name)) for name in ("Url", "Twiml", "ApplicationSid")) != 1:
+            return refuse(400, 21205, "Exactly one of Url, Twiml or ApplicationSid is required")
+        for name in ("Url", "StatusCallback"):
+            if form.get(name) and not re.match(r"https?://", form[name]):
+                return refuse(400, 21205, f"{name} is not a valid URL")
+        if form.get("MachineDetection") not in (None, "Enable", "DetectMessageEnd"):
+            return refuse(400, 21626, "MachineDetection must be Enable or DetectMessageEnd")
+        if to in TWILIO_MAGIC:
+            code, message = TWILIO_MAGIC[to]
+            return refuse(400, code, message)
+        if not re.fullmatch(r"\+[1-9]\d{1,14}", to):
+            return refuse(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        call_sid = "CA" + secrets.token_hex(16)
+        self._accept(recorded, 201, call_sid)
+        now = formatdate(usegmt=True)
+        return JSONResponse(
+            {
+                "account_sid": sid, "answered_by": None, "api_version": "2010-04-01", "caller_name": None, "date_created": now,
+                "date_updated": now, "direction": "outbound-api", "duration": None, "end_time": None, "forwarded_from": None,
+                "from": caller, "from_formatted": caller, "group_sid": None, "parent_call_sid": None, "phone_number_sid": None,
+                "price": None, "price_unit": "USD", "sid": call_sid, "start_time": None, "status": "queued",
+                "subresource_uris": {}, "to": to, "to_formatted": to, "uri": f"/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json",
+            },
+            status_code=201,
+        )
+
+    def call(self, sid: str) -> Recorded:
+        return next(request for request in self.requests if request.provider_id == sid and request.path.endswith("/Calls.json"))
+
+    def _call_form(self, sid: str, status: str, **extra: str) -> dict[str, str]:
+        placed = self.call(sid)
+        form = {"AccountSid": placed.path.split("/")[3], "ApiVersion": "2010-04-01", "CallSid": sid,
+                "CallStatus": status, "Direction": "outbound-api", "From": placed.form.get("From", ""), "To": placed.form.get("To", "")}
+        return form | {name: value for name, value in extra.items() if value is not None}
+
+    def signed(self, url: str, form: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
+        from twilio.request_validator import RequestValidator
+
+        return url, form, {"X-Twilio-Signature": RequestValidator(self.auth_token or "").compute_signature(url, form)}
+
+    def answer_request(self, sid: str, answered_by: str = "human") -> tuple[str, dict[str, str], dict[str, str]]:
+        """URL, form and headers of Twilio's request to the call's Url once it is answered (with
+        synchronous answering-machine detection, ``AnsweredBy`` says who: human, machine_start…)."""
+        url = self.call(sid).form["Url"]
+        return self.signed(url, self._call_form(sid, "in-progress", AnsweredBy=answered_by if self.call(sid).form.get("MachineDetection") else None))
+
+    def press_request(self, sid: str, twiml: str, digits: str | None, answered_by: str = "human") -> tuple[str, dict[str, str], dict[str, str]]:
+        """Twilio's request to the ``<Gather>`` action of ``twiml`` after the person pressed ``digits``."""
+        import xml.etree.ElementTree as ElementTree
+
+        gather = ElementTree.fromstring(twiml).find("Gather")
+        if gather is None:
+            raise ValueError(f"no <Gather> in {twiml}")
+        extra = {"Digits": digits, "FinishedOnKey": "" if digits else None, "AnsweredBy": answered_by}
+        return self.signed(gather.get("action"), self._call_form(sid, "in-progress", **extra))
+
+    def call_status_request(self, sid: str, status: str = "completed", answered_by: str | None = "human",
+                            duration: str = "42") -> tuple[str, dict[str, str], dict[str, str]]:
+        """Twilio's StatusCallback request once the call ended (busy, no-answer, failed, completed)."""
+        url = self.call(sid).form["StatusCallback"]
+        extra = {"AnsweredBy": answered_by, "CallDuration": duration if status == "completed" else "0"}
+        return self.signed(url, self._call_form(sid, status, **extra))
 
     def message(self, sid: str) -> Recorded:
         return next(request for request in self.requests if request.provider_id == sid)

@@ -308,6 +308,18 @@ def test_an_escalation_naming_a_person_without_the_role_is_reported(folder: Path
     assert problems_of(folder) == [f"{folder}/team.yaml:roles.legal.escalation.1: 'tom.hughes' does not have the role 'legal'"]
 
 
+def test_a_channel_a_level_cannot_use_is_reported_with_the_ones_it_can(folder: Path):
+    edit_yaml(folder / "team.yaml", set_in("roles", "incident_commander", "escalation", "levels", 0, "channels", value=["phone"]))
+    assert (f"{folder}/team.yaml:roles.incident_commander.escalation.EscalationPolicy.levels.0.channels.0: "
+            "Input should be 'sms', 'email' or 'call'") in problems_of(folder)
+
+
+def test_a_level_that_calls_is_valid(folder: Path):
+    edit_yaml(folder / "team.yaml", set_in("roles", "incident_commander", "escalation", "levels", 2, "channels", value=["call", "sms"]))
+    levels = load_catalog(folder).roster.org_chart().policy("incident_commander").levels
+    assert levels[2].channels == ["call", "sms"]
+
+
 # ---- every problem at once ------------------------------------------------------------------
 
 

@@ -282,9 +282,14 @@ def test_policy_references_are_checked_with_their_paths():
     assert ("roles.lead.escalation.levels.1.roles.0", "unknown role 'ghosts'") in team.problems()
 
 
-def test_policy_channels_are_sms_or_email():
+def test_policy_channels_are_sms_email_or_call():
     with pytest.raises(ValidationError):
         roster(_team(), {"lead": {"escalation": {"levels": [{"people": ["ada"], "channels": ["pigeon"]}]}}})
+
+
+def test_a_policy_level_may_phone_its_people():
+    team = roster(_team(), {"lead": {"escalation": {"levels": [{"people": ["ada"], "channels": ["call"]}, {"people": ["bob"], "channels": ["call", "sms"]}]}}})
+    assert [level.channels for level in team.org_chart().policy("lead").levels] == [["call"], ["call", "sms"]]
 
 
 def test_an_org_chart_without_policies_pages_one_person_per_level():
