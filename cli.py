@@ -93,8 +93,9 @@ def dev() -> None:
     _refuse_invalid_catalog(settings.playbooks_dir)
     try:
         devstack.check_ports(settings)
-    except devstack.PortTaken as error:
-        errors.print(str(error), style="red")
+        devstack.check_data_dir(settings)
+    except devstack.InUse as error:
+        errors.print(str(error), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
     _logging(settings, access_log=settings.log_format == "json")
 

