@@ -31,7 +31,7 @@ from domain.answers import ANSWER_ID, ANSWER_MAX_LENGTH, PinnedAnswer
 from domain.durations import humanize
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.listening import DetectionOrigin
-from domain.playbook import Playbook
+from domain.playbook import Obligation, Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
 from domain.statements import StatementKind
@@ -304,6 +304,8 @@ class Incident:
             within = plan.playbook.identify.acknowledge_within.at(plan.severity)
             self._deadline(f"acknowledge.{role}", f"{role} acknowledges", now + within)
         self._set_first_statement_deadline()
+        for obligation in plan.playbook.obligations:
+            self._deadline(f"obligation.{obligation.id}", obligation.label, now + obligation.within)
         drill = " (drill)" if plan.drill else ""
         self._event(
             now,
@@ -711,6 +713,18 @@ class Incident:
         self._require_role(action.person, [self.commander_role], "resolve the incident")
         if self.resolved:
             raise Rejected(f"already resolved by {self.state.resolution.person}")
+        for obligation in self.obligations_open():
+            task = self.task(obligation.met_by)
+            due = self.state.deadlines[f"obligation.{obligation.id}"].due_at
+            raise Rejected(
+                f"the task '{task.title}' is still open and meets an obligation: {obligation.label} (due {due:%Y-%m-%d %H:%M} UTC); "
+                f"complete it first, with a note saying why if it is not required"
+            )
+
+    def obligations_open(self) -> list[Obligation]:
+        """The playbook's obligations whose task is open: they outlive the public story."""
+        open_ids = {t.id for t in self.open_tasks()}
+        return [o for o in self.playbook.obligations if o.met_by in open_ids]
 
     def check_review(self, action: ReviewSubmission) -> None:
         self._require_phase("submit the review", Phase.REVIEW)
@@ -841,12 +855,22 @@ class Incident:
         self._meet(f"task.{task_id}", now)
         self._event(now, "task_completed", action.person, f"Task '{task.title}' done by {action.person}", task_id=task_id, note=action.note, via=action.via)
         self._release_answers(task_id, now)
+        for obligation in self.playbook.obligations:
+            if obligation.met_by == task_id:
+                self._meet(f"obligation.{obligation.id}", now)
 
     def cancel_open_tasks(self, now: datetime) -> None:
         for task in self.open_tasks():
             task.status = TaskStatus.CANCELLED
             self.state.deadlines[f"task.{task.id}"].waived = True
             self._event(now, "task_cancelled", None, f"Task '{task.title}' cancelled: the incident was resolved", task_id=task.id)
+        for obligation in self.playbook.obligations:
+            deadline = self.state.deadlines[f"obligation.{obligation.id}"]
+            if deadline.met_at is None and not deadline.waived:
+                # Resolution waits for an obligation's open task, so one unmet here never reached the
+                # respond phase: the incident was closed as a false alarm before anything was established.
+                deadline.waived = True
+                self._event(now, "obligation_waived", None, f"Deadline waived: {obligation.label} (resolved before the respond phase)", deadline=deadline.name)
 
     def add_statement(self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None) -> StatementVersion:
         current = self.in_flight()

@@ -22,6 +22,7 @@ class Scenario(StrEnum):
     CONTROVERSIAL_POST = "controversial_post"
     CUSTOMER_BACKLASH = "customer_backlash"
     MISINFORMATION = "misinformation"
+    DATA_BREACH = "data_breach"
 
 
 class Strict(BaseModel):
@@ -116,6 +117,16 @@ class Communicate(Strict):
     update_every: BySeverity = Field(description="Cadence of public updates until the incident is resolved.")
 
 
+class Obligation(Strict):
+    """A duty with a legal or contractual clock that runs from declaration, the moment the company
+    is aware (GDPR art. 33: 72 hours to tell the supervisory authority), met by one task."""
+
+    id: str = Field(pattern=_IDENT)
+    label: str = Field(min_length=1, description="What must happen, naming the rule: shown with the deadline on the incident page and in the report.")
+    within: Duration = Field(description="From declaration to the latest moment the duty is met.")
+    met_by: str = Field(pattern=_IDENT, description="The respond task whose completion meets it (respond.tasks id).")
+
+
 class Review(Strict):
     due_after: Duration = Field(description="From resolution to the submitted review.")
     feedback_from: list[str] = Field(min_length=1, description="Roles asked for feedback.")
@@ -137,6 +148,10 @@ class Playbook(Strict):
         default_factory=list,
         description="Stakeholder groups from team.yaml emailed at declaration, acknowledgement, each publication and resolution.",
     )
+    obligations: list[Obligation] = Field(
+        default_factory=list,
+        description="Legal or contractual deadlines counted from declaration, each met by a task; the incident cannot be resolved while one's task is open.",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Playbook":
@@ -147,6 +162,13 @@ class Playbook(Strict):
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
                 raise ValueError(f"{label}: ids must be unique, repeated: {', '.join(duplicates)}")
+        duplicates = sorted({o.id for o in self.obligations if [x.id for x in self.obligations].count(o.id) > 1})
+        if duplicates:
+            raise ValueError(f"obligations: ids must be unique, repeated: {', '.join(duplicates)}")
+        tasks = [t.id for t in self.respond.tasks]
+        for index, obligation in enumerate(self.obligations):
+            if obligation.met_by not in tasks:
+                raise ValueError(f"obligations.{index}.met_by: unknown task '{obligation.met_by}' (respond.tasks has: {', '.join(tasks)})")
         if self.identify.commander not in self.identify.page:
             raise ValueError(f"identify.commander: '{self.identify.commander}' must be one of identify.page")
         return self

@@ -73,6 +73,9 @@ class IncidentWorkflow:
         incident = self._incident
         self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
         self._spawn(self._brief("declared"))
+        if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
+            for obligation in incident.playbook.obligations:
+                self._spawn(self._watch_obligation(obligation.id))
         await self._identify()
         self._enter(Phase.ASSESS)
         self._spawn(self._brief("acknowledged", person=incident.commander))
@@ -233,6 +236,21 @@ class IncidentWorkflow:
             "first_statement",
             "the first public statement",
             lambda: list(dict.fromkeys([incident.commander, incident.on_duty(author)])),
+        )
+
+    async def _watch_obligation(self, obligation_id: str) -> None:
+        """A legal clock from declaration (GDPR art. 33's 72 hours): missed, it is recorded and the
+        commander and the owner of the task that meets it are reminded. It ends when that task is
+        done, or when the incident was closed before the task ever opened."""
+        incident = self._incident
+        obligation = next(o for o in incident.playbook.obligations if o.id == obligation_id)
+        name = f"obligation.{obligation_id}"
+        owner = next(t.owner for t in incident.playbook.respond.tasks if t.id == obligation.met_by)
+        await self._await_deadline(
+            lambda: incident.state.deadlines[name].met_at is not None or incident.state.deadlines[name].waived,
+            name,
+            obligation.label,
+            lambda: list(dict.fromkeys([incident.commander, incident.on_duty(owner)])),
         )
 
     async def _communicate(self) -> None:

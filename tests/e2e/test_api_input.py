@@ -101,7 +101,7 @@ def test_filters_reject_unknown_values(client):
 
 def test_reference_endpoints(client):
     playbooks = client.get("/playbooks").json()
-    assert {p["id"] for p in playbooks} == {"technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"}
+    assert {p["id"] for p in playbooks} == {"technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation", "data_breach"}
     team = client.get("/team").json()
     assert team["people"] and all(set(p) == {"id", "name", "roles", "timezone"} for p in team["people"])
     assert client.get("/healthz").json() == {"status": "ok"}

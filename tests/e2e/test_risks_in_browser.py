@@ -49,7 +49,7 @@ async def test_the_heat_map_places_every_risk_in_its_cell_and_links_to_its_check
     assert top["title"] in text and f"{top['likelihood']} × {top['impact']} = {top['priority']}" in text
     assert "never drilled" in await row.locator("li[data-check='drill']").inner_text()
     assert await row.locator("li.check-pass[data-check='escalation']").count() == 1
-    assert "0 of 10 risks ready" in await page.locator("#summary").inner_text()  # none was drilled
+    assert "0 of 11 risks ready" in await page.locator("#summary").inner_text()  # none was drilled
 
 
 async def test_the_risks_link_in_the_header_opens_the_register(stack, page):

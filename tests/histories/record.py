@@ -5,8 +5,9 @@ files to ``v<N>-<name>.json`` and keep them, so both the old and the new paths s
 a built-in playbook on the time-skipping server, plus one with an escalation and overdue task, one
 whose escalation reaches a level of several people (``level-at-once``), one whose escalation climbs
 while the SMS provider is down and whose pages still being retried are cancelled when someone
-acknowledges (``escalation-outage``), and one whose answers kit is adapted (proposed, rejected,
-revised, approved). Names given record only those histories.
+acknowledges (``escalation-outage``), one whose answers kit is adapted (proposed, rejected,
+revised, approved), and one of the data-breach playbook (``voice-content-data_breach``: its GDPR
+clocks are watched and its kit answers are released by tasks). Names given record only those histories.
 """
 
 import asyncio
@@ -45,6 +46,11 @@ async def record(names: set[str]) -> None:
                     handle = await harness.start(harness.plan(playbook, incident_id=f"inc-replay-{playbook}"))
                     await harness.drive_to_closed(handle)
                     await save(handle, playbook)
+                if not names or "voice-content-data_breach" in names:
+                    # The sixth playbook, with its legal clocks (obligations) and answers held for their tasks.
+                    handle = await harness.start(harness.plan("data_breach", incident_id="inc-replay-data_breach"))
+                    await harness.drive_to_closed(handle)
+                    await save(handle, "voice-content-data_breach")
                 if not names or "level-at-once" in names:
                     await record_level_at_once(env, harness, catalog)
                 if not names or "answers" in names:

@@ -5,9 +5,9 @@ import pytest
 from domain.catalog import Catalog, CatalogError, Problem, load_catalog
 from tests.unit.conftest import SHIPPED, edit_yaml, problems_of
 
-PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage"}
+PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage", "data_breach"}
 KNOWN_ROLES = (
-    "comms_lead, customer_care_lead, engineering_on_call, executive_sponsor, "
+    "comms_lead, customer_care_lead, data_protection_officer, engineering_on_call, executive_sponsor, "
     "incident_commander, legal, security_lead, social_media_manager"
 )
 

@@ -36,7 +36,10 @@ def test_the_shipped_kits_bind_the_answers_that_assert_facts(catalog):
         ("controversial_post", "why_posted"): "hide_or_remove_post",
         ("controversial_post", "why_deleted"): "prepare_apology",
         ("customer_backlash", "refund"): "agree_remedy",
-    } | {key: task for key, task in bound.items() if key[0] == "data_breach"}
+        ("data_breach", "what_data"): "scope_personal_data",
+        ("data_breach", "still_happening"): "contain_exposure",
+        ("data_breach", "authorities"): "notify_supervisory_authority",
+    }
 
 
 def test_a_held_answer_shows_what_it_waits_for_and_no_usable_text(outage: Driver, catalog):

@@ -162,8 +162,8 @@ def test_the_overall_score_weighs_risks_by_priority(catalog: Catalog):
     drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks}
     readiness = assess(replace(catalog, roster=roster_with(one_care_lead)), TODAY, last_drills=drilled)
     unready = {r.risk.id for r in readiness.risks if not r.ready}
-    # customer_care_lead is paged by technical_outage and customer_backlash
-    assert unready == {"ordering_outage", "loyalty_points_bug", "price_rise_backlash", "viral_service_complaint"}
+    # customer_care_lead is paged by technical_outage, customer_backlash and data_breach
+    assert unready == {"ordering_outage", "loyalty_points_bug", "price_rise_backlash", "viral_service_complaint", "customer_data_exposed"}
     assert readiness.blocking == []
     total = sum(r.risk.priority for r in readiness.risks)
     expected = sum(r.score * r.risk.priority for r in readiness.risks) / total

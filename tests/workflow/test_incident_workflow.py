@@ -12,7 +12,7 @@ from domain.severity import Severity
 from tests.driver import next_step
 from workflows.incident import IncidentWorkflow
 
-PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
+PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation", "data_breach"]
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
