@@ -252,7 +252,7 @@ def _load_answers(directory: Path, known: dict[str, Playbook | None], problems: 
                     problems.append(Problem(label, "languages", f"must include '{language}', a language of playbook '{playbook.id}'"))
             tasks = [task.id for task in playbook.respond.tasks]
             for index, answer in enumerate(kit.answers):
-                if answer.released_by is not None and answer.released_by.task not in tasks:
+                if answer.released_by is not None and answer.released_by.task is not None and answer.released_by.task not in tasks:
                     problems.append(Problem(label, f"answers.{index}.released_by.task",
                                             f"unknown task '{answer.released_by.task}' (playbook '{playbook.id}' has: {', '.join(tasks)})"))
         kits[path.stem] = kit

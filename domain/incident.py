@@ -468,6 +468,11 @@ class Incident:
         pinned = self._pinned_answer(answer_id)
         if pinned is None or pinned.released_by is None:
             return None
+        if (fact := pinned.released_by.fact) is not None:
+            if getattr(self.state.fact_sheet, fact):
+                return None
+            why = f"it asserts what the public fact sheet's '{fact}' states; it is released when that field is filled in"
+            return {"task": None, "fact": fact, "title": f"fact sheet: {fact}", "status": "empty", "why": why}
         task_id = pinned.released_by.task
         task = next((t for t in self.state.tasks if t.id == task_id), None)
         if task is not None and task.status is TaskStatus.DONE:
@@ -478,11 +483,12 @@ class Incident:
         why = f"it asserts what the task '{title}' establishes; it is released when that task is done"
         if task is not None and task.status is TaskStatus.CANCELLED:
             why = f"it asserts what the task '{title}' would have established, and that task was cancelled"
-        return {"task": task_id, "title": title, "status": status, "why": why}
+        return {"task": task_id, "fact": None, "title": title, "status": status, "why": why}
 
     def _require_released(self, answer_id: str, doing: str) -> None:
         if hold := self.answer_hold(answer_id):
-            raise Rejected(f"answer '{answer_id}' is held: {hold['why']} (task '{hold['task']}' is {hold['status']}); {doing} it then")
+            where = f"task '{hold['task']}'" if hold["task"] else f"fact sheet field '{hold['fact']}'"
+            raise Rejected(f"answer '{answer_id}' is held: {hold['why']} ({where} is {hold['status']}); {doing} it then")
 
     def _release_answers(self, task_id: str, now: datetime) -> None:
         for pinned in self.plan.answers:
@@ -490,6 +496,14 @@ class Incident:
                 title = self.task(task_id).title
                 self._event(now, "answer_released", None, f"Answer '{pinned.id}' released: the task '{title}' that establishes it is done",
                             answer_id=pinned.id, task_id=task_id)
+
+    def _release_answers_stated(self, before: FactSheet, now: datetime) -> None:
+        """Answers bound to a fact sheet field that this edit filled in (a field cleared holds them again)."""
+        for pinned in self.plan.answers:
+            fact = pinned.released_by.fact if pinned.released_by else None
+            if fact and not getattr(before, fact) and getattr(self.state.fact_sheet, fact):
+                self._event(now, "answer_released", None, f"Answer '{pinned.id}' released: the public fact sheet now states its '{fact}'",
+                            answer_id=pinned.id, fact=fact)
 
     def answer_max_length(self) -> int:
         limit = self.playbook.communicate.max_length
@@ -818,6 +832,7 @@ class Incident:
         self.state.fact_sheet = sheet
         self.state.fact_sheet_versions.append(version)
         self._event(now, "fact_sheet_edited", author, f"Public fact sheet v{version.version} by {author}: {', '.join(changed)}", version=version.version, changed=changed, via=via)
+        self._release_answers_stated(current, now)
         return version
 
     def _open_tasks(self, now: datetime) -> None:

@@ -8,9 +8,10 @@ first, in English and Polish. Both are validated by :func:`domain.catalog.load_c
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.durations import Duration
+from domain.factsheet import FIELDS as FACT_SHEET_FIELDS
 from domain.playbook import Scenario
 
 _IDENT = r"^[a-z][a-z0-9_]*$"
@@ -75,9 +76,24 @@ class RiskRegister(Strict):
 
 
 class Release(Strict):
-    """What establishes the fact an answer asserts: the answer waits until it is done."""
+    """What establishes the fact an answer asserts: a task done, or a field of the public fact
+    sheet filled in. The answer waits until then."""
 
-    task: str = Field(pattern=_IDENT, description="The playbook's task whose completion establishes the fact (respond.tasks id).")
+    task: str | None = Field(None, pattern=_IDENT, description="The playbook's task whose completion establishes the fact (respond.tasks id).")
+    fact: str | None = Field(None, description="The public fact sheet's field that states it (remedy, what_happened…).")
+
+    @field_validator("fact")
+    @classmethod
+    def _a_fact_sheet_field(cls, value: str | None) -> str | None:
+        if value is not None and value not in FACT_SHEET_FIELDS:
+            raise ValueError(f"unknown fact sheet field '{value}' (the sheet has: {', '.join(FACT_SHEET_FIELDS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _one(self) -> "Release":
+        if (self.task is None) == (self.fact is None):
+            raise ValueError("give either task (a respond task id) or fact (a fact sheet field), not both or neither")
+        return self
 
 
 class Answer(Strict):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.actions import AnswerDraft, StatementDecision, Verdict
+from domain.actions import AnswerDraft, FactSheetEdit, StatementDecision, Verdict
 from domain.catalog import load_catalog
 from domain.incident import Rejected
 from tests.unit.conftest import ANNA, EWA, SHIPPED, Driver, copy_shipped, edit_yaml, make_plan, problems_of
@@ -27,6 +27,8 @@ def entry(drive: Driver, answer_id: str) -> dict:
 
 def test_the_shipped_kits_bind_the_answers_that_assert_facts(catalog):
     bound = {(playbook, a.id): a.released_by.task for playbook, kit in catalog.answers.items() for a in kit.answers if a.released_by}
+    refund = next(a for a in catalog.answers["customer_backlash"].answers if a.id == "refund")
+    assert refund.released_by.fact == "remedy"
     assert bound == {
         ("technical_outage", "what_happened"): "confirm_scope",
         ("technical_outage", "charged_twice"): "check_customer_charges",
@@ -35,7 +37,7 @@ def test_the_shipped_kits_bind_the_answers_that_assert_facts(catalog):
         ("misinformation", "proof"): "verify_facts",
         ("controversial_post", "why_posted"): "hide_or_remove_post",
         ("controversial_post", "why_deleted"): "prepare_apology",
-        ("customer_backlash", "refund"): "agree_remedy",
+        ("customer_backlash", "refund"): None,
         ("data_breach", "what_data"): "scope_personal_data",
         ("data_breach", "still_happening"): "contain_exposure",
         ("data_breach", "authorities"): "notify_supervisory_authority",
@@ -48,7 +50,7 @@ def test_a_held_answer_shows_what_it_waits_for_and_no_usable_text(outage: Driver
     kit_text = next(a for a in catalog.answers["technical_outage"].answers if a.id == CHARGED).answer["en"]
     assert held["released"] is False and held["text"] is None and held["held_text"] == kit_text
     assert held["waiting_for"] == {
-        "task": "check_customer_charges", "title": "Check for failed or duplicate charges", "status": "open",
+        "task": "check_customer_charges", "fact": None, "title": "Check for failed or duplicate charges", "status": "open",
         "why": "it asserts what the task 'Check for failed or duplicate charges' establishes; it is released when that task is done",
     }
     assert entry(outage, "when_fixed")["released"] is True and entry(outage, "when_fixed")["text"]
@@ -129,9 +131,38 @@ def test_a_kit_bound_to_a_task_the_playbook_lacks_is_refused(tmp_path):
     assert found.startswith(f"{path}:answers.2.released_by.task: unknown task 'refund_everyone' (playbook 'technical_outage' has: confirm_scope, ")
 
 
-def test_a_binding_names_its_task_in_the_schema(tmp_path):
+def test_a_binding_names_a_task_or_a_fact_sheet_field(tmp_path):
     folder, path = outage_folder(tmp_path)
     edit_yaml(path, lambda data: data["answers"][2].update(released_by={"fact": "remedy", "task": "check_customer_charges"}))
-    assert problems_of(folder) == [f"{path}:answers.2.released_by.fact: Extra inputs are not permitted"]
-    edit_yaml(path, lambda data: data["answers"][2].update(released_by={"task": "check_customer_charges"}))
-    assert load_catalog(folder).answers["technical_outage"].answers[2].released_by.task == "check_customer_charges"
+    assert problems_of(folder) == [f"{path}:answers.2.released_by: give either task (a respond task id) or fact (a fact sheet field), not both or neither"]
+    edit_yaml(path, lambda data: data["answers"][2].update(released_by={"fact": "refund_policy"}))
+    assert problems_of(folder) == [
+        f"{path}:answers.2.released_by.fact: unknown fact sheet field 'refund_policy' (the sheet has: headline, what_happened, "
+        "who_is_affected, what_we_are_doing, what_to_do, remedy, status_page, faq)"
+    ]
+    edit_yaml(path, lambda data: data["answers"][2].update(released_by={"fact": "remedy"}))
+    assert load_catalog(folder).answers["technical_outage"].answers[2].released_by.fact == "remedy"
+
+
+@pytest.fixture
+def backlash(catalog) -> Driver:
+    return Driver(make_plan(catalog, "customer_backlash"))
+
+
+def test_an_answer_bound_to_a_fact_waits_for_the_fact_sheet_to_state_it(backlash: Driver):
+    backlash.to_assess()
+    held = entry(backlash, "refund")
+    assert held["released"] is False and held["text"] is None
+    assert held["waiting_for"] == {
+        "task": None, "fact": "remedy", "title": "fact sheet: remedy", "status": "empty",
+        "why": "it asserts what the public fact sheet's 'remedy' states; it is released when that field is filled in",
+    }
+    with pytest.raises(Rejected, match=r"answer 'refund' is held: .* \(fact sheet field 'remedy' is empty\); adapt it then"):
+        backlash.incident.check_answer_proposal("refund", AnswerDraft(person=ANNA, text="Yes, a full refund."))
+    backlash.incident.edit_fact_sheet(FactSheetEdit(person=ANNA, fields={"headline": "Loyalty changes"}), backlash.now)
+    assert entry(backlash, "refund")["released"] is False
+    backlash.incident.edit_fact_sheet(FactSheetEdit(person=ANNA, fields={"remedy": "Points taken since Monday are restored by Friday."}), backlash.now)
+    assert entry(backlash, "refund")["released"] is True and entry(backlash, "refund")["text"]
+    assert backlash.state.timeline[-1].message == "Answer 'refund' released: the public fact sheet now states its 'remedy'"
+    backlash.incident.edit_fact_sheet(FactSheetEdit(person=ANNA, fields={"remedy": ""}), backlash.now)
+    assert entry(backlash, "refund")["released"] is False, "a remedy withdrawn from the sheet holds the answer again"
