@@ -105,7 +105,8 @@ class ListeningActivities:
             return await self._declare(session, signal)
 
 
-def origin(signal) -> DetectionOrigin:
+def origin(signal, ingested_by: list[str] | None = None) -> DetectionOrigin:
     return DetectionOrigin(
-        signal_id=signal.id, topic=signal.topic, reasons=signal.reasons, first_mention_at=signal.first_mention_at, detected_at=signal.detected_at
+        signal_id=signal.id, topic=signal.topic, reasons=signal.reasons, first_mention_at=signal.first_mention_at, detected_at=signal.detected_at,
+        ingested_by=ingested_by or [],
     )

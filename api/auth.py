@@ -204,6 +204,7 @@ def require_scope(scope: Scope | str):
 Reader = Annotated[Principal | None, Depends(authenticate)]  # any key; None only on the open routes
 Declarer = Annotated[Principal, require_scope(Scope.DECLARE)]
 Responder = Annotated[Principal, require_scope(Scope.RESPOND)]
+Ingester = Annotated[Principal, require_scope(Scope.INGEST)]
 Administrator = Annotated[Principal, require_scope(Scope.ADMIN)]
 
 

@@ -16,7 +16,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import Declarer, Scope, require_scope
+from api.auth import Administrator, Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import IncidentLinks, _links
 from api.temporal import incident_id, start_incident
@@ -102,9 +102,10 @@ async def list_drills(session: SessionDep) -> list[DrillRecord]:
     ]
 
 
-@router.post("/schedules", status_code=201, dependencies=[require_scope(Scope.ADMIN)], response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d or over 5 years"}})
-async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: CatalogDep, settings: SettingsDep) -> ScheduledDrill:
-    """A recurring drill: a Temporal Schedule that runs the playbook (as it is on the day) every ``every``."""
+@router.post("/schedules", status_code=201, response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d or over 5 years"}})
+async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: CatalogDep, settings: SettingsDep, caller: Administrator) -> ScheduledDrill:
+    """A recurring drill: a Temporal Schedule that runs the playbook (as it is on the day) every
+    ``every``; each run is declared in the name of the key that made the schedule."""
     if body.every < MIN_INTERVAL:
         raise HTTPException(422, f"every: drills recur at most daily; '{format_duration(body.every)}' is shorter than 1d")
     if body.every > MAX_INTERVAL:
@@ -116,7 +117,7 @@ async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: Catalo
         schedule_id,
         Schedule(
             action=ScheduleActionStartWorkflow(
-                ScheduledDrillWorkflow.run, body.request(), id=f"{schedule_id}-run", task_queue=settings.task_queue,
+                ScheduledDrillWorkflow.run, body.request(declared_via=f"schedule, {caller.via}"), id=f"{schedule_id}-run", task_queue=settings.task_queue,
                 static_summary=f"[DRILL] scheduled drill of {body.playbook}",
             ),
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=body.every)]),

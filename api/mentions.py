@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from api.auth import Scope, require_scope
+from api.auth import Ingester
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
 from api.temporal import IncidentNotFound, query_state
@@ -90,13 +90,13 @@ def _items(raw: bytes) -> list[Any]:
 @router.post(
     "/mentions",
     response_model=IngestReceipt,
-    dependencies=[require_scope(Scope.INGEST)],
     responses={413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
                422: {"description": "An item is not valid: the detail names its index and field; nothing was stored"}},
 )
-async def ingest(request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep, catalog: CatalogDep) -> IngestReceipt:
+async def ingest(request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep, catalog: CatalogDep, caller: Ingester) -> IngestReceipt:
     """Store a batch of up to 5,000 mentions (a JSON array, or ``{"mentions": [...]}``) and wake the
-    detectors of the topics they count for."""
+    detectors of the topics they count for. Each mention keeps the name of the key that posted it:
+    a topic that declares directly names those keys as who declared."""
     items = _items(await request.body())
     try:
         batch = _BATCH.validate_python(items)
@@ -130,6 +130,7 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
             "reach": mention.reach,
             "topic": matcher.topic_for(mention.text, mention.topic),
             "received_at": now,
+            "ingested_by": caller.name,
         })
     if problems:
         raise _refusal(problems)

@@ -94,6 +94,20 @@ def idempotency_key(signal_id: str) -> str:
     return f"signal:{signal_id}"
 
 
+MAX_VIA = 120  # timeline_events.via
+
+
+def declared_by_topic(topic: str, ingest_keys: list[str]) -> str:
+    """Who declared when a topic declares by itself: the topic, and the API keys whose mentions made
+    the surge (all of them are also in the incident's ``detection.ingested_by``)."""
+    if not ingest_keys:
+        return f"topic {topic}"
+    named = f"topic {topic}, mentions from API key{'s' if len(ingest_keys) > 1 else ''} {', '.join(ingest_keys)}"
+    if len(named) <= MAX_VIA:
+        return named
+    return f"topic {topic}, mentions from {len(ingest_keys)} API keys"[:MAX_VIA]
+
+
 async def declare_from_signal(
     settings, client, catalog, session, signal, confirmation: Confirmation | None = None, via: str | None = None
 ) -> DeclaredIncident:
@@ -109,7 +123,10 @@ async def declare_from_signal(
         declared_by=confirmation.person if confirmation else None,
         fact_sheet=FactSheetFields(headline=confirmation.headline) if confirmation else None,
     )
-    incident, _created = await declare_incident(settings, client, catalog, declaration, idempotency_key(signal.id), origin(signal), via=via or f"topic {signal.topic}")
+    fed_by = await store.ingest_keys(session, signal.topic, signal.first_mention_at, signal.stream_time)
+    incident, _created = await declare_incident(
+        settings, client, catalog, declaration, idempotency_key(signal.id), origin(signal, fed_by), via=via or declared_by_topic(signal.topic, fed_by)
+    )
     status = SignalStatus.CONFIRMED if confirmation else SignalStatus.DECLARED
     await store.decide_signal(session, signal.id, status.value, confirmation and confirmation.person, datetime.now(timezone.utc), incident.id)
     return incident

@@ -10,6 +10,7 @@ ever reaches the outbox (``activities.publish``), and every message is marked ``
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.catalog import Catalog
 from domain.durations import Duration
@@ -33,6 +34,9 @@ class DrillRequest(BaseModel):
     title: str | None = Field(None, max_length=200, description="Defaults to 'Drill: <playbook name>'.")
     summary: str | None = Field(None, max_length=5000)
     language: str | None = Field(None, max_length=10)
+    declared_via: SkipJsonSchema[str | None] = Field(
+        None, max_length=120, description="Who declares: set by the server (the schedule's maker), never by a caller."
+    )
 
 
 class DrillSchedule(BaseModel):
@@ -43,8 +47,8 @@ class DrillSchedule(BaseModel):
     participants: list[str] = Field(default_factory=list, max_length=100)
     severity: Severity | None = None
 
-    def request(self) -> DrillRequest:
-        return DrillRequest(playbook=self.playbook, participants=self.participants, severity=self.severity)
+    def request(self, declared_via: str | None = None) -> DrillRequest:
+        return DrillRequest(playbook=self.playbook, participants=self.participants, severity=self.severity, declared_via=declared_via)
 
 
 class DrillProblem(ValueError):
@@ -97,6 +101,7 @@ def drill_plan(catalog: Catalog, request: DrillRequest, incident_id: str) -> Inc
         language=language,
         drill=True,
         participants=list(dict.fromkeys(request.participants)),
+        declared_via=request.declared_via,
         playbook=playbook,
         org=org,
         template=catalog.template(playbook, language),

@@ -249,6 +249,7 @@ class DetectionOrigin(BaseModel):
     reasons: list[str]
     first_mention_at: datetime
     detected_at: datetime
+    ingested_by: list[str] = Field(default_factory=list, description="The API keys whose mentions made the surge.")
 
 
 def signal_id(topic: str, start: datetime) -> str:

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import MentionRow, SignalRow
 from store.service import _insert
 
-_COLUMNS = ("platform", "external_id", "author", "text", "url", "created_at", "language", "reach", "topic", "sentiment", "negative", "received_at")
+_COLUMNS = ("platform", "external_id", "author", "text", "url", "created_at", "language", "reach", "topic", "sentiment", "negative", "received_at",
+            "ingested_by")
 _SQLITE_INSERT = (
     f"INSERT INTO mentions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
     "ON CONFLICT (platform, external_id) DO NOTHING"
@@ -35,14 +36,15 @@ async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
         by_topic: dict[str | None, list[tuple]] = {}
         for row in rows:
             values = (row["platform"], row["external_id"], row["author"], row["text"], row["url"], _sqlite_time(row["created_at"]),
-                      row["language"], row["reach"], row["topic"], row["sentiment"], row["negative"], _sqlite_time(row["received_at"]))
+                      row["language"], row["reach"], row["topic"], row["sentiment"], row["negative"], _sqlite_time(row["received_at"]),
+                      row.get("ingested_by"))
             by_topic.setdefault(row["topic"], []).append(values)
         for topic, group in by_topic.items():
             stored[topic] += (await connection.exec_driver_sql(_SQLITE_INSERT, group)).rowcount
     else:
         table = MentionRow.__table__
         statement = _insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        result = await connection.execute(statement.returning(table.c.topic), rows)
+        result = await connection.execute(statement.returning(table.c.topic), [{"ingested_by": None, **row} for row in rows])
         stored.update(topic for (topic,) in result.all())
     await session.commit()
     return +stored
@@ -64,6 +66,16 @@ async def topic_mentions(session: AsyncSession, topic: str, since: datetime, unt
         .order_by(MentionRow.created_at)
     )
     return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def ingest_keys(session: AsyncSession, topic: str, since: datetime, until: datetime) -> list[str]:
+    """The names of the API keys whose mentions of the topic fall in [since, until], sorted: who fed
+    a surge that declared an incident by itself."""
+    query = (
+        select(MentionRow.ingested_by).distinct()
+        .where(MentionRow.topic == topic, MentionRow.created_at >= since, MentionRow.created_at <= until, MentionRow.ingested_by.is_not(None))
+    )
+    return sorted(await session.scalars(query))
 
 
 async def first_topic_mention(session: AsyncSession, topic: str) -> datetime | None:

@@ -219,6 +219,7 @@ class MentionRow(Base):
     sentiment: Mapped[float | None] = mapped_column(Float, doc="-1 … 1; null for a language without a sentiment lexicon.")
     negative: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime]
+    ingested_by: Mapped[str | None] = mapped_column(String(100), doc="The name of the API key that posted it: who a direct declaration came from.")
 
 
 class SignalRow(Base):

@@ -98,6 +98,8 @@ async def test_recurring_drills_schedule_list_trigger_and_unschedule(stack, temp
         incident_id = await temporal.get_workflow_handle(runs[0]).result()
         state = await until(lambda: _state(client, incident_id))
         assert state["drill"] and state["participants"] == ["ewa.lewandowska"] and state["playbook"] == "technical_outage"
+        declared = next(event for event in state["timeline"] if event["kind"] == "declared")
+        assert declared["via"] == "schedule, API key bootstrap"  # who made the schedule declares each run
 
     gone = crisis(stack, "drill", "unschedule", schedule_id)
     assert gone.returncode == 0 and f"unscheduled {schedule_id}" in gone.stdout

@@ -7,6 +7,7 @@ from datetime import timedelta
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from store import service
 from tests.listening.streams import ANGRY, CALM, minutes_ago, post, stream
 from workflows.listening import workflow_id
 
@@ -136,6 +137,34 @@ async def test_a_topic_that_declares_directly_opens_the_incident_itself(listenin
     state = (await listening.api.get(f"/incidents/{signal['incident_id']}")).json()
     assert state["playbook"] == "technical_outage" and state["severity"] == "SEV2"
     assert state["detection"]["topic"] == "ordering_app"
+
+
+async def test_a_direct_declaration_names_the_topic_and_the_ingest_key_in_the_timeline_and_read_model(listening):
+    made = (await listening.api.post("/apikeys", json={"name": "social-listener", "scopes": ["ingest"]})).json()
+    start = minutes_ago(20)
+    chatter = [post(start + timedelta(seconds=20 * i), "ordering app works fine", i) for i in range(30)]
+    outage_at = start + timedelta(minutes=12)
+    outage = [post(outage_at + timedelta(seconds=3 * i), "The Northwind app is down, checkout outage again", 1000 + i) for i in range(12)]
+    mentions = sorted(chatter + outage, key=lambda item: item["created_at"])
+    for offset in range(0, len(mentions), 10):
+        posted = await listening.api.post("/mentions", json=mentions[offset:offset + 10], headers={"Authorization": f"Bearer {made['key']}"})
+        assert posted.status_code == 200, posted.text
+    [signal] = await listening.signals("declared")
+    state = (await listening.api.get(f"/incidents/{signal['incident_id']}")).json()
+    declared = next(event for event in state["timeline"] if event["kind"] == "declared")
+    assert declared["via"] == "topic ordering_app, mentions from API key social-listener"
+    assert state["detection"]["ingested_by"] == ["social-listener"]
+
+    async def projected():
+        async with listening.sessions() as session:
+            rows = await service.list_timeline(session, signal["incident_id"])
+        return next((row.via for row in rows if row.kind == "declared"), None)
+
+    for _ in range(100):
+        if (via := await projected()) is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert via == "topic ordering_app, mentions from API key social-listener"
 
 
 async def test_a_worker_restart_during_ingestion_loses_no_mention_and_no_detection(listening):
