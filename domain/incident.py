@@ -272,6 +272,9 @@ class IncidentState(BaseModel):
     closed_at: datetime | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     next_update_due: datetime | None = None
+    holding_started_at: datetime | None = Field(
+        None, description="When the holding statement went to approval at the playbook's holding point, before the assessment and checklist were done."
+    )
     answer_versions: list[AnswerVersion] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
     revision: int = 0
@@ -368,6 +371,18 @@ class Incident:
         """Every task the playbook wants done before the first statement is done."""
         before = {t.id for t in self.playbook.respond.tasks if t.before_statement}
         return not any(t.id in before for t in self.open_tasks())
+
+    def holding_at(self) -> datetime | None:
+        """When the holding statement goes to approval whatever the assessment and checklist
+        (the playbook's holding point at the current severity), or None when the plan sets none."""
+        point = self.playbook.holding_point(self.severity)
+        return None if point is None else self.state.declared_at + point
+
+    def statements_open(self) -> bool:
+        """Statements are drafted and decided: in the communicate phase, and from the holding point on."""
+        if self.phase is Phase.COMMUNICATE:
+            return True
+        return self.state.holding_started_at is not None and self.phase not in (Phase.REVIEW, Phase.CLOSED)
 
     def statement(self, version: int) -> StatementVersion | None:
         return next((s for s in self.state.statements if s.version == version), None)
@@ -698,7 +713,8 @@ class Incident:
         limit = self.playbook.communicate.max_length
         if limit is not None and len(action.text) > limit:
             raise Rejected(f"text: {len(action.text)} characters; this playbook's channels take at most {limit}", "invalid")
-        self._require_phase("draft a statement", Phase.COMMUNICATE)
+        if not self.statements_open():
+            self._require_phase("draft a statement", Phase.COMMUNICATE)
         self._require_role(action.person, [self.playbook.communicate.author, self.commander_role], "draft statements")
         current = self.in_flight()
         if current and current.status is StatementStatus.APPROVED:
@@ -887,6 +903,15 @@ class Incident:
                 deadline.waived = True
                 self._event(now, "obligation_waived", None, f"Deadline waived: {obligation.label} (resolved before the respond phase)", deadline=deadline.name)
 
+    def open_statements_early(self, now: datetime) -> None:
+        """The holding point passed before the assessment and checklist were done: the holding
+        statement goes to approval now, so the first statement can still be public on time."""
+        self.state.holding_started_at = now
+        due = self.state.deadlines["first_statement"].due_at
+        waiting = {Phase.IDENTIFY: "the commander's acknowledgement", Phase.ASSESS: "the assessment"}.get(self.phase, "the checklist")
+        self._event(now, "holding_on_time", None, f"Holding point reached: the holding statement goes to approval without waiting for {waiting}, "
+                    f"so that it can be public by {due:%H:%M} UTC", due_at=due.isoformat())
+
     def add_statement(self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None) -> StatementVersion:
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
@@ -1050,7 +1075,7 @@ class Incident:
         for task in self.open_tasks():
             people = [task.assignee] + [p for p in self.members(task.owner) + commanders if p != task.assignee]
             items.append({"kind": "task", "task_id": task.id, "people": list(dict.fromkeys(people)), "due_at": task.due_at, "title": task.title})
-        if self.phase is Phase.COMMUNICATE:
+        if self.statements_open():
             current = self.in_flight()
             statement_due = due("first_statement") if not self.published() else self.state.next_update_due
             authors = list(dict.fromkeys(self.members(self.playbook.communicate.author) + commanders))

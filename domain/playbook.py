@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.durations import Duration
+from domain.durations import Duration, humanize
 from domain.severity import Severity
 
 _IDENT = r"^[a-z][a-z0-9_]*$"
@@ -114,6 +114,14 @@ class Communicate(Strict):
         ),
     )
     first_statement_within: BySeverity = Field(description="From declaration to the first published statement.")
+    approval_within: BySeverity | None = Field(
+        None,
+        description=(
+            "How long approvers get for the first statement. The holding statement goes to approval this long before "
+            "first_statement_within at the latest, whatever the assessment and the checklist. Required by `crisis playbooks "
+            "check` (optional here only so that plans pinned before it existed still load)."
+        ),
+    )
     update_every: BySeverity = Field(description="Cadence of public updates until the incident is resolved.")
 
 
@@ -173,10 +181,49 @@ class Playbook(Strict):
             raise ValueError(f"identify.commander: '{self.identify.commander}' must be one of identify.page")
         return self
 
+    def holding_point(self, severity: Severity) -> timedelta | None:
+        """From declaration, when the holding statement goes to approval whatever else is done:
+        early enough for the approvers' window before the first-statement deadline."""
+        if self.communicate.approval_within is None:
+            return None
+        return self.communicate.first_statement_within.at(severity) - self.communicate.approval_within.at(severity)
+
+    def chain(self, severity: Severity) -> list[tuple[str, timedelta]]:
+        """The windows that run one after another from declaration to the first statement when
+        everyone takes the time the plan gives them: acknowledging, assessing, the checklist's tasks
+        due before the statement (they run side by side, so the longest counts), approving."""
+        before = [task for task in self.respond.tasks if task.before_statement]
+        links = [
+            ("acknowledge", self.identify.acknowledge_within.at(severity)),
+            ("assessment", self.assess.due_within.at(severity)),
+        ]
+        if before:
+            longest = max(before, key=lambda task: task.due_after)
+            links.append((f"tasks before the statement ({longest.id})", longest.due_after))
+        if self.communicate.approval_within is not None:
+            links.append(("approval", self.communicate.approval_within.at(severity)))
+        return links
+
     def plan_problems(self) -> list[tuple[str, str]]:
         """What makes a valid playbook unworkable, as ``(path, reason)`` pairs: checked by ``crisis
         playbooks check`` and at start-up, not on plans already pinned in running incidents."""
         problems = []
+        if self.communicate.approval_within is None:
+            problems.append((
+                "communicate.approval_within",
+                "missing: how long approvers get for the first statement, by severity (the holding statement goes to approval "
+                "that long before first_statement_within)",
+            ))
+        for severity in Severity:
+            links = self.chain(severity)
+            total = sum((window for _, window in links), timedelta())
+            limit = self.communicate.first_statement_within.at(severity)
+            if total > limit:
+                parts = " + ".join(f"{name} {humanize(window)}" for name, window in links)
+                problems.append((
+                    f"communicate.first_statement_within.{severity.value}",
+                    f"{humanize(limit)}, but the windows before the first statement add up to {humanize(total)}: {parts}",
+                ))
         for index, role in enumerate(self.communicate.approvers):
             if role not in self.identify.page:
                 problems.append((

@@ -64,6 +64,7 @@ class IncidentWorkflow:
         self._messenger = messages.Messenger(plan.id, plan.title, plan.severity.value, plan.summary, plan.language, plan.drill)
         self._sent: dict[str, messages.Notice] = {}
         self._background: list[asyncio.Task] = []
+        self._communication: asyncio.Task | None = None
 
     # ---- the flow --------------------------------------------------------------------------
 
@@ -71,21 +72,29 @@ class IncidentWorkflow:
     async def run(self, plan: IncidentPlan) -> dict:
         projector = asyncio.create_task(self._project_changes())
         incident = self._incident
+        # The first-statement clock runs from declaration: the holding statement goes to approval at
+        # the playbook's holding point whatever the assessment and the checklist.
+        on_time = workflow.patched("voice-flow-holding-on-time")
         self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
         self._spawn(self._brief("declared"))
         if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
             for obligation in incident.playbook.obligations:
                 self._spawn(self._watch_obligation(obligation.id))
+        if on_time:
+            self._spawn(self._hold_on_time())
+            self._spawn(self._watch_first_statement())
         await self._identify()
         self._enter(Phase.ASSESS)
         self._spawn(self._brief("acknowledged", person=incident.commander))
         await self._await_deadline(lambda: incident.state.assessment is not None or incident.resolved, "assessment", "the assessment", lambda: [incident.commander])
         if not incident.resolved:
             self._enter(Phase.RESPOND)
-            await self._respond()
+            await self._respond(watch_first_statement=not on_time)
         if incident.published() or not incident.resolved:
             self._enter(Phase.COMMUNICATE)
-            await self._communicate()
+            await (self._start_communicating() if on_time else self._communicate())
+        elif self._communication is not None:
+            await self._communication  # resolved with nothing published: it ends without a word
         incident.withdraw_in_flight(workflow.now())
         incident.cancel_open_tasks(workflow.now())
         if incident.resolved:
@@ -195,13 +204,14 @@ class IncidentWorkflow:
                 notice = self._messenger.taken(person, taker, role, channels)
                 await self._notify(notice, f"taken.{role}.{person}", f"tell {person} that {taker} took the {role} page")
 
-    async def _respond(self) -> None:
+    async def _respond(self, watch_first_statement: bool) -> None:
         incident = self._incident
         for task in incident.state.tasks:
             notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at)
             await self._notify(notice, f"task.{task.id}.assigned", f"assign '{task.id}' to {task.assignee}")
             self._spawn(self._watch_task(task.id))
-        self._spawn(self._watch_first_statement())
+        if watch_first_statement:
+            self._spawn(self._watch_first_statement())
         await workflow.wait_condition(lambda: incident.ready_to_communicate() or incident.resolved)
 
     async def _watch_task(self, task_id: str) -> None:
@@ -252,6 +262,28 @@ class IncidentWorkflow:
             obligation.label,
             lambda: list(dict.fromkeys([incident.commander, incident.on_duty(owner)])),
         )
+
+    async def _hold_on_time(self) -> None:
+        """At the holding point, start the statements if the assessment and checklist have not
+        yet let the main flow get there. The point follows the severity (the assessment may change it)."""
+        incident = self._incident
+        while (at := incident.holding_at()) is not None:
+
+            def settled() -> bool:
+                return incident.statements_open() or incident.resolved or incident.holding_at() != at  # noqa: B023 (awaited here)
+
+            if not await self._wait_until(settled, at, "holding statement goes to approval"):
+                incident.open_statements_early(workflow.now())
+                self._start_communicating()
+                return
+            if incident.statements_open() or incident.resolved:
+                return
+
+    def _start_communicating(self) -> asyncio.Task:
+        """The statements' loop, started once: at the holding point or when the main flow gets there."""
+        if self._communication is None:
+            self._communication = asyncio.create_task(self._communicate())
+        return self._communication
 
     async def _communicate(self) -> None:
         incident = self._incident
@@ -512,9 +544,16 @@ class IncidentWorkflow:
     async def _await_deadline(self, done: Callable[[], bool], name: str, what: str, people: Callable[[], list[str]]) -> None:
         """Wait for ``done``; if the named deadline passes first, record it and remind ``people`` once."""
         incident = self._incident
-        deadline = incident.state.deadlines[name]
-        if await self._wait_until(done, deadline.due_at, f"{what} due"):
-            return
+        while True:  # a deadline the severity sets moves when the severity changes
+            deadline = incident.state.deadlines[name]
+
+            def moved() -> bool:
+                return incident.state.deadlines[name].due_at != deadline.due_at  # noqa: B023 (awaited here)
+
+            if not await self._wait_until(lambda: done() or moved(), deadline.due_at, f"{what} due"):  # noqa: B023
+                break
+            if done():
+                return
         incident.record_deadline_missed(name, workflow.now())
         reminded = people()
         for person in reminded:

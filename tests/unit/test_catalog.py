@@ -1,8 +1,10 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from domain.catalog import Catalog, CatalogError, Problem, load_catalog
+from domain.severity import Severity
 from tests.unit.conftest import SHIPPED, edit_yaml, problems_of
 
 PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage", "data_breach"}
@@ -368,3 +370,31 @@ def test_schema_problems_hide_that_files_cross_reference_problems(folder: Path):
     assert problems_of(folder) == [
         f"{folder}/misinformation.yaml:respond.tasks.0.due_after: '5x' is not a duration; write it as 90s, 5m, 2h or 3d"
     ]
+
+
+def test_a_playbook_whose_windows_cannot_meet_the_first_statement_is_refused_with_the_numbers(folder: Path):
+    def slow(data):
+        data["assess"]["due_within"]["SEV2"] = "45m"
+
+    edit_yaml(folder / "misinformation.yaml", slow)
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:communicate.first_statement_within.SEV2: 1 h, but the windows before the first statement add up to "
+        "1 h 25 min: acknowledge 10 min + assessment 45 min + tasks before the statement (collect_evidence) 10 min + approval 20 min"
+    ]
+
+
+def test_a_playbook_without_an_approval_window_is_refused(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", lambda data: data["communicate"].pop("approval_within"))
+    assert problems_of(folder) == [
+        f"{folder}/misinformation.yaml:communicate.approval_within: missing: how long approvers get for the first statement, by severity "
+        "(the holding statement goes to approval that long before first_statement_within)"
+    ]
+
+
+def test_every_shipped_playbook_can_meet_its_first_statement_at_every_severity(catalog: Catalog):
+    for playbook in catalog.playbooks.values():
+        assert playbook.plan_problems() == [], playbook.id
+        for severity in Severity:
+            assert sum((window for _, window in playbook.chain(severity)), timedelta()) <= playbook.communicate.first_statement_within.at(severity)
+            assert timedelta(0) < playbook.holding_point(severity) < playbook.communicate.first_statement_within.at(severity)
+

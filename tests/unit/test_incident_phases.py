@@ -27,7 +27,7 @@ PAGED = ["incident_commander", "security_lead", "social_media_manager", "comms_l
 TASKS = [
     # id, owner, due_after
     ("pause_scheduled_posts", "social_media_manager", timedelta(minutes=10)),
-    ("archive_evidence", "social_media_manager", timedelta(minutes=15)),
+    ("archive_evidence", "social_media_manager", timedelta(minutes=10)),
     ("recover_access", "security_lead", timedelta(minutes=15)),
     ("rotate_credentials", "security_lead", timedelta(minutes=30)),
     ("warn_followers", "comms_lead", timedelta(minutes=30)),
@@ -173,7 +173,7 @@ def test_entering_assess_sets_the_assessment_deadline(drive: Driver):
     drive.tick(minutes=2)
     drive.enter(Phase.ASSESS)
     assert drive.incident.phase is Phase.ASSESS
-    assert drive.state.deadlines["assessment"].due_at == drive.now + timedelta(minutes=30)
+    assert drive.state.deadlines["assessment"].due_at == drive.now + timedelta(minutes=20)
 
 
 def test_assessing_before_the_assess_phase_is_a_conflict(drive: Driver):

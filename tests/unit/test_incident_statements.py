@@ -39,6 +39,34 @@ def holding(communicating: Driver) -> Driver:
 # ---- drafting -------------------------------------------------------------------------------
 
 
+def test_the_holding_point_is_the_approvers_window_before_the_first_statement_deadline(drive: Driver):
+    communicate = drive.incident.playbook.communicate
+    assert drive.incident.holding_at() == T0 + communicate.first_statement_within.at(Severity.SEV2) - communicate.approval_within.at(Severity.SEV2)
+    drive.to_assess()
+    drive.assess(severity=Severity.SEV1)
+    assert drive.incident.holding_at() == T0 + communicate.first_statement_within.at(Severity.SEV1) - communicate.approval_within.at(Severity.SEV1)
+
+
+def test_at_the_holding_point_statements_open_before_the_assessment(drive: Driver):
+    drive.to_assess()
+    assert not drive.incident.statements_open()
+    assert "cannot draft a statement in the assess phase" in rejection(drive.incident.check_statement_draft, StatementDraft(person=ANNA, text="x")).message
+    drive.now = drive.incident.holding_at()
+    drive.incident.open_statements_early(drive.now)
+    assert drive.incident.statements_open() and drive.incident.phase is Phase.ASSESS
+    event = drive.state.timeline[-1]
+    assert event.kind == "holding_on_time" and "without waiting for the assessment" in event.message
+    holding = drive.system_draft(StatementKind.HOLDING)
+    approvals = [item for item in drive.incident.pending(drive.now) if item["kind"] == "approval"]
+    assert [item["role"] for item in approvals] == drive.incident.playbook.communicate.approvers
+    assert "assessment" in kinds(drive.incident.pending(drive.now))  # the assessment still waits
+    drive.decide(holding.version, KASIA, REJECT, "Too vague")
+    revised = drive.draft("We are securing the account; do not click links in our posts.")
+    assert revised.kind is StatementKind.HOLDING and revised.status is StatementStatus.PENDING_APPROVAL
+
+
+
+
 def test_the_system_draft_waits_for_approval(holding: Driver):
     v1 = holding.incident.statement(1)
     assert (v1.version, v1.kind, v1.author, v1.status) == (1, StatementKind.HOLDING, SYSTEM, StatementStatus.PENDING_APPROVAL)

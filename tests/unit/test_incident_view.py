@@ -132,7 +132,7 @@ def test_assess_waits_for_the_commanders(drive: Driver):
     drive.to_assess()
     [assessment] = [i for i in drive.incident.pending(drive.now) if i["kind"] == "assessment"]
     assert assessment["people"] == COMMANDERS
-    assert assessment["due_at"] == T0 + timedelta(minutes=30)
+    assert assessment["due_at"] == T0 + timedelta(minutes=20)
     assert [q["id"] for q in assessment["questions"]][0] == "affected_accounts"
 
 

@@ -120,6 +120,30 @@ async def test_approvers_get_their_link_by_sms_and_the_author_hears_of_requested
     assert "Cite the source" in told.body and told.subject.endswith(plan.title)
 
 
+async def test_the_holding_statement_goes_to_approval_at_the_holding_point_whatever_the_assessment(harness):
+    plan = harness.commander_only(harness.plan("misinformation", severity=Severity.SEV2))
+    handle = await harness.start(plan)
+    state = await harness.until(handle, lambda s: any(p["kind"] == "acknowledge" for p in s["pending"]))
+    commander = next(p for p in state["pending"] if p["kind"] == "acknowledge")["people"][0]
+    await harness.act(handle, "acknowledge", Acknowledge(person=commander))
+    holding_point = plan.playbook.holding_point(Severity.SEV2)
+    await harness.env.sleep(holding_point + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: any(p["kind"] == "approval" for p in s["pending"]))
+    assert state["phase"] == "assess" and state["assessment"] is None
+    assert [(v["kind"], v["status"]) for v in state["statements"]] == [("holding", "pending_approval")]
+    started = next(e for e in state["timeline"] if e["kind"] == "holding_on_time")
+    assert datetime.fromisoformat(started["at"]) - datetime.fromisoformat(state["declared_at"]) >= holding_point
+    for item in [p for p in state["pending"] if p["kind"] == "approval"]:
+        await harness.act(handle, "decide", 1, StatementDecision(person=item["people"][0], decision="approve"))
+    state = await harness.until(handle, lambda s: s["statements"][0]["status"] == "published")
+    assert state["phase"] == "assess"
+    assert next(d for d in state["deadlines"] if d["name"] == "first_statement")["status"] == "met"
+    final = await harness.drive_to_closed(handle)
+    phases = [e["data"]["phase"] for e in final["timeline"] if e["kind"] == "phase_changed"]
+    assert phases == ["assess", "respond", "communicate", "review", "closed"]
+    assert [v["kind"] for v in final["statements"] if v["status"] == "published"][0] == "holding"
+
+
 @pytest.mark.parametrize(
     "update, args, kind, message",
     [
