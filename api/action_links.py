@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from api import feedback_links
 from api.auth import credential_of
@@ -178,12 +179,12 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
             decision, comment = _decision(parse_qs((await request.body()).decode("utf-8", "replace")))
             if decision not in (Verdict.APPROVE.value, Verdict.REJECT.value):
                 return _page(request, "Choose Approve or Request changes", "The form was incomplete; nothing was changed.", 422)
+            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
         if row.purpose == "approve_answer":
             _, proposal, stale = await _answer_proposal(client, row)
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
             arguments = (proposal["answer_id"], proposal["version"], action)
             receipt = await act(client, row.incident_id, IncidentWorkflow.decide_answer, *arguments, update_id=update_id)
         elif row.purpose == "approve":
@@ -191,11 +192,14 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
             receipt = await act(client, row.incident_id, IncidentWorkflow.decide, row.version, action, update_id=update_id)
         else:
             receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=via), update_id=update_id)
         outcome, status = "; ".join(receipt["events"]) or "Done.", 200
+    except ValidationError as invalid:  # the link stays usable: nothing was done
+        problem = invalid.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        return _page(request, "The form could not be taken", f"{field}: {problem['msg'].removeprefix('Value error, ')}. Nothing was changed.", 422)
     except ActionRefused as refused:
         outcome, status = f"Nothing to do: {refused.message}.", 409
     except IncidentNotFound:

@@ -29,6 +29,7 @@ from domain.factsheet import FactSheetFields
 from domain.incident import IncidentPlan, Phase
 from domain.listening import DetectionOrigin
 from domain.playbook import Scenario
+from domain.safe_text import EMAIL_PATTERN, LongText, OneLine, one_line
 from domain.severity import Severity
 from store import service
 from workflows.incident import IncidentWorkflow
@@ -48,16 +49,16 @@ REFUSALS = {
 class Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    playbook: str = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
-    title: str = Field(min_length=1, max_length=200, description="Internal: the team's name for the incident, never published.")
-    summary: str = Field(min_length=1, max_length=5000, description="Internal: what is known so far, never published.")
+    playbook: OneLine = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
+    title: OneLine = Field(min_length=1, max_length=200, description="Internal: the team's name for the incident, never published.")
+    summary: LongText = Field(min_length=1, max_length=5000, description="Internal: what is known so far, never published.")
     fact_sheet: FactSheetFields | None = Field(
         None, description="The public fact sheet, as far as it can be said now (a public headline at least); statements are drafted from it alone."
     )
     severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
-    language: str | None = Field(None, max_length=10, description="Statement language; defaults to the playbook's first.")
+    language: one_line(max_length=10) | None = Field(None, description="Statement language; defaults to the playbook's first.")
     drill: bool = False
-    declared_by: str | None = Field(None, max_length=100, description="Person id of whoever declares, if on the roster.")
+    declared_by: one_line(max_length=100) | None = Field(None, description="Person id of whoever declares, if on the roster.")
     detected_at: AwareDatetime | None = Field(
         None, description="When the first related mention was seen, if a detection led here (for time to detect); with a time zone, not in the future."
     )
@@ -344,8 +345,8 @@ async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep
 class Subscription(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Where the incident's news goes.")
-    name: str | None = Field(None, max_length=200)
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN, description="Where the incident's news goes.")
+    name: one_line(max_length=200) | None = None
 
 
 class Subscriber(BaseModel):

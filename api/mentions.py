@@ -18,6 +18,7 @@ from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
 from api.temporal import IncidentNotFound, query_state
 from domain.listening import TopicMatcher
+from domain.safe_text import LongText, OneLine, one_line
 from domain.sentiment import is_negative
 from store import mentions as store
 from workflows.listening import nudge_topics
@@ -31,27 +32,20 @@ FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of listening tools drift; a po
 class MentionIn(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    platform: str = Field(min_length=1, max_length=50, description="Where it was posted: x, facebook, instagram, tiktok, …")
-    external_id: str = Field(min_length=1, max_length=200, description="The post's id on that platform; (platform, external_id) dedupes.")
-    author: str = Field(min_length=1, max_length=200)
-    text: str = Field(max_length=10_000)
-    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
+    platform: OneLine = Field(min_length=1, max_length=50, description="Where it was posted: x, facebook, instagram, tiktok, …")
+    external_id: OneLine = Field(min_length=1, max_length=200, description="The post's id on that platform; (platform, external_id) dedupes.")
+    author: OneLine = Field(min_length=1, max_length=200)
+    text: LongText = Field(max_length=10_000)
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$")
     created_at: AwareDatetime = Field(description="When it was posted, ISO 8601 with a UTC offset (2026-12-01T09:41:07Z).")
     language: Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]+)?$")] | None = None
     reach: int = Field(0, ge=0, le=10**12, description="Followers or views the listening tool reports; 0 when unknown.")
-    topic: str | None = Field(None, max_length=100, description="A monitored topic's id; otherwise the text's terms decide.")
+    topic: one_line(max_length=100) | None = Field(None, description="A monitored topic's id; otherwise the text's terms decide.")
 
     @field_validator("platform")
     @classmethod
     def _lowercase(cls, value: str) -> str:
         return value.lower()
-
-    @field_validator("platform", "external_id", "author", "text", "url")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:  # PostgreSQL cannot store it in text; no post has it
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 _BATCH = TypeAdapter(list[MentionIn])

@@ -21,6 +21,7 @@ from api.incidents import Declaration, DeclarationRefused, DeclaredIncident, dec
 from api.pages import templates
 from domain.actions import PersonId
 from domain.factsheet import FactSheetFields
+from domain.safe_text import OneLine, long_text, one_line
 from domain.severity import Severity
 from store import mentions as store
 
@@ -66,23 +67,23 @@ def signal_out(row) -> SignalOut:
 class Confirmation(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    person: str = PersonId
+    person: OneLine = PersonId
     severity: Severity | None = Field(None, description="Defaults to the topic's, then the playbook's.")
-    playbook: str | None = Field(None, max_length=100, description="Declare with another playbook than the one suggested.")
-    headline: str = Field(
+    playbook: one_line(max_length=100) | None = Field(None, description="Declare with another playbook than the one suggested.")
+    headline: OneLine = Field(
         min_length=1, max_length=100,
         description="The public headline of the incident, in the audience's words: the detection's title and numbers are internal and never published.",
     )
-    title: str | None = Field(None, min_length=1, max_length=200, description="Internal title; defaults to the detection's.")
-    summary: str | None = Field(None, min_length=1, max_length=5000, description="Internal summary; defaults to the detection's.")
+    title: one_line(min_length=1, max_length=200) | None = Field(None, description="Internal title; defaults to the detection's.")
+    summary: long_text(min_length=1, max_length=5000) | None = Field(None, description="Internal summary; defaults to the detection's.")
     drill: bool = False
 
 
 class Dismissal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    person: str = PersonId
-    reason: str | None = Field(None, max_length=2000, description="Why it is not a crisis (kept with the signal).")
+    person: OneLine = PersonId
+    reason: long_text(max_length=2000) | None = Field(None, description="Why it is not a crisis (kept with the signal).")
 
 
 class ConfirmedSignal(BaseModel):

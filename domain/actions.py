@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.factsheet import FactSheetFields
+from domain.safe_text import LongText, OneLine, long_text, one_line
 from domain.severity import Level, Severity
 
 PersonId = Field(min_length=1, max_length=100, description="Id of the person acting (from the team roster).")
@@ -20,41 +21,41 @@ class Strict(BaseModel):
 class Action(Strict):
     # Set by the server from the credential, never taken from the caller (the API overwrites it);
     # None in histories recorded before it existed, so they replay unchanged.
-    via: SkipJsonSchema[str | None] = Field(None, max_length=120, description="How the action arrived: API key, link, SMS reply.")
+    via: SkipJsonSchema[one_line(max_length=120) | None] = Field(None, description="How the action arrived: API key, link, SMS reply.")
 
 
 class Acknowledge(Action):
-    person: str = PersonId
+    person: OneLine = PersonId
 
 
 class Assessment(Action):
-    person: str = PersonId
+    person: OneLine = PersonId
     severity: Severity | None = Field(
         None, description="Omit to derive it from impact and reach with the severity matrix."
     )
     impact: Level | None = None
     reach: Level | None = None
-    answers: dict[str, str] = Field(default_factory=dict, description="Answers by question id.")
-    facts: list[str] = Field(default_factory=list, max_length=50, description="Verified facts only.")
-    rumours: list[str] = Field(default_factory=list, max_length=50, description="Claims circulating but not verified.")
-    audiences: list[str] = Field(default_factory=list, max_length=50)
+    answers: dict[OneLine, LongText] = Field(default_factory=dict, description="Answers by question id.")
+    facts: list[OneLine] = Field(default_factory=list, max_length=50, description="Verified facts only.")
+    rumours: list[OneLine] = Field(default_factory=list, max_length=50, description="Claims circulating but not verified.")
+    audiences: list[OneLine] = Field(default_factory=list, max_length=50)
     fact_sheet: FactSheetFields | None = Field(None, description="Public facts the assessment establishes: fills the incident's public fact sheet.")
 
 
 class TaskCompletion(Action):
-    person: str = PersonId
-    note: str | None = Field(None, max_length=2000)
+    person: OneLine = PersonId
+    note: long_text(max_length=2000) | None = None
 
 
 class StatementDraft(Action):
-    person: str = PersonId
-    text: str = Field(min_length=1, max_length=5000)
+    person: OneLine = PersonId
+    text: LongText = Field(min_length=1, max_length=5000)
 
 
 class FactSheetEdit(Action):
     """An edit of the public fact sheet, by the comms lead or the commander."""
 
-    person: str = PersonId
+    person: OneLine = PersonId
     fields: FactSheetFields = Field(description="The fields to change: omitted ones stay as they are, an empty string clears one.")
 
 
@@ -64,44 +65,44 @@ class Verdict(StrEnum):
 
 
 class StatementDecision(Action):
-    person: str = PersonId
+    person: OneLine = PersonId
     decision: Verdict
-    comment: str | None = Field(None, max_length=2000)
+    comment: long_text(max_length=2000) | None = None
 
 
 class AnswerDraft(Action):
-    person: str = PersonId
-    text: str = Field(min_length=1, max_length=5000, description="The reply the team gives, in the incident's language.")
-    question: str | None = Field(
-        None, min_length=1, max_length=500,
+    person: OneLine = PersonId
+    text: LongText = Field(min_length=1, max_length=5000, description="The reply the team gives, in the incident's language.")
+    question: one_line(min_length=1, max_length=500) | None = Field(
+        None,
         description="The question as people ask it: needed to add a new answer, optional to reword a kit answer's question.",
     )
 
 
 class Resolution(Action):
-    person: str = PersonId
-    summary: str = Field(min_length=1, max_length=5000)
+    person: OneLine = PersonId
+    summary: LongText = Field(min_length=1, max_length=5000)
 
 
 class ActionItem(Strict):
-    title: str = Field(min_length=1, max_length=300)
-    owner: str = Field(min_length=1, max_length=100, description="Person id or role responsible.")
+    title: OneLine = Field(min_length=1, max_length=300)
+    owner: OneLine = Field(min_length=1, max_length=100, description="Person id or role responsible.")
     due: date | None = None
-    playbook_section: str | None = Field(
-        None, max_length=200, description="The part of the playbook to change, like respond.tasks.confirm_scope or communicate.approvers."
+    playbook_section: one_line(max_length=200) | None = Field(
+        None, description="The part of the playbook to change, like respond.tasks.confirm_scope or communicate.approvers."
     )
 
 
 class ReviewSubmission(Action):
-    person: str = PersonId
-    summary: str = Field(min_length=1, max_length=10000)
-    went_well: list[str] = Field(default_factory=list, max_length=50)
-    went_badly: list[str] = Field(default_factory=list, max_length=50)
+    person: OneLine = PersonId
+    summary: LongText = Field(min_length=1, max_length=10000)
+    went_well: list[LongText] = Field(default_factory=list, max_length=50)
+    went_badly: list[LongText] = Field(default_factory=list, max_length=50)
     action_items: list[ActionItem] = Field(default_factory=list, max_length=100)
 
 
 class FeedbackSubmission(Action):
-    person: str = PersonId
+    person: OneLine = PersonId
     rating: int = Field(ge=1, le=5, description="How well the response went, 1 (badly) to 5 (very well).")
-    went_well: str | None = Field(None, max_length=5000)
-    went_badly: str | None = Field(None, max_length=5000)
+    went_well: long_text(max_length=5000) | None = None
+    went_badly: long_text(max_length=5000) | None = None

@@ -16,6 +16,7 @@ from domain.catalog import Catalog
 from domain.durations import Duration
 from domain.incident import IncidentPlan
 from domain.roster import OrgChart, PolicyLevel, RolePolicy
+from domain.safe_text import OneLine, long_text, one_line
 from domain.severity import Severity
 
 MIN_INTERVAL = timedelta(days=1)
@@ -28,23 +29,23 @@ class DrillRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    playbook: str = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
-    participants: list[str] = Field(default_factory=list, max_length=100, description="Person ids taking part; empty: the whole team.")
+    playbook: OneLine = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
+    participants: list[OneLine] = Field(default_factory=list, max_length=100, description="Person ids taking part; empty: the whole team.")
     severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
-    title: str | None = Field(None, max_length=200, description="Defaults to 'Drill: <playbook name>'.")
-    summary: str | None = Field(None, max_length=5000)
-    language: str | None = Field(None, max_length=10)
-    declared_via: SkipJsonSchema[str | None] = Field(
-        None, max_length=120, description="Who declares: set by the server (the schedule's maker), never by a caller."
+    title: one_line(max_length=200) | None = Field(None, description="Defaults to 'Drill: <playbook name>'.")
+    summary: long_text(max_length=5000) | None = None
+    language: one_line(max_length=10) | None = None
+    declared_via: SkipJsonSchema[one_line(max_length=120) | None] = Field(
+        None, description="Who declares: set by the server (the schedule's maker), never by a caller."
     )
 
 
 class DrillSchedule(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    playbook: str = Field(min_length=1, max_length=100)
+    playbook: OneLine = Field(min_length=1, max_length=100)
     every: Duration = Field(description="Interval between drills, like 90d (at least 1d).")
-    participants: list[str] = Field(default_factory=list, max_length=100)
+    participants: list[OneLine] = Field(default_factory=list, max_length=100)
     severity: Severity | None = None
 
     def request(self, declared_via: str | None = None) -> DrillRequest:

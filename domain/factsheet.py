@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.safe_text import OneLine, long_text, one_line
+
 
 def _public_url(value: str) -> str:
     if not value:
@@ -25,7 +27,7 @@ def _public_url(value: str) -> str:
     return value
 
 
-PublicUrl = Annotated[str, Field(max_length=300), AfterValidator(_public_url)]
+PublicUrl = Annotated[OneLine, Field(max_length=300), AfterValidator(_public_url)]
 
 
 class FactSheetFields(BaseModel):
@@ -33,12 +35,12 @@ class FactSheetFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    headline: str | None = Field(None, max_length=100, description="One public line: what is wrong, in the audience's words.")
-    what_happened: str | None = Field(None, max_length=600, description="What happened, as far as it is confirmed.")
-    who_is_affected: str | None = Field(None, max_length=300, description="Who is affected (and who is not).")
-    what_we_are_doing: str | None = Field(None, max_length=600, description="What the organisation is doing about it.")
-    what_to_do: str | None = Field(None, max_length=400, description="What people should do (or need not do).")
-    remedy: str | None = Field(None, max_length=600, description="What the organisation offers to put it right (refund, credit…).")
+    headline: one_line(max_length=100) | None = Field(None, description="One public line: what is wrong, in the audience's words.")
+    what_happened: long_text(max_length=600) | None = Field(None, description="What happened, as far as it is confirmed.")
+    who_is_affected: long_text(max_length=300) | None = Field(None, description="Who is affected (and who is not).")
+    what_we_are_doing: long_text(max_length=600) | None = Field(None, description="What the organisation is doing about it.")
+    what_to_do: long_text(max_length=400) | None = Field(None, description="What people should do (or need not do).")
+    remedy: long_text(max_length=600) | None = Field(None, description="What the organisation offers to put it right (refund, credit…).")
     status_page: PublicUrl | None = Field(None, description="The status page people should follow.")
     faq: PublicUrl | None = Field(None, description="The questions-and-answers page, if there is one.")
 

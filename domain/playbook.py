@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.durations import Duration, humanize
+from domain.safe_text import LongText, OneLine
 from domain.severity import Severity
 
 _IDENT = r"^[a-z][a-z0-9_]*$"
@@ -52,7 +53,7 @@ class Identify(Strict):
 
 class Question(Strict):
     id: str = Field(pattern=_IDENT)
-    text: str = Field(min_length=1)
+    text: OneLine = Field(min_length=1)
 
 
 class Assess(Strict):
@@ -62,10 +63,10 @@ class Assess(Strict):
 
 class Task(Strict):
     id: str = Field(pattern=_IDENT)
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     owner: str = Field(description="Role responsible; its on-duty person is assigned.")
     due_after: Duration = Field(description="From the start of the respond phase.")
-    description: str = ""
+    description: LongText = ""
     before_statement: bool = Field(
         True,
         description="Must be done before the first statement is drafted; false lets it run on during communicate.",
@@ -142,9 +143,9 @@ class Review(Strict):
 
 class Playbook(Strict):
     id: str = Field(pattern=_IDENT)
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     scenario: Scenario
-    description: str = Field(min_length=1)
+    description: LongText = Field(min_length=1)
     default_severity: Severity = Severity.SEV2
     languages: list[str] = Field(["en"], min_length=1)
     identify: Identify

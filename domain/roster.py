@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.durations import Duration
+from domain.safe_text import EMAIL_PATTERN, OneLine
 
 _IDENT = r"^[a-z][a-z0-9_.-]*$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class Strict(BaseModel):
@@ -23,14 +24,14 @@ class Strict(BaseModel):
 
 
 class Organization(Strict):
-    name: str = Field(min_length=1, description="The brand as the public knows it; used in statements.")
+    name: OneLine = Field(min_length=1, description="The brand as the public knows it; used in statements.")
     website: str | None = None
     status_page: str | None = None
 
 
 class Person(Strict):
     id: str = Field(pattern=_IDENT)
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     roles: list[str] = Field(min_length=1)
     phone: str = Field(description="E.164, for example +48601234567")
     email: str
@@ -39,14 +40,14 @@ class Person(Strict):
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str) -> str:
-        if not _E164.match(value):
+        if not _E164.fullmatch(value):
             raise ValueError(f"'{value}' is not an E.164 phone number (like +48601234567)")
         return value
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not _EMAIL.fullmatch(value):
             raise ValueError(f"'{value}' is not an email address")
         return value
 

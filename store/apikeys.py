@@ -49,7 +49,7 @@ def check_scopes(scopes: list[str]) -> list[str]:
 
 def check_name(name: str) -> str:
     """A name is never all digits: ``revoke 7`` must mean one key, and 7 is an id."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise KeyProblem(f"name: '{name}' must be 1-100 letters, digits or _ . @ - (starting with a letter or digit)")
     if name.isdigit():
         raise KeyProblem(f"name: '{name}' is all digits and would read as a key id; add a letter")

@@ -66,7 +66,7 @@ async def test_bad_batches_are_refused_whole_with_the_item_and_field_named(liste
     await refused([{**good[0], "topic": "weather"}], 422, "mentions.0.topic: unknown topic 'weather'")
     await refused([{**good[0], "url": "not a link"}], 422, "mentions.0.url")
     await refused([{**good[0], "reach": -5}], 422, "mentions.0.reach")
-    await refused([good[0], {**good[1], "text": "bad\x00byte"}], 422, "mentions.1.text: must not contain NUL")
+    await refused([good[0], {**good[1], "text": "bad\x00byte"}], 422, "mentions.1.text: must not contain control characters: U+0000 (NUL) at position 3")
     await refused([good[0], "just a string"], 422, "mentions.1: Input should be a valid dictionary")
     await refused({"posts": []}, 422, "body: must be a JSON array")
     response = await listening.api.post("/mentions", content=b"{not json", headers={"Content-Type": "application/json"})

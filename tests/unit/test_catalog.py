@@ -398,3 +398,18 @@ def test_every_shipped_playbook_can_meet_its_first_statement_at_every_severity(c
             assert sum((window for _, window in playbook.chain(severity)), timedelta()) <= playbook.communicate.first_statement_within.at(severity)
             assert timedelta(0) < playbook.holding_point(severity) < playbook.communicate.first_statement_within.at(severity)
 
+
+# ---- control characters (issue 16 #8) ---------------------------------------------------------
+
+
+def test_a_playbook_task_title_with_a_line_break_names_the_file_and_path(folder: Path):
+    edit_yaml(folder / "misinformation.yaml", lambda data: data["respond"]["tasks"][0].update(title="Collect facts\nBcc: all"))
+    problems = problems_of(folder)
+    assert any("misinformation.yaml" in problem and "respond.tasks.0.title" in problem and "single line" in problem for problem in problems), problems
+
+
+def test_a_roster_name_with_a_nul_names_the_file_and_path(folder: Path):
+    edit_yaml(folder / "team.yaml", lambda data: data["people"][0].update(name="Ewa\x00"))
+    problems = problems_of(folder)
+    assert any("team.yaml" in problem and "people.0.name" in problem and "control characters" in problem for problem in problems), problems
+

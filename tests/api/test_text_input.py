@@ -1,0 +1,131 @@
+"""Control characters never get in (issue 16 #8): a NUL anywhere, or a line break in anything that
+becomes a subject, a header, a name or a title, is refused with 422 naming the field, in every
+request body the API describes, in the mention batches, in the action-link forms and in the
+playbooks folder. Line breaks and tabs stay allowed in long texts."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from api.incidents import Declaration
+from domain.actions import StatementDecision, StatementDraft
+from domain.safe_text import refusal
+from tests.api.conftest import BASE_URL
+from tests.api.test_abuse import _mint
+
+# Every string field of a request body that may hold line breaks; any other must refuse them.
+LONG_TEXTS = {
+    "summary", "text", "note", "comment", "reason", "went_well", "went_badly", "answers",
+    "what_happened", "who_is_affected", "what_we_are_doing", "what_to_do", "remedy",  # the public fact sheet
+}
+CONTROLS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\x85", "\x9b"]
+
+
+@pytest.mark.parametrize("character", CONTROLS)
+def test_control_characters_are_refused_in_one_line_and_long_texts(character):
+    assert refusal(f"a{character}b", multiline=False) is not None
+    assert refusal(f"a{character}b", multiline=True) is not None
+
+
+@pytest.mark.parametrize("text", ["two\nlines", "two\r\nlines", "carriage\rreturn", "tab\tstop", "line\u2028separator", "para\u2029graph"])
+def test_line_breaks_are_refused_in_one_line_texts(text):
+    assert "single line" in refusal(text, multiline=False) or "control" in refusal(text, multiline=False)
+
+
+@pytest.mark.parametrize("text", ["two\nlines", "two\r\nlines", "tab\tstop", "Zażółć gęślą jaźń — «quoted» 🚨"])
+def test_long_texts_keep_line_breaks_tabs_and_any_printable_text(text):
+    assert refusal(text, multiline=True) is None
+
+
+def test_the_refusal_names_the_character_and_where_it_is():
+    assert refusal("Outage\x00", multiline=False) == "must not contain control characters: U+0000 (NUL) at position 6"
+    assert refusal("Outage\nBcc: x", multiline=False) == "must be a single line: a line break U+000A (line feed) at position 6"
+
+
+def _strings(schema: dict, components: dict, path: str):
+    """(path, string schema) for every string a request body schema can hold."""
+    if "$ref" in schema:
+        yield from _strings(components[schema["$ref"].rsplit("/", 1)[-1]], components, path)
+        return
+    for choice in schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", []):
+        yield from _strings(choice, components, path)
+    if schema.get("type") == "string":
+        yield path, schema
+    for name, child in schema.get("properties", {}).items():
+        yield from _strings(child, components, f"{path}.{name}")
+    if isinstance(schema.get("items"), dict):
+        yield from _strings(schema["items"], components, f"{path}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        yield from _strings(schema["additionalProperties"], components, f"{path}{{}}")
+    if isinstance(schema.get("propertyNames"), dict):
+        yield from _strings(schema["propertyNames"], components, f"{path}{{key}}")
+
+
+def test_every_string_of_every_request_body_refuses_control_characters(app):
+    """The API's own description, walked: a new body field without the shared text types fails here."""
+    described = app.openapi()
+    components = described["components"]["schemas"]
+    checked = 0
+    for route, operations in described["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                for path, schema in _strings(media["schema"], components, f"{method.upper()} {route} body"):
+                    checked += 1
+                    if "enum" in schema or schema.get("format") in ("date", "date-time"):
+                        continue
+                    assert "pattern" in schema, f"{path}: no pattern keeps control characters out"
+                    pattern = re.compile(schema["pattern"])
+                    assert not pattern.search("a\x00b") and not pattern.search("a\x1bb"), f"{path}: takes control characters"
+                    field = path.rsplit(".", 1)[-1].split("[")[0].split("{")[0]
+                    if field not in LONG_TEXTS:
+                        assert not pattern.search("a\nb") and not pattern.search("a\rb"), f"{path}: takes a line break"
+    assert checked >= 60
+
+
+@pytest.mark.parametrize("route, body, field", [
+    ("/incidents", {"playbook": "technical_outage", "title": "Outage\x00", "summary": "s"}, "title"),
+    ("/incidents", {"playbook": "technical_outage", "title": "Outage\r\nBcc: all@example.com", "summary": "s"}, "title"),
+    ("/incidents", {"playbook": "technical_outage", "title": "Outage", "summary": "first\x1b[2Jline"}, "summary"),
+    ("/incidents/inc-1/statements", {"person": "ewa\x00", "text": "We are on it."}, "person"),
+    ("/incidents/inc-1/statements", {"person": "ewa", "text": "We are\x00 on it."}, "text"),
+    ("/incidents/inc-1/assessment", {"person": "ewa", "facts": ["one", "two\nthree"]}, "facts"),
+    ("/incidents/inc-1/review", {"person": "ewa", "summary": "ok", "action_items": [{"title": "a\nb", "owner": "ewa"}]}, "action_items"),
+    ("/incidents/inc-1/subscribers", {"email": "a\x00@example.com"}, "email"),
+    ("/incidents/inc-1/subscribers", {"email": "a@example.com", "name": "Ann\nBcc: x"}, "name"),
+    ("/drills", {"playbook": "misinformation", "title": "Drill\x07"}, "title"),
+    ("/signals/s-1/dismiss", {"person": "ewa", "reason": "noise\x00"}, "reason"),
+])
+def test_a_control_character_in_a_body_is_422_naming_the_field(admin, route, body, field):
+    answer = admin.post(route, json=body)
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()["detail"][0]
+    assert field in problem["loc"] and ("control characters" in problem["msg"] or "single line" in problem["msg"] or "pattern" in problem["msg"])
+
+
+def test_long_texts_keep_their_line_breaks_and_titles_their_words():
+    declared = Declaration(playbook="technical_outage", title="Checkout down", summary="Since 09:40:\r\n- card payments fail\n\tsee the dashboard")
+    assert declared.summary.count("\n") == 2
+    assert StatementDraft(person="ewa", text="We are on it.\n\nNext update at 11:00.").text.endswith("11:00.")
+    with pytest.raises(ValidationError, match="comment"):
+        StatementDecision(person="ewa", decision="approve", comment="fine\x00")
+
+
+def test_a_mention_with_a_control_character_refuses_its_batch_naming_item_and_field(admin):
+    mention = {"platform": "x", "external_id": "1", "author": "someone", "text": "hi", "url": "https://x.example/1", "created_at": "2026-12-01T09:00:00Z"}
+    answer = admin.post("/mentions", json=[mention, {**mention, "external_id": "2", "author": "evil\x1b[31m"}])
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("mentions.1.author: must not contain control characters: U+001B")
+    assert admin.post("/mentions", json=[{**mention, "url": "https://x.example/\x00"}]).status_code == 422
+
+
+def test_an_approval_form_with_a_control_character_changes_nothing_and_keeps_the_link(app):
+    with TestClient(app, base_url=BASE_URL) as browser:
+        token = _mint(app, purpose="approve")
+        answer = browser.post(f"/a/{token}", data={"decision": "approve", "comment": "fine\x00"}, headers={"origin": "null"})
+        assert answer.status_code == 422 and "comment: must not contain control characters" in answer.text
+        assert browser.get(f"/a/{token}").status_code != 403  # the link was not spent
+        assert "already used" not in browser.get(f"/a/{token}").text
+
