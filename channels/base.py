@@ -10,6 +10,8 @@ from typing import Protocol, TypeVar, runtime_checkable
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.safe_text import printable
+
 
 class ChannelKind(StrEnum):
     SMS = "sms"
@@ -60,8 +62,9 @@ _EMAIL = re.compile(r"[^@\s<>\"',;:]+@[^@\s<>\"',;:]+")
 
 def redact(text: str) -> str:
     """A provider's error text without phone numbers or email addresses: reasons end up in the
-    ledger, the logs and the workflow history, which hold no personal data."""
-    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+    ledger, the logs and the workflow history, which hold no personal data; nor control characters,
+    which PostgreSQL or a log line would not take."""
+    return printable(_PHONE.sub("<phone>", _EMAIL.sub("<email>", text)))
 
 
 class TransientDeliveryError(DeliveryError):

@@ -52,6 +52,12 @@ def refusal(value: str, *, multiline: bool) -> str | None:
     return None
 
 
+def printable(value: str) -> str:
+    """Text we cannot refuse (a provider's error message, a bounce reason) made safe to store and
+    to show: each control character or line separator becomes a space."""
+    return "".join(" " if unicodedata.category(c) == "Cc" or c in LINE_SEPARATORS else c for c in value)
+
+
 class _Checked:
     """The validator and the JSON Schema pattern of one kind of text."""
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.incidents import Declaration
+from channels.base import redact
 from domain.actions import StatementDecision, StatementDraft
 from domain.safe_text import refusal
 from tests.api.conftest import BASE_URL
@@ -129,3 +130,8 @@ def test_an_approval_form_with_a_control_character_changes_nothing_and_keeps_the
         assert browser.get(f"/a/{token}").status_code != 403  # the link was not spent
         assert "already used" not in browser.get(f"/a/{token}").text
 
+
+
+def test_provider_text_we_cannot_refuse_is_stored_without_its_control_characters():
+    reason = redact("550 5.1.1 <ann@example.com>\x00 mailbox\r\nunknown\x1b[0m")
+    assert reason == "550 5.1.1 <<email>>  mailbox  unknown [0m" and refusal(reason, multiline=False) is None
