@@ -1,6 +1,9 @@
-"""Request body size limit, enforced on the declared length and on what actually arrives."""
+"""Request body limits: the size, enforced on the declared length and on what actually arrives, and
+how deep a JSON body may nest."""
 
 import json
+import re
+from typing import Any
 
 
 class BodySizeLimit:
@@ -35,10 +38,7 @@ class BodySizeLimit:
         await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
 
     async def _too_large(self, send, limit: int):
-        body = json.dumps({"detail": f"request body is larger than {limit} bytes"}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _refuse(send, 413, f"request body is larger than {limit} bytes")
 
 
 def _replay(first, then=None):
@@ -54,3 +54,90 @@ def _replay(first, then=None):
         return await then()
 
     return receive
+
+
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_SKIPPED_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise :class:`TooDeep` if ``raw`` (JSON or not) nests brackets deeper than ``limit``, without
+    parsing it: Python's parser and pydantic recurse, and a few KB of ``[`` is a RecursionError.
+    Strings are cut out first; then each pass drops the innermost level of every nest, at C
+    speed, and what ``limit`` passes leave (deeper nests, unmatched brackets) is counted one by one."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
+    dropped = 0
+    while dropped < limit:
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if shorter == brackets:
+            break
+        brackets, dropped = shorter, dropped + 1
+    depth = dropped
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            raise TooDeep(f"the JSON body nests deeper than {limit} levels")
+
+
+def loads(raw: bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` for request bodies: :class:`TooDeep` (a ValueError) instead of a RecursionError."""
+    check_json_depth(raw, limit)
+    return json.loads(raw)
+
+
+class JsonDepthLimit:
+    """400 for any request body nested deeper than ``MAX_JSON_DEPTH``, before a route (or FastAPI's
+    own body parsing) sees it. Forms are left to their routes; every other body is checked,
+    whatever its Content-Type says, as routes that read JSON do not all insist on one."""
+
+    def __init__(self, app, limit: int = MAX_JSON_DEPTH):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or dict(scope["headers"]).get(b"content-type", b"").lower().startswith(_SKIPPED_TYPES):
+            return await self.app(scope, receive, send)
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay(message), send)
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        try:
+            check_json_depth(body, self.limit)
+        except TooDeep as error:
+            return await _refuse(send, 400, str(error))
+        await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
+
+
+async def _refuse(send, status: int, detail: str):
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def describe_depth_limit(app) -> None:
+    """Every operation that takes a body says it may answer 400 for a body nested too deep."""
+    describe = app.openapi
+
+    def openapi() -> dict:
+        schema = describe()
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", {"description": TOO_DEEP})
+        return schema
+
+    app.openapi = openapi
+
+
+TOO_DEEP = f"The body nests deeper than {MAX_JSON_DEPTH} levels"

@@ -36,7 +36,7 @@ from api import (
     webhooks,
 )
 from api import metrics as api_metrics
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, JsonDepthLimit, describe_depth_limit
 from api.sentiment_pool import SentimentScorer
 from api.settings import Settings
 from channels.doctor import webhook_warnings
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.settings = settings
     app.state.catalog = catalog_at_start
     app.state.limiters = {}
+    app.add_middleware(JsonDepthLimit)  # inside the size limit: only bodies of an allowed size are read
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, per_path={"/mentions": settings.mentions_max_body_bytes})
     security.install(app, settings)  # CORS (off by default) and the security headers, outside the size limit
     app.state.metrics = api_metrics.ApiMetrics()
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     auth.install(app)
     incidents.describe_links(app)
+    describe_depth_limit(app)
     return app
 
 

@@ -5,7 +5,6 @@ the item's index and field) and nothing of it is kept, so the sender can fix and
 already stored are skipped and counted, which also makes resending a batch after a timeout safe.
 """
 
-import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from api import limits
 from api.auth import Ingester
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
@@ -70,7 +70,7 @@ def _refusal(errors: list[dict[str, Any]]) -> HTTPException:
 
 def _items(raw: bytes) -> list[Any]:
     try:
-        body = json.loads(raw)
+        body = limits.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise HTTPException(422, f"body: not valid JSON ({error})") from None
     items = body.get("mentions") if isinstance(body, dict) else body
@@ -84,7 +84,8 @@ def _items(raw: bytes) -> list[Any]:
 @router.post(
     "/mentions",
     response_model=IngestReceipt,
-    responses={413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
+    responses={400: {"description": limits.TOO_DEEP},
+               413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
                422: {"description": "An item is not valid: the detail names its index and field; nothing was stored"}},
 )
 async def ingest(request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep, catalog: CatalogDep, caller: Ingester) -> IngestReceipt:

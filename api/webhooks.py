@@ -10,7 +10,6 @@ unknown message 404, and a replay (a status the ledger already holds for that me
 the same signed request sent again) 409, each logged.
 """
 
-import json
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import limits
 from api.deps import SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
 from channels.base import redact
@@ -125,7 +125,7 @@ def _verify_sendgrid(settings, request: Request, body: bytes) -> None:
 
 def _events(body: bytes) -> list[dict[str, Any]]:
     try:
-        events = json.loads(body)
+        events = limits.loads(body)
     except (ValueError, UnicodeDecodeError):
         events = None
     if not isinstance(events, list) or not all(isinstance(event, dict) and isinstance(event.get("event"), str) for event in events):

@@ -1,6 +1,7 @@
 """The provider webhooks fuzzed with Hypothesis: whatever arrives (any bytes, any headers, forms
-and event batches correctly signed but of any shape) is answered 2xx or 4xx, never a 5xx.
-Unsigned or wrongly signed input is always refused with 403."""
+and event batches correctly signed but of any shape, control characters in any string, JSON
+nested thousands of levels deep) is answered 2xx or 4xx, never a 5xx. Unsigned or wrongly signed
+input is always refused with 403, or 400 when it nests too deep to be read."""
 
 import json
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
+from api.limits import MAX_JSON_DEPTH
 from api.main import create_app
 from api.settings import Settings
 from domain.catalog import load_catalog
@@ -37,7 +39,20 @@ def client(tmp_path_factory):
         yield http
 
 
-words = st.text(max_size=40)
+CONTROLS = st.sampled_from(["\x00", "\r\n", "\n", "\x1b[2J", "\x07", "\x7f", "\x85", "\u2028"])
+words = st.text(max_size=40) | st.tuples(st.text(max_size=15), CONTROLS, st.text(max_size=15)).map("".join)
+
+
+def _nest(depth: int, kind: str, inner: str) -> str:
+    if kind == "object":
+        return '{"event":' * depth + inner + "}" * depth
+    return "[" * depth + inner + "]" * depth
+
+
+deep_bodies = st.builds(
+    _nest, st.integers(min_value=MAX_JSON_DEPTH - 2, max_value=4000), st.sampled_from(["array", "object"]),
+    st.sampled_from(["1", "{}", '{"event":"bounce"}', '"\\u0000"']),
+)
 forms = st.dictionaries(st.sampled_from(["MessageSid", "MessageStatus", "ErrorCode", "From", "To", "Body", "AccountSid"]) | words,
                         words, max_size=8)
 json_values = st.recursive(
@@ -88,3 +103,13 @@ def test_signed_sendgrid_batches_of_any_shape_are_never_a_server_error(client, b
         assert set(answer.json()) == {"applied", "ignored", "unknown", "replayed"}
     replayed_elsewhere = client.post("/webhooks/sendgrid/events", content=body + b" ", headers=SIGNER.headers(body))
     assert replayed_elsewhere.status_code == 403  # the signature covers the exact body
+
+
+@FUZZ
+@given(body=deep_bodies, signed=st.booleans(), path=st.sampled_from(TWILIO_PATHS + ["/webhooks/sendgrid/events", "/mentions"]))
+def test_json_nested_at_any_depth_is_refused_and_never_a_server_error(client, body, signed, path):
+    raw = body.encode()
+    headers = {"content-type": "application/json", **(SIGNER.headers(raw) if signed else {})}
+    answer = client.post(path, content=raw, headers=headers)
+    depth = max(raw.count(b"["), raw.count(b"{"))
+    assert answer.status_code == 400 if depth > MAX_JSON_DEPTH else answer.status_code in (400, 401, 403), (answer.status_code, answer.text)
