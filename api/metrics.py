@@ -52,6 +52,25 @@ def route_template(scope: dict) -> str:
     return getattr(scope.get("route"), "path", None) or UNMATCHED
 
 
+# Path parameters that are credentials (the action link's token), and the prefixes of their routes:
+# a request to one is logged by its route template, matched or not (a 404, a 413 before routing).
+SECRET_PARAMETERS = ("{token}",)
+SECRET_PREFIXES = {"/a/": "/a/{token}"}
+
+
+def loggable_path(scope: dict) -> str:
+    """The path as the request log writes it: the route template when the path carries a secret,
+    the path itself otherwise (an incident id is worth seeing, a token is not)."""
+    template = getattr(scope.get("route"), "path", None)
+    if template is not None and any(parameter in template for parameter in SECRET_PARAMETERS):
+        return template
+    path = scope["path"]
+    for prefix, secret_template in SECRET_PREFIXES.items():
+        if path.startswith(prefix):
+            return secret_template
+    return path
+
+
 class ObservedRequests:
     """ASGI middleware: times every request, logs it (``crisisflow.http``, with its incident id
     when the route names one) and makes the request's route visible to the log records made while
@@ -79,11 +98,12 @@ class ObservedRequests:
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
+            path = loggable_path(scope)
             self.metrics.request_seconds.labels(scope["method"], route, str(status)).observe(elapsed)
             log.log(
                 logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO,
-                "%s %s %s %.1f ms", scope["method"], scope["path"], status, elapsed * 1000,
-                extra={"method": scope["method"], "path": scope["path"], "route": route, "status": status,
+                "%s %s %s %.1f ms", scope["method"], path, status, elapsed * 1000,
+                extra={"method": scope["method"], "path": path, "route": route, "status": status,
                        "duration_ms": round(elapsed * 1000, 1)},
             )
             unbind_request(token)

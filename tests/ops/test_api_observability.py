@@ -105,3 +105,23 @@ def test_the_api_refuses_a_database_behind_the_code(tmp_path):
     with pytest.raises(SchemaBehind, match=r"run `crisis db upgrade`"):
         with TestClient(app):
             pass
+
+
+def test_the_request_log_never_writes_an_action_links_token(tmp_path, request_log):
+    """#16.10: the log wrote ``GET /a/<token> 200``; whoever reads the logs could act as the person paged."""
+    token = "Zq3" + "x" * 40
+    app = create_app(Settings(DATABASE_URL=database(tmp_path / "crisis.db"), CRISIS_API_KEY=TEST_API_KEY), temporal=UnknownWorkflows())
+    with TestClient(app, headers=API_HEADERS) as client:
+        assert client.get(f"/a/{token}").status_code == 403  # no such link
+        assert client.post(f"/a/{token}", headers={"origin": "null"}).status_code == 403
+        assert client.post(f"/a/{token}", content=b"x" * 70_000).status_code == 413  # refused before routing
+        assert client.get(f"/a/{token}/more").status_code == 404  # matches no route
+        assert client.get("/incidents/inc-abc123").status_code == 404
+    written = request_log.getvalue()
+    assert token not in written
+    lines = [json.loads(line) for line in written.splitlines()]
+    assert [(line["method"], line["path"], line["status"]) for line in lines if line["path"].startswith("/a/")] == [
+        ("GET", "/a/{token}", 403), ("POST", "/a/{token}", 403), ("POST", "/a/{token}", 413), ("GET", "/a/{token}", 404)
+    ]
+    assert all(line["message"].split()[1] == line["path"] for line in lines)
+    assert any(line["path"] == "/incidents/inc-abc123" for line in lines)  # ids that are no secret stay readable
