@@ -55,6 +55,7 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
         assert "approved by" in await page.locator("#message").inner_text()
 
         reject_path = await _approval_link(client, incident_id, second["people"][0], second["version"])
+        await stack.sign_in(page)  # the second approver's browser is signed in: the timeline names its key
         await page.goto(f"{stack.url}{reject_path}")
         assert first["people"][0] in await page.locator("#decisions").inner_text()
         await page.locator("#comment").fill("Name the official recall register as the source.")
@@ -64,6 +65,8 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
 
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["statements"][-1]["status"] == "rejected"
+        decided = {event["kind"]: event["via"] for event in state["timeline"] if event["kind"] in ("statement_approved_by", "statement_rejected")}
+        assert decided == {"statement_approved_by": "email link", "statement_rejected": "email link, API key bootstrap"}
         draft = next(p for p in state["pending"] if p["kind"] == "statement_draft")
         revised = state["statements"][-1]["text"] + "\nSource: the official recall register."
         await client.post(f"/incidents/{incident_id}/statements", json={"person": draft["people"][0], "text": revised})
