@@ -103,7 +103,7 @@ def dev() -> None:
         console.print(f"[bold green]crisisflow is running[/] (data in {ready.data_dir.resolve()})")
         console.print(f"  API docs     {ready.public_url}/docs")
         console.print(f"  Dashboard    {ready.public_url}/")
-        console.print(f"  Temporal UI  {ready.temporal_ui_url}")
+        console.print(f"  Temporal UI  {ready.temporal_ui_url} (read-only)")
         if key_file is None:
             console.print("  API key      CRISIS_API_KEY (admin)")
         else:

@@ -7,15 +7,22 @@ we are killed outright (a parent-death signal), and when it dies first we stop a
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import uvicorn
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from temporalio.client import Client
 
 from api.main import create_app
@@ -149,13 +156,15 @@ def check_data_dir(settings: Settings) -> None:
             )
 
 
-def start_temporal(settings: Settings) -> subprocess.Popen:
+def start_temporal(settings: Settings, ui_port: int | None = None) -> subprocess.Popen:
+    """The dev server; its own UI on ``ui_port`` of the loopback interface when given (``crisis
+    dev`` puts its read-only proxy in front), else on CRISIS_TEMPORAL_UI_PORT as it comes."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     command = [
         temporal_binary(), "server", "start-dev",
         "--ip", settings.temporal_host,
         "--port", str(settings.temporal_port),
-        "--ui-port", str(settings.temporal_ui_port),
+        *(["--ui-ip", "127.0.0.1", "--ui-port", str(ui_port)] if ui_port else ["--ui-port", str(settings.temporal_ui_port)]),
         "--db-filename", str(settings.data_dir / "temporal.db"),
         "--namespace", settings.temporal_namespace,
         "--log-level", "error",
@@ -234,6 +243,63 @@ async def provide_api_key(settings: Settings, sessions) -> Path | None:
     return path
 
 
+# The Temporal UI under `crisis dev` is for auditing. The dev server's UI takes writes from anyone
+# who reaches it (terminate, signal, reset, start, and Updates that would forge an incident's audit
+# trail) and has no switch to stop it, so crisis dev serves it through this proxy: reads pass, the
+# UI's settings say its write actions are off (its buttons are disabled), and any other request is
+# refused. Queries are reads; the UI shows a workflow's stack trace and metadata through them.
+_UI_QUERY = re.compile(r"/api/v1/namespaces/[^/]+/workflows/[^/]+/query/[^/]+")
+_UI_SETTINGS = "/api/v1/settings"
+_UI_WRITE_SWITCHES = (
+    "DisableWriteActions", "WorkflowTerminateDisabled", "WorkflowCancelDisabled", "WorkflowSignalDisabled", "WorkflowUpdateDisabled",
+    "WorkflowResetDisabled", "WorkflowPauseDisabled", "BatchActionsDisabled", "StartWorkflowDisabled", "ActivityCommandsDisabled",
+)
+UI_REFUSAL = (
+    "The Temporal UI is read-only under crisis dev: it is for auditing. Act on an incident through crisisflow "
+    "(its pages, API or CLI), so the action is validated and names who did it."
+)
+_HOP_BY_HOP = {b"host", b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"content-encoding", b"accept-encoding", b"upgrade"}
+
+
+def read_only_ui(upstream: str) -> Starlette:
+    """An app that serves the Temporal UI at ``upstream`` read-only (see above)."""
+    http = httpx.AsyncClient(timeout=httpx.Timeout(60), follow_redirects=False)
+
+    async def forward(request: Request) -> Response:
+        path = request.url.path
+        if request.method not in ("GET", "HEAD") and not (request.method == "POST" and _UI_QUERY.fullmatch(path)):
+            return JSONResponse({"code": 7, "message": UI_REFUSAL}, status_code=403)  # 7: PERMISSION_DENIED, as the UI shows it
+        target = upstream + request.scope["raw_path"].decode("latin-1")
+        if request.scope["query_string"]:
+            target += "?" + request.scope["query_string"].decode("latin-1")
+        headers = [(name, value) for name, value in request.headers.raw if name.lower() not in _HOP_BY_HOP]
+        try:
+            answer = await http.request(request.method, target, headers=headers, content=await request.body())
+        except httpx.HTTPError as error:
+            return JSONResponse({"code": 14, "message": f"the Temporal dev server's UI did not answer ({type(error).__name__})"}, status_code=502)
+        body = answer.content
+        if path == _UI_SETTINGS and answer.status_code == 200:
+            body = json.dumps(json.loads(body) | dict.fromkeys(_UI_WRITE_SWITCHES, True)).encode()
+        response = Response(body, status_code=answer.status_code)
+        response.raw_headers = [
+            (name, value) for name, value in answer.headers.raw if name.lower() not in _HOP_BY_HOP
+        ] + [(b"content-length", str(len(body)).encode())]
+        return response
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        await http.aclose()
+
+    return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])], lifespan=lifespan)
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn without its own signal handling: ``crisis dev`` decides the shutdown order."""
 
@@ -251,7 +317,8 @@ async def run_stack(settings: Settings, announce) -> None:
     except Exception:
         await engine.dispose()
         raise
-    server_process = start_temporal(settings)
+    dev_server_ui = _free_loopback_port()
+    server_process = start_temporal(settings, ui_port=dev_server_ui)
     try:
         client = await wait_for_temporal(settings, server_process)
         sessions = session_factory(engine)
@@ -261,23 +328,31 @@ async def run_stack(settings: Settings, announce) -> None:
         api = _EmbeddedServer(uvicorn.Config(
             app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on", log_config=None, access_log=False
         ))
+        ui = _EmbeddedServer(uvicorn.Config(
+            read_only_ui(f"http://127.0.0.1:{dev_server_ui}"), host=settings.temporal_host, port=settings.temporal_ui_port,
+            log_level="warning", lifespan="on", log_config=None, access_log=False,
+            timeout_graceful_shutdown=5,  # an open UI holds a history long-poll; Temporal answers it as it stops
+        ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         worker_task = asyncio.create_task(worker.run())
         api_task = asyncio.create_task(api.serve())
-        while not api.started and not api_task.done():
+        ui_task = asyncio.create_task(ui.serve())
+        while not (api.started and ui.started) and not api_task.done() and not ui_task.done():
             await asyncio.sleep(0.05)
-        if api_task.done():
-            api_task.result()
-            raise RuntimeError("the API stopped while starting")
+        for task, what in ((api_task, "the API"), (ui_task, "the Temporal UI's read-only proxy")):
+            if task.done():
+                task.result()
+                raise RuntimeError(f"{what} stopped while starting")
         announce(settings, key_file)
         stopped = asyncio.create_task(stop.wait())
         temporal_gone = asyncio.create_task(temporal_exited(settings, server_process))
-        await asyncio.wait([stopped, temporal_gone, worker_task, api_task], return_when=asyncio.FIRST_COMPLETED)
-        api.should_exit = True
+        await asyncio.wait([stopped, temporal_gone, worker_task, api_task, ui_task], return_when=asyncio.FIRST_COMPLETED)
+        api.should_exit = ui.should_exit = True
         await api_task
+        await ui_task
         if not worker_task.done():
             await worker.shutdown()
         if server_process.poll() is None:

@@ -24,7 +24,8 @@ IMAGE_VARIABLES = {
     "temporalio/server": {"DB", "DB_PORT", "POSTGRES_USER", "POSTGRES_PWD", "POSTGRES_SEEDS", "DBNAME", "VISIBILITY_DBNAME",
                           "BIND_ON_IP", "NUM_HISTORY_SHARDS", "DYNAMIC_CONFIG_FILE_PATH", "LOG_LEVEL", "SERVICES"},
     "temporalio/admin-tools": {"SQL_PASSWORD", "SQL_USER", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"},
-    "temporalio/ui": {"TEMPORAL_ADDRESS", "TEMPORAL_CORS_ORIGINS", "TEMPORAL_UI_PORT", "TEMPORAL_DEFAULT_NAMESPACE"},
+    "temporalio/ui": {"TEMPORAL_ADDRESS", "TEMPORAL_CORS_ORIGINS", "TEMPORAL_UI_PORT", "TEMPORAL_DEFAULT_NAMESPACE", "TEMPORAL_DISABLE_WRITE_ACTIONS",
+                      *(f"TEMPORAL_AUTH_{name}" for name in ("ENABLED", "TYPE", "PROVIDER_URL", "ISSUER_URL", "CLIENT_ID", "CLIENT_SECRET", "CALLBACK_URL", "SCOPES"))},
 }
 
 
@@ -195,3 +196,44 @@ def test_the_dockerfile_copies_every_package():
     for module in project["py-modules"]:
         assert f"{module}.py" in dockerfile
     assert Path(PROJECT / "playbooks").is_dir() and "COPY playbooks /app/playbooks" in dockerfile
+
+
+def _published_on(port: str) -> str:
+    """The host interface of a ``ports`` entry: ``127.0.0.1:8080:8080`` → 127.0.0.1, ``8080:8080`` → all."""
+    parts = port.split(":")
+    return parts[0] if len(parts) == 3 else "all interfaces"
+
+
+def test_the_temporal_ui_is_read_only_and_it_and_the_frontend_listen_on_this_host_only():
+    """#16.2: the UI took an Update that forged an acknowledgement, from anyone on the network."""
+    ui = SERVICES["temporal-ui"]
+    assert environment(ui)["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+    assert environment(ui).get("TEMPORAL_AUTH_ENABLED", "false") == "false"  # without sign-in…
+    for name in ("temporal-ui", "temporal"):  # …neither is published beyond this host
+        ports = SERVICES[name].get("ports", [])
+        assert ports, name
+        for port in ports:
+            assert _published_on(port) == "127.0.0.1", f"{name} publishes {port} on {_published_on(port)}"
+    for name, service in SERVICES.items():
+        if name not in ("api", "temporal-ui", "temporal"):
+            assert not service.get("ports"), f"{name} publishes {service['ports']}"
+
+
+def test_the_documented_oidc_override_signs_people_in_before_it_opens_the_ui():
+    """docs/operations.md's docker-compose.override.yml: the only documented way to publish the UI
+    beyond this host turns OIDC sign-in on and keeps write actions off."""
+    text = (PROJECT / "docs" / "operations.md").read_text()
+    block = re.search(r"```yaml\n(# docker-compose\.override\.yml.*?)```", text, re.S)
+    assert block, "the OIDC override example is missing from docs/operations.md"
+
+    class OverrideLoader(yaml.SafeLoader):
+        pass
+
+    OverrideLoader.add_constructor("!override", lambda loader, node: loader.construct_sequence(node))
+    override = yaml.load(block.group(1), Loader=OverrideLoader)["services"]["temporal-ui"]
+    env = environment(override)
+    assert env["TEMPORAL_AUTH_ENABLED"] == "true" and env["TEMPORAL_AUTH_TYPE"] == "oidc"
+    assert env["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+    assert set(env) <= IMAGE_VARIABLES["temporalio/ui"], sorted(set(env) - IMAGE_VARIABLES["temporalio/ui"])
+    assert env["TEMPORAL_AUTH_CALLBACK_URL"].endswith("/auth/sso/callback")
+    assert [_published_on(port) for port in override["ports"]] == ["all interfaces"]
