@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -46,6 +46,12 @@ REFUSALS = {
 }
 
 
+# A detection that led to a declaration is recent: a first mention from last year is a typo (year 1 gave
+# "time to detect 739955 d"), one from a few minutes ahead is a listening tool's clock.
+DETECTION_LOOKBACK = timedelta(days=30)
+DETECTION_CLOCK_SKEW = timedelta(minutes=5)
+
+
 class Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -60,15 +66,27 @@ class Declaration(BaseModel):
     drill: bool = False
     declared_by: one_line(max_length=100) | None = Field(None, description="Person id of whoever declares, if on the roster.")
     detected_at: AwareDatetime | None = Field(
-        None, description="When the first related mention was seen, if a detection led here (for time to detect); with a time zone, not in the future."
+        None,
+        description=(
+            "When the first related mention was seen, if a detection led here (for time to detect); with a time zone, "
+            "at most 30 days before the declaration and not in the future (5 minutes of clock skew are taken as now)."
+        ),
     )
 
     @field_validator("detected_at")
     @classmethod
-    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value > datetime.now(timezone.utc):
-            raise ValueError("the first mention cannot be in the future")
-        return value
+    def _within_the_detection_window(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        now = datetime.now(timezone.utc)
+        if value > now + DETECTION_CLOCK_SKEW:
+            raise ValueError(f"the first mention cannot be in the future ({value.isoformat()} is after {now:%Y-%m-%dT%H:%M:%SZ})")
+        if value < now - DETECTION_LOOKBACK:
+            raise ValueError(
+                f"the first mention must be at most {DETECTION_LOOKBACK.days} days before the declaration ({value.isoformat()} is earlier); "
+                "leave it out if it is not known"
+            )
+        return min(value, now)  # a clock a little ahead: detected now, never after the declaration
 
 
 class Status(StrEnum):
