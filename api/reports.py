@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.charts import line_chart
 from api.deps import SessionDep
 from api.pages import templates
+from domain.export_text import csv_cell
 from domain.playbook import Scenario
 from domain.reporting import AGGREGATE_COLUMNS, MEASURES, aggregate, aggregate_record, series
 from domain.severity import Severity
@@ -41,7 +42,7 @@ def _csv(header: list[str], records: list[list[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(records)
+    writer.writerows([csv_cell(value) for value in record] for record in records)
     return buffer.getvalue()
 
 

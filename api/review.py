@@ -17,6 +17,8 @@ from api.pages import templates
 from api.temporal import IncidentNotFound, query_state
 from domain.actions import FeedbackSubmission
 from domain.conversation import Conversation
+from domain.export_text import markdown_cell as cell
+from domain.export_text import markdown_text as md
 from domain.incident import IncidentState
 from domain.metrics import IncidentMetrics, compute, describe, margin_text, state_from_view
 from domain.times import clock_time
@@ -68,48 +70,50 @@ class Report:
         self.score_text = f"{self.metrics.met} of {self.metrics.met + self.metrics.missed} deadlines met ({score:.0%})" if score is not None else "no deadline fell due"
 
     def markdown(self) -> str:
+        """The report in Markdown; every text people or playbooks wrote is escaped (domain/export_text.py)."""
         state, metrics = self.state, self.metrics
         drill = " [DRILL]" if state.drill else ""
         lines = [
-            f"# Post-incident report: {state.title}{drill}", "",
-            f"- Incident: `{state.id}` · playbook `{state.playbook}` ({state.scenario}) · {state.severity.value}",
+            f"# Post-incident report: {md(state.title)}{drill}", "",
+            f"- Incident: `{state.id}` · playbook `{state.playbook}` ({state.scenario}) · {state.severity.value}",  # ids of a fixed alphabet
             f"- Declared {state.declared_at:%Y-%m-%d %H:%M} UTC" + (f" · closed {state.closed_at:%Y-%m-%d %H:%M} UTC" if state.closed_at else f" · phase {state.phase.value}"),
             f"- Score: {self.score_text}",
             f"- Highest escalation level reached: {metrics.highest_escalation_level}", "",
             "## Metrics", "", "| metric | value | deadline | status | margin |", "| --- | --- | --- | --- | --- |",
         ]
-        lines += [f"| {r['metric']} | {r['value']} | {r['deadline']} | {r['status']} | {r['margin']} |" for r in self.rows]
+        lines += ["| " + " | ".join(cell(r[key]) for key in ("metric", "value", "deadline", "status", "margin")) + " |" for r in self.rows]
         lines += ["", "## Deadlines", "", "| deadline | due | met | status | margin |", "| --- | --- | --- | --- | --- |"]
         day = state.declared_at
         lines += [
-            f"| {d['label']} | {clock_time(d['due_at'], day)} | {clock_time(d['met_at'], day) if d['met_at'] else '—'} | {d['status']} | {d['margin_text']} |"
+            f"| {cell(d['label'])} | {clock_time(d['due_at'], day)} | {clock_time(d['met_at'], day) if d['met_at'] else '—'} | {cell(d['status'])} | {cell(d['margin_text'])} |"
             for d in self.deadlines
         ]
         lines += ["", "## Approval rounds", ""]
         for round_ in metrics.approval_rounds:
-            who = ", ".join(f"{d.person} {d.decision} after {describe(d.waited)}" for d in round_.decisions) or "no decisions"
-            lines.append(f"- v{round_.version} ({round_.kind}): {round_.outcome}; {who}")
+            who = ", ".join(f"{cell(d.person)} {d.decision} after {describe(d.waited)}" for d in round_.decisions) or "no decisions"
+            lines.append(f"- v{round_.version} ({cell(round_.kind)}): {cell(round_.outcome)}; {who}")
         if not metrics.approval_rounds:
             lines.append("- none")
         lines += ["", "## Statements", ""]
         for statement in state.statements:
             fallback = " (fallback)" if statement.fallback else ""
-            lines += [f"### v{statement.version} {statement.kind.value}: {statement.status.value}{fallback}", "", *[f"> {line}" for line in statement.text.splitlines()], ""]
+            lines += [f"### v{statement.version} {statement.kind.value}: {statement.status.value}{fallback}", "", *[f"> {md(line)}" for line in statement.text.splitlines()], ""]
         if not state.statements:
             lines += ["Nothing was said in public.", ""]
         lines += ["## Feedback", ""]
         if state.feedback:
             lines.append(f"{len(state.feedback)} answer(s), mean rating {self.feedback_mean:.1f}/5.")
-            lines += [f"- {f.person}: {f.rating}/5" + (f"; well: {f.went_well}" if f.went_well else "") + (f"; badly: {f.went_badly}" if f.went_badly else "") for f in state.feedback]
+            lines += [f"- {cell(f.person)}: {f.rating}/5" + (f"; well: {cell(f.went_well)}" if f.went_well else "") + (f"; badly: {cell(f.went_badly)}" if f.went_badly else "")
+                      for f in state.feedback]
         else:
             lines.append("No feedback yet.")
         lines += self._conversation_markdown()
         lines += ["", "## Findings", ""]
         review = state.review
         if review:
-            lines += [review.summary, ""] + [f"- Went well: {item}" for item in review.went_well] + [f"- Went badly: {item}" for item in review.went_badly]
+            lines += [md(review.summary), ""] + [f"- Went well: {cell(item)}" for item in review.went_well] + [f"- Went badly: {cell(item)}" for item in review.went_badly]
             lines += ["", "## Action items", "", "| action | owner | due | playbook section |", "| --- | --- | --- | --- |"]
-            lines += [f"| {a.title} | {a.owner} | {a.due or ''} | {a.playbook_section or ''} |" for a in review.action_items]
+            lines += [f"| {cell(a.title)} | {cell(a.owner)} | {a.due or ''} | {cell(a.playbook_section or '')} |" for a in review.action_items]
         else:
             lines.append("The review has not been submitted yet.")
         return "\n".join(lines) + "\n"
@@ -118,12 +122,12 @@ class Report:
         talk = self.conversation
         if talk is None:
             return []
-        lines = ["", "## The conversation", "", f"{talk.mentions:,} mentions on {', '.join(talk.topics)}, {talk.reach:,} total reach."]
+        lines = ["", "## The conversation", "", f"{talk.mentions:,} mentions on {md(', '.join(talk.topics))}, {talk.reach:,} total reach."]
         if talk.time_to_detect is not None:
             lines.append(f"Detected {talk.time_to_detect} after the surge's first mention, declared {talk.time_to_declare} after it.")
         if talk.statements:
             lines += ["", "| statement | published | negative, hour before | negative, hour after |", "| --- | --- | --- | --- |"]
-            lines += [f"| v{e.version} {e.kind} | {e.published_at:%H:%M} UTC | {percent(e.before)} of {e.before_count} | {percent(e.after)} of {e.after_count} |"
+            lines += [f"| v{e.version} {cell(e.kind)} | {e.published_at:%H:%M} UTC | {percent(e.before)} of {e.before_count} | {percent(e.after)} of {e.after_count} |"
                       for e in talk.statements]
         return lines
 
