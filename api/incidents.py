@@ -18,6 +18,7 @@ from domain.actions import (
     Acknowledge,
     Assessment,
     FactSheetEdit,
+    Reassessment,
     Resolution,
     ReviewSubmission,
     StatementDecision,
@@ -330,6 +331,14 @@ async def edit_fact_sheet(incident: IncidentId, body: FactSheetEdit, client: Cli
     """Edit the public fact sheet (comms lead or commander): the only source of what statements say.
     Each edit is a new version on the timeline; the next drafted statement uses it."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.edit_fact_sheet, body)
+
+
+@router.post("/{incident}/severity", responses=REFUSALS)
+async def reassess(incident: IncidentId, body: Reassessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+    """Re-assessment: the commander raises or lowers the severity, from the assessment until the
+    incident is closed. The deadlines still to come follow it; everyone paged and every stakeholder
+    group is told, and every later message shows the new severity."""
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.reassess, body)
 
 
 @router.post("/{incident}/tasks/{task_id}/complete", responses=REFUSALS)

@@ -42,6 +42,14 @@ class Assessment(Action):
     fact_sheet: FactSheetFields | None = Field(None, description="Public facts the assessment establishes: fills the incident's public fact sheet.")
 
 
+class Reassessment(Action):
+    """The commander raises or lowers the severity after the assessment, until the incident is closed."""
+
+    person: str = PersonId
+    severity: Severity
+    reason: str = Field(min_length=1, max_length=1000, description="Why: everyone paged and every stakeholder group is told.")
+
+
 class TaskCompletion(Action):
     person: OneLine = PersonId
     note: long_text(max_length=2000) | None = None

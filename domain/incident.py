@@ -20,6 +20,7 @@ from domain.actions import (
     Assessment,
     FactSheetEdit,
     FeedbackSubmission,
+    Reassessment,
     Resolution,
     ReviewSubmission,
     StatementDecision,
@@ -698,6 +699,14 @@ class Incident:
         if not self.state.fact_sheet.changed_fields(self.state.fact_sheet.edited(action.fields)):
             raise Rejected("fields: nothing would change; give at least one field with a new value", "invalid")
 
+    def check_reassessment(self, action: Reassessment) -> None:
+        self._require_open()
+        self._require_role(action.person, [self.commander_role], "change the severity")
+        if self.state.assessment is None:
+            raise Rejected("the incident is not assessed yet: the assessment sets the first severity")
+        if action.severity is self.severity:
+            raise Rejected(f"severity: the incident is already {self.severity}", "invalid")
+
     def check_complete_task(self, task_id: str, action: TaskCompletion) -> None:
         self._require_open()
         ids = [t.id for t in self.state.tasks] or [t.id for t in self.playbook.respond.tasks]
@@ -833,6 +842,20 @@ class Incident:
         self._event(now, "assessed", action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value, via=action.via)
         if action.fact_sheet is not None:
             self._edit_fact_sheet(action.fact_sheet, action.person, now, via=action.via)
+
+    def reassess(self, action: Reassessment, now: datetime) -> None:
+        """A new severity: the deadlines it sets that are still to come follow it (the first
+        statement, hence the holding point); an update already promised to the public stands."""
+        previous = self.state.severity
+        self.state.severity = action.severity
+        self._set_first_statement_deadline()
+        way = "raised" if action.severity.value < previous.value else "lowered"
+        self._event(now, "severity_changed", action.person, f"Severity {way} from {previous} to {action.severity} by {action.person}: {action.reason}",
+                    severity=action.severity.value, previous=previous.value, reason=action.reason, via=action.via)
+
+    def paged_people(self) -> list[str]:
+        """Everyone paged for this incident so far, in the order they were paged."""
+        return list(dict.fromkeys(page.person for ack in self.state.acknowledgements.values() for page in ack.pages))
 
     def edit_fact_sheet(self, action: FactSheetEdit, now: datetime) -> FactSheetVersion:
         return self._edit_fact_sheet(action.fields, action.person, now, via=action.via)

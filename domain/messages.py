@@ -57,6 +57,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "stakeholder.acknowledged": "{title}: {person} has taken command of the incident.",
         "stakeholder.published": "{title}: statement v{version} is now public.\n\n{text}",
         "stakeholder.resolved": "{title} is resolved: {text}",
+        "stakeholder.reassessed": "{title} is now {severity} (was {previous}): {reason}",
+        "severity.subject": "[{severity}] Severity now {severity} (was {previous}): {title}",
+        "severity.body": "Incident {incident} ({title}) is now {severity}, was {previous}. {by} re-assessed it: {reason}\n\nDeadlines still to come follow the new severity.",
+        "severity.sms": "{title}: now {severity} (was {previous}). {reason}",
         "stakeholder.subject": "[{severity}] {title}: {event}",
         "link.acknowledge": "Acknowledge",
         "link.incident": "Open the incident",
@@ -107,6 +111,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "stakeholder.acknowledged": "{title}: {person} przejmuje dowodzenie incydentem.",
         "stakeholder.published": "{title}: oświadczenie v{version} jest już publiczne.\n\n{text}",
         "stakeholder.resolved": "{title}: incydent rozwiązany. {text}",
+        "stakeholder.reassessed": "{title}: poziom incydentu to teraz {severity} (był {previous}): {reason}",
+        "severity.subject": "[{severity}] Poziom teraz {severity} (był {previous}): {title}",
+        "severity.body": "Incydent {incident} ({title}) ma teraz poziom {severity}, był {previous}. Ocenę zmienia {by}: {reason}\n\nTerminy, które są jeszcze przed nami, dostosowują się do nowego poziomu.",
+        "severity.sms": "{title}: teraz {severity} (był {previous}). {reason}",
         "stakeholder.subject": "[{severity}] {title}: {event}",
         "link.acknowledge": "Potwierdzam",
         "link.incident": "Otwórz incydent",
@@ -212,6 +220,10 @@ class Messenger:
         if reminder:
             notice = notice.model_copy(update={"subject": text(self.language, "approval.reminder", subject=notice.subject)})
         return notice.model_copy(update={"version": version})
+
+    def severity_changed(self, person: str, previous: str, by: str, reason: str) -> Notice:
+        """The commander re-assessed: ``severity`` is the new one."""
+        return self._notice(person, "severity", "severity", previous=previous, by=by, reason=reason)
 
     def changes_requested(self, person: str, version: int, by: str, comment: str | None) -> Notice:
         said = f": {comment.rstrip('.')}" if comment else ""

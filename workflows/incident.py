@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         Assessment,
         FactSheetEdit,
         FeedbackSubmission,
+        Reassessment,
         Resolution,
         ReviewSubmission,
         StatementDecision,
@@ -61,10 +62,15 @@ class IncidentWorkflow:
         self._projected_seq = 0
         self._finished = False
         self._searchable: dict[str, object] = {}
-        self._messenger = messages.Messenger(plan.id, plan.title, plan.severity.value, plan.summary, plan.language, plan.drill)
         self._sent: dict[str, messages.Notice] = {}
         self._background: list[asyncio.Task] = []
         self._communication: asyncio.Task | None = None
+
+    @property
+    def _messenger(self) -> "messages.Messenger":
+        """What the team is told, at the incident's current severity (a re-assessment changes it)."""
+        plan = self._incident.plan
+        return messages.Messenger(plan.id, plan.title, self._incident.severity.value, plan.summary, plan.language, plan.drill)
 
     # ---- the flow --------------------------------------------------------------------------
 
@@ -462,6 +468,20 @@ class IncidentWorkflow:
         )
         incident.record_briefing(event, reached, workflow.now())
 
+    async def _tell_severity(self, change: int) -> None:
+        """Everyone paged so far, and every stakeholder group, hears of a re-assessment (the
+        timeline event number ``change`` keys the sends)."""
+        incident = self._incident
+        event = incident.state.timeline[change - 1]
+        previous, reason = event.data["previous"], event.data["reason"]
+        say = self._messenger
+        await asyncio.gather(*(
+            self._notify(say.severity_changed(person, previous, event.actor, reason), f"severity.{change}.{person}",
+                         f"tell {person} the severity is now {incident.severity}")
+            for person in incident.paged_people()
+        ))
+        await self._brief("reassessed", previous=previous, reason=reason)
+
     async def _tell_schedulers(self, event: str, what: str) -> None:
         """Social scheduling tools stop posting cheerful content into a crisis, and start again after."""
         incident = self._incident
@@ -705,6 +725,18 @@ class IncidentWorkflow:
     @edit_fact_sheet.validator
     def _check_edit_fact_sheet(self, action: FactSheetEdit) -> None:
         self._validated(lambda: self._incident.check_fact_sheet_edit(action))
+
+    @workflow.update
+    def reassess(self, action: Reassessment) -> dict:
+        def change() -> None:
+            self._incident.reassess(action, workflow.now())
+            self._spawn(self._tell_severity(len(self._incident.state.timeline)))
+
+        return self._receipt(change)
+
+    @reassess.validator
+    def _check_reassess(self, action: Reassessment) -> None:
+        self._validated(lambda: self._incident.check_reassessment(action))
 
     @workflow.update
     def complete_task(self, task_id: str, action: TaskCompletion) -> dict:

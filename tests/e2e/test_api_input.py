@@ -94,6 +94,26 @@ def test_actions_that_do_not_fit_are_409_or_422_and_change_nothing(client):
     assert not any(e["kind"] == "acknowledged" for e in state["timeline"])
 
 
+def test_the_commander_changes_the_severity_over_http_after_the_assessment(client):
+    incident = client.post("/incidents", json=VALID).json()
+    url = f"/incidents/{incident['id']}"
+    body = {"person": "ewa.lewandowska", "severity": "SEV1", "reason": "Payments fail in every country."}
+    too_early = client.post(f"{url}/severity", json=body)
+    assert too_early.status_code == 409 and "not assessed yet" in too_early.json()["detail"]
+    client.post(f"{url}/acknowledge", json={"person": "ewa.lewandowska"})
+    for _ in range(100):
+        if client.get(url).json()["phase"] == "assess":
+            break
+        time.sleep(0.1)
+    assert client.post(f"{url}/assessment", json={"person": "ewa.lewandowska", "severity": "SEV2"}).status_code == 200
+    assert client.post(f"{url}/severity", json={**body, "person": "anna.kowalska"}).status_code == 422
+    assert "body.reason" in _fields(client.post(f"{url}/severity", json={"person": "ewa.lewandowska", "severity": "SEV1"}))
+    raised = client.post(f"{url}/severity", json=body)
+    assert raised.status_code == 200 and raised.json()["severity"] == "SEV1"
+    assert raised.json()["changes"] == ["Severity raised from SEV2 to SEV1 by ewa.lewandowska: Payments fail in every country."]
+    assert client.post(f"{url}/severity", json=body).status_code == 422  # already SEV1
+
+
 def test_filters_reject_unknown_values(client):
     response = client.get("/incidents", params={"phase": "panic"})
     assert response.status_code == 422 and "query.phase" in _fields(response)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.actions import Acknowledge, Assessment, TaskCompletion
+from domain.actions import Acknowledge, Assessment, Reassessment, TaskCompletion
 from domain.incident import Incident, Phase, Rejected, TaskStatus
 from domain.severity import Level, Severity
 from tests.unit.conftest import (
@@ -422,3 +422,42 @@ def test_an_overdue_task_passes_down_the_owner_role(drive: Driver):
     assert (task.assignee, task.escalations) == (OLIVIA, 1)
     assert drive.incident.escalate_task("recover_access", drive.now) is False
     assert task.assignee == OLIVIA
+
+
+# ---- re-assessment --------------------------------------------------------------------------
+
+
+def test_the_commander_raises_the_severity_and_the_deadlines_still_to_come_follow(drive: Driver):
+    drive.to_respond()
+    communicate = drive.incident.playbook.communicate
+    assert drive.state.deadlines["first_statement"].due_at == T0 + communicate.first_statement_within.at(Severity.SEV2)
+    action = Reassessment(person=EWA, severity=Severity.SEV1, reason="The scam reached the national press.")
+    drive.incident.check_reassessment(action)
+    drive.incident.reassess(action, drive.now)
+    assert drive.incident.severity is Severity.SEV1
+    assert drive.state.deadlines["first_statement"].due_at == T0 + communicate.first_statement_within.at(Severity.SEV1)
+    assert drive.incident.holding_at() == T0 + drive.incident.playbook.holding_point(Severity.SEV1)
+    event = drive.state.timeline[-1]
+    assert (event.kind, event.actor) == ("severity_changed", EWA)
+    assert event.message == "Severity raised from SEV2 to SEV1 by ewa.lewandowska: The scam reached the national press."
+    lowered = Reassessment(person=EWA, severity=Severity.SEV3, reason="Contained.")
+    drive.incident.reassess(lowered, drive.now)
+    assert drive.state.timeline[-1].message.startswith("Severity lowered from SEV1 to SEV3")
+    assert drive.incident.paged_people() == []  # the driver pages nobody: the workflow does
+
+
+@pytest.mark.parametrize(
+    ("stage", "person", "severity", "kind", "message"),
+    [
+        ("assess", EWA, Severity.SEV1, "conflict", "not assessed yet"),
+        ("respond", "anna.kowalska", Severity.SEV1, "invalid", "cannot change the severity"),
+        ("respond", EWA, Severity.SEV2, "invalid", "already SEV2"),
+        ("closed", EWA, Severity.SEV1, "conflict", "the incident is closed"),
+    ],
+)
+def test_a_reassessment_that_does_not_fit_is_refused(drive: Driver, stage, person, severity, kind, message):
+    {"assess": drive.to_assess, "respond": drive.to_respond, "closed": drive.to_closed}[stage]()
+    with pytest.raises(Rejected) as info:
+        drive.incident.check_reassessment(Reassessment(person=person, severity=severity, reason="Why not."))
+    assert info.value.kind == kind and message in info.value.message
+

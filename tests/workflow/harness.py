@@ -28,6 +28,7 @@ from workflows.incident import IncidentWorkflow
 BODIES = {
     "acknowledge": actions.Acknowledge,
     "assess": actions.Assessment,
+    "reassess": actions.Reassessment,
     "complete_task": actions.TaskCompletion,
     "decide": actions.StatementDecision,
     "submit_statement": actions.StatementDraft,

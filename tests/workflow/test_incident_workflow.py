@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from domain.actions import Acknowledge, Assessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
+from domain.actions import Acknowledge, Assessment, Reassessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
 from domain.messages import DeliveryFailure
 from domain.severity import Severity
 from tests.driver import next_step
 from workflows.incident import IncidentWorkflow
+from workflows.search_attributes import CRISIS_SEVERITY
 
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation", "data_breach"]
 
@@ -142,6 +143,41 @@ async def test_the_holding_statement_goes_to_approval_at_the_holding_point_whate
     phases = [e["data"]["phase"] for e in final["timeline"] if e["kind"] == "phase_changed"]
     assert phases == ["assess", "respond", "communicate", "review", "closed"]
     assert [v["kind"] for v in final["statements"] if v["status"] == "published"][0] == "holding"
+
+
+async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_shows_it(harness):
+    plan = harness.plan("technical_outage", severity=Severity.SEV3)
+    handle = await harness.start(plan)
+    state = await _to_communicate(harness, handle)
+    assert state["severity"] == "SEV2"  # the driver's assessment: high impact, medium reach
+    commander = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == "incident_commander")
+    paged = list(dict.fromkeys(page["person"] for a in state["acknowledgements"] for page in a["pages"]))
+    await harness.act(handle, "reassess", Reassessment(person=commander, severity=Severity.SEV1, reason="Stores cannot take card payments either."))
+    for person in paged:
+        await harness.until_emailed(plan.id, "severity", person)
+    outbox = await harness.outbox(plan.id)
+    told = [m for m in outbox if m.kind == "severity"]
+    assert {m.person_id for m in told} == set(paged)
+    assert all(m.subject.startswith("[SEV1] ") for m in told if m.channel == "email")
+    assert any("Stores cannot take card payments either." in m.body for m in told if m.channel == "sms")
+    for _ in range(100):
+        briefed = [m for m in await harness.outbox(plan.id) if m.kind == "briefing.reassessed"]
+        if briefed:
+            break
+        await asyncio.sleep(0.05)
+    assert briefed and all(m.subject.startswith("[SEV1] ") for m in briefed)
+    author = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == "comms_lead")
+    await harness.act(handle, "submit_statement", StatementDraft(person=author, text="Card payments fail in the app and in stores."))
+    for _ in range(100):
+        second_round = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email" and "v2" in m.subject]
+        if second_round:
+            break
+        await asyncio.sleep(0.05)
+    assert second_round and all(m.subject.startswith("[SEV1] Approve statement v2") for m in second_round)
+    state = await harness.state(handle)
+    assert state["severity"] == "SEV1"
+    description = await handle.describe()
+    assert description.typed_search_attributes.get(CRISIS_SEVERITY) == "SEV1"
 
 
 @pytest.mark.parametrize(
