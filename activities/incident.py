@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.chat import ChatRooms
 from activities.models import Projection, Publication, RenderRequest, TargetSignal
-from channels.base import Channel, ChannelKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
+from channels.base import Channel, ChannelKind, ChatKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
 from channels.dispatch import Compose, Dispatcher
 from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
@@ -56,6 +57,7 @@ class IncidentActivities:
         public_url: str,
         link_ttl: timedelta = timedelta(hours=24),
         publishing: dict[str, Channel] | None = None,
+        chats: dict[ChatKind, Channel] | None = None,
     ):
         self._sessions = sessions
         self._roster = roster
@@ -63,6 +65,7 @@ class IncidentActivities:
         self._publishing = {name: Dispatcher(sessions, {ChannelKind.PUBLIC: channel}) for name, channel in (publishing or {OUTBOX_TARGET: channels[ChannelKind.PUBLIC]}).items()}
         self._public_url = public_url.rstrip("/")
         self._link_ttl = link_ttl
+        self._chat = ChatRooms(sessions, chats or {}, roster, public_url)
 
     def all(self) -> list:
         """Every activity, for the worker to register."""
@@ -98,7 +101,7 @@ class IncidentActivities:
                 version=notice.version,
             )
             action_url = f"{self._public_url}/a/{minted.token}"
-            update: dict = {"links": [Link(label=text(notice.language, label), url=action_url), incident_link]}
+            update: dict = {"links": [Link(label=text(notice.language, label), url=action_url), incident_link], "action": minted.token}
             if notice.kind == "page" and channel is ChannelKind.SMS:
                 update["body"] = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=minted.code, link=action_url))
             elif channel is ChannelKind.SMS:
@@ -156,6 +159,7 @@ class IncidentActivities:
                 retry.append(f"{channel.value}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
             else:
                 raise outcome
+        deliveries += await self._chat.ask(notice, self._ledger_key, lambda chat: self._link_composer(notice, chat, incident_link), incident_link)
         if retry:
             # The other channels went (the ledger has them): the retry sends only what is missing.
             raise ApplicationError("delivery will be retried: " + "; ".join(retry), type="TransientDeliveryError")
@@ -288,3 +292,4 @@ class IncidentActivities:
             )
             if projection.metrics is not None:
                 await project_metrics(session, projection.metrics.model_dump())
+        await self._chat.mirror(projection.summary, projection.events)

@@ -32,6 +32,7 @@ from api import (
     security,
     signals,
     signin,
+    slack,
     sms_replies,
     webhooks,
 )
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
 
     routers = (
-        health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, calls, webhooks,
+        health, catalog, risks, incidents, answers, review, reports, drills, outbox, pages, action_links, sms_replies, calls, slack, webhooks,
         mentions, signals, signin, apikeys, docs,
     )
     for module in routers:

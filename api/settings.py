@@ -108,6 +108,22 @@ class Settings(BaseSettings):
     )
     sendgrid_api_url: str | None = Field(None, alias="SENDGRID_API_URL", description="Replaces https://api.sendgrid.com (mock servers).")
 
+    # Chat: Slack (a channel per incident, pages and approvals with buttons, /crisis declare) and
+    # Microsoft Teams (Adaptive Cards through a Workflows webhook); see docs/chat.md.
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN", description="xoxb-… bot token of the crisisflow Slack app (a secret).")
+    slack_signing_secret: SecretStr | None = Field(
+        None, alias="SLACK_SIGNING_SECRET", description="Verifies the requests Slack sends (buttons, modals, /crisis); a secret."
+    )
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL", description="Slack's Web API base URL (mock servers).")
+    slack_user_scopes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        alias="SLACK_USER_SCOPES",
+        description='JSON object: Slack user id → scopes, as an API key\'s ("declare", "respond", "admin"); who may use /crisis declare.',
+    )
+    teams_webhook_url: SecretStr | None = Field(
+        None, alias="TEAMS_WEBHOOK_URL", description="URL of a Teams Workflows webhook (\"Post to a channel when a webhook request is received\"); a secret."
+    )
+
     # Publishing: where an approved statement goes besides the outbox (see channels/registry.py publishing_targets).
     publish_webhooks: PublishWebhooks = Field(
         default_factory=dict,

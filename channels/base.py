@@ -20,6 +20,13 @@ class ChannelKind(StrEnum):
     PUBLIC = "public"
 
 
+class ChatKind(StrEnum):
+    """The team's chat rooms, beside the paging channels (see activities/chat.py)."""
+
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
 class Link(BaseModel):
     label: str
     url: str
@@ -30,7 +37,7 @@ class OutgoingMessage(BaseModel):
     incident_id: str
     person_id: str | None
     kind: str
-    channel: ChannelKind
+    channel: ChannelKind | ChatKind
     address: str | None = Field(None, description="Phone or email; never stored by crisisflow.")
     subject: str
     body: str
@@ -38,6 +45,7 @@ class OutgoingMessage(BaseModel):
     links: list[Link] = Field(default_factory=list)
     drill: bool = False
     language: str = Field("en", description="The incident's language: a phone call reads the page in it.")
+    action: str | None = Field(None, description="The single-use action token a chat button carries (Slack); never stored.")
 
 
 class Delivery(BaseModel):

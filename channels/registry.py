@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from channels.base import Channel, ChannelKind, Delivery, OutgoingMessage
+from channels.base import Channel, ChannelKind, ChatKind, Delivery, OutgoingMessage
 from channels.outbox import OutboxChannel
 from channels.sendgrid_email import SendGridEmailChannel
 from channels.targets import CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET
@@ -121,6 +121,40 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
     for choice in choices(settings):
         log.info("channel %s: %s (%s)", choice.kind.value, choice.provider, choice.detail)
     return channels
+
+
+# ---- the team's chat ---------------------------------------------------------------------------
+
+
+def slack_configured(settings) -> bool:
+    return _set(settings.slack_bot_token) and _set(settings.slack_signing_secret)
+
+
+def teams_configured(settings) -> bool:
+    return _set(settings.teams_webhook_url)
+
+
+def chat_choices(settings) -> list[tuple[str, str]]:
+    """Which chats the incidents reach, described (no secret), for ``crisis doctor`` and the worker's log."""
+    slack = (f"a channel per incident, pages and approvals with buttons (API {settings.slack_api_url})" if slack_configured(settings)
+             else "off (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set)")
+    teams = "Adaptive Cards to the Workflows webhook" if teams_configured(settings) else "off (TEAMS_WEBHOOK_URL is not set)"
+    return [("slack", slack), ("teams", teams)]
+
+
+def build_chats(settings, timeout: float = 10.0) -> dict[ChatKind, Channel]:
+    """The chat rooms the incidents are mirrored to: Slack and Teams, each once configured."""
+    from channels.slack import SlackApi, SlackChannel
+    from channels.teams import TeamsChannel
+
+    chats: dict[ChatKind, Channel] = {}
+    if slack_configured(settings):
+        chats[ChatKind.SLACK] = SlackChannel(SlackApi(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, timeout=timeout))
+    if teams_configured(settings):
+        chats[ChatKind.TEAMS] = TeamsChannel(settings.teams_webhook_url.get_secret_value().strip(), timeout=timeout)
+    for name, detail in chat_choices(settings):
+        log.info("chat %s: %s", name, detail)
+    return chats
 
 
 # ---- publishing targets ------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class Person(Strict):
     phone: str = Field(description="E.164, for example +48601234567")
     email: str
     timezone: str = "UTC"
+    slack: str | None = Field(None, pattern=r"^[UW][A-Z0-9]{2,}$", description="Slack member id (U…), for pages and approvals in Slack.")
 
     @field_validator("phone")
     @classmethod

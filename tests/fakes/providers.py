@@ -608,6 +608,243 @@ class FakeSendGrid(FakeProvider):
 # ---- a receiver of crisisflow's signed publishing webhooks ---------------------------------------
 
 
+# ---- Slack -----------------------------------------------------------------------------------
+
+
+class SlackSigner:
+    """Signs requests as Slack signs the ones it sends an app: ``v0=`` HMAC-SHA256 over
+    ``v0:{timestamp}:{body}`` with the app's signing secret."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+
+    def headers(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        import hashlib
+        import hmac
+
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        digest = hmac.new(self.secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/x-www-form-urlencoded"}
+
+    def interactivity(self, payload: dict[str, Any], timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+        """Body and headers of an interactivity request (``payload`` as a JSON form field)."""
+        from urllib.parse import urlencode
+
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return body, self.headers(body, timestamp)
+
+    def command(self, user: str, text: str, command: str = "/crisis", timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+        from urllib.parse import urlencode
+
+        body = urlencode({"command": command, "text": text, "user_id": user, "user_name": user.lower(), "team_id": "T0001",
+                          "channel_id": "C0001", "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+                          "response_url": "https://hooks.slack.com/commands/T0001/1/x"}).encode()
+        return body, self.headers(body, timestamp)
+
+
+def block_action(user: str, action_id: str, value: str, channel: str, ts: str) -> dict[str, Any]:
+    """The ``block_actions`` payload Slack sends when ``user`` presses a button of message ``ts``."""
+    return {
+        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0001"}, "team": {"id": "T0001"},
+        "api_app_id": "A0001", "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel}, "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
+                                                  "action_ts": f"{time.time():.6f}"}],
+    }
+
+
+def view_submission(user: str, callback_id: str, private_metadata: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The ``view_submission`` payload of a modal (``values``: block id → action id → element state)."""
+    return {"type": "view_submission", "user": {"id": user}, "team": {"id": "T0001"},
+            "view": {"id": "V" + secrets.token_hex(4).upper(), "type": "modal", "callback_id": callback_id,
+                     "private_metadata": private_metadata, "state": {"values": values}}}
+
+
+class FakeSlack(FakeProvider):
+    """Slack's Web API methods crisisflow calls (``POST /api/<method>``, form-encoded, ``views.open``
+    as GET), with the bot token checked, answering as Slack does (``ok`` and the fields used)."""
+
+    name = "slack"
+
+    def __init__(self, token: str | None = None, **kwargs):
+        self.token = token
+        self.channels: dict[str, dict[str, Any]] = {}  # id → name, members, archived, pins
+        super().__init__(**kwargs)
+
+    def routes(self) -> list[Route]:
+        return [Route("/api/{method}", self._method, methods=["GET", "POST"])]
+
+    def reset(self) -> None:
+        super().reset()
+        self.channels.clear()
+
+    def error_body(self, status: int) -> Any:
+        return {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+
+    async def _method(self, request: Request) -> Response:
+        recorded, fault = await self._record(request)
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return faulted
+        method = request.path_params["method"]
+        if request.method == "GET":
+            recorded.body = request.url.query.encode()  # recorded like a form, so ``calls`` reads either
+        args = recorded.form
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if self.token is not None and token != self.token:
+            return self._answer(recorded, {"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return self._answer(recorded, {"ok": False, "error": "unknown_method"})
+        return self._answer(recorded, handler(args))
+
+    def _answer(self, recorded: Recorded, data: dict[str, Any]) -> Response:
+        if data.get("ok"):
+            channel = data.get("channel")
+            self._accept(recorded, 200, data.get("ts") or (channel.get("id") if isinstance(channel, dict) else channel) or "")
+        else:
+            recorded.status = 200
+        return JSONResponse(data)
+
+    def _conversations_create(self, args) -> dict[str, Any]:
+        name = args.get("name", "")
+        if not re.fullmatch(r"[a-z0-9_-]{1,80}", name):
+            return {"ok": False, "error": "invalid_name_specials"}
+        if any(c["name"] == name for c in self.channels.values()):
+            return {"ok": False, "error": "name_taken"}
+        channel = "C" + secrets.token_hex(5).upper()
+        self.channels[channel] = {"name": name, "members": set(), "archived": False, "pins": []}
+        return {"ok": True, "channel": {"id": channel, "name": name, "is_channel": True}}
+
+    def _channel(self, args) -> dict[str, Any] | None:
+        return self.channels.get(args.get("channel", ""))
+
+    def _conversations_invite(self, args) -> dict[str, Any]:
+        channel = self._channel(args)
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        users = set(args.get("users", "").split(","))
+        if users <= channel["members"]:
+            return {"ok": False, "error": "already_in_channel"}
+        channel["members"] |= users
+        return {"ok": True, "channel": {"id": args["channel"]}}
+
+    def _chat_postMessage(self, args) -> dict[str, Any]:
+        target = args.get("channel", "")
+        if not (target.startswith("U") or target.startswith("W") or target in self.channels):
+            return {"ok": False, "error": "channel_not_found"}
+        if target in self.channels and self.channels[target]["archived"]:
+            return {"ok": False, "error": "is_archived"}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        channel = "D" + target[1:] if target[0] in "UW" else target
+        return {"ok": True, "channel": channel, "ts": f"{time.time():.6f}", "message": {"text": args.get("text", "")}}
+
+    def _pins_add(self, args) -> dict[str, Any]:
+        channel = self._channel(args)
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        channel["pins"].append(args.get("timestamp"))
+        return {"ok": True}
+
+    def _chat_update(self, args) -> dict[str, Any]:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text", "")}
+
+    def _chat_postEphemeral(self, args) -> dict[str, Any]:
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    def _views_open(self, args) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = json.loads(args.get("view", "{}"))
+        return {"ok": True, "view": {"id": "V" + secrets.token_hex(4).upper(), **view}}
+
+    def _conversations_archive(self, args) -> dict[str, Any]:
+        channel = self._channel(args)
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel["archived"]:
+            return {"ok": False, "error": "already_archived"}
+        channel["archived"] = True
+        return {"ok": True}
+
+    def calls(self, method: str) -> list[dict[str, str]]:
+        """The arguments of each successful call of ``method``, in order."""
+        found = []
+        for request in self.requests:
+            if request.path == f"/api/{method}" and request.accepted:
+                found.append(request.form)
+        return found
+
+    def messages_to(self, target: str) -> list[dict[str, Any]]:
+        """What chat.postMessage posted to a channel or user, blocks parsed."""
+        return [{**form, "blocks": json.loads(form.get("blocks") or "[]")} for form in self.calls("chat.postMessage") if form.get("channel") == target]
+
+
+# ---- Microsoft Teams -------------------------------------------------------------------------
+
+
+def card_problems(payload: Any) -> list[str]:
+    """Why a Workflows webhook body is not a message with Adaptive Cards Teams would render."""
+    if not isinstance(payload, dict) or payload.get("type") != "message":
+        return ["the body is not {\"type\": \"message\", ...}"]
+    attachments = payload.get("attachments")
+    if not isinstance(attachments, list) or not attachments:
+        return ["attachments: a non-empty list is required"]
+    problems = []
+    for index, attachment in enumerate(attachments):
+        where = f"attachments.{index}"
+        if attachment.get("contentType") != "application/vnd.microsoft.card.adaptive":
+            problems.append(f"{where}.contentType: not application/vnd.microsoft.card.adaptive")
+        card = attachment.get("content") or {}
+        if card.get("type") != "AdaptiveCard":
+            problems.append(f"{where}.content.type: not AdaptiveCard")
+        if not re.fullmatch(r"1\.[0-6]", str(card.get("version", ""))):
+            problems.append(f"{where}.content.version: {card.get('version')!r} is not 1.0-1.6")
+        body = card.get("body")
+        if not isinstance(body, list) or not body:
+            problems.append(f"{where}.content.body: a non-empty list is required")
+        for position, element in enumerate(body or []):
+            if element.get("type") != "TextBlock" or not isinstance(element.get("text"), str) or not element["text"]:
+                problems.append(f"{where}.content.body.{position}: a TextBlock with text is expected")
+        for position, action in enumerate(card.get("actions") or []):
+            if action.get("type") != "Action.OpenUrl" or not re.match(r"https?://", str(action.get("url", ""))) or not action.get("title"):
+                problems.append(f"{where}.content.actions.{position}: an Action.OpenUrl with a title and an absolute url is expected")
+    return problems
+
+
+class FakeTeams(FakeProvider):
+    """A Teams Workflows webhook: 202 for a message of valid Adaptive Cards, 400 naming what is wrong otherwise."""
+
+    name = "teams"
+
+    def routes(self) -> list[Route]:
+        return [Route("/workflows/crisis", self._post, methods=["POST"])]
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/workflows/crisis"
+
+    async def _post(self, request: Request) -> Response:
+        recorded, fault = await self._record(request)
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return faulted
+        try:
+            payload = json.loads(recorded.body)
+        except ValueError:
+            payload = None
+        if problems := card_problems(payload):
+            recorded.status = 400
+            return JSONResponse({"error": {"code": "InvalidRequestContent", "message": "; ".join(problems)}}, status_code=400)
+        run = "08585" + secrets.token_hex(8)
+        self._accept(recorded, 202, run)
+        return Response(status_code=202, headers={"x-ms-workflow-run-id": run})
+
+    def cards(self) -> list[dict[str, Any]]:
+        return [request.json["attachments"][0]["content"] for request in self.accepted]
+
+
 class FakeWebhookReceiver(FakeProvider):
     """A status page or social scheduler receiving crisisflow's publishing webhooks at
     ``POST /hooks/{name}`` (``url_for(name)``): it checks ``X-Crisis-Signature`` with
