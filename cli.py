@@ -267,6 +267,12 @@ def doctor() -> None:
     for target in diagnosis.publishing:
         targets.add_row(target.target, target.provider, target.detail + (f" — LEFT OUT: {target.problem}" if target.problem else ""))
     console.print(targets)
+    from channels.registry import chat_choices
+
+    chats = Table("chat", "details")
+    for name, detail in chat_choices(settings):
+        chats.add_row(name, detail)
+    console.print(chats)
     for warning in diagnosis.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     for problem in diagnosis.errors:
@@ -275,6 +281,31 @@ def doctor() -> None:
         errors.print(f"{len(diagnosis.errors)} problem(s) in the channel settings", style="red")
         raise typer.Exit(1)
     console.print("channel settings look right (nothing was sent)", style="green")
+
+
+def _reachability(settings: Settings, roster) -> None:
+    """Who cannot be reached on each channel a provider is configured for; and calling levels
+    while calls are not configured (their pages land in the outbox)."""
+    from channels.registry import sendgrid_configured, slack_configured, twilio_calls_configured, twilio_configured
+    from domain.readiness import calling_roles, unreachable
+
+    configured = [name for name, on in (("sms", twilio_configured(settings)), ("call", twilio_calls_configured(settings)),
+                                        ("email", sendgrid_configured(settings)), ("slack", slack_configured(settings))) if on]
+    if roles := calling_roles(roster):
+        if "call" not in configured:
+            console.print(f"! {', '.join(roles)} call people, but Twilio calls are not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, "
+                          "TWILIO_FROM_NUMBER): those calls go to the outbox", style="yellow", markup=False, highlight=False)
+    if not configured:
+        console.print("reachability: no provider is configured, every message goes to the outbox", markup=False, highlight=False)
+        return
+    missing = unreachable(roster, configured)
+    for channel in configured:
+        people = [item for item in missing if item.channel == channel]
+        if not people:
+            console.print(f"reachability {channel}: all {len(roster.people)} people can be reached", markup=False, highlight=False)
+        for item in people:
+            console.print(f"! {channel}: {item.person} cannot be reached: {item.reason} (fix: {item.fix})", style="yellow",
+                          markup=False, highlight=False)
 
 
 @playbooks_app.command("check")
@@ -287,6 +318,7 @@ def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folde
         f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks ({', '.join(sorted(catalog.playbooks))}), "
         f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits, {len(catalog.topics)} monitored topics — all valid"
     )
+    _reachability(_settings(), catalog.roster)
 
 
 def _last_drills(settings: Settings) -> tuple[dict, str | None]:
@@ -338,6 +370,7 @@ def readiness(
     catalog = load_catalog(directory)
     for warning in webhook_warnings(settings):
         console.print(f"! {warning}", style="yellow", markup=False, highlight=False)
+    _reachability(settings, catalog.roster)
     if not catalog.risks:
         console.print(f"{directory}: no risks.yaml, so no risk register to assess (see docs/preparedness.md)", markup=False)
         return

@@ -130,6 +130,14 @@ def declare_modal(playbooks: list[tuple[str, str]]) -> dict:
     }
 
 
+def _channel_id(channel) -> str | None:
+    """The id of the conversation in an answer: an object in Slack's answers (a list of one in its
+    Web API description)."""
+    if isinstance(channel, list):
+        channel = channel[0] if channel else None
+    return channel.get("id") if isinstance(channel, dict) else None
+
+
 class SlackChannel:
     """Sends each kind of Slack message (see the module's docstring); ``address`` is the Slack
     channel id, or for a page or approval the person's Slack user id (a direct message)."""
@@ -144,7 +152,7 @@ class SlackChannel:
         try:
             if kind == "chat.open":
                 created = await self.api.call("conversations.create", name=message.subject)
-                return self._done(message, (created.get("channel") or {}).get("id"))
+                return self._done(message, _channel_id(created.get("channel")))
             if not message.address:
                 raise PermanentDeliveryError(f"no Slack {'user' if kind in ('page', 'approval') else 'channel'} to send {kind} to")
             if kind == "chat.summary":

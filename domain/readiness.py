@@ -230,3 +230,34 @@ def assess(
     return Readiness(
         risks=tuple(assess_risk(r, catalog, today, last_drills.get(r.playbook)) for r in ordered)
     )
+
+
+# ---- reachability ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    channel: str
+    person: str
+    reason: str
+    fix: str
+
+
+def unreachable(roster: Roster, channels: list[str]) -> list[Unreachable]:
+    """Who cannot be reached on each of ``channels`` (sms, call, email, slack) and why; Teams posts
+    to a channel, not to people, so everyone reads it."""
+    found = []
+    for channel in channels:
+        for index, person in enumerate(roster.people):
+            if channel in ("sms", "call") and (problem := phone_problem(person.phone)):
+                found.append(Unreachable(channel, person.id, problem, f"correct people.{index}.phone in team.yaml"))
+            elif channel == "email" and (problem := email_problem(person.email)):
+                found.append(Unreachable(channel, person.id, problem, f"correct people.{index}.email in team.yaml"))
+            elif channel == "slack" and not person.slack:
+                found.append(Unreachable(channel, person.id, "no Slack member id", f"add people.{index}.slack (U…) in team.yaml"))
+    return found
+
+
+def calling_roles(roster: Roster) -> list[str]:
+    """Roles whose escalation policy has a level that calls."""
+    return [name for name, role in roster.roles.items() if any("call" in level.channels for level in role.policy().levels)]

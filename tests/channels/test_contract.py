@@ -61,12 +61,12 @@ def prism_binary() -> Path:
     return PRISM
 
 
-def start_prism(spec: Path, log: Path) -> Prism:
+def start_prism(spec: Path, log: Path, errors: bool = True) -> Prism:
     if not spec.exists():
         pytest.fail(f"{spec} is missing: the contract tests need tests/specs (or CRISIS_PROVIDER_SPECS)")
     port = free_port()
     output = open(log, "wb")
-    process = subprocess.Popen([str(prism_binary()), "mock", str(spec), "--host", "127.0.0.1", "--port", str(port), "--errors"],
+    process = subprocess.Popen([str(prism_binary()), "mock", str(spec), "--host", "127.0.0.1", "--port", str(port), *(["--errors"] if errors else [])],
                                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     return Prism(f"http://127.0.0.1:{port}", log, process)
 

@@ -146,3 +146,30 @@ def test_readiness_says_when_sendgrid_events_cannot_be_verified(tmp_path: Path):
 
     signed = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200", **sendgrid, "SENDGRID_WEBHOOK_PUBLIC_KEY": EventSigner().public_key})
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY" not in signed.output
+
+
+def test_readiness_and_the_roster_check_say_who_cannot_be_reached_on_each_configured_channel(tmp_path: Path):
+    folder = copy_shipped(tmp_path / "playbooks")
+
+    def reachable_in_part(data):
+        data["people"][0]["slack"] = "U0EWA0001"
+        data["people"][2]["phone"] = "+48123456"  # E.164 in form, not a dialable Polish number
+        data["roles"]["incident_commander"]["escalation"]["levels"][2]["channels"] = ["call", "sms"]
+
+    edit_yaml(folder / "team.yaml", reachable_in_part)
+    env = {"COLUMNS": "250", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+           "TWILIO_AUTH_TOKEN": "f" * 32, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s" * 32}
+    for command, code in ((["readiness", str(folder), "--allow-undrilled"], 1), (["playbooks", "check", str(folder)], 0)):
+        result = runner.invoke(app, command, env=env)
+        assert result.exit_code == code, result.output  # readiness: anna's phone fails the contacts of critical risks too
+        output = " ".join(result.output.split())
+        assert "incident_commander call people, but Twilio calls are not configured" in output  # a messaging service cannot call
+        assert "! sms: anna.kowalska cannot be reached: '+48123456' is not a valid number for its country (fix: correct people.2.phone in team.yaml)" in output
+        assert "! slack: james.whitfield cannot be reached: no Slack member id (fix: add people.1.slack (U…) in team.yaml)" in output
+        assert "! slack: ewa.lewandowska" not in output and "! email:" not in output  # SendGrid is not configured
+
+
+def test_without_providers_the_roster_check_says_everything_goes_to_the_outbox(tmp_path: Path):
+    result = runner.invoke(app, ["playbooks", "check", str(SHIPPED)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "reachability: no provider is configured, every message goes to the outbox" in result.output
