@@ -22,7 +22,7 @@ SLACK_IDS = {"ewa.lewandowska": "U0EWA0001", "jakub.mazur": "U0JAKUB01"}
 
 
 def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_buttons(tmp_path):
-    playbooks = write_quick_playbooks(tmp_path / "playbooks", 600)
+    playbooks = write_quick_playbooks(tmp_path / "playbooks", 120)
     roster = yaml.safe_load((playbooks / "team.yaml").read_text())
     for person in roster["people"]:
         if person["id"] in SLACK_IDS:
