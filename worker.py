@@ -30,15 +30,19 @@ async def connect(settings: Settings, metrics: bool = False, bounded: bool = Fal
     client's runtime serves the SDK's Prometheus metrics on ``CRISIS_WORKER_METRICS_BIND``;
     ``bounded``: every call gets CRISIS_TEMPORAL_RPC_TIMEOUT as its deadline (the API's client:
     a person waiting gets a 503 in seconds rather than a request hanging on a frozen server)."""
-    return await Client.connect(
+    bounds = BoundedRpcTimeouts(timedelta(seconds=settings.temporal_rpc_timeout_s)) if bounded else None
+    client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=tls_config(settings),
         api_key=api_key(settings),
         runtime=temporal_runtime(settings, metrics=metrics),
-        interceptors=[BoundedRpcTimeouts(timedelta(seconds=settings.temporal_rpc_timeout_s))] if bounded else [],
+        interceptors=[bounds] if bounds else [],
     )
+    if bounds:
+        bounds.service = client.workflow_service
+    return client
 
 
 def build_activities(settings: Settings, sessions) -> IncidentActivities:

@@ -2,10 +2,12 @@
 SDK runtime that serves the worker's Prometheus metrics and forwards the SDK core's own logs into
 Python logging (so that JSON logs stay JSON)."""
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from temporalio import client as temporal_client
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -14,7 +16,7 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
-from temporalio.service import TLSConfig
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig, WorkflowService
 
 from api.settings import Settings
 
@@ -83,26 +85,55 @@ class BoundedRpcTimeouts(temporal_client.Interceptor):
 
     Without one, a frozen frontend (a stopped process, a network that drops packets) holds a
     request until gRPC's keep-alive gives up, 15 to 45 s later; with one, the caller gets a 503
-    with Retry-After within the deadline. An Update's deadline bounds the call that delivers it:
-    the server answers before the deadline with the stage reached, and the SDK then polls for the
-    outcome, so a slow handler is not cut short."""
+    with Retry-After within seconds.
+
+    Queries and Updates are answered by a worker, which can be slow for good reasons (busy, or
+    just restarted: a killed worker's incidents wait 10 s before another takes them). Past the
+    deadline, Temporal itself is asked whether it answers; if it does, the call is given up to
+    ``WORKER_GRACE`` deadlines in all, and only a frozen Temporal is a 503 at once. ``service``
+    (the client's workflow service) is set once the client is connected."""
+
+    WORKER_GRACE = 6
 
     def __init__(self, timeout: timedelta):
         self.timeout = timeout
+        self.service: WorkflowService | None = None
 
     def intercept_client(self, next: temporal_client.OutboundInterceptor) -> temporal_client.OutboundInterceptor:
-        return _BoundedCalls(next, self.timeout)
+        return _BoundedCalls(next, self)
 
 
 class _BoundedCalls(temporal_client.OutboundInterceptor):
-    def __init__(self, next: temporal_client.OutboundInterceptor, timeout: timedelta):
+    def __init__(self, next: temporal_client.OutboundInterceptor, bounds: BoundedRpcTimeouts):
         super().__init__(next)
-        self._timeout = timeout
+        self._bounds = bounds
 
     def _bounded(self, input):
         if input.rpc_timeout is None:
-            input.rpc_timeout = self._timeout
+            input.rpc_timeout = self._bounds.timeout
         return input
+
+    async def _answered_by_a_worker(self, call, input):
+        if input.rpc_timeout is not None:
+            return await call(input)
+        timeout = self._bounds.timeout
+        input.rpc_timeout = timeout * BoundedRpcTimeouts.WORKER_GRACE
+        answer = asyncio.ensure_future(call(input))
+        done, _ = await asyncio.wait({answer}, timeout=timeout.total_seconds())
+        if not done and not await self._temporal_answers():
+            answer.cancel()
+            await asyncio.gather(answer, return_exceptions=True)
+            raise RPCError(f"no answer within {timeout.total_seconds():g} s", RPCStatusCode.DEADLINE_EXCEEDED, b"")
+        return await answer
+
+    async def _temporal_answers(self) -> bool:
+        if self._bounds.service is None:
+            return False
+        try:
+            await self._bounds.service.get_system_info(GetSystemInfoRequest(), timeout=self._bounds.timeout)
+        except Exception:  # any failure to answer is the answer
+            return False
+        return True
 
     async def start_workflow(self, input):
         return await self.next.start_workflow(self._bounded(input))
@@ -111,7 +142,7 @@ class _BoundedCalls(temporal_client.OutboundInterceptor):
         return await self.next.describe_workflow(self._bounded(input))
 
     async def query_workflow(self, input):
-        return await self.next.query_workflow(self._bounded(input))
+        return await self._answered_by_a_worker(self.next.query_workflow, input)
 
     async def signal_workflow(self, input):
         return await self.next.signal_workflow(self._bounded(input))
@@ -129,10 +160,10 @@ class _BoundedCalls(temporal_client.OutboundInterceptor):
         return self.next.list_workflows(self._bounded(input))
 
     async def start_workflow_update(self, input):
-        return await self.next.start_workflow_update(self._bounded(input))
+        return await self._answered_by_a_worker(self.next.start_workflow_update, input)
 
     async def start_update_with_start_workflow(self, input):
-        return await self.next.start_update_with_start_workflow(self._bounded(input))
+        return await self._answered_by_a_worker(self.next.start_update_with_start_workflow, input)
 
     async def create_schedule(self, input):
         return await self.next.create_schedule(self._bounded(input))
