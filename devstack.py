@@ -144,16 +144,16 @@ def check_ports(settings: Settings) -> None:
 
 
 def check_data_dir(settings: Settings) -> None:
-    """Nobody else has the data folder's databases open: two servers on one SQLite store corrupt
-    it, and a dev server left over from a killed `crisis dev` keeps its store open on any port."""
-    for name in ("temporal.db", "crisis.db"):
-        path = settings.data_dir / name
-        holders = file_holders(path) if path.exists() else []
-        if holders:
-            raise DataDirInUse(
-                f"the data folder {settings.data_dir.resolve()} is in use: {path.resolve()} is open in {_named(holders)}; "
-                "stop it or set CRISIS_DATA_DIR to another folder"
-            )
+    """Nobody else has the data folder's Temporal store open: two dev servers on one SQLite store
+    corrupt it, and one left over from a killed `crisis dev` keeps it open on any port. (The read
+    model, crisis.db, may have readers: SQLite's own locking covers them.)"""
+    path = settings.data_dir / "temporal.db"
+    holders = file_holders(path) if path.exists() else []
+    if holders:
+        raise DataDirInUse(
+            f"the data folder {settings.data_dir.resolve()} is in use: {path.resolve()} is open in {_named(holders)}; "
+            "stop it or set CRISIS_DATA_DIR to another folder"
+        )
 
 
 def start_temporal(settings: Settings, ui_port: int | None = None) -> subprocess.Popen:
