@@ -1,9 +1,11 @@
 """Slack end to end: the real stack (``crisis dev``) talks to a loopback fake of Slack's Web API
-through ``slack_sdk``; the test plays Slack's part when people press buttons, posting the signed
-interactivity payloads Slack would send. The commander acknowledges her page from Slack, and both
-approvers approve the statement from Slack; the timeline says it was done via Slack, and the
-incident's channel follows along."""
+through ``slack_sdk``; the test plays Slack's part when people type ``/crisis`` or press buttons,
+posting the signed requests Slack would send. The commander declares with ``/crisis declare`` and
+acknowledges her page from Slack; one approver requests changes through the modal, and both approve
+the next version from Slack; the timeline says it was done via Slack, and the incident's channel
+follows along."""
 
+import json
 import time
 
 import httpx
@@ -12,7 +14,7 @@ import yaml
 
 from tests.driver import next_step
 from tests.e2e.stack import DevStack, free_port, until, write_quick_playbooks
-from tests.fakes.providers import FakeSlack, SlackSigner, block_action
+from tests.fakes.providers import FakeSlack, SlackSigner, block_action, view_submission
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +39,7 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
         stack = DevStack(tmp_path / "data", {
             "CRISIS_PLAYBOOKS_DIR": str(playbooks), "CRISIS_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
             "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": f"{slack.url}/api/",
+            "SLACK_USER_SCOPES": json.dumps({SLACK_IDS["ewa.lewandowska"]: ["declare"]}),
         })
         stack.api_port = api_port
         stack.start()
@@ -51,8 +54,14 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
             def timeline(incident_id: str) -> list[dict]:
                 return api.get(f"/incidents/{incident_id}").json()["timeline"]
 
-            incident = api.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail.",
-                                                   "severity": "SEV2"}).json()
+            def slack_post(path: str, signed: tuple[bytes, dict]) -> httpx.Response:
+                return httpx.post(f"{stack.url}{path}", content=signed[0], headers=signed[1], timeout=30)
+
+            answer = slack_post("/webhooks/slack/commands", signer.command(SLACK_IDS["ewa.lewandowska"], "declare technical_outage Checkout down"))
+            assert answer.status_code == 200 and answer.json()["response_type"] == "in_channel", answer.text
+            incident = {"id": answer.json()["text"].split()[1]}
+            declared = api.get(f"/incidents/{incident['id']}").json()
+            assert declared["title"] == "Checkout down" and declared["playbook"] == "technical_outage"
 
             # The page arrives as a direct message with an Acknowledge button; the room is opened and Ewa invited.
             ewa = SLACK_IDS["ewa.lewandowska"]
@@ -81,10 +90,33 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
                     api.post(f"/incidents/{incident['id']}/{step.path}", json=step.body)
                 else:
                     time.sleep(0.1)
+            # Ewa asks for changes through the modal; the author submits v2 (by API).
+            first = approvals[0]["version"]
+            request = until(lambda: [m for m in slack.messages_to(ewa) if m["blocks"][1]["elements"][0]["action_id"] == "approve"],
+                            what="the first approval request")[-1]
+            assert press(ewa, "request_changes", request).status_code == 200
+            [opened] = until(lambda: slack.calls("views.open"), what="the change-request modal")
+            modal = json.loads(opened["view"])
+            assert modal["callback_id"] == "request_changes"
+            comment = {"comment": {"comment": {"type": "plain_text_input", "value": "Say when orders will work again."}}}
+            submitted = slack_post("/webhooks/slack/interactivity", signer.interactivity(view_submission(ewa, "request_changes", modal["private_metadata"], comment)))
+            assert submitted.status_code == 200 and submitted.text == "", submitted.text
+            rejected = until(lambda: [e for e in timeline(incident["id"]) if e["kind"] == "statement_rejected"], what="the change request")
+            assert rejected[0]["actor"] == "ewa.lewandowska" and rejected[0]["via"] == "Slack" and "Say when orders will work again" in rejected[0]["message"]
+            for _ in range(600):
+                state = api.get(f"/incidents/{incident['id']}").json()
+                approvals = [p for p in state["pending"] if p["kind"] == "approval" and p["version"] > first]
+                if approvals:
+                    break
+                step = next_step(state)
+                if step and step.update not in ("resolve", "decide"):
+                    api.post(f"/incidents/{incident['id']}/{step.path}", json=step.body)
+                else:
+                    time.sleep(0.1)
             version = approvals[0]["version"]
             for person, user in SLACK_IDS.items():
-                request = until(lambda user=user: [m for m in slack.messages_to(user) if m["blocks"][1]["elements"][0]["action_id"] == "approve"],
-                                what=f"the approval request to {person}")[-1]
+                request = until(lambda user=user: [m for m in slack.messages_to(user) if m["blocks"][1]["elements"][0]["action_id"] == "approve"
+                                                   and f"v{version}" in m["text"]], what=f"the approval request of v{version} to {person}")[-1]
                 assert f"v{version}" in request["text"]
                 assert press(user, "approve", request).status_code == 200
 
@@ -95,5 +127,20 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
             room_lines = lambda: [m["text"] for m in slack.messages_to(room)]  # noqa: E731
             until(lambda: any("published" in line for line in room_lines()), what="the publication in the channel")
             assert any(line.startswith("Phase:") or "phase" in line.lower() for line in room_lines())
+
+            # The shortcut: a form with the playbooks, then a declaration for a user with the scope only.
+            shortcut = {"type": "shortcut", "callback_id": "declare_incident", "trigger_id": "111.222.abc", "user": {"id": ewa}, "team": {"id": "T0001"}}
+            assert slack_post("/webhooks/slack/interactivity", signer.interactivity(shortcut)).status_code == 200
+            form = json.loads(slack.calls("views.open")[-1]["view"])
+            assert form["callback_id"] == "declare_incident"
+            assert "technical_outage" in [o["value"] for o in form["blocks"][0]["element"]["options"]]
+            values = {"playbook": {"playbook": {"type": "static_select", "selected_option": {"value": "technical_outage"}}},
+                      "title": {"title": {"type": "plain_text_input", "value": "Payments slow"}}}
+            jakub = SLACK_IDS["jakub.mazur"]
+            refused = slack_post("/webhooks/slack/interactivity", signer.interactivity(view_submission(jakub, "declare_incident", "", values)))
+            assert refused.json()["response_action"] == "errors" and "declare scope" in refused.json()["errors"]["title"]
+            accepted = slack_post("/webhooks/slack/interactivity", signer.interactivity(view_submission(ewa, "declare_incident", "", values)))
+            assert accepted.status_code == 200 and accepted.text == ""
+            until(lambda: any(i["title"] == "Payments slow" for i in api.get("/incidents").json()), what="the shortcut's incident")
         finally:
             stack.stop()
