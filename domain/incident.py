@@ -155,6 +155,7 @@ class StatementVersion(BaseModel):
     diff: str = Field("", description="Unified diff from the previous version's text.")
     sha256: str | None = Field(None, description="Frozen at approval: what was approved is what must go out.")
     fallback: bool = Field(False, description="The playbook's pre-approved holding statement, published when approvals did not arrive in time.")
+    promise: datetime | None = Field(None, description="The next update this text promises the public; once published, the next update is due then.")
     receipts: list[Receipt] = Field(default_factory=list)
     mismatch: bool = Field(False, description="A channel received text whose hash differs from the approved one.")
 
@@ -379,6 +380,11 @@ class Incident:
         point = self.playbook.holding_point(self.severity)
         return None if point is None else self.state.declared_at + point
 
+    def approval_window(self) -> timedelta:
+        """How long approvers get for a statement at the current severity (none in plans without one)."""
+        window = self.playbook.communicate.approval_within
+        return window.at(self.severity) if window is not None else timedelta(0)
+
     def statements_open(self) -> bool:
         """Statements are drafted and decided: in the communicate phase, and from the holding point on."""
         if self.phase is Phase.COMMUNICATE:
@@ -448,9 +454,11 @@ class Incident:
             return StatementKind.RESOLUTION
         return StatementKind.UPDATE if self.published() else StatementKind.HOLDING
 
-    def update_due(self, now: datetime) -> bool:
+    def update_due(self, now: datetime, lead: timedelta = timedelta(0)) -> bool:
+        """Time to draft the next update: ``lead`` (the approvers' window) before it is due, so that
+        it can be public by the time the last statement promised."""
         due = self.state.next_update_due
-        return due is not None and now >= due and self.in_flight() is None and not self.resolved
+        return due is not None and now >= due - lead and self.in_flight() is None and not self.resolved
 
     # ---- the answers kit -----------------------------------------------------------------
     # The team's replies to the public, pinned from the playbook and adapted per incident through
@@ -935,14 +943,16 @@ class Incident:
         self._event(now, "holding_on_time", None, f"Holding point reached: the holding statement goes to approval without waiting for {waiting}, "
                     f"so that it can be public by {due:%H:%M} UTC", due_at=due.isoformat())
 
-    def add_statement(self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None) -> StatementVersion:
+    def add_statement(
+        self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None, promise: datetime | None = None
+    ) -> StatementVersion:
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
         number = len(self.state.statements) + 1
         previous = self.state.statements[-1] if self.state.statements else None
         diff = text_diff(previous.text, text, f"v{previous.version}", f"v{number}") if previous else ""
-        statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, diff=diff)
+        statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, diff=diff, promise=promise)
         self.state.statements.append(statement)
         self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value, via=via)
         return statement
@@ -950,7 +960,9 @@ class Incident:
     def draft_statement(self, action: StatementDraft, now: datetime) -> StatementVersion:
         current = self.in_flight()
         kind = current.kind if current else self.next_statement_kind()
-        return self.add_statement(kind, action.text, action.person, now, via=action.via)
+        # A revision keeps the promise of the version it revises: its text was drafted around it.
+        promise = current.promise if current else None
+        return self.add_statement(kind, action.text, action.person, now, via=action.via, promise=promise)
 
     def decide(self, version: int, action: StatementDecision, now: datetime) -> None:
         statement = self.statement(version)
@@ -967,12 +979,12 @@ class Incident:
             statement.sha256 = text_sha256(statement.text)
             self._event(now, "statement_approved", None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)
 
-    def add_fallback(self, text: str, now: datetime) -> StatementVersion:
+    def add_fallback(self, text: str, now: datetime, promise: datetime | None = None) -> StatementVersion:
         """The playbook's pre-approved holding statement, approved by the playbook itself."""
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
-        statement = self.add_statement(StatementKind.HOLDING, text, "fallback", now)
+        statement = self.add_statement(StatementKind.HOLDING, text, "fallback", now, promise=promise)
         statement.fallback = True
         statement.status = StatementStatus.APPROVED
         statement.sha256 = text_sha256(text)
@@ -996,8 +1008,10 @@ class Incident:
         if statement.kind is StatementKind.RESOLUTION or self.resolved:
             self.state.next_update_due = None
         else:
-            self.state.next_update_due = now + self.playbook.communicate.update_every.at(self.severity)
-            self._deadline(f"update.{self._update_number() + 1}", "next public update", self.state.next_update_due)
+            # The public was promised a time: the next update is due then, however long approval took.
+            self.state.next_update_due = statement.promise or now + self.playbook.communicate.update_every.at(self.severity)
+            label = f"next public update (promised for {statement.promise:%H:%M} UTC)" if statement.promise else "next public update"
+            self._deadline(f"update.{self._update_number() + 1}", label, self.state.next_update_due)
         fallback = " as the fallback" if statement.fallback else ""
         self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
 

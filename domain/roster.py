@@ -23,10 +23,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a time zone name (like Europe/Warsaw)") from None
+    return value
+
+
 class Organization(Strict):
     name: OneLine = Field(min_length=1, description="The brand as the public knows it; used in statements.")
     website: str | None = None
     status_page: str | None = None
+    timezone: str = Field("UTC", description="The audience's time zone: statements promise the next update in it (like Europe/Warsaw).")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _zone(value)
 
 
 class Person(Strict):
@@ -55,11 +69,7 @@ class Person(Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not a time zone name (like Europe/Warsaw)") from None
-        return value
+        return _zone(value)
 
 
 class PageChannel(StrEnum):
@@ -200,6 +210,7 @@ class Roster(Strict):
             policies[name] = RolePolicy(levels=levels, repeat=policy.repeat)
         return OrgChart(
             organization=self.organization.name,
+            timezone=self.organization.timezone,
             people=[p.id for p in self.people],
             escalation={name: list(dict.fromkeys(p for lvl in policy.levels for p in lvl.people)) for name, policy in policies.items()},
             policies=policies,
@@ -231,6 +242,7 @@ class OrgChart(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     organization: str
+    timezone: str = Field("UTC", description="The organisation's time zone, for the public's next-update promise.")
     people: list[str]
     escalation: dict[str, list[str]]
     policies: dict[str, RolePolicy] = Field(default_factory=dict)

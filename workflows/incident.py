@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         Verdict,
     )
     from domain.incident import AnswerStatus, Incident, IncidentPlan, Phase, Receipt, Rejected, StatementStatus
+    from domain.promise import promise_at, word_promise
     from domain.roster import PolicyLevel
     from domain.statements import StatementContext, StatementKind
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
@@ -297,6 +298,8 @@ class IncidentWorkflow:
         # its author. (Once per version before: the author never heard of a request for changes.)
         asked: set[int | tuple[int, StatementStatus]] = set()
         tell_author = workflow.patched("voice-flow-tell-author")
+        # Updates are drafted the approvers' window before the promised time, not at it.
+        promising = workflow.patched("voice-flow-promise")
         self._spawn(self._publish_fallback())
         while not incident.communication_finished():
             seen = incident.state.revision
@@ -309,7 +312,7 @@ class IncidentWorkflow:
                 if incident.resolution_statement_due():
                     await self._draft(StatementKind.RESOLUTION)
                     continue
-            elif incident.in_flight() is None and (not incident.published() or incident.update_due(now)):
+            elif incident.in_flight() is None and (not incident.published() or incident.update_due(now, self._lead(promising))):
                 await self._draft(incident.next_statement_kind())
                 continue
             current = incident.in_flight()
@@ -319,7 +322,7 @@ class IncidentWorkflow:
                 await self._ask_for_decision(current.version)
             wait = None
             if current is None and incident.state.next_update_due is not None:
-                wait = max(incident.state.next_update_due - workflow.now(), timedelta(seconds=1))
+                wait = max(incident.state.next_update_due - self._lead(promising) - workflow.now(), timedelta(seconds=1))
             await self._wait(lambda: incident.state.revision != seen, wait, "next public update due")  # noqa: B023 (awaited here)
 
     async def _ask_for_decision(self, version: int) -> None:
@@ -397,18 +400,32 @@ class IncidentWorkflow:
 
         if await self._wait_until(spoken, incident.state.declared_at + after, "fallback holding statement due"):
             return
-        text = await self._render(StatementKind.HOLDING, activity_id="render.fallback")
-        incident.add_fallback(text, workflow.now())
+        text, promise = await self._render(StatementKind.HOLDING, "render.fallback", timedelta(0))  # published at once
+        incident.add_fallback(text, workflow.now(), promise)
 
     async def _draft(self, kind: StatementKind) -> None:
-        text = await self._render(kind, activity_id=f"render.{len(self._incident.state.statements) + 1}")
-        self._incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now())
+        incident = self._incident
+        text, promise = await self._render(kind, f"render.{len(incident.state.statements) + 1}", incident.approval_window())
+        incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now(), promise=promise)
 
-    async def _render(self, kind: StatementKind, activity_id: str) -> str:
+    def _lead(self, promising: bool) -> timedelta:
+        return self._incident.approval_window() if promising else timedelta(0)
+
+    async def _render(self, kind: StatementKind, activity_id: str, approval: timedelta) -> tuple[str, datetime | None]:
+        """The statement's text from the template, and the next update it promises: the approvers'
+        window and the cadence from now, worded in the organisation's time zone and the incident's language."""
         incident = self._incident
         state = incident.state
+        now = workflow.now()
         cadence = incident.playbook.communicate.update_every.at(incident.severity)
-        next_update = None if kind is StatementKind.RESOLUTION else f"{workflow.now() + cadence:%H:%M} UTC"
+        promise = None
+        if kind is StatementKind.RESOLUTION:
+            next_update = None
+        elif workflow.patched("voice-flow-promise"):
+            promise = promise_at(now, approval, cadence)
+            next_update = word_promise(promise, now, incident.org.timezone, incident.plan.language)
+        else:
+            next_update = f"{now + cadence:%H:%M} UTC"
         context = StatementContext(
             kind=kind,
             organization=incident.org.organization,
@@ -422,7 +439,7 @@ class IncidentWorkflow:
             fact_sheet=state.fact_sheet,
         )
         request = RenderRequest(template=incident.plan.template, context=context)
-        return await workflow.execute_activity_method(
+        text = await workflow.execute_activity_method(
             IncidentActivities.render,
             request,
             activity_id=activity_id,
@@ -430,6 +447,7 @@ class IncidentWorkflow:
             retry_policy=RETRY,
             summary=f"draft the {kind.value} statement from template",
         )
+        return text, promise
 
     async def _publish(self, version: int) -> None:
         incident = self._incident

@@ -93,6 +93,18 @@ def test_iana_time_zones_are_accepted(zone):
     assert Person.model_validate(person(timezone=zone)).timezone == zone
 
 
+def test_the_organisation_s_time_zone_reaches_the_org_chart_and_an_unknown_one_is_refused():
+    from domain.roster import Organization
+
+    assert Organization(name="Northwind").timezone == "UTC"
+    assert Organization(name="Northwind", timezone="Europe/Warsaw").timezone == "Europe/Warsaw"
+    with pytest.raises(ValidationError) as info:
+        Organization(name="Northwind", timezone="Europe/Warszawa")
+    assert only_error(info) == (("timezone",), "'Europe/Warszawa' is not a time zone name (like Europe/Warsaw)")
+    raw = yaml.safe_load((SHIPPED / "team.yaml").read_text(encoding="utf-8"))
+    assert Roster.model_validate(raw).org_chart().timezone == "Europe/Warsaw"
+
+
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "CEST+1", "europe/warsaw", "", "/etc/localtime", "../Europe/Warsaw", "Europe/"])
 def test_unknown_time_zones_are_rejected(zone):
     with pytest.raises(ValidationError) as info:
@@ -229,7 +241,7 @@ def test_org_chart_of_the_shipped_roster_carries_no_contact():
     dumped = json.dumps(Roster.model_validate(raw).org_chart().model_dump(mode="json"))
     contacts = [p["phone"] for p in raw["people"]] + [p["email"] for p in raw["people"]]
     assert [c for c in contacts if c in dumped] == []
-    assert set(OrgChart.model_fields) == {"organization", "people", "escalation", "policies"}
+    assert set(OrgChart.model_fields) == {"organization", "timezone", "people", "escalation", "policies"}
 
 
 def test_org_chart_members_follow_the_escalation_order(team):

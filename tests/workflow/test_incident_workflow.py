@@ -8,6 +8,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.actions import Acknowledge, Assessment, Reassessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
 from domain.messages import DeliveryFailure
+from domain.promise import word_promise
 from domain.severity import Severity
 from tests.driver import next_step
 from workflows.incident import IncidentWorkflow
@@ -180,6 +181,28 @@ async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_sho
     assert description.typed_search_attributes.get(CRISIS_SEVERITY) == "SEV1"
 
 
+async def test_the_holding_statement_promises_the_next_update_in_the_organisation_s_time_and_keeps_it(harness):
+    plan = harness.plan("technical_outage", severity=Severity.SEV2)
+    handle = await harness.start(plan)
+    state = await _to_communicate(harness, handle)
+    holding = state["statements"][0]
+    promise = datetime.fromisoformat(holding["promise"])
+    drafted = datetime.fromisoformat(holding["created_at"])
+    communicate = plan.playbook.communicate
+    assert promise >= drafted + communicate.approval_within.at(Severity.SEV2) + communicate.update_every.at(Severity.SEV2)
+    assert promise.minute % 5 == 0 and promise - drafted < timedelta(hours=1, minutes=15)
+    assert f"by {word_promise(promise, drafted, 'Europe/Warsaw', 'en')}" in holding["text"] and "CET" in holding["text"]
+    for item in [p for p in state["pending"] if p["kind"] == "approval"]:
+        await harness.act(handle, "decide", 1, StatementDecision(person=item["people"][0], decision="approve"))
+    state = await harness.until(handle, lambda s: s["statements"][0]["status"] == "published")
+    assert next(d for d in state["deadlines"] if d["name"] == "update.1")["due_at"] == holding["promise"]
+    lead = communicate.approval_within.at(Severity.SEV2)
+    await harness.env.sleep(promise - datetime.fromisoformat(state["statements"][0]["published_at"]) - lead + timedelta(seconds=2))
+    state = await harness.until(handle, lambda s: len(s["statements"]) == 2)
+    update = state["statements"][1]
+    assert update["kind"] == "update" and datetime.fromisoformat(update["created_at"]) <= promise - lead + timedelta(seconds=2)
+
+
 @pytest.mark.parametrize(
     "update, args, kind, message",
     [
@@ -224,7 +247,10 @@ async def test_updates_follow_the_cadence_until_resolved(harness):
         await harness.act(handle, "decide", item["version"], StatementDecision(person=item["people"][0], decision="approve"))
     state = await harness.until(handle, lambda s: any(x["status"] == "published" for x in s["statements"]))
     assert state["next_update_due"] is not None
-    await harness.env.sleep(plan.playbook.communicate.update_every.at(Severity.SEV2) + timedelta(seconds=1))
+    published_at = datetime.fromisoformat(state["statements"][0]["published_at"])
+    # Drafted the approvers' window before the promised time, so that it can be public by then.
+    lead = plan.playbook.communicate.approval_within.at(Severity.SEV2)
+    await harness.env.sleep(datetime.fromisoformat(state["next_update_due"]) - published_at - lead + timedelta(seconds=1))
     state = await harness.until(handle, lambda s: len(s["statements"]) == 2)
     assert state["statements"][1]["kind"] == "update"
     assert any(p["kind"] == "approval" and p["version"] == 2 for p in state["pending"])
