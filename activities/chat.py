@@ -13,9 +13,12 @@ so a retried activity never posts twice):
   in Teams a card whose buttons open the send's own action link.
 
 The chat is a copy, never the only way: a chat outage is logged and its ledger row says why, but it
-neither fails the page (SMS, email and calls carry it) nor holds up the read model.
+neither fails the page (SMS, email and calls carry it) nor holds up the read model. No send of a room's
+update starts after ``budget`` seconds (a hanging chat cannot keep the projection activity, and so
+the next projection, waiting long); a page's chat copies go out beside its SMS and email.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -38,11 +41,30 @@ MIRRORED = {
 ASKS = {"page", "approval"}  # notices that arrive in the chat with buttons
 
 
+class OutOfTime(Exception):
+    reason = "out of time: the rest of this update is not posted"
+
+
+class _Budgeted:
+    """A dispatcher that starts no send after ``deadline`` (loop time): nothing is cut off midway,
+    and a hanging chat holds a projection up for the budget and one request's timeout at most."""
+
+    def __init__(self, dispatcher: Dispatcher, deadline: float):
+        self._dispatcher = dispatcher
+        self._deadline = deadline
+
+    async def send(self, message: OutgoingMessage, compose: Compose | None = None) -> Delivery:
+        if asyncio.get_running_loop().time() > self._deadline:
+            raise OutOfTime()
+        return await self._dispatcher.send(message, compose)
+
+
 class ChatRooms:
-    def __init__(self, sessions: async_sessionmaker, rooms: dict[ChatKind, Channel], roster, public_url: str):
+    def __init__(self, sessions: async_sessionmaker, rooms: dict[ChatKind, Channel], roster, public_url: str, budget: float = 15.0):
         self._dispatchers = {kind: Dispatcher(sessions, {kind: channel}) for kind, channel in rooms.items()}
         self._roster = roster
         self._public_url = public_url.rstrip("/")
+        self._budget = budget
 
     def _message(self, summary: IncidentSummary, kind: ChatKind, step: str, message_kind: str, *, subject: str = "", body: str = "",
                  address: str | None = None) -> OutgoingMessage:
@@ -53,14 +75,19 @@ class ChatRooms:
         )
 
     async def mirror(self, summary: IncidentSummary, events: list[TimelineEvent]) -> None:
-        for kind, dispatcher in self._dispatchers.items():
+        deadline = asyncio.get_running_loop().time() + self._budget
+
+        async def one(kind: ChatKind, dispatcher: Dispatcher) -> None:
+            room = _Budgeted(dispatcher, deadline)
             try:
                 if kind is ChatKind.SLACK:
-                    await self._mirror_slack(dispatcher, summary, events)
+                    await self._mirror_slack(room, summary, events)
                 else:
-                    await self._mirror_cards(kind, dispatcher, summary, events)
+                    await self._mirror_cards(kind, room, summary, events)
             except Exception as error:  # a copy: the read model must not wait for the chat
-                log.warning("%s: the %s room missed an update of %s: %s", summary.id, kind.value, summary.id, getattr(error, "reason", error))
+                log.warning("%s: the %s room missed an update: %s", summary.id, kind.value, getattr(error, "reason", error))
+
+        await asyncio.gather(*(one(kind, dispatcher) for kind, dispatcher in self._dispatchers.items()))
 
     @staticmethod
     def _line(event: TimelineEvent) -> str:
@@ -72,7 +99,7 @@ class ChatRooms:
     def _report(self, summary: IncidentSummary) -> str:
         return f"The incident is closed. Post-incident report: {self._public_url}/incidents/{summary.id}/report"
 
-    async def _mirror_slack(self, dispatcher: Dispatcher, summary: IncidentSummary, events: list[TimelineEvent]) -> None:
+    async def _mirror_slack(self, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]) -> None:
         slack = ChatKind.SLACK
         room = await dispatcher.send(self._message(summary, slack, "open", "chat.open", subject=channel_name(summary.id, summary.scenario, summary.drill)))
         channel = room.provider_id
@@ -88,7 +115,7 @@ class ChatRooms:
             await dispatcher.send(self._message(summary, slack, "report", "chat.event", body=self._report(summary), address=channel))
             await dispatcher.send(self._message(summary, slack, "archive", "chat.archive", address=channel))
 
-    async def _mirror_cards(self, chat: ChatKind, dispatcher: Dispatcher, summary: IncidentSummary, events: list[TimelineEvent]) -> None:
+    async def _mirror_cards(self, chat: ChatKind, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]) -> None:
         headline = self._headline(summary)
         for event in events:
             if event.kind in MIRRORED:
@@ -103,10 +130,8 @@ class ChatRooms:
         if notice.kind not in ASKS or not self._dispatchers:
             return []
         person = self._roster.current().person(notice.person)
-        deliveries = []
-        for kind, dispatcher in self._dispatchers.items():
-            if kind is ChatKind.SLACK and not (person and person.slack):
-                continue
+
+        async def one(kind: ChatKind, dispatcher: Dispatcher) -> Delivery | None:
             message = OutgoingMessage(
                 ledger_key=ledger_key(kind), incident_id=notice.incident_id, person_id=notice.person, kind=notice.kind, channel=kind,
                 address=person.slack if kind is ChatKind.SLACK else None, subject=notice.subject,
@@ -114,7 +139,10 @@ class ChatRooms:
                 links=[incident_link], drill=notice.drill, language=notice.language,
             )
             try:
-                deliveries.append(await dispatcher.send(message, compose(kind)))
+                return await dispatcher.send(message, compose(kind))
             except Exception as error:
                 log.warning("%s: %s copy not sent: %s", message.ledger_key, kind.value, getattr(error, "reason", error))
-        return deliveries
+                return None
+
+        sends = [one(kind, dispatcher) for kind, dispatcher in self._dispatchers.items() if kind is not ChatKind.SLACK or (person and person.slack)]
+        return [delivery for delivery in await asyncio.gather(*sends) if delivery is not None]

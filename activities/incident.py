@@ -141,6 +141,7 @@ class IncidentActivities:
         incident_link = Link(label=text(notice.language, "link.incident"), url=self._incident_url(notice.incident_id))
         addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email, ChannelKind.CALL: person.phone}
         channels = reaching(notice)
+        chat = asyncio.ensure_future(self._chat.ask(notice, self._ledger_key, lambda kind: self._link_composer(notice, kind, incident_link), incident_link))
         outcomes = await asyncio.gather(
             *(self._reach(notice, channel, addresses[channel], incident_link) for channel in channels), return_exceptions=True
         )
@@ -159,7 +160,7 @@ class IncidentActivities:
                 retry.append(f"{channel.value}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
             else:
                 raise outcome
-        deliveries += await self._chat.ask(notice, self._ledger_key, lambda chat: self._link_composer(notice, chat, incident_link), incident_link)
+        deliveries += await chat
         if retry:
             # The other channels went (the ledger has them): the retry sends only what is missing.
             raise ApplicationError("delivery will be retried: " + "; ".join(retry), type="TransientDeliveryError")

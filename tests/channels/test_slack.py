@@ -295,3 +295,14 @@ async def test_the_dispatcher_keeps_a_slack_send_single_use(tmp_path, sessions, 
     first = await dispatcher.send(message("chat.open", None, subject="inc-once-technical-outage"))
     again = await dispatcher.send(message("chat.open", None, subject="inc-once-technical-outage"))
     assert again.duplicate and again.provider_id == first.provider_id and len(slack.calls("conversations.create")) == 1
+
+
+async def test_a_slow_slack_gets_a_budget_not_the_whole_projection(tmp_path, sessions, roster_dir, slack):
+    settings = provider_settings(tmp_path)
+    activities = make_activities(settings, sessions, roster_dir)
+    activities._chat.__init__(sessions, {ChatKind.SLACK: slack_channel(slack)}, activities._roster, PUBLIC_URL, budget=0.5)
+    slack.delay(0.4, times=20)
+    events = [event(seq, "phase_changed", f"Phase {seq}") for seq in range(1, 11)]
+    record = activity_info(ActivityEnvironment(), workflow_id="inc-room", activity_id="record.1")
+    await record.run(activities.record, Projection(summary=summary(), events=events))
+    assert 2 <= len(slack.requests) < 6  # the room was opened, then no send started once the budget was spent
