@@ -128,6 +128,19 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
             until(lambda: any("published" in line for line in room_lines()), what="the publication in the channel")
             assert any(line.startswith("Phase:") or "phase" in line.lower() for line in room_lines())
 
+            # Driven to its close (by API), the incident leaves the report's link in its channel, which is then archived.
+            for _ in range(900):
+                state = api.get(f"/incidents/{incident['id']}").json()
+                if state["status"] == "closed":
+                    break
+                step = next_step(state)
+                if step:
+                    api.post(f"/incidents/{incident['id']}/{step.path}", json=step.body)
+                else:
+                    time.sleep(0.1)
+            until(lambda: slack.channels[room]["archived"], seconds=60, what="the channel archived")
+            assert room_lines()[-1] == f"The incident is closed. Post-incident report: {stack.url}/incidents/{incident['id']}/report"
+
             # The shortcut: a form with the playbooks, then a declaration for a user with the scope only.
             shortcut = {"type": "shortcut", "callback_id": "declare_incident", "trigger_id": "111.222.abc", "user": {"id": ewa}, "team": {"id": "T0001"}}
             assert slack_post("/webhooks/slack/interactivity", signer.interactivity(shortcut)).status_code == 200
