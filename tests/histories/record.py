@@ -6,21 +6,23 @@ a built-in playbook on the time-skipping server, plus one with an escalation and
 whose escalation reaches a level of several people (``level-at-once``), one whose escalation climbs
 while the SMS provider is down and whose pages still being retried are cancelled when someone
 acknowledges (``escalation-outage``), one whose answers kit is adapted (proposed, rejected,
-revised, approved), and one of the data-breach playbook (``voice-content-data_breach``: its GDPR
+revised, approved), one of the voice-flow paths (``voice-flow-holding``: the holding statement
+sent to approval at the holding point, its author told of requested changes, the next-update
+promise, a re-assessment), and one of the data-breach playbook (``voice-content-data_breach``: its GDPR
 clocks are watched and its kit answers are released by tasks). Names given record only those histories.
 """
 
 import asyncio
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from channels.base import ChannelKind
-from domain.actions import Acknowledge, AnswerDraft, StatementDecision
+from domain.actions import Acknowledge, AnswerDraft, Assessment, Reassessment, StatementDecision, StatementDraft
 from domain.catalog import load_catalog
 from domain.severity import Severity
 from tests.conftest import PROJECT, register_search_attributes
@@ -51,6 +53,8 @@ async def record(names: set[str]) -> None:
                     handle = await harness.start(harness.plan("data_breach", incident_id="inc-replay-data_breach"))
                     await harness.drive_to_closed(handle)
                     await save(handle, "voice-content-data_breach")
+                if not names or "voice-flow-holding" in names:
+                    await record_voice_flow(env, harness)
                 if not names or "level-at-once" in names:
                     await record_level_at_once(env, harness, catalog)
                 if not names or "answers" in names:
@@ -73,6 +77,34 @@ async def record_escalation(env, harness, catalog) -> None:
     await harness.until(handle, lambda s: s["phase"] == "assess")
     await harness.drive_to_closed(handle)
     await save(handle, "escalation")
+
+
+async def record_voice_flow(env, harness) -> None:
+    """The holding statement sent to approval at the holding point during the assessment, changes
+    requested (its author told), the revision published with its promise, a re-assessment, and the
+    update drafted the approvers' window before the promised time."""
+    plan = harness.commander_only(harness.plan("misinformation", severity=Severity.SEV2, incident_id="inc-replay-voice-flow"))
+    handle = await harness.start(plan)
+    await harness.until(handle, lambda s: s["pending"])
+    await harness.act(handle, "acknowledge", Acknowledge(person="ewa.lewandowska"))
+    await env.sleep(plan.playbook.holding_point(Severity.SEV2) + timedelta(seconds=1))
+    state = await harness.until(handle, lambda s: any(p["kind"] == "approval" for p in s["pending"]))
+    approvals = [p for p in state["pending"] if p["kind"] == "approval"]
+    await harness.act(handle, "decide", 1, StatementDecision(person=approvals[0]["people"][0], decision="reject", comment="Name the source."))
+    await harness.until_emailed(plan.id, "revision", "anna.kowalska")  # the comms lead on duty: not paged, first in the role
+    await harness.act(handle, "submit_statement", StatementDraft(person="anna.kowalska", text="The claim is false; we name its source in our next update."))
+    state = await harness.until(handle, lambda s: any(p["kind"] == "approval" and p["version"] == 2 for p in s["pending"]))
+    for item in [p for p in state["pending"] if p["kind"] == "approval"]:
+        await harness.act(handle, "decide", 2, StatementDecision(person=item["people"][0], decision="approve"))
+    state = await harness.until(handle, lambda s: s["next_update_due"] is not None)
+    await harness.act(handle, "assess", Assessment(person="ewa.lewandowska", severity=Severity.SEV2))
+    await harness.act(handle, "reassess", Reassessment(person="ewa.lewandowska", severity=Severity.SEV1, reason="National press picked it up."))
+    lead = plan.playbook.communicate.approval_within.at(Severity.SEV1)
+    published = datetime.fromisoformat(state["statements"][1]["published_at"])
+    await env.sleep(datetime.fromisoformat(state["next_update_due"]) - published - lead + timedelta(seconds=1))
+    await harness.until(handle, lambda s: len(s["statements"]) == 3)
+    await harness.drive_to_closed(handle)
+    await save(handle, "voice-flow-holding")
 
 
 async def record_answers(harness) -> None:
