@@ -8,6 +8,7 @@ from api.pages import templates
 from api.reports import _cell
 from api.review import Report
 from domain.incident import Phase
+from domain.statements import StatementKind
 from domain.times import clock_time, readable
 from tests.unit.conftest import T0, Driver
 
@@ -64,3 +65,17 @@ def test_the_csv_export_writes_plain_utc_times():
     assert _cell(datetime(2026, 12, 6, 11, 41, 2, 123456, tzinfo=timezone.utc)) == "2026-12-06 11:41:02"
     assert _cell(datetime(2026, 12, 6, 11, 41, 2, 123456)) == "2026-12-06 11:41:02"  # SQLite's naive UTC
     assert (_cell(None), _cell(3.5)) == ("", 3.5)
+
+
+def test_the_approval_page_says_when_the_statement_promises_the_next_update(drive: Driver):
+    drive.to_communicate()
+    promise = drive.now + timedelta(hours=1, minutes=10, seconds=3)
+    statement = drive.incident.add_statement(StatementKind.HOLDING, "Next update by 01:10 CET.", "crisisflow", drive.now, promise=promise)
+    view = drive.incident.view(drive.now)
+    html = templates.get_template("approval.html").render(
+        incident=view, statement=view["statements"][-1], person="Katarzyna", action="/a/x", due_at=None, decisions=[],
+        request=SimpleNamespace(state=SimpleNamespace()),
+    )
+    assert f'<strong id="promise">{promise:%Y-%m-%d %H:%M} UTC</strong>' in html
+    assert statement.promise == promise
+
