@@ -4,7 +4,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.ratelimit import RateSetting
@@ -16,6 +16,21 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 def _origins(value: object) -> object:
     if isinstance(value, str):
         return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+    return value
+
+
+SLACK_SCOPES = ("declare", "respond", "ingest", "admin")  # as an API key's (store/apikeys.py)
+
+
+def _slack_user_scopes(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Slack member ids (U… or W…) to known scopes; a typo is refused by name, never silently ignored."""
+    import re
+
+    for user, scopes in value.items():
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user):
+            raise ValueError(f"'{user}' is not a Slack member id (U… or W…, as Slack shows it in a profile)")
+        if unknown := [scope for scope in scopes if scope not in SLACK_SCOPES]:
+            raise ValueError(f"{user}: unknown scope {', '.join(unknown)} (known: {', '.join(SLACK_SCOPES)})")
     return value
 
 
@@ -115,7 +130,7 @@ class Settings(BaseSettings):
         None, alias="SLACK_SIGNING_SECRET", description="Verifies the requests Slack sends (buttons, modals, /crisis); a secret."
     )
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL", description="Slack's Web API base URL (mock servers).")
-    slack_user_scopes: dict[str, list[str]] = Field(
+    slack_user_scopes: Annotated[dict[str, list[str]], AfterValidator(_slack_user_scopes)] = Field(
         default_factory=dict,
         alias="SLACK_USER_SCOPES",
         description='JSON object: Slack user id → scopes, as an API key\'s ("declare", "respond", "admin"); who may use /crisis declare.',

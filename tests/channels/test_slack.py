@@ -306,3 +306,11 @@ async def test_a_slow_slack_gets_a_budget_not_the_whole_projection(tmp_path, ses
     record = activity_info(ActivityEnvironment(), workflow_id="inc-room", activity_id="record.1")
     await record.run(activities.record, Projection(summary=summary(), events=events))
     assert 2 <= len(slack.requests) < 6  # the room was opened, then no send started once the budget was spent
+
+
+@pytest.mark.parametrize(("scopes", "named"), [({"U0EWA0001": ["declar"]}, "unknown scope declar"), ({"ewa": ["declare"]}, "'ewa' is not a Slack member id")])
+def test_a_typo_in_the_slack_user_scopes_is_refused_by_name(tmp_path, scopes, named):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=named):
+        provider_settings(tmp_path, SLACK_USER_SCOPES=scopes)
