@@ -17,14 +17,14 @@ from channels.dispatch import Compose, Dispatcher
 from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
 from domain.incident import Receipt, text_sha256
-from domain.messages import Briefing, FeedbackRequest, Notice, gsm_safe, sms_with_action, text
+from domain.messages import Briefing, FeedbackRequest, InternalDispatch, Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.statements import TemplateProblem, render_statement
 from store import service, tokens
 from store.service import project_incident, project_metrics
 
 # Notice kind -> the purpose of the single-use link its email carries (see api/action_links.py).
-APPROVAL_LINKS = {"approval": "approve", "answer_approval": "approve_answer"}
+APPROVAL_LINKS = {"approval": "approve", "answer_approval": "approve_answer", "internal_approval": "approve_internal"}
 
 
 class RosterSource:
@@ -69,7 +69,7 @@ class IncidentActivities:
 
     def all(self) -> list:
         """Every activity, for the worker to register."""
-        return [self.notify, self.publish, self.signal_targets, self.brief_stakeholders, self.request_feedback, self.render, self.record]
+        return [self.notify, self.publish, self.signal_targets, self.brief_stakeholders, self.send_internal, self.request_feedback, self.render, self.record]
 
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
@@ -206,6 +206,33 @@ class IncidentActivities:
                 reached += 1
             except PermanentDeliveryError as error:
                 activity.logger.warning("briefing %s refused: %s", message.ledger_key, error.reason)
+        return reached
+
+    @activity.defn
+    async def send_internal(self, message: InternalDispatch) -> int:
+        """Email an approved internal message to its audience's roster groups (people, roles and
+        distribution lists, addresses read now). Never to the incident's public subscribers.
+        Returns how many addresses took it."""
+        roster = self._roster.current()
+        reached = 0
+        for person, address in roster.group_addresses(message.groups):
+            outgoing = OutgoingMessage(
+                ledger_key=f"{self._ledger_key(ChannelKind.EMAIL)}/{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}",
+                incident_id=message.incident_id,
+                person_id=person,
+                kind="internal",
+                channel=ChannelKind.EMAIL,
+                address=address,
+                subject=message.subject,
+                body=message.body,
+                drill=message.drill,
+                language=message.language,
+            )
+            try:
+                await self._dispatcher.send(outgoing)
+                reached += 1
+            except PermanentDeliveryError as error:
+                activity.logger.warning("internal message %s refused: %s", outgoing.ledger_key, error.reason)
         return reached
 
     @activity.defn

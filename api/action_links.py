@@ -1,5 +1,5 @@
 """Single-use action links (``/a/{token}``) from SMS and email: acknowledge a page, or decide on
-a statement version or on an answer proposal of the incident's answers kit.
+a statement version, on an answer proposal of the incident's answers kit, or on an internal message.
 
 GET only shows what the link will do: mail scanners and link previews follow GET links, so a GET
 never changes anything. POST acts, through the same workflow Update as the API, with an update id
@@ -100,6 +100,21 @@ async def _answer_proposal(client, row):
     return state, proposal, None
 
 
+async def _internal_message(client, row):
+    """The incident state and the internal message the link is about (``row.version`` is its
+    incident-wide number), or why the link no longer applies."""
+    try:
+        state = await query_state(client, row.incident_id)
+    except IncidentNotFound:
+        return None, None, "The incident no longer exists."
+    message = next((m for m in state.get("internal_messages", []) if m["number"] == row.version), None)
+    if message is None:
+        return state, None, "There is no such internal message."
+    if message["status"] != "pending_approval":
+        return state, message, f"The internal message for {message['name']} v{message['version']} is {message['status'].replace('_', ' ')}; nothing to decide."
+    return state, message, None
+
+
 def _in_use(state: dict, answer_id: str) -> dict | None:
     return next((a for a in state["answers_kit"] if a["id"] == answer_id and a["text"] is not None), None)
 
@@ -150,6 +165,13 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
             "answer_approval.html",
             {"incident": state, "proposal": proposal, "in_use": _in_use(state, proposal["answer_id"]), "person": name, "action": f"/a/{token}"},
         )
+    if row.purpose == "approve_internal":
+        state, message, stale = await _internal_message(client, row)
+        if stale:
+            return _page(request, "This link no longer applies", stale, 410)
+        return templates.TemplateResponse(
+            request, "internal_approval.html", {"incident": state, "message": message, "person": name, "action": f"/a/{token}"},
+        )
     incident = await _incident(session, client, row.incident_id)
     return _page(
         request,
@@ -175,7 +197,7 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
         return await feedback_links.submit(request, session, client, row, person.name if person else row.person_id, f"/a/{token}", via)
     update_id = f"link-{row.token_hash[:40]}"
     try:
-        if row.purpose in ("approve", "approve_answer"):
+        if row.purpose in ("approve", "approve_answer", "approve_internal"):
             decision, comment = _decision(parse_qs((await request.body()).decode("utf-8", "replace")))
             if decision not in (Verdict.APPROVE.value, Verdict.REJECT.value):
                 return _page(request, "Choose Approve or Request changes", "The form was incomplete; nothing was changed.", 422)
@@ -187,6 +209,13 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
                 return _page(request, "This link no longer applies", stale, 410)
             arguments = (proposal["answer_id"], proposal["version"], action)
             receipt = await act(client, row.incident_id, IncidentWorkflow.decide_answer, *arguments, update_id=update_id)
+        elif row.purpose == "approve_internal":
+            _, message, stale = await _internal_message(client, row)
+            if stale:
+                await tokens.spend(session, row, stale)
+                return _page(request, "This link no longer applies", stale, 410)
+            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
+            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_internal, message["audience"], message["version"], action, update_id=update_id)
         elif row.purpose == "approve":
             _, _, stale = await _statement(client, row)
             if stale:

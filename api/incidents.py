@@ -205,6 +205,7 @@ async def declare_incident(
         org=catalog.roster.org_chart(),
         template=catalog.template(playbook, language),
         answers=pin_answers(catalog.answers.get(playbook.id), language),
+        internal_templates=catalog.internal_templates(playbook, language),
         detection=detection,
         fact_sheet=declaration.fact_sheet,
     )

@@ -54,6 +54,10 @@ class Catalog:
     def template(self, playbook: Playbook, language: str) -> str:
         return self.templates[(playbook.communicate.template, language)]
 
+    def internal_templates(self, playbook: Playbook, language: str) -> dict[str, str]:
+        """Each internal audience's template source in one language, by audience id."""
+        return {audience.id: self.templates[(audience.template, language)] for audience in playbook.internal}
+
 
 def _read_yaml(path: Path, label: str, problems: list[Problem]) -> object | None:
     try:
@@ -173,6 +177,7 @@ def load_catalog(directory: Path) -> Catalog:
                     reason = f"renders to {len(rendered)} characters, over communicate.max_length {limit}"
                     problems.append(Problem(str(template_path), context.kind.value, reason))
             templates[(playbook.communicate.template, language)] = source
+        _load_internal_templates(directory, playbook, label, roster, templates, problems)
         playbooks[playbook.id] = playbook
 
     known_playbooks = {path.stem: playbooks.get(path.stem) for path in files}
@@ -185,6 +190,32 @@ def load_catalog(directory: Path) -> Catalog:
     return Catalog(
         directory=directory, roster=roster, playbooks=playbooks, templates=templates, risks=risks, answers=answers, topics=topics
     )
+
+
+def _load_internal_templates(directory: Path, playbook: Playbook, label: str, roster: Roster | None,
+                             templates: dict[tuple[str, str], str], problems: list[Problem]) -> None:
+    """Every internal audience's groups exist and its template renders in every language."""
+    for index, audience in enumerate(playbook.internal):
+        for position, group in enumerate(audience.groups):
+            if roster is not None and group not in roster.stakeholders:
+                known = ", ".join(sorted(roster.stakeholders)) or "none"
+                problems.append(Problem(label, f"internal.{index}.groups.{position}", f"unknown stakeholder group '{group}' (team.yaml has: {known})"))
+        for language in playbook.languages:
+            name = f"{audience.template}.{language}.j2"
+            path = directory / TEMPLATES_DIR / name
+            if not path.exists():
+                problems.append(Problem(label, f"internal.{index}.template", f"{TEMPLATES_DIR}/{name} is missing for language '{language}'"))
+                continue
+            try:
+                source = path.read_text(encoding="utf-8")
+                render_statement(source, sample_contexts(roster.organization.name if roster else "Example")[0])
+            except (OSError, UnicodeDecodeError) as error:
+                problems.append(Problem(str(path), "", f"cannot be read: {error}"))
+                continue
+            except TemplateProblem as error:
+                problems.append(Problem(str(path), "internal", str(error)))
+                continue
+            templates[(audience.template, language)] = source
 
 
 def _load_risks(directory: Path, roster: Roster | None, known: dict[str, Playbook | None], problems: list[Problem]) -> list[Risk]:

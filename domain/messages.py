@@ -43,6 +43,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "answer_revision.subject": "Changes requested on answer '{answer_id}' v{version}",
         "answer_revision.body": "Incident {incident}: {by} requested changes to answer '{answer_id}' v{version}{comment}. Propose a new version.",
         "answer_revision.sms": "{by} requested changes to answer '{answer_id}' v{version} ({incident}).",
+        "internal.mark": "INTERNAL – for {name} only. Do not forward, post or quote it outside the company.",
+        "internal.subject": "[INTERNAL] {name}: {title}",
+        "internal_approval.subject": "Approve the internal message for {name} v{version}: {title}",
+        "internal_approval.body": "Incident {incident}: the message to {name} needs your approval as {role}. Once approved it is emailed to them, marked internal; it is never published.\n\n{text}",
+        "internal_approval.sms": "Internal message for {name} v{version} ({incident}) needs your approval as {role}.",
+        "internal_revision.subject": "Changes requested on the internal message for {name} v{version}",
+        "internal_revision.body": "Incident {incident}: {by} requested changes to the internal message for {name} v{version}{comment}. Submit a new version.",
+        "internal_revision.sms": "{by} requested changes to the internal message for {name} v{version} ({incident}).",
         "revision.subject": "Changes requested on statement v{version}: {title}",
         "revision.body": "Incident {incident}: {by} requested changes to statement v{version}{comment}. Submit a new version.",
         "revision.sms": "{by} requested changes to statement v{version} ({incident}).",
@@ -97,6 +105,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "answer_revision.subject": "Poprawki do odpowiedzi '{answer_id}' v{version}",
         "answer_revision.body": "Incydent {incident}: {by} prosi o poprawki w odpowiedzi '{answer_id}' v{version}{comment}. Zaproponuj nową wersję.",
         "answer_revision.sms": "{by} prosi o poprawki w odpowiedzi '{answer_id}' v{version} ({incident}).",
+        "internal.mark": "WEWNĘTRZNE – tylko dla: {name}. Nie przesyłaj dalej, nie publikuj i nie cytuj poza firmą.",
+        "internal.subject": "[WEWNĘTRZNE] {name}: {title}",
+        "internal_approval.subject": "Zatwierdź wiadomość wewnętrzną dla: {name} v{version}: {title}",
+        "internal_approval.body": "Incydent {incident}: wiadomość dla odbiorców „{name}” czeka na Twoje zatwierdzenie jako {role}. Po zatwierdzeniu wyślemy ją do nich e-mailem z oznaczeniem „wewnętrzne”; nigdy nie jest publikowana.\n\n{text}",
+        "internal_approval.sms": "Wiadomość wewnętrzna dla: {name} v{version} ({incident}) czeka na zatwierdzenie jako {role}.",
+        "internal_revision.subject": "Poprawki do wiadomości wewnętrznej dla: {name} v{version}",
+        "internal_revision.body": "Incydent {incident}: {by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version}{comment}. Prześlij nową wersję.",
+        "internal_revision.sms": "{by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version} ({incident}).",
         "revision.subject": "Poprawki do oświadczenia v{version}: {title}",
         "revision.body": "Incydent {incident}: {by} prosi o poprawki w oświadczeniu v{version}{comment}. Prześlij nową wersję.",
         "revision.sms": "{by} prosi o poprawki w oświadczeniu v{version} ({incident}).",
@@ -238,6 +254,20 @@ class Messenger:
         said = f": {comment.rstrip('.')}" if comment else ""
         return self._notice(person, "answer_revision", "answer_revision", ["email"], answer_id=answer_id, version=version, by=by, comment=said)
 
+    def internal_approval_request(self, person: str, number: int, name: str, version: int, role: str, message: str) -> Notice:
+        """Email only, like an answer: an internal message waits on no public deadline."""
+        notice = self._notice(person, "internal_approval", "internal_approval", ["email"], name=name, version=version, role=role, text=message)
+        return notice.model_copy(update={"version": number})
+
+    def internal_changes_requested(self, person: str, name: str, version: int, by: str, comment: str | None) -> Notice:
+        said = f": {comment.rstrip('.')}" if comment else ""
+        return self._notice(person, "internal_revision", "internal_revision", ["email"], name=name, version=version, by=by, comment=said)
+
+    def internal_message(self, number: int, name: str, groups: list[str], message: str) -> "InternalDispatch":
+        subject = text(self.language, "internal.subject", name=name, title=self.title)
+        return InternalDispatch(incident_id=self.incident_id, number=number, subject=f"[DRILL] {subject}" if self.drill else subject,
+                                body=message, groups=groups, language=self.language, drill=self.drill)
+
     def review_request(self, person: str, due_at: datetime, reminder: bool = False) -> Notice:
         notice = self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")
         if reminder:
@@ -266,6 +296,24 @@ class FeedbackRequest(BaseModel):
     due_at: datetime
     subject: str
     body: str
+    language: str = "en"
+    drill: bool = False
+
+
+def internal_mark(language: str, name: str) -> str:
+    """The line every internal message opens with: it says who may read it and that it stays inside."""
+    return text(language, "internal.mark", name=name)
+
+
+class InternalDispatch(BaseModel):
+    """An approved internal message for its audience's roster groups (email only; never to the
+    incident's public subscribers)."""
+
+    incident_id: str
+    number: int
+    subject: str
+    body: str
+    groups: list[str]
     language: str = "en"
     drill: bool = False
 

@@ -136,6 +136,17 @@ class Obligation(Strict):
     met_by: str = Field(pattern=_IDENT, description="The respond task whose completion meets it (respond.tasks id).")
 
 
+class InternalAudience(Strict):
+    """People inside the company or its partners who need their own message: all staff ("do not
+    comment, refer questions to…"), store or franchise staff (the workaround), partners. Drafted
+    from its own template, approved like a statement, emailed to roster groups, marked internal."""
+
+    id: str = Field(pattern=_IDENT)
+    name: str = Field(min_length=1, description="Who it is for, as the approvers read it: All staff, Store staff…")
+    groups: list[str] = Field(min_length=1, description="Stakeholder groups of team.yaml it is emailed to (people, roles or distribution lists).")
+    template: str = Field(pattern=_IDENT, description="Its template: templates/<template>.<language>.j2 (may use the internal title and summary).")
+
+
 class Review(Strict):
     due_after: Duration = Field(description="From resolution to the submitted review.")
     feedback_from: list[str] = Field(min_length=1, description="Roles asked for feedback.")
@@ -157,6 +168,10 @@ class Playbook(Strict):
         default_factory=list,
         description="Stakeholder groups from team.yaml emailed at declaration, acknowledgement, each publication and resolution.",
     )
+    internal: list[InternalAudience] = Field(
+        default_factory=list,
+        description="Internal and partner audiences, each with its own message, drafted when the communicate phase starts.",
+    )
     obligations: list[Obligation] = Field(
         default_factory=list,
         description="Legal or contractual deadlines counted from declaration, each met by a task; the incident cannot be resolved while one's task is open.",
@@ -171,6 +186,9 @@ class Playbook(Strict):
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
                 raise ValueError(f"{label}: ids must be unique, repeated: {', '.join(duplicates)}")
+        internal = [a.id for a in self.internal]
+        if repeated := sorted({i for i in internal if internal.count(i) > 1}):
+            raise ValueError(f"internal: ids must be unique, repeated: {', '.join(repeated)}")
         duplicates = sorted({o.id for o in self.obligations if [x.id for x in self.obligations].count(o.id) > 1})
         if duplicates:
             raise ValueError(f"obligations: ids must be unique, repeated: {', '.join(duplicates)}")

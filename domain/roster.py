@@ -120,11 +120,22 @@ class Role(Strict):
 
 
 class StakeholderGroup(Strict):
-    """People kept informed (by email) without acting: executives, customer support, legal…"""
+    """People kept informed (by email) without acting: executives, customer support, legal… and the
+    audiences of a playbook's internal messages (all staff, store staff, partners), which are
+    usually distribution lists rather than people of the roster."""
 
     description: str = ""
     people: list[str] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=list, description="Every member of these roles is in the group.")
+    emails: list[str] = Field(default_factory=list, description="Distribution lists or addresses outside the roster (all-staff@…).")
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _EMAIL.match(value):
+                raise ValueError(f"'{value}' is not an email address")
+        return values
 
 
 class Roster(Strict):
@@ -141,6 +152,14 @@ class Roster(Strict):
             if group:
                 people += group.people + [p for role in group.roles for p in chart.members(role)]
         return list(dict.fromkeys(people))
+
+    def group_addresses(self, groups: list[str]) -> list[tuple[str | None, str]]:
+        """Everyone the groups reach by email: ``(person id, address)`` for people of the roster,
+        ``(None, address)`` for a group's own addresses; each address once."""
+        found = [(p, self.person(p).email) for p in self.stakeholder_people(groups) if self.person(p)]
+        found += [(None, email) for name in groups if name in self.stakeholders for email in self.stakeholders[name].emails]
+        seen: set[str] = set()
+        return [(p, e) for p, e in found if not (e.lower() in seen or seen.add(e.lower()))]
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-references a schema cannot see, as ``(path, reason)`` pairs."""

@@ -31,8 +31,15 @@ def next_step(state: dict[str, Any]) -> Step | None:
     if items := by_kind.get("approval"):
         item = items[0]
         return Step("decide", f"statements/{item['version']}/decision", {"person": item["people"][0], "decision": "approve"}, [item["version"]])
+    if items := by_kind.get("internal_approval"):
+        item = items[0]
+        path = f"internal/{item['audience']}/versions/{item['version']}/decision"
+        return Step("decide_internal", path, {"person": item["people"][0], "decision": "approve"}, [item["audience"], item["version"]])
     if items := by_kind.get("statement_draft"):
         return Step("submit_statement", "statements", {"person": items[0]["people"][0], "text": "A revised statement."})
+    if items := by_kind.get("internal_draft"):
+        item = items[0]
+        return Step("submit_internal", f"internal/{item['audience']}", {"person": item["people"][0], "text": "A revised message."}, [item["audience"]])
     if items := by_kind.get("review"):
         body = {"person": items[0]["people"][0], "summary": "Handled within the plan.", "went_well": ["Fast acknowledgement"],
                 "went_badly": ["Approval took long"], "action_items": [{"title": "Add a second legal approver", "owner": "legal"}]}

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         TaskCompletion,
         Verdict,
     )
-    from domain.incident import AnswerStatus, Incident, IncidentPlan, Phase, Receipt, Rejected, StatementStatus
+    from domain.incident import AnswerStatus, Incident, IncidentPlan, InternalStatus, Phase, Receipt, Rejected, StatementStatus
     from domain.promise import promise_at, word_promise
     from domain.roster import PolicyLevel
     from domain.statements import StatementContext, StatementKind
@@ -99,6 +99,8 @@ class IncidentWorkflow:
             await self._respond(watch_first_statement=not on_time)
         if incident.published() or not incident.resolved:
             self._enter(Phase.COMMUNICATE)
+            if incident.playbook.internal and incident.plan.internal_templates and workflow.patched("voice-content-internal"):
+                self._spawn(self._draft_internal())
             await (self._start_communicating() if on_time else self._communicate())
         elif self._communication is not None:
             await self._communication  # resolved with nothing published: it ends without a word
@@ -109,6 +111,8 @@ class IncidentWorkflow:
         self._enter(Phase.REVIEW)
         await self._review()
         await self._tell_schedulers("social.resume", "Resume scheduled posts")
+        if incident.state.internal_messages:
+            incident.withdraw_internal(workflow.now())
         self._enter(Phase.CLOSED)
         await asyncio.gather(*self._background)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -341,6 +345,45 @@ class IncidentWorkflow:
             notice = self._messenger.changes_requested(author, version, rejection.person, rejection.comment)
             await self._notify(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
 
+    async def _draft_internal(self) -> None:
+        """Each internal audience's message, drafted from its template (which may use the internal
+        title and summary), opened with the internal mark, and put to the approvers."""
+        incident = self._incident
+        for audience in incident.playbook.internal:
+            source = incident.plan.internal_templates.get(audience.id)
+            if source is None:
+                continue
+            body, _ = await self._render(StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), template=source)
+            message = incident.add_internal(audience.id, f"{messages.internal_mark(incident.plan.language, audience.name)}\n\n{body}", SYSTEM_AUTHOR, workflow.now())
+            await self._ask_about_internal(message.number)
+
+    async def _ask_about_internal(self, number: int) -> None:
+        """Email the approvers an internal message (with its single-use link), tell its author that
+        changes were requested, or send it to its audience once approved."""
+        incident = self._incident
+        message = incident.internal_message(number)
+        if message.status is InternalStatus.PENDING_APPROVAL:
+            for role in incident.outstanding_approver_roles(message):
+                person = incident.on_duty(role)
+                notice = self._messenger.internal_approval_request(person, number, message.name, message.version, role, message.text)
+                await self._notify(notice, f"internal.{number}.approval.{role}", f"ask {person} ({role}) to approve the message for {message.name} v{message.version}")
+        elif message.status is InternalStatus.REJECTED:
+            rejection = next(d for d in message.decisions if d.decision is Verdict.REJECT)
+            author = message.author if message.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
+            notice = self._messenger.internal_changes_requested(author, message.name, message.version, rejection.person, rejection.comment)
+            await self._notify(notice, f"internal.{number}.revision", f"tell {author} the message for {message.name} needs changes")
+        elif message.status is InternalStatus.APPROVED:
+            audience = next(a for a in incident.playbook.internal if a.id == message.audience)
+            reached = await workflow.execute_activity_method(
+                IncidentActivities.send_internal,
+                self._messenger.internal_message(number, message.name, audience.groups, message.text),
+                activity_id=f"internal.{number}.send",
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=f"email the internal message to {message.name}",
+            )
+            incident.mark_internal_sent(number, reached, workflow.now())
+
     async def _ask_about_answer(self, number: int) -> None:
         """Email the approvers a per-incident answer proposal (with its single-use link), or tell its
         author that changes were requested. Spawned by the answer Updates: only the team hears of it."""
@@ -411,7 +454,7 @@ class IncidentWorkflow:
     def _lead(self, promising: bool) -> timedelta:
         return self._incident.approval_window() if promising else timedelta(0)
 
-    async def _render(self, kind: StatementKind, activity_id: str, approval: timedelta) -> tuple[str, datetime | None]:
+    async def _render(self, kind: StatementKind, activity_id: str, approval: timedelta, template: str | None = None) -> tuple[str, datetime | None]:
         """The statement's text from the template, and the next update it promises: the approvers'
         window and the cadence from now, worded in the organisation's time zone and the incident's language."""
         incident = self._incident
@@ -438,7 +481,7 @@ class IncidentWorkflow:
             drill=incident.plan.drill,
             fact_sheet=state.fact_sheet,
         )
-        request = RenderRequest(template=incident.plan.template, context=context)
+        request = RenderRequest(template=template or incident.plan.template, context=context)
         text = await workflow.execute_activity_method(
             IncidentActivities.render,
             request,
@@ -804,6 +847,32 @@ class IncidentWorkflow:
     @decide_answer.validator
     def _check_decide_answer(self, answer_id: str, version: int, action: StatementDecision) -> None:
         self._validated(lambda: self._incident.check_answer_decision(answer_id, version, action))
+
+    @workflow.update
+    def submit_internal(self, audience: str, action: StatementDraft) -> dict:
+        def change() -> None:
+            message = self._incident.add_internal(audience, f"{messages.internal_mark(self._incident.plan.language, self._incident._audience(audience).name)}\n\n{action.text}",
+                                                  action.person, workflow.now(), via=action.via)
+            self._spawn(self._ask_about_internal(message.number))
+
+        return self._receipt(change)
+
+    @submit_internal.validator
+    def _check_submit_internal(self, audience: str, action: StatementDraft) -> None:
+        self._validated(lambda: self._incident.check_internal_draft(audience, action))
+
+    @workflow.update
+    def decide_internal(self, audience: str, version: int, action: StatementDecision) -> dict:
+        def change() -> None:
+            message = self._incident.decide_internal(audience, version, action, workflow.now())
+            if message.status in (InternalStatus.REJECTED, InternalStatus.APPROVED):
+                self._spawn(self._ask_about_internal(message.number))
+
+        return self._receipt(change)
+
+    @decide_internal.validator
+    def _check_decide_internal(self, audience: str, version: int, action: StatementDecision) -> None:
+        self._validated(lambda: self._incident.check_internal_decision(audience, version, action))
 
     @workflow.update
     def resolve(self, action: Resolution) -> dict:

@@ -8,8 +8,9 @@ while the SMS provider is down and whose pages still being retried are cancelled
 acknowledges (``escalation-outage``), one whose answers kit is adapted (proposed, rejected,
 revised, approved), one of the voice-flow paths (``voice-flow-holding``: the holding statement
 sent to approval at the holding point, its author told of requested changes, the next-update
-promise, a re-assessment), and one of the data-breach playbook (``voice-content-data_breach``: its GDPR
-clocks are watched and its kit answers are released by tasks). Names given record only those histories.
+promise, a re-assessment), one of the data-breach playbook (``voice-content-data_breach``: its GDPR
+clocks are watched and its kit answers are released by tasks), and one whose internal messages are
+approved and emailed (``voice-content-internal``). Names given record only those histories.
 """
 
 import asyncio
@@ -55,6 +56,11 @@ async def record(names: set[str]) -> None:
                     await save(handle, "voice-content-data_breach")
                 if not names or "voice-flow-holding" in names:
                     await record_voice_flow(env, harness)
+                if not names or "voice-content-internal" in names:
+                    # Internal messages: drafted for all staff and store staff, approved and emailed to their lists.
+                    handle = await harness.start(harness.plan("technical_outage", incident_id="inc-replay-internal"))
+                    await harness.drive_to_closed(handle)
+                    await save(handle, "voice-content-internal")
                 if not names or "level-at-once" in names:
                     await record_level_at_once(env, harness, catalog)
                 if not names or "answers" in names:

@@ -63,7 +63,8 @@ def copy_shipped(target: Path, only: tuple[str, ...] | None = None) -> Path:
         if only is None:
             return []
         keep = {"team.yaml", "templates"} | {f"{p}.yaml" for p in only} | {f"{p}.{language}.j2" for p in only for language in ("en", "pl")}
-        return [name for name in names if name not in keep]
+        internal = tuple(f"{p}_" for p in only)  # the playbook's internal audiences' templates
+        return [name for name in names if name not in keep and not (name.startswith(internal) and name.endswith(".j2"))]
 
     shutil.copytree(SHIPPED, target, ignore=ignore)
     return target
@@ -129,6 +130,7 @@ def make_plan(
         org=catalog.roster.org_chart(),
         template=catalog.template(playbook, "en"),
         answers=pin_answers(catalog.answers.get(playbook.id), "en"),
+        internal_templates=catalog.internal_templates(playbook, "en"),
     )
 
 

@@ -36,7 +36,9 @@ def test_the_shipped_folder_loads(catalog: Catalog):
 
 
 def test_the_shipped_folder_has_english_and_polish_templates_for_every_playbook(catalog: Catalog):
-    assert set(catalog.templates) == {(pid, language) for pid in PLAYBOOK_IDS for language in ("en", "pl")}
+    internal = {(audience.template, language) for playbook in catalog.playbooks.values() for audience in playbook.internal for language in ("en", "pl")}
+    assert set(catalog.templates) == {(pid, language) for pid in PLAYBOOK_IDS for language in ("en", "pl")} | internal
+    assert ("technical_outage_store_staff", "pl") in internal
 
 
 @pytest.mark.parametrize("playbook_id", sorted(PLAYBOOK_IDS))

@@ -36,6 +36,8 @@ BODIES = {
     "submit_review": actions.ReviewSubmission,
     "propose_answer": actions.AnswerDraft,
     "decide_answer": actions.StatementDecision,
+    "submit_internal": actions.StatementDraft,
+    "decide_internal": actions.StatementDecision,
 }
 
 
@@ -59,6 +61,7 @@ class Harness:
             org=self.catalog.roster.org_chart(),
             template=self.catalog.template(book, "en"),
             answers=pin_answers(self.catalog.answers.get(playbook), "en"),
+            internal_templates=self.catalog.internal_templates(book, "en"),
         )
 
     def commander_only(self, plan: IncidentPlan) -> IncidentPlan:
