@@ -8,7 +8,9 @@ import pytest
 
 from domain import metrics
 from domain.actions import Resolution
+from domain.factsheet import FactSheet
 from domain.incident import Rejected
+from domain.statements import StatementContext, StatementKind, render_statement
 from tests.unit.conftest import EWA, T0, Driver, copy_shipped, edit_yaml, make_plan, problems_of
 
 ART33 = "obligation.gdpr_art33_authority"
@@ -104,3 +106,16 @@ def test_obligation_ids_are_unique(tmp_path):
     path = folder / "data_breach.yaml"
     edit_yaml(path, lambda data: data["obligations"][1].update(id="gdpr_art33_authority"))
     assert problems_of(folder) == [f"{path}: obligations: ids must be unique, repeated: gdpr_art33_authority"]
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_data_breach_statements_read_only_the_public_fact_sheet(catalog, language):
+    sheet = FactSheet(headline="Customer emails exposed", what_happened="A server exposed names and emails of app customers.",
+                      faq="https://www.northwind.example/data-incident")
+    internal = dict(title="SECRET title", summary="SECRET summary", facts=("SECRET fact",), resolution="SECRET resolution")
+    for kind in StatementKind:
+        for facts in (FactSheet(), sheet):
+            text = render_statement(catalog.templates[("data_breach", language)],
+                                    StatementContext(kind=kind, organization="Northwind Coffee", severity="SEV1", next_update="15:30", fact_sheet=facts, **internal))
+            assert "SECRET" not in text
+            assert ("Customer emails exposed" in text) is (facts is sheet)

@@ -24,8 +24,14 @@ def polish_kit_texts(catalog) -> list[tuple[str, str]]:
     return found
 
 
+def polish_internal_templates(catalog) -> list[tuple[str, str]]:
+    names = {audience.template for playbook in catalog.playbooks.values() for audience in playbook.internal}
+    return [(f"templates/{name}.pl.j2", catalog.templates[(name, "pl")]) for name in sorted(names)]
+
+
 def polish_texts(catalog) -> list[tuple[str, str]]:
-    return [(f"messages:{key}", value) for key, value in messages._TEXTS["pl"].items()] + polish_kit_texts(catalog)
+    messages_pl = [(f"messages:{key}", value) for key, value in messages._TEXTS["pl"].items()]
+    return messages_pl + polish_kit_texts(catalog) + polish_internal_templates(catalog)
 
 
 def test_no_polish_text_speaks_in_one_gender(catalog):
