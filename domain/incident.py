@@ -34,7 +34,8 @@ INTERNAL_MAX_LENGTH = 5000  # an email to staff or partners
 from domain.durations import humanize
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.listening import DetectionOrigin
-from domain.playbook import Obligation, Playbook
+from domain.messages import internal_mark
+from domain.playbook import InternalAudience, Obligation, Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
 from domain.statements import StatementKind
@@ -693,13 +694,14 @@ class Incident:
     def internal_message(self, number: int) -> InternalVersion | None:
         return next((v for v in self.state.internal_messages if v.number == number), None)
 
-    def _audience(self, audience_id: str):
+    def audience(self, audience_id: str) -> InternalAudience | None:
         return next((a for a in self.playbook.internal if a.id == audience_id), None)
 
-    def add_internal(self, audience_id: str, text: str, author: str, now: datetime, via: str | None = None) -> InternalVersion:
-        """A new version for one audience (the template's draft, or the author's revision); one
-        still in approval is superseded."""
-        audience = self._audience(audience_id)
+    def add_internal(self, audience_id: str, body: str, author: str, now: datetime, via: str | None = None) -> InternalVersion:
+        """A new version for one audience (the template's draft, or the author's revision), opened
+        with the internal mark in the incident's language; one still in approval is superseded."""
+        audience = self.audience(audience_id)
+        text = f"{internal_mark(self.plan.language, audience.name)}\n\n{body}"
         history = self.internal_history(audience_id)
         previous = history[-1] if history else None
         if previous is not None and previous.status is InternalStatus.PENDING_APPROVAL:
@@ -718,7 +720,7 @@ class Incident:
             raise Rejected(f"text: {len(action.text)} characters; an internal message takes at most {INTERNAL_MAX_LENGTH}", "invalid")
         self._require_phase("revise internal messages", Phase.COMMUNICATE)
         self._require_role(action.person, [self.playbook.communicate.author, self.commander_role], "revise internal messages")
-        if self._audience(audience_id) is None:
+        if self.audience(audience_id) is None:
             known = ", ".join(a.id for a in self.playbook.internal) or "none"
             raise Rejected(f"audience: unknown internal audience '{audience_id}' (this playbook has: {known})", "invalid")
         history = self.internal_history(audience_id)
@@ -729,7 +731,7 @@ class Incident:
 
     def check_internal_decision(self, audience_id: str, version: int, action: StatementDecision) -> None:
         self._require_open()
-        if self._audience(audience_id) is None:
+        if self.audience(audience_id) is None:
             known = ", ".join(a.id for a in self.playbook.internal) or "none"
             raise Rejected(f"audience: unknown internal audience '{audience_id}' (this playbook has: {known})", "invalid")
         message = next((v for v in self.internal_history(audience_id) if v.version == version), None)

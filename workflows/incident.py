@@ -354,7 +354,7 @@ class IncidentWorkflow:
             if source is None:
                 continue
             body, _ = await self._render(StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), template=source)
-            message = incident.add_internal(audience.id, f"{messages.internal_mark(incident.plan.language, audience.name)}\n\n{body}", SYSTEM_AUTHOR, workflow.now())
+            message = incident.add_internal(audience.id, body, SYSTEM_AUTHOR, workflow.now())
             await self._ask_about_internal(message.number)
 
     async def _ask_about_internal(self, number: int) -> None:
@@ -851,8 +851,7 @@ class IncidentWorkflow:
     @workflow.update
     def submit_internal(self, audience: str, action: StatementDraft) -> dict:
         def change() -> None:
-            message = self._incident.add_internal(audience, f"{messages.internal_mark(self._incident.plan.language, self._incident._audience(audience).name)}\n\n{action.text}",
-                                                  action.person, workflow.now(), via=action.via)
+            message = self._incident.add_internal(audience, action.text, action.person, workflow.now(), via=action.via)
             self._spawn(self._ask_about_internal(message.number))
 
         return self._receipt(change)

@@ -20,7 +20,7 @@ def outage(catalog) -> Driver:
 def drafted(drive: Driver) -> Driver:
     drive.to_communicate()
     for audience in drive.incident.playbook.internal:
-        drive.incident.add_internal(audience.id, f"{internal_mark('en', audience.name)}\n\nDo not comment.", "crisisflow", drive.now)
+        drive.incident.add_internal(audience.id, "Do not comment.", "crisisflow", drive.now)
     return drive
 
 
@@ -61,6 +61,7 @@ def test_approved_under_the_statements_rule_then_sent_once(outage: Driver):
     assert outage.incident.internal_to_send() == []
     decide(outage, "all_staff", 1, JAKUB)
     (ready,) = outage.incident.internal_to_send()
+    assert ready.text == "INTERNAL – for All staff only. Do not forward, post or quote it outside the company.\n\nDo not comment."
     outage.incident.mark_internal_sent(ready.number, 1, outage.now)
     assert ready.status is InternalStatus.SENT and ready.reached == 1
     assert outage.state.timeline[-1].message == "Internal message for All staff v1 sent: 1 email(s)"
