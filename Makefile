@@ -7,13 +7,16 @@ STAMP := $(VENV)/.installed-stamp
 # newest release that runs on Node 20 (later ones want Node 24).
 PRISM_VERSION := 5.14.2
 PRISM_STAMP := tests/.node/.prism-$(PRISM_VERSION)
+# The browser tests inject axe-core into every page (tests/e2e/axe.py): no serious or critical violation.
+AXE_VERSION := 4.10.3
+AXE_STAMP := tests/.node/.axe-core-$(AXE_VERSION)
 
-.PHONY: dev test test-fast lint install chromium prism postgresql clean bench
+.PHONY: dev test test-fast lint install chromium prism axe postgresql clean bench
 
 dev: $(STAMP)
 	$(BIN)/crisis dev
 
-test: $(STAMP) chromium prism postgresql
+test: $(STAMP) chromium prism axe postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -41,6 +44,13 @@ prism: $(PRISM_STAMP)
 $(PRISM_STAMP):
 	@command -v npm >/dev/null 2>&1 || { echo "the contract tests need Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error @stoplight/prism-cli@$(PRISM_VERSION)
+	@touch $@
+
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "the browser tests need Node.js and npm for axe-core (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
 	@touch $@
 
 # The store tests run on SQLite and on a throwaway PostgreSQL server that the tests start (initdb

@@ -25,10 +25,11 @@ from pydantic import ValidationError
 from api import feedback_links
 from api.auth import credential_of
 from api.deps import CatalogDep, ClientDep, SessionDep
-from api.pages import templates
+from api.pages import people_names, role_name, templates
 from api.ratelimit import RateLimited
 from api.security import same_origin
 from api.temporal import ActionRefused, IncidentNotFound, act, query_state
+from api.worddiff import word_diff
 from domain.actions import Acknowledge, StatementDecision, Verdict
 from store import service, tokens
 from workflows.incident import IncidentWorkflow
@@ -59,9 +60,38 @@ async def _via(request: Request, row) -> str:
 
 
 def _page(request: Request, heading: str, message: str, status: int = 200, **context) -> HTMLResponse:
+    """A result page for someone who came by a link: no navigation (it leads to pages behind a key)."""
     return templates.TemplateResponse(
-        request, "action.html", {"heading": heading, "message": message, **context}, status_code=status
+        request, "action.html", {"heading": heading, "message": message, "link_visitor": True, **context}, status_code=status
     )
+
+
+def _previous_round(state: dict, statement: dict, names: dict[str, str]) -> dict:
+    """The version this one revises, what its approvers asked for, and a word diff from it."""
+    earlier = [s for s in state["statements"] if s["version"] < statement["version"]]
+    previous = earlier[-1] if earlier else None
+    if previous is None:
+        return {"previous": None, "previous_comments": [], "diff": []}
+    comments = [{"name": names.get(d["person"], d["person"]), "comment": d["comment"]} for d in previous["decisions"] if d.get("comment")]
+    return {"previous": previous, "previous_comments": comments, "diff": word_diff(previous["text"], statement["text"])}
+
+
+async def _what_happens_next(client, incident_id: str, purpose: str, names: dict[str, str]) -> str:
+    """After a decision by link: who still has to decide, or what the incident does now."""
+    try:
+        state = await query_state(client, incident_id)
+    except IncidentNotFound:
+        return ""
+    kind = "approval" if purpose == "approve" else "answer_approval"
+    waiting = [item for item in state["pending"] if item["kind"] == kind]
+    if waiting:
+        who = "; ".join(f"{role_name(item['role'])} ({', '.join(names.get(p, p) for p in item['people'])})" for item in waiting)
+        return f"Next: it still needs approval from {who}. Nothing is published before that."
+    if any(item["kind"] in ("statement_draft", "answer_draft") for item in state["pending"]):
+        return "Next: the author has been told what to change; you will get a new link for the revised version."
+    if purpose == "approve":
+        return "Next: it is approved and goes out now, exactly as you read it, to every channel of the incident."
+    return "Next: the answer is approved and the team can use it in replies."
 
 
 async def _statement(client, row):
@@ -150,11 +180,12 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
         if stale:
             return _page(request, "This link no longer applies", stale, 410)
         deadline = next((d for d in state["deadlines"] if d["name"] == "first_statement" and not d["met_at"]), None)
+        names = people_names(catalog)
         return templates.TemplateResponse(
             request,
             "approval.html",
-            {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}",
-             "due_at": deadline["due_at"] if deadline else state.get("next_update_due")},
+            {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}", "author": names.get(statement["author"], statement["author"]),
+             "due_at": deadline["due_at"] if deadline else state.get("next_update_due"), **_previous_round(state, statement, names)},
         )
     if row.purpose == "approve_answer":
         state, proposal, stale = await _answer_proposal(client, row)
@@ -225,6 +256,8 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
         else:
             receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=via), update_id=update_id)
         outcome, status = "; ".join(receipt["events"]) or "Done.", 200
+        if row.purpose in ("approve", "approve_answer"):
+            outcome = f"{outcome.rstrip('.')}. {await _what_happens_next(client, row.incident_id, row.purpose, people_names(catalog))}".strip()
     except ValidationError as invalid:  # the link stays usable: nothing was done
         problem = invalid.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])

@@ -40,7 +40,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Forms of our own pages that a signed-in browser submits with its session cookie. Each is checked
 # for a same-origin Origin/Referer (the cookie is SameSite=Lax too), so another site cannot forge
 # them (docs/security.md, CSRF); every other write needs the Authorization header.
-BROWSER_FORMS = {"/signals/{signal_id}/decide"}
+BROWSER_FORMS = {"/signals/{signal_id}/decide", "/declare", "/incidents/{incident}/view/{form_name}"}  # api/room.py: the crisis room
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # The only routes reachable without a key, and why (docs/security.md):

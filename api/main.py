@@ -30,6 +30,7 @@ from api import (
     reports,
     review,
     risks,
+    room,
     security,
     signals,
     signin,
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
 
     routers = (
-        health, catalog, risks, incidents, answers, internal, review, reports, drills, outbox, pages, action_links, sms_replies, calls, slack, webhooks,
+        health, catalog, risks, incidents, answers, internal, review, reports, drills, outbox, pages, room, action_links, sms_replies, calls, slack, webhooks,
         mentions, signals, signin, apikeys, docs,
     )
     for module in routers:

@@ -6,11 +6,12 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from api.auth import Reader
-from api.deps import SessionDep
+from api.deps import CatalogDep, SessionDep
+from api.pages import people_names, templates, wants_html
 from store import service
 
 router = APIRouter(tags=["outbox"])
@@ -45,17 +46,24 @@ def redacted(message: OutboxMessage) -> OutboxMessage:
     })
 
 
-@router.get("/outbox", response_model=list[OutboxMessage])
+@router.get("/outbox", response_model=list[OutboxMessage], responses={200: {"content": {"text/html": {}}}})
 async def outbox(
+    request: Request,
     session: SessionDep,
+    catalog: CatalogDep,
     caller: Reader,
     incident: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[OutboxMessage]:
     """What the outbox channel delivered (newest first): pages, reminders, approvals, publications.
-    Action links (``/a/<token>``) are shown to admin keys only; for other keys they are redacted."""
+    Action links (``/a/<token>``) are shown to admin keys only; for other keys they are redacted.
+    A browser (``Accept: text/html``) gets the same messages as a page."""
     rows = await service.list_outbox(session, incident_id=incident, limit=limit)
     messages = [OutboxMessage.model_validate(row, from_attributes=True) for row in rows]
-    if caller is not None and caller.is_admin:
-        return messages
-    return [redacted(message) for message in messages]
+    if caller is None or not caller.is_admin:
+        messages = [redacted(message) for message in messages]
+    if wants_html(request):
+        return templates.TemplateResponse(
+            request, "outbox.html", {"messages": messages, "incident": incident, "names": people_names(catalog), "redacted": REDACTED}
+        )
+    return messages

@@ -1,7 +1,13 @@
-"""Web pages for people: the dashboard and one page per incident."""
+"""Web pages for people: the triage dashboard and one page per incident, where everything waiting
+on a person can be done (the forms post to api/room.py, which calls the API's own routes).
 
+Pages work without script; /static/crisis.js adds what a page cannot do alone: times in the
+reader's zone, running countdowns, live statement counters, and refreshing the page's live parts
+every second or so (with a notice when the connection is lost)."""
+
+from datetime import datetime, timezone
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
@@ -10,7 +16,10 @@ from fastapi.templating import Jinja2Templates
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import conversation_svg, incident_conversation
 from api.temporal import IncidentNotFound, query_state
-from domain.times import readable
+from api.worddiff import word_diff
+from domain.factsheet import FactSheetFields
+from domain.severity import Level, Severity
+from domain.times import readable, utc
 from store import mentions as listening_store
 from store import service
 
@@ -18,20 +27,104 @@ templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 templates.env.filters["readable"] = readable
 router = APIRouter(include_in_schema=False)
 
+SEVERITY_ORDER = {severity.value: rank for rank, severity in enumerate(Severity)}
+ACTIVE_PHASES = ("respond", "communicate")
+FACT_FIELDS = [
+    {"name": name, "label": name.replace("_", " ").capitalize(), "help": field.description,
+     "long": name not in ("headline", "status_page", "faq"), "max": next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)}
+    for name, field in FactSheetFields.model_fields.items()
+]
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating (``Accept: text/html,…``) rather than an API client: JSON stays the
+    answer for ``Accept: application/json``, ``*/*`` and no Accept at all."""
+    accept = request.headers.get("accept", "")
+    if "text/html" not in accept:
+        return False
+    return "application/json" not in accept or accept.index("text/html") < accept.index("application/json")
+
+
+def _moment(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return utc(value)
+
+
+def iso(value: Any) -> str:
+    moment = _moment(value)
+    return moment.isoformat().replace("+00:00", "Z") if moment else ""
+
+
+templates.env.filters["iso"] = iso
+
+
+def people_names(catalog) -> dict[str, str]:
+    return {person.id: person.name for person in catalog.roster.people}
+
+
+def role_name(role: str) -> str:
+    return role.replace("_", " ").capitalize()
+
+
+templates.env.filters["role"] = role_name
+
+
+def triage(incidents: list, now: datetime) -> list[dict[str, Any]]:
+    """Open incidents first, by severity (SEV1 first), then those with something overdue, then the
+    soonest next deadline; each with its next deadline and whether anything is overdue."""
+    rows = []
+    for incident in incidents:
+        dues = sorted(_moment(item.get("due_at")) for item in incident.pending if item.get("due_at"))
+        rows.append({
+            "incident": incident, "next_due": dues[0] if dues else None, "overdue": bool(dues and dues[0] < now),
+            "open": incident.status != "closed",
+        })
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    rows.sort(key=lambda row: (not row["open"], SEVERITY_ORDER.get(row["incident"].severity, 9), not row["overdue"], row["next_due"] or far))
+    return rows
+
 
 @router.get("/", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    incidents = await service.list_incidents(session, limit=200)
+async def dashboard(request: Request, session: SessionDep, settings: SettingsDep, catalog: CatalogDep) -> HTMLResponse:
+    return await dashboard_page(request, session, settings, catalog)
+
+
+async def dashboard_page(request: Request, session, settings, catalog, form: dict | None = None, error: dict | None = None, status: int = 200) -> HTMLResponse:
+    now = datetime.now(timezone.utc)
+    rows = triage(await service.list_incidents(session, limit=200), now)
     signals = await listening_store.list_signals(session, status="suggested", limit=50)
     return templates.TemplateResponse(
-        request, "dashboard.html", {"incidents": incidents, "settings": settings, "signals": signals}
+        request, "dashboard.html",
+        {"live": [row for row in rows if not row["incident"].drill], "drills": [row for row in rows if row["incident"].drill],
+         "settings": settings, "signals": signals, "names": people_names(catalog), "playbooks": sorted(catalog.playbooks.values(), key=lambda p: p.id),
+         "severities": [s.value for s in Severity], "form": form or {}, "error": error, "people": catalog.roster.people},
+        status_code=status,
     )
 
 
-@router.get("/incidents/{incident}/view", response_class=HTMLResponse)
-async def incident_page(
-    incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
-    session: SessionDep,
+def statement_context(state: dict[str, Any]) -> dict[str, Any]:
+    """The statement awaiting approval (if any) with a word diff against the last published version
+    (or, before anything was published, the version it revises), and the text to start a draft from."""
+    statements = state.get("statements", [])
+    awaiting = next((s for s in reversed(statements) if s["status"] == "pending_approval"), None)
+    published = [s for s in statements if s["status"] == "published"]
+    baseline = published[-1] if published else None
+    if awaiting and baseline is None:
+        earlier = [s for s in statements if s["version"] < awaiting["version"]]
+        baseline = earlier[-1] if earlier else None
+    latest = statements[-1] if statements else None
+    return {
+        "awaiting": awaiting, "baseline": baseline,
+        "diff": word_diff(baseline["text"], awaiting["text"]) if awaiting and baseline else [],
+        "draft_text": latest["text"] if latest else "",
+    }
+
+
+async def incident_page_response(
+    request: Request, incident: str, client, settings, catalog, session, error: dict | None = None, form: dict | None = None, status: int = 200
 ) -> HTMLResponse:
     try:
         state = await query_state(client, incident)
@@ -44,8 +137,25 @@ async def incident_page(
     if state.get("answers_kit"):
         languages = [language for language in languages if language != state.get("language")]
     talk = await incident_conversation(session, catalog, state)
+    playbook = catalog.playbooks.get(state.get("playbook", ""))
+    communicate = playbook.communicate if playbook else None
+    pending = sorted(state.get("pending", []), key=lambda item: (item.get("due_at") is None, item.get("due_at") or ""))
     return templates.TemplateResponse(
         request, "incident.html",
         {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages,
-         "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None},
+         "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None,
+         "pending": pending, "names": people_names(catalog), "people": catalog.roster.people,
+         "targets": communicate.publish_to if communicate else [], "max_length": communicate.max_length if communicate else None,
+         "fact_fields": FACT_FIELDS, "severities": [s.value for s in Severity], "levels": [level.value for level in Level],
+         "can_draft": state.get("status") == "open" and state.get("phase") in ACTIVE_PHASES,
+         "error": error, "form": form or {}, **statement_context(state)},
+        status_code=status,
     )
+
+
+@router.get("/incidents/{incident}/view", response_class=HTMLResponse)
+async def incident_page(
+    incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
+    session: SessionDep,
+) -> HTMLResponse:
+    return await incident_page_response(request, incident, client, settings, catalog, session)

@@ -18,7 +18,7 @@ from activities.listening import origin
 from api.auth import Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import Declaration, DeclarationRefused, DeclaredIncident, declare_incident
-from api.pages import templates
+from api.pages import templates, wants_html
 from domain.actions import PersonId
 from domain.factsheet import FactSheetFields
 from domain.safe_text import OneLine, long_text, one_line
@@ -133,15 +133,20 @@ async def declare_from_signal(
     return incident
 
 
-@router.get("", response_model=list[SignalOut])
+@router.get("", response_model=list[SignalOut], responses={200: {"content": {"text/html": {}}}})
 async def list_signals(
+    request: Request,
     session: SessionDep,
     status: SignalStatus | None = None,
     topic: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[SignalOut]:
-    """Detections, newest first; ``status=suggested`` is what waits on a person."""
-    return [signal_out(row) for row in await store.list_signals(session, status and status.value, topic, limit)]
+    """Detections, newest first; ``status=suggested`` is what waits on a person. A browser
+    (``Accept: text/html``) gets them as a page."""
+    signals = [signal_out(row) for row in await store.list_signals(session, status and status.value, topic, limit)]
+    if wants_html(request):
+        return templates.TemplateResponse(request, "signal_list.html", {"signals": signals, "status": status and status.value, "topic": topic})
+    return signals
 
 
 async def _signal(session, signal_id: str):
@@ -151,9 +156,12 @@ async def _signal(session, signal_id: str):
     return row
 
 
-@router.get("/{signal_id}", response_model=SignalOut, responses={404: {"description": "No such signal"}})
-async def get_signal(signal_id: SignalId, session: SessionDep) -> SignalOut:
-    return signal_out(await _signal(session, signal_id))
+@router.get("/{signal_id}", response_model=SignalOut, responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such signal"}})
+async def get_signal(signal_id: SignalId, request: Request, session: SessionDep) -> SignalOut:
+    signal = signal_out(await _signal(session, signal_id))
+    if wants_html(request):
+        return templates.TemplateResponse(request, "signal.html", {"signal": signal})
+    return signal
 
 
 @router.post(

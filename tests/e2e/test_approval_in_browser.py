@@ -35,6 +35,19 @@ async def _approval_link(client, incident_id: str, person: str, version: int) ->
     raise AssertionError(f"no approval email for {person}")
 
 
+async def _fits_a_phone(page) -> None:
+    """#18.6: no sideways scrolling at 390 px, text of 16 px at least, big buttons, no navigation."""
+    facts = await page.evaluate("""() => ({
+        sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+        smallest: Math.min(...Array.from(document.querySelectorAll('main p, main li, main pre, main label, main button, main textarea'))
+            .map(e => parseFloat(getComputedStyle(e).fontSize))),
+        buttons: Array.from(document.querySelectorAll('main button')).map(b => b.getBoundingClientRect().height),
+        nav: document.querySelectorAll('nav, header').length,
+    })""")
+    assert not facts["sideways"] and facts["smallest"] >= 16 and facts["nav"] == 0, facts
+    assert min(facts["buttons"]) >= 44, facts
+
+
 async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
     async with stack.async_client() as client:
         state = await _to_approval(client)
@@ -46,13 +59,17 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
         assert scanned.status_code == 200
         assert (await client.get(f"/incidents/{incident_id}")).json()["statements"][-1]["decisions"] == []
 
+        await page.set_viewport_size({"width": 390, "height": 844})  # approvers mostly read on a phone
         await page.goto(f"{stack.url}{approve_path}")
         assert "Fake recall" in await page.locator("h1").inner_text()
+        await _fits_a_phone(page)
         assert state["statements"][-1]["text"].splitlines()[0] in await page.locator("#statement").inner_text()
         assert "None yet." in await page.locator("#decisions").inner_text()
         await page.locator("#approve button").click()
         await page.wait_for_load_state()
-        assert "approved by" in await page.locator("#message").inner_text()
+        result = await page.locator("#message").inner_text()
+        assert "approved by" in result and "Next: it still needs approval from" in result, result  # the result says what happens next
+        assert await page.locator("header nav").count() == 0
 
         reject_path = await _approval_link(client, incident_id, second["people"][0], second["version"])
         await stack.sign_in(page)  # the second approver's browser is signed in: the timeline names its key
@@ -61,7 +78,8 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
         await page.locator("#comment").fill("Name the official recall register as the source.")
         await page.locator("#reject button").click()
         await page.wait_for_load_state()
-        assert "Changes requested" in await page.locator("#message").inner_text()
+        result = await page.locator("#message").inner_text()
+        assert "Changes requested" in result and "you will get a new link for the revised version" in result, result
 
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["statements"][-1]["status"] == "rejected"
@@ -76,7 +94,9 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
 
         new_path = await _approval_link(client, incident_id, first["people"][0], new_version)
         await page.goto(f"{stack.url}{new_path}")
-        assert "+Source: the official recall register." in await page.locator("#diff").inner_text()
+        assert await page.locator("#diff ins").inner_text() == "Source: the official recall register."  # the word diff, highlighted
+        assert "Name the official recall register as the source." in await page.locator("#previous-comments").inner_text()
+        await _fits_a_phone(page)
 
         old = await client.post(approve_path, data={"decision": "approve"})
         assert old.status_code == 410

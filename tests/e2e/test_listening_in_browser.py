@@ -51,7 +51,7 @@ async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack
 
     await stack.sign_in(page)
     await page.goto(f"{stack.url}/")
-    row = page.locator(f"tr[data-signal='{signal['id']}']")
+    row = page.locator(f"[data-signal='{signal['id']}']")
     assert "volume" in await row.inner_text()
     await row.locator("input[name=person]").fill("ewa.lewandowska")
     await row.locator("input[name=headline]").fill("Many of you are unhappy with our new menu")

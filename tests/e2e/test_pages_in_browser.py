@@ -12,7 +12,7 @@ async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
     await stack.sign_in(page)
     for _ in range(50):
         await page.goto(f"{stack.url}/")
-        row = page.locator(f"tr[data-incident='{declared['id']}']")
+        row = page.locator(f"li[data-incident='{declared['id']}']")
         if await row.count():
             break
         await page.wait_for_timeout(100)
@@ -22,7 +22,7 @@ async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
     temporal_link = row.locator("a", has_text="workflow")
     assert (await temporal_link.get_attribute("href")).endswith(f"/namespaces/default/workflows/{declared['id']}")
 
-    await row.locator("a", has_text="Price rise backlash").click()
+    await row.get_by_role("link", name="Price rise backlash", exact=True).click()
     await page.wait_for_url(f"**/incidents/{declared['id']}/view")
     assert await page.locator("h1").inner_text() == "Price rise backlash DRILL"
     pending = await page.locator("#pending").inner_text()

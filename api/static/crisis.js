@@ -1,0 +1,154 @@
+// crisisflow's pages, enhanced. Every page works without this script; with it:
+// - times (<time datetime>) read in the reader's own time zone, and countdowns run;
+// - the statement editor previews each target and counts characters against the limit as you type;
+// - pages marked data-live-refresh="<url>" fetch themselves every LIVE_MS and swap in the parts
+//   marked data-live that changed (never one you are typing in), and say when the connection is lost.
+// No build step and no library: the project's CSP allows this one file ('self') and nothing inline.
+(function () {
+  "use strict";
+  var LIVE_MS = 1000;
+  var localTime = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+
+  function span(ms) {
+    var minutes = Math.round(Math.abs(ms) / 60000);
+    if (minutes < 1) return "under a minute";
+    if (minutes < 60) return minutes + " min";
+    var hours = Math.floor(minutes / 60), rest = minutes % 60;
+    if (hours < 48) return hours + " h" + (rest ? " " + rest + " min" : "");
+    return Math.round(hours / 24) + " days";
+  }
+
+  function localize(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (element) {
+      if (element.dataset.localized) return;
+      var moment = new Date(element.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      element.title = element.textContent;
+      element.textContent = localTime.format(moment);
+      element.dataset.localized = "1";
+      if (element.classList.contains("countdown")) {
+        var left = document.createElement("span");
+        left.className = "left";
+        element.insertAdjacentElement("afterend", left);
+      }
+    });
+    tick(root);
+  }
+
+  function tick(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("time.countdown").forEach(function (element) {
+      var left = element.nextElementSibling;
+      if (!left || !left.classList.contains("left")) return;
+      var ms = new Date(element.getAttribute("datetime")) - now;
+      var text = ms >= 0 ? " (in " + span(ms) + ")" : " (overdue by " + span(ms) + ")";
+      if (left.textContent !== text) left.textContent = text;
+      left.classList.toggle("status-overdue", ms < 0);
+    });
+  }
+
+  function preview(textarea) {
+    var text = textarea.value;
+    document.querySelectorAll('[data-preview-of="' + textarea.id + '"]').forEach(function (element) {
+      element.textContent = text;
+    });
+    document.querySelectorAll('[data-count-of="' + textarea.id + '"]').forEach(function (counter) {
+      var limit = counter.dataset.limit ? parseInt(counter.dataset.limit, 10) : null;
+      var length = Array.from(text).length;
+      counter.textContent = length + (limit ? " / " + limit : "") + " characters" + (limit && length > limit ? ": " + (length - limit) + " too many" : "");
+      counter.classList.toggle("over", Boolean(limit && length > limit));
+    });
+  }
+
+  function busy(section) {
+    // A section someone is using stays as it is: focus inside it, a form changed, or a refusal showing.
+    return section.contains(document.activeElement) && document.activeElement !== document.body ||
+      section.querySelector("form[data-dirty], .field-error, details[open]") !== null;
+  }
+
+  function liveIds(root) {
+    return Array.from(root.querySelectorAll("[data-live][id]")).map(function (element) { return element.id; }).join(" ");
+  }
+
+  var notice = document.getElementById("connection");
+  var failures = 0;
+
+  function say(text) {
+    if (!notice) return;
+    notice.hidden = !text;
+    notice.textContent = text || "";
+  }
+
+  function refresh(url) {
+    var request = new XMLHttpRequest();
+    request.open("GET", url);
+    request.setRequestHeader("Accept", "text/html");
+    request.timeout = 10000;
+    request.onload = function () {
+      if (request.status !== 200 || request.responseURL.indexOf("/login") !== -1) {
+        failures += 1;
+        say(request.responseURL.indexOf("/login") !== -1 ? "You are signed out: sign in again to see changes." :
+          "The server answered " + request.status + ": what you see may be out of date. Retrying…");
+        return later(url);
+      }
+      if (failures) say("");
+      failures = 0;
+      var fresh = new DOMParser().parseFromString(request.responseText, "text/html");
+      var main = document.querySelector("main");
+      var busyAnywhere = Array.from(main.querySelectorAll("[data-live]")).some(busy);
+      if (liveIds(fresh) !== liveIds(document) && !busyAnywhere) {
+        main.innerHTML = fresh.querySelector("main").innerHTML;
+        enhance(main);
+      } else {
+        fresh.querySelectorAll("[data-live][id]").forEach(function (section) {
+          var current = document.getElementById(section.id);
+          if (!current || busy(current) || current.dataset.source === section.innerHTML) return;
+          current.innerHTML = section.innerHTML;
+          current.dataset.source = section.innerHTML;
+          enhance(current);
+        });
+      }
+      later(url);
+    };
+    request.onerror = request.ontimeout = function () {
+      failures += 1;
+      say("Connection lost: what you see may be out of date. Retrying…");
+      later(url);
+    };
+    request.send();
+  }
+
+  function later(url) {
+    window.setTimeout(function () { refresh(url); }, failures ? Math.min(LIVE_MS * (failures + 1), 10000) : LIVE_MS);
+  }
+
+  function enhance(root) {
+    localize(root);
+    root.querySelectorAll("[data-live][id]").forEach(function (section) {
+      if (section.dataset.source === undefined) section.dataset.source = section.innerHTML;
+    });
+    root.querySelectorAll("textarea[data-preview]").forEach(function (textarea) {
+      textarea.addEventListener("input", function () { preview(textarea); });
+      preview(textarea);
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form) form.dataset.dirty = "1";
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form) form.dataset.dirty = "1";
+  });
+
+  document.querySelectorAll("[data-live][id]").forEach(function (section) {
+    section.dataset.source = section.innerHTML;
+  });
+  enhance(document);
+  window.setInterval(tick, 1000);
+  var url = document.body.dataset.liveRefresh;
+  if (url) later(url);
+})();
