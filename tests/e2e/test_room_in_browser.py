@@ -150,8 +150,6 @@ async def drive_to_closed(page, check, width: int, playbook: str, give_feedback:
         await act_on(page, item, kind)
         done.append(kind)
         await check(page, f"incident after {kind}")
-        if kind in ("approval", "review"):
-            await shoot(page, width, f"{playbook}-{len(done) + 1}-after-{kind}")
     raise AssertionError(f"{playbook} did not close after {done}")
 
 
