@@ -10,7 +10,7 @@ from playwright.async_api import async_playwright, expect
 
 from tests.e2e.axe import page_facts, violations
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
-from tests.e2e.stack import PROJECT
+from tests.e2e.stack import PROJECT, DevStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -18,6 +18,16 @@ ARTIFACTS = PROJECT / "tests" / "artifacts" / "room"
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation", "data_breach"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 WAIT_MS = 60_000  # auto-waiting's ceiling on a loaded machine, not a speed requirement
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """This module's own stack: a long Temporal RPC deadline, since the machine running a dozen
+    incidents through Chromium is loaded and what is tested here is the pages, not latency."""
+    dev = DevStack(tmp_path_factory.mktemp("crisis-room"), extra_env={"CRISIS_TEMPORAL_RPC_TIMEOUT": "30"})
+    dev.start()
+    yield dev
+    dev.stop()
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +133,7 @@ async def drive_to_closed(page, check, width: int, playbook: str, give_feedback:
     """Act on what waits, most urgent kind first, until the incident is closed. ``resolve`` waits
     until a statement was published, so every incident goes through approval and publication."""
     done: list[str] = []
-    for step in range(80):
+    for _ in range(80):
         await expect(page.locator("#pending")).to_be_visible()
         if await page.locator("#live-summary .phase-closed").count():
             return done
