@@ -59,8 +59,9 @@ def fanout_playbook(people: int) -> dict:
         "communicate": {
             "template": "technical_outage",
             "author": "comms_lead",
-            "approvers": ["incident_commander"],
-            "first_statement_within": {"SEV1": "1h", "SEV2": "1h", "SEV3": "1h", "SEV4": "1h"},
+            "approvers": [roles[0]],
+            "first_statement_within": {"SEV1": "3h", "SEV2": "3h", "SEV3": "3h", "SEV4": "3h"},
+            "approval_within": {"SEV1": "10m", "SEV2": "10m", "SEV3": "10m", "SEV4": "10m"},
             "update_every": {"SEV1": "1h", "SEV2": "1h", "SEV3": "1h", "SEV4": "1h"},
         },
         "review": {"due_after": "5d", "feedback_from": ["incident_commander"]},
@@ -96,7 +97,9 @@ def write_memory_playbooks(source: Path, target: Path) -> Path:
     playbook = yaml.safe_load((source / f"{MEMORY_SOURCE}.yaml").read_text(encoding="utf-8"))
     playbook["id"] = MEMORY_PLAYBOOK
     playbook["name"] = f"{playbook['name']} (memory benchmark: pages the commander only)"
-    playbook["identify"]["page"] = [playbook["identify"].get("commander", "incident_commander")]
+    commander = playbook["identify"].get("commander", "incident_commander")
+    playbook["identify"]["page"] = [commander]
+    playbook["communicate"]["approvers"] = [commander]
     (target / f"{MEMORY_PLAYBOOK}.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False, allow_unicode=True), encoding="utf-8")
     catalog = load_catalog(target)
     assert len(catalog.playbooks[MEMORY_PLAYBOOK].identify.page) == 1

@@ -12,10 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import yaml
+
+from domain.durations import format_duration, parse_duration
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent.parent
@@ -158,12 +161,21 @@ def until(predicate, seconds: float = 30, what: str = "condition"):
     raise AssertionError(f"{what} did not happen within {seconds} s")
 
 
-def write_quick_playbooks(folder: Path, wait_s: int, playbook: str = "technical_outage") -> Path:
-    """The project's playbooks in ``folder``, with ``playbook`` paging only the incident commander
-    and escalating after ``wait_s`` seconds at every severity, so escalation fits in a test."""
+def write_quick_playbooks(
+    folder: Path, wait_s: int, playbook: str = "technical_outage", page: tuple[str, ...] = ("incident_commander",)
+) -> Path:
+    """The project's playbooks in ``folder``, with ``playbook`` paging only the roles in ``page`` and
+    escalating after ``wait_s`` seconds at every severity, so escalation fits in a test. Its approvers
+    are narrowed to the paged roles and its first-statement windows grow by ``wait_s``, as ``crisis
+    playbooks check`` refuses an approver nobody pages and windows that cannot be met."""
     shutil.copytree(PROJECT / "playbooks", folder)
     book = yaml.safe_load((folder / f"{playbook}.yaml").read_text())
-    book["identify"]["page"] = ["incident_commander"]
+    book["identify"]["page"] = list(page)
+    book["communicate"]["approvers"] = [role for role in book["communicate"]["approvers"] if role in page]
     book["identify"]["acknowledge_within"] = {severity: f"{wait_s}s" for severity in ("SEV1", "SEV2", "SEV3", "SEV4")}
+    first_statement = book["communicate"]["first_statement_within"]
+    book["communicate"]["first_statement_within"] = {
+        severity: format_duration(parse_duration(within) + timedelta(seconds=wait_s)) for severity, within in first_statement.items()
+    }
     (folder / f"{playbook}.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
     return folder

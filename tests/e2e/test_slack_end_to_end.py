@@ -24,15 +24,12 @@ SLACK_IDS = {"ewa.lewandowska": "U0EWA0001", "jakub.mazur": "U0JAKUB01"}
 
 
 def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_buttons(tmp_path):
-    playbooks = write_quick_playbooks(tmp_path / "playbooks", 120)
+    playbooks = write_quick_playbooks(tmp_path / "playbooks", 120, page=("incident_commander", "engineering_on_call"))
     roster = yaml.safe_load((playbooks / "team.yaml").read_text())
     for person in roster["people"]:
         if person["id"] in SLACK_IDS:
             person["slack"] = SLACK_IDS[person["id"]]
     (playbooks / "team.yaml").write_text(yaml.safe_dump(roster, sort_keys=False, allow_unicode=True))
-    book = yaml.safe_load((playbooks / "technical_outage.yaml").read_text())
-    book["identify"]["page"] = ["incident_commander", "engineering_on_call"]  # every approver role is paged
-    (playbooks / "technical_outage.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
     api_port = free_port()
     signer = SlackSigner(SECRET)
     with FakeSlack(token=TOKEN) as slack:
