@@ -88,12 +88,13 @@ class BoundedRpcTimeouts(temporal_client.Interceptor):
     with Retry-After within seconds.
 
     Queries and Updates are answered by a worker, which can be slow for good reasons (busy, or
-    just restarted: a killed worker's incidents wait 10 s before another takes them). Past the
-    deadline, Temporal itself is asked whether it answers; if it does, the call is given up to
-    ``WORKER_GRACE`` deadlines in all, and only a frozen Temporal is a 503 at once. ``service``
-    (the client's workflow service) is set once the client is connected."""
+    just restarted: a killed worker's incidents wait 10 s before another takes them), and a start
+    waits for the server to persist it, which takes seconds when many declarations arrive at once
+    on a loaded machine. Past the deadline, Temporal itself is asked whether it answers; if it does,
+    the call is given up to ``GRACE`` deadlines in all, and only a frozen Temporal is a 503 at
+    once. ``service`` (the client's workflow service) is set once the client is connected."""
 
-    WORKER_GRACE = 6
+    GRACE = 6
 
     def __init__(self, timeout: timedelta):
         self.timeout = timeout
@@ -113,11 +114,11 @@ class _BoundedCalls(temporal_client.OutboundInterceptor):
             input.rpc_timeout = self._bounds.timeout
         return input
 
-    async def _answered_by_a_worker(self, call, input):
+    async def _unless_temporal_is_frozen(self, call, input):
         if input.rpc_timeout is not None:
             return await call(input)
         timeout = self._bounds.timeout
-        input.rpc_timeout = timeout * BoundedRpcTimeouts.WORKER_GRACE
+        input.rpc_timeout = timeout * BoundedRpcTimeouts.GRACE
         answer = asyncio.ensure_future(call(input))
         done, _ = await asyncio.wait({answer}, timeout=timeout.total_seconds())
         if not done and not await self._temporal_answers():
@@ -136,13 +137,13 @@ class _BoundedCalls(temporal_client.OutboundInterceptor):
         return True
 
     async def start_workflow(self, input):
-        return await self.next.start_workflow(self._bounded(input))
+        return await self._unless_temporal_is_frozen(self.next.start_workflow, input)
 
     async def describe_workflow(self, input):
         return await self.next.describe_workflow(self._bounded(input))
 
     async def query_workflow(self, input):
-        return await self._answered_by_a_worker(self.next.query_workflow, input)
+        return await self._unless_temporal_is_frozen(self.next.query_workflow, input)
 
     async def signal_workflow(self, input):
         return await self.next.signal_workflow(self._bounded(input))
@@ -160,10 +161,10 @@ class _BoundedCalls(temporal_client.OutboundInterceptor):
         return self.next.list_workflows(self._bounded(input))
 
     async def start_workflow_update(self, input):
-        return await self._answered_by_a_worker(self.next.start_workflow_update, input)
+        return await self._unless_temporal_is_frozen(self.next.start_workflow_update, input)
 
     async def start_update_with_start_workflow(self, input):
-        return await self._answered_by_a_worker(self.next.start_update_with_start_workflow, input)
+        return await self._unless_temporal_is_frozen(self.next.start_update_with_start_workflow, input)
 
     async def create_schedule(self, input):
         return await self.next.create_schedule(self._bounded(input))
