@@ -64,7 +64,8 @@ def test_declarations_are_limited_per_key_with_retry_after(make_app):
     with TestClient(app, base_url=BASE_URL, headers=API_HEADERS) as client:
         assert [client.post("/incidents", json=body).status_code for _ in range(2)] == [422, 422]
         limited = client.post("/incidents", json=body)
-        assert limited.status_code == 429 and int(limited.headers["retry-after"]) == 30
+        # a token comes back every 30 s; less when the requests before took a while on a busy machine
+        assert limited.status_code == 429 and 0 < int(limited.headers["retry-after"]) <= 30
         assert "the limit is 2/minute" in limited.json()["detail"]
         other = issue(client, "second-desk", ["declare"])
         assert client.post("/incidents", json=body, headers=other).status_code == 422  # another key, another bucket
@@ -77,7 +78,7 @@ def test_action_links_and_webhooks_are_limited_per_ip(make_app):
         link = "/a/" + "x" * 43
         assert [client.get(link).status_code for _ in range(3)] == [403, 403, 403]
         limited = client.post(link)
-        assert limited.status_code == 429 and int(limited.headers["retry-after"]) == 20
+        assert limited.status_code == 429 and 0 < int(limited.headers["retry-after"]) <= 20
         assert client.post("/login", data={"key": "guess"}).status_code == 429  # sign-in shares the links' budget
         hooks = [client.post("/webhooks/twilio/status", data={"MessageSid": "SM1"}).status_code for _ in range(3)]
         assert hooks == [403, 403, 429]
