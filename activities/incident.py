@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -19,9 +20,41 @@ from domain.catalog import ROSTER_FILE
 from domain.incident import Receipt, text_sha256
 from domain.messages import Briefing, FeedbackRequest, InternalDispatch, Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
+from domain.safe_text import printable
 from domain.statements import TemplateProblem, render_statement
 from store import service, tokens
 from store.service import project_incident, project_metrics
+
+DATA_ERROR = "DataError"
+REFUSED_PREFIX = "the database refused the data: "
+
+
+def _is_data_error(error: BaseException) -> bool:
+    """The database refused the values themselves (SQLSTATE class 22: a NUL in text, a string too
+    long for its column, a number out of range); asyncpg's are not all SQLAlchemy DataErrors."""
+    return isinstance(error, DataError) or isinstance(error, DBAPIError) and str(getattr(error.orig, "sqlstate", None) or "").startswith("22")
+
+
+def _refused(error: DBAPIError) -> str:
+    """The database's reason in one line, without the statement and its parameters (the data itself)."""
+    return printable(str(getattr(error, "orig", None) or error).strip().splitlines()[0])[:300]
+
+
+def _final(error: DBAPIError) -> ApplicationError:
+    """Data the database refuses is refused again on every retry: the activity fails for good, and
+    the workflow shows it on the incident instead of retrying forever."""
+    return ApplicationError(f"{REFUSED_PREFIX}{_refused(error)}", type=DATA_ERROR, non_retryable=True)
+
+
+def _printable_values(value):
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _printable_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable_values(item) for item in value]
+    return value
+
 
 # Notice kind -> the purpose of the single-use link its email carries (see api/action_links.py).
 APPROVAL_LINKS = {"approval": "approve", "answer_approval": "approve_answer", "internal_approval": "approve_internal"}
@@ -150,6 +183,8 @@ class IncidentActivities:
         for channel, outcome in zip(channels, outcomes):
             if isinstance(outcome, Delivery):
                 deliveries.append(outcome)
+            elif _is_data_error(outcome):
+                raise _final(outcome)
             elif isinstance(outcome, PermanentDeliveryError):
                 # Recorded in the ledger; the person's other channels still go.
                 activity.logger.warning("%s refused for good: %s", self._ledger_key(channel), outcome.reason)
@@ -206,6 +241,10 @@ class IncidentActivities:
                 reached += 1
             except PermanentDeliveryError as error:
                 activity.logger.warning("briefing %s refused: %s", message.ledger_key, error.reason)
+            except DBAPIError as error:
+                if not _is_data_error(error):
+                    raise
+                raise _final(error) from None
         return reached
 
     @activity.defn
@@ -265,6 +304,10 @@ class IncidentActivities:
                 asked.append(person_id)
             except PermanentDeliveryError as error:
                 activity.logger.warning("feedback request %s refused: %s", ledger_key, error.reason)
+            except DBAPIError as error:
+                if not _is_data_error(error):
+                    raise
+                raise _final(error) from None
         return asked
 
     @activity.defn
@@ -296,6 +339,8 @@ class IncidentActivities:
                 receipts.append(Receipt(channel=name, sha256="", error=f"refused: {error.reason}"))
                 continue
             except Exception as error:  # transient: the retry sends only what the ledger lacks
+                if _is_data_error(error):
+                    raise _final(error) from None
                 retry.append(f"{name}: {getattr(error, 'reason', None) or type(error).__name__}")
                 continue
             receipts.append(Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id))
@@ -311,13 +356,31 @@ class IncidentActivities:
             raise ApplicationError(f"statement template: {problem}", non_retryable=True) from None
 
     @activity.defn
-    async def record(self, projection: Projection) -> None:
+    async def record(self, projection: Projection) -> str | None:
+        """Project the incident into the read model (and mirror it to the chat room). Data the
+        database refuses (PostgreSQL takes no NUL) is stored with its control characters replaced,
+        and the reason is returned for the workflow to show on the incident; what cannot be stored
+        even so fails for good (a retry would be refused the same way)."""
+        refused = None
+        try:
+            await self._project(projection)
+        except DBAPIError as error:
+            if not _is_data_error(error):
+                raise
+            refused = _refused(error)
+            activity.logger.error("the read model refused the incident's data (%s): storing it with control characters replaced", refused)
+            projection = Projection.model_validate(_printable_values(projection.model_dump()))
+            try:
+                await self._project(projection)
+            except DBAPIError as again:
+                if not _is_data_error(again):
+                    raise
+                raise _final(again) from None
+        await self._chat.mirror(projection.summary, projection.events)
+        return refused
+
+    async def _project(self, projection: Projection) -> None:
         async with self._sessions() as session:
-            await project_incident(
-                session,
-                projection.summary.model_dump(),
-                [event.model_dump() for event in projection.events],
-            )
+            await project_incident(session, projection.summary.model_dump(), [event.model_dump() for event in projection.events])
             if projection.metrics is not None:
                 await project_metrics(session, projection.metrics.model_dump())
-        await self._chat.mirror(projection.summary, projection.events)

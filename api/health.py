@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from store.db import ping
+from store.service import incidents_with_data_errors
 
 router = APIRouter(tags=["health"])
 _TIMEOUT = timedelta(seconds=3)
@@ -18,7 +19,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Temporal or the database does not answer"}})
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: Temporal and the database both answer."""
+    """Ready to serve: Temporal and the database both answer. ``warnings`` names open incidents whose
+    data the database refused (ready all the same: the API works, but someone must look)."""
     checks = {}
     try:
         await request.app.state.temporal.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=_TIMEOUT)
@@ -31,6 +33,14 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as error:
         checks["database"] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "5"}
-    )
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if checks["database"] == "ok":
+        # Ready, but someone must look: incidents whose data the database refused (their timelines say what).
+        try:
+            async with request.app.state.sessions() as session:
+                refused = await incidents_with_data_errors(session)
+        except Exception as error:  # the database stopped answering since the ping
+            refused, body["warnings"] = [], [f"incidents with refused data could not be listed: {type(error).__name__}"]
+        if refused:
+            body["warnings"] = [f"the database refused data of {len(refused)} open incident(s): {', '.join(refused)}; see their timelines"]
+    return JSONResponse(body, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "5"})

@@ -957,6 +957,11 @@ class Incident:
     def record_delivery_failure(self, person: str, failed: str, fallback: str, reason: str, now: datetime) -> None:
         self._event(now, "delivery_failed", None, f"{failed} to {person} did not arrive ({reason}); sent again by {fallback}", person=person, channel=failed, fallback=fallback)
 
+    def record_data_error(self, what: str, reason: str, now: datetime) -> None:
+        """The database refused data of this incident for ``what``: not retried (it would be refused
+        again), shown here and counted by ``/readyz``."""
+        self._event(now, "data_error", None, f"The database refused this incident's data for {what} ({reason}); not retried: check its texts", what=what, reason=reason)
+
     def record_chain_exhausted(self, role: str, now: datetime) -> None:
         self.state.acknowledgements[role].exhausted = True
         self._event(now, "escalation_exhausted", None, f"Nobody in {role} acknowledged after every escalation level", role=role)

@@ -182,3 +182,12 @@ async def add_subscriber(session: AsyncSession, incident_id: str, email: str, na
 async def list_subscribers(session: AsyncSession, incident_id: str) -> list[SubscriberRow]:
     query = select(SubscriberRow).where(SubscriberRow.incident_id == incident_id).order_by(SubscriberRow.id)
     return list((await session.scalars(query)).all())
+
+
+async def incidents_with_data_errors(session: AsyncSession, limit: int = 20) -> list[str]:
+    """Open incidents whose timeline says the database refused some of their data (``data_error``)."""
+    query = (
+        select(TimelineRow.incident_id).join(IncidentRow, IncidentRow.id == TimelineRow.incident_id)
+        .where(TimelineRow.kind == "data_error", IncidentRow.status == "open").distinct().order_by(TimelineRow.incident_id).limit(limit)
+    )
+    return list((await session.scalars(query)).all())

@@ -15,7 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from activities.incident import IncidentActivities
+    from activities.incident import DATA_ERROR, REFUSED_PREFIX, IncidentActivities
     from activities.models import IncidentSummary, Projection, Publication, RenderRequest, TargetSignal
     from domain import messages, metrics
     from domain.actions import (
@@ -42,6 +42,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its role was answered is waiting for a retry
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 SYSTEM_AUTHOR = "crisisflow"
+DATA_ERRORS = "trust-input-data-errors"  # data the database refuses is shown on the incident, not retried
 
 
 InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
@@ -55,6 +56,11 @@ def _cancelled(error: BaseException) -> bool:
     return isinstance(error, ActivityError) and (isinstance(error.cause, CancelledError) or error.retry_state is RetryState.CANCEL_REQUESTED)
 
 
+def _data_refused(error: BaseException) -> bool:
+    """An activity the database refused the data of: it failed for good (see activities.incident)."""
+    return isinstance(error, ActivityError) and isinstance(error.cause, ApplicationError) and error.cause.type == DATA_ERROR
+
+
 @workflow.defn
 class IncidentWorkflow:
     @workflow.init
@@ -66,6 +72,7 @@ class IncidentWorkflow:
         self._sent: dict[str, messages.Notice] = {}
         self._background: list[asyncio.Task] = []
         self._communication: asyncio.Task | None = None
+        self._data_errors_shown: set[str] = set()
 
     @property
     def _messenger(self) -> "messages.Messenger":
@@ -501,14 +508,15 @@ class IncidentWorkflow:
             targets=incident.playbook.communicate.publish_to,
         )
         with_receipts = workflow.patched("publication-receipts")
-        sent = await workflow.execute_activity(
-            "publish",
-            publication,
-            activity_id=f"publish.v{version}",
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}",
-        )
+        what = f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}"
+        try:
+            sent = await workflow.execute_activity(
+                "publish", publication, activity_id=f"publish.v{version}", start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=what,
+            )
+        except ActivityError as error:
+            if self._shown_if_refused(error, what):
+                return
+            raise
         receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
         incident.mark_published(version, workflow.now(), receipts)
         await self._brief("published", version=version, text=statement.text)
@@ -519,14 +527,19 @@ class IncidentWorkflow:
         if not incident.playbook.stakeholders or not workflow.patched("brief-stakeholders"):
             return
         briefing = messages.briefing(self._messenger, incident.playbook.stakeholders, event, **values)
-        reached = await workflow.execute_activity_method(
-            IncidentActivities.brief_stakeholders,
-            briefing,
-            activity_id=f"brief.{event}.{len(incident.state.timeline)}",
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"brief stakeholders: {event}",
-        )
+        try:
+            reached = await workflow.execute_activity_method(
+                IncidentActivities.brief_stakeholders,
+                briefing,
+                activity_id=f"brief.{event}.{len(incident.state.timeline)}",
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=f"brief stakeholders: {event}",
+            )
+        except ActivityError as error:
+            if self._shown_if_refused(error, f"brief stakeholders: {event}"):
+                return
+            raise
         incident.record_briefing(event, reached, workflow.now())
 
     async def _tell_severity(self, change: int) -> None:
@@ -550,14 +563,19 @@ class IncidentWorkflow:
         if not targets or not workflow.patched("pause-scheduled-posts"):
             return
         signal = TargetSignal(incident_id=incident.state.id, event=event, targets=targets, title=incident.state.title, text=f"{what}: {incident.state.title}", drill=incident.plan.drill)
-        sent = await workflow.execute_activity_method(
-            IncidentActivities.signal_targets,
-            signal,
-            activity_id=event,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"{what.lower()} on {', '.join(targets)}",
-        )
+        try:
+            sent = await workflow.execute_activity_method(
+                IncidentActivities.signal_targets,
+                signal,
+                activity_id=event,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=f"{what.lower()} on {', '.join(targets)}",
+            )
+        except ActivityError as error:
+            if self._shown_if_refused(error, f"{what.lower()} on {', '.join(targets)}"):
+                return
+            raise
         incident.record_schedulers(event, what, sent, workflow.now())
 
     async def _review(self) -> None:
@@ -578,14 +596,20 @@ class IncidentWorkflow:
     async def _request_feedback(self, people: list[str], groups: list[str], reminder: bool = False) -> None:
         incident = self._incident
         request = self._messenger.feedback_request(people, groups, incident.state.deadlines["review"].due_at, reminder=reminder)
-        asked = await workflow.execute_activity_method(
-            IncidentActivities.request_feedback,
-            request,
-            activity_id="feedback.reminder" if reminder else "feedback.request",
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link",
-        )
+        what = f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link"
+        try:
+            asked = await workflow.execute_activity_method(
+                IncidentActivities.request_feedback,
+                request,
+                activity_id="feedback.reminder" if reminder else "feedback.request",
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=what,
+            )
+        except ActivityError as error:
+            if self._shown_if_refused(error, what):
+                return
+            raise
         incident.record_feedback_requested(asked, workflow.now(), reminder=reminder)
 
     async def _remind_review(self, due: datetime) -> None:
@@ -648,15 +672,32 @@ class IncidentWorkflow:
         # Cancelled (a page taken while it is still being retried), a send already under way
         # finishes and counts: the person got it, so the timeline says so. Only a send waiting
         # for its next try is dropped.
-        await workflow.execute_activity_method(
-            IncidentActivities.notify,
-            notice,
-            activity_id=activity_id,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            summary=summary,
-        )
+        try:
+            await workflow.execute_activity_method(
+                IncidentActivities.notify,
+                notice,
+                activity_id=activity_id,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                summary=summary,
+            )
+        except ActivityError as error:
+            if not self._shown_if_refused(error, summary):
+                raise
+
+    def _shown_if_refused(self, error: ActivityError, what: str) -> bool:
+        """True when the database refused the activity's data: shown on the incident, not raised."""
+        if not _data_refused(error) or not workflow.patched(DATA_ERRORS):
+            return False
+        self._show_data_error(what, error.cause.message.removeprefix(REFUSED_PREFIX))
+        return True
+
+    def _show_data_error(self, what: str, reason: str) -> None:
+        """Once per kind of step: each later try of the same step is refused the same way."""
+        if what not in self._data_errors_shown:
+            self._data_errors_shown.add(what)
+            self._incident.record_data_error(what, reason, workflow.now())
 
     def _enter(self, phase: Phase) -> None:
         self._incident.enter(phase, workflow.now())
@@ -691,13 +732,20 @@ class IncidentWorkflow:
             figures = None
             if incident.phase in (Phase.REVIEW, Phase.CLOSED):
                 figures = metrics.summarize(incident.state, metrics.compute(incident.state, incident.commander_role, now))
-            await workflow.execute_activity_method(
-                IncidentActivities.record,
-                Projection(summary=summary, events=events, metrics=figures),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
-                summary=f"record {events[0].kind}…{events[-1].kind} ({len(events)} events)" if len(events) > 1 else f"record {events[0].kind}",
-            )
+            try:
+                refused = await workflow.execute_activity_method(
+                    IncidentActivities.record,
+                    Projection(summary=summary, events=events, metrics=figures),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=RETRY,
+                    summary=f"record {events[0].kind}…{events[-1].kind} ({len(events)} events)" if len(events) > 1 else f"record {events[0].kind}",
+                )
+            except ActivityError as error:
+                if not _data_refused(error) or not workflow.patched(DATA_ERRORS):
+                    raise
+                refused = error.cause.message.removeprefix(REFUSED_PREFIX)  # nothing of this batch was stored: shown below, not retried
+            if refused and workflow.patched(DATA_ERRORS):
+                self._show_data_error("the read model (lists, search, reports)", refused)
             self._projected_seq = seq
 
     def _sync_temporal_metadata(self) -> None:

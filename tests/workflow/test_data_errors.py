@@ -1,0 +1,51 @@
+"""Data the database refuses is shown on the incident, never retried forever (issue 16 #8): a send
+whose ledger entry is refused fails for good, the timeline says so once, and the escalation goes
+on (the refusal itself is proven on PostgreSQL in tests/store/test_data_errors.py)."""
+
+import pytest_asyncio
+from sqlalchemy.exc import DataError
+
+from channels.base import ChannelKind, Delivery, OutgoingMessage
+from domain.actions import Acknowledge
+from domain.severity import Severity
+from tests.workflow.harness import open_harness
+
+ROLE = "incident_commander"
+
+
+class RefusedByTheDatabase:
+    """An email channel whose every message the database refuses, as PostgreSQL refuses a NUL."""
+
+    name = "email-refused"
+
+    def __init__(self) -> None:
+        self.tries: list[str] = []
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        self.tries.append(message.ledger_key)
+        raise DataError("INSERT INTO notifications …", {}, Exception('invalid byte sequence for encoding "UTF8": 0x00'))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def refused(time_skipping_env, catalog, tmp_path):
+    email = RefusedByTheDatabase()
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.EMAIL: email}) as harness:
+        yield harness, email
+
+
+async def test_a_send_the_database_refuses_is_tried_once_and_shown_on_the_incident(refused, catalog):
+    harness, email = refused
+    plan = harness.commander_only(harness.plan("account_compromise", severity=Severity.SEV1))
+    first = catalog.roster.org_chart().policy(ROLE).levels[0].people[0]
+    handle = await harness.start(plan)
+    state = await harness.until(handle, lambda s: any(e["kind"] == "data_error" for e in s["timeline"]))
+    state = await harness.until(handle, lambda s: sum(e["kind"] == "data_error" for e in s["timeline"]) == 2)
+    errors = {e["data"]["what"]: e["message"] for e in state["timeline"] if e["kind"] == "data_error"}
+    assert set(errors) == {f"page {first} as {ROLE}, level 1, round 1", "brief stakeholders: declared"}, errors  # the page and the briefing, once each
+    assert all("0x00" in message and "not retried" in message for message in errors.values())
+    page = f"{plan.id}/page.{ROLE}.0.0/email"
+    assert email.tries.count(page) == 1  # failed for good: no second try
+    await harness.act(handle, "acknowledge", Acknowledge(person=first))  # the incident goes on
+    await harness.until(handle, lambda s: s["phase"] == "assess")
+    timeline = await harness.timeline(plan.id)
+    assert any(e.kind == "data_error" for e in timeline)  # and the read model has it (GET /readyz counts it)
