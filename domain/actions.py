@@ -45,9 +45,9 @@ class Assessment(Action):
 class Reassessment(Action):
     """The commander raises or lowers the severity after the assessment, until the incident is closed."""
 
-    person: str = PersonId
+    person: OneLine = PersonId
     severity: Severity
-    reason: str = Field(min_length=1, max_length=1000, description="Why: everyone paged and every stakeholder group is told.")
+    reason: LongText = Field(min_length=1, max_length=1000, description="Why: everyone paged and every stakeholder group is told.")
 
 
 class TaskCompletion(Action):
