@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.lenient import Authored
 from domain.safe_text import OneLine, long_text, one_line
 
 
@@ -30,7 +31,7 @@ def _public_url(value: str) -> str:
 PublicUrl = Annotated[OneLine, Field(max_length=300), AfterValidator(_public_url)]
 
 
-class FactSheetFields(BaseModel):
+class FactSheetFields(Authored):
     """The fields and their limits; an edit gives any of them (omitted: unchanged, "": cleared)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

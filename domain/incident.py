@@ -33,6 +33,7 @@ from domain.answers import ANSWER_ID, ANSWER_MAX_LENGTH, PinnedAnswer
 INTERNAL_MAX_LENGTH = 5000  # an email to staff or partners
 from domain.durations import humanize
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
+from domain.lenient import LenientInput
 from domain.listening import DetectionOrigin
 from domain.messages import internal_mark
 from domain.playbook import InternalAudience, Obligation, Playbook
@@ -64,8 +65,10 @@ class Rejected(Exception):
         self.kind = kind
 
 
-class IncidentPlan(BaseModel):
-    """The workflow input: the declaration plus the plan pinned at that moment."""
+class IncidentPlan(LenientInput):
+    """The workflow input: the declaration plus the plan pinned at that moment. Decoded from the
+    history on every replay, so the authoring models inside it drop fields a later schema removed
+    (:mod:`domain.lenient`)."""
 
     id: str
     title: str

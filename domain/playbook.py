@@ -8,9 +8,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from domain.durations import Duration, humanize
+from domain.lenient import Authored
 from domain.safe_text import LongText, OneLine
 from domain.severity import Severity
 
@@ -26,7 +27,7 @@ class Scenario(StrEnum):
     DATA_BREACH = "data_breach"
 
 
-class Strict(BaseModel):
+class Strict(Authored):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

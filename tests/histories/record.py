@@ -1,7 +1,10 @@
-"""Re-record the histories the replay test checks: ``.venv/bin/python -m tests.histories.record [name ...]``.
+"""Record the histories the replay test checks: ``.venv/bin/python -m tests.histories.record [name ...]``.
 
-Run it after a workflow change that is guarded by ``workflow.patched``: first rename the current
-files to ``v<N>-<name>.json`` and keep them, so both the old and the new paths stay replayed. Each history is one complete incident of
+Run it after a workflow change that is guarded by a new ``workflow.patched`` id: first rename the
+current files to ``v<N>-<name>.json`` and keep them, so both the old and the new paths stay
+replayed; the recorder refuses to overwrite a history, and a change under an existing patch id is
+not recorded at all (it needs a new id). List each new file in ``manifest.txt``. Each history is
+recorded once its workflow has completed, one complete incident of
 a built-in playbook on the time-skipping server, plus one with an escalation and overdue task, one
 whose escalation reaches a level of several people (``level-at-once``), one whose escalation climbs
 while the SMS provider is down and whose pages still being retried are cancelled when someone
@@ -31,10 +34,20 @@ from tests.workflow.harness import SmsOutage, open_harness
 from workflows.incident import RETRYING_AFTER
 
 HERE = Path(__file__).parent
+# ``--prefix engine-`` records ``engine-<name>.json``: a new history beside an existing one of the same
+# recorder, named after the branch that adds it, instead of renaming the existing one.
+PREFIX: list[str] = [""]
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
 
 
+NAMES = [*PLAYBOOKS, "voice-content-data_breach", "voice-flow-holding", "voice-content-internal", "level-at-once", "answers", "escalation", "escalation-outage"]
+
+
 async def record(names: set[str]) -> None:
+    if unknown := names - set(NAMES):
+        raise SystemExit(f"no recorder for {sorted(unknown)}; the recorders are {NAMES}")
+    if existing := [name for name in (names or NAMES) if (HERE / f"{PREFIX[0]}{name}.json").exists()]:
+        raise SystemExit(f"{existing} exist: a history is never re-recorded; rename each to v<N>-<name>.json first if a new patch changed its path")
     catalog = load_catalog(PROJECT / "playbooks")
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server")
@@ -163,10 +176,23 @@ async def record_level_at_once(env, harness, catalog) -> None:
 
 
 async def save(handle, name: str) -> None:
+    """Write the history once the workflow has completed (a history fetched earlier stops short of
+    the incident's end, and the replay test then checks nothing past it). An existing file is never
+    overwritten: it guards the path the code took when it was recorded."""
+    path = HERE / f"{PREFIX[0]}{name}.json"
+    if path.exists():
+        raise SystemExit(f"{path.name} exists: keep it (rename it to v<N>-{path.name} if the code changed under a new patch) and record beside it")
+    await handle.result()
     history = await handle.fetch_history()
-    (HERE / f"{name}.json").write_text(history.to_json())
-    print(f"recorded {name}: {len(history.events)} events")
+    path.write_text(history.to_json())
+    print(f"recorded {name}: {len(history.events)} events; list it in manifest.txt")
+
+
+def names_from(argv: list[str]) -> set[str]:
+    if argv[:1] == ["--prefix"]:
+        PREFIX[0], argv = argv[1], argv[2:]
+    return set(argv)
 
 
 if __name__ == "__main__":
-    asyncio.run(record(set(sys.argv[1:])))
+    asyncio.run(record(names_from(sys.argv[1:])))

@@ -1,4 +1,4 @@
-"""Record the review-phase history the replay test checks: ``.venv/bin/python -m tests.histories.record_review``.
+"""Record the review-phase history the replay test checks: ``.venv/bin/python -m tests.histories.record_review [--prefix p]``.
 
 One drill of technical_outage with named participants, driven to its review; feedback by link
 (``submit_feedback``), the half-way reminder, then the review. It covers the ``feedback-links``
@@ -17,7 +17,7 @@ from domain.actions import FeedbackSubmission
 from domain.catalog import load_catalog
 from domain.drills import DrillRequest, drill_plan
 from tests.conftest import PROJECT, register_search_attributes
-from tests.histories.record import save
+from tests.histories.record import names_from, save
 from tests.workflow.harness import open_harness
 from tests.workflow.test_review import drive_to_review
 
@@ -43,4 +43,5 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
+    names_from(sys.argv[1:])  # only ``--prefix <p>``
     asyncio.run(record())

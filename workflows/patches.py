@@ -1,0 +1,43 @@
+"""Every ``workflow.patched(...)`` id in the workflows, when it was added and when it may be retired.
+
+A patch keeps the old path of a workflow change for runs that started before it. It can go once no
+run that started without it can still be running or be replayed: an incident runs for weeks at most
+and a closed one is kept for the namespace's retention, so a patch may be retired ``RETIREMENT``
+after it was added. Retiring is two releases: ``workflow.deprecate_patch(id)`` in place of the
+branch (the old path's code goes), then the call goes too, together with the recorded histories
+that took the old path (tests/histories/manifest.txt). tests/workflow/test_patches.py checks that
+this registry and the ids used in workflows/ match exactly: a new patch is registered here.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+RETIREMENT = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Patch:
+    added: date
+    why: str
+
+    @property
+    def retire_after(self) -> date:
+        return self.added + RETIREMENT
+
+
+PATCHES: dict[str, Patch] = {
+    "tell-who-took-the-page": Patch(date(2026, 11, 25), "the people still paged are told who acknowledged"),
+    "chase-approvals": Patch(date(2026, 11, 25), "approvers are reminded and the fallback approver asked"),
+    "publication-receipts": Patch(date(2026, 11, 25), "a publication returns each target's receipt"),
+    "brief-stakeholders": Patch(date(2026, 11, 25), "the playbook's stakeholder groups are briefed"),
+    "pause-scheduled-posts": Patch(date(2026, 11, 25), "social schedulers are paused at declaration"),
+    "escalate-on-time": Patch(date(2026, 12, 1), "a level's wait starts when its pages are sent off"),
+    "page-a-level-at-once": Patch(date(2026, 12, 1), "every person of an escalation level is paged at once"),
+    "feedback-links": Patch(date(2026, 12, 1), "review feedback is asked for by link, with a half-way reminder"),
+    "voice-flow-holding-on-time": Patch(date(2026, 12, 6), "the holding statement goes to approval at the holding point"),
+    "voice-content-obligations": Patch(date(2026, 12, 6), "the playbook's legal clocks (obligations) are watched"),
+    "voice-content-internal": Patch(date(2026, 12, 6), "internal messages are drafted, approved and emailed"),
+    "voice-flow-tell-author": Patch(date(2026, 12, 6), "a statement's author is told of requested changes"),
+    "voice-flow-promise": Patch(date(2026, 12, 6), "a statement promises the next update's time, kept by the cadence"),
+    "trust-input-data-errors": Patch(date(2026, 12, 6), "data the database refuses is shown on the incident, not retried"),
+}
