@@ -8,11 +8,12 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY activities activities
 COPY api api
+COPY cli cli
 COPY channels channels
 COPY domain domain
 COPY store store
 COPY workflows workflows
-COPY worker.py cli.py devstack.py ./
+COPY worker.py devstack.py ./
 RUN /opt/crisisflow/bin/pip install .
 
 FROM python:3.11-slim

@@ -1,11 +1,11 @@
-"""Long-lived processes run on uvloop (``cli._run_service``): a paging worker is bound by one core,
+"""Long-lived processes run on uvloop (``cli.common.run_service``): a paging worker is bound by one core,
 and on asyncio's own loop it used half as much CPU again per page (docs/BENCHMARKS.md)."""
 
 import asyncio
 
 import uvloop
 
-import cli
+from cli.common import run_service
 
 
 def test_the_worker_and_the_dev_stack_run_on_uvloop():
@@ -14,5 +14,5 @@ def test_the_worker_and_the_dev_stack_run_on_uvloop():
     async def service() -> None:
         loops.append(asyncio.get_running_loop())
 
-    cli._run_service(service())
+    run_service(service())
     assert len(loops) == 1 and isinstance(loops[0], uvloop.Loop)
