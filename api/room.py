@@ -31,6 +31,7 @@ from domain.actions import (
     Assessment,
     FactSheetEdit,
     FeedbackSubmission,
+    Reassessment,
     Resolution,
     ReviewSubmission,
     StatementDecision,
@@ -177,6 +178,9 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
             return await incidents.decide(incident, number(form, "version"), body, *args)
         case "resolve":
             return await incidents.resolve(incident, Resolution(person=person, summary=one(form, "summary")), *args)
+        case "severity":
+            body = Reassessment(person=person, severity=one(form, "severity"), reason=one(form, "reason"))
+            return await incidents.reassess(incident, body, *args)
         case "review":
             body = ReviewSubmission(
                 person=person, summary=one(form, "summary"), went_well=lines(form, "went_well"), went_badly=lines(form, "went_badly"),
