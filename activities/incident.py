@@ -180,6 +180,7 @@ class IncidentActivities:
         )
         deliveries: list[Delivery] = []
         retry: list[str] = []
+        failed: list[str] = []  # the error's details: the channels that did not reach the person (the workflow falls back)
         for channel, outcome in zip(channels, outcomes):
             if isinstance(outcome, Delivery):
                 deliveries.append(outcome)
@@ -193,15 +194,16 @@ class IncidentActivities:
             elif isinstance(outcome, Exception):  # TransientDeliveryError, or anything unforeseen: worth a retry
                 activity.logger.warning("%s failed, will be retried: %s", self._ledger_key(channel), outcome)
                 retry.append(f"{channel.value}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
+                failed.append(channel.value)
             else:
                 raise outcome
         deliveries += await chat
         if retry:
             # The other channels went (the ledger has them): the retry sends only what is missing.
-            raise ApplicationError("delivery will be retried: " + "; ".join(retry), type="TransientDeliveryError")
+            raise ApplicationError("delivery will be retried: " + "; ".join(retry), *failed, type="TransientDeliveryError")
         if deliveries and not any(delivery.accepted for delivery in deliveries):
             reasons = "; ".join(delivery.error or "" for delivery in deliveries)
-            raise ApplicationError(f"no channel could reach {notice.person}: {reasons}", type="PermanentDeliveryError", non_retryable=True)
+            raise ApplicationError(f"no channel could reach {notice.person}: {reasons}", *[c.value for c in channels], type="PermanentDeliveryError", non_retryable=True)
         return deliveries
 
     @activity.defn

@@ -960,6 +960,12 @@ class Incident:
     def record_delivery_failure(self, person: str, failed: str, fallback: str, reason: str, now: datetime) -> None:
         self._event(now, "delivery_failed", None, f"{failed} to {person} did not arrive ({reason}); sent again by {fallback}", person=person, channel=failed, fallback=fallback)
 
+    def record_notice_failed(self, who: str, channels: list[str], reason: str, what: str, reached_by: list[str], now: datetime) -> None:
+        """A notice (not a page) that a channel did not deliver in its bounded time, or refused for good."""
+        outcome = f"reached by {' and '.join(reached_by)}" if reached_by else "not delivered"
+        message = f"{' and '.join(channels)} to {who} failed ({reason}) for: {what}; {outcome}"
+        self._event(now, "notice_failed", None, message, person=who, channels=channels, reason=reason, what=what, reached_by=reached_by)
+
     def record_data_error(self, what: str, reason: str, now: datetime) -> None:
         """The database refused data of this incident for ``what``: not retried (it would be refused
         again), shown here and counted by ``/readyz``."""

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.incident import DATA_ERROR, REFUSED_PREFIX, IncidentActivities
@@ -43,6 +44,12 @@ RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its ro
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 SYSTEM_AUTHOR = "crisisflow"
 DATA_ERRORS = "trust-input-data-errors"  # data the database refuses is shown on the incident, not retried
+# Notices other than pages (assignments, approval requests, briefings, reminders, feedback requests…)
+# go beside the flow with a bounded time to close; a failure is a timeline event, never the incident's.
+NOTICES_BESIDE = "stall-notices-beside-the-flow"
+NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2), maximum_attempts=10)
+NOTICE_CLOSES_WITHIN = timedelta(minutes=15)  # the ten tries above take about seven minutes of back-off
+NOTICE_CHANNELS = ("sms", "email")
 
 
 InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
@@ -54,6 +61,22 @@ def _cancelled(error: BaseException) -> bool:
     if isinstance(error, asyncio.CancelledError):
         return True
     return isinstance(error, ActivityError) and (isinstance(error.cause, CancelledError) or error.retry_state is RetryState.CANCEL_REQUESTED)
+
+
+def _undelivered(error: ActivityError) -> tuple[list[str], str]:
+    """The channels a notice's last try failed on (from the notify activity's error details; empty
+    when unknown) and why."""
+    cause = error.cause
+    if isinstance(cause, ActivityTimeout):
+        last = cause.cause  # the server attaches the last try's failure to the timeout
+        why = f"not delivered within {NOTICE_CLOSES_WITHIN}"
+        if isinstance(last, ApplicationError):
+            return [str(channel) for channel in last.details], f"{why}; last try: {last.message.split(': ', 1)[-1]}"
+        return [], why
+    if isinstance(cause, ApplicationError):
+        known = cause.type in ("TransientDeliveryError", "PermanentDeliveryError")
+        return [str(channel) for channel in cause.details] if known else [], cause.message.split(": ", 1)[-1] if known else cause.message
+    return [], str(cause or error)
 
 
 def _data_refused(error: BaseException) -> bool:
@@ -73,6 +96,7 @@ class IncidentWorkflow:
         self._background: list[asyncio.Task] = []
         self._communication: asyncio.Task | None = None
         self._data_errors_shown: set[str] = set()
+        self._beside = False  # notices beside the flow (NOTICES_BESIDE), decided when the run starts
 
     @property
     def _messenger(self) -> "messages.Messenger":
@@ -84,6 +108,7 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, plan: IncidentPlan) -> dict:
+        self._beside = workflow.patched(NOTICES_BESIDE)
         projector = asyncio.create_task(self._project_changes())
         incident = self._incident
         # The first-statement clock runs from declaration: the holding statement goes to approval at
@@ -121,7 +146,10 @@ class IncidentWorkflow:
         if incident.state.internal_messages:
             incident.withdraw_internal(workflow.now())
         self._enter(Phase.CLOSED)
-        await asyncio.gather(*self._background)
+        if self._beside:
+            await self._background_finished()
+        else:
+            await asyncio.gather(*self._background)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._finished = True
         await projector
@@ -220,13 +248,13 @@ class IncidentWorkflow:
         for person, channels in paged.items():
             if person != taker:
                 notice = self._messenger.taken(person, taker, role, channels)
-                await self._notify(notice, f"taken.{role}.{person}", f"tell {person} that {taker} took the {role} page")
+                await self._tell(notice, f"taken.{role}.{person}", f"tell {person} that {taker} took the {role} page")
 
     async def _respond(self, watch_first_statement: bool) -> None:
         incident = self._incident
         for task in incident.state.tasks:
             notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at)
-            await self._notify(notice, f"task.{task.id}.assigned", f"assign '{task.id}' to {task.assignee}")
+            await self._tell(notice, f"task.{task.id}.assigned", f"assign '{task.id}' to {task.assignee}")
             self._spawn(self._watch_task(task.id))
         if watch_first_statement:
             self._spawn(self._watch_first_statement())
@@ -243,18 +271,18 @@ class IncidentWorkflow:
         if await self._wait_until(settled, task.due_at, f"task '{task_id}' due"):
             return
         incident.record_deadline_missed(f"task.{task_id}", workflow.now())
-        await self._notify(self._messenger.reminder(task.assignee, task.title, task.due_at), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
+        await self._tell(self._messenger.reminder(task.assignee, task.title, task.due_at), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
         incident.record_task_reminder(task_id, workflow.now())
         escalate_after = incident.playbook.respond.escalate_after
         while not await self._wait(settled, escalate_after, f"task '{task_id}' escalates after {escalate_after}"):
             previous = task.assignee
             if not incident.escalate_task(task_id, workflow.now()):
-                await self._notify(self._messenger.reminder(incident.commander, task.title, task.due_at), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
+                await self._tell(self._messenger.reminder(incident.commander, task.title, task.due_at), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
                 incident.record_reminder(f"Task '{task.title}' has passed through its whole role", [incident.commander], workflow.now(), task_id=task_id)
                 await workflow.wait_condition(settled)
                 return
             notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at, escalated_from=previous)
-            await self._notify(notice, f"task.{task_id}.escalated.{task.escalations}", f"pass '{task_id}' to {task.assignee}")
+            await self._tell(notice, f"task.{task_id}.escalated.{task.escalations}", f"pass '{task_id}' to {task.assignee}")
 
     async def _watch_first_statement(self) -> None:
         incident = self._incident
@@ -343,14 +371,14 @@ class IncidentWorkflow:
             for role in incident.outstanding_approver_roles(statement):
                 person = incident.on_duty(role)
                 notice = self._messenger.approval_request(person, version, role, statement.text)
-                await self._notify(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
+                await self._tell(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
             if workflow.patched("chase-approvals"):
                 self._spawn(self._chase_approval(version))
         elif statement.status is StatementStatus.REJECTED:
             rejection = next(d for d in statement.decisions if d.decision is Verdict.REJECT)
             author = statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
             notice = self._messenger.changes_requested(author, version, rejection.person, rejection.comment)
-            await self._notify(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
+            await self._tell(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
 
     async def _draft_internal(self) -> None:
         """Each internal audience's message, drafted from its template (which may use the internal
@@ -373,12 +401,12 @@ class IncidentWorkflow:
             for role in incident.outstanding_approver_roles(message):
                 person = incident.on_duty(role)
                 notice = self._messenger.internal_approval_request(person, number, message.name, message.version, role, message.text)
-                await self._notify(notice, f"internal.{number}.approval.{role}", f"ask {person} ({role}) to approve the message for {message.name} v{message.version}")
+                await self._tell(notice, f"internal.{number}.approval.{role}", f"ask {person} ({role}) to approve the message for {message.name} v{message.version}")
         elif message.status is InternalStatus.REJECTED:
             rejection = next(d for d in message.decisions if d.decision is Verdict.REJECT)
             author = message.author if message.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
             notice = self._messenger.internal_changes_requested(author, message.name, message.version, rejection.person, rejection.comment)
-            await self._notify(notice, f"internal.{number}.revision", f"tell {author} the message for {message.name} needs changes")
+            await self._tell(notice, f"internal.{number}.revision", f"tell {author} the message for {message.name} needs changes")
         elif message.status is InternalStatus.APPROVED:
             audience = next(a for a in incident.playbook.internal if a.id == message.audience)
             reached = await workflow.execute_activity_method(
@@ -401,11 +429,11 @@ class IncidentWorkflow:
             for role in incident.outstanding_approver_roles(proposal):
                 person = incident.on_duty(role)
                 notice = self._messenger.answer_approval_request(person, number, proposal.answer_id, proposal.version, role, proposal.question, proposal.text)
-                await self._notify(notice, f"answer.{number}.approval.{role}", f"ask {person} ({role}) to approve {label}")
+                await self._tell(notice, f"answer.{number}.approval.{role}", f"ask {person} ({role}) to approve {label}")
         elif proposal.status is AnswerStatus.REJECTED:
             rejection = next(d for d in proposal.decisions if d.decision is Verdict.REJECT)
             notice = self._messenger.answer_changes_requested(proposal.author, proposal.answer_id, proposal.version, rejection.person, rejection.comment)
-            await self._notify(notice, f"answer.{number}.revision", f"tell {proposal.author} that {label} needs changes")
+            await self._tell(notice, f"answer.{number}.revision", f"tell {proposal.author} that {label} needs changes")
 
     async def _chase_approval(self, version: int) -> None:
         """Remind the approvers half-way to the statement's deadline; when it passes, ask the next
@@ -425,7 +453,7 @@ class IncidentWorkflow:
         for role in incident.outstanding_approver_roles(statement):
             person = incident.on_duty(role)
             notice = self._messenger.approval_request(person, version, role, statement.text, reminder=True)
-            await self._notify(notice, f"approval.v{version}.{role}.reminder", f"remind {person} ({role}) to decide on v{version}")
+            await self._tell(notice, f"approval.v{version}.{role}.reminder", f"remind {person} ({role}) to decide on v{version}")
             incident.record_reminder(f"Statement v{version} awaits {role}", [person], workflow.now(), version=version)
         if await self._wait_until(decided, due, f"v{version} approval deadline"):
             return
@@ -435,7 +463,7 @@ class IncidentWorkflow:
             backups = [p for p in chain if p != on_duty and not any(d.person == p for d in statement.decisions)]
             if backups:
                 notice = self._messenger.approval_request(backups[0], version, role, statement.text)
-                await self._notify(notice, f"approval.v{version}.{role}.escalated", f"ask {backups[0]} ({role}) to approve v{version}: {on_duty} did not")
+                await self._tell(notice, f"approval.v{version}.{role}.escalated", f"ask {backups[0]} ({role}) to approve v{version}: {on_duty} did not")
                 incident.record_approval_escalated(version, role, on_duty, backups[0], workflow.now())
 
     async def _publish_fallback(self) -> None:
@@ -527,11 +555,15 @@ class IncidentWorkflow:
         if not incident.playbook.stakeholders or not workflow.patched("brief-stakeholders"):
             return
         briefing = messages.briefing(self._messenger, incident.playbook.stakeholders, event, **values)
+        activity_id = f"brief.{event}.{len(incident.state.timeline)}"
+        if self._beside:
+            self._spawn(self._send_briefing(briefing, event, activity_id))
+            return
         try:
             reached = await workflow.execute_activity_method(
                 IncidentActivities.brief_stakeholders,
                 briefing,
-                activity_id=f"brief.{event}.{len(incident.state.timeline)}",
+                activity_id=activity_id,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRY,
                 summary=f"brief stakeholders: {event}",
@@ -542,6 +574,23 @@ class IncidentWorkflow:
             raise
         incident.record_briefing(event, reached, workflow.now())
 
+    async def _send_briefing(self, briefing: "messages.Briefing", event: str, activity_id: str) -> None:
+        what = f"brief stakeholders: {event}"
+        try:
+            reached = await workflow.execute_activity_method(
+                IncidentActivities.brief_stakeholders,
+                briefing,
+                activity_id=activity_id,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                schedule_to_close_timeout=NOTICE_CLOSES_WITHIN,
+                retry_policy=NOTICE_RETRY,
+                summary=what,
+            )
+        except ActivityError as error:
+            self._record_undelivered(error, what, "the stakeholders", ["email"])
+            return
+        self._incident.record_briefing(event, reached, workflow.now())
+
     async def _tell_severity(self, change: int) -> None:
         """Everyone paged so far, and every stakeholder group, hears of a re-assessment (the
         timeline event number ``change`` keys the sends)."""
@@ -550,7 +599,7 @@ class IncidentWorkflow:
         previous, reason = event.data["previous"], event.data["reason"]
         say = self._messenger
         await asyncio.gather(*(
-            self._notify(say.severity_changed(person, previous, event.actor, reason), f"severity.{change}.{person}",
+            self._tell(say.severity_changed(person, previous, event.actor, reason), f"severity.{change}.{person}",
                          f"tell {person} the severity is now {incident.severity}")
             for person in incident.paged_people()
         ))
@@ -583,30 +632,34 @@ class IncidentWorkflow:
         due = incident.state.deadlines["review"].due_at
         askees = list(dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from]))
         if workflow.patched("feedback-links"):
-            await self._notify(self._messenger.review_request(incident.commander, due), f"review.request.{incident.commander}", f"ask {incident.commander} for the review")
+            await self._tell(self._messenger.review_request(incident.commander, due), f"review.request.{incident.commander}", f"ask {incident.commander} for the review")
             responders = [ack.acknowledged_by for ack in incident.state.acknowledgements.values() if ack.acknowledged_by]
             crew = list(dict.fromkeys(askees + responders))
-            await self._request_feedback(crew, incident.playbook.stakeholders)
+            await self._aside(self._request_feedback(crew, incident.playbook.stakeholders))
             self._spawn(self._remind_review(due))
         else:
             for person in askees:
-                await self._notify(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
+                await self._tell(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
         await self._await_deadline(lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander])
 
     async def _request_feedback(self, people: list[str], groups: list[str], reminder: bool = False) -> None:
         incident = self._incident
         request = self._messenger.feedback_request(people, groups, incident.state.deadlines["review"].due_at, reminder=reminder)
         what = f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link"
+        bounded = {"schedule_to_close_timeout": NOTICE_CLOSES_WITHIN, "retry_policy": NOTICE_RETRY} if self._beside else {"retry_policy": RETRY}
         try:
             asked = await workflow.execute_activity_method(
                 IncidentActivities.request_feedback,
                 request,
                 activity_id="feedback.reminder" if reminder else "feedback.request",
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
                 summary=what,
+                **bounded,
             )
         except ActivityError as error:
+            if self._beside:
+                self._record_undelivered(error, what, f"{len(people)} people", ["email"])
+                return
             if self._shown_if_refused(error, what):
                 return
             raise
@@ -619,14 +672,30 @@ class IncidentWorkflow:
         if await self._wait_until(lambda: incident.state.review is not None, halfway, "remind the review and feedback"):
             return
         commander = incident.commander
-        await self._notify(self._messenger.review_request(commander, due, reminder=True), f"review.reminder.{commander}", f"remind {commander} of the review")
+        await self._tell(self._messenger.review_request(commander, due, reminder=True), f"review.reminder.{commander}", f"remind {commander} of the review")
         incident.record_reminder("Post-incident review", [commander], workflow.now(), deadline="review")
         if awaiting := incident.awaiting_feedback():
-            await self._request_feedback(awaiting, [], reminder=True)
+            await self._aside(self._request_feedback(awaiting, [], reminder=True))
 
     def _spawn(self, coroutine) -> None:
         """Run beside the main flow; awaited before closing so an error in it fails loudly."""
         self._background.append(asyncio.create_task(coroutine))
+
+    async def _aside(self, coroutine) -> None:
+        """Beside the flow once notices are (``NOTICES_BESIDE``); awaited in it, as before, otherwise."""
+        if self._beside:
+            self._spawn(coroutine)
+        else:
+            await coroutine
+
+    async def _background_finished(self) -> None:
+        """Every coroutine run beside the flow, including those spawned while closing. Notices among
+        them are bounded (``NOTICE_CLOSES_WITHIN``, once more for a fallback), so this wait is too."""
+        awaited = 0
+        while awaited < len(self._background):
+            batch = self._background[awaited:]
+            awaited = len(self._background)
+            await asyncio.gather(*batch)
 
     # ---- waiting and deadlines -----------------------------------------------------------------
 
@@ -662,7 +731,7 @@ class IncidentWorkflow:
         incident.record_deadline_missed(name, workflow.now())
         reminded = people()
         for person in reminded:
-            await self._notify(self._messenger.reminder(person, what, deadline.due_at), f"reminder.{name}.{person}", f"remind {person}: {what} overdue")
+            await self._tell(self._messenger.reminder(person, what, deadline.due_at), f"reminder.{name}.{person}", f"remind {person}: {what} overdue")
         incident.record_reminder(f"Overdue: {what}", reminded, workflow.now(), deadline=name)
         await workflow.wait_condition(done)
 
@@ -685,6 +754,56 @@ class IncidentWorkflow:
         except ActivityError as error:
             if not self._shown_if_refused(error, summary):
                 raise
+
+    async def _tell(self, notice: "messages.Notice", activity_id: str, summary: str) -> None:
+        """A notice that is not a page: beside the flow and bounded (``NOTICES_BESIDE``), or awaited
+        in it with unlimited retries, as before."""
+        if self._beside:
+            self._spawn(self._send_notice(notice, activity_id, summary))
+        else:
+            await self._notify(notice, activity_id, summary)
+
+    async def _send_notice(self, notice: "messages.Notice", activity_id: str, summary: str, may_fall_back: bool = True) -> None:
+        """Send a notice within ``NOTICE_CLOSES_WITHIN``. A channel that still fails then, or is refused
+        for good, is a timeline event; when no channel reached the person, the notice goes once more
+        on a channel it did not use (the path a bounced page takes)."""
+        incident = self._incident
+        channels = list(dict.fromkeys("sms" if channel == "call" else channel for channel in notice.channels))
+        try:
+            deliveries = await workflow.execute_activity_method(
+                IncidentActivities.notify,
+                notice,
+                activity_id=activity_id,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                schedule_to_close_timeout=NOTICE_CLOSES_WITHIN,
+                retry_policy=NOTICE_RETRY,
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                summary=summary,
+            )
+        except ActivityError as error:
+            if _cancelled(error) or self._shown_if_refused(error, summary):
+                return
+            failed, reason = _undelivered(error)
+            failed = [channel for channel in failed if channel in channels] or channels
+            reached = [channel for channel in channels if channel not in failed]
+            other = next((channel for channel in NOTICE_CHANNELS if channel not in channels), None)
+            if not reached and may_fall_back and other is not None:
+                incident.record_delivery_failure(notice.person, " and ".join(failed), other, reason, workflow.now())
+                await self._send_notice(messages.resent(notice, other), f"{activity_id}.fallback.{other}", f"{summary} (again by {other})", may_fall_back=False)
+            else:
+                incident.record_notice_failed(notice.person, failed, reason, summary, reached, workflow.now())
+            return
+        refused = [r for d in deliveries if not d.accepted and d.error and (r := d.error.partition(": "))[0] in channels]  # "sms: why"
+        reached = [channel for channel in channels if channel not in {channel for channel, _, _ in refused}]
+        for channel, _, reason in refused:
+            incident.record_notice_failed(notice.person, [channel], reason, summary, reached, workflow.now())
+
+    def _record_undelivered(self, error: ActivityError, what: str, who: str, channels: list[str]) -> None:
+        """A bounded notice activity that gave up: shown on the timeline, never raised."""
+        if _cancelled(error) or self._shown_if_refused(error, what):
+            return
+        _, reason = _undelivered(error)
+        self._incident.record_notice_failed(who, channels, reason, what, [], workflow.now())
 
     def _shown_if_refused(self, error: ActivityError, what: str) -> bool:
         """True when the database refused the activity's data: shown on the incident, not raised."""
@@ -805,7 +924,11 @@ class IncidentWorkflow:
         resent = messages.resent(notice, other)
         self._sent[fallback_id] = resent
         self._incident.record_delivery_failure(failure.person, failure.channel, other, failure.reason, workflow.now())
-        await self._notify(resent, fallback_id, f"page {failure.person} again by {other}: {failure.channel} failed")
+        what = f"page {failure.person} again by {other}: {failure.channel} failed"
+        if self._beside:  # a handler still running holds up the close: the resend is bounded, beside the flow
+            self._spawn(self._send_notice(resent, fallback_id, what, may_fall_back=False))
+        else:
+            await self._notify(resent, fallback_id, what)
 
     @workflow.query
     def state(self) -> dict:

@@ -89,16 +89,20 @@ class Harness:
         return await handle.execute_update(getattr(IncidentWorkflow, update), args=list(args))
 
     async def drive_to_closed(self, handle: WorkflowHandle, max_steps: int = 200) -> dict:
+        return await self.drive_until(handle, lambda state: state["status"] == "closed", max_steps)
+
+    async def drive_until(self, handle: WorkflowHandle, done, max_steps: int = 200) -> dict:
+        """Act on the incident as its pending list says until ``done(state)`` holds (checked before each step)."""
         for _ in range(max_steps):
             state = await self.state(handle)
-            if state["status"] == "closed":
+            if done(state):
                 return state
             step = next_step(state)
             if step is None:
                 await asyncio.sleep(0.05)
                 continue
             await self.act(handle, step.update, *step.args, BODIES[step.update].model_validate(step.body))
-        raise AssertionError(f"the incident did not close: phase {state['phase']}, pending {state['pending']}")
+        raise AssertionError(f"the incident did not get there: phase {state['phase']}, pending {state['pending']}")
 
     async def outbox(self, incident_id: str) -> list:
         async with self.sessions() as session:
@@ -135,15 +139,24 @@ class SmsOutage:
         return Delivery(channel=self.name, accepted=True, provider_id=f"SM{len(self.delivered)}")
 
 
+class EmailOutage(SmsOutage):
+    """An email provider that answers every send with a 503 until it is back."""
+
+    name = "email-outage"
+
+
 @asynccontextmanager
-async def open_harness(env: WorkflowEnvironment, catalog: Catalog, database: Path, channels: dict[ChannelKind, Channel] | None = None):
-    """``channels``: the providers to use instead of the outbox, per kind (the outbox for the rest)."""
+async def open_harness(
+    env: WorkflowEnvironment, catalog: Catalog, database: Path, channels: dict[ChannelKind, Channel] | None = None, roster: Path | None = None
+):
+    """``channels``: the providers to use instead of the outbox, per kind (the outbox for the rest);
+    ``roster``: a folder whose team.yaml the activities read contacts from (the catalog's by default)."""
     engine = create_engine(f"sqlite+aiosqlite:///{database}", single_connection=True)  # as the worker's
     await create_schema(engine)
     sessions = session_factory(engine)
     outbox = OutboxChannel(sessions)
     activities = IncidentActivities(
-        sessions, RosterSource(catalog.directory), {kind: outbox for kind in ChannelKind} | (channels or {}), "http://test"
+        sessions, RosterSource(roster or catalog.directory), {kind: outbox for kind in ChannelKind} | (channels or {}), "http://test"
     )
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     try:
