@@ -40,4 +40,5 @@ PATCHES: dict[str, Patch] = {
     "voice-flow-tell-author": Patch(date(2026, 12, 6), "a statement's author is told of requested changes"),
     "voice-flow-promise": Patch(date(2026, 12, 6), "a statement promises the next update's time, kept by the cadence"),
     "trust-input-data-errors": Patch(date(2026, 12, 6), "data the database refuses is shown on the incident, not retried"),
+    "stall-notices-beside-the-flow": Patch(date(2026, 12, 6), "notices other than pages go beside the flow, bounded, their failures on the timeline"),
 }
