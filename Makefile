@@ -10,13 +10,18 @@ PRISM_STAMP := tests/.node/.prism-$(PRISM_VERSION)
 # The browser tests inject axe-core into every page (tests/e2e/axe.py): no serious or critical violation.
 AXE_VERSION := 4.10.3
 AXE_STAMP := tests/.node/.axe-core-$(AXE_VERSION)
+# Bluesky's tests post to a real PDS with its own PLC directory (tests/social/pds.cjs). 0.4.217 is
+# the newest @atproto/pds for Node 20 (0.5 wants Node 22); better-sqlite3 is built if no binary fits.
+PDS_VERSION := 0.4.217
+PLC_VERSION := 0.0.1
+PDS_STAMP := tests/.node/.pds-$(PDS_VERSION)-plc-$(PLC_VERSION)
 
-.PHONY: dev test test-fast lint install chromium prism axe postgresql clean bench
+.PHONY: dev test test-fast lint install chromium prism axe pds postgresql clean bench
 
 dev: $(STAMP)
 	$(BIN)/crisis dev
 
-test: $(STAMP) chromium prism axe postgresql
+test: $(STAMP) chromium prism axe pds postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -51,6 +56,13 @@ axe: $(AXE_STAMP)
 $(AXE_STAMP):
 	@command -v npm >/dev/null 2>&1 || { echo "the browser tests need Node.js and npm for axe-core (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	@touch $@
+
+pds: $(PDS_STAMP)
+
+$(PDS_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "the Bluesky tests need Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error @atproto/pds@$(PDS_VERSION) @did-plc/server@$(PLC_VERSION)
 	@touch $@
 
 # The store tests run on SQLite and on a throwaway PostgreSQL server that the tests start (initdb

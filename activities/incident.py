@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.chat import ChatRooms
 from activities.models import Projection, Publication, RenderRequest, TargetSignal
-from channels.base import Channel, ChannelKind, ChatKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError
+from channels.base import Channel, ChannelKind, ChatKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError, PublicPost
 from channels.dispatch import Compose, Dispatcher
 from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
@@ -91,11 +91,13 @@ class IncidentActivities:
         link_ttl: timedelta = timedelta(hours=24),
         publishing: dict[str, Channel] | None = None,
         chats: dict[ChatKind, Channel] | None = None,
+        default_targets: list[str] | None = None,
     ):
         self._sessions = sessions
         self._roster = roster
         self._dispatcher = Dispatcher(sessions, channels)
         self._publishing = {name: Dispatcher(sessions, {ChannelKind.PUBLIC: channel}) for name, channel in (publishing or {OUTBOX_TARGET: channels[ChannelKind.PUBLIC]}).items()}
+        self._default_targets = default_targets or [OUTBOX_TARGET]
         self._public_url = public_url.rstrip("/")
         self._link_ttl = link_ttl
         self._chat = ChatRooms(sessions, chats or {}, roster, public_url)
@@ -208,11 +210,16 @@ class IncidentActivities:
 
     @activity.defn
     async def publish(self, publication: Publication) -> list[Receipt]:
-        """Send the approved text to each of the playbook's targets and say, per target, the hash of
-        what was actually sent. A drill only ever reaches the outbox."""
+        """Send the approved text to each of the playbook's targets (all at once: a slow or failing
+        one holds up no other) and say, per target, the hash of what was actually sent, the post's
+        id and its public URL. A drill only ever reaches the outbox."""
+        post = PublicPost(statement=publication.kind.value, severity=publication.severity, components=publication.components,
+                          headline=publication.status_page_name)
+        targets = self._default_targets if publication.targets is None else publication.targets
         return await self._to_targets(
-            publication.incident_id, publication.targets, f"statement.{publication.kind.value}",
+            publication.incident_id, targets, f"statement.{publication.kind.value}",
             f"{publication.title} — statement v{publication.version}", publication.text, publication.drill,
+            post=post, threads=publication.threads,
         )
 
     @activity.defn
@@ -317,38 +324,56 @@ class IncidentActivities:
         """Tell the social scheduling tools to pause (at declaration) or resume (at close) scheduled posts."""
         return await self._to_targets(signal.incident_id, signal.targets, signal.event, signal.title, signal.text, signal.drill)
 
-    async def _to_targets(self, incident_id: str, targets: list[str], kind: str, subject: str, body: str, drill: bool) -> list[Receipt]:
-        receipts, retry = [], []
-        for name in [OUTBOX_TARGET] if drill else targets:
-            dispatcher = self._publishing.get(name)
-            if dispatcher is None:
-                receipts.append(Receipt(channel=name, sha256="", error="not configured (CRISIS_PUBLISH_WEBHOOKS)"))
-                continue
-            message = OutgoingMessage(
-                ledger_key=f"{self._ledger_key(ChannelKind.PUBLIC)}/{name}",
-                incident_id=incident_id,
-                person_id=None,
-                kind=kind,
-                channel=ChannelKind.PUBLIC,
-                subject=subject,
-                body=body,
-                links=[Link(label="Incident", url=self._incident_url(incident_id))],
-                drill=drill,
-            )
-            try:
-                delivery = await dispatcher.send(message)
-            except PermanentDeliveryError as error:
-                receipts.append(Receipt(channel=name, sha256="", error=f"refused: {error.reason}"))
-                continue
-            except Exception as error:  # transient: the retry sends only what the ledger lacks
-                if _is_data_error(error):
-                    raise _final(error) from None
-                retry.append(f"{name}: {getattr(error, 'reason', None) or type(error).__name__}")
-                continue
-            receipts.append(Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id))
+    async def _to_targets(self, incident_id: str, targets: list[str], kind: str, subject: str, body: str, drill: bool,
+                          post: PublicPost | None = None, threads: dict[str, str] | None = None) -> list[Receipt]:
+        names = [OUTBOX_TARGET] if drill else list(dict.fromkeys(targets))
+        outcomes = await asyncio.gather(
+            *(self._to_target(name, incident_id, kind, subject, body, drill, post, (threads or {}).get(name)) for name in names),
+            return_exceptions=True,
+        )
+        receipts, retry, waits = [], [], []
+        for name, outcome in zip(names, outcomes):
+            if isinstance(outcome, Receipt):
+                receipts.append(outcome)
+            elif isinstance(outcome, PermanentDeliveryError):
+                receipts.append(Receipt(channel=name, sha256="", error=f"refused: {outcome.reason}"))
+            elif isinstance(outcome, Exception):  # transient: the retry sends only what the ledger lacks
+                if _is_data_error(outcome):
+                    raise _final(outcome) from None
+                retry.append(f"{name}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
+                if getattr(outcome, "retry_after", None):
+                    waits.append(outcome.retry_after)
+            else:
+                raise outcome
         if retry:
-            raise ApplicationError("publication will be retried: " + "; ".join(retry), type="TransientDeliveryError")
+            # A rate limit's reset time is the provider telling us when to come back: the retry waits that long.
+            raise ApplicationError("publication will be retried: " + "; ".join(retry), type="TransientDeliveryError",
+                                   next_retry_delay=timedelta(seconds=max(waits)) if waits else None)
         return receipts
+
+    async def _to_target(self, name: str, incident_id: str, kind: str, subject: str, body: str, drill: bool,
+                         post: PublicPost | None, thread: str | None) -> Receipt:
+        dispatcher = self._publishing.get(name)
+        if dispatcher is None:
+            return Receipt(channel=name, sha256="", error="not configured (see docs/publishing.md and CRISIS_PUBLISH_WEBHOOKS)")
+        message = OutgoingMessage(
+            ledger_key=f"{self._ledger_key(ChannelKind.PUBLIC)}/{name}",
+            incident_id=incident_id,
+            person_id=None,
+            kind=kind,
+            channel=ChannelKind.PUBLIC,
+            subject=subject,
+            body=body,
+            links=[Link(label="Incident", url=self._incident_url(incident_id))],
+            drill=drill,
+            post=post.model_copy(update={"thread": thread}) if post is not None else None,
+        )
+        delivery = await dispatcher.send(message)
+        channel = dispatcher.channel(ChannelKind.PUBLIC)
+        url = delivery.url
+        if url is None and delivery.provider_id and hasattr(channel, "public_url"):
+            url = channel.public_url(delivery.provider_id)  # a retry that found the post in the ledger has only its id
+        return Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id, url=url)
 
     @activity.defn
     async def render(self, request: RenderRequest) -> str:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.incident import TimelineEvent
 from domain.metrics import MetricsSummary
@@ -45,7 +45,11 @@ class Publication(BaseModel):
     text: str
     drill: bool = False
     fallback: bool = False
-    targets: list[str] = ["outbox"]
+    targets: list[str] | None = Field(["outbox"], description="None: every social network and status page set up, and the outbox.")
+    threads: dict[str, str] = Field(default_factory=dict, description="Target → its post of the incident's first statement (updates reply to it).")
+    severity: str | None = None
+    status_page_name: str | None = None
+    components: list[str] = Field(default_factory=list, description="Status page components the incident affects.")
 
 
 class TargetSignal(BaseModel):

@@ -15,13 +15,15 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import conversation_svg, incident_conversation
+from api.mentions import replies_to_statements
 from api.temporal import IncidentNotFound, query_state
 from api.worddiff import word_diff
+from channels.registry import default_publishing_targets
 from domain.factsheet import FactSheetFields
 from domain.severity import Level, Severity
 from domain.times import readable, utc
 from store import mentions as listening_store
-from store import service
+from store import ledger, service
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 templates.env.filters["readable"] = readable
@@ -140,12 +142,15 @@ async def incident_page_response(
     playbook = catalog.playbooks.get(state.get("playbook", ""))
     communicate = playbook.communicate if playbook else None
     pending = sorted(state.get("pending", []), key=lambda item: (item.get("due_at") is None, item.get("due_at") or ""))
+    publishing = await ledger.publishing_state(session, incident)
+    replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
+    targets = (communicate.publish_to or default_publishing_targets(settings)) if communicate else []
     return templates.TemplateResponse(
         request, "incident.html",
         {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages,
          "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None,
          "pending": pending, "names": people_names(catalog), "people": catalog.roster.people,
-         "targets": communicate.publish_to if communicate else [], "max_length": communicate.max_length if communicate else None,
+         "targets": targets, "publishing": publishing, "replies": replies, "max_length": communicate.max_length if communicate else None,
          "fact_fields": FACT_FIELDS, "severities": [s.value for s in Severity], "levels": [level.value for level in Level],
          "can_draft": state.get("status") == "open" and state.get("phase") in ACTIVE_PHASES,
          "error": error, "form": form or {}, **statement_context(state)},

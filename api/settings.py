@@ -149,6 +149,21 @@ class Settings(BaseSettings):
         None, alias="CRISIS_CUSTOMER_LIST_EMAIL", description="Customer mailing list address receiving published statements by email."
     )
 
+    # Social networks and the status page (docs/publishing.md): each is a publishing target once its settings are set.
+    x_access_token: SecretStr | None = Field(None, alias="X_ACCESS_TOKEN", description="OAuth 2.0 user access token with tweet.write (a secret).")
+    x_api_url: str | None = Field(None, alias="X_API_URL", description="Replaces https://api.x.com (mock servers).")
+    mastodon_api_base_url: str | None = Field(None, alias="MASTODON_API_BASE_URL", description="The account's instance, for example https://mastodon.social.")
+    mastodon_access_token: SecretStr | None = Field(None, alias="MASTODON_ACCESS_TOKEN", description="Access token with write:statuses (a secret).")
+    mastodon_max_characters: int = Field(
+        500, ge=1, le=100_000, alias="MASTODON_MAX_CHARACTERS", description="The instance's post limit (500 unless it allows more)."
+    )
+    bluesky_pds_url: str | None = Field(None, alias="BLUESKY_PDS_URL", description="The account's PDS; default https://bsky.social.")
+    bluesky_handle: str | None = Field(None, alias="BLUESKY_HANDLE", description="The account's handle, for example northwind.bsky.social.")
+    bluesky_app_password: SecretStr | None = Field(None, alias="BLUESKY_APP_PASSWORD", description="An app password of the account (a secret).")
+    statuspage_api_key: SecretStr | None = Field(None, alias="STATUSPAGE_API_KEY", description="Statuspage API key (a secret).")
+    statuspage_page_id: str | None = Field(None, alias="STATUSPAGE_PAGE_ID", description="The page's id (Statuspage: API info).")
+    statuspage_api_url: str | None = Field(None, alias="STATUSPAGE_API_URL", description="Replaces https://api.statuspage.io/v1 (mock servers).")
+
     @cached_property
     def temporal_address(self) -> str:
         return self.temporal_address_override or f"127.0.0.1:{self.temporal_port}"

@@ -32,6 +32,16 @@ class Link(BaseModel):
     url: str
 
 
+class PublicPost(BaseModel):
+    """A statement as a social network or status page publishes it (see channels/social.py)."""
+
+    statement: str = Field(description="holding, update or resolution.")
+    thread: str | None = Field(None, description="This target's post id of the incident's first statement: updates reply to it.")
+    severity: str | None = Field(None, description="SEV1…SEV4: the status page's impact.")
+    components: list[str] = Field(default_factory=list, description="Status page component ids the incident affects.")
+    headline: str | None = Field(None, description="The status page incident's public name.")
+
+
 class OutgoingMessage(BaseModel):
     ledger_key: str = Field(description="Stable across retries of the same send: workflow id + activity id + kind.")
     incident_id: str
@@ -46,6 +56,7 @@ class OutgoingMessage(BaseModel):
     drill: bool = False
     language: str = Field("en", description="The incident's language: a phone call reads the page in it.")
     action: str | None = Field(None, description="The single-use action token a chat button carries (Slack); never stored.")
+    post: PublicPost | None = Field(None, description="Publishing targets only: what a social network or status page needs besides the text.")
 
 
 class Delivery(BaseModel):
@@ -53,6 +64,7 @@ class Delivery(BaseModel):
     accepted: bool
     duplicate: bool = False
     provider_id: str | None = None
+    url: str | None = Field(None, description="Publishing targets: where the public reads the post.")
     error: str | None = Field(None, description="Why a channel refused the message for good (accepted is then False).")
 
 
@@ -77,7 +89,12 @@ def redact(text: str) -> str:
 
 class TransientDeliveryError(DeliveryError):
     """Worth retrying: rate limits (429), provider errors (5xx), connection errors, timeouts. The
-    activity fails and Temporal retries it with backoff; the ledger keeps a retry from sending twice."""
+    activity fails and Temporal retries it with backoff; the ledger keeps a retry from sending twice.
+    ``retry_after``: seconds the provider asked us to wait (a 429's reset header), if it said."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -5,8 +5,10 @@ account, token and a caller id (TWILIO_FROM_NUMBER) are set; email through SendG
 and sender are set; anything not fully configured (and the public channel, for now) goes
 to the outbox, the default and the only channel used when no credentials are set.
 
-Publishing targets (``publishing_targets``, at the end) name where a published statement goes: the
-signed webhooks of CRISIS_PUBLISH_WEBHOOKS, the customer email list and the outbox.
+Publishing targets (``publishing_targets``, at the end) name where a published statement goes: X,
+Mastodon, Bluesky and Statuspage once their settings are set, the signed webhooks of
+CRISIS_PUBLISH_WEBHOOKS, the customer email list and the outbox. A playbook that does not name its
+targets publishes to every social network and status page that is set up, and to the outbox.
 """
 
 import logging
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from channels.base import Channel, ChannelKind, ChatKind, Delivery, OutgoingMessage
 from channels.outbox import OutboxChannel
 from channels.sendgrid_email import SendGridEmailChannel
+from channels.social import BLUESKY_TARGET, MASTODON_TARGET, STATUSPAGE_TARGET, X_TARGET
 from channels.targets import CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET
 from channels.twilio_call import CALL_STATUS_PATH, TwilioCallChannel
 from channels.twilio_sms import STATUS_CALLBACK_PATH, TwilioSMSChannel
@@ -179,10 +182,59 @@ def customer_list_address(settings) -> str | None:
     return (settings.customer_list_email or "").strip() or None
 
 
+def _secret(value) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def social_settings(settings) -> dict[str, str]:
+    """Each built-in social network or status page whose settings are complete → where it posts (no secret)."""
+    found = {}
+    if _set(settings.x_access_token):
+        found[X_TARGET] = f"posts as the token's account at {(settings.x_api_url or 'https://api.x.com').strip()}"
+    if _set(settings.mastodon_api_base_url) and _set(settings.mastodon_access_token):
+        found[MASTODON_TARGET] = f"posts as the token's account on {settings.mastodon_api_base_url.strip()}"
+    if _set(settings.bluesky_handle) and _set(settings.bluesky_app_password):
+        found[BLUESKY_TARGET] = f"posts as {settings.bluesky_handle.strip()} on {(settings.bluesky_pds_url or 'https://bsky.social').strip()}"
+    if _set(settings.statuspage_api_key) and _set(settings.statuspage_page_id):
+        found[STATUSPAGE_TARGET] = f"incidents on page {settings.statuspage_page_id.strip()}"
+    return found
+
+
+def default_publishing_targets(settings) -> list[str]:
+    """Where a playbook that names no ``publish_to`` publishes: every social network and status page set up, and the outbox."""
+    return [*social_settings(settings), OUTBOX_TARGET]
+
+
+def social_channels(settings, timeout: float = 10.0) -> dict[str, Channel]:
+    """The channel of each social network and status page whose settings are set."""
+    from channels.bluesky import BlueskyChannel
+    from channels.mastodon import MastodonChannel
+    from channels.statuspage import StatuspageChannel
+    from channels.x import XChannel
+
+    configured = social_settings(settings)
+    concurrency = settings.worker_max_concurrent_activities
+    found: dict[str, Channel] = {}
+    if X_TARGET in configured:
+        found[X_TARGET] = XChannel(_secret(settings.x_access_token), (settings.x_api_url or "").strip() or None, timeout=timeout,
+                                   concurrency=concurrency)
+    if MASTODON_TARGET in configured:
+        found[MASTODON_TARGET] = MastodonChannel(settings.mastodon_api_base_url.strip(), _secret(settings.mastodon_access_token),
+                                                 limit=settings.mastodon_max_characters, timeout=timeout, concurrency=concurrency)
+    if BLUESKY_TARGET in configured:
+        found[BLUESKY_TARGET] = BlueskyChannel((settings.bluesky_pds_url or "").strip() or None, settings.bluesky_handle.strip(),
+                                               _secret(settings.bluesky_app_password), timeout=timeout)
+    if STATUSPAGE_TARGET in configured:
+        found[STATUSPAGE_TARGET] = StatuspageChannel(_secret(settings.statuspage_api_key), settings.statuspage_page_id.strip(),
+                                                     (settings.statuspage_api_url or "").strip() or None, timeout=timeout)
+    return found
+
+
 def publishing_target_names(settings) -> list[str]:
-    """The names a playbook may publish to: every usable webhook target, then customer_email and outbox."""
+    """The names a playbook may publish to: the social networks and status page set up, every
+    usable webhook target, then customer_email and outbox."""
     webhooks = sorted(name for name, target in settings.publish_webhooks.items() if webhook_target_problem(target) is None)
-    return [*webhooks, CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET]
+    return [*social_settings(settings), *webhooks, CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET]
 
 
 def unknown_publishing_targets(settings, requested) -> list[str]:
@@ -194,7 +246,7 @@ def unknown_publishing_targets(settings, requested) -> list[str]:
 @dataclass(frozen=True)
 class PublishChoice:
     target: str
-    provider: str  # webhook, sendgrid or outbox
+    provider: str  # x, mastodon, bluesky, statuspage, webhook, sendgrid or outbox
     detail: str  # where it goes, no secret
     problem: str | None = None  # set: the target is left out
 
@@ -203,7 +255,7 @@ def publishing_choices(settings) -> list[PublishChoice]:
     """What ``publishing_targets`` would build, described (for ``crisis doctor`` and the worker's log)."""
     from urllib.parse import urlsplit
 
-    found = []
+    found = [PublishChoice(name, name, detail) for name, detail in social_settings(settings).items()]
     for name in sorted(settings.publish_webhooks):
         target = settings.publish_webhooks[name]
         parts = urlsplit(target.url.strip())  # shown without user:password@ or a query (either may hold a token)
@@ -245,7 +297,7 @@ def publishing_targets(settings, sessions: async_sessionmaker, channels: dict[Ch
 
     channels = channels or build_channels(settings, sessions, timeout=timeout)
     outbox = channels.get(ChannelKind.PUBLIC) or OutboxChannel(sessions)
-    targets: dict[str, Channel] = {}
+    targets: dict[str, Channel] = social_channels(settings, timeout=timeout)
     for name in sorted(settings.publish_webhooks):
         target = settings.publish_webhooks[name]
         if (problem := webhook_target_problem(target)) is not None:

@@ -22,7 +22,8 @@ from pydantic_settings import NoDecode
 SETTING = "CRISIS_PUBLISH_WEBHOOKS"
 OUTBOX_TARGET = "outbox"
 CUSTOMER_EMAIL_TARGET = "customer_email"
-RESERVED_TARGETS = (OUTBOX_TARGET, CUSTOMER_EMAIL_TARGET)
+# The social networks and the status page are built in too (channels/social.py), named so.
+RESERVED_TARGETS = (OUTBOX_TARGET, CUSTOMER_EMAIL_TARGET, "x", "mastodon", "bluesky", "statuspage")
 # The name is the ledger's ``provider`` of each delivery (20 characters at most).
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 

@@ -35,8 +35,7 @@ from domain.durations import humanize
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.lenient import LenientInput
 from domain.listening import DetectionOrigin
-from domain.messages import internal_mark
-from domain.playbook import InternalAudience, Obligation, Playbook
+from domain.playbook import STATUS_PAGE_NAMES, InternalAudience, Obligation, Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
 from domain.statements import StatementKind
@@ -147,6 +146,7 @@ class Receipt(BaseModel):
     channel: str
     sha256: str
     provider_id: str | None = None
+    url: str | None = Field(None, description="Where the public reads the post (social networks, the status page).")
     error: str | None = Field(None, description="Why this target did not take the statement.")
 
 
@@ -443,6 +443,27 @@ class Incident:
 
     def published(self) -> list[StatementVersion]:
         return [s for s in self.state.statements if s.status is StatementStatus.PUBLISHED]
+
+    def threads(self) -> dict[str, str]:
+        """Each target's post of the first statement it took: later statements reply to it (the
+        status page updates that incident)."""
+        threads: dict[str, str] = {}
+        for statement in self.published():
+            for receipt in statement.receipts:
+                if receipt.error is None and receipt.provider_id and receipt.channel not in threads:
+                    threads[receipt.channel] = receipt.provider_id
+        return threads
+
+    def publication_context(self) -> dict[str, Any]:
+        """What the publishing targets need besides the text: the threads to answer, the severity
+        and the status page's public name and components (from the playbook, never the internal title)."""
+        status_page = self.playbook.communicate.status_page
+        return {
+            "threads": self.threads(),
+            "severity": self.severity.value,
+            "status_page_name": status_page.name or STATUS_PAGE_NAMES[self.playbook.scenario],
+            "components": list(status_page.components),
+        }
 
     def approved_unpublished(self) -> StatementVersion | None:
         current = self.in_flight()

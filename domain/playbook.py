@@ -86,6 +86,27 @@ class AnyOf(Strict):
     any: int = Field(ge=1, description="How many approvals, from people in any approver role, are enough.")
 
 
+# The status page incident's public name when a playbook gives none: never the internal title.
+STATUS_PAGE_NAMES = {
+    Scenario.TECHNICAL_OUTAGE: "Service disruption",
+    Scenario.ACCOUNT_COMPROMISE: "Unauthorised activity on one of our accounts",
+    Scenario.CONTROVERSIAL_POST: "About one of our recent posts",
+    Scenario.CUSTOMER_BACKLASH: "Customer concerns",
+    Scenario.MISINFORMATION: "Correcting false information",
+}
+
+
+class StatusPage(Strict):
+    name: str | None = Field(
+        None, min_length=1, max_length=255,
+        description="The status page incident's public name; left out, a neutral one for the scenario (never the internal title).",
+    )
+    components: list[str] = Field(
+        default_factory=list,
+        description="Statuspage component ids this scenario affects: marked from the severity at the first statement, operational at resolution.",
+    )
+
+
 class Communicate(Strict):
     template: str = Field(pattern=_IDENT, description="Statement template: templates/<template>.<language>.j2")
     author: str = Field("comms_lead", description="The role that drafts and revises statements.")
@@ -93,10 +114,17 @@ class Communicate(Strict):
     approval: Literal["all"] | AnyOf = Field(
         "all", description="`all`: one approval from every approver role; `{any: N}`: N approvals from any of them."
     )
-    publish_to: list[str] = Field(
-        ["outbox"],
+    publish_to: list[str] | None = Field(
+        None,
         min_length=1,
-        description="Publishing targets: 'outbox', 'customer_email', or webhook names from CRISIS_PUBLISH_WEBHOOKS.",
+        description=(
+            "Publishing targets: 'x', 'mastodon', 'bluesky', 'statuspage', 'outbox', 'customer_email', or webhook names from "
+            "CRISIS_PUBLISH_WEBHOOKS. Left out: every social network and status page whose settings are set, and the outbox."
+        ),
+    )
+    status_page: StatusPage = Field(
+        default_factory=StatusPage,
+        description="How an incident of this playbook appears on the status page (Statuspage): its public name and affected components.",
     )
     max_length: int | None = Field(
         None,

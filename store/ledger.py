@@ -130,3 +130,40 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str) -> bool:
         .values(status=LedgerStatus.FAILED.value, error=error, updated_at=_now())
     )
     return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """Where one statement stands on one publishing target, from its ledger attempts."""
+
+    ledger_key: str
+    target: str
+    kind: str
+    status: str  # sent (published), queued (a try under way), failed (the last try failed)
+    attempts: int
+    error: str | None
+    provider_id: str | None
+
+    @property
+    def retrying(self) -> bool:
+        return self.status == "failed" and bool(self.error) and self.error.startswith(("transient", "unexpected"))
+
+
+async def publishing_state(session: AsyncSession, incident_id: str) -> list[TargetState]:
+    """Each publication of the incident's statements, per target, as its latest ledger attempt says
+    (the incident page shows a target still being retried and why, while the others are out)."""
+    rows = await attempts(session, incident_id=incident_id)
+    latest: dict[str, tuple[NotificationRow, int]] = {}
+    for row in rows:
+        if row.channel != "public" or not row.kind.startswith("statement."):
+            continue
+        accepted = latest.get(row.ledger_key)
+        if accepted is not None and accepted[0].status in ("sent", "delivered"):
+            latest[row.ledger_key] = (accepted[0], accepted[1] + 1)
+            continue
+        latest[row.ledger_key] = (row, (accepted[1] if accepted else 0) + 1)
+    return [
+        TargetState(key, key.rsplit("/", 1)[-1], row.kind, "sent" if row.status in ("sent", "delivered") else row.status, count,
+                    row.error, row.provider_id)
+        for key, (row, count) in latest.items()
+    ]

@@ -535,6 +535,8 @@ class IncidentWorkflow:
             text=statement.text, drill=incident.plan.drill, fallback=statement.fallback,
             targets=incident.playbook.communicate.publish_to,
         )
+        if workflow.patched("publish-threads"):
+            publication = publication.model_copy(update=incident.publication_context())
         with_receipts = workflow.patched("publication-receipts")
         what = f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}"
         try:

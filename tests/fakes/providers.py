@@ -71,6 +71,7 @@ class Fault:
     body: Any = None  # JSON body of that answer; a provider-like error body when None
     delay: float = 0.0  # wait this long first (a client with a shorter timeout gives up)
     times: int = 1
+    headers: dict[str, str] | None = None  # headers of that answer (a 429's Retry-After…)
 
 
 @dataclass
@@ -223,7 +224,8 @@ class FakeProvider:
         if fault is None or fault.status is None:
             return None
         recorded.status = fault.status
-        return JSONResponse(fault.body if fault.body is not None else self.error_body(fault.status), status_code=fault.status)
+        return JSONResponse(fault.body if fault.body is not None else self.error_body(fault.status), status_code=fault.status,
+                            headers=fault.headers)
 
     # ---- control endpoints (for a fake in another process) ----
 

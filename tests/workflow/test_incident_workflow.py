@@ -1,16 +1,19 @@
 """IncidentWorkflow on the time-skipping server: hours of deadlines pass in milliseconds."""
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from channels.base import ChannelKind, Delivery, OutgoingMessage
 from domain.actions import Acknowledge, Assessment, Reassessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
 from domain.messages import DeliveryFailure
 from domain.promise import word_promise
 from domain.severity import Severity
 from tests.driver import next_step
+from tests.workflow.harness import open_harness
 from workflows.incident import IncidentWorkflow
 from workflows.search_attributes import CRISIS_SEVERITY
 
@@ -383,3 +386,42 @@ async def test_stakeholders_are_briefed_at_each_milestone(harness, catalog):
     assert {m.person_id for m in briefings if m.kind == "briefing.declared"} == expected
     assert all(m.channel == "email" for m in briefings)
     assert {e["data"]["event"] for e in final["timeline"] if e["kind"] == "stakeholders_briefed"} == {"declared", "acknowledged", "published", "resolved"}
+
+
+class NumberedPosts:
+    """A publishing target that answers each post with an id, as a social network does."""
+
+    name = "numbered"
+
+    def __init__(self) -> None:
+        self.posts: list[OutgoingMessage] = []
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        self.posts.append(message)
+        return Delivery(channel=self.name, accepted=True, provider_id=f"post-{len(self.posts)}")
+
+
+async def test_later_statements_answer_each_targets_first_post_with_the_status_page_details(time_skipping_env, catalog, tmp_path):
+    target = NumberedPosts()
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.PUBLIC: target}) as harness:
+        plan = harness.plan("technical_outage")
+        assert plan.playbook.communicate.publish_to is None  # the built-in playbooks publish wherever a target is set up
+        handle = await harness.start(plan)
+        final = await harness.drive_to_closed(handle)
+        history = await handle.fetch_history()
+    published = [s for s in final["statements"] if s["status"] == "published"]
+    assert len(published) >= 2
+    first_post = {r["channel"]: r["provider_id"] for r in published[0]["receipts"]}
+    assert first_post == {"outbox": "post-1"}
+    inputs = {
+        event.activity_task_scheduled_event_attributes.activity_id: json.loads(event.activity_task_scheduled_event_attributes.input.payloads[0].data)
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+        and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
+    }
+    first, *later = [inputs[f"publish.v{s['version']}"] for s in published]
+    assert first["threads"] == {} and first["targets"] is None
+    assert all(publication["threads"] == first_post for publication in later)
+    assert [m.post.thread for m in target.posts if m.kind.startswith("statement.")] == [None] + ["post-1"] * len(later)
+    assert {publication["severity"] for publication in inputs.values()} == {plan.severity.value}
+    assert first["status_page_name"] == "Service disruption" and plan.title not in first["status_page_name"]

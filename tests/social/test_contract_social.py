@@ -1,0 +1,146 @@
+"""Contract tests: the official X SDK (``xdk``) and ``Mastodon.py``, driven through our channels,
+against Stoplight Prism serving X's official OpenAPI description and the community description of
+the Mastodon API (``tests/specs``). Prism checks every request (path, credentials, content type,
+body against the schema) and answers 422 (or 4xx) for one that breaks the spec; each test reads
+Prism's log to be sure the request was validated, not merely answered.
+"""
+
+import json
+import subprocess
+
+import pytest
+
+from channels.base import ChannelKind, OutgoingMessage, PermanentDeliveryError, PublicPost
+from channels.mastodon import MastodonChannel
+from channels.x import XChannel
+from tests.channels.test_contract import SPECS, start_prism, wait_ready
+
+TOKEN = "t0k3n-" + "a" * 40
+
+
+@pytest.fixture(scope="module")
+def social_mocks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("prism-social")
+    # Without --errors: X's and Mastodon's descriptions have answers Prism cannot make valid (their
+    # examples are partial), and those are Prism's answers, not our requests; every request is still
+    # checked and an invalid one refused.
+    mocks = {"x": start_prism(SPECS / "x_api_v2.json", folder / "x.log", errors=False),
+             "mastodon": start_prism(SPECS / "mastodon_api.json", folder / "mastodon.log", errors=False)}
+    try:
+        for mock in mocks.values():
+            wait_ready(mock)
+        yield mocks
+    finally:
+        for mock in mocks.values():
+            mock.process.terminate()
+            try:
+                mock.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                mock.process.kill()
+
+
+def without_invented_errors(response, *_args, **_kwargs):
+    """Prism makes up a 2xx answer from the schema, every optional field filled with "string",
+    ``errors`` included (which X sends only with a partial result), and the SDK's strict models
+    refuse those made-up problems. The request was validated before this answer was made: drop them."""
+    if response.ok and response.headers.get("content-type", "").startswith("application/json"):
+        document = json.loads(response.content)
+        if isinstance(document, dict) and document.pop("errors", None) is not None:
+            response._content = json.dumps(document).encode()
+    return response
+
+
+def x_channel(mock, token: str = TOKEN) -> XChannel:
+    channel = XChannel(token, api_url=mock.url, timeout=30)
+    channel._client.session.hooks["response"].append(without_invented_errors)
+    return channel
+
+
+def statement(body: str = "We know the app is down for some of you and are working on it. Next update by 15:30 UTC.",
+              kind: str = "holding", thread: str | None = None) -> OutgoingMessage:
+    return OutgoingMessage(
+        ledger_key=f"inc-s/publish.v1/public/{kind}", incident_id="inc-s", person_id=None, kind=f"statement.{kind}",
+        channel=ChannelKind.PUBLIC, subject="internal title — statement v1", body=body,
+        post=PublicPost(statement=kind, thread=thread, severity="SEV2"),
+    )
+
+
+def validated(mock, method: str, path: str) -> list[bool]:
+    """For each request Prism received for ``method path`` (in order), whether it passed the spec's
+    validation rules: the verdict is the first VALIDATOR line after the request's arrival."""
+    verdicts, waiting = [], False
+    for line in mock.log.read_text(errors="replace").splitlines():
+        if "[HTTP SERVER]" in line and "Request received" in line:
+            waiting = f"{method.lower()} {path} " in line
+        elif waiting and "[VALIDATOR]" in line:
+            verdicts.append("passed the validation rules" in line)
+            waiting = False
+    return verdicts
+
+
+# ---- X ------------------------------------------------------------------------------------------
+
+
+async def test_a_post_on_x_matches_the_x_spec(social_mocks):
+    x = social_mocks["x"]
+    delivery = await x_channel(x).send(statement())
+    assert delivery.accepted and delivery.provider_id, x.said()
+    assert delivery.url == f"https://x.com/i/web/status/{delivery.provider_id}"
+    assert validated(x, "POST", "/2/tweets")[-1] is True, x.said()
+
+
+async def test_an_update_replying_on_x_matches_the_x_spec(social_mocks):
+    x = social_mocks["x"]
+    delivery = await x_channel(x).send(statement(kind="update", thread="1346889436626259968"))
+    assert delivery.accepted, x.said()
+
+
+async def test_the_mock_refuses_what_breaks_the_x_spec(social_mocks):
+    # A reply to a post id that is not one (X's ids are 1 to 19 digits): the spec says no.
+    x = social_mocks["x"]
+    with pytest.raises(PermanentDeliveryError, match="x answered 422"):
+        await x_channel(x).send(statement(kind="update", thread="not-a-post-id"))
+    assert validated(x, "POST", "/2/tweets")[-1] is False
+
+
+async def test_replies_are_read_from_x_by_conversation_id(social_mocks):
+    x = social_mocks["x"]
+    replies = await x_channel(x).replies("1346889436626259968")
+    assert validated(x, "GET", "/2/tweets/search/recent") == [True], x.said()
+    assert validated(x, "GET", "/2/tweets/1346889436626259968/quote_tweets") == [True], x.said()
+    assert all(reply.id != "1346889436626259968" for reply in replies)
+
+
+# ---- Mastodon -----------------------------------------------------------------------------------
+
+
+def mastodon(mock) -> MastodonChannel:
+    return MastodonChannel(mock.url, TOKEN, timeout=30)
+
+
+async def test_a_post_on_mastodon_matches_the_mastodon_spec(social_mocks):
+    mock = social_mocks["mastodon"]
+    delivery = await mastodon(mock).send(statement())
+    assert delivery.accepted and delivery.provider_id, mock.said()
+    assert validated(mock, "POST", "/api/v1/statuses")[-1] is True, mock.said()
+
+
+async def test_an_update_replying_on_mastodon_matches_the_mastodon_spec(social_mocks):
+    mock = social_mocks["mastodon"]
+    delivery = await mastodon(mock).send(statement(kind="update", thread="109372843234"))
+    assert delivery.accepted, mock.said()
+
+
+async def test_the_mock_refuses_what_breaks_the_mastodon_spec(social_mocks):
+    mock = social_mocks["mastodon"]
+    # A token-less request: the API wants OAuth 2.0 with write:statuses.
+    with pytest.raises(PermanentDeliveryError, match="mastodon answered 401"):
+        await MastodonChannel(mock.url, "", timeout=30).send(statement())
+    assert validated(mock, "POST", "/api/v1/statuses")[-1] is False
+
+
+async def test_replies_are_read_from_a_mastodon_context(social_mocks):
+    mock = social_mocks["mastodon"]
+    await mastodon(mock).replies("109372843234")
+    assert validated(mock, "GET", "/api/v1/statuses/109372843234/context") == [True], mock.said()
+    assert validated(mock, "GET", "/api/v1/notifications") == [True], mock.said()
