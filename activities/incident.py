@@ -12,8 +12,18 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.chat import ChatRooms
-from activities.models import Projection, Publication, RenderRequest, TargetSignal
-from channels.base import Channel, ChannelKind, ChatKind, Delivery, Link, OutgoingMessage, PermanentDeliveryError, PublicPost
+from activities.models import Projection, Publication, RenderRequest, RepliesRequest, TargetSignal
+from channels.base import (
+    Channel,
+    ChannelKind,
+    ChatKind,
+    Delivery,
+    DeliveryError,
+    Link,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    PublicPost,
+)
 from channels.dispatch import Compose, Dispatcher
 from channels.targets import OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
@@ -104,7 +114,8 @@ class IncidentActivities:
 
     def all(self) -> list:
         """Every activity, for the worker to register."""
-        return [self.notify, self.publish, self.signal_targets, self.brief_stakeholders, self.send_internal, self.request_feedback, self.render, self.record]
+        return [self.notify, self.publish, self.read_replies, self.signal_targets, self.brief_stakeholders, self.send_internal,
+                self.request_feedback, self.render, self.record]
 
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
@@ -221,6 +232,40 @@ class IncidentActivities:
             f"{publication.title} — statement v{publication.version}", publication.text, publication.drill,
             post=post, threads=publication.threads,
         )
+
+    @activity.defn
+    async def read_replies(self, request: RepliesRequest) -> int:
+        """Replies to and quotes of the incident's published posts, into the listening stream as
+        mentions tied to the statement they answer (scored for sentiment). A network that cannot be
+        read now is skipped (logged) and read at the next turn. Returns how many were new."""
+        from domain.sentiment import guess_language, is_negative, score
+        from store import mentions as mention_store
+
+        now = datetime.now(timezone.utc)
+        rows = []
+        for post in request.posts:
+            dispatcher = self._publishing.get(post.target)
+            channel = dispatcher.channel(ChannelKind.PUBLIC) if dispatcher is not None else None
+            if channel is None or not hasattr(channel, "replies"):
+                continue
+            try:
+                replies = await channel.replies(post.post_id)
+            except DeliveryError as error:
+                activity.logger.warning("replies to %s on %s not read now: %s", post.post_id, post.target, error.reason)
+                continue
+            for reply in replies:
+                language = guess_language(reply.text)
+                sentiment = score(reply.text, language)
+                rows.append({
+                    "platform": post.target, "external_id": reply.id[:200], "author": reply.author[:200], "text": reply.text,
+                    "url": (reply.url or "")[:2000], "created_at": reply.posted_at or now, "language": language, "reach": 0,
+                    "topic": None, "sentiment": sentiment, "negative": is_negative(sentiment), "received_at": now,
+                    "incident_id": request.incident_id, "statement_version": post.version,
+                })
+        if not rows:
+            return 0
+        async with self._sessions() as session:
+            return sum((await mention_store.insert_mentions(session, rows)).values())
 
     @activity.defn
     async def brief_stakeholders(self, briefing: Briefing) -> int:

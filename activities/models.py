@@ -59,3 +59,16 @@ class TargetSignal(BaseModel):
     title: str
     text: str
     drill: bool = False
+
+
+class PublishedPost(BaseModel):
+    version: int
+    target: str
+    post_id: str
+
+
+class RepliesRequest(BaseModel):
+    """Read what people answered under the incident's posts on the social networks."""
+
+    incident_id: str
+    posts: list[PublishedPost]

@@ -157,9 +157,11 @@ async def incident_mentions(
     except IncidentNotFound:
         raise HTTPException(404, f"incident '{incident}' does not exist") from None
     talk = await incident_conversation(session, catalog, state)
+    replies = await replies_to_statements(session, incident)
     if talk is None:
-        return {"topics": [], "points": [], "statements": [], "mentions": 0, "reach": 0}
+        return {"topics": [], "points": [], "statements": [], "mentions": 0, "reach": 0, "replies": replies}
     return {
+        "replies": replies,
         "topics": talk.topics,
         "bucket_seconds": int(talk.width.total_seconds()),
         "mentions": talk.mentions,
@@ -173,3 +175,19 @@ async def incident_mentions(
                         "negative_share_after": e.after, "mentions_before": e.before_count, "mentions_after": e.after_count,
                         "after_complete": e.after_complete} for e in talk.statements],
     }
+
+
+async def replies_to_statements(session, incident: str) -> list[dict[str, Any]]:
+    """Per published statement, the replies to and quotes of its posts on the social networks
+    (read by the worker every few minutes): how many, how many scored negative, and the latest."""
+    from store import mentions as mention_store
+
+    counts = await mention_store.replies_by_statement(session, incident)
+    latest = await mention_store.incident_replies(session, incident)
+    return [
+        {"version": version, "replies": count, "scored": scored, "negative": negative,
+         "negative_share": negative / scored if scored else None,
+         "latest": [{"platform": row.platform, "author": row.author, "text": row.text, "url": row.url, "at": row.created_at,
+                     "negative": row.negative} for row in latest if row.statement_version == version][:20]}
+        for version, (count, scored, negative) in sorted(counts.items())
+    ]

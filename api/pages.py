@@ -22,8 +22,8 @@ from channels.registry import default_publishing_targets
 from domain.factsheet import FactSheetFields
 from domain.severity import Level, Severity
 from domain.times import readable, utc
-from store import mentions as listening_store
 from store import ledger, service
+from store import mentions as listening_store
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 templates.env.filters["readable"] = readable

@@ -24,6 +24,7 @@ MASTODON_TARGET = "mastodon"
 BLUESKY_TARGET = "bluesky"
 STATUSPAGE_TARGET = "statuspage"
 SOCIAL_TARGETS = (X_TARGET, MASTODON_TARGET, BLUESKY_TARGET, STATUSPAGE_TARGET)
+REPLY_TARGETS = (X_TARGET, MASTODON_TARGET, BLUESKY_TARGET)  # where people answer our posts
 
 # Longest wait a provider's reset header may ask for before the retry (X resets every 15 minutes).
 MAX_RETRY_AFTER_S = 15 * 60.0

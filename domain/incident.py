@@ -35,6 +35,7 @@ from domain.durations import humanize
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.lenient import LenientInput
 from domain.listening import DetectionOrigin
+from domain.messages import internal_mark
 from domain.playbook import STATUS_PAGE_NAMES, InternalAudience, Obligation, Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix

@@ -4,14 +4,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import MentionRow, SignalRow
 from store.service import _insert
 
 _COLUMNS = ("platform", "external_id", "author", "text", "url", "created_at", "language", "reach", "topic", "sentiment", "negative", "received_at",
-            "ingested_by")
+            "ingested_by", "incident_id", "statement_version")
 _SQLITE_INSERT = (
     f"INSERT INTO mentions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
     "ON CONFLICT (platform, external_id) DO NOTHING"
@@ -37,14 +37,15 @@ async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
         for row in rows:
             values = (row["platform"], row["external_id"], row["author"], row["text"], row["url"], _sqlite_time(row["created_at"]),
                       row["language"], row["reach"], row["topic"], row["sentiment"], row["negative"], _sqlite_time(row["received_at"]),
-                      row.get("ingested_by"))
+                      row.get("ingested_by"), row.get("incident_id"), row.get("statement_version"))
             by_topic.setdefault(row["topic"], []).append(values)
         for topic, group in by_topic.items():
             stored[topic] += (await connection.exec_driver_sql(_SQLITE_INSERT, group)).rowcount
     else:
         table = MentionRow.__table__
         statement = _insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        result = await connection.execute(statement.returning(table.c.topic), [{"ingested_by": None, **row} for row in rows])
+        result = await connection.execute(statement.returning(table.c.topic),
+                                          [{"ingested_by": None, "incident_id": None, "statement_version": None, **row} for row in rows])
         stored.update(topic for (topic,) in result.all())
     await session.commit()
     return +stored
@@ -134,3 +135,19 @@ async def decide_signal(
     )
     await session.commit()
     return bool(result.rowcount)
+
+
+async def replies_by_statement(session: AsyncSession, incident_id: str) -> dict[int, tuple[int, int, int]]:
+    """Per statement version: (replies, scored, negative) among the replies to and quotes of its posts."""
+    query = (
+        select(MentionRow.statement_version, func.count(), func.count(MentionRow.sentiment),
+               func.sum(case((MentionRow.negative.is_(True), 1), else_=0)))
+        .where(MentionRow.incident_id == incident_id)
+        .group_by(MentionRow.statement_version)
+    )
+    return {version: (count, scored, int(negative or 0)) for version, count, scored, negative in (await session.execute(query)).all()}
+
+
+async def incident_replies(session: AsyncSession, incident_id: str, limit: int = 200) -> list[MentionRow]:
+    query = select(MentionRow).where(MentionRow.incident_id == incident_id).order_by(MentionRow.created_at.desc()).limit(limit)
+    return list((await session.scalars(query)).all())

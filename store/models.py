@@ -220,6 +220,8 @@ class MentionRow(Base):
     negative: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime]
     ingested_by: Mapped[str | None] = mapped_column(String(100), doc="The name of the API key that posted it: who a direct declaration came from.")
+    incident_id: Mapped[str | None] = mapped_column(String(64), index=True, doc="Set for a reply to (or quote of) one of the incident's published posts.")
+    statement_version: Mapped[int | None] = mapped_column(Integer, doc="The statement whose post it answers.")
 
 
 class SignalRow(Base):

@@ -17,7 +17,16 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.incident import DATA_ERROR, REFUSED_PREFIX, IncidentActivities
-    from activities.models import IncidentSummary, Projection, Publication, RenderRequest, TargetSignal
+    from activities.models import (
+        IncidentSummary,
+        Projection,
+        Publication,
+        PublishedPost,
+        RenderRequest,
+        RepliesRequest,
+        TargetSignal,
+    )
+    from channels.social import REPLY_TARGETS
     from domain import messages, metrics
     from domain.actions import (
         Acknowledge,
@@ -40,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+READ_REPLIES_EVERY = timedelta(minutes=5)  # the conversation under our posts, into the listening stream
 RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its role was answered is waiting for a retry
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 SYSTEM_AUTHOR = "crisisflow"
@@ -122,6 +132,8 @@ class IncidentWorkflow:
         if on_time:
             self._spawn(self._hold_on_time())
             self._spawn(self._watch_first_statement())
+        if not plan.drill and workflow.patched("publish-replies"):
+            self._spawn(self._read_replies())
         await self._identify()
         self._enter(Phase.ASSESS)
         self._spawn(self._brief("acknowledged", person=incident.commander))
@@ -550,6 +562,35 @@ class IncidentWorkflow:
         receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
         incident.mark_published(version, workflow.now(), receipts)
         await self._brief("published", version=version, text=statement.text)
+
+    def _social_posts(self) -> list[PublishedPost]:
+        return [
+            PublishedPost(version=statement.version, target=receipt.channel, post_id=receipt.provider_id)
+            for statement in self._incident.published()
+            for receipt in statement.receipts
+            if receipt.channel in REPLY_TARGETS and receipt.provider_id and receipt.error is None
+        ]
+
+    async def _read_replies(self) -> None:
+        """Once something is published on a social network, read the replies to and quotes of our
+        posts every few minutes until the incident closes (and once more at the close)."""
+        incident = self._incident
+        await workflow.wait_condition(lambda: bool(self._social_posts()) or incident.phase is Phase.CLOSED)
+        while self._social_posts():
+            closed = await self._wait(lambda: incident.phase is Phase.CLOSED, READ_REPLIES_EVERY, "read the replies to our posts")
+            posts = self._social_posts()
+            try:
+                await workflow.execute_activity_method(
+                    IncidentActivities.read_replies,
+                    RepliesRequest(incident_id=incident.state.id, posts=posts),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
+                    summary=f"read the replies to {len(posts)} post(s)",
+                )
+            except ActivityError:
+                workflow.logger.warning("the replies to our posts could not be read this time; trying again in %s", READ_REPLIES_EVERY)
+            if closed:
+                return
 
     async def _brief(self, event: str, **values: object) -> None:
         """Keep the playbook's stakeholder groups and the incident's subscribers informed."""

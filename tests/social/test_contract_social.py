@@ -144,3 +144,36 @@ async def test_replies_are_read_from_a_mastodon_context(social_mocks):
     await mastodon(mock).replies("109372843234")
     assert validated(mock, "GET", "/api/v1/statuses/109372843234/context") == [True], mock.said()
     assert validated(mock, "GET", "/api/v1/notifications") == [True], mock.said()
+
+
+# ---- the conversation under our posts -----------------------------------------------------------
+
+
+async def test_replies_on_x_and_mastodon_flow_into_the_listening_stream_tied_to_their_statement(social_mocks, sessions, tmp_path):
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.incident import IncidentActivities, RosterSource
+    from activities.models import PublishedPost, RepliesRequest
+    from channels.base import ChannelKind
+    from channels.outbox import OutboxChannel
+    from store import mentions as mention_store
+    from tests.channels.conftest import PROJECT, PUBLIC_URL
+
+    outbox = OutboxChannel(sessions)
+    work = IncidentActivities(sessions, RosterSource(PROJECT / "playbooks"), {kind: outbox for kind in ChannelKind}, PUBLIC_URL,
+                              publishing={"x": x_channel(social_mocks["x"]), "mastodon": mastodon(social_mocks["mastodon"]), "outbox": outbox})
+    request = RepliesRequest(incident_id="inc-talk", posts=[
+        PublishedPost(version=1, target="x", post_id="1346889436626259968"),
+        PublishedPost(version=2, target="mastodon", post_id="109372843234"),
+        PublishedPost(version=1, target="outbox", post_id="7"),  # takes no replies: skipped
+    ])
+    stored = await ActivityEnvironment().run(work.read_replies, request)
+    async with sessions() as session:
+        replies = await mention_store.incident_replies(session, "inc-talk")
+        counts = await mention_store.replies_by_statement(session, "inc-talk")
+    assert stored == len(replies) and replies, "the specs' example answers hold replies"
+    assert {(row.platform, row.statement_version) for row in replies} <= {("x", 1), ("mastodon", 2)}
+    assert all(row.incident_id == "inc-talk" and row.topic is None for row in replies)
+    assert sum(count for count, _scored, _negative in counts.values()) == len(replies)
+    # Read again (the next turn): the same replies are not stored twice.
+    assert await ActivityEnvironment().run(work.read_replies, request) == 0
