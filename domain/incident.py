@@ -36,7 +36,7 @@ from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.lenient import LenientInput
 from domain.listening import DetectionOrigin
 from domain.messages import internal_mark
-from domain.playbook import STATUS_PAGE_NAMES, InternalAudience, Obligation, Playbook
+from domain.playbook import STATUS_PAGE_NAME, STATUS_PAGE_NAMES, InternalAudience, Obligation, Playbook
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
 from domain.statements import StatementKind
@@ -462,7 +462,7 @@ class Incident:
         return {
             "threads": self.threads(),
             "severity": self.severity.value,
-            "status_page_name": status_page.name or STATUS_PAGE_NAMES[self.playbook.scenario],
+            "status_page_name": status_page.name or STATUS_PAGE_NAMES.get(self.playbook.scenario, STATUS_PAGE_NAME),
             "components": list(status_page.components),
         }
 

@@ -93,7 +93,9 @@ STATUS_PAGE_NAMES = {
     Scenario.CONTROVERSIAL_POST: "About one of our recent posts",
     Scenario.CUSTOMER_BACKLASH: "Customer concerns",
     Scenario.MISINFORMATION: "Correcting false information",
+    Scenario.DATA_BREACH: "Security incident affecting customer data",
 }
+STATUS_PAGE_NAME = "Service notice"  # a scenario without a name of its own
 
 
 class StatusPage(Strict):

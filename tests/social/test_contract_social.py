@@ -5,55 +5,11 @@ body against the schema) and answers 422 (or 4xx) for one that breaks the spec; 
 Prism's log to be sure the request was validated, not merely answered.
 """
 
-import json
-import subprocess
-
 import pytest
 
 from channels.base import ChannelKind, OutgoingMessage, PermanentDeliveryError, PublicPost
 from channels.mastodon import MastodonChannel
-from channels.x import XChannel
-from tests.channels.test_contract import SPECS, start_prism, wait_ready
-
-TOKEN = "t0k3n-" + "a" * 40
-
-
-@pytest.fixture(scope="module")
-def social_mocks(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("prism-social")
-    # Without --errors: X's and Mastodon's descriptions have answers Prism cannot make valid (their
-    # examples are partial), and those are Prism's answers, not our requests; every request is still
-    # checked and an invalid one refused.
-    mocks = {"x": start_prism(SPECS / "x_api_v2.json", folder / "x.log", errors=False),
-             "mastodon": start_prism(SPECS / "mastodon_api.json", folder / "mastodon.log", errors=False)}
-    try:
-        for mock in mocks.values():
-            wait_ready(mock)
-        yield mocks
-    finally:
-        for mock in mocks.values():
-            mock.process.terminate()
-            try:
-                mock.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                mock.process.kill()
-
-
-def without_invented_errors(response, *_args, **_kwargs):
-    """Prism makes up a 2xx answer from the schema, every optional field filled with "string",
-    ``errors`` included (which X sends only with a partial result), and the SDK's strict models
-    refuse those made-up problems. The request was validated before this answer was made: drop them."""
-    if response.ok and response.headers.get("content-type", "").startswith("application/json"):
-        document = json.loads(response.content)
-        if isinstance(document, dict) and document.pop("errors", None) is not None:
-            response._content = json.dumps(document).encode()
-    return response
-
-
-def x_channel(mock, token: str = TOKEN) -> XChannel:
-    channel = XChannel(token, api_url=mock.url, timeout=30)
-    channel._client.session.hooks["response"].append(without_invented_errors)
-    return channel
+from tests.social.conftest import TOKEN, x_channel
 
 
 def statement(body: str = "We know the app is down for some of you and are working on it. Next update by 15:30 UTC.",

@@ -147,17 +147,20 @@ class EmailOutage(SmsOutage):
 
 @asynccontextmanager
 async def open_harness(
-    env: WorkflowEnvironment, catalog: Catalog, database: Path, channels: dict[ChannelKind, Channel] | None = None, roster: Path | None = None
+    env: WorkflowEnvironment, catalog: Catalog, database: Path, channels: dict[ChannelKind, Channel] | None = None, roster: Path | None = None,
+    publishing: dict[str, Channel] | None = None,
 ):
     """``channels``: the providers to use instead of the outbox, per kind (the outbox for the rest);
-    ``roster``: a folder whose team.yaml the activities read contacts from (the catalog's by default)."""
+    ``roster``: a folder whose team.yaml the activities read contacts from (the catalog's by default);
+    ``publishing``: publishing targets by name besides the outbox, all of them the default targets."""
     engine = create_engine(f"sqlite+aiosqlite:///{database}", single_connection=True)  # as the worker's
     await create_schema(engine)
     sessions = session_factory(engine)
     outbox = OutboxChannel(sessions)
-    activities = IncidentActivities(
-        sessions, RosterSource(roster or catalog.directory), {kind: outbox for kind in ChannelKind} | (channels or {}), "http://test"
-    )
+    kinds = {kind: outbox for kind in ChannelKind} | (channels or {})
+    targets = {**(publishing or {}), "outbox": kinds[ChannelKind.PUBLIC]}
+    activities = IncidentActivities(sessions, RosterSource(roster or catalog.directory), kinds, "http://test", publishing=targets,
+                                    default_targets=list(targets))
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     try:
         async with Worker(

@@ -425,3 +425,34 @@ async def test_later_statements_answer_each_targets_first_post_with_the_status_p
     assert [m.post.thread for m in target.posts if m.kind.startswith("statement.")] == [None] + ["post-1"] * len(later)
     assert {publication["severity"] for publication in inputs.values()} == {plan.severity.value}
     assert first["status_page_name"] == "Service disruption" and plan.title not in first["status_page_name"]
+
+
+class SocialNetwork(NumberedPosts):
+    """A social network whose posts get one reply each."""
+
+    name = "x"
+
+    async def replies(self, post_id: str):
+        from channels.social import Reply
+
+        return [Reply(id=f"reply-to-{post_id}", author="@angry_customer", text="This is terrible, I was charged twice!")]
+
+
+async def test_replies_to_our_posts_are_read_into_the_listening_stream_until_the_close(time_skipping_env, catalog, tmp_path):
+    from store import mentions as mention_store
+
+    network = SocialNetwork()
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", publishing={"x": network}) as harness:
+        plan = harness.plan("technical_outage")
+        handle = await harness.start(plan)
+        final = await harness.drive_to_closed(handle)
+        async with harness.sessions() as session:
+            replies = await mention_store.incident_replies(session, plan.id)
+        history = await handle.fetch_history()
+    first = next(s for s in final["statements"] if s["status"] == "published")
+    assert {r["channel"] for r in first["receipts"]} == {"x", "outbox"}
+    read = [e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "read_replies"]
+    assert read  # at least the read at the close
+    assert {(row.external_id, row.statement_version, row.platform) for row in replies} >= {("reply-to-post-1", first["version"], "x")}
+    assert all(row.negative for row in replies)
