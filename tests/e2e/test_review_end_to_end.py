@@ -105,7 +105,8 @@ async def test_after_the_review_links_say_closed_and_the_report_has_everything(s
         markdown = await client.get(f"/incidents/{incident_id}/report", params={"format": "md"})
         assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
         assert "# Post-incident report: Checkout down" in markdown.text and "| time to acknowledge |" in markdown.text
-        assert "| Canary deploys for checkout | engineering_on_call | 2026-12-15 | respond.tasks.confirm_scope |" in markdown.text
+        # every text people or playbooks wrote is Markdown-escaped (#16.11); the escapes render as the plain words
+        assert r"| Canary deploys for checkout | engineering\_on\_call | 2026-12-15 | respond.tasks.confirm\_scope |" in markdown.text
         assert "### v1 holding: published" in markdown.text and "mean rating 4.0/5" in markdown.text
         assert (await client.get("/incidents/inc-nope/report", params={"format": "md"})).status_code == 404
 
