@@ -35,6 +35,13 @@ from workflows.search_attributes import dev_server_flags
 
 STARTUP_TIMEOUT_S = 60
 DEV_KEY_FILE = "dev-api-key"
+DEV_URL_FILE = "dev-api-url"  # where the CLI run in this folder finds the API (cli/common.py reads both files)
+
+
+def cli_api_url(settings: Settings) -> str:
+    """The API's address as a CLI on this machine reaches it (a wildcard bind is reached on loopback)."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.api_port}"
 
 
 class InUse(Exception):
@@ -346,6 +353,7 @@ async def run_stack(settings: Settings, announce) -> None:
             if task.done():
                 task.result()
                 raise RuntimeError(f"{what} stopped while starting")
+        (settings.data_dir / DEV_URL_FILE).write_text(cli_api_url(settings) + "\n")
         announce(settings, key_file)
         stopped = asyncio.create_task(stop.wait())
         temporal_gone = asyncio.create_task(temporal_exited(settings, server_process))

@@ -38,7 +38,8 @@ def _keys(operation):
 @app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who or what uses it; the timeline shows it beside each action")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: declare, respond, admin (admin includes the others)")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: declare (declare incidents and drills), respond (every action on an incident), "
+                                             "ingest (feed mentions to POST /mentions, nothing else), admin (everything, and API keys)")],
 ) -> None:
     """Make an API key and print it, once: only its hash is kept."""
     from store import apikeys

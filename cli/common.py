@@ -84,26 +84,87 @@ async def database(url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+# Written by `crisis dev` into its data folder (devstack.py), so the API commands run in the same
+# folder need no exports.
+DEV_URL_FILE = "dev-api-url"
+DEV_KEY_FILE = "dev-api-key"
+
+
 def api_url(url: str | None) -> str:
-    return (url or load_settings().public_url).rstrip("/")
+    """--url, else CRISIS_PUBLIC_URL or CRISIS_API_PORT when set, else the URL the `crisis dev` of this
+    folder wrote into its data folder (./var), else the default port."""
+    if url:
+        return url.rstrip("/")
+    settings = load_settings()
+    written = settings.data_dir / DEV_URL_FILE
+    if not {"public_url_override", "api_port"} & settings.model_fields_set and written.is_file():
+        return written.read_text().strip().rstrip("/")
+    return settings.public_url
 
 
 def authorization() -> dict[str, str]:
-    key = load_settings().api_key
-    if key is None:
-        errors.print("set CRISIS_API_KEY to an API key (`crisis apikey create`, or the one `crisis dev` printed)", style="red")
-        raise typer.Exit(1)
-    return {"Authorization": f"Bearer {key.get_secret_value()}"}
+    """CRISIS_API_KEY, else the admin key the `crisis dev` of this folder keeps in ./var."""
+    settings = load_settings()
+    if settings.api_key is not None:
+        return {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+    kept = settings.data_dir / DEV_KEY_FILE
+    if kept.is_file() and (key := kept.read_text().strip()):
+        return {"Authorization": f"Bearer {key}"}
+    errors.print(f"no API key: set CRISIS_API_KEY (`crisis apikey create`), or run this in the folder where `crisis dev` runs "
+                 f"(it keeps its key in {kept})", style="red", markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
-def call(method: str, url: str, headers: dict[str, str] | None = None, **kwargs) -> dict | list | None:
+_REFUSALS = {
+    400: "the API refused the request",
+    401: "the API key was not accepted",
+    403: "this API key may not do that",
+    404: "not found",
+    409: "refused in the incident's current state",
+    413: "the request is too large",
+    422: "the API refused the input",
+    429: "too many requests; wait a moment and try again",
+    503: "the service is busy or starting; try again shortly",
+}
+
+
+def refusal(status: int, body: str, options: dict[str, str] | None = None) -> str:
+    """An API refusal in words: what kind of refusal, then each problem naming its field (as the
+    command's option when ``options`` maps the field to one) — never the raw JSON body."""
+    import json
+
+    kind = _REFUSALS.get(status, "the API refused the request" if status < 500 else "the API failed")
+    try:
+        detail = json.loads(body).get("detail") if body else None
+    except (ValueError, AttributeError):
+        detail = None
+    if detail is None:
+        text = " ".join(body.split())[:300]
+        return f"{kind} ({status}){': ' + text if text else ''}"
+    if isinstance(detail, str):
+        return f"{kind} ({status}): {detail}"
+    problems = []
+    for problem in detail if isinstance(detail, list) else [detail]:
+        if not isinstance(problem, dict):
+            problems.append(str(problem))
+            continue
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        field = ".".join(location)
+        named = (options or {}).get(field, field)
+        problems.append(f"{named}: {problem.get('msg', 'not accepted')}" if named else str(problem.get("msg", "not accepted")))
+    return f"{kind} ({status}):\n  " + "\n  ".join(problems)
+
+
+def call(method: str, url: str, headers: dict[str, str] | None = None, options: dict[str, str] | None = None, **kwargs) -> dict | list | None:
+    """One API request; a refusal or an unreachable API is a sentence on stderr and exit 1."""
     headers = {**(headers or {}), **authorization()}
     try:
         response = httpx.request(method, url, timeout=30, headers=headers, **kwargs)
     except httpx.HTTPError as error:
-        errors.print(f"cannot reach the API at {url}: {error}", style="red")
+        errors.print(f"cannot reach the API at {url}: {error or type(error).__name__} (is `crisis dev` running? --url names another API)",
+                     style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
     if response.status_code >= 400:
-        errors.print(f"{response.status_code}: {response.text}", style="red", markup=False)
+        errors.print(refusal(response.status_code, response.text, options), style="red", markup=False, highlight=False)
         raise typer.Exit(1)
     return response.json() if response.content else None

@@ -43,6 +43,8 @@ def dev() -> None:
             console.print("  API key      CRISIS_API_KEY (admin)")
         else:
             console.print(f"  API key      {ready.api_key.get_secret_value()} (admin; kept in {key_file.resolve()})", markup=False, highlight=False)
+        console.print(f"  CLI          crisis ls, crisis declare … in this folder; from another: export CRISIS_DATA_DIR={ready.data_dir.resolve()}",
+                      markup=False, highlight=False)
         console.print("Press Ctrl-C to stop.", style="dim")
 
     try:

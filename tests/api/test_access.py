@@ -240,10 +240,11 @@ def test_cli_creates_lists_and_revokes_keys(app, monkeypatch):
         assert client.get("/incidents", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
 
-def test_the_cli_needs_a_key_to_call_the_api(monkeypatch):
+def test_the_cli_needs_a_key_to_call_the_api(monkeypatch, tmp_path):
     monkeypatch.delenv("CRISIS_API_KEY", raising=False)
+    monkeypatch.setenv("CRISIS_DATA_DIR", str(tmp_path))  # no `crisis dev` key kept there
     result = CliRunner().invoke(cli, ["ls", "--url", "http://127.0.0.1:9"])
-    assert result.exit_code == 1 and "set CRISIS_API_KEY" in result.output
+    assert result.exit_code == 1 and "set CRISIS_API_KEY" in result.output and str(tmp_path) in result.output
 
 
 def test_a_write_route_declares_its_scope_in_one_line():

@@ -124,7 +124,7 @@ def test_playbook_schema_is_json_schema():
 
 def test_cli_declares_and_lists_through_the_api(stack):
     declared = subprocess.run(
-        [str(BIN / "crisis"), "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.", "--severity", "SEV3", "--url", stack.url],
+        [str(BIN / "crisis"), "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.", "--severity", "SEV3", "--json", "--url", stack.url],
         capture_output=True, text=True, timeout=60, env=stack.env,
     )
     assert declared.returncode == 0, declared.stderr
