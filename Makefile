@@ -29,8 +29,10 @@ test: $(STAMP) chromium prism axe pds postgresql
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The edit-test loop: domain rules and the workflow on the time-skipping server, none of the slow
+# suites (docs/testing.md has its time on this machine; `pytest -m "not slow"` is the wider choice).
 test-fast: $(STAMP)
-	$(BIN)/pytest tests/unit tests/workflow
+	$(BIN)/pytest -m "not slow" tests/unit tests/workflow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -45,3 +45,24 @@ async def time_skipping_env():
     await register_search_attributes(env.client)
     async with env:
         yield env
+
+
+# The slow suites, marked by where they live and what they start, so a developer can pick
+# (``-m "not slow"``, ``make test-fast``) without every test file repeating it.
+SLOW_SUITES = ("e2e", "browser", "resilience", "contract", "postgres")  # described in pyproject.toml
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(item.path)
+        if "e2e" in path.parts:
+            item.add_marker(pytest.mark.e2e)
+        if "resilience" in path.parts:
+            item.add_marker(pytest.mark.resilience)
+        if "contract" in path.stem:
+            item.add_marker(pytest.mark.contract)
+        on_postgresql = getattr(item, "callspec", None) is not None and item.callspec.params.get("backend") == "postgresql"  # tests/store
+        if "postgres" in item.fixturenames or on_postgresql:
+            item.add_marker(pytest.mark.postgres)
+        if any(item.get_closest_marker(name) for name in SLOW_SUITES):
+            item.add_marker(pytest.mark.slow)

@@ -1,5 +1,10 @@
-"""Shared builders for the pure-domain unit tests: the shipped catalog, broken copies of it, and a
-small driver that moves an :class:`Incident` through its phases in the order the workflow does."""
+"""Shared builders for the pure-domain unit tests: the fixture catalog, broken copies of it, and a
+small driver that moves an :class:`Incident` through its phases in the order the workflow does.
+
+The domain tests read their own copy of the playbooks and roster (``tests/unit/fixtures/playbooks``,
+copied from ``playbooks/`` when written), so editing the shipped YAML breaks no domain test; the
+tests about the shipped folder itself (``crisis readiness``, ``crisis playbooks check``, every
+shipped template renders) read ``SHIPPED``."""
 
 import shutil
 from collections.abc import Callable
@@ -28,10 +33,11 @@ from domain.severity import Severity
 from domain.statements import StatementKind
 
 SHIPPED = Path(__file__).resolve().parents[2] / "playbooks"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "playbooks"
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SYSTEM = "crisisflow"
 
-# People of the shipped roster, by the roles they hold in the account_compromise playbook.
+# People of the fixture roster, by the roles they hold in the account_compromise playbook.
 EWA = "ewa.lewandowska"  # incident_commander (1st) and comms_lead (2nd)
 JAMES = "james.whitfield"  # incident_commander (2nd) and executive_sponsor (2nd)
 ANNA = "anna.kowalska"  # comms_lead (1st)
@@ -50,12 +56,23 @@ COMMANDERS = [EWA, JAMES, SARAH]  # incident_commander policy: Ewa, then James, 
 
 
 @pytest.fixture(scope="session")
-def catalog() -> Catalog:
+def fixture_catalog() -> Catalog:
+    return load_catalog(FIXTURES)
+
+
+@pytest.fixture(scope="session")
+def shipped_catalog() -> Catalog:
     return load_catalog(SHIPPED)
 
 
-def copy_shipped(target: Path, only: tuple[str, ...] | None = None) -> Path:
-    """Copy the shipped playbooks folder to ``target``; with ``only``, keep just the roster and
+@pytest.fixture
+def catalog(request, fixture_catalog: Catalog) -> Catalog:
+    """The fixture catalog; the shipped one for a test about the shipped folder (``@pytest.mark.shipped``)."""
+    return request.getfixturevalue("shipped_catalog") if request.node.get_closest_marker("shipped") else fixture_catalog
+
+
+def copy_fixtures(target: Path, only: tuple[str, ...] | None = None) -> Path:
+    """Copy the fixture playbooks folder to ``target``; with ``only``, keep just the roster and
     those playbooks (and their templates). load_catalog parses YAML in pure Python, so a folder
     with one playbook keeps a test that breaks that playbook several times faster."""
 
@@ -66,21 +83,21 @@ def copy_shipped(target: Path, only: tuple[str, ...] | None = None) -> Path:
         internal = tuple(f"{p}_" for p in only)  # the playbook's internal audiences' templates
         return [name for name in names if name not in keep and not (name.startswith(internal) and name.endswith(".j2"))]
 
-    shutil.copytree(SHIPPED, target, ignore=ignore)
+    shutil.copytree(FIXTURES, target, ignore=ignore)
     return target
 
 
 @pytest.fixture
 def full_folder(tmp_path: Path) -> Path:
-    """A private copy of the whole shipped playbooks folder, to break things in."""
-    return copy_shipped(tmp_path / "playbooks")
+    """A private copy of the whole fixture playbooks folder, to break things in."""
+    return copy_fixtures(tmp_path / "playbooks")
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """A private copy of the shipped folder with only team.yaml and the misinformation playbook,
+    """A private copy of the fixture folder with only team.yaml and the misinformation playbook,
     for tests that break one thing in one playbook or in the roster."""
-    return copy_shipped(tmp_path / "playbooks", only=("misinformation",))
+    return copy_fixtures(tmp_path / "playbooks", only=("misinformation",))
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -5,7 +5,7 @@ import pytest
 
 from domain.catalog import Catalog, CatalogError, Problem, load_catalog
 from domain.severity import Severity
-from tests.unit.conftest import SHIPPED, edit_yaml, problems_of
+from tests.unit.conftest import FIXTURES, SHIPPED, edit_yaml, problems_of
 
 PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage", "data_breach"}
 KNOWN_ROLES = (
@@ -29,12 +29,14 @@ def set_in(*path, value):
 # ---- the shipped folder ---------------------------------------------------------------------
 
 
+@pytest.mark.shipped
 def test_the_shipped_folder_loads(catalog: Catalog):
     assert set(catalog.playbooks) == PLAYBOOK_IDS
     assert catalog.roster.organization.name == "Northwind Coffee"
     assert catalog.directory == SHIPPED
 
 
+@pytest.mark.shipped
 def test_the_shipped_folder_has_english_and_polish_templates_for_every_playbook(catalog: Catalog):
     internal = {(audience.template, language) for playbook in catalog.playbooks.values() for audience in playbook.internal for language in ("en", "pl")}
     assert set(catalog.templates) == {(pid, language) for pid in PLAYBOOK_IDS for language in ("en", "pl")} | internal
@@ -294,7 +296,7 @@ def test_an_empty_folder_reports_the_missing_roster_and_the_missing_playbooks(tm
 
 
 def test_a_folder_with_only_the_roster_reports_no_playbook(tmp_path: Path):
-    (tmp_path / "team.yaml").write_bytes((SHIPPED / "team.yaml").read_bytes())
+    (tmp_path / "team.yaml").write_bytes((FIXTURES / "team.yaml").read_bytes())
     assert problems_of(tmp_path) == [f"{tmp_path}: holds no playbook (*.yaml besides team.yaml)"]
 
 
@@ -393,6 +395,7 @@ def test_a_playbook_without_an_approval_window_is_refused(folder: Path):
     ]
 
 
+@pytest.mark.shipped
 def test_every_shipped_playbook_can_meet_its_first_statement_at_every_severity(catalog: Catalog):
     for playbook in catalog.playbooks.values():
         assert playbook.plan_problems() == [], playbook.id

@@ -17,7 +17,7 @@ from cli import app
 from domain.catalog import CatalogError, load_catalog
 from store.db import create_engine, create_schema, session_factory
 from store.models import IncidentRow
-from tests.unit.conftest import SHIPPED, copy_shipped, edit_yaml
+from tests.unit.conftest import SHIPPED, copy_fixtures, edit_yaml
 
 runner = CliRunner()
 
@@ -40,7 +40,7 @@ def test_allow_undrilled_keeps_the_gate_green_but_not_the_readiness():
 
 
 def test_readiness_fails_when_a_critical_risk_is_not_ready(tmp_path: Path):
-    folder = copy_shipped(tmp_path / "playbooks")
+    folder = copy_fixtures(tmp_path / "playbooks")
 
     def one_legal(data):
         data["roles"]["legal"]["escalation"] = ["katarzyna.wisniewska"]
@@ -56,14 +56,14 @@ def test_readiness_fails_when_a_critical_risk_is_not_ready(tmp_path: Path):
 
 
 def test_readiness_without_a_register_says_so(tmp_path: Path):
-    folder = copy_shipped(tmp_path / "playbooks", only=("misinformation",))
+    folder = copy_fixtures(tmp_path / "playbooks", only=("misinformation",))
     result = runner.invoke(app, ["readiness", str(folder)])
     assert result.exit_code == 0
     assert "no risks.yaml" in result.output
 
 
 def test_playbooks_check_reports_a_bad_register_as_file_path_reason(tmp_path: Path):
-    folder = copy_shipped(tmp_path / "playbooks")
+    folder = copy_fixtures(tmp_path / "playbooks")
 
     def break_register(data):
         data["risks"][0]["playbook"] = "outage"
@@ -78,7 +78,7 @@ def test_playbooks_check_reports_a_bad_register_as_file_path_reason(tmp_path: Pa
 
 
 def test_the_api_refuses_to_start_with_an_invalid_register(tmp_path: Path):
-    folder = copy_shipped(tmp_path / "playbooks")
+    folder = copy_fixtures(tmp_path / "playbooks")
     edit_yaml(folder / "risks.yaml", lambda data: data["risks"][0].update(scenario="alien_invasion"))
     with pytest.raises(CatalogError) as info:
         create_app(Settings(playbooks_dir=folder, data_dir=tmp_path / "var"))
@@ -149,7 +149,7 @@ def test_readiness_says_when_sendgrid_events_cannot_be_verified(tmp_path: Path):
 
 
 def test_readiness_and_the_roster_check_say_who_cannot_be_reached_on_each_configured_channel(tmp_path: Path):
-    folder = copy_shipped(tmp_path / "playbooks")
+    folder = copy_fixtures(tmp_path / "playbooks")
 
     def reachable_in_part(data):
         data["people"][0]["slack"] = "U0EWA0001"

@@ -10,7 +10,7 @@ import pytest
 from domain.actions import AnswerDraft, FactSheetEdit, StatementDecision, Verdict
 from domain.catalog import load_catalog
 from domain.incident import Rejected
-from tests.unit.conftest import ANNA, EWA, SHIPPED, Driver, copy_shipped, edit_yaml, make_plan, problems_of
+from tests.unit.conftest import ANNA, EWA, FIXTURES, Driver, copy_fixtures, edit_yaml, make_plan, problems_of
 
 CHARGED = "charged_twice"
 SECURITY = "data_safe"
@@ -25,6 +25,7 @@ def entry(drive: Driver, answer_id: str) -> dict:
     return next(e for e in drive.incident.view(drive.now)["answers_kit"] if e["id"] == answer_id)
 
 
+@pytest.mark.shipped
 def test_the_shipped_kits_bind_the_answers_that_assert_facts(catalog):
     bound = {(playbook, a.id): a.released_by.task for playbook, kit in catalog.answers.items() for a in kit.answers if a.released_by}
     refund = next(a for a in catalog.answers["customer_backlash"].answers if a.id == "refund")
@@ -117,10 +118,10 @@ def test_approving_a_held_answer_is_refused(outage: Driver):
 
 def outage_folder(tmp_path: Path) -> tuple[Path, Path]:
     """The roster, the outage playbook and its kit: (the folder, the kit's path)."""
-    folder = copy_shipped(tmp_path / "playbooks", only=("technical_outage",))
+    folder = copy_fixtures(tmp_path / "playbooks", only=("technical_outage",))
     (folder / "answers").mkdir()
     path = folder / "answers" / "technical_outage.yaml"
-    shutil.copy(SHIPPED / "answers" / "technical_outage.yaml", path)
+    shutil.copy(FIXTURES / "answers" / "technical_outage.yaml", path)
     return folder, path
 
 

@@ -19,9 +19,9 @@ from domain.actions import (
 from domain.incident import Deadline, IncidentPlan, Phase, Rejected
 from domain.severity import Severity
 from domain.statements import StatementKind
-from tests.unit.conftest import ANNA, COMMANDERS, EWA, JAMES, KASIA, MARIA, PIOTR, SARAH, SHIPPED, T0, TOM, Driver
+from tests.unit.conftest import ANNA, COMMANDERS, EWA, FIXTURES, JAMES, KASIA, MARIA, PIOTR, SARAH, T0, TOM, Driver
 
-ROSTER = yaml.safe_load((SHIPPED / "team.yaml").read_text(encoding="utf-8"))
+ROSTER = yaml.safe_load((FIXTURES / "team.yaml").read_text(encoding="utf-8"))
 PEOPLE = {p["id"] for p in ROSTER["people"]}
 CONTACTS = [p["phone"] for p in ROSTER["people"]] + [p["email"] for p in ROSTER["people"]]
 

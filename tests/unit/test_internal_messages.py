@@ -7,7 +7,7 @@ import pytest
 from domain.actions import StatementDecision, StatementDraft, Verdict
 from domain.incident import InternalStatus, Phase, Rejected
 from domain.messages import internal_mark
-from tests.unit.conftest import ANNA, EWA, MARIA, Driver, copy_shipped, edit_yaml, make_plan, problems_of
+from tests.unit.conftest import ANNA, EWA, MARIA, Driver, copy_fixtures, edit_yaml, make_plan, problems_of
 
 JAKUB = "jakub.mazur"
 
@@ -36,6 +36,7 @@ def refusal(check) -> str:
     return info.value.message
 
 
+@pytest.mark.shipped
 def test_the_shipped_audiences_and_their_groups(catalog):
     outage = catalog.playbooks["technical_outage"]
     assert [(a.id, a.groups) for a in outage.internal] == [("all_staff", ["all_staff"]), ("store_staff", ["store_staff"])]
@@ -104,7 +105,7 @@ def test_messages_never_approved_are_withdrawn_at_close(outage: Driver):
 
 
 def test_the_folder_check_names_a_missing_template_and_an_unknown_group(tmp_path):
-    folder = copy_shipped(tmp_path / "playbooks", only=("technical_outage",))
+    folder = copy_fixtures(tmp_path / "playbooks", only=("technical_outage",))
     path = folder / "technical_outage.yaml"
     (folder / "templates" / "technical_outage_store_staff.pl.j2").unlink()
     edit_yaml(path, lambda data: data["internal"][0].update(groups=["everyone"]))
@@ -114,6 +115,6 @@ def test_the_folder_check_names_a_missing_template_and_an_unknown_group(tmp_path
 
 
 def test_a_group_address_must_be_an_email(tmp_path):
-    folder = copy_shipped(tmp_path / "playbooks", only=("technical_outage",))
+    folder = copy_fixtures(tmp_path / "playbooks", only=("technical_outage",))
     edit_yaml(folder / "team.yaml", lambda data: data["stakeholders"]["all_staff"].update(emails=["all staff"]))
     assert problems_of(folder) == [f"{folder}/team.yaml:stakeholders.all_staff.emails: 'all staff' is not an email address"]

@@ -20,6 +20,7 @@ from domain.listening import (
     evaluate,
 )
 from domain.sentiment import guess_language, is_negative, score
+from tests.unit.conftest import FIXTURES
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
@@ -192,9 +193,9 @@ def test_the_shipped_topics_are_valid():
 def _copy_playbooks(tmp_path: Path, topics: object) -> Path:
     folder = tmp_path / "playbooks"
     folder.mkdir()
-    for path in PLAYBOOKS.rglob("*"):
+    for path in FIXTURES.rglob("*"):
         if path.is_file() and path.name != "topics.yaml":
-            target = folder / path.relative_to(PLAYBOOKS)
+            target = folder / path.relative_to(FIXTURES)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(path.read_bytes())
     (folder / "topics.yaml").write_text(yaml.safe_dump(topics), encoding="utf-8")

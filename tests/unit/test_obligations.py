@@ -11,7 +11,7 @@ from domain.actions import Resolution
 from domain.factsheet import FactSheet
 from domain.incident import Rejected
 from domain.statements import StatementContext, StatementKind, render_statement
-from tests.unit.conftest import EWA, T0, Driver, copy_shipped, edit_yaml, make_plan, problems_of
+from tests.unit.conftest import EWA, T0, Driver, copy_fixtures, edit_yaml, make_plan, problems_of
 
 ART33 = "obligation.gdpr_art33_authority"
 ART34 = "obligation.gdpr_art34_people"
@@ -94,7 +94,7 @@ def test_the_report_counts_the_legal_deadlines(breach: Driver):
 
 
 def test_an_obligation_must_name_a_task_of_the_playbook(tmp_path):
-    folder = copy_shipped(tmp_path / "playbooks", only=("data_breach",))
+    folder = copy_fixtures(tmp_path / "playbooks", only=("data_breach",))
     path = folder / "data_breach.yaml"
     edit_yaml(path, lambda data: data["obligations"][0].update(met_by="call_the_regulator"))
     (problem,) = problems_of(folder)
@@ -102,7 +102,7 @@ def test_an_obligation_must_name_a_task_of_the_playbook(tmp_path):
 
 
 def test_obligation_ids_are_unique(tmp_path):
-    folder = copy_shipped(tmp_path / "playbooks", only=("data_breach",))
+    folder = copy_fixtures(tmp_path / "playbooks", only=("data_breach",))
     path = folder / "data_breach.yaml"
     edit_yaml(path, lambda data: data["obligations"][1].update(id="gdpr_art33_authority"))
     assert problems_of(folder) == [f"{path}: obligations: ids must be unique, repeated: gdpr_art33_authority"]

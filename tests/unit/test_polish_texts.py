@@ -9,6 +9,8 @@ from domain import messages
 from domain.messages import Messenger, gsm_safe
 from tests.unit.conftest import KASIA
 
+pytestmark = pytest.mark.shipped  # the shipped templates, kits and messages
+
 # First- and second-person past forms carry a gender in Polish ("kliknąłem", "podałeś"); so do the
 # bracketed stand-ins ("potwierdził(a)", "wzywany(-a)"). The texts are written without either.
 GENDERED_PAST = re.compile(r"\b\w+(?:łem|łam|łeś|łaś)\b", re.IGNORECASE)

@@ -10,13 +10,13 @@ from domain.catalog import Catalog
 from domain.readiness import Status, assess, assess_risk, check_drill, phone_problem
 from domain.risks import Risk
 from domain.roster import Roster
-from tests.unit.conftest import SHIPPED
+from tests.unit.conftest import FIXTURES
 
 TODAY = date(2026, 11, 25)
 
 
 def roster_with(mutate) -> Roster:
-    data = yaml.safe_load((SHIPPED / "team.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIXTURES / "team.yaml").read_text(encoding="utf-8"))
     mutate(data)
     return Roster.model_validate(data)
 
@@ -29,6 +29,7 @@ def check(result, name: str):
     return next(c for c in result.checks if c.name == name)
 
 
+@pytest.mark.shipped
 def test_the_shipped_plan_is_sound_but_not_ready_until_drilled(catalog: Catalog):
     readiness = assess(catalog, TODAY)
     assert readiness.ready == 0 and readiness.score < 1
@@ -39,6 +40,7 @@ def test_the_shipped_plan_is_sound_but_not_ready_until_drilled(catalog: Catalog)
     assert readiness.gate(allow_undrilled=True) == []
 
 
+@pytest.mark.shipped
 def test_the_shipped_plan_is_ready_once_every_playbook_was_drilled(catalog: Catalog):
     drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks}
     readiness = assess(catalog, TODAY, last_drills=drilled)

@@ -51,6 +51,7 @@ def test_priority_is_likelihood_times_impact():
 # ---- the shipped register -------------------------------------------------------------------
 
 
+@pytest.mark.shipped
 def test_the_shipped_register_covers_every_scenario_family(catalog: Catalog):
     assert {risk.scenario for risk in catalog.risks} == set(Scenario)
     assert any(risk.band is Band.CRITICAL for risk in catalog.risks)
@@ -59,6 +60,7 @@ def test_the_shipped_register_covers_every_scenario_family(catalog: Catalog):
         assert risk.owner in catalog.roster.roles
 
 
+@pytest.mark.shipped
 def test_the_shipped_folder_has_an_answers_kit_in_english_and_polish_for_every_playbook(catalog: Catalog):
     assert set(catalog.answers) == set(catalog.playbooks)
     for kit in catalog.answers.values():

@@ -6,7 +6,7 @@ import yaml
 from pydantic import ValidationError
 
 from domain.roster import OrgChart, Person, Roster
-from tests.unit.conftest import SHIPPED
+from tests.unit.conftest import FIXTURES, SHIPPED
 
 
 def person(**overrides) -> dict:
@@ -101,7 +101,7 @@ def test_the_organisation_s_time_zone_reaches_the_org_chart_and_an_unknown_one_i
     with pytest.raises(ValidationError) as info:
         Organization(name="Northwind", timezone="Europe/Warszawa")
     assert only_error(info) == (("timezone",), "'Europe/Warszawa' is not a time zone name (like Europe/Warsaw)")
-    raw = yaml.safe_load((SHIPPED / "team.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((FIXTURES / "team.yaml").read_text(encoding="utf-8"))
     assert Roster.model_validate(raw).org_chart().timezone == "Europe/Warsaw"
 
 

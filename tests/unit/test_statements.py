@@ -1,9 +1,9 @@
 import pytest
 
 from domain.statements import StatementContext, StatementKind, TemplateProblem, render_statement, sample_contexts
-from tests.unit.conftest import SHIPPED
+from tests.unit.conftest import FIXTURES, SHIPPED
 
-TEMPLATE = (SHIPPED / "templates" / "account_compromise.en.j2").read_text(encoding="utf-8")
+TEMPLATE = (FIXTURES / "templates" / "account_compromise.en.j2").read_text(encoding="utf-8")
 
 
 def context(kind: StatementKind = StatementKind.HOLDING, **overrides) -> StatementContext:
