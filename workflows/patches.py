@@ -41,4 +41,6 @@ PATCHES: dict[str, Patch] = {
     "voice-flow-promise": Patch(date(2026, 12, 6), "a statement promises the next update's time, kept by the cadence"),
     "trust-input-data-errors": Patch(date(2026, 12, 6), "data the database refuses is shown on the incident, not retried"),
     "stall-notices-beside-the-flow": Patch(date(2026, 12, 6), "notices other than pages go beside the flow, bounded, their failures on the timeline"),
+    "publish-replies": Patch(date(2026, 12, 6), "the replies to and quotes of each published post are read back (not in drills)"),
+    "publish-threads": Patch(date(2026, 12, 6), "a publication carries its context: the threads to answer, the severity, the status page's public name and components"),
 }
