@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -74,6 +74,15 @@ def role_name(role: str) -> str:
 templates.env.filters["role"] = role_name
 
 
+def humane(title: str, item: dict) -> str:
+    """A pending item's title with its role by name: 'Approve statement v1 as Legal', not 'as legal'."""
+    role = item.get("role")
+    return title.replace(f"as {role}", f"as {role_name(role)}") if role else title
+
+
+templates.env.filters["humane"] = humane
+
+
 def triage(incidents: list, now: datetime) -> list[dict[str, Any]]:
     """Open incidents first, by severity (SEV1 first), then those with something overdue, then the
     soonest next deadline; each with its next deadline and whether anything is overdue."""
@@ -126,7 +135,8 @@ def statement_context(state: dict[str, Any]) -> dict[str, Any]:
 
 
 async def incident_page_response(
-    request: Request, incident: str, client, settings, catalog, session, error: dict | None = None, form: dict | None = None, status: int = 200
+    request: Request, incident: str, client, settings, catalog, session, error: dict | None = None, form: dict | None = None, status: int = 200,
+    me: str | None = None,
 ) -> HTMLResponse:
     try:
         state = await query_state(client, incident)
@@ -141,7 +151,9 @@ async def incident_page_response(
     talk = await incident_conversation(session, catalog, state)
     playbook = catalog.playbooks.get(state.get("playbook", ""))
     communicate = playbook.communicate if playbook else None
-    pending = sorted(state.get("pending", []), key=lambda item: (item.get("due_at") is None, item.get("due_at") or ""))
+    me = me if me and catalog.roster.person(me) else None
+    # What waits on the reader first (when they said who they are), then the rest, soonest due first.
+    pending = sorted(state.get("pending", []), key=lambda item: (me not in item.get("people", []), item.get("due_at") is None, item.get("due_at") or ""))
     publishing = await ledger.publishing_state(session, incident)
     replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
     targets = (communicate.publish_to or default_publishing_targets(settings)) if communicate else []
@@ -153,7 +165,7 @@ async def incident_page_response(
          "targets": targets, "publishing": publishing, "replies": replies, "max_length": communicate.max_length if communicate else None,
          "fact_fields": FACT_FIELDS, "severities": [s.value for s in Severity], "levels": [level.value for level in Level],
          "can_draft": state.get("status") == "open" and state.get("phase") in ACTIVE_PHASES,
-         "error": error, "form": form or {}, **statement_context(state)},
+         "error": error, "form": form or {}, "me": me, **statement_context(state)},
         status_code=status,
     )
 
@@ -161,6 +173,6 @@ async def incident_page_response(
 @router.get("/incidents/{incident}/view", response_class=HTMLResponse)
 async def incident_page(
     incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
-    session: SessionDep,
+    session: SessionDep, me: Annotated[str | None, Query(max_length=100, description="The reader's person id: what waits on them comes first.")] = None,
 ) -> HTMLResponse:
-    return await incident_page_response(request, incident, client, settings, catalog, session)
+    return await incident_page_response(request, incident, client, settings, catalog, session, me=me)

@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -224,6 +224,6 @@ async def act_from_the_page(
         problem, status = refusal(error, {name for name in form} | {"person", "text", "summary", "fields", "decision", "rating", "severity"})
         values = {name: value[0] for name, value in form.items()}
         return await incident_page_response(
-            request, incident, client, settings, catalog, session, error={"form": key, **problem}, form=values, status=status
+            request, incident, client, settings, catalog, session, error={"form": key, **problem}, form=values, status=status, me=one(form, "person")
         )
-    return RedirectResponse(f"/incidents/{incident}/view#{key}", status_code=303)
+    return RedirectResponse(f"/incidents/{incident}/view?{urlencode({'me': one(form, 'person')})}", status_code=303)

@@ -74,3 +74,30 @@ def test_a_form_on_an_incident_that_does_not_exist_is_a_404_in_words(app):
     with browser(app) as signed_in:
         answer = signed_in.post("/incidents/inc-nope/view/acknowledge", data={"person": "ewa.lewandowska"})
         assert answer.status_code == 404 and "does not exist" in answer.text
+
+
+def test_the_incident_page_puts_what_waits_on_the_reader_first(app):
+    class OneIncident:
+        """Temporal answering the query of one incident waiting on two people."""
+
+        def get_workflow_handle(self, workflow_id):
+            return self
+
+        async def query(self, *args, **kwargs):
+            return {
+                "id": "inc-me", "title": "Checkout down", "summary": "s", "playbook": "technical_outage", "scenario": "technical_outage",
+                "severity": "SEV2", "language": "en", "drill": True, "phase": "respond", "status": "open", "declared_at": "2026-12-06T10:00:00+00:00",
+                "pending": [
+                    {"kind": "task", "task_id": "a", "people": ["maria.nowak"], "due_at": "2026-12-06T10:10:00+00:00", "title": "Pause posts"},
+                    {"kind": "task", "task_id": "b", "people": ["anna.kowalska"], "due_at": "2026-12-06T10:30:00+00:00", "title": "Draft the FAQ"},
+                ],
+                "deadlines": [], "tasks": [], "statements": [], "timeline": [], "answers_kit": [], "fact_sheet": {},
+            }
+
+    with browser(app) as signed_in:
+        app.state.temporal = OneIncident()  # after the app's start, which connects its own
+        everyone = signed_in.get("/incidents/inc-me/view").text
+        assert everyone.index("Pause posts") < everyone.index("Draft the FAQ")  # soonest due first
+        mine = signed_in.get("/incidents/inc-me/view?me=anna.kowalska").text
+        assert mine.index("Draft the FAQ") < mine.index("Pause posts") and "What waits on Anna Kowalska first" in mine
+        assert 'data-live-refresh="/incidents/inc-me/view?me=anna.kowalska"' in mine

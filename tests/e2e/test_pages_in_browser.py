@@ -18,7 +18,7 @@ async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
         await page.wait_for_timeout(100)
     assert await row.locator(".phase").inner_text() == "identify"
     assert "DRILL" in await row.inner_text()
-    assert "Acknowledge the page as incident_commander" in await row.inner_text()
+    assert "Acknowledge the page as Incident commander" in await row.inner_text()
     temporal_link = row.locator("a", has_text="workflow")
     assert (await temporal_link.get_attribute("href")).endswith(f"/namespaces/default/workflows/{declared['id']}")
 
@@ -26,7 +26,7 @@ async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
     await page.wait_for_url(f"**/incidents/{declared['id']}/view")
     assert await page.locator("h1").inner_text() == "Price rise backlash DRILL"
     pending = await page.locator("#pending").inner_text()
-    assert "Acknowledge the page as incident_commander" in pending
+    assert "Acknowledge the page as Incident commander" in pending
     assert "Incident declared (drill)" in await page.locator("#timeline").inner_text()
 
 
