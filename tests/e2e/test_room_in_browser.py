@@ -207,6 +207,18 @@ async def test_a_refusal_shows_beside_its_field_in_words_and_keeps_what_was_type
     await expect(page.locator("#pending textarea[name^='answer.']").first).to_have_value("Typed before the refusal")
     await check(page, "incident with a refusal")
     await shoot(page, PHONE["width"], "refusal-beside-the-field")
+
+    item = page.locator("#pending li.action-item[data-kind='assessment']")
+    await item.get_by_label("Impact", exact=True).select_option("low")
+    await item.get_by_label("Reach", exact=True).select_option("low")
+    await item.get_by_role("button", name="Submit the assessment").click()
+    await page.locator("#reassess").wait_for()
+    await page.get_by_text("Change the severity (re-assessment)").click()
+    await page.get_by_label("New severity").select_option("SEV1")
+    await page.get_by_label("Why (everyone paged and every stakeholder group is told)").fill("A national news site picked it up")
+    await page.get_by_role("button", name="Change the severity", exact=True).click()
+    await expect(page.locator("#live-summary .sev")).to_have_text("SEV1")
+    await expect(page.locator("#timeline")).to_contain_text("A national news site picked it up")
     await page.context.close()
 
 
