@@ -122,7 +122,7 @@ async def act_on(page, item, kind: str) -> None:
         await item.get_by_role("button", name="Submit the review and close").click()
     else:
         raise AssertionError(f"the test does not know how to do '{kind}'")
-    await page.wait_for_url(re.compile(r"/view(#.*)?$"))
+    await page.wait_for_url(re.compile(r"/view(\?[^#]*)?(#.*)?$"))
     assert await page.locator(".field-error").count() == 0, await page.locator(".field-error").all_inner_texts()
 
 
