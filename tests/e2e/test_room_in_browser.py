@@ -40,10 +40,10 @@ async def chromium():
         await browser.close()
 
 
-async def signed_in_page(chromium, stack, viewport):
+async def signed_in_page(chromium, stack, viewport, timezone_id: str = "Europe/Warsaw"):
     """A page of a signed-in browser at ``viewport``; the CSP is bypassed only so that the test can
     inject axe-core (the pages' own script runs under the real policy in test_pages_in_browser)."""
-    context = await chromium.new_context(viewport=viewport, bypass_csp=True)
+    context = await chromium.new_context(viewport=viewport, bypass_csp=True, timezone_id=timezone_id, locale="en-GB")
     context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
     await stack.sign_in(page)
@@ -169,7 +169,7 @@ async def test_every_playbook_goes_from_the_declare_form_to_closed_by_clicking_a
     await page.goto(f"{stack.url}/")
     check = Checked(viewport["width"])
     for number, playbook in enumerate(PLAYBOOKS):
-        incident = await declare(page, check, playbook, f"Room drill {playbook} at {viewport['width']}px")
+        incident = await declare(page, check, playbook, f"{playbook.replace('_', ' ').capitalize()} drill ({viewport['width']} px)")
         done = await drive_to_closed(page, check, viewport["width"], playbook, give_feedback=number == 0)
         assert {"acknowledge", "assessment", "approval", "resolve", "review"} <= set(done), (playbook, done)
         await expect(page.locator("#pending")).to_contain_text("Nothing.")
@@ -223,7 +223,7 @@ async def test_a_refusal_shows_beside_its_field_in_words_and_keeps_what_was_type
 
 
 async def test_the_pages_update_themselves_and_say_when_the_connection_is_lost(stack, chromium):
-    watcher = await signed_in_page(chromium, stack, DESKTOP)
+    watcher = await signed_in_page(chromium, stack, DESKTOP, timezone_id="America/New_York")
     actor = await signed_in_page(chromium, stack, PHONE)
     board = await signed_in_page(chromium, stack, PHONE)
     await actor.goto(f"{stack.url}/")
@@ -232,6 +232,9 @@ async def test_the_pages_update_themselves_and_say_when_the_connection_is_lost(s
     await board.goto(f"{stack.url}/")
     row = board.locator(f"li[data-incident='{incident}']")
     await expect(row.locator(".phase")).to_have_text("identify")
+    declared_at = watcher.locator("#timeline time").first  # in the reader's zone, never raw ISO
+    await expect(declared_at).to_contain_text(re.compile(r"GMT-5|EST"))
+    assert not re.search(r"\d{4}-\d\d-\d\dT|\.\d{6}", await declared_at.inner_text()) and "UTC" in await declared_at.get_attribute("title")
     await watcher.evaluate("window.notReloaded = true")
     await board.evaluate("window.notReloaded = true")
     await expect(watcher.locator("#pending ul.actions")).to_have_attribute("data-kinds", re.compile("acknowledge"))
