@@ -129,7 +129,23 @@ async def act_on(page, item, kind: str) -> None:
 ORDER = ["acknowledge", "assessment", "task", "approval", "answer_approval", "internal_approval", "feedback", "review", "resolve"]
 
 
-async def drive_to_closed(page, check, width: int, playbook: str, give_feedback: bool) -> list[str]:
+async def revise_in_the_editor(page) -> None:
+    """The comms lead adds a line in the statement editor: the preview and the counter follow as
+    they type, and the new version awaits approval with the added words highlighted."""
+    editor = page.get_by_label("Statement text")
+    before = await editor.input_value()
+    await editor.press("Control+End")
+    await editor.press_sequentially(" Updates every hour.")
+    counter = page.locator("[data-count-of='statement-text']").first
+    await expect(counter).to_contain_text(f"{len(before) + len(' Updates every hour.')}")
+    await expect(page.locator("[data-preview-of='statement-text']").first).to_contain_text("Updates every hour.")
+    await page.get_by_role("button", name="Send for approval").first.click()
+    await page.wait_for_url(re.compile(r"/view(\?[^#]*)?(#.*)?$"))
+    await expect(page.locator("#awaiting-diff ins")).to_contain_text("hour.")
+    await expect(page.locator("#awaiting-heading")).to_contain_text("v2")
+
+
+async def drive_to_closed(page, check, width: int, playbook: str, give_feedback: bool, revise: bool = False) -> list[str]:
     """Act on what waits, most urgent kind first, until the incident is closed. ``resolve`` waits
     until a statement was published, so every incident goes through approval and publication."""
     done: list[str] = []
@@ -156,6 +172,10 @@ async def drive_to_closed(page, check, width: int, playbook: str, give_feedback:
             await shoot(page, width, f"{playbook}-1-declared")
         if kind == "approval" and "approval" not in done:  # the README's picture (docs/incident-page.png)
             await shoot(page, width, f"{playbook}-awaiting-approval", full_page=False)
+            if revise:
+                await revise_in_the_editor(page)
+                done.append("statement")
+                continue
         item = page.locator(f"#pending li.action-item[data-kind='{kind}']").first
         await act_on(page, item, kind)
         done.append(kind)
@@ -170,7 +190,7 @@ async def test_every_playbook_goes_from_the_declare_form_to_closed_by_clicking_a
     check = Checked(viewport["width"])
     for number, playbook in enumerate(PLAYBOOKS):
         incident = await declare(page, check, playbook, f"{playbook.replace('_', ' ').capitalize()} drill ({viewport['width']} px)")
-        done = await drive_to_closed(page, check, viewport["width"], playbook, give_feedback=number == 0)
+        done = await drive_to_closed(page, check, viewport["width"], playbook, give_feedback=number == 0, revise=number == 0)
         assert {"acknowledge", "assessment", "approval", "resolve", "review"} <= set(done), (playbook, done)
         await expect(page.locator("#pending")).to_contain_text("Nothing.")
         timeline = await page.locator("#timeline").inner_text()
@@ -282,3 +302,31 @@ async def test_the_pages_reached_by_a_link_and_the_sign_in_page_pass_axe(stack, 
     await page.goto(f"{stack.url}/incidents/inc-nope/view")
     await check(page, "no such incident")
     await context.close()
+
+
+async def test_the_fact_sheet_and_an_answer_of_the_kit_are_changed_from_the_incident_page(stack, chromium):
+    page = await signed_in_page(chromium, stack, PHONE)
+    await page.goto(f"{stack.url}/")
+    check = Checked(PHONE["width"])
+    await declare(page, check, "customer_backlash", "Fact sheet and answers from the page")
+    await acknowledged(page, check)
+    await act_on(page, page.locator("#pending li.action-item[data-kind='assessment']"), "assessment")
+
+    await page.get_by_text("Edit the fact sheet").click()
+    await page.locator("#fact-sheet-remedy").fill("Everyone who paid the new price gets the difference back.")
+    await page.get_by_role("button", name="Save the fact sheet").click()
+    await expect(page.locator("#fact-sheet dd[data-field='remedy']")).to_have_text("Everyone who paid the new price gets the difference back.")
+    await expect(page.locator("#fact-sheet dd[data-field='headline']")).to_have_text("We are looking into a problem")  # unchanged fields stay
+
+    answer = page.locator("dd[data-answer='why_change']")
+    await answer.get_by_text("Propose a new version").click()
+    await answer.get_by_label("Answer for this incident").fill("Our costs rose; we are refunding the difference to everyone who paid it.")
+    await answer.get_by_role("button", name="Send for approval").click()
+    await expect(page.locator("#pending ul.actions")).to_have_attribute("data-kinds", re.compile("answer_approval"))
+    await check(page, "incident with an answer proposal")
+    while await page.locator("#pending li.action-item[data-kind='answer_approval']").count():
+        await act_on(page, page.locator("#pending li.action-item[data-kind='answer_approval']").first, "answer_approval")
+    await expect(page.locator("dd[data-answer='why_change']")).to_have_attribute("data-source", "incident")
+    await expect(page.locator("dd[data-answer='why_change'] .answer-text")).to_contain_text("refunding the difference")
+    assert "via API key" in await page.locator("#timeline").inner_text()
+    await page.context.close()
