@@ -173,7 +173,7 @@ async def drive_to_closed(page, check, width: int, playbook: str, give_feedback:
             await shoot(page, width, f"{playbook}-1-declared")
         if kind == "approval" and "approval" not in done:  # the README's picture (docs/incident-page.png)
             await shoot(page, width, f"{playbook}-awaiting-approval", full_page=False)
-            if revise:
+            if revise and "statement" not in done:  # once: then the new version is approved
                 await revise_in_the_editor(page)
                 done.append("statement")
                 continue
