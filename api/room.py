@@ -166,9 +166,6 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
                 answers=_answers(form), facts=lines(form, "facts"), rumours=lines(form, "rumours"), audiences=lines(form, "audiences"),
             )
             return await incidents.assess(incident, body, *args)
-        case "severity":
-            body = Reassessment(person=person, severity=one(form, "severity"), reason=one(form, "reason"))
-            return await incidents.reassess(incident, body, *args)
         case "task":
             return await incidents.complete_task(incident, one(form, "task_id"), TaskCompletion(person=person, note=optional(form, "note")), *args)
         case "fact-sheet":
