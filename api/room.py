@@ -226,4 +226,4 @@ async def act_from_the_page(
         return await incident_page_response(
             request, incident, client, settings, catalog, session, error={"form": key, **problem}, form=values, status=status, me=one(form, "person")
         )
-    return RedirectResponse(f"/incidents/{incident}/view?{urlencode({'me': one(form, 'person')})}", status_code=303)
+    return RedirectResponse(f"/incidents/{incident}/view?{urlencode({'me': one(form, 'person')})}#{key}", status_code=303)
