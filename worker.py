@@ -15,6 +15,7 @@ from activities.listening import ListeningActivities, TopicSource
 from api.settings import Settings
 from api.temporal_connection import BoundedRpcTimeouts, api_key, temporal_runtime, tls_config
 from channels.registry import build_channels, build_chats, default_publishing_targets, publishing_targets
+from channels.targets import target_variants
 from domain.catalog import load_catalog
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
@@ -56,6 +57,7 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
         publishing=publishing_targets(settings, sessions, channels),
         chats=build_chats(settings),
         default_targets=default_publishing_targets(settings),
+        variants=target_variants(settings.publish_webhooks),
     )
 
 

@@ -25,13 +25,15 @@ from channels.base import (
     PublicPost,
 )
 from channels.dispatch import Compose, Dispatcher
-from channels.targets import OUTBOX_TARGET
+from channels.targets import BUILT_IN_VARIANTS, OUTBOX_TARGET
 from domain.catalog import ROSTER_FILE
 from domain.incident import Receipt, text_sha256
 from domain.messages import Briefing, FeedbackRequest, InternalDispatch, Notice, gsm_safe, sms_with_action, text
 from domain.roster import Roster
 from domain.safe_text import printable
-from domain.statements import TemplateProblem, render_statement
+from domain.statements import TemplateProblem, render_statement, render_variants
+from domain.variants import Channel as VariantChannel
+from domain.variants import Variant, find, variant_sha256
 from store import service, tokens
 from store.service import project_incident, project_metrics
 
@@ -102,12 +104,14 @@ class IncidentActivities:
         publishing: dict[str, Channel] | None = None,
         chats: dict[ChatKind, Channel] | None = None,
         default_targets: list[str] | None = None,
+        variants: dict[str, VariantChannel] | None = None,
     ):
         self._sessions = sessions
         self._roster = roster
         self._dispatcher = Dispatcher(sessions, channels)
         self._publishing = {name: Dispatcher(sessions, {ChannelKind.PUBLIC: channel}) for name, channel in (publishing or {OUTBOX_TARGET: channels[ChannelKind.PUBLIC]}).items()}
         self._default_targets = default_targets or [OUTBOX_TARGET]
+        self._variants = BUILT_IN_VARIANTS | (variants or {})
         self._public_url = public_url.rstrip("/")
         self._link_ttl = link_ttl
         self._chat = ChatRooms(sessions, chats or {}, roster, public_url)
@@ -115,7 +119,7 @@ class IncidentActivities:
     def all(self) -> list:
         """Every activity, for the worker to register."""
         return [self.notify, self.publish, self.read_replies, self.signal_targets, self.brief_stakeholders, self.send_internal,
-                self.request_feedback, self.render, self.record]
+                self.request_feedback, self.render, self.render_variants, self.record]
 
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
@@ -221,16 +225,21 @@ class IncidentActivities:
 
     @activity.defn
     async def publish(self, publication: Publication) -> list[Receipt]:
-        """Send the approved text to each of the playbook's targets (all at once: a slow or failing
-        one holds up no other) and say, per target, the hash of what was actually sent, the post's
-        id and its public URL. A drill only ever reaches the outbox."""
+        """Send each of the playbook's targets exactly its channel's approved variant (all at once: a
+        slow or failing one holds up no other) and say, per target, the hash of what was actually
+        sent, the post's id and its public URL. A variant over its channel's limit is refused, never
+        cut. A drill only ever reaches the outbox."""
         post = PublicPost(statement=publication.kind.value, severity=publication.severity, components=publication.components,
                           headline=publication.status_page_name)
         targets = self._default_targets if publication.targets is None else publication.targets
+        kind = f"statement.{publication.kind.value}"
+        if not publication.variants:  # approved before statements had variants
+            return await self._to_targets(
+                publication.incident_id, targets, kind, f"{publication.title} — statement v{publication.version}", publication.text,
+                publication.drill, post=post, threads=publication.threads,
+            )
         return await self._to_targets(
-            publication.incident_id, targets, f"statement.{publication.kind.value}",
-            f"{publication.title} — statement v{publication.version}", publication.text, publication.drill,
-            post=post, threads=publication.threads,
+            publication.incident_id, targets, kind, "", "", publication.drill, post=post, threads=publication.threads, variants=publication.variants,
         )
 
     @activity.defn
@@ -370,10 +379,12 @@ class IncidentActivities:
         return await self._to_targets(signal.incident_id, signal.targets, signal.event, signal.title, signal.text, signal.drill)
 
     async def _to_targets(self, incident_id: str, targets: list[str], kind: str, subject: str, body: str, drill: bool,
-                          post: PublicPost | None = None, threads: dict[str, str] | None = None) -> list[Receipt]:
+                          post: PublicPost | None = None, threads: dict[str, str] | None = None,
+                          variants: list[Variant] | None = None) -> list[Receipt]:
+        """Send to each named target: ``subject`` and ``body``, or with ``variants`` the target's own."""
         names = [OUTBOX_TARGET] if drill else list(dict.fromkeys(targets))
         outcomes = await asyncio.gather(
-            *(self._to_target(name, incident_id, kind, subject, body, drill, post, (threads or {}).get(name)) for name in names),
+            *(self._to_target(name, incident_id, kind, subject, body, drill, post, (threads or {}).get(name), variants) for name in names),
             return_exceptions=True,
         )
         receipts, retry, waits = [], [], []
@@ -397,10 +408,19 @@ class IncidentActivities:
         return receipts
 
     async def _to_target(self, name: str, incident_id: str, kind: str, subject: str, body: str, drill: bool,
-                         post: PublicPost | None, thread: str | None) -> Receipt:
+                         post: PublicPost | None, thread: str | None, variants: list[Variant] | None = None) -> Receipt:
         dispatcher = self._publishing.get(name)
         if dispatcher is None:
             return Receipt(channel=name, sha256="", error="not configured (see docs/publishing.md and CRISIS_PUBLISH_WEBHOOKS)")
+        chosen = None
+        if variants:
+            wanted = self._variants.get(name, VariantChannel.STATUS_PAGE)
+            chosen = find(variants, wanted)
+            if chosen is None:
+                return Receipt(channel=name, sha256="", variant=wanted, error=f"refused: the statement has no {wanted.value} variant")
+            if not chosen.fits:
+                return Receipt(channel=name, sha256="", variant=wanted, error=f"refused, not cut: {'; '.join(chosen.problems())}")
+            subject, body = chosen.title or "", chosen.text
         message = OutgoingMessage(
             ledger_key=f"{self._ledger_key(ChannelKind.PUBLIC)}/{name}",
             incident_id=incident_id,
@@ -418,12 +438,23 @@ class IncidentActivities:
         url = delivery.url
         if url is None and delivery.provider_id and hasattr(channel, "public_url"):
             url = channel.public_url(delivery.provider_id)  # a retry that found the post in the ledger has only its id
-        return Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id, url=url)
+        if chosen is None:
+            return Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id, url=url)
+        sent = Variant(**chosen.model_dump(exclude={"title", "text"}), title=message.subject if chosen.title is not None else None, text=message.body)
+        return Receipt(channel=name, sha256=variant_sha256(sent), provider_id=delivery.provider_id, url=url, variant=chosen.channel)
 
     @activity.defn
     async def render(self, request: RenderRequest) -> str:
         try:
             return render_statement(request.template, request.context)
+        except TemplateProblem as problem:
+            raise ApplicationError(f"statement template: {problem}", non_retryable=True) from None
+
+    @activity.defn
+    async def render_variants(self, request: RenderRequest) -> list[Variant]:
+        """The statement for every channel from the template: title, short and long forms, measured."""
+        try:
+            return render_variants(request.template, request.context, request.channels)
         except TemplateProblem as problem:
             raise ApplicationError(f"statement template: {problem}", non_retryable=True) from None
 

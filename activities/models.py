@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from domain.incident import TimelineEvent
 from domain.metrics import MetricsSummary
 from domain.statements import StatementContext, StatementKind
+from domain.variants import Channel, Variant
 
 
 class IncidentSummary(BaseModel):
@@ -35,6 +36,7 @@ class Projection(BaseModel):
 class RenderRequest(BaseModel):
     template: str
     context: StatementContext
+    channels: list[Channel] | None = None
 
 
 class Publication(BaseModel):
@@ -50,6 +52,7 @@ class Publication(BaseModel):
     severity: str | None = None
     status_page_name: str | None = None
     components: list[str] = Field(default_factory=list, description="Status page components the incident affects.")
+    variants: list[Variant] = Field(default_factory=list, description="The approved statement's variant for each channel; each target publishes its own.")
 
 
 class TargetSignal(BaseModel):

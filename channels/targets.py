@@ -19,11 +19,23 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic_core import PydanticCustomError
 from pydantic_settings import NoDecode
 
+from domain.variants import Channel
+
 SETTING = "CRISIS_PUBLISH_WEBHOOKS"
 OUTBOX_TARGET = "outbox"
 CUSTOMER_EMAIL_TARGET = "customer_email"
 # The social networks and the status page are built in too (channels/social.py), named so.
 RESERVED_TARGETS = (OUTBOX_TARGET, CUSTOMER_EMAIL_TARGET, "x", "mastodon", "bluesky", "statuspage")
+# Which variant of a statement each built-in target publishes: each target sends exactly its
+# channel's approved variant. The outbox stands in for a status page.
+BUILT_IN_VARIANTS = {
+    OUTBOX_TARGET: Channel.STATUS_PAGE,
+    CUSTOMER_EMAIL_TARGET: Channel.EMAIL,
+    "x": Channel.X,
+    "mastodon": Channel.MASTODON,
+    "bluesky": Channel.BLUESKY,
+    "statuspage": Channel.STATUS_PAGE,
+}
 # The name is the ledger's ``provider`` of each delivery (20 characters at most).
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 
@@ -34,6 +46,7 @@ class WebhookTarget(BaseModel):
     url: str = Field(description="Absolute http(s) URL the statement is POSTed to.")
     secret: SecretStr = Field(description="Shared secret of the HMAC-SHA256 signature (X-Crisis-Signature); never shown.")
     timeout: float = Field(10.0, gt=0, le=120, description="Seconds to wait for the receiver's answer.")
+    variant: Channel = Field(Channel.STATUS_PAGE, description="Which variant of a statement this target publishes (x, mastodon, status_page…).")
 
 
 def _parse(value: Any) -> Any:
@@ -62,6 +75,11 @@ def _parse(value: Any) -> Any:
                 "publish_webhooks_name", f"{SETTING}: target name '{{name}}' is reserved (built-in target)", {"name": name}
             )
     return value
+
+
+def target_variants(webhooks: dict[str, WebhookTarget]) -> dict[str, Channel]:
+    """The variant each publishing target sends, by target name."""
+    return {name: target.variant for name, target in webhooks.items()} | BUILT_IN_VARIANTS
 
 
 # NoDecode: the environment's raw text reaches _parse, so bad JSON is a validation error naming the setting.

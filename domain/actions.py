@@ -57,7 +57,14 @@ class TaskCompletion(Action):
 
 class StatementDraft(Action):
     person: OneLine = PersonId
-    text: LongText = Field(min_length=1, max_length=5000)
+    text: LongText = Field(min_length=1, max_length=5000, description="The statement: the long form (status page, email, LinkedIn, Instagram).")
+    short: long_text(max_length=1000, min_length=1) | None = Field(
+        None, description="The short form (X, Bluesky, Mastodon, Threads, SMS); defaults to text, which must then fit them."
+    )
+    title: one_line(max_length=200, min_length=1) | None = Field(
+        None,
+        description="The status page's incident name and the email's subject; defaults to the last statement's title, the fact sheet's headline, then the text's first line.",
+    )
 
 
 class FactSheetEdit(Action):

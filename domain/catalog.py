@@ -15,7 +15,7 @@ from domain.listening import Topic, TopicsFile
 from domain.playbook import Playbook
 from domain.risks import AnswerKit, Risk, RiskRegister
 from domain.roster import Roster
-from domain.statements import TemplateProblem, render_statement, sample_contexts
+from domain.statements import TemplateProblem, internal_context, render_statement, sample_contexts, template_problems
 
 ROSTER_FILE = "team.yaml"
 TEMPLATES_DIR = "templates"
@@ -166,16 +166,7 @@ def load_catalog(directory: Path) -> Catalog:
                 problems.append(Problem(str(template_path), "", f"cannot be read: {error}"))
                 continue
             organization = roster.organization.name if roster else "Example"
-            limit = playbook.communicate.max_length
-            for context in sample_contexts(organization):
-                try:
-                    rendered = render_statement(source, context)
-                except TemplateProblem as error:
-                    problems.append(Problem(str(template_path), context.kind.value, str(error)))
-                    continue
-                if limit is not None and len(rendered) > limit:
-                    reason = f"renders to {len(rendered)} characters, over communicate.max_length {limit}"
-                    problems.append(Problem(str(template_path), context.kind.value, reason))
+            problems += [Problem(str(template_path), kind, reason) for kind, reason in template_problems(source, playbook, organization, language)]
             templates[(playbook.communicate.template, language)] = source
         _load_internal_templates(directory, playbook, label, roster, templates, problems)
         playbooks[playbook.id] = playbook
@@ -208,7 +199,8 @@ def _load_internal_templates(directory: Path, playbook: Playbook, label: str, ro
                 continue
             try:
                 source = path.read_text(encoding="utf-8")
-                render_statement(source, sample_contexts(roster.organization.name if roster else "Example")[0])
+                sample = sample_contexts(roster.organization.name if roster else "Example")[1]
+                render_statement(source, internal_context(sample.kind, sample.organization, sample.fact_sheet, "Sample incident", "A sample summary.", "SEV2"))
             except (OSError, UnicodeDecodeError) as error:
                 problems.append(Problem(str(path), "", f"cannot be read: {error}"))
                 continue

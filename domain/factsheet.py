@@ -36,7 +36,7 @@ class FactSheetFields(Authored):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    headline: one_line(max_length=100) | None = Field(None, description="One public line: what is wrong, in the audience's words.")
+    headline: one_line(max_length=90) | None = Field(None, description="One public line: what is wrong, in the audience's words.")
     what_happened: long_text(max_length=600) | None = Field(None, description="What happened, as far as it is confirmed.")
     who_is_affected: long_text(max_length=300) | None = Field(None, description="Who is affected (and who is not).")
     what_we_are_doing: long_text(max_length=600) | None = Field(None, description="What the organisation is doing about it.")

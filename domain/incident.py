@@ -40,6 +40,11 @@ from domain.playbook import STATUS_PAGE_NAME, STATUS_PAGE_NAMES, InternalAudienc
 from domain.roster import OrgChart
 from domain.severity import Severity, severity_from_matrix
 from domain.statements import StatementKind
+from domain.variants import Form as VariantForm
+from domain.variants import Variant, build_variants, describe, find, set_sha256, variant_sha256
+from domain.variants import problems as variant_problems
+
+SYSTEM_AUTHOR = "crisisflow"  # the author of the statements drafted from the template
 
 
 class Phase(StrEnum):
@@ -149,6 +154,7 @@ class Receipt(BaseModel):
     provider_id: str | None = None
     url: str | None = Field(None, description="Where the public reads the post (social networks, the status page).")
     error: str | None = Field(None, description="Why this target did not take the statement.")
+    variant: str | None = Field(None, description="The channel whose variant this target published.")
 
 
 class StatementVersion(BaseModel):
@@ -166,6 +172,20 @@ class StatementVersion(BaseModel):
     promise: datetime | None = Field(None, description="The next update this text promises the public; once published, the next update is due then.")
     receipts: list[Receipt] = Field(default_factory=list)
     mismatch: bool = Field(False, description="A channel received text whose hash differs from the approved one.")
+    variants: list[Variant] = Field(
+        default_factory=list, description="The statement for each channel, measured against its limit; approval covers the whole set."
+    )
+    fact_sheet_version: int | None = Field(None, description="The public fact sheet's version when this statement was drafted (0: empty).")
+    changed: list[str] = Field(default_factory=list, description="Fact sheet fields changed since the last published statement.")
+    repeats: int | None = Field(None, description="The published version this one says nothing new against (flagged before approval).")
+    repeats_why: str | None = Field(None, description="Why it says nothing new: the same text, or a fact sheet unchanged since.")
+
+    def for_approval(self) -> str:
+        """What an approver reads: every distinct text of the set with its channels and counts."""
+        body = describe(self.variants) if self.variants else self.text
+        if self.repeats is not None:
+            return f"NOTE: nothing new since v{self.repeats} (published): {self.repeats_why}.\n\n{body}"
+        return body
 
 
 def text_sha256(text: str) -> str:
@@ -323,7 +343,10 @@ class IncidentState(BaseModel):
 
 
 class Incident:
-    def __init__(self, plan: IncidentPlan, now: datetime):
+    def __init__(self, plan: IncidentPlan, now: datetime, public_voice: bool = True):
+        """``public_voice``: statements are channel variants checked against their limits, and an
+        update that says nothing new is flagged (False only when replaying histories from before)."""
+        self.public_voice = public_voice
         self.plan = plan
         self.playbook = plan.playbook
         self.org = plan.org
@@ -903,6 +926,9 @@ class Incident:
         limit = self.playbook.communicate.max_length
         if limit is not None and len(action.text) > limit:
             raise Rejected(f"text: {len(action.text)} characters; this playbook's channels take at most {limit}", "invalid")
+        if self.public_voice and (over := variant_problems(self.draft_variants(action))):
+            hint = "; give a shorter text, a `short` form for the short channels, or a `title`"
+            raise Rejected(f"variants: {'; '.join(over)}{hint}", "invalid")
         if not self.statements_open():
             self._require_phase("draft a statement", Phase.COMMUNICATE)
         self._require_role(action.person, [self.playbook.communicate.author, self.commander_role], "draft statements")
@@ -927,6 +953,8 @@ class Incident:
         outstanding = self.outstanding_approver_roles(statement)
         if not any(action.person in self.members(role) for role in outstanding):
             raise Rejected(f"version {version} already has the approvals of every role '{action.person}' holds")
+        if action.decision is Verdict.APPROVE and (over := variant_problems(statement.variants)):
+            raise Rejected(f"version {version} cannot be approved as it is ({'; '.join(over)}): request changes instead", "invalid")
 
     def check_resolve(self, action: Resolution) -> None:
         self._require_phase("resolve", *ACTIVE_PHASES)
@@ -1128,25 +1156,83 @@ class Incident:
                     f"so that it can be public by {due:%H:%M} UTC", due_at=due.isoformat())
 
     def add_statement(
-        self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None, promise: datetime | None = None
+        self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None, promise: datetime | None = None,
+        variants: list[Variant] | None = None,
     ) -> StatementVersion:
+        """A new statement version. With ``variants`` (the public voice), ``text`` is the long form
+        and the version records the fact sheet it was drafted from, what changed in the sheet since
+        the last published statement, and whether it repeats that statement."""
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
         number = len(self.state.statements) + 1
         previous = self.state.statements[-1] if self.state.statements else None
-        diff = text_diff(previous.text, text, f"v{previous.version}", f"v{number}") if previous else ""
-        statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, diff=diff, promise=promise)
+        variants = variants or []
+        statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, promise=promise, variants=variants)
+        if previous:
+            statement.diff = text_diff(self._diffable(previous), self._diffable(statement), f"v{previous.version}", f"v{number}")
+        if variants:
+            statement.fact_sheet_version = len(self.state.fact_sheet_versions)
+            statement.changed = self.changed_since_published()
+            statement.repeats, statement.repeats_why = self._repeats(statement)
         self.state.statements.append(statement)
         self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value, via=via)
+        if over := variant_problems(variants):
+            self._event(now, "statement_over_limit", None, f"Statement v{number} cannot be approved as it is: {'; '.join(over)}", version=number, problems=over)
+        if statement.repeats is not None:
+            self._event(now, "statement_repeats", None, f"Statement v{number} says nothing new since v{statement.repeats}: {statement.repeats_why}", version=number, repeats=statement.repeats)
         return statement
+
+    @staticmethod
+    def _diffable(statement: StatementVersion) -> str:
+        return describe(statement.variants) if statement.variants else statement.text
+
+    def last_published(self) -> StatementVersion | None:
+        published = self.published()
+        return published[-1] if published else None
+
+    def fact_sheet_at(self, version: int | None) -> FactSheet:
+        """The public fact sheet as it was at ``version`` (0 or None: empty)."""
+        return self.state.fact_sheet_versions[version - 1].sheet if version else FactSheet()
+
+    def changed_since_published(self) -> list[str]:
+        """The fact sheet's fields changed since the last published statement was drafted (every
+        field with a value when nothing was published yet)."""
+        last = self.last_published()
+        before = self.fact_sheet_at(last.fact_sheet_version) if last else FactSheet()
+        return before.changed_fields(self.state.fact_sheet)
+
+    def _repeats(self, statement: StatementVersion) -> tuple[int | None, str | None]:
+        """The last published version and why, when ``statement`` says nothing it did not: the same
+        variants, or (drafted from the template) a fact sheet unchanged since."""
+        last = self.last_published()
+        if last is None or statement.kind is StatementKind.RESOLUTION:
+            return None, None
+        if [(v.channel, v.title, v.text) for v in statement.variants] == [(v.channel, v.title, v.text) for v in last.variants]:
+            return last.version, "the same text on every channel"
+        if statement.author == SYSTEM_AUTHOR and not statement.changed:
+            return last.version, f"the public fact sheet has not changed since v{last.version}; edit it to say what is new"
+        return None, None
+
+    def draft_variants(self, action: StatementDraft) -> list[Variant]:
+        """A person's draft as channel variants: ``text`` is the long form, ``short`` the short one
+        (the long one when not given), ``title`` the status page's and the email's title (else the
+        last statement's, else the fact sheet's headline, else the text's first line)."""
+        last_title = next((v.title for s in reversed(self.state.statements) for v in s.variants if v.title), None)
+        forms = {
+            VariantForm.LONG: action.text,
+            VariantForm.SHORT: action.short or action.text,
+            VariantForm.TITLE: action.title or last_title or self.state.fact_sheet.headline or action.text.strip().splitlines()[0],
+        }
+        return build_variants(forms, self.playbook.communicate.channels)
 
     def draft_statement(self, action: StatementDraft, now: datetime) -> StatementVersion:
         current = self.in_flight()
         kind = current.kind if current else self.next_statement_kind()
         # A revision keeps the promise of the version it revises: its text was drafted around it.
         promise = current.promise if current else None
-        return self.add_statement(kind, action.text, action.person, now, via=action.via, promise=promise)
+        variants = self.draft_variants(action) if self.public_voice else None
+        return self.add_statement(kind, action.text, action.person, now, via=action.via, promise=promise, variants=variants)
 
     def decide(self, version: int, action: StatementDecision, now: datetime) -> None:
         statement = self.statement(version)
@@ -1160,18 +1246,19 @@ class Incident:
         self._event(now, "statement_approved_by", action.person, f"v{version} approved by {action.person} ({', '.join(roles)})", version=version, roles=roles, via=action.via)
         if not self.outstanding_approver_roles(statement):
             statement.status = StatementStatus.APPROVED
-            statement.sha256 = text_sha256(statement.text)
+            statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(statement.text)
             self._event(now, "statement_approved", None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)
 
-    def add_fallback(self, text: str, now: datetime, promise: datetime | None = None) -> StatementVersion:
-        """The playbook's pre-approved holding statement, approved by the playbook itself."""
+    def add_fallback(self, text: str, now: datetime, promise: datetime | None = None, variants: list[Variant] | None = None) -> StatementVersion:
+        """The playbook's pre-approved holding statement, approved by the playbook itself: rendered
+        from an empty fact sheet, so it says only what the playbook's reviewers approved."""
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
-        statement = self.add_statement(StatementKind.HOLDING, text, "fallback", now, promise=promise)
+        statement = self.add_statement(StatementKind.HOLDING, text, "fallback", now, promise=promise, variants=variants)
         statement.fallback = True
         statement.status = StatementStatus.APPROVED
-        statement.sha256 = text_sha256(text)
+        statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(text)
         self._event(now, "fallback_statement", None, f"No statement approved in time: publishing the pre-approved fallback holding statement (v{statement.version})", version=statement.version)
         return statement
 
@@ -1180,7 +1267,7 @@ class Incident:
         statement.status = StatementStatus.PUBLISHED
         statement.published_at = now
         statement.receipts = list(receipts or [])
-        wrong = [r.channel for r in statement.receipts if r.error is None and r.sha256 != statement.sha256]
+        wrong = [r.channel for r in statement.receipts if r.error is None and r.sha256 != self._expected_sha256(statement, r)]
         for failed in (r for r in statement.receipts if r.error):
             self._event(now, "publication_failed", None, f"Statement v{version} did not reach {failed.channel}: {failed.error}", version=version, target=failed.channel)
         if wrong:
@@ -1198,6 +1285,14 @@ class Incident:
             self._deadline(f"update.{self._update_number() + 1}", label, self.state.next_update_due)
         fallback = " as the fallback" if statement.fallback else ""
         self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
+
+    @staticmethod
+    def _expected_sha256(statement: StatementVersion, receipt: Receipt) -> str | None:
+        """What a target must have sent: its channel's approved variant, or the approved text."""
+        if statement.variants and receipt.variant:
+            approved = find(statement.variants, receipt.variant)
+            return variant_sha256(approved) if approved else None
+        return statement.sha256
 
     def _update_number(self) -> int:
         return sum(1 for name in self.state.deadlines if name.startswith("update."))

@@ -70,6 +70,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "severity.body": "Incident {incident} ({title}) is now {severity}, was {previous}. {by} re-assessed it: {reason}\n\nDeadlines still to come follow the new severity.",
         "severity.sms": "{title}: now {severity} (was {previous}). {reason}",
         "stakeholder.subject": "[{severity}] {title}: {event}",
+        "stakeholder.internal": "INTERNAL",
+        "stakeholder.internal_note": "Internal: this message carries the crisis team's own notes. Do not forward it or quote it in public; what the public reads is the published statement.",
         "link.acknowledge": "Acknowledge",
         "link.incident": "Open the incident",
         "sms.ack": "Reply ACK {code} or {link}",
@@ -132,6 +134,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "severity.body": "Incydent {incident} ({title}) ma teraz poziom {severity}, był {previous}. Ocenę zmienia {by}: {reason}\n\nTerminy, które są jeszcze przed nami, dostosowują się do nowego poziomu.",
         "severity.sms": "{title}: teraz {severity} (był {previous}). {reason}",
         "stakeholder.subject": "[{severity}] {title}: {event}",
+        "stakeholder.internal": "WEWNĘTRZNE",
+        "stakeholder.internal_note": "Wiadomość wewnętrzna: zawiera notatki zespołu kryzysowego. Nie przekazujcie jej dalej i nie cytujcie publicznie; publicznie mówimy tylko to, co jest w opublikowanym oświadczeniu.",
         "link.acknowledge": "Potwierdzam",
         "link.incident": "Otwórz incydent",
         "sms.ack": "Odpisz ACK {code} lub {link}",
@@ -332,8 +336,9 @@ class Briefing(BaseModel):
 
 def briefing(say: "Messenger", groups: list[str], event: str, **values: object) -> Briefing:
     values = {"title": say.title, "severity": say.severity, "summary": say.summary, **values}
-    body = text(say.language, f"stakeholder.{event}", **values)
-    subject = text(say.language, "stakeholder.subject", event=event, **values)
+    # Stakeholders read the internal title and summary: marked as internal, in the subject and the body.
+    body = f'{text(say.language, f"stakeholder.{event}", **values)}\n\n{text(say.language, "stakeholder.internal_note")}'
+    subject = f'[{text(say.language, "stakeholder.internal")}] {text(say.language, "stakeholder.subject", event=event, **values)}'
     return Briefing(
         incident_id=say.incident_id, event=event, subject=f"[DRILL] {subject}" if say.drill else subject,
         body=body, groups=groups, language=say.language, drill=say.drill,

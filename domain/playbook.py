@@ -14,6 +14,7 @@ from domain.durations import Duration, humanize
 from domain.lenient import Authored
 from domain.safe_text import LongText, OneLine
 from domain.severity import Severity
+from domain.variants import Channel
 
 _IDENT = r"^[a-z][a-z0-9_]*$"
 
@@ -127,6 +128,11 @@ class Communicate(Strict):
     status_page: StatusPage = Field(
         default_factory=StatusPage,
         description="How an incident of this playbook appears on the status page (Statuspage): its public name and affected components.",
+    )
+    channels: list[Channel] | None = Field(
+        None,
+        min_length=1,
+        description="The channels statements are written for, each a variant within its limit; default: every channel (x, bluesky, mastodon, threads, sms, linkedin, instagram, status_page, email).",
     )
     max_length: int | None = Field(
         None,

@@ -19,7 +19,7 @@ from domain.durations import format_duration, humanize
 from domain.playbook import Playbook
 from domain.risks import ANSWER_LANGUAGES, AnswerKit, Band, Risk
 from domain.roster import Person, Roster
-from domain.statements import TemplateProblem, render_statement, sample_contexts
+from domain.statements import template_problems
 
 MIN_PEOPLE_PER_ROLE = 2
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -162,18 +162,14 @@ def check_templates(playbook: Playbook, templates: Mapping[tuple[str, str], str]
         if source is None:
             missing.append(language)
             continue
-        for context in sample_contexts(organization):
-            try:
-                render_statement(source, context)
-            except TemplateProblem as error:
-                broken.append(f"{language} {context.kind.value}: {error}")
+        broken += [f"{' '.join(filter(None, (language, kind)))}: {reason}" for kind, reason in template_problems(source, playbook, organization, language)]
     name = playbook.communicate.template
     if missing:
         files = ", ".join(f"templates/{name}.{language}.j2" for language in missing)
         return Check("templates", Status.FAIL, f"no statement template for {', '.join(missing)}", f"write {files}")
     if broken:
-        return Check("templates", Status.FAIL, "; ".join(broken), f"fix templates/{name}.<language>.j2 until it renders")
-    return Check("templates", Status.PASS, f"statements render in {', '.join(playbook.languages)}")
+        return Check("templates", Status.FAIL, "; ".join(broken), f"fix templates/{name}.<language>.j2 until it renders within every channel's limit")
+    return Check("templates", Status.PASS, f"statements render within every channel's limit in {', '.join(playbook.languages)}")
 
 
 def check_answers(playbook: Playbook, kit: AnswerKit | None) -> Check:

@@ -42,17 +42,28 @@ with workflow.unsafe.imports_passed_through():
         TaskCompletion,
         Verdict,
     )
-    from domain.incident import AnswerStatus, Incident, IncidentPlan, InternalStatus, Phase, Receipt, Rejected, StatementStatus
+    from domain.factsheet import FactSheet
+    from domain.incident import (
+        SYSTEM_AUTHOR,
+        AnswerStatus,
+        Incident,
+        IncidentPlan,
+        InternalStatus,
+        Phase,
+        Receipt,
+        Rejected,
+        StatementStatus,
+    )
     from domain.promise import promise_at, word_promise
     from domain.roster import PolicyLevel
-    from domain.statements import StatementContext, StatementKind
+    from domain.statements import StatementContext, StatementKind, internal_context, long_text
+    from domain.variants import Variant
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 READ_REPLIES_EVERY = timedelta(minutes=5)  # the conversation under our posts, into the listening stream
 RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its role was answered is waiting for a retry
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-SYSTEM_AUTHOR = "crisisflow"
 DATA_ERRORS = "trust-input-data-errors"  # data the database refuses is shown on the incident, not retried
 # Notices other than pages (assignments, approval requests, briefings, reminders, feedback requests…)
 # go beside the flow with a bounded time to close; a failure is a timeline event, never the incident's.
@@ -98,7 +109,8 @@ def _data_refused(error: BaseException) -> bool:
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, plan: IncidentPlan) -> None:
-        self._incident = Incident(plan, workflow.now())
+        # Statements as channel variants drafted from the public fact sheet; histories from before replay without.
+        self._incident = Incident(plan, workflow.now(), public_voice=workflow.patched("voice-core-public-voice"))
         self._projected_seq = 0
         self._finished = False
         self._searchable: dict[str, object] = {}
@@ -382,7 +394,7 @@ class IncidentWorkflow:
         if statement.status is StatementStatus.PENDING_APPROVAL:
             for role in incident.outstanding_approver_roles(statement):
                 person = incident.on_duty(role)
-                notice = self._messenger.approval_request(person, version, role, statement.text)
+                notice = self._messenger.approval_request(person, version, role, statement.for_approval())
                 await self._tell(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
             if workflow.patched("chase-approvals"):
                 self._spawn(self._chase_approval(version))
@@ -400,7 +412,7 @@ class IncidentWorkflow:
             source = incident.plan.internal_templates.get(audience.id)
             if source is None:
                 continue
-            body, _ = await self._render(StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), template=source)
+            body, _, _ = await self._render(StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), incident.state.fact_sheet, template=source)
             message = incident.add_internal(audience.id, body, SYSTEM_AUTHOR, workflow.now())
             await self._ask_about_internal(message.number)
 
@@ -464,7 +476,7 @@ class IncidentWorkflow:
             return
         for role in incident.outstanding_approver_roles(statement):
             person = incident.on_duty(role)
-            notice = self._messenger.approval_request(person, version, role, statement.text, reminder=True)
+            notice = self._messenger.approval_request(person, version, role, statement.for_approval(), reminder=True)
             await self._tell(notice, f"approval.v{version}.{role}.reminder", f"remind {person} ({role}) to decide on v{version}")
             incident.record_reminder(f"Statement v{version} awaits {role}", [person], workflow.now(), version=version)
         if await self._wait_until(decided, due, f"v{version} approval deadline"):
@@ -474,7 +486,7 @@ class IncidentWorkflow:
             on_duty = incident.on_duty(role)
             backups = [p for p in chain if p != on_duty and not any(d.person == p for d in statement.decisions)]
             if backups:
-                notice = self._messenger.approval_request(backups[0], version, role, statement.text)
+                notice = self._messenger.approval_request(backups[0], version, role, statement.for_approval())
                 await self._tell(notice, f"approval.v{version}.{role}.escalated", f"ask {backups[0]} ({role}) to approve v{version}: {on_duty} did not")
                 incident.record_approval_escalated(version, role, on_duty, backups[0], workflow.now())
 
@@ -490,22 +502,27 @@ class IncidentWorkflow:
 
         if await self._wait_until(spoken, incident.state.declared_at + after, "fallback holding statement due"):
             return
-        text, promise = await self._render(StatementKind.HOLDING, "render.fallback", timedelta(0))  # published at once
-        incident.add_fallback(text, workflow.now(), promise)
+        # Pre-approved text only: the template with an empty fact sheet, never what the sheet (or a detector) says now.
+        text, promise, variants = await self._render(StatementKind.HOLDING, "render.fallback", timedelta(0), FactSheet())  # published at once
+        incident.add_fallback(text, workflow.now(), promise, variants=variants)
 
     async def _draft(self, kind: StatementKind) -> None:
         incident = self._incident
-        text, promise = await self._render(kind, f"render.{len(incident.state.statements) + 1}", incident.approval_window())
-        incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now(), promise=promise)
+        rendered = await self._render(kind, f"render.{len(incident.state.statements) + 1}", incident.approval_window(), incident.state.fact_sheet)
+        text, promise, variants = rendered
+        incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now(), promise=promise, variants=variants)
 
     def _lead(self, promising: bool) -> timedelta:
         return self._incident.approval_window() if promising else timedelta(0)
 
-    async def _render(self, kind: StatementKind, activity_id: str, approval: timedelta, template: str | None = None) -> tuple[str, datetime | None]:
-        """The statement's text from the template, and the next update it promises: the approvers'
-        window and the cadence from now, worded in the organisation's time zone and the incident's language."""
+    async def _render(
+        self, kind: StatementKind, activity_id: str, approval: timedelta, fact_sheet: FactSheet, template: str | None = None,
+    ) -> tuple[str, datetime | None, list[Variant] | None]:
+        """The statement from the template: its long form, the next update it promises (the approvers'
+        window and the cadence from now, worded in the organisation's time zone and the incident's
+        language) and, in the public voice, every channel's variant. ``template``: an internal
+        audience's, which may also read the internal title and summary and gives one text."""
         incident = self._incident
-        state = incident.state
         now = workflow.now()
         cadence = incident.playbook.communicate.update_every.at(incident.severity)
         promise = None
@@ -519,25 +536,26 @@ class IncidentWorkflow:
         context = StatementContext(
             kind=kind,
             organization=incident.org.organization,
-            title=state.title,
-            summary=state.summary,
-            severity=incident.severity.value,
-            facts=tuple(state.assessment.facts) if state.assessment else (),
+            fact_sheet=fact_sheet,
             next_update=next_update,
-            resolution=state.resolution.summary if state.resolution else None,
+            changed=tuple(incident.changed_since_published()) if fact_sheet == incident.state.fact_sheet else (),
             drill=incident.plan.drill,
-            fact_sheet=state.fact_sheet,
         )
-        request = RenderRequest(template=template or incident.plan.template, context=context)
-        text = await workflow.execute_activity_method(
-            IncidentActivities.render,
-            request,
-            activity_id=activity_id,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"draft the {kind.value} statement from template",
+        summary = f"draft the {kind.value} statement from template"
+        if template is not None:
+            state = incident.state
+            context = internal_context(kind, context.organization, fact_sheet, state.title, state.summary, incident.severity.value, next_update, context.drill)
+        request = RenderRequest(template=template or incident.plan.template, context=context, channels=incident.playbook.communicate.channels)
+        if template is not None or not incident.public_voice:
+            text = await workflow.execute_activity_method(
+                IncidentActivities.render, request, activity_id=activity_id, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=summary,
+            )
+            return text, promise, None
+        variants = await workflow.execute_activity_method(
+            IncidentActivities.render_variants, request, activity_id=activity_id, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+            summary=f"{summary}, one variant per channel",
         )
-        return text, promise
+        return long_text(variants), promise, variants
 
     async def _publish(self, version: int) -> None:
         incident = self._incident
@@ -545,7 +563,7 @@ class IncidentWorkflow:
         publication = Publication(
             incident_id=incident.state.id, version=version, kind=statement.kind, title=incident.state.title,
             text=statement.text, drill=incident.plan.drill, fallback=statement.fallback,
-            targets=incident.playbook.communicate.publish_to,
+            targets=incident.playbook.communicate.publish_to, variants=statement.variants,
         )
         if workflow.patched("publish-threads"):
             publication = publication.model_copy(update=incident.publication_context())

@@ -87,7 +87,9 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
         assert decided == {"statement_approved_by": "email link", "statement_rejected": "email link, API key bootstrap"}
         draft = next(p for p in state["pending"] if p["kind"] == "statement_draft")
         revised = state["statements"][-1]["text"] + "\nSource: the official recall register."
-        await client.post(f"/incidents/{incident_id}/statements", json={"person": draft["people"][0], "text": revised})
+        short = next(v["text"] for v in state["statements"][-1]["variants"] if v["channel"] == "x")
+        response = await client.post(f"/incidents/{incident_id}/statements", json={"person": draft["people"][0], "text": revised, "short": short})
+        assert response.status_code == 200, response.text
         state = (await client.get(f"/incidents/{incident_id}")).json()
         new_version = state["statements"][-1]["version"]
         assert "+Source: the official recall register." in state["statements"][-1]["diff"]

@@ -26,8 +26,9 @@ def test_readme_walkthrough_closes_the_incident(stack, tmp_path):
     assert result.returncode == 0, result.stderr + result.stdout
     output = result.stdout
     assert '"severity": "SEV2"' in output
-    assert "public crisisflow | Online ordering is down" not in output
-    assert "public None | Online ordering is down — statement v1" in output
+    assert "Online ordering is down —" not in output  # the internal title reaches no public channel
+    assert "public None | Investigating: Online ordering is not working" in output  # the status page's title
+    assert "x " in output and "/280 | Online ordering is not working." in output
     assert '"phase": "closed"' in output and '"status": "closed"' in output
     assert "Post-incident review submitted by ewa.lewandowska with 1 action items" in output
     assert "Feedback from jakub.mazur: 4/5" in output

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -5,6 +6,7 @@ import pytest
 
 from domain.catalog import Catalog, CatalogError, Problem, load_catalog
 from domain.severity import Severity
+from domain.statements import TEMPLATE_NAMES
 from tests.unit.conftest import FIXTURES, SHIPPED, edit_yaml, problems_of
 
 PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage", "data_breach"}
@@ -226,17 +228,46 @@ def test_a_deleted_template_is_reported(folder: Path):
 def test_a_template_that_fails_to_render_is_reported_with_the_statement_kind(folder: Path):
     template = folder / "templates" / "misinformation.en.j2"
     source = template.read_text(encoding="utf-8")
-    assert "please share this post rather than the rumour" in source  # only in the update branch
-    template.write_text(source.replace("please share this post", "please share this post, {{ customer }},"), encoding="utf-8")
-    assert problems_of(folder) == [f"{template}:update: UndefinedError: 'customer' is undefined"]
+    assert "We're still checking the facts." in source  # only in the update branch
+    template.write_text(source.replace("We're still checking the facts.", "{{ headline.missing }}"), encoding="utf-8")
+    assert problems_of(folder) == [f"{template}:update: UndefinedError: 'str object' has no attribute 'missing'"]
 
 
-def test_a_template_with_a_syntax_error_is_reported_for_every_kind(folder: Path):
+@pytest.mark.parametrize("name", ["title", "summary", "evidence", "facts", "severity"])
+def test_a_template_naming_an_internal_field_is_refused_naming_the_file(folder: Path, name: str):
+    template = folder / "templates" / "misinformation.pl.j2"
+    source = template.read_text(encoding="utf-8")
+    template.write_text(source.replace("{% if form == \"title\" %}", f"{{{{ {name} }}}}\n{{% if form == \"title\" %}}", 1), encoding="utf-8")
+    [problem] = problems_of(folder)
+    assert problem.startswith(f"{template}: names '{name}', an internal field the public never reads; templates see only: changed, faq, form")
+
+
+def test_a_template_over_a_channel_limit_is_reported_with_the_channel_and_numbers(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    source = template.read_text(encoding="utf-8")
+    padding = "Our team is working through every report we receive, one by one, and will keep doing so until this is over."
+    template.write_text(source.replace("We're still checking the facts.", f"We're still checking the facts. {padding} {padding}"), encoding="utf-8")
+    problems = problems_of(folder)
+    over_x = [p for p in problems if p.startswith(f"{template}:update: with an empty fact sheet, x: ")]
+    assert len(over_x) == 1 and re.fullmatch(r".*, x: (\d+) weighted characters, over the limit of 280", over_x[0])
+    assert int(re.search(r"x: (\d+)", over_x[0]).group(1)) > 280
+    assert all(p.startswith(f"{template}:update: with a") for p in problems)
+
+
+def test_a_playbook_may_write_for_fewer_channels(folder: Path):
+    template = folder / "templates" / "misinformation.en.j2"
+    source = template.read_text(encoding="utf-8")
+    padding = "Our team is working through every report we receive, one by one, and will keep doing so until this is over."
+    template.write_text(source.replace("We're still checking the facts.", f"We're still checking the facts. {padding} {padding}"), encoding="utf-8")
+    edit_yaml(folder / "misinformation.yaml", set_in("communicate", "channels", value=["mastodon", "linkedin", "status_page", "email"]))
+    load_catalog(folder)  # no short channel under 500 is written for
+
+
+def test_a_template_with_a_syntax_error_is_reported_once(folder: Path):
     template = folder / "templates" / "misinformation.en.j2"
     template.write_text("{% if kind == 'holding' %}never closed", encoding="utf-8")
-    problems = problems_of(folder)
-    assert [p.split(": ", 1)[0] for p in problems] == [f"{template}:holding", f"{template}:update", f"{template}:resolution"]
-    assert all("TemplateSyntaxError: " in p for p in problems)
+    [problem] = problems_of(folder)
+    assert problem.startswith(f"{template}: line 1: Unexpected end of template")
 
 
 def test_a_template_reaching_for_python_internals_is_a_problem_not_executed(folder: Path):
@@ -251,14 +282,14 @@ def test_a_template_reaching_for_python_internals_is_a_problem_not_executed(fold
 
 def test_a_template_that_raises_at_render_time_is_reported_not_raised(folder: Path):
     template = folder / "templates" / "misinformation.en.j2"
-    template.write_text("{{ title }} {{ 1 / 0 }}", encoding="utf-8")
+    template.write_text("{{ headline }} {{ 1 / 0 }}", encoding="utf-8")
     problems = problems_of(folder)
     assert [p.split(": ", 1)[0] for p in problems] == [f"{template}:holding", f"{template}:update", f"{template}:resolution"]
 
 
 def test_a_template_that_is_not_utf8_is_reported_not_raised(folder: Path):
     template = folder / "templates" / "misinformation.en.j2"
-    template.write_bytes("Caf\u00e9 {{ title }}".encode("latin-1"))
+    template.write_bytes("Caf\u00e9 {{ headline }}".encode("latin-1"))
     [problem] = problems_of(folder)
     assert problem.startswith(f"{template}: ")
 
@@ -360,8 +391,8 @@ def test_roster_playbook_and_template_problems_are_reported_together(full_folder
     problems = problems_of(full_folder)
     assert f"{full_folder}/team.yaml:people.0.email: 'not-an-email' is not an email address" in problems
     assert f"{full_folder}/technical_outage.yaml:id: 'outage' must match the file name 'technical_outage'" in problems
-    assert f"{template}:holding: UndefinedError: 'customer' is undefined" in problems
-    assert len(problems) == 5  # the template fails for each of its three kinds
+    assert f"{template}: names 'customer', which templates do not have; they see only: {', '.join(sorted(TEMPLATE_NAMES))}" in problems
+    assert len(problems) == 3
 
 
 def test_schema_problems_hide_that_files_cross_reference_problems(folder: Path):

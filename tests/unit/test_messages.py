@@ -127,3 +127,13 @@ def test_approval_subjects_name_the_incident_and_its_severity(language):
     assert say.changes_requested(ANNA, 2, KASIA, None).subject.endswith(": Account hijacked")
     assert say.answer_approval_request(KASIA, 3, "x", 2, "legal", "Q?", "A.").subject.endswith(": Account hijacked")
 
+
+
+@pytest.mark.parametrize(("language", "tag", "note"), [("en", "[INTERNAL] ", "Do not forward it"), ("pl", "[WEWNĘTRZNE] ", "Nie przekazujcie jej dalej")])
+def test_stakeholder_briefings_carry_internal_text_marked_as_internal(language: str, tag: str, note: str):
+    say = Messenger("inc-1", "Mention surge: Northwind app", "SEV2", "49 mentions; reach 547,850.", language)
+    briefing = messages.briefing(say, ["executives"], "declared")
+    assert briefing.subject.startswith(tag) and "Mention surge" in briefing.subject
+    assert "49 mentions" in briefing.body and note in briefing.body
+    drill = messages.briefing(Messenger("inc-1", "T", "SEV2", "S", language, True), ["executives"], "declared")
+    assert drill.subject.startswith(f"[DRILL] {tag}")

@@ -106,7 +106,7 @@ def test_a_draft_over_the_channels_limit_is_refused_with_the_limit_named(catalog
         assert rejected.kind == "invalid" and rejected.message == "text: 281 characters; this playbook's channels take at most 280"
     else:
         raise AssertionError("an oversized draft was accepted")
-    drive.incident.check_statement_draft(StatementDraft(person=ANNA, text="x" * 280))
+    drive.incident.check_statement_draft(StatementDraft(person=ANNA, text="x" * 280, title="A title"))
 
 
 def test_a_template_longer_than_the_limit_is_a_catalog_problem(folder):
@@ -116,4 +116,4 @@ def test_a_template_longer_than_the_limit_is_a_catalog_problem(folder):
     edit_yaml(folder / "misinformation.yaml", set_in("communicate", "max_length", value=40))
     found = problems_of(folder)
     assert found and all("over communicate.max_length 40" in line for line in found)
-    assert any(line.startswith(f"{folder}/templates/misinformation.en.j2:holding: renders to ") for line in found)
+    assert any(line.startswith(f"{folder}/templates/misinformation.en.j2:holding: with an empty fact sheet, renders to ") for line in found)

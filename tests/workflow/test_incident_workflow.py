@@ -12,6 +12,7 @@ from domain.actions import Acknowledge, Assessment, Reassessment, Resolution, St
 from domain.messages import DeliveryFailure
 from domain.promise import word_promise
 from domain.severity import Severity
+from domain.variants import Variant, variant_sha256
 from tests.driver import next_step
 from tests.workflow.harness import open_harness
 from workflows.incident import IncidentWorkflow
@@ -171,7 +172,7 @@ async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_sho
         if briefed:
             break
         await asyncio.sleep(0.05)
-    assert briefed and all(m.subject.startswith("[SEV1] ") for m in briefed)
+    assert briefed and all(m.subject.startswith("[INTERNAL] [SEV1] ") for m in briefed)
     author = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == "comms_lead")
     await harness.act(handle, "submit_statement", StatementDraft(person=author, text="Card payments fail in the app and in stores."))
     for _ in range(100):
@@ -318,7 +319,8 @@ async def test_the_fallback_holding_statement_goes_out_when_approvals_do_not_arr
     state = await harness.until(handle, lambda s: any(x["fallback"] and x["status"] == "published" for x in s["statements"]))
     fallback = next(x for x in state["statements"] if x["fallback"])
     assert fallback["author"] == "fallback" and fallback["kind"] == "holding" and not fallback["mismatch"]
-    assert [r["sha256"] for r in fallback["receipts"]] == [fallback["sha256"]]
+    status_page = next(v for v in fallback["variants"] if v["channel"] == "status_page")
+    assert [(r["variant"], r["sha256"]) for r in fallback["receipts"]] == [("status_page", variant_sha256(Variant.model_validate(status_page)))]
     assert state["statements"][0]["status"] == "superseded"
     assert any(e["kind"] == "fallback_statement" for e in state["timeline"])
     public = [m for m in await harness.outbox(plan.id) if m.channel == "public"]
