@@ -110,11 +110,16 @@ class Harness:
 
     async def until_emailed(self, incident_id: str, kind: str, person: str) -> None:
         """Poll the outbox (in real time) until an email of ``kind`` has reached ``person``."""
+        await self.until_sent(incident_id, kind, person, "email")
+
+    async def until_sent(self, incident_id: str, kind: str, person: str, channel: str) -> None:
+        """Poll the outbox (in real time) until a message of ``kind`` has reached ``person`` on ``channel``:
+        notices go beside the incident's flow, so one may still be on its way when the state has moved on."""
         for _ in range(200):
-            if any(m.kind == kind and m.channel == "email" and m.person_id == person for m in await self.outbox(incident_id)):
+            if any(m.kind == kind and m.channel == channel and m.person_id == person for m in await self.outbox(incident_id)):
                 return
             await asyncio.sleep(0.05)
-        raise AssertionError(f"no {kind} email reached {person}")
+        raise AssertionError(f"no {kind} {channel} reached {person}")
 
     async def timeline(self, incident_id: str) -> list:
         async with self.sessions() as session:

@@ -117,6 +117,8 @@ async def test_approvers_get_their_link_by_sms_and_the_author_hears_of_requested
     handle = await harness.start(plan)
     state = await _to_communicate(harness, handle)
     approval = next(p for p in state["pending"] if p["kind"] == "approval")
+    for channel in ("sms", "email"):
+        await harness.until_sent(plan.id, "approval", approval["people"][0], channel)
     texts = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "sms"]
     assert texts and all("http://test/a/" in m.body for m in texts)
     emails = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email"]
