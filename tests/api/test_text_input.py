@@ -20,6 +20,7 @@ from tests.api.test_abuse import _mint
 LONG_TEXTS = {
     "summary", "text", "note", "comment", "reason", "went_well", "went_badly", "answers",
     "what_happened", "who_is_affected", "what_we_are_doing", "what_to_do", "remedy",  # the public fact sheet
+    "short",  # a statement's short form (posts on X, Bluesky, Mastodon keep their line breaks)
 }
 CONTROLS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\x85", "\x9b"]
 
