@@ -127,5 +127,5 @@ async def test_the_incident_page_shows_the_incidents_answers_kit_and_an_answer_a
     assert pending_text in await proposal.inner_text()
     assert await page.locator("#answers-in-use dd[data-answer='proof']").get_attribute("data-source") == "playbook"
     assert "the playbook's kit, not adapted" in await answers.locator("[data-language='pl']").inner_text()
-    assert "Approve answer 'proof' v2 as legal" in await page.locator("#pending").inner_text()
+    assert "Approve answer 'proof' v2 as Legal" in await page.locator("#pending").inner_text()  # roles by their names
     assert "Answer 'is_it_true' v2 approved by every approver role" in await page.locator("#timeline").inner_text()
