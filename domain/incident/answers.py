@@ -7,7 +7,7 @@ from typing import Any
 from domain.actions import AnswerDraft, StatementDecision, Verdict
 from domain.answers import ANSWER_ID, ANSWER_MAX_LENGTH, PinnedAnswer
 from domain.factsheet import FactSheet
-from domain.incident.state import ACTIVE_PHASES, AnswerStatus, AnswerVersion, Decision, Rejected, TaskStatus, text_diff
+from domain.incident.state import ACTIVE_PHASES, AnswerStatus, AnswerVersion, Rejected, TaskStatus, text_diff
 
 
 class Answers:
@@ -151,25 +151,12 @@ class Answers:
             raise Rejected(f"version: answer '{answer_id}' has no version {version} (proposed: {numbers})", "invalid")
         self._require_role(action.person, self.playbook.communicate.approvers, "decide on answers")
         self._require_released(answer_id, "approve")
-        if proposal.status is not AnswerStatus.PENDING_APPROVAL:
-            raise Rejected(f"answer '{answer_id}' v{version} is {proposal.status.value.replace('_', ' ')}; nothing to decide")
-        if any(d.person == action.person for d in proposal.decisions):
-            raise Rejected(f"'{action.person}' has already decided on answer '{answer_id}' v{version}")
-        if not any(action.person in self.members(role) for role in self.outstanding_approver_roles(proposal)):
-            raise Rejected(f"answer '{answer_id}' v{version} already has the approvals of every role '{action.person}' holds")
+        self._check_undecided(proposal, action.person, f"answer '{answer_id}' v{version}")
 
     def decide_answer(self, answer_id: str, version: int, action: StatementDecision, now: datetime) -> AnswerVersion:
         proposal = self.answer_version(answer_id, version)
-        roles = self._deciding_roles(proposal, action.person)
-        proposal.decisions.append(Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now))
         label = f"answer '{answer_id}' v{version}"
-        if action.decision is Verdict.REJECT:
-            proposal.status = AnswerStatus.REJECTED
-            comment = f": {action.comment}" if action.comment else ""
-            self._event(now, "answer_rejected", action.person, f"Changes requested on {label} by {action.person}{comment}", answer_id=answer_id, version=version, via=action.via)
-            return proposal
-        self._event(now, "answer_approved_by", action.person, f"{label[0].upper()}{label[1:]} approved by {action.person} ({', '.join(roles)})", answer_id=answer_id, version=version, roles=roles, via=action.via)
-        if not self.outstanding_approver_roles(proposal):
+        if self._record_decision(proposal, action, now, "answer", label, f"{label[0].upper()}{label[1:]}", answer_id=answer_id, version=version):
             replaced = self.answer_in_use(answer_id)
             if isinstance(replaced, AnswerVersion):
                 replaced.status = AnswerStatus.SUPERSEDED
@@ -189,8 +176,7 @@ class Answers:
             history = self.answer_history(answer_id)
             latest = history[-1] if history else None
             if latest and latest.status is AnswerStatus.PENDING_APPROVAL:
-                for role in self.outstanding_approver_roles(latest):
-                    deciders = [p for p in self.members(role) if not any(d.person == p for d in latest.decisions)]
+                for role, deciders in self.awaiting_decision(latest):
                     items.append({"kind": "answer_approval", "answer_id": answer_id, "version": latest.version, "number": latest.number, "role": role,
                                   "people": deciders, "due_at": None, "title": f"Approve answer '{answer_id}' v{latest.version} as {role}"})
             elif latest and latest.status is AnswerStatus.REJECTED and self.phase in ACTIVE_PHASES:

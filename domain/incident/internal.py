@@ -5,8 +5,8 @@ emailed to its roster groups."""
 from datetime import datetime
 from typing import Any
 
-from domain.actions import StatementDecision, StatementDraft, Verdict
-from domain.incident.state import INTERNAL_MAX_LENGTH, Decision, InternalStatus, InternalVersion, Phase, Rejected, text_diff
+from domain.actions import StatementDecision, StatementDraft
+from domain.incident.state import INTERNAL_MAX_LENGTH, InternalStatus, InternalVersion, Phase, Rejected, text_diff
 from domain.messages import internal_mark
 from domain.playbook import InternalAudience
 
@@ -63,25 +63,12 @@ class InternalMessages:
             numbers = ", ".join(f"v{v.version}" for v in self.internal_history(audience_id)) or "none yet"
             raise Rejected(f"version: the message for '{audience_id}' has no version {version} (drafted: {numbers})", "invalid")
         self._require_role(action.person, self.playbook.communicate.approvers, "decide on internal messages")
-        if message.status is not InternalStatus.PENDING_APPROVAL:
-            raise Rejected(f"the message for '{audience_id}' v{version} is {message.status.value.replace('_', ' ')}; nothing to decide")
-        if any(d.person == action.person for d in message.decisions):
-            raise Rejected(f"'{action.person}' has already decided on the message for '{audience_id}' v{version}")
-        if not any(action.person in self.members(role) for role in self.outstanding_approver_roles(message)):
-            raise Rejected(f"the message for '{audience_id}' v{version} already has the approvals of every role '{action.person}' holds")
+        self._check_undecided(message, action.person, f"the message for '{audience_id}' v{version}")
 
     def decide_internal(self, audience_id: str, version: int, action: StatementDecision, now: datetime) -> InternalVersion:
         message = next(v for v in self.internal_history(audience_id) if v.version == version)
-        roles = self._deciding_roles(message, action.person)
-        message.decisions.append(Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now))
         label = f"internal message for {message.name} v{version}"
-        if action.decision is Verdict.REJECT:
-            message.status = InternalStatus.REJECTED
-            comment = f": {action.comment}" if action.comment else ""
-            self._event(now, "internal_rejected", action.person, f"Changes requested on the {label} by {action.person}{comment}", audience=audience_id, version=version, via=action.via)
-            return message
-        self._event(now, "internal_approved_by", action.person, f"The {label} approved by {action.person} ({', '.join(roles)})", audience=audience_id, version=version, via=action.via)
-        if not self.outstanding_approver_roles(message):
+        if self._record_decision(message, action, now, "internal", f"the {label}", f"The {label}", audience=audience_id, version=version):
             message.status = InternalStatus.APPROVED
             self._event(now, "internal_approved", None, f"The {label} approved by {self.approval_rule()}", audience=audience_id, version=version)
         return message
@@ -114,8 +101,7 @@ class InternalMessages:
             history = self.internal_history(audience.id)
             latest = history[-1] if history else None
             if latest and latest.status is InternalStatus.PENDING_APPROVAL:
-                for role in self.outstanding_approver_roles(latest):
-                    deciders = [p for p in self.members(role) if not any(d.person == p for d in latest.decisions)]
+                for role, deciders in self.awaiting_decision(latest):
                     items.append({"kind": "internal_approval", "audience": audience.id, "version": latest.version, "number": latest.number, "role": role,
                                   "people": deciders, "due_at": None, "title": f"Approve the internal message for {audience.name} v{latest.version} as {role}"})
             elif latest and latest.status is InternalStatus.REJECTED:

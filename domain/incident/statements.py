@@ -8,7 +8,6 @@ from domain.actions import StatementDecision, StatementDraft, Verdict
 from domain.factsheet import FactSheet
 from domain.incident.state import (
     SYSTEM_AUTHOR,
-    Decision,
     Phase,
     Receipt,
     Rejected,
@@ -127,13 +126,7 @@ class Statements:
             raise Rejected(f"version: there is no statement version {version}", "invalid")
         approvers = self.playbook.communicate.approvers
         self._require_role(action.person, approvers, "decide on statements")
-        if statement.status is not StatementStatus.PENDING_APPROVAL:
-            raise Rejected(f"statement version {version} is {statement.status.value}; nothing to decide")
-        if any(d.person == action.person for d in statement.decisions):
-            raise Rejected(f"'{action.person}' has already decided on version {version}")
-        outstanding = self.outstanding_approver_roles(statement)
-        if not any(action.person in self.members(role) for role in outstanding):
-            raise Rejected(f"version {version} already has the approvals of every role '{action.person}' holds")
+        self._check_undecided(statement, action.person, f"statement version {version}", f"version {version}")
         if action.decision is Verdict.APPROVE and (over := variant_problems(statement.variants)):
             raise Rejected(f"version {version} cannot be approved as it is ({'; '.join(over)}): request changes instead", "invalid")
 
@@ -223,15 +216,7 @@ class Statements:
 
     def decide(self, version: int, action: StatementDecision, now: datetime) -> None:
         statement = self.statement(version)
-        roles = self._deciding_roles(statement, action.person)
-        statement.decisions.append(Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now))
-        if action.decision is Verdict.REJECT:
-            statement.status = StatementStatus.REJECTED
-            comment = f": {action.comment}" if action.comment else ""
-            self._event(now, "statement_rejected", action.person, f"Changes requested on v{version} by {action.person}{comment}", version=version, via=action.via)
-            return
-        self._event(now, "statement_approved_by", action.person, f"v{version} approved by {action.person} ({', '.join(roles)})", version=version, roles=roles, via=action.via)
-        if not self.outstanding_approver_roles(statement):
+        if self._record_decision(statement, action, now, "statement", f"v{version}", f"v{version}", version=version):
             statement.status = StatementStatus.APPROVED
             statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(statement.text)
             self._event(now, "statement_approved", None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)

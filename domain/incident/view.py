@@ -31,8 +31,7 @@ class View:
             statement_due = due("first_statement") if not self.published() else self.state.next_update_due
             authors = list(dict.fromkeys(self.members(self.playbook.communicate.author) + commanders))
             if current and current.status is StatementStatus.PENDING_APPROVAL:
-                for role in self.outstanding_approver_roles(current):
-                    deciders = [p for p in self.members(role) if not any(d.person == p for d in current.decisions)]
+                for role, deciders in self.awaiting_decision(current):
                     items.append({"kind": "approval", "version": current.version, "role": role, "people": deciders, "due_at": statement_due, "title": f"Approve statement v{current.version} as {role}"})
             elif current and current.status is StatementStatus.REJECTED:
                 items.append({"kind": "statement_draft", "people": authors, "due_at": statement_due, "title": f"Revise statement v{current.version} (changes requested)", "version": current.version})
