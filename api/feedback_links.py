@@ -19,7 +19,7 @@ CLOSED = "The review of this incident is closed, so feedback is no longer collec
 
 
 def _page(request: Request, heading: str, message: str, status: int) -> HTMLResponse:
-    return templates.TemplateResponse(request, "action.html", {"heading": heading, "message": message}, status_code=status)
+    return templates.TemplateResponse(request, "action.html", {"heading": heading, "message": message, "link_visitor": True}, status_code=status)
 
 
 async def _open_state(client, row) -> dict | None:

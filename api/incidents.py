@@ -13,7 +13,16 @@ from activities.models import IncidentSummary
 from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
-from api.temporal import ActionRefused, IncidentNotFound, act, incident_id, incident_memo, query_state, start_incident
+from api.temporal import (
+    ActionRefused,
+    IncidentNotFound,
+    act,
+    incident_id,
+    incident_memo,
+    query_preview,
+    query_state,
+    start_incident,
+)
 from domain.actions import (
     Acknowledge,
     Assessment,
@@ -23,6 +32,7 @@ from domain.actions import (
     ReviewSubmission,
     StatementDecision,
     StatementDraft,
+    StatementPreview,
     TaskCompletion,
 )
 from domain.answers import pin_answers
@@ -30,6 +40,7 @@ from domain.factsheet import FactSheetFields
 from domain.incident import IncidentPlan, Phase
 from domain.listening import DetectionOrigin
 from domain.playbook import Scenario
+from domain.preview import DraftPreview
 from domain.safe_text import EMAIL_PATTERN, LongText, OneLine, one_line
 from domain.severity import Severity
 from store import service
@@ -351,6 +362,17 @@ async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskComplet
 async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
     """A new version of the statement in progress; it replaces the previous one and goes to approval."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_statement, body)
+
+
+@router.post("/{incident}/statements/preview", responses={404: REFUSALS[404]})
+async def preview_statement(incident: IncidentId, body: StatementPreview, client: ClientDep, caller: Responder) -> DraftPreview:
+    """What a draft would publish on each channel of the incident's playbook, each counted its
+    channel's way against its limit, with what is over in words (the words a draft over a limit is
+    refused with). Nothing is sent or recorded: the statement editor calls it as people type."""
+    try:
+        return await query_preview(client, incident, body)
+    except IncidentNotFound as error:
+        raise _refuse(error) from None
 
 
 @router.post("/{incident}/statements/{version}/decision", responses=REFUSALS)

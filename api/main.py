@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(api_metrics.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     auth.install(app)
+    pages.install_error_pages(app)
     incidents.describe_links(app)
     describe_depth_limit(app)
     return app

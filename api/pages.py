@@ -9,19 +9,25 @@ from datetime import datetime, timezone
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import conversation_svg, incident_conversation
 from api.mentions import replies_to_statements
-from api.temporal import IncidentNotFound, query_state
+from api.temporal import IncidentNotFound, query_preview, query_state
 from api.worddiff import word_diff
 from channels.registry import default_publishing_targets
+from domain.actions import StatementPreview
 from domain.factsheet import FactSheetFields
+from domain.preview import DraftPreview
 from domain.severity import Level, Severity
 from domain.times import readable, utc
+from domain.variants import CHANNELS, Form
 from store import ledger, service
 from store import mentions as listening_store
 
@@ -45,6 +51,24 @@ def wants_html(request: Request) -> bool:
     if "text/html" not in accept:
         return False
     return "application/json" not in accept or accept.index("text/html") < accept.index("application/json")
+
+
+ERROR_HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Not now", 410: "No longer here", 422: "That cannot be taken"}
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """A person in a browser who opens a page that is not there (or not theirs) reads why in a page
+    of the room; API clients keep FastAPI's JSON ``{"detail": …}``."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def error_page(request: Request, error: StarletteHTTPException):
+        if request.method in ("GET", "HEAD") and wants_html(request):
+            heading = ERROR_HEADINGS.get(error.status_code, "Something went wrong")
+            detail = error.detail if isinstance(error.detail, str) else "The request cannot be answered."
+            return templates.TemplateResponse(
+                request, "error.html", {"heading": heading, "detail": detail}, status_code=error.status_code, headers=error.headers,
+            )
+        return await http_exception_handler(request, error)
 
 
 def _moment(value: Any) -> datetime | None:
@@ -127,17 +151,40 @@ def statement_context(state: dict[str, Any]) -> dict[str, Any]:
         earlier = [s for s in statements if s["version"] < awaiting["version"]]
         baseline = earlier[-1] if earlier else None
     latest = statements[-1] if statements else None
+    variants = (latest or {}).get("variants") or []
+    short = next((v["text"] for v in variants if CHANNELS[v["channel"]].form is Form.SHORT), "")
     return {
         "awaiting": awaiting, "baseline": baseline,
         "diff": word_diff(baseline["text"], awaiting["text"]) if awaiting and baseline else [],
         "draft_text": latest["text"] if latest else "",
+        "draft_short": short if short != (latest or {}).get("text") else "",
+        "draft_title": next((v["title"] for v in variants if v.get("title")), ""),
     }
+
+
+def editor_values(form: dict[str, str]) -> dict[str, str | None]:
+    """The statement editor's fields as a draft takes them: an empty short form or title is none."""
+    return {name: (form.get(name) or "").strip() or None for name in ("text", "short", "title")}
+
+
+async def statement_preview(client, incident: str, values: dict[str, str | None]) -> tuple[DraftPreview | None, str | None]:
+    """The editor's preview of the draft as typed, or why there is none (an empty text, a field too long)."""
+    if not values["text"]:
+        return None, None
+    try:
+        draft = StatementPreview(**values)
+    except ValidationError as invalid:
+        problem = invalid.errors()[0]
+        return None, f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+    return await query_preview(client, incident, draft), None
 
 
 async def incident_page_response(
     request: Request, incident: str, client, settings, catalog, session, error: dict | None = None, form: dict | None = None, status: int = 200,
-    me: str | None = None,
+    me: str | None = None, kept: str | None = None,
 ) -> HTMLResponse:
+    """The incident page; after a refusal (``error``) or a preview without script (``kept``: that
+    form's key) the form shows what was typed."""
     try:
         state = await query_state(client, incident)
     except IncidentNotFound:
@@ -157,6 +204,12 @@ async def incident_page_response(
     publishing = await ledger.publishing_state(session, incident)
     replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
     targets = (communicate.publish_to or default_publishing_targets(settings)) if communicate else []
+    editor = statement_context(state)
+    # As the domain's statements_open: in the communicate phase, and from the holding point on.
+    can_draft = state.get("status") == "open" and (state.get("phase") == "communicate" or bool(state.get("holding_started_at")) and state.get("phase") in ACTIVE_PHASES)
+    typed = form if form and "statement" in (kept, (error or {}).get("form")) else None
+    preview_values = editor_values(typed) if typed else {"text": editor["draft_text"], "short": editor["draft_short"], "title": editor["draft_title"]}
+    preview, preview_error = await statement_preview(client, incident, editor_values(preview_values)) if can_draft else (None, None)
     return templates.TemplateResponse(
         request, "incident.html",
         {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages,
@@ -164,8 +217,8 @@ async def incident_page_response(
          "pending": pending, "names": people_names(catalog), "people": catalog.roster.people,
          "targets": targets, "publishing": publishing, "replies": replies, "max_length": communicate.max_length if communicate else None,
          "fact_fields": FACT_FIELDS, "severities": [s.value for s in Severity], "levels": [level.value for level in Level],
-         "can_draft": state.get("status") == "open" and state.get("phase") in ACTIVE_PHASES,
-         "error": error, "form": form or {}, "me": me, **statement_context(state)},
+         "can_draft": can_draft, "preview": preview, "preview_values": preview_values, "preview_error": preview_error,
+         "error": error, "form": form or {}, "kept": kept, "me": me, **editor},
         status_code=status,
     )
 

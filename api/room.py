@@ -22,7 +22,7 @@ from api import answers, incidents, internal, review
 from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import Declaration, DeclarationRefused, IncidentId, api_idempotency_key, declare_incident
-from api.pages import dashboard_page, incident_page_response
+from api.pages import dashboard_page, editor_values, incident_page_response, templates
 from api.temporal import IncidentNotFound, query_state
 from domain.actions import (
     Acknowledge,
@@ -36,9 +36,12 @@ from domain.actions import (
     ReviewSubmission,
     StatementDecision,
     StatementDraft,
+    StatementPreview,
     TaskCompletion,
 )
 from domain.factsheet import FIELDS
+from domain.variants import CHANNELS
+from domain.variants import Form as VariantForm
 
 router = APIRouter(include_in_schema=False)
 FormName = Annotated[str, Path(max_length=40, pattern=r"^[a-z-]+$")]
@@ -47,7 +50,10 @@ IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,99}")  # answer and audience ids, as 
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:
-    return parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    """The posted form, its line breaks as people typed them: a browser sends a textarea's breaks as
+    CR LF, which would reach X, Bluesky or an SMS as two characters each."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: [value.replace("\r\n", "\n") for value in values] for name, values in form.items()}
 
 
 def one(form: dict[str, list[str]], name: str) -> str:
@@ -172,7 +178,8 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
             body = FactSheetEdit(person=person, fields=await _fact_sheet_changes(client, incident, form))
             return await incidents.edit_fact_sheet(incident, body, *args)
         case "statement":
-            return await incidents.submit_statement(incident, StatementDraft(person=person, text=one(form, "text")), *args)
+            body = StatementDraft(person=person, text=one(form, "text"), short=optional(form, "short"), title=optional(form, "title"))
+            return await incidents.submit_statement(incident, body, *args)
         case "decision":
             body = StatementDecision(person=person, decision=one(form, "decision"), comment=optional(form, "comment"))
             return await incidents.decide(incident, number(form, "version"), body, *args)
@@ -207,6 +214,43 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
     raise HTTPException(404, f"form: there is no form '{form_name}' on the incident page")
 
 
+def variant_field(message: str, form: dict[str, list[str]]) -> str:
+    """The editor field a refusal of the draft's variants belongs to: 'variants: x: 312 weighted
+    characters, over…' is the short form's (or the text's, when the short form is empty)."""
+    channel, _, problem = message.removeprefix("variants:").split(";")[0].strip().partition(":")
+    spec = CHANNELS.get(channel.strip())
+    if spec is None:
+        return "form"
+    if "title" in problem:
+        return "title"
+    return "short" if spec.form is VariantForm.SHORT and one(form, "short") else "text"
+
+
+PREVIEW_PART = "X-Crisis-Preview"  # crisis.js asks for the preview's parts alone (statement_preview_parts.html)
+
+
+async def preview_in_the_editor(
+    request: Request, incident: str, form: dict[str, list[str]], client, settings, catalog, session, caller
+) -> HTMLResponse:
+    """The editor's preview: its parts for the script as people type, or (no script: the Preview
+    button) the whole page with the preview and the draft as typed."""
+    values = {name: value[0] for name, value in form.items()}
+    if not request.headers.get(PREVIEW_PART):
+        return await incident_page_response(
+            request, incident, client, settings, catalog, session, form=values, kept="statement", me=one(form, "person"),
+        )
+    typed = editor_values(values)
+    preview = preview_error = None
+    if typed["text"]:
+        try:
+            preview = await incidents.preview_statement(incident, StatementPreview(**typed), client, caller)
+        except ValidationError as invalid:
+            preview_error = refusal(invalid, set())[0]["message"]
+    return templates.TemplateResponse(
+        request, "statement_preview_parts.html", {"preview": preview, "preview_values": typed, "preview_error": preview_error},
+    )
+
+
 @router.post("/incidents/{incident}/view/{form_name}", response_class=HTMLResponse)
 async def act_from_the_page(
     incident: IncidentId, form_name: FormName, request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
@@ -215,6 +259,8 @@ async def act_from_the_page(
     form = await read_form(request)
     key = one(form, "form_key") or form_name  # which of the page's forms (one per task, per approver role…)
     try:
+        if form_name == "preview":
+            return await preview_in_the_editor(request, incident, form, client, settings, catalog, session, caller)
         await perform(form_name, incident, form, client, settings, caller)
     except IncidentNotFound:
         raise HTTPException(404, f"incident '{incident}' does not exist") from None
@@ -222,6 +268,8 @@ async def act_from_the_page(
         if isinstance(error, HTTPException) and error.status_code == 404 and "does not exist" in str(error.detail):
             raise
         problem, status = refusal(error, {name for name in form} | {"person", "text", "summary", "fields", "decision", "rating", "severity"})
+        if form_name == "statement" and problem["message"].startswith("variants:"):
+            problem["field"] = variant_field(problem["message"], form)
         values = {name: value[0] for name, value in form.items()}
         return await incident_page_response(
             request, incident, client, settings, catalog, session, error={"form": key, **problem}, form=values, status=status, me=one(form, "person")

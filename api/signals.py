@@ -18,7 +18,7 @@ from activities.listening import origin
 from api.auth import Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import Declaration, DeclarationRefused, DeclaredIncident, declare_incident
-from api.pages import templates, wants_html
+from api.pages import people_names, templates, wants_html
 from domain.actions import PersonId
 from domain.factsheet import FactSheetFields
 from domain.safe_text import OneLine, long_text, one_line
@@ -157,10 +157,10 @@ async def _signal(session, signal_id: str):
 
 
 @router.get("/{signal_id}", response_model=SignalOut, responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such signal"}})
-async def get_signal(signal_id: SignalId, request: Request, session: SessionDep) -> SignalOut:
+async def get_signal(signal_id: SignalId, request: Request, session: SessionDep, catalog: CatalogDep) -> SignalOut:
     signal = signal_out(await _signal(session, signal_id))
     if wants_html(request):
-        return templates.TemplateResponse(request, "signal.html", {"signal": signal})
+        return templates.TemplateResponse(request, "signal.html", {"signal": signal, "names": people_names(catalog)})
     return signal
 
 

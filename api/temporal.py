@@ -9,7 +9,9 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.actions import StatementPreview
 from domain.incident import IncidentPlan
+from domain.preview import DraftPreview
 from workflows.incident import IncidentWorkflow
 from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
@@ -74,9 +76,18 @@ async def incident_memo(client: Client, incident: str, key: str):
 
 
 async def query_state(client: Client, incident: str) -> dict:
+    return await _query(client, incident, IncidentWorkflow.state)
+
+
+async def query_preview(client: Client, incident: str, draft: StatementPreview) -> DraftPreview:
+    """The statement editor's preview of ``draft`` on the incident's pinned playbook (a query: nothing is recorded)."""
+    return await _query(client, incident, IncidentWorkflow.preview_statement, draft)
+
+
+async def _query(client: Client, incident: str, query, *args):
     handle = client.get_workflow_handle(incident)
     try:
-        return await handle.query(IncidentWorkflow.state)
+        return await handle.query(query, *args)
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise IncidentNotFound(incident) from None

@@ -55,16 +55,28 @@ class TaskCompletion(Action):
     note: long_text(max_length=2000) | None = None
 
 
+STATEMENT_TEXT = Field(min_length=1, max_length=5000, description="The statement: the long form (status page, email, LinkedIn, Instagram).")
+STATEMENT_SHORT = Field(None, description="The short form (X, Bluesky, Mastodon, Threads, SMS); defaults to text, which must then fit them.")
+STATEMENT_TITLE = Field(
+    None,
+    description="The status page's incident name and the email's subject; defaults to the last statement's title, the fact sheet's headline, then the text's first line.",
+)
+
+
 class StatementDraft(Action):
     person: OneLine = PersonId
-    text: LongText = Field(min_length=1, max_length=5000, description="The statement: the long form (status page, email, LinkedIn, Instagram).")
-    short: long_text(max_length=1000, min_length=1) | None = Field(
-        None, description="The short form (X, Bluesky, Mastodon, Threads, SMS); defaults to text, which must then fit them."
-    )
-    title: one_line(max_length=200, min_length=1) | None = Field(
-        None,
-        description="The status page's incident name and the email's subject; defaults to the last statement's title, the fact sheet's headline, then the text's first line.",
-    )
+    text: LongText = STATEMENT_TEXT
+    short: long_text(max_length=1000, min_length=1) | None = STATEMENT_SHORT
+    title: one_line(max_length=200, min_length=1) | None = STATEMENT_TITLE
+
+
+class StatementPreview(Strict):
+    """A draft as the statement editor holds it while someone types: what each channel would
+    publish and how it counts, before anything is sent (the fields mean what StatementDraft's do)."""
+
+    text: LongText = STATEMENT_TEXT
+    short: long_text(max_length=1000, min_length=1) | None = STATEMENT_SHORT
+    title: one_line(max_length=200, min_length=1) | None = STATEMENT_TITLE
 
 
 class FactSheetEdit(Action):

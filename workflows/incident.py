@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewSubmission,
         StatementDecision,
         StatementDraft,
+        StatementPreview,
         TaskCompletion,
         Verdict,
     )
@@ -54,6 +55,8 @@ with workflow.unsafe.imports_passed_through():
         Rejected,
         StatementStatus,
     )
+    from domain.preview import DraftPreview
+    from domain.preview import preview_statement as draft_preview
     from domain.promise import promise_at, word_promise
     from domain.roster import PolicyLevel
     from domain.statements import StatementContext, StatementKind, internal_context, long_text
@@ -994,6 +997,12 @@ class IncidentWorkflow:
     @workflow.query
     def state(self) -> dict:
         return self._view()
+
+    @workflow.query
+    def preview_statement(self, draft: StatementPreview) -> DraftPreview:
+        """The statement editor's preview as someone types: each channel's variant with its count
+        and limit, built as the draft's validator would build it. A query: nothing is recorded."""
+        return draft_preview(self._incident, draft)
 
     @workflow.update
     def acknowledge(self, action: Acknowledge) -> dict:

@@ -1,12 +1,14 @@
 // crisisflow's pages, enhanced. Every page works without this script; with it:
 // - times (<time datetime>) read in the reader's own time zone, and countdowns run;
-// - the statement editor previews each target and counts characters against the limit as you type;
+// - the statement editor previews every channel's variant with its count against its limit as you
+//   type (asked of the server, POST …/view/preview, once typing pauses);
 // - pages marked data-live-refresh="<url>" fetch themselves every LIVE_MS and swap in the parts
 //   marked data-live that changed (never one you are typing in), and say when the connection is lost.
 // No build step and no library: the project's CSP allows this one file ('self') and nothing inline.
 (function () {
   "use strict";
   var LIVE_MS = 1000;
+  var PREVIEW_MS = 300;  // the editor asks for a preview once typing pauses this long
   var localTime = new Intl.DateTimeFormat(undefined, {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
@@ -49,17 +51,53 @@
     });
   }
 
-  function preview(textarea) {
-    var text = textarea.value;
-    document.querySelectorAll('[data-preview-of="' + textarea.id + '"]').forEach(function (element) {
-      element.textContent = text;
-    });
-    document.querySelectorAll('[data-count-of="' + textarea.id + '"]').forEach(function (counter) {
-      var limit = counter.dataset.limit ? parseInt(counter.dataset.limit, 10) : null;
-      var length = Array.from(text).length;
-      counter.textContent = length + (limit ? " / " + limit : "") + " characters" + (limit && length > limit ? ": " + (length - limit) + " too many" : "");
-      counter.classList.toggle("over", Boolean(limit && length > limit));
-    });
+  // The statement editor's preview: each channel's count comes from the server (domain/variants.py
+  // through the workflow), never counted here, so the page and the approval agree to the character.
+  var previews = {};
+
+  function askPreview(form) {
+    var mine = (previews[form.id] || 0) + 1;
+    previews[form.id] = mine;
+    var summary = document.getElementById("statement-preview-summary");
+    var request = new XMLHttpRequest();
+    request.open("POST", form.dataset.previewUrl);
+    request.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+    request.setRequestHeader("Accept", "text/html");
+    request.setRequestHeader("X-Crisis-Preview", "1");
+    request.timeout = 10000;
+    request.onload = function () {
+      if (previews[form.id] !== mine) return;  // a newer preview is on its way
+      if (request.status !== 200) {
+        if (summary) summary.textContent = "No preview: the server answered " + request.status + ". The counts shown may be out of date.";
+        return;
+      }
+      var fresh = new DOMParser().parseFromString(request.responseText, "text/html");
+      fresh.querySelectorAll("[data-preview-part][id]").forEach(function (part) {
+        var current = document.getElementById(part.id);
+        if (!current) return;
+        if (current.innerHTML !== part.innerHTML) current.innerHTML = part.innerHTML;
+        current.className = part.className;
+      });
+    };
+    request.onerror = request.ontimeout = function () {
+      if (previews[form.id] === mine && summary) summary.textContent = "No preview: the connection was lost. The counts shown may be out of date.";
+    };
+    request.send(new URLSearchParams(new FormData(form)).toString());
+  }
+
+  var previewTimers = {};
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!form || !form.dataset.previewUrl || !event.target.hasAttribute("data-preview")) return;
+    window.clearTimeout(previewTimers[form.id]);
+    previewTimers[form.id] = window.setTimeout(function () { askPreview(form); }, PREVIEW_MS);
+  });
+
+  function typing(root) {
+    // Someone is filling a form here: focus in a field, a form changed, or a refusal showing.
+    var active = document.activeElement;
+    return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) ||
+      root.querySelector("form[data-dirty], .field-error") !== null;
   }
 
   function busy(section) {
@@ -97,7 +135,7 @@
       failures = 0;
       var fresh = new DOMParser().parseFromString(request.responseText, "text/html");
       var main = document.querySelector("main");
-      var busyAnywhere = Array.from(main.querySelectorAll("[data-live]")).some(busy);
+      var busyAnywhere = typing(main) || Array.from(main.querySelectorAll("[data-live]")).some(busy);
       if (liveIds(fresh) !== liveIds(document) && !busyAnywhere) {
         main.innerHTML = fresh.querySelector("main").innerHTML;
         enhance(main);
@@ -128,10 +166,6 @@
     localize(root);
     root.querySelectorAll("[data-live][id]").forEach(function (section) {
       if (section.dataset.source === undefined) section.dataset.source = section.innerHTML;
-    });
-    root.querySelectorAll("textarea[data-preview]").forEach(function (textarea) {
-      textarea.addEventListener("input", function () { preview(textarea); });
-      preview(textarea);
     });
   }
 

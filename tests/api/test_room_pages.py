@@ -101,3 +101,13 @@ def test_the_incident_page_puts_what_waits_on_the_reader_first(app):
         mine = signed_in.get("/incidents/inc-me/view?me=anna.kowalska").text
         assert mine.index("Draft the FAQ") < mine.index("Pause posts") and "What waits on Anna Kowalska first" in mine
         assert 'data-live-refresh="/incidents/inc-me/view?me=anna.kowalska"' in mine
+
+
+def test_a_browser_reads_a_missing_page_in_words_and_an_api_client_keeps_json(app, admin):
+    with browser(app) as signed_in:
+        for path, words in (("/nowhere", "Not Found"), ("/signals/nope", "signal &#39;nope&#39; does not exist"), ("/incidents/inc-nope", "incident")):
+            page = signed_in.get(path)
+            assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
+            assert "<h1>Not found</h1>" in page.text and words in page.text and page.text.count("<h1") == 1, page.text
+        assert signed_in.get("/signals/nope", headers={"Accept": "application/json"}).json() == {"detail": "signal 'nope' does not exist"}
+    assert admin.get("/nowhere").json() == {"detail": "Not Found"}

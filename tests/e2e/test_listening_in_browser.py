@@ -53,7 +53,7 @@ async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack
     await page.goto(f"{stack.url}/")
     row = page.locator(f"[data-signal='{signal['id']}']")
     assert "volume" in await row.inner_text()
-    await row.locator("input[name=person]").fill("ewa.lewandowska")
+    await row.get_by_label("Who decides").select_option(label="Ewa Lewandowska")
     await row.locator("input[name=headline]").fill("Many of you are unhappy with our new menu")
     await row.locator("button[value=confirm]").click()
     await page.wait_for_url("**/incidents/inc-*/view")
