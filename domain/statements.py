@@ -10,6 +10,7 @@ Bluesky, Mastodon, Threads, SMS) and a ``long`` one (status page, email, LinkedI
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
@@ -80,13 +81,32 @@ class TemplateProblem(ValueError):
     pass
 
 
+# Parsing and compiling a template costs far more than rendering it, and the same few sources are
+# rendered over and over (every kind, form and sample fact sheet when a catalog loads; every
+# statement of every incident). A compiled template is immutable, so both are kept by source text.
+_CACHED_SOURCES = 512
+
+
+@lru_cache(maxsize=_CACHED_SOURCES)
+def _names_used(source: str) -> frozenset[str] | str:
+    """The names ``source`` uses, or its syntax error worded for the author."""
+    try:
+        return frozenset(meta.find_undeclared_variables(_ENV.parse(source)))
+    except TemplateSyntaxError as error:
+        return f"line {error.lineno}: {error.message}"
+
+
+@lru_cache(maxsize=_CACHED_SOURCES)
+def _compiled(source: str):
+    return _ENV.from_string(source)
+
+
 def names_problems(source: str, internal: bool = False) -> list[str]:
     """The names a template uses that it may not: internal fields first, each named. ``internal``:
     the template of an internal audience's message, which may name the internal title and summary."""
-    try:
-        used = meta.find_undeclared_variables(_ENV.parse(source))
-    except TemplateSyntaxError as error:
-        return [f"line {error.lineno}: {error.message}"]
+    used = _names_used(source)
+    if isinstance(used, str):
+        return [used]
     if internal:
         used = used - INTERNAL_MESSAGE_NAMES
     allowed = ", ".join(sorted(TEMPLATE_NAMES))
@@ -102,7 +122,7 @@ def render_statement(source: str, context: StatementContext, form: Form = Form.L
     if problems := names_problems(source, internal=context.internal is not None):
         raise TemplateProblem(problems[0])
     try:
-        text = _ENV.from_string(source).render(
+        text = _compiled(source).render(
             kind=context.kind.value,
             form=form.value,
             organization=context.organization,

@@ -1,5 +1,8 @@
+import uuid
+
 import pytest
 
+from domain import statements
 from domain.factsheet import FIELDS, FactSheet
 from domain.statements import (
     INTERNAL_NAMES,
@@ -150,6 +153,34 @@ def test_a_template_failing_at_render_time_is_a_template_problem(source):
     # the catalog check reports it, rather than leaking a Python exception.
     with pytest.raises(TemplateProblem):
         render_statement(source, context())
+
+
+def test_a_template_is_parsed_and_compiled_once_however_often_it_renders(monkeypatch):
+    # A catalog load renders every template in every kind, form and sample fact sheet; parsing and
+    # compiling the same source each time made every load take seconds of CPU.
+    source = f"{{# {uuid.uuid4()} #}}" + TEMPLATE  # a source no other test has rendered
+    expected = {kind: render_forms(TEMPLATE, context(kind)) for kind in StatementKind}
+    calls = {"parse": 0, "from_string": 0}
+
+    def counting(name):
+        real = getattr(statements._ENV, name)
+
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return counted
+
+    for name in calls:
+        monkeypatch.setattr(statements._ENV, name, counting(name))
+    for kind in StatementKind:
+        assert render_forms(source, context(kind)) == expected[kind]
+    assert calls == {"parse": 1, "from_string": 1}
+
+
+def test_a_syntax_error_is_worded_the_same_every_time():
+    for _ in range(2):
+        assert names_problems("{% if kind %}unterminated") == ["line 1: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'."]
 
 
 def test_sample_contexts_cover_every_kind_with_an_empty_and_a_full_sheet_as_a_drill():
