@@ -12,9 +12,12 @@ AXE_VERSION := 4.10.3
 AXE_STAMP := tests/.node/.axe-core-$(AXE_VERSION)
 # Bluesky's tests post to a real PDS with its own PLC directory (tests/social/pds.cjs). 0.4.217 is
 # the newest @atproto/pds for Node 20 (0.5 wants Node 22); better-sqlite3 is built if no binary fits.
+# Replies are read from the Bluesky AppView, which @atproto/dev-env runs beside a PDS
+# (tests/social/bsky-network.cjs, on the tests' PostgreSQL); 0.3.215 is its newest for Node 20.
 PDS_VERSION := 0.4.217
 PLC_VERSION := 0.0.1
-PDS_STAMP := tests/.node/.pds-$(PDS_VERSION)-plc-$(PLC_VERSION)
+DEV_ENV_VERSION := 0.3.215
+PDS_STAMP := tests/.node/.pds-$(PDS_VERSION)-plc-$(PLC_VERSION)-dev-env-$(DEV_ENV_VERSION)
 
 .PHONY: dev test test-fast lint install chromium prism axe pds postgresql clean bench
 
@@ -64,7 +67,7 @@ pds: $(PDS_STAMP)
 
 $(PDS_STAMP):
 	@command -v npm >/dev/null 2>&1 || { echo "the Bluesky tests need Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
-	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error @atproto/pds@$(PDS_VERSION) @did-plc/server@$(PLC_VERSION)
+	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error @atproto/pds@$(PDS_VERSION) @did-plc/server@$(PLC_VERSION) @atproto/dev-env@$(DEV_ENV_VERSION)
 	@touch $@
 
 # The store tests run on SQLite and on a throwaway PostgreSQL server that the tests start (initdb

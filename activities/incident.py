@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.chat import ChatRooms
-from activities.models import Projection, Publication, RenderRequest, RepliesRequest, TargetSignal
+from activities.models import Projection, Publication, RaisedSignal, RenderRequest, RepliesRequest, RepliesWatched, TargetSignal
 from channels.base import (
     Channel,
     ChannelKind,
@@ -118,7 +118,7 @@ class IncidentActivities:
 
     def all(self) -> list:
         """Every activity, for the worker to register."""
-        return [self.notify, self.publish, self.read_replies, self.signal_targets, self.brief_stakeholders, self.send_internal,
+        return [self.notify, self.publish, self.read_replies, self.watch_replies, self.signal_targets, self.brief_stakeholders, self.send_internal,
                 self.request_feedback, self.render, self.render_variants, self.record]
 
     def _incident_url(self, incident_id: str) -> str:
@@ -246,7 +246,38 @@ class IncidentActivities:
     async def read_replies(self, request: RepliesRequest) -> int:
         """Replies to and quotes of the incident's published posts, into the listening stream as
         mentions tied to the statement they answer (scored for sentiment). A network that cannot be
-        read now is skipped (logged) and read at the next turn. Returns how many were new."""
+        read now is skipped (logged) and read at the next turn. Returns how many were new. (Kept for
+        incidents started before :meth:`watch_replies`.)"""
+        return await self._store_replies(request)
+
+    @activity.defn
+    async def watch_replies(self, request: RepliesRequest) -> RepliesWatched:
+        """:meth:`read_replies`, then the playbook's surge rule on each statement's replies: a surge
+        of negative ones is stored as a signal tied to the incident (once per statement) and
+        returned (every surge found, stored now or at an earlier try) for the workflow to put on the
+        incident's timeline once."""
+        from domain.listening import MentionFacts, reply_surge
+        from store import mentions as mention_store
+
+        new = await self._store_replies(request)
+        if request.surge is None:
+            return RepliesWatched(new=new)
+        kinds = {post.version: post.kind for post in request.posts}
+        detected_at = datetime.now(timezone.utc)
+        async with self._sessions() as session:
+            facts = await mention_store.reply_facts(session, request.incident_id)
+            detections = [
+                detection for version, rows in sorted(facts.items())
+                if (detection := reply_surge(request.surge, request.incident_id, request.playbook, version, kinds.get(version, "statement"),
+                                             [MentionFacts(*row) for row in rows])) is not None
+            ]
+            await mention_store.record_signals(session, [
+                {**detection.model_dump(), "status": "raised", "detected_at": detected_at, "incident_id": request.incident_id}
+                for detection in detections
+            ])
+        return RepliesWatched(new=new, raised=[RaisedSignal(id=d.id, version=d.evidence["statement_version"], summary=d.summary) for d in detections])
+
+    async def _store_replies(self, request: RepliesRequest) -> int:
         from domain.sentiment import guess_language, is_negative, score
         from store import mentions as mention_store
 

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.incident import TimelineEvent
+from domain.listening import ReplySurge
 from domain.metrics import MetricsSummary
 from domain.statements import StatementContext, StatementKind
 from domain.variants import Channel, Variant
@@ -68,6 +69,7 @@ class PublishedPost(BaseModel):
     version: int
     target: str
     post_id: str
+    kind: str = "statement"
 
 
 class RepliesRequest(BaseModel):
@@ -75,3 +77,18 @@ class RepliesRequest(BaseModel):
 
     incident_id: str
     posts: list[PublishedPost]
+    playbook: str = ""
+    surge: ReplySurge | None = Field(None, description="The playbook's surge rule: judge the replies to each statement after reading them.")
+
+
+class RaisedSignal(BaseModel):
+    """A surge of negative replies to one statement, stored as a signal tied to the incident."""
+
+    id: str
+    version: int
+    summary: str
+
+
+class RepliesWatched(BaseModel):
+    new: int = 0
+    raised: list[RaisedSignal] = Field(default_factory=list)

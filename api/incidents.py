@@ -305,13 +305,18 @@ async def list_incidents(
 
 
 @router.get("/{incident}", responses={404: REFUSALS[404]})
-async def get_incident(incident: IncidentId, client: ClientDep, settings: SettingsDep) -> dict[str, Any]:
-    """The incident's live state from its workflow, with ``pending``: everything waiting on a person."""
+async def get_incident(incident: IncidentId, client: ClientDep, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
+    """The incident's live state from its workflow, with ``pending``: everything waiting on a person,
+    and under each published statement the ``replies`` its posts drew on the social networks."""
+    from api.mentions import replies_to_statements
+
     try:
         state = await query_state(client, incident)
     except IncidentNotFound as error:
         raise _refuse(error) from None
-    return {**state, "links": _links(settings, incident).model_dump()}
+    replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
+    statements = [{**statement, "replies": replies.get(statement.get("version"))} for statement in state.get("statements", [])]
+    return {**state, "statements": statements, "links": _links(settings, incident).model_dump()}
 
 
 async def act_as_caller(client, settings, caller, incident: str, update, *args) -> dict[str, Any]:

@@ -123,3 +123,21 @@ def conversation_svg(talk: Conversation) -> Markup:
 def _width_label(width: timedelta) -> str:
     minutes = int(width.total_seconds() // 60)
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
+
+
+def replies_svg(version: int, replies: dict) -> Markup:
+    """One statement's replies as a bar: negative (red), the rest scored (blue), unscored (grey)."""
+    total = max(replies["replies"], 1)
+    scored, negative = replies["scored"], replies["negative"]
+    label = (f"Statement v{version}: {replies['replies']} replies and quotes, {negative} negative, "
+             f"{scored - negative} not negative, {replies['replies'] - scored} not scored")
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="replies-chart" data-version="{version}" viewBox="0 0 {WIDTH} 28" width="100%" '
+             f'role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>']
+    x = 0.0
+    for name, count, colour in (("negative", negative, NEGATIVE), ("other", scored - negative, VOLUME), ("unscored", replies["replies"] - scored, "#d5d9e0")):
+        width = WIDTH * count / total
+        if count:
+            parts.append(f'<rect class="{name}" data-count="{count}" x="{x:.1f}" y="4" width="{width:.1f}" height="20" fill="{colour}"/>')
+        x += width
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -179,14 +179,19 @@ async def incident_mentions(
 
 async def replies_to_statements(session, incident: str) -> list[dict[str, Any]]:
     """Per published statement, the replies to and quotes of its posts on the social networks
-    (read by the worker every few minutes): how many, how many scored negative, and the latest."""
+    (read by the worker every few minutes): how many, how many scored negative, the latest, and the
+    signal a surge of negative ones raised (``communicate.replies.surge``)."""
     from store import mentions as mention_store
 
     counts = await mention_store.replies_by_statement(session, incident)
     latest = await mention_store.incident_replies(session, incident)
+    surges = {row.evidence.get("statement_version"): row for row in await mention_store.signals_of_incident(session, incident)
+              if row.topic == "replies"}
     return [
         {"version": version, "replies": count, "scored": scored, "negative": negative,
          "negative_share": negative / scored if scored else None,
+         "surge": {"signal": surges[version].id, "summary": surges[version].summary, "link": f"/signals/{surges[version].id}"}
+         if version in surges else None,
          "latest": [{"platform": row.platform, "author": row.author, "text": row.text, "url": row.url, "at": row.created_at,
                      "negative": row.negative} for row in latest if row.statement_version == version][:20]}
         for version, (count, scored, negative) in sorted(counts.items())

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
-from api.mention_chart import conversation_svg, incident_conversation
+from api.mention_chart import conversation_svg, incident_conversation, replies_svg
 from api.mentions import replies_to_statements
 from api.temporal import IncidentNotFound, query_preview, query_state
 from api.worddiff import word_diff
@@ -202,7 +202,7 @@ async def incident_page_response(
     # What waits on the reader first (when they said who they are), then the rest, soonest due first.
     pending = sorted(state.get("pending", []), key=lambda item: (me not in item.get("people", []), item.get("due_at") is None, item.get("due_at") or ""))
     publishing = await ledger.publishing_state(session, incident)
-    replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
+    replies = {item["version"]: {**item, "chart": replies_svg(item["version"], item)} for item in await replies_to_statements(session, incident)}
     targets = (communicate.publish_to or default_publishing_targets(settings)) if communicate else []
     editor = statement_context(state)
     # As the domain's statements_open: in the communicate phase, and from the holding point on.

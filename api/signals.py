@@ -35,6 +35,7 @@ class SignalStatus(StrEnum):
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
     DECLARED = "declared"
+    RAISED = "raised"  # a surge of negative replies to an incident's own posts: tied to it, nothing to declare
 
 
 class SignalOut(BaseModel):

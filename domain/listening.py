@@ -21,7 +21,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.durations import Duration
+from domain.durations import Duration, humanize
+from domain.lenient import Authored
 from domain.severity import Severity
 
 TOP_POSTS = 5
@@ -378,3 +379,91 @@ def evaluate(topic: Topic, state: DetectorState, buckets: dict[datetime, Bucket]
             state.next_bucket = start + width
         start += width
     return state, detections
+
+
+# ---- the conversation under our own posts --------------------------------------------------------
+
+
+class ReplySurge(Authored):
+    """When the replies to and quotes of one statement's posts turn against us: at least
+    ``min_negative`` negative ones within ``within`` (their own post times), making up at least
+    ``negative_share`` of the scored replies in that window."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    within: Duration = Field(timedelta(minutes=15), description="Width of the window the replies are counted in (their post times).")
+    min_negative: int = Field(10, ge=1, description="Negative replies in one window before it is a surge.")
+    negative_share: float = Field(0.6, gt=0, le=1, description="Share of the window's scored replies that must be negative.")
+
+
+class RepliesWatch(Authored):
+    """How the replies to the incident's posts are read and judged (``communicate.replies``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_every: Duration = Field(timedelta(minutes=5), description="How often the replies are read while the incident is open (and once at the close).")
+    surge: ReplySurge = Field(default_factory=ReplySurge, description="A surge of negative replies to one statement raises a signal on the incident.")
+
+
+def reply_signal_id(incident_id: str, version: int) -> str:
+    return f"sig-replies-{incident_id}-v{version}"
+
+
+def reply_surge(
+    rule: ReplySurge, incident_id: str, playbook: str, version: int, kind: str, replies: list[MentionFacts]
+) -> Detection | None:
+    """The first window of ``rule.within`` in which the replies to statement ``version`` turned
+    negative enough, as a detection tied to the incident (one per statement: the same conversation
+    is not raised twice), or None. Unscored replies (a language we cannot read) count in the window
+    but not in its share."""
+    ordered = sorted(replies, key=lambda reply: reply.created_at)
+    start = negative = scored = 0
+    for end, reply in enumerate(ordered):
+        negative += reply.scored and reply.negative
+        scored += reply.scored
+        while ordered[start].created_at <= reply.created_at - rule.within:
+            negative -= ordered[start].scored and ordered[start].negative
+            scored -= ordered[start].scored
+            start += 1
+        if end + 1 < len(ordered) and ordered[end + 1].created_at == reply.created_at:
+            continue  # replies posted at the same time are judged together
+        if negative >= rule.min_negative and negative / scored >= rule.negative_share:
+            window = ordered[start:end + 1]
+            return _reply_detection(rule, incident_id, playbook, version, kind, window, negative, scored)
+    return None
+
+
+def _reply_detection(
+    rule: ReplySurge, incident_id: str, playbook: str, version: int, kind: str, window: list[MentionFacts], negative: int, scored: int
+) -> Detection:
+    first, last = window[0].created_at, window[-1].created_at
+    top = heapq.nsmallest(TOP_POSTS, [reply for reply in window if reply.negative], key=lambda reply: (-reply.reach, reply.created_at))
+    share = negative / scored
+    summary = (
+        f"{negative} of {scored} replies to statement v{version} ({kind}) within {humanize(rule.within)} are negative ({share:.0%}), "
+        f"from {first:%Y-%m-%d %H:%M:%S} UTC; the surge rule asks for {rule.min_negative} and {rule.negative_share:.0%}."
+    )
+    return Detection(
+        id=reply_signal_id(incident_id, version),
+        topic="replies",
+        reasons=["negative_replies"],
+        playbook=playbook,
+        bucket_start=first,
+        first_mention_at=first,
+        stream_time=last,
+        title=f"Negative replies to statement v{version} of {incident_id}"[:200],
+        summary=summary,
+        evidence={
+            "incident_id": incident_id,
+            "statement_version": version,
+            "count": len(window),
+            "scored": scored,
+            "negative": negative,
+            "negative_share": round(share, 3),
+            "within_seconds": int(rule.within.total_seconds()),
+            "min_negative": rule.min_negative,
+            "rule_negative_share": rule.negative_share,
+            "platforms": sorted({reply.platform for reply in window}),
+            "top_posts": [reply.post().model_dump(mode="json") for reply in top],
+        },
+    )

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from domain.durations import Duration, humanize
 from domain.lenient import Authored
+from domain.listening import RepliesWatch
 from domain.safe_text import LongText, OneLine
 from domain.severity import Severity
 from domain.variants import Channel
@@ -128,6 +129,10 @@ class Communicate(Strict):
     status_page: StatusPage = Field(
         default_factory=StatusPage,
         description="How an incident of this playbook appears on the status page (Statuspage): its public name and affected components.",
+    )
+    replies: RepliesWatch = Field(
+        default_factory=RepliesWatch,
+        description="How often the replies to the incident's posts on X, Mastodon and Bluesky are read, and when a surge of negative ones raises a signal.",
     )
     channels: list[Channel] | None = Field(
         None,

@@ -151,3 +151,21 @@ async def replies_by_statement(session: AsyncSession, incident_id: str) -> dict[
 async def incident_replies(session: AsyncSession, incident_id: str, limit: int = 200) -> list[MentionRow]:
     query = select(MentionRow).where(MentionRow.incident_id == incident_id).order_by(MentionRow.created_at.desc()).limit(limit)
     return list((await session.scalars(query)).all())
+
+
+async def reply_facts(session: AsyncSession, incident_id: str) -> dict[int, list[tuple]]:
+    """Per statement version, the replies to and quotes of its posts as the surge rule reads them:
+    (created_at, negative, scored, reach, text, platform, external_id, author, url)."""
+    query = select(
+        MentionRow.statement_version, MentionRow.created_at, MentionRow.negative, MentionRow.sentiment.is_not(None), MentionRow.reach,
+        MentionRow.text, MentionRow.platform, MentionRow.external_id, MentionRow.author, MentionRow.url,
+    ).where(MentionRow.incident_id == incident_id, MentionRow.statement_version.is_not(None))
+    found: dict[int, list[tuple]] = {}
+    for version, created_at, negative, scored, *rest in (await session.execute(query)).all():
+        found.setdefault(version, []).append((created_at, bool(negative), bool(scored), *rest))
+    return found
+
+
+async def signals_of_incident(session: AsyncSession, incident_id: str) -> list[SignalRow]:
+    query = select(SignalRow).where(SignalRow.incident_id == incident_id).order_by(SignalRow.detected_at)
+    return list((await session.scalars(query)).all())

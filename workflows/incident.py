@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 READ_REPLIES_EVERY = timedelta(minutes=5)  # the conversation under our posts, into the listening stream
+REPLY_SURGE = "publish-reply-surge"  # replies read at the playbook's pace and judged: a negative surge is on the timeline
 RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its role was answered is waiting for a retry
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DATA_ERRORS = "trust-input-data-errors"  # data the database refuses is shown on the incident, not retried
@@ -586,7 +587,7 @@ class IncidentWorkflow:
 
     def _social_posts(self) -> list[PublishedPost]:
         return [
-            PublishedPost(version=statement.version, target=receipt.channel, post_id=receipt.provider_id)
+            PublishedPost(version=statement.version, target=receipt.channel, post_id=receipt.provider_id, kind=statement.kind.value)
             for statement in self._incident.published()
             for receipt in statement.receipts
             if receipt.channel in REPLY_TARGETS and receipt.provider_id and receipt.error is None
@@ -594,22 +595,28 @@ class IncidentWorkflow:
 
     async def _read_replies(self) -> None:
         """Once something is published on a social network, read the replies to and quotes of our
-        posts every few minutes until the incident closes (and once more at the close)."""
+        posts every few minutes until the incident closes (and once more at the close); a surge of
+        negative replies to a statement goes on the timeline (the playbook's ``communicate.replies``)."""
         incident = self._incident
+        watch = incident.playbook.communicate.replies if workflow.patched(REPLY_SURGE) else None
+        every = watch.read_every if watch else READ_REPLIES_EVERY
         await workflow.wait_condition(lambda: bool(self._social_posts()) or incident.phase is Phase.CLOSED)
         while self._social_posts():
-            closed = await self._wait(lambda: incident.phase is Phase.CLOSED, READ_REPLIES_EVERY, "read the replies to our posts")
+            closed = await self._wait(lambda: incident.phase is Phase.CLOSED, every, "read the replies to our posts")
             posts = self._social_posts()
+            request = RepliesRequest(incident_id=incident.state.id, posts=posts)
+            options = dict(start_to_close_timeout=timedelta(minutes=2), retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
+                           summary=f"read the replies to {len(posts)} post(s)")
             try:
-                await workflow.execute_activity_method(
-                    IncidentActivities.read_replies,
-                    RepliesRequest(incident_id=incident.state.id, posts=posts),
-                    start_to_close_timeout=timedelta(minutes=2),
-                    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
-                    summary=f"read the replies to {len(posts)} post(s)",
-                )
+                if watch is None:
+                    await workflow.execute_activity_method(IncidentActivities.read_replies, request, **options)
+                else:
+                    request = request.model_copy(update={"playbook": incident.playbook.id, "surge": watch.surge})
+                    watched = await workflow.execute_activity_method(IncidentActivities.watch_replies, request, **options)
+                    for signal in watched.raised:
+                        incident.record_reply_surge(signal.id, signal.version, signal.summary, workflow.now())
             except ActivityError:
-                workflow.logger.warning("the replies to our posts could not be read this time; trying again in %s", READ_REPLIES_EVERY)
+                workflow.logger.warning("the replies to our posts could not be read this time; trying again in %s", every)
             if closed:
                 return
 

@@ -258,6 +258,14 @@ class Statements:
         fallback = " as the fallback" if statement.fallback else ""
         self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
 
+    def record_reply_surge(self, signal_id: str, version: int, summary: str, now: datetime) -> bool:
+        """A surge of negative replies to statement ``version`` (a signal tied to this incident),
+        on the timeline once; False when it is there already."""
+        if any(event.kind == "reply_surge" and event.data.get("signal") == signal_id for event in self.state.timeline):
+            return False
+        self._event(now, "reply_surge", None, f"Surge of negative replies: {summary}", signal=signal_id, version=version)
+        return True
+
     @staticmethod
     def _expected_sha256(statement: StatementVersion, receipt: Receipt) -> str | None:
         """What a target must have sent: its channel's approved variant, or the approved text."""

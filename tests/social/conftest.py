@@ -20,7 +20,7 @@ STATUSPAGE_KEY = "sp-key-" + "b" * 24
 PAGE_ID = "kctbh9vrtdwd"
 COMPONENTS = ["8kbf7d35c070", "vtnh60py4yd7"]
 NODE_MODULES = PROJECT / "tests" / ".node" / "node_modules"
-PDS_SCRIPT = PROJECT / "tests" / "social" / "pds.cjs"
+NETWORK_SCRIPT = PROJECT / "tests" / "social" / "bsky-network.cjs"
 
 
 @pytest.fixture(scope="session")
@@ -80,46 +80,67 @@ def x_channel(mock, token: str = TOKEN) -> XChannel:
 @dataclass
 class LocalPDS:
     url: str
+    appview_url: str
     log: Path
     process: subprocess.Popen
 
     def said(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
 
 def pds_installed() -> None:
-    if not (NODE_MODULES / "@atproto" / "pds").exists() or not (NODE_MODULES / "@did-plc" / "server").exists():
+    if not all((NODE_MODULES / package).exists() for package in ("@atproto/pds", "@did-plc/server", "@atproto/dev-env")):
         done = subprocess.run(["make", "-s", "pds"], cwd=PROJECT, capture_output=True, text=True, timeout=1800)
-        if not (NODE_MODULES / "@atproto" / "pds").exists():
-            pytest.fail(f"the Bluesky PDS could not be installed (`make pds`):\n{done.stdout}\n{done.stderr}")
+        if not (NODE_MODULES / "@atproto" / "dev-env").exists():
+            pytest.fail(f"the Bluesky PDS and AppView could not be installed (`make pds`):\n{done.stdout}\n{done.stderr}")
+
+
+def start_bluesky_network(folder: Path, postgres_url: str) -> LocalPDS:
+    """A PLC directory, a real PDS and the Bluesky AppView indexing it into ``postgres_url``
+    (``tests/social/bsky-network.cjs``), on loopback; the caller stops it."""
+    pds_installed()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = folder / "bsky-network.log"
+    environment = {**os.environ, "NODE_PATH": str(NODE_MODULES), "LOG_ENABLED": "false"}
+    url = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+    with open(log, "wb") as output:
+        process = subprocess.Popen(["node", str(NETWORK_SCRIPT), str(port), url, "bsky"], stdout=output, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=environment, cwd=folder)
+    said = ""
+    deadline = time.monotonic() + 240
+    while "PDS_URL=" not in (said := log.read_text(errors="replace")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the Bluesky network did not start:\n{said[-4000:]}")
+        time.sleep(0.2)
+    appview = said.split("APPVIEW_URL=", 1)[1].split()[0]
+    server = LocalPDS(f"http://localhost:{port}", appview, log, process)
+    try:
+        httpx.get(f"{server.url}/xrpc/_health", timeout=10).raise_for_status()
+    except Exception:
+        server.stop()
+        raise
+    return server
 
 
 @pytest.fixture(scope="session")
-def pds(tmp_path_factory) -> LocalPDS:
-    """A real PDS (``@atproto/pds``) with its PLC directory (``@did-plc/server``) on loopback."""
-    pds_installed()
-    folder = tmp_path_factory.mktemp("pds")
-    port, plc_port = free_port(), free_port()
-    log = folder / "pds.log"
-    environment = {**os.environ, "NODE_PATH": str(NODE_MODULES), "LOG_ENABLED": "false"}
-    with open(log, "wb") as output:
-        process = subprocess.Popen(["node", str(PDS_SCRIPT), str(port), str(plc_port), str(folder / "data")], stdout=output,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment)
-    server = LocalPDS(f"http://localhost:{port}", log, process)
-    try:
-        deadline = time.monotonic() + 180
-        while "PDS_URL=" not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the PDS did not start:\n{server.said()}")
-            time.sleep(0.2)
-        httpx.get(f"{server.url}/xrpc/_health", timeout=10).raise_for_status()
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def pds(tmp_path_factory, postgres) -> LocalPDS:
+    """A real PDS (``@atproto/pds``) with its PLC directory and the Bluesky AppView that answers
+    threads and quotes (``@atproto/dev-env``), on loopback and the session's PostgreSQL."""
+    import asyncio
+
+    database = asyncio.run(postgres.create_database("bsky"))
+    server = start_bluesky_network(tmp_path_factory.mktemp("bsky"), database)
+    yield server
+    server.stop()
 
 
 async def bluesky_account(pds: LocalPDS, handle: str) -> tuple[str, str]:

@@ -51,3 +51,39 @@ async def test_a_statement_over_300_graphemes_never_reaches_the_pds(pds):
     channel = BlueskyChannel(pds.url, "nobody.test", "unused", timeout=30)
     with pytest.raises(PermanentDeliveryError, match="not cut"):
         await channel.send(statement("holding", "ą" * 301))
+
+
+async def test_replies_and_quotes_come_back_from_the_appview_without_our_own(pds):
+    """The PDS hands app.bsky.feed.getPostThread and getQuotes to the AppView, which indexed the
+    PDS's firehose: what people answered reaches the channel as the listening stream takes it."""
+    import asyncio
+
+    from atproto import models
+
+    _, app_password = await bluesky_account(pds, "northwind-replies.test")
+    channel = BlueskyChannel(pds.url, "northwind-replies.test", app_password, timeout=30)
+    first = await channel.send(statement("holding", "Some of you cannot pay in the app. We are on it."))
+    await channel.send(statement("update", "Payments work again for most of you.", thread=first.provider_id))
+
+    crowd_did, crowd_password = await bluesky_account(pds, "angry-customer.test")
+    crowd = AsyncClient(pds.url)
+    await crowd.login("angry-customer.test", crowd_password, fetch_bsky_profile=False)
+    ours = await crowd.com.atproto.repo.get_record({"repo": AtUri.from_str(first.provider_id).host, "collection": "app.bsky.feed.post",
+                                                    "rkey": AtUri.from_str(first.provider_id).rkey})
+    ref = models.ComAtprotoRepoStrongRef.Main(uri=ours.uri, cid=ours.cid)
+    reply = await crowd.send_post("This is terrible, I was charged twice!", profile_identify=crowd_did,
+                                  reply_to=models.AppBskyFeedPost.ReplyRef(root=ref, parent=ref))
+    quote = await crowd.send_post("Look at this non-answer.", profile_identify=crowd_did, embed=models.AppBskyEmbedRecord.Main(record=ref))
+
+    found = []
+    for _ in range(200):  # the AppView indexes the firehose beside the PDS: poll for the effect
+        found = await channel.replies(first.provider_id)
+        if len(found) == 2:
+            break
+        await asyncio.sleep(0.1)
+    by_id = {item.id: item for item in found}
+    assert set(by_id) == {reply.uri, quote.uri}  # our own update in the thread is left out
+    assert by_id[reply.uri].text == "This is terrible, I was charged twice!" and not by_id[reply.uri].quote
+    assert by_id[quote.uri].quote and by_id[quote.uri].author == "@angry-customer.test"
+    assert by_id[reply.uri].url == f"https://bsky.app/profile/{crowd_did}/post/{AtUri.from_str(reply.uri).rkey}"
+    assert by_id[reply.uri].posted_at is not None

@@ -103,7 +103,7 @@ async def test_holding_update_and_resolution_reach_all_four_and_the_replies_come
     # id and account, so it is rightly left out here; tests/social/test_contract_social.py reads
     # replies from other accounts into the stream.)
     reads = [json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data) for e in history.events
-             if e.HasField("activity_task_scheduled_event_attributes") and e.activity_task_scheduled_event_attributes.activity_type.name == "read_replies"]
+             if e.HasField("activity_task_scheduled_event_attributes") and e.activity_task_scheduled_event_attributes.activity_type.name == "watch_replies"]
     assert reads and {(p["version"], p["target"]) for p in reads[-1]["posts"]} == {
         (s["version"], target) for s in published for target in ("x", "mastodon", "bluesky")}
     assert all(row.incident_id == plan.id for row in replies)

@@ -459,7 +459,54 @@ async def test_replies_to_our_posts_are_read_into_the_listening_stream_until_the
     first = next(s for s in final["statements"] if s["status"] == "published")
     assert {r["channel"] for r in first["receipts"]} == {"x", "outbox"}
     read = [e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
-            and e.activity_task_scheduled_event_attributes.activity_type.name == "read_replies"]
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "watch_replies"]
     assert read  # at least the read at the close
     assert {(row.external_id, row.statement_version, row.platform) for row in replies} >= {("reply-to-post-1", first["version"], "x")}
     assert all(row.negative for row in replies)
+
+
+class AngryCrowd(NumberedPosts):
+    """A social network where each of our posts draws the same angry replies, and the first also kind ones."""
+
+    name = "mastodon"
+
+    async def replies(self, post_id: str):
+        from channels.social import Reply
+
+        angry = [Reply(id=f"{post_id}-angry-{n}", author=f"@customer{n}", text="This is terrible, I was charged twice and nobody answers!")
+                 for n in range(4)]
+        kind = [Reply(id=f"{post_id}-kind-{n}", author=f"@fan{n}", text="Thank you for the quick update, great work.") for n in range(2)]
+        return angry + (kind if post_id == "post-1" else [])
+
+
+async def test_a_surge_of_negative_replies_to_a_statement_raises_a_signal_on_the_incident(time_skipping_env, catalog, tmp_path):
+    from domain.listening import RepliesWatch
+    from store import mentions as mention_store
+
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", publishing={"mastodon": AngryCrowd()}) as harness:
+        plan = harness.plan("technical_outage")
+        book = plan.playbook
+        watch = RepliesWatch.model_validate({"read_every": "1m", "surge": {"min_negative": 4, "negative_share": 0.7}})
+        plan = plan.model_copy(update={"playbook": book.model_copy(update={"communicate": book.communicate.model_copy(update={"replies": watch})})})
+        handle = await harness.start(plan)
+        await harness.drive_to_closed(handle)
+        final = await handle.result()
+        async with harness.sessions() as session:
+            signals = await mention_store.signals_of_incident(session, plan.id)
+        timeline = await harness.timeline(plan.id)
+        history = await handle.fetch_history()
+
+    published = [s for s in final["statements"] if s["status"] == "published"]
+    first, *later = [s["version"] for s in published]
+    assert later, "an update or the resolution was published too"
+    # The first statement drew 4 angry replies of 6 (67 %, under the 70 % asked): no surge. Every
+    # later one drew only angry ones: one signal each, on the timeline once however often it is read.
+    assert sorted(signal.evidence["statement_version"] for signal in signals) == later
+    assert {signal.status for signal in signals} == {"raised"} and all(signal.incident_id == plan.id for signal in signals)
+    surges = [event for event in timeline if event.kind == "reply_surge"]
+    assert sorted(event.data["version"] for event in surges) == later
+    assert sorted(event.data["signal"] for event in surges) == sorted(signal.id for signal in signals)
+    assert all("4 of 4 replies" in event.message for event in surges)
+    kinds = {e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+             if e.HasField("activity_task_scheduled_event_attributes")}
+    assert "watch_replies" in kinds and "read_replies" not in kinds
