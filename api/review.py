@@ -1,6 +1,7 @@
 """The review phase over HTTP: feedback, and the post-incident report (HTML with an SVG timeline,
 or Markdown)."""
 
+import re
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -12,7 +13,8 @@ from api.auth import Responder
 from api.charts import timeline_chart
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import REFUSALS, IncidentId, act_as_caller
-from api.mention_chart import conversation_svg, incident_conversation, percent
+from api.mention_chart import conversation_svg, incident_conversation, percent, replies_svg
+from api.mentions import replies_to_statements
 from api.pages import templates
 from api.temporal import IncidentNotFound, query_state
 from domain.actions import FeedbackSubmission
@@ -25,6 +27,7 @@ from domain.times import clock_time
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(tags=["review"])
+_AUTOLINK = re.compile(r"https?://[^\s<>`\\]+")  # a URL a Markdown autolink carries as it is
 
 
 class ReportFormat(StrEnum):
@@ -41,9 +44,11 @@ async def feedback(incident: IncidentId, body: FeedbackSubmission, client: Clien
 class Report:
     """Everything the report shows, computed once for both formats."""
 
-    def __init__(self, state: IncidentState, commander_role: str, now: datetime, conversation: Conversation | None = None):
+    def __init__(self, state: IncidentState, commander_role: str, now: datetime, conversation: Conversation | None = None,
+                 replies: dict[int, dict[str, Any]] | None = None):
         self.state = state
         self.conversation = conversation
+        self.replies = replies or {}  # per statement version: the replies its posts drew (api/mentions.py)
         self.end = state.closed_at or now
         self.metrics: IncidentMetrics = compute(state, commander_role, now)
         deadline_of = {
@@ -98,6 +103,8 @@ class Report:
         for statement in state.statements:
             fallback = " (fallback)" if statement.fallback else ""
             lines += [f"### v{statement.version} {statement.kind.value}: {statement.status.value}{fallback}", "", *[f"> {md(line)}" for line in statement.text.splitlines()], ""]
+            lines += self._receipts_markdown(statement.receipts)
+            lines += self._replies_markdown(statement.version)
         if not state.statements:
             lines += ["Nothing was said in public.", ""]
         lines += ["## Feedback", ""]
@@ -117,6 +124,29 @@ class Report:
         else:
             lines.append("The review has not been submitted yet.")
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _receipts_markdown(receipts) -> list[str]:
+        """Where the statement went, per target: the post's public URL (or id), or why it did not go."""
+        if not receipts:
+            return []
+        lines = []
+        for receipt in receipts:
+            if receipt.error:
+                lines.append(f"- {cell(receipt.channel)}: not published: {cell(receipt.error)}")
+            else:
+                where = f"<{receipt.url}>" if receipt.url and _AUTOLINK.fullmatch(receipt.url) else cell(receipt.url or "published")
+                lines.append(f"- {cell(receipt.channel)}: {where}")
+        return lines + [""]
+
+    def _replies_markdown(self, version: int) -> list[str]:
+        replies = self.replies.get(version)
+        if not replies:
+            return []
+        line = f"Replies and quotes: {replies['replies']}, {percent(replies['negative_share'])} negative."
+        if replies.get("surge"):
+            line += f" **Surge of negative replies** (signal `{replies['surge']['signal']}`): {md(replies['surge']['summary'])}"
+        return [line, ""]
 
     def _conversation_markdown(self) -> list[str]:
         talk = self.conversation
@@ -149,11 +179,12 @@ async def report(
     playbook = catalog.playbooks.get(state.playbook)
     commander_role = playbook.identify.commander if playbook else "incident_commander"
     talk = await incident_conversation(session, catalog, view)
-    built = Report(state, commander_role, datetime.now(timezone.utc), talk)
+    replies = {item["version"]: {**item, "chart": replies_svg(item["version"], item)} for item in await replies_to_statements(session, incident)}
+    built = Report(state, commander_role, datetime.now(timezone.utc), talk, replies)
     if format is ReportFormat.MD:
         return PlainTextResponse(built.markdown(), media_type="text/markdown; charset=utf-8")
     return templates.TemplateResponse(
         request, "report.html",
         {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe, "clock_time": clock_time,
-         "incident": view, "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None},
+         "incident": view, "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None, "replies": replies},
     )

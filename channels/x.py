@@ -55,6 +55,7 @@ class XChannel:
         self._client.session = session
         self._timeout = timeout
         self._threads = SdkThreads("x", concurrency)
+        self._me: str | None = None  # our account's id, read once (GET /2/users/me)
 
     def __repr__(self) -> str:  # never the token
         return f"XChannel(api_url={self._client.base_url!r})"
@@ -76,9 +77,12 @@ class XChannel:
         return Delivery(channel=self.name, accepted=True, provider_id=post_id, url=self.public_url(post_id))
 
     async def replies(self, post_id: str) -> list[Reply]:
-        """Replies in the post's conversation and quotes of it (first page of each, newest first)."""
+        """Replies in the post's conversation and quotes of it (first page of each, newest first),
+        without our own posts."""
 
         def read() -> list[Reply]:
+            if self._me is None:  # our own later posts are in the conversation too: they are not replies
+                self._me = self._client.users.get_me().data.id
             found: list[Reply] = []
             pages = [
                 (self._client.posts.search_recent(query=f"conversation_id:{post_id}", max_results=100, post_fields=REPLY_FIELDS,
@@ -92,7 +96,7 @@ class XChannel:
                     continue
                 users = {user.id: user.username for user in ((page.includes.users or []) if page.includes else [])}
                 for post in page.data:
-                    if post.id == post_id:
+                    if post.id == post_id or post.author_id == self._me:
                         continue
                     author = users.get(post.author_id) or post.author_id or "unknown"
                     found.append(Reply(id=post.id, author=f"@{author}", text=post.text or "", url=self.public_url(post.id),

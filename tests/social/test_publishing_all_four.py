@@ -64,6 +64,7 @@ async def test_holding_update_and_resolution_reach_all_four_and_the_replies_come
         plan = harness.plan("technical_outage")
         handle = await harness.start(plan)
         final = await drive(harness, handle)
+        await handle.result()  # the state reads closed before the last read of the replies, which runs at the close
         async with harness.sessions() as session:
             replies = await mention_store.incident_replies(session, plan.id)
         history = await handle.fetch_history()

@@ -56,3 +56,27 @@ def test_a_csv_cell_never_starts_a_formula():
     ]
     rows = list(csv.reader(io.StringIO(_csv(["a", "b"], [["=1+1", 2.5]]))))
     assert rows == [["a", "b"], ["'=1+1", "2.5"]]
+
+
+def test_the_report_names_where_each_statement_went_and_what_it_drew(drive: Driver):
+    from domain.incident import Receipt
+
+    drive.to_closed()
+    state = drive.state.model_copy(deep=True)
+    first = state.statements[0]
+    first.receipts = [
+        Receipt(channel="x", sha256="0" * 64, provider_id="1860", url="https://x.com/i/web/status/1860"),
+        Receipt(channel="mastodon", sha256="0" * 64, provider_id="113", url="https://social.example/@north_wind/113"),
+        Receipt(channel="bluesky", sha256="0" * 64, error=f"bluesky answered 401 {HOSTILE}"),
+        Receipt(channel="statuspage", sha256="0" * 64, provider_id="p1", url="https://status.example/<script>"),
+    ]
+    surge = {"signal": "sig-replies-inc-v1", "summary": f"4 of 5 replies are negative {HOSTILE}"}
+    replies = {first.version: {"replies": 5, "negative_share": 0.8, "surge": surge}}
+    markdown = Report(state, drive.incident.commander_role, drive.now, replies=replies).markdown()
+    statement = markdown.split(f"### v{first.version} ")[1].split("###")[0]
+    assert "- x: <https://x.com/i/web/status/1860>" in statement
+    assert "- mastodon: <https://social.example/@north_wind/113>" in statement  # an autolink keeps the URL as it is
+    assert "- bluesky: not published: bluesky answered 401" in statement
+    assert "- statuspage: https://status.example/&lt;script&gt;" in statement  # not a URL to link as it is: escaped text
+    assert "Replies and quotes: 5, 80% negative. **Surge of negative replies** (signal `sig-replies-inc-v1`)" in statement
+    assert "javascript:" not in markdown and [t for t in _links_and_tags(statement) if not t.startswith("<https://")] == []
