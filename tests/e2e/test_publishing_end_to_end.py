@@ -137,6 +137,7 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
                     report = (await api.get(f"/incidents/{incident}/report", params={"format": "md"})).text
                     report_page = (await api.get(f"/incidents/{incident}/report")).text
                     signals = (await api.get("/signals", params={"status": "raised"})).json()
+                    seen_in_browser = await look_in_chromium(stack, incident)
                     bluesky_posts = []
                     for statement in final["statements"]:
                         receipt = next((r for r in statement["receipts"] if r["channel"] == "bluesky"), None)
@@ -200,6 +201,37 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
         assert all(by_channel[name]["url"] in page and by_channel[name]["url"] in report_page for name in ("x", "mastodon", "bluesky", "statuspage"))
         assert all(f"- {name}: <{by_channel[name]['url']}>" in report for name in ("x", "mastodon", "bluesky", "statuspage"))
     assert "Replies and quotes: 5, 80% negative. **Surge of negative replies**" in report
+    for width, charts in seen_in_browser.items():
+        bar = charts[str(published[0]["version"])]
+        assert bar["counts"] == {"negative": 4, "other": 1} and bar["width"] > 0, (width, bar)
+        assert bar["label"].startswith(f"Statement v{published[0]['version']}: 5 replies and quotes, 4 negative"), bar
+
+
+async def look_in_chromium(stack: DevStack, incident: str) -> dict[int, dict]:
+    """The incident page in Chromium on a phone and a desktop: axe finds nothing serious, nothing
+    scrolls sideways, and each statement's replies bar is drawn (what it counts, by kind)."""
+    from playwright.async_api import async_playwright
+
+    from tests.e2e.axe import page_facts, violations
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    assert CHROMIUM is not None, "chromium is not installed; `make test` installs Debian's chromium package"
+    seen = {}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        for width in (390, 1280):
+            context = await browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+            page = await context.new_page()
+            await stack.sign_in(page)
+            await page.goto(f"{stack.url}/incidents/{incident}/view")
+            assert await violations(page) == [], width
+            assert not (await page_facts(page))["sideways"], f"the incident page scrolls sideways at {width} px"
+            seen[width] = await page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('svg.replies-chart')).map(
+                svg => [svg.dataset.version, {label: svg.getAttribute('aria-label'), width: svg.getBoundingClientRect().width,
+                        counts: Object.fromEntries(Array.from(svg.querySelectorAll('rect')).map(r => [r.getAttribute('class'), Number(r.dataset.count)]))}]))""")
+            await context.close()
+        await browser.close()
+    return seen
 
 
 async def drive(api: httpx.AsyncClient, incident: str, answer, look, max_seconds: float = 300) -> None:
