@@ -13,7 +13,7 @@ COPY channels channels
 COPY domain domain
 COPY store store
 COPY workflows workflows
-COPY worker.py devstack.py ./
+COPY worker.py devstack.py settings.py ./
 RUN /opt/crisisflow/bin/pip install .
 
 FROM python:3.11-slim

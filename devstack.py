@@ -26,7 +26,7 @@ from starlette.routing import Route
 from temporalio.client import Client
 
 from api.main import create_app
-from api.settings import Settings
+from settings import Settings
 from store import apikeys
 from store.db import create_engine, session_factory
 from store.migrate import upgrade

@@ -7,8 +7,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.settings import Settings
 from domain.catalog import Catalog
+from settings import Settings
 
 
 def get_settings(request: Request) -> Settings:

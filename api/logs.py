@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio import activity
 
-from api.settings import Settings
+from settings import Settings
 
 MASK = "***"
 _request_scope: ContextVar[dict | None] = ContextVar("crisisflow_request_scope", default=None)

@@ -41,9 +41,9 @@ from api import (
 from api import metrics as api_metrics
 from api.limits import BodySizeLimit, JsonDepthLimit, describe_depth_limit
 from api.sentiment_pool import SentimentScorer
-from api.settings import Settings
 from channels.doctor import webhook_warnings
 from domain.catalog import load_catalog
+from settings import Settings
 from store import apikeys as keys
 from store.db import create_engine, session_factory
 from store.migrate import check_schema

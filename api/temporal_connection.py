@@ -18,7 +18,7 @@ from temporalio.runtime import (
 )
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig, WorkflowService
 
-from api.settings import Settings
+from settings import Settings
 
 _runtimes: dict[tuple[str | None, bool], Runtime] = {}
 

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.settings import Settings
 from domain.catalog import CatalogError, load_catalog
+from settings import Settings
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, soft_wrap=True)

@@ -8,9 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.settings import Settings
 from cli.common import console, database, errors, load_settings, refuse_invalid_catalog
 from domain.catalog import load_catalog
+from settings import Settings
 
 
 def reachability(settings: Settings, roster) -> None:

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import typer
 
-from api.settings import Settings
 from cli.common import (
     configure_logging,
     console,
@@ -18,6 +17,7 @@ from cli.common import (
     refuse_invalid_catalog,
     run_service,
 )
+from settings import Settings
 
 
 def dev() -> None:

@@ -21,7 +21,7 @@ target_metadata = Base.metadata
 def database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from api.settings import Settings
+        from settings import Settings
 
         url = Settings().database_url
     return url

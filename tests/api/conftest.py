@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
-from api.settings import Settings
+from settings import Settings
 from store.db import create_engine, create_schema
 from tests.conftest import API_HEADERS, TEST_API_KEY
 

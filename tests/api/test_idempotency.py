@@ -11,8 +11,8 @@ import httpx
 import pytest_asyncio
 
 from api.main import create_app
-from api.settings import Settings
 from api.temporal import incident_id
+from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import API_HEADERS, TEST_API_KEY
 from worker import build_activities, build_listening_activities, build_worker

@@ -14,8 +14,8 @@ from twilio.request_validator import RequestValidator
 
 from api.limits import MAX_JSON_DEPTH
 from api.main import create_app
-from api.settings import Settings
 from domain.catalog import load_catalog
+from settings import Settings
 from tests.api.conftest import NoIncidents, database_url
 from tests.conftest import PROJECT
 from tests.fakes.providers import EventSigner

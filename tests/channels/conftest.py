@@ -10,8 +10,8 @@ import pytest_asyncio
 import yaml
 
 from activities.incident import IncidentActivities, RosterSource
-from api.settings import Settings
 from channels.registry import build_channels
+from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from tests.fakes.providers import FakeSendGrid, FakeTwilio
 

@@ -8,7 +8,6 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
 from channels.base import ChannelKind, Link, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
 from channels.dispatch import Dispatcher
 from channels.doctor import diagnose
@@ -21,6 +20,7 @@ from channels.registry import (
     unknown_publishing_targets,
 )
 from channels.webhook import WebhookChannel, payload, sign, verify
+from settings import Settings
 from store import ledger
 from tests.channels.conftest import provider_settings
 from tests.fakes.providers import FakeWebhookReceiver

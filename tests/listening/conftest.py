@@ -12,7 +12,7 @@ import pytest_asyncio
 from temporalio.worker import Worker
 
 from api.main import create_app
-from api.settings import Settings
+from settings import Settings
 from store import mentions as store
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import API_HEADERS, TEST_API_KEY

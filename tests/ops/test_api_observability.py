@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.logs import IncidentContext, JsonFormatter
 from api.main import create_app
 from api.metrics import read_model_figures
-from api.settings import Settings
+from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from store.migrate import SchemaBehind
 from tests.conftest import API_HEADERS, TEST_API_KEY

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from api.settings import Settings
+from settings import Settings
 from store import migrate
 from tests.e2e.stack import BIN, free_port
 

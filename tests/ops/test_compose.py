@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from api.settings import Settings
+from settings import Settings
 from store import migrate
 from store.db import create_engine
 from tests.conftest import PROJECT

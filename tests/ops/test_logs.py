@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.testing import ActivityEnvironment
 
 from api.logs import MASK, IncidentContext, JsonFormatter, TextFormatter, bind_request, configure_logging, unbind_request
-from api.settings import Settings
+from settings import Settings
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ show in a repr, a dump or a message."""
 
 import re
 
-from api.settings import Settings
+from settings import Settings
 from tests.conftest import PROJECT
 
 SECRETS = {

@@ -11,7 +11,7 @@ import httpx
 from temporalio.client import Client
 
 import devstack
-from api.settings import Settings
+from settings import Settings
 from tests.e2e.stack import BIN, DevStack
 
 

@@ -13,9 +13,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.incident import DATA_ERROR
 from activities.models import IncidentSummary, Projection
-from api.settings import Settings
 from domain.incident import TimelineEvent
 from domain.messages import Notice
+from settings import Settings
 from store.db import session_factory
 from store.models import IncidentRow, TimelineRow
 from tests.channels.conftest import make_activities

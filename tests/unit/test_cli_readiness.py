@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from api import risks
 from api.main import create_app
-from api.settings import Settings
 from cli import app
 from domain.catalog import CatalogError, load_catalog
+from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from store.models import IncidentRow
 from tests.unit.conftest import SHIPPED, copy_fixtures, edit_yaml

@@ -14,11 +14,11 @@ import pytest_asyncio
 import yaml
 
 from api.main import create_app
-from api.settings import Settings
 from channels.base import ChannelKind
 from channels.twilio_call import TwilioCallChannel
 from domain.catalog import load_catalog
 from domain.severity import Severity
+from settings import Settings
 from tests.fakes.providers import FakeTwilio
 from tests.workflow.harness import open_harness
 
