@@ -1,16 +1,45 @@
 """Every setting crisisflow reads, from the environment (or a ``.env`` file)."""
 
+import re
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from api.ratelimit import RateSetting
 from channels.targets import PublishWebhooks
 
 PROJECT_DIR = Path(__file__).resolve().parent
+
+# A rate-limit setting (CRISIS_RATE_LIMIT_*): api/ratelimit.py counts requests against it.
+PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` requests per ``period`` seconds, in bursts of up to ``count``."""
+
+    count: int
+    period: int
+
+    def __str__(self) -> str:
+        name = next(name for name, seconds in PERIODS.items() if seconds == self.period)
+        return f"{self.count}/{name}"
+
+
+def parse_rate(value: object) -> Rate:
+    if isinstance(value, Rate):
+        return value
+    match = _RATE.match(str(value))
+    if not match or int(match.group(1)) < 1:
+        raise ValueError("a rate is N/second, N/minute or N/hour with N at least 1, for example 60/minute")
+    return Rate(int(match.group(1)), PERIODS[match.group(2)])
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
 
 
 def _origins(value: object) -> object:

@@ -7,42 +7,13 @@ uvicorn with the proxy's address in FORWARDED_ALLOW_IPS so the client's IP is th
 """
 
 import math
-import re
 import time
-from dataclasses import dataclass
-from typing import Annotated
 
 from fastapi import HTTPException, Request
-from pydantic import BeforeValidator, PlainSerializer
-from pydantic_settings import NoDecode
 
-PERIODS = {"second": 1, "minute": 60, "hour": 3600}
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+from settings import Rate
+
 MAX_TRACKED = 10_000  # callers remembered per limit before full (idle) buckets are forgotten
-
-
-@dataclass(frozen=True)
-class Rate:
-    """``count`` requests per ``period`` seconds, in bursts of up to ``count``."""
-
-    count: int
-    period: int
-
-    def __str__(self) -> str:
-        name = next(name for name, seconds in PERIODS.items() if seconds == self.period)
-        return f"{self.count}/{name}"
-
-
-def parse_rate(value: object) -> Rate:
-    if isinstance(value, Rate):
-        return value
-    match = _RATE.match(str(value))
-    if not match or int(match.group(1)) < 1:
-        raise ValueError("a rate is N/second, N/minute or N/hour with N at least 1, for example 60/minute")
-    return Rate(int(match.group(1)), PERIODS[match.group(2)])
-
-
-RateSetting = Annotated[Rate, NoDecode, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
 
 
 class TokenBucket:

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from api.ratelimit import Limiter, Rate, parse_rate
+from api.ratelimit import Limiter
+from settings import Rate, parse_rate
 from store import tokens
 from tests.api.conftest import BASE_URL, issue
 from tests.conftest import API_HEADERS
