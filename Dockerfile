@@ -12,6 +12,7 @@ COPY cli cli
 COPY channels channels
 COPY domain domain
 COPY store store
+COPY services services
 COPY workflows workflows
 COPY worker.py devstack.py settings.py ./
 RUN /opt/crisisflow/bin/pip install .

@@ -12,10 +12,10 @@ from temporalio.worker import Worker
 from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
 from activities.listening import ListeningActivities, TopicSource
-from api.temporal_connection import BoundedRpcTimeouts, api_key, temporal_runtime, tls_config
 from channels.registry import build_channels, build_chats, default_publishing_targets, publishing_targets
 from channels.targets import target_variants
 from domain.catalog import load_catalog
+from services.temporal_connection import BoundedRpcTimeouts, api_key, temporal_runtime, tls_config
 from settings import Settings
 from store.db import create_engine, session_factory
 from store.migrate import check_schema

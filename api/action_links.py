@@ -28,9 +28,9 @@ from api.deps import CatalogDep, ClientDep, SessionDep
 from api.pages import people_names, role_name, templates
 from api.ratelimit import RateLimited
 from api.security import same_origin
-from api.temporal import ActionRefused, IncidentNotFound, act, query_state
 from api.worddiff import word_diff
 from domain.actions import Acknowledge, StatementDecision, Verdict
+from services.temporal import ActionRefused, IncidentNotFound, act, query_state
 from store import service, tokens
 from workflows.incident import IncidentWorkflow
 

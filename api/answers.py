@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Path
 from api.auth import Responder
 from api.deps import ClientDep, SettingsDep
 from api.incidents import REFUSALS, IncidentId, act_as_caller
-from api.temporal import IncidentNotFound, query_state
 from domain.actions import AnswerDraft, StatementDecision
+from services.temporal import IncidentNotFound, query_state
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(prefix="/incidents", tags=["answers kit"])

@@ -18,7 +18,6 @@ from fastapi.responses import Response
 
 from api.deps import ClientDep, SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
-from api.temporal import ActionRefused, IncidentNotFound, act
 from channels.twilio_call import (
     ACKNOWLEDGE_KEY,
     CALL_STATUS_PATH,
@@ -32,6 +31,7 @@ from channels.twilio_call import (
 from channels.twilio_sms import verify_twilio_request
 from domain.actions import Acknowledge
 from domain.messages import LANGUAGES, text
+from services.temporal import ActionRefused, IncidentNotFound, act
 from store import ledger, tokens
 from workflows.incident import IncidentWorkflow
 

@@ -19,9 +19,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Administrator, Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import IncidentLinks, _links
-from api.temporal import incident_id, start_incident
 from domain.drills import MAX_INTERVAL, MIN_INTERVAL, DrillProblem, DrillRequest, DrillSchedule, drill_plan
 from domain.durations import format_duration
+from services.temporal import incident_id, start_incident
 from store import service
 from workflows.drill import ScheduledDrillWorkflow
 

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.pages import templates
-from api.temporal import ActionRefused, IncidentNotFound, act, query_state
 from domain.actions import FeedbackSubmission
+from services.temporal import ActionRefused, IncidentNotFound, act, query_state
 from store import tokens
 from workflows.incident import IncidentWorkflow
 

@@ -13,16 +13,6 @@ from activities.models import IncidentSummary
 from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
-from api.temporal import (
-    ActionRefused,
-    IncidentNotFound,
-    act,
-    incident_id,
-    incident_memo,
-    query_preview,
-    query_state,
-    start_incident,
-)
 from domain.actions import (
     Acknowledge,
     Assessment,
@@ -43,6 +33,16 @@ from domain.playbook import Scenario
 from domain.preview import DraftPreview
 from domain.safe_text import EMAIL_PATTERN, LongText, OneLine, one_line
 from domain.severity import Severity
+from services.temporal import (
+    ActionRefused,
+    IncidentNotFound,
+    act,
+    incident_id,
+    incident_memo,
+    query_preview,
+    query_state,
+    start_incident,
+)
 from store import service
 from workflows.incident import IncidentWorkflow
 

@@ -16,10 +16,10 @@ from api import limits
 from api.auth import Ingester
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
-from api.temporal import IncidentNotFound, query_state
 from domain.listening import TopicMatcher
 from domain.safe_text import LongText, OneLine, one_line
 from domain.sentiment import is_negative
+from services.temporal import IncidentNotFound, query_state
 from store import mentions as store
 from workflows.listening import nudge_topics
 

@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import conversation_svg, incident_conversation, replies_svg
 from api.mentions import replies_to_statements
-from api.temporal import IncidentNotFound, query_preview, query_state
 from api.worddiff import word_diff
 from channels.registry import default_publishing_targets
 from domain.actions import StatementPreview
@@ -28,6 +27,7 @@ from domain.preview import DraftPreview
 from domain.severity import Level, Severity
 from domain.times import readable, utc
 from domain.variants import CHANNELS, Form
+from services.temporal import IncidentNotFound, query_preview, query_state
 from store import ledger, service
 from store import mentions as listening_store
 

@@ -16,7 +16,6 @@ from api.incidents import REFUSALS, IncidentId, act_as_caller
 from api.mention_chart import conversation_svg, incident_conversation, percent, replies_svg
 from api.mentions import replies_to_statements
 from api.pages import templates
-from api.temporal import IncidentNotFound, query_state
 from domain.actions import FeedbackSubmission
 from domain.conversation import Conversation
 from domain.export_text import markdown_cell as cell
@@ -24,6 +23,7 @@ from domain.export_text import markdown_text as md
 from domain.incident import IncidentState
 from domain.metrics import IncidentMetrics, compute, describe, margin_text, state_from_view
 from domain.times import clock_time
+from services.temporal import IncidentNotFound, query_state
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(tags=["review"])

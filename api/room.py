@@ -23,7 +23,6 @@ from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import Declaration, DeclarationRefused, IncidentId, api_idempotency_key, declare_incident
 from api.pages import dashboard_page, editor_values, incident_page_response, templates
-from api.temporal import IncidentNotFound, query_state
 from domain.actions import (
     Acknowledge,
     ActionItem,
@@ -42,6 +41,7 @@ from domain.actions import (
 from domain.factsheet import FIELDS
 from domain.variants import CHANNELS
 from domain.variants import Form as VariantForm
+from services.temporal import IncidentNotFound, query_state
 
 router = APIRouter(include_in_schema=False)
 FormName = Annotated[str, Path(max_length=40, pattern=r"^[a-z-]+$")]

@@ -28,7 +28,6 @@ from pydantic import ValidationError
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.incidents import Declaration, DeclarationRefused, declare_incident
 from api.ratelimit import TOO_MANY, RateLimited
-from api.temporal import ActionRefused, IncidentNotFound, act
 from channels.base import DeliveryError
 from channels.registry import slack_configured
 from channels.slack import (
@@ -47,6 +46,7 @@ from channels.slack import (
     declare_modal,
 )
 from domain.actions import Acknowledge, StatementDecision, Verdict
+from services.temporal import ActionRefused, IncidentNotFound, act
 from store import tokens
 from workflows.incident import IncidentWorkflow
 

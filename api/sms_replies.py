@@ -13,9 +13,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
-from api.temporal import ActionRefused, IncidentNotFound, act
 from channels.twilio_sms import verify_twilio_request
 from domain.actions import Acknowledge
+from services.temporal import ActionRefused, IncidentNotFound, act
 from store import inbound, service, tokens
 from workflows.incident import IncidentWorkflow
 

@@ -57,7 +57,7 @@ def refuse_database(error: Exception) -> typer.Exit:
 
 def refuse_bad_temporal_settings(settings: Settings) -> None:
     """TLS settings that contradict each other or name unreadable files: one line, nothing started."""
-    from api.temporal_connection import tls_config
+    from services.temporal_connection import tls_config
 
     try:
         tls_config(settings)

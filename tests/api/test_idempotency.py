@@ -11,7 +11,7 @@ import httpx
 import pytest_asyncio
 
 from api.main import create_app
-from api.temporal import incident_id
+from services.temporal import incident_id
 from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import API_HEADERS, TEST_API_KEY

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from api.settings import Settings
 
 from api.auth import SESSION_COOKIE
 from api.main import create_app
-from api.settings import Settings
 from domain.variants import CHANNELS
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import API_HEADERS, TEST_API_KEY

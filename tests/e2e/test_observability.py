@@ -13,8 +13,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.temporal import start_incident
 from domain.incident import IncidentPlan
+from services.temporal import start_incident
 from tests.e2e.stack import BIN, free_port
 
 pytestmark = pytest.mark.e2e

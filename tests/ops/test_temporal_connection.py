@@ -5,7 +5,7 @@ import httpx
 import pytest
 from temporalio.service import TLSConfig
 
-from api.temporal_connection import api_key, temporal_runtime, tls_config
+from services.temporal_connection import api_key, temporal_runtime, tls_config
 from settings import Settings
 from tests.e2e.stack import free_port
 
