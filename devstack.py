@@ -26,11 +26,12 @@ from starlette.routing import Route
 from temporalio.client import Client
 
 from api.main import create_app
+from services.temporal_connection import connect
 from settings import Settings
 from store import apikeys
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
-from worker import build_activities, build_listening_activities, build_worker, connect
+from worker import build_activities, build_listening_activities, build_worker
 from workflows.search_attributes import dev_server_flags
 
 STARTUP_TIMEOUT_S = 60

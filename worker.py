@@ -6,7 +6,6 @@ import signal
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.drills import DrillActivities
@@ -15,7 +14,7 @@ from activities.listening import ListeningActivities, TopicSource
 from channels.registry import build_channels, build_chats, default_publishing_targets, publishing_targets
 from channels.targets import target_variants
 from domain.catalog import load_catalog
-from services.temporal_connection import BoundedRpcTimeouts, api_key, temporal_runtime, tls_config
+from services.temporal_connection import connect
 from settings import Settings
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
@@ -24,26 +23,6 @@ from workflows.incident import IncidentWorkflow
 from workflows.listening import ListeningWorkflow
 
 log = logging.getLogger("crisisflow.worker")
-
-
-async def connect(settings: Settings, metrics: bool = False, bounded: bool = False) -> Client:
-    """A client for ``CRISIS_TEMPORAL_ADDRESS`` with the TLS / API key settings; ``metrics``: this
-    client's runtime serves the SDK's Prometheus metrics on ``CRISIS_WORKER_METRICS_BIND``;
-    ``bounded``: every call gets CRISIS_TEMPORAL_RPC_TIMEOUT as its deadline (the API's client:
-    a person waiting gets a 503 in seconds rather than a request hanging on a frozen server)."""
-    bounds = BoundedRpcTimeouts(timedelta(seconds=settings.temporal_rpc_timeout_s)) if bounded else None
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        tls=tls_config(settings),
-        api_key=api_key(settings),
-        runtime=temporal_runtime(settings, metrics=metrics),
-        interceptors=[bounds] if bounds else [],
-    )
-    if bounds:
-        bounds.service = client.workflow_service
-    return client
 
 
 def build_activities(settings: Settings, sessions) -> IncidentActivities:

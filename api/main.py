@@ -43,11 +43,11 @@ from api.limits import BodySizeLimit, JsonDepthLimit, describe_depth_limit
 from api.sentiment_pool import SentimentScorer
 from channels.doctor import webhook_warnings
 from domain.catalog import load_catalog
+from services.temporal_connection import connect
 from settings import Settings
 from store import apikeys as keys
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
-from worker import connect
 
 log = logging.getLogger("crisisflow.api")
 RETRY_AFTER_S = "5"  # seconds: a restarting Temporal or database is usually back by then
