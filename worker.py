@@ -6,6 +6,7 @@ import signal
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.drills import DrillActivities
@@ -14,6 +15,7 @@ from activities.listening import ListeningActivities, TopicSource
 from channels.registry import build_channels, build_chats, default_publishing_targets, publishing_targets
 from channels.targets import target_variants
 from domain.catalog import load_catalog
+from services.declare import DeclarationRefused, declare_from_signal
 from services.temporal_connection import connect
 from settings import Settings
 from store.db import create_engine, session_factory
@@ -41,16 +43,12 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
 
 
 def build_listening_activities(client: Client, settings: Settings, sessions) -> ListeningActivities:
-    """Detection activities. A topic that declares directly declares through the API's one path,
-    imported (with FastAPI) and given the playbooks only when a topic first does: most workers never do."""
+    """Detection activities. A topic that declares directly declares through the one path every
+    declaration takes (services/declare.py), given the playbooks only when a topic first does: most
+    workers never do."""
     catalogs = []
 
     async def declare(session, signal) -> str:
-        from temporalio.exceptions import ApplicationError
-
-        from api.incidents import DeclarationRefused
-        from api.signals import declare_from_signal
-
         if not catalogs:
             catalogs.append(load_catalog(settings.playbooks_dir))
         try:

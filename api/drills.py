@@ -18,9 +18,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Administrator, Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
-from api.incidents import IncidentLinks, _links
 from domain.drills import MAX_INTERVAL, MIN_INTERVAL, DrillProblem, DrillRequest, DrillSchedule, drill_plan
 from domain.durations import format_duration
+from services.declare import IncidentLinks, incident_links
 from services.temporal import incident_id, start_incident
 from store import service
 from workflows.drill import ScheduledDrillWorkflow
@@ -83,7 +83,7 @@ async def start_drill(
     response.headers["Location"] = f"/incidents/{plan.id}"
     return StartedDrill(
         id=plan.id, title=plan.title, playbook=plan.playbook.id, severity=plan.severity.value, participants=plan.participants,
-        links=_links(settings, plan.id), report=f"/incidents/{plan.id}/report",
+        links=incident_links(settings, plan.id), report=f"/incidents/{plan.id}/report",
     )
 
 

@@ -1,13 +1,10 @@
 """Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
 
-import hashlib
-import json
-from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from activities.models import IncidentSummary
 from api.auth import Declarer, Responder
@@ -25,23 +22,17 @@ from domain.actions import (
     StatementPreview,
     TaskCompletion,
 )
-from domain.answers import pin_answers
-from domain.factsheet import FactSheetFields
-from domain.incident import IncidentPlan, Phase
-from domain.listening import DetectionOrigin
+from domain.incident import Phase
 from domain.playbook import Scenario
 from domain.preview import DraftPreview
-from domain.safe_text import EMAIL_PATTERN, LongText, OneLine, one_line
-from domain.severity import Severity
+from domain.safe_text import EMAIL_PATTERN, one_line
+from services.declare import Declaration, DeclarationRefused, DeclaredIncident, IncidentLinks, declare_incident, incident_links
 from services.temporal import (
     ActionRefused,
     IncidentNotFound,
     act,
-    incident_id,
-    incident_memo,
     query_preview,
     query_state,
-    start_incident,
 )
 from store import service
 from workflows.incident import IncidentWorkflow
@@ -58,71 +49,9 @@ REFUSALS = {
 }
 
 
-# A detection that led to a declaration is recent: a first mention from last year is a typo (year 1 gave
-# "time to detect 739955 d"), one from a few minutes ahead is a listening tool's clock.
-DETECTION_LOOKBACK = timedelta(days=30)
-DETECTION_CLOCK_SKEW = timedelta(minutes=5)
-
-
-class Declaration(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    playbook: OneLine = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
-    title: OneLine = Field(min_length=1, max_length=200, description="Internal: the team's name for the incident, never published.")
-    summary: LongText = Field(min_length=1, max_length=5000, description="Internal: what is known so far, never published.")
-    fact_sheet: FactSheetFields | None = Field(
-        None, description="The public fact sheet, as far as it can be said now (a public headline at least); statements are drafted from it alone."
-    )
-    severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
-    language: one_line(max_length=10) | None = Field(None, description="Statement language; defaults to the playbook's first.")
-    drill: bool = False
-    declared_by: one_line(max_length=100) | None = Field(None, description="Person id of whoever declares, if on the roster.")
-    detected_at: AwareDatetime | None = Field(
-        None,
-        description=(
-            "When the first related mention was seen, if a detection led here (for time to detect); with a time zone, "
-            "at most 30 days before the declaration and not in the future (5 minutes of clock skew are taken as now)."
-        ),
-    )
-
-    @field_validator("detected_at")
-    @classmethod
-    def _within_the_detection_window(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return value
-        now = datetime.now(timezone.utc)
-        if value > now + DETECTION_CLOCK_SKEW:
-            raise ValueError(f"the first mention cannot be in the future ({value.isoformat()} is after {now:%Y-%m-%dT%H:%M:%SZ})")
-        if value < now - DETECTION_LOOKBACK:
-            raise ValueError(
-                f"the first mention must be at most {DETECTION_LOOKBACK.days} days before the declaration ({value.isoformat()} is earlier); "
-                "leave it out if it is not known"
-            )
-        return min(value, now)  # a clock a little ahead: detected now, never after the declaration
-
-
 class Status(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
-
-
-class IncidentLinks(BaseModel):
-    self: str
-    page: str
-    temporal_ui: str
-
-
-class DeclaredIncident(BaseModel):
-    id: str
-    phase: str
-    status: str
-    title: str
-    playbook: str
-    scenario: str
-    severity: str
-    language: str
-    drill: bool
-    links: IncidentLinks
 
 
 class IncidentListItem(IncidentSummary):
@@ -149,101 +78,16 @@ def describe_links(app) -> None:
     app.openapi = openapi
 
 
-def _links(settings, incident: str) -> IncidentLinks:
-    return IncidentLinks(
-        self=f"/incidents/{incident}", page=f"/incidents/{incident}/view", temporal_ui=settings.workflow_url(incident)
-    )
-
-
 def _refuse(error: Exception) -> HTTPException:
     if isinstance(error, IncidentNotFound):
         return HTTPException(404, f"incident '{error}' does not exist")
     return HTTPException(error.status, error.message)
 
 
-class DeclarationRefused(Exception):
-    """The declaration names something that does not exist; the message names the field."""
-
-
-DECLARATION_MEMO = "declaration"
-
-
-def declaration_fingerprint(declaration: Declaration) -> dict[str, str]:
-    """Each field of the declaration as a short hash, kept in the incident workflow's memo: a reused
-    Idempotency-Key is checked against it and the fields that differ are named, while the memo holds
-    no text (the title and summary stay in the workflow's input)."""
-    return {
-        field: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
-        for field, value in declaration.model_dump(mode="json").items()
-    }
-
-
 def api_idempotency_key(caller_name: str, key: str | None) -> str | None:
     """A caller's Idempotency-Key, scoped to its API key: two keys (two tools, two teams) using the
     same string get two incidents, and no caller can reach a signal's incident (``signal:<id>``)."""
     return f"api-key:{caller_name}:{key}" if key else None
-
-
-async def declare_incident(
-    settings, client, catalog, declaration: Declaration, idempotency_key: str | None, detection: DetectionOrigin | None = None,
-    via: str | None = None, same_body: bool = False,
-) -> tuple[DeclaredIncident, bool]:
-    """Resolve and pin the playbook, start the incident's workflow (the team is paged). The same
-    Idempotency-Key always gives the same incident: (the incident, False) when it existed already;
-    with ``same_body`` (a caller's HTTP declaration) only for the same declaration, and a different
-    one is refused naming the fields that differ. Every way of declaring (HTTP, a confirmed signal,
-    a topic that declares directly) comes here."""
-    playbook = catalog.playbooks.get(declaration.playbook)
-    if playbook is None:
-        known = ", ".join(sorted(catalog.playbooks))
-        raise DeclarationRefused(f"playbook: unknown playbook '{declaration.playbook}' (known: {known})")
-    language = declaration.language or playbook.languages[0]
-    if language not in playbook.languages:
-        raise DeclarationRefused(f"language: '{language}' is not offered by {playbook.id} ({', '.join(playbook.languages)})")
-    if declaration.declared_by and not catalog.roster.person(declaration.declared_by):
-        raise DeclarationRefused(f"declared_by: '{declaration.declared_by}' is not in the team roster")
-    plan = IncidentPlan(
-        id=incident_id(idempotency_key),
-        title=declaration.title,
-        summary=declaration.summary,
-        severity=declaration.severity or playbook.default_severity,
-        language=language,
-        drill=declaration.drill,
-        declared_by=declaration.declared_by,
-        detected_at=declaration.detected_at or (detection.first_mention_at if detection else None),
-        declared_via=via,
-        playbook=playbook,
-        org=catalog.roster.org_chart(),
-        template=catalog.template(playbook, language),
-        answers=pin_answers(catalog.answers.get(playbook.id), language),
-        internal_templates=catalog.internal_templates(playbook, language),
-        detection=detection,
-        fact_sheet=declaration.fact_sheet,
-    )
-    fingerprint = declaration_fingerprint(declaration)
-    if await start_incident(client, settings.task_queue, plan, memo={DECLARATION_MEMO: fingerprint}):
-        return DeclaredIncident(
-            id=plan.id,
-            phase=Phase.IDENTIFY.value,
-            status="open",
-            title=plan.title,
-            playbook=playbook.id,
-            scenario=playbook.scenario.value,
-            severity=plan.severity.value,
-            language=language,
-            drill=plan.drill,
-            links=_links(settings, plan.id),
-        ), True
-    if same_body:
-        earlier = await incident_memo(client, plan.id, DECLARATION_MEMO)
-        if earlier is not None and (differ := sorted(f for f in fingerprint.keys() | earlier.keys() if fingerprint.get(f) != earlier.get(f))):
-            raise DeclarationRefused(
-                f"Idempotency-Key: this key declared incident {plan.id} with a different body ({', '.join(differ)} differ); "
-                "nothing was declared: send the same body to get that incident, or a new key for a new incident"
-            )
-    state = await query_state(client, plan.id)
-    fields = ("id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill")
-    return DeclaredIncident(**{key: state[key] for key in fields}, links=_links(settings, plan.id)), False
 
 
 @router.post(
@@ -298,7 +142,7 @@ async def list_incidents(
     return [
         IncidentListItem(
             **{column: getattr(row, column) for column in IncidentListItem.model_fields if column != "links"},
-            links=_links(settings, row.id),
+            links=incident_links(settings, row.id),
         )
         for row in rows
     ]
@@ -316,7 +160,7 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
         raise _refuse(error) from None
     replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
     statements = [{**statement, "replies": replies.get(statement.get("version"))} for statement in state.get("statements", [])]
-    return {**state, "statements": statements, "links": _links(settings, incident).model_dump()}
+    return {**state, "statements": statements, "links": incident_links(settings, incident).model_dump()}
 
 
 async def act_as_caller(client, settings, caller, incident: str, update, *args) -> dict[str, Any]:
@@ -328,7 +172,7 @@ async def act_as_caller(client, settings, caller, incident: str, update, *args) 
         state = await query_state(client, incident)
     except (IncidentNotFound, ActionRefused) as error:
         raise _refuse(error) from None
-    return {**state, "changes": receipt["events"], "links": _links(settings, incident).model_dump()}
+    return {**state, "changes": receipt["events"], "links": incident_links(settings, incident).model_dump()}
 
 
 @router.post("/{incident}/acknowledge", responses=REFUSALS)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from api import answers, incidents, internal, review
 from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
-from api.incidents import Declaration, DeclarationRefused, IncidentId, api_idempotency_key, declare_incident
+from api.incidents import IncidentId, api_idempotency_key
 from api.pages import dashboard_page, editor_values, incident_page_response, templates
 from domain.actions import (
     Acknowledge,
@@ -41,6 +41,7 @@ from domain.actions import (
 from domain.factsheet import FIELDS
 from domain.variants import CHANNELS
 from domain.variants import Form as VariantForm
+from services.declare import Declaration, DeclarationRefused, declare_incident
 from services.temporal import IncidentNotFound, query_state
 
 router = APIRouter(include_in_schema=False)

@@ -6,7 +6,6 @@ racing a topic that declares directly, opens one incident.
 """
 
 from datetime import datetime, timezone
-from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -14,28 +13,17 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from activities.listening import origin
 from api.auth import Declarer, Scope, require_scope
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
-from api.incidents import Declaration, DeclarationRefused, DeclaredIncident, declare_incident
 from api.pages import people_names, templates, wants_html
 from domain.actions import PersonId
-from domain.factsheet import FactSheetFields
-from domain.safe_text import OneLine, long_text, one_line
-from domain.severity import Severity
+from domain.safe_text import OneLine, long_text
+from services.declare import Confirmation, DeclarationRefused, DeclaredIncident, SignalStatus, declare_from_signal
 from store import mentions as store
 
 router = APIRouter(prefix="/signals", tags=["listening"])
 
 SignalId = Annotated[str, Path(max_length=150, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-
-class SignalStatus(StrEnum):
-    SUGGESTED = "suggested"
-    CONFIRMED = "confirmed"
-    DISMISSED = "dismissed"
-    DECLARED = "declared"
-    RAISED = "raised"  # a surge of negative replies to an incident's own posts: tied to it, nothing to declare
 
 
 class SignalOut(BaseModel):
@@ -65,21 +53,6 @@ def signal_out(row) -> SignalOut:
     return SignalOut(**{name: getattr(row, name) for name in SignalOut.model_fields if name != "links"}, links=links)
 
 
-class Confirmation(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    person: OneLine = PersonId
-    severity: Severity | None = Field(None, description="Defaults to the topic's, then the playbook's.")
-    playbook: one_line(max_length=100) | None = Field(None, description="Declare with another playbook than the one suggested.")
-    headline: OneLine = Field(
-        min_length=1, max_length=100,
-        description="The public headline of the incident, in the audience's words: the detection's title and numbers are internal and never published.",
-    )
-    title: one_line(min_length=1, max_length=200) | None = Field(None, description="Internal title; defaults to the detection's.")
-    summary: long_text(min_length=1, max_length=5000) | None = Field(None, description="Internal summary; defaults to the detection's.")
-    drill: bool = False
-
-
 class Dismissal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -90,48 +63,6 @@ class Dismissal(BaseModel):
 class ConfirmedSignal(BaseModel):
     signal: SignalOut
     incident: DeclaredIncident
-
-
-def idempotency_key(signal_id: str) -> str:
-    return f"signal:{signal_id}"
-
-
-MAX_VIA = 120  # timeline_events.via
-
-
-def declared_by_topic(topic: str, ingest_keys: list[str]) -> str:
-    """Who declared when a topic declares by itself: the topic, and the API keys whose mentions made
-    the surge (all of them are also in the incident's ``detection.ingested_by``)."""
-    if not ingest_keys:
-        return f"topic {topic}"
-    named = f"topic {topic}, mentions from API key{'s' if len(ingest_keys) > 1 else ''} {', '.join(ingest_keys)}"
-    if len(named) <= MAX_VIA:
-        return named
-    return f"topic {topic}, mentions from {len(ingest_keys)} API keys"[:MAX_VIA]
-
-
-async def declare_from_signal(
-    settings, client, catalog, session, signal, confirmation: Confirmation | None = None, via: str | None = None
-) -> DeclaredIncident:
-    """Declare the signal's incident and mark the signal confirmed (by a person, through ``via``) or
-    declared (by its topic). Safe to repeat: the incident id comes from the signal id."""
-    topic = next((item for item in catalog.topics if item.id == signal.topic), None)
-    declaration = Declaration(
-        playbook=(confirmation and confirmation.playbook) or signal.playbook,
-        title=(confirmation and confirmation.title) or signal.title,
-        summary=(confirmation and confirmation.summary) or signal.summary,
-        severity=(confirmation and confirmation.severity) or (topic.severity if topic else None),
-        drill=bool(confirmation and confirmation.drill),
-        declared_by=confirmation.person if confirmation else None,
-        fact_sheet=FactSheetFields(headline=confirmation.headline) if confirmation else None,
-    )
-    fed_by = await store.ingest_keys(session, signal.topic, signal.first_mention_at, signal.stream_time)
-    incident, _created = await declare_incident(
-        settings, client, catalog, declaration, idempotency_key(signal.id), origin(signal, fed_by), via=via or declared_by_topic(signal.topic, fed_by)
-    )
-    status = SignalStatus.CONFIRMED if confirmation else SignalStatus.DECLARED
-    await store.decide_signal(session, signal.id, status.value, confirmation and confirmation.person, datetime.now(timezone.utc), incident.id)
-    return incident
 
 
 @router.get("", response_model=list[SignalOut], responses={200: {"content": {"text/html": {}}}})

@@ -26,7 +26,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
-from api.incidents import Declaration, DeclarationRefused, declare_incident
 from api.ratelimit import TOO_MANY, RateLimited
 from channels.base import DeliveryError
 from channels.registry import slack_configured
@@ -46,6 +45,7 @@ from channels.slack import (
     declare_modal,
 )
 from domain.actions import Acknowledge, StatementDecision, Verdict
+from services.declare import Declaration, DeclarationRefused, declare_incident
 from services.temporal import ActionRefused, IncidentNotFound, act
 from store import tokens
 from workflows.incident import IncidentWorkflow

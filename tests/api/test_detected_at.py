@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from api.incidents import DETECTION_CLOCK_SKEW, DETECTION_LOOKBACK, Declaration
+from services.declare import DETECTION_CLOCK_SKEW, DETECTION_LOOKBACK, Declaration
 
 BODY = {"playbook": "misinformation", "title": "Rumour spreading", "summary": "A fake recall notice."}
 

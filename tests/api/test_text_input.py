@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from api.incidents import Declaration
 from channels.base import redact
 from domain.actions import StatementDecision, StatementDraft
 from domain.safe_text import refusal
+from services.declare import Declaration
 from tests.api.conftest import BASE_URL
 from tests.api.test_abuse import _mint
 
