@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from api.settings import Settings
 
 from api.auth import SESSION_COOKIE
 from api.main import create_app
 from domain.variants import CHANNELS
+from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import API_HEADERS, TEST_API_KEY
 from worker import build_activities, build_listening_activities, build_worker
