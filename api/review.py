@@ -186,5 +186,5 @@ async def report(
     return templates.TemplateResponse(
         request, "report.html",
         {"report": built, "state": state, "chart": timeline_chart(state, built.metrics, built.end), "describe": describe, "clock_time": clock_time,
-         "incident": view, "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None, "replies": replies},
+         "incident": view, "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None},
     )
