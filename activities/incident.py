@@ -275,7 +275,10 @@ class IncidentActivities:
                 {**detection.model_dump(), "status": "raised", "detected_at": detected_at, "incident_id": request.incident_id}
                 for detection in detections
             ])
-        return RepliesWatched(new=new, raised=[RaisedSignal(id=d.id, version=d.evidence["statement_version"], summary=d.summary) for d in detections])
+        return RepliesWatched(new=new, raised=[
+            RaisedSignal(id=d.id, version=d.evidence["statement_version"], summary=d.summary, negative=d.evidence["negative"], scored=d.evidence["scored"])
+            for d in detections
+        ])
 
     async def _store_replies(self, request: RepliesRequest) -> int:
         from domain.sentiment import guess_language, is_negative, score

@@ -87,6 +87,8 @@ class RaisedSignal(BaseModel):
     id: str
     version: int
     summary: str
+    negative: int = 0
+    scored: int = 0
 
 
 class RepliesWatched(BaseModel):

@@ -51,6 +51,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "internal_revision.subject": "Changes requested on the internal message for {name} v{version}",
         "internal_revision.body": "Incident {incident}: {by} requested changes to the internal message for {name} v{version}{comment}. Submit a new version.",
         "internal_revision.sms": "{by} requested changes to the internal message for {name} v{version} ({incident}).",
+        "reply_surge.subject": "Negative replies are surging under statement v{version}: {title}",
+        "reply_surge.body": "Incident {incident}: {negative} of {scored} replies to statement v{version} are negative. Consider an update or an answer from the kit; the replies are on the incident page.",
+        "reply_surge.sms": "{negative} of {scored} replies to statement v{version} are negative ({incident}).",
         "revision.subject": "Changes requested on statement v{version}: {title}",
         "revision.body": "Incident {incident}: {by} requested changes to statement v{version}{comment}. Submit a new version.",
         "revision.sms": "{by} requested changes to statement v{version} ({incident}).",
@@ -115,6 +118,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "internal_revision.subject": "Poprawki do wiadomości wewnętrznej dla: {name} v{version}",
         "internal_revision.body": "Incydent {incident}: {by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version}{comment}. Prześlij nową wersję.",
         "internal_revision.sms": "{by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version} ({incident}).",
+        "reply_surge.subject": "Fala negatywnych odpowiedzi pod oświadczeniem v{version}: {title}",
+        "reply_surge.body": "Incydent {incident}: {negative} z {scored} odpowiedzi na oświadczenie v{version} jest negatywnych. Rozważ aktualizację lub odpowiedź z zestawu; odpowiedzi są na stronie incydentu.",
+        "reply_surge.sms": "{negative} z {scored} odpowiedzi na oświadczenie v{version} jest negatywnych ({incident}).",
         "revision.subject": "Poprawki do oświadczenia v{version}: {title}",
         "revision.body": "Incydent {incident}: {by} prosi o poprawki w oświadczeniu v{version}{comment}. Prześlij nową wersję.",
         "revision.sms": "{by} prosi o poprawki w oświadczeniu v{version} ({incident}).",
@@ -244,6 +250,10 @@ class Messenger:
     def severity_changed(self, person: str, previous: str, by: str, reason: str) -> Notice:
         """The commander re-assessed: ``severity`` is the new one."""
         return self._notice(person, "severity", "severity", previous=previous, by=by, reason=reason)
+
+    def reply_surge(self, person: str, version: int, negative: int, scored: int) -> Notice:
+        """Email only: the comms lead decides what to say; the replies are on the incident page."""
+        return self._notice(person, "reply_surge", "reply_surge", ["email"], version=version, negative=negative, scored=scored)
 
     def changes_requested(self, person: str, version: int, by: str, comment: str | None) -> Notice:
         said = f": {comment.rstrip('.')}" if comment else ""

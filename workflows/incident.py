@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 READ_REPLIES_EVERY = timedelta(minutes=5)  # the conversation under our posts, into the listening stream
 REPLY_SURGE = "publish-reply-surge"  # replies read at the playbook's pace and judged: a negative surge is on the timeline
+TELL_REPLY_SURGE = "publish-reply-surge-tell"  # the comms lead is emailed about a surge of negative replies
 RETRYING_AFTER = timedelta(seconds=10)  # a page not sent this long after its role was answered is waiting for a retry
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DATA_ERRORS = "trust-input-data-errors"  # data the database refuses is shown on the incident, not retried
@@ -614,7 +615,10 @@ class IncidentWorkflow:
                     request = request.model_copy(update={"playbook": incident.playbook.id, "surge": watch.surge})
                     watched = await workflow.execute_activity_method(IncidentActivities.watch_replies, request, **options)
                     for signal in watched.raised:
-                        incident.record_reply_surge(signal.id, signal.version, signal.summary, workflow.now())
+                        if incident.record_reply_surge(signal.id, signal.version, signal.summary, workflow.now()) and workflow.patched(TELL_REPLY_SURGE):
+                            person = incident.on_duty(incident.playbook.communicate.author)
+                            notice = self._messenger.reply_surge(person, signal.version, signal.negative, signal.scored)
+                            await self._tell(notice, f"reply-surge.v{signal.version}", f"tell {person} the replies to v{signal.version} turned negative")
             except ActivityError:
                 workflow.logger.warning("the replies to our posts could not be read this time; trying again in %s", every)
             if closed:

@@ -43,6 +43,7 @@ PATCHES: dict[str, Patch] = {
     "stall-notices-beside-the-flow": Patch(date(2026, 12, 6), "notices other than pages go beside the flow, bounded, their failures on the timeline"),
     "publish-replies": Patch(date(2026, 12, 6), "the replies to and quotes of each published post are read back (not in drills)"),
     "publish-threads": Patch(date(2026, 12, 6), "a publication carries its context: the threads to answer, the severity, the status page's public name and components"),
+    "publish-reply-surge-tell": Patch(date(2026, 12, 6), "the comms lead on duty is emailed about a surge of negative replies"),
     "publish-reply-surge": Patch(date(2026, 12, 6), "replies are read at the playbook's pace and a surge of negative ones is on the timeline"),
     "voice-core-public-voice": Patch(date(2026, 12, 6), "statements are channel variants drafted from the public fact sheet"),
 }

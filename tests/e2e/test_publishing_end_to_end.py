@@ -137,6 +137,7 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
                     report = (await api.get(f"/incidents/{incident}/report", params={"format": "md"})).text
                     report_page = (await api.get(f"/incidents/{incident}/report")).text
                     signals = (await api.get("/signals", params={"status": "raised"})).json()
+                    outbox = (await api.get("/outbox", params={"incident": incident})).json()
                     seen_in_browser = await look_in_chromium(stack, incident)
                     bluesky_posts = []
                     for statement in final["statements"]:
@@ -194,6 +195,8 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
     assert holding["surge"] is not None and holding["surge"]["signal"] == f"sig-replies-{incident}-v{published[0]['version']}"
     assert any(s["id"] == holding["surge"]["signal"] and s["incident_id"] == incident for s in signals)
     assert any(e["kind"] == "reply_surge" for e in final["timeline"])
+    [told] = [m for m in outbox if m["kind"] == "reply_surge"]  # the comms lead on duty, by email
+    assert told["channel"] == "email" and re.search(rf"\b\d of \d replies to statement v{published[0]['version']} are negative", told["body"]), told
     # The incident page and the report: the receipts per channel, the bar of the holding statement's replies and the surge.
     chart = f'class="replies-chart" data-version="{published[0]["version"]}"'
     assert chart in page and "Surge of negative replies" in page and chart in report_page

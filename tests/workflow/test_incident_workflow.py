@@ -495,9 +495,15 @@ async def test_a_surge_of_negative_replies_to_a_statement_raises_a_signal_on_the
             signals = await mention_store.signals_of_incident(session, plan.id)
         timeline = await harness.timeline(plan.id)
         history = await handle.fetch_history()
+        told = [m for m in await harness.outbox(plan.id) if m.kind == "reply_surge"]
 
     published = [s for s in final["statements"] if s["status"] == "published"]
     first, *later = [s["version"] for s in published]
+    # The comms lead on duty is emailed once per surge, with the numbers.
+    assert len(told) == len(later) and all(m.channel == "email" for m in told)
+    assert {m.person_id for m in told} <= set(catalog.roster.org_chart().members(plan.playbook.communicate.author))
+    assert sorted(m.subject for m in told) == sorted(f"Negative replies are surging under statement v{v}: {plan.title}" for v in later)
+    assert all("4 of 4 replies" in m.body for m in told)
     assert later, "an update or the resolution was published too"
     # The first statement drew 4 angry replies of 6 (67 %, under the 70 % asked): no surge. Every
     # later one drew only angry ones: one signal each, on the timeline once however often it is read.
