@@ -76,6 +76,9 @@ NOTICES_BESIDE = "stall-notices-beside-the-flow"
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2), maximum_attempts=10)
 NOTICE_CLOSES_WITHIN = timedelta(minutes=15)  # the ten tries above take about seven minutes of back-off
 NOTICE_CHANNELS = ("sms", "email")
+# Pages, internal messages and the schedulers' pause and resume are bounded the same way: a page no
+# channel delivers is a timeline event (the chain goes on), never the incident's failure.
+EVERY_SEND_BOUNDED = "stall-every-send-bounded"
 
 
 InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
@@ -124,6 +127,7 @@ class IncidentWorkflow:
         self._communication: asyncio.Task | None = None
         self._data_errors_shown: set[str] = set()
         self._beside = False  # notices beside the flow (NOTICES_BESIDE), decided when the run starts
+        self._bounded = False  # pages, internal messages and scheduler signals bounded (EVERY_SEND_BOUNDED), likewise
 
     @property
     def _messenger(self) -> "messages.Messenger":
@@ -136,6 +140,7 @@ class IncidentWorkflow:
     @workflow.run
     async def run(self, plan: IncidentPlan) -> dict:
         self._beside = workflow.patched(NOTICES_BESIDE)
+        self._bounded = self._beside and workflow.patched(EVERY_SEND_BOUNDED)
         projector = asyncio.create_task(self._project_changes())
         incident = self._incident
         # The first-statement clock runs from declaration: the holding statement goes to approval at
@@ -171,7 +176,10 @@ class IncidentWorkflow:
             await self._brief("resolved", text=incident.state.resolution.summary)
         self._enter(Phase.REVIEW)
         await self._review()
-        await self._tell_schedulers("social.resume", "Resume scheduled posts")
+        if self._bounded:
+            self._spawn(self._tell_schedulers("social.resume", "Resume scheduled posts"))
+        else:
+            await self._tell_schedulers("social.resume", "Resume scheduled posts")
         if incident.state.internal_messages:
             incident.withdraw_internal(workflow.now())
         self._enter(Phase.CLOSED)
@@ -264,7 +272,12 @@ class IncidentWorkflow:
         activity_id = f"page.{role}.{round_}.{level_number}" + (f".{person}" if len(level.people) > 1 else "")
         # Told who took the page even if one of its channels is still being retried then.
         paged[person] = level.channels
-        await self._notify(notice, activity_id, f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}")
+        what = f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}"
+        if self._bounded:
+            if not await self._send_notice(notice, activity_id, what, page=True):
+                return  # on the timeline; the chain goes on
+        else:
+            await self._notify(notice, activity_id, what)
         self._sent[activity_id] = notice
         incident.record_page(role, person, level_number, round_, workflow.now())
 
@@ -438,14 +451,21 @@ class IncidentWorkflow:
             await self._tell(notice, f"internal.{number}.revision", f"tell {author} the message for {message.name} needs changes")
         elif message.status is InternalStatus.APPROVED:
             audience = next(a for a in incident.playbook.internal if a.id == message.audience)
-            reached = await workflow.execute_activity_method(
-                IncidentActivities.send_internal,
-                self._messenger.internal_message(number, message.name, audience.groups, message.text),
-                activity_id=f"internal.{number}.send",
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
-                summary=f"email the internal message to {message.name}",
-            )
+            what = f"email the internal message to {message.name}"
+            try:
+                reached = await workflow.execute_activity_method(
+                    IncidentActivities.send_internal,
+                    self._messenger.internal_message(number, message.name, audience.groups, message.text),
+                    activity_id=f"internal.{number}.send",
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    summary=what,
+                    **self._retries(),
+                )
+            except ActivityError as error:
+                if not self._bounded:
+                    raise
+                self._record_undelivered(error, what, message.name, ["email"])
+                return
             incident.mark_internal_sent(number, reached, workflow.now())
 
     async def _ask_about_answer(self, number: int) -> None:
@@ -693,14 +713,23 @@ class IncidentWorkflow:
                 signal,
                 activity_id=event,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
                 summary=f"{what.lower()} on {', '.join(targets)}",
+                **self._retries(),
             )
         except ActivityError as error:
             if self._shown_if_refused(error, f"{what.lower()} on {', '.join(targets)}"):
                 return
-            raise
+            if not self._bounded or _cancelled(error):
+                raise
+            _, reason = _undelivered(error)
+            sent = [Receipt(channel=target, sha256="", error=reason) for target in targets]  # the timeline says none was told, and why
         incident.record_schedulers(event, what, sent, workflow.now())
+
+    def _retries(self) -> dict:
+        """A provider's send: tried within ``NOTICE_CLOSES_WITHIN`` (``EVERY_SEND_BOUNDED``), or for ever, as before."""
+        if self._bounded:
+            return {"schedule_to_close_timeout": NOTICE_CLOSES_WITHIN, "retry_policy": NOTICE_RETRY}
+        return {"retry_policy": RETRY}
 
     async def _review(self) -> None:
         incident = self._incident
@@ -838,12 +867,14 @@ class IncidentWorkflow:
         else:
             await self._notify(notice, activity_id, summary)
 
-    async def _send_notice(self, notice: "messages.Notice", activity_id: str, summary: str, may_fall_back: bool = True) -> None:
+    async def _send_notice(self, notice: "messages.Notice", activity_id: str, summary: str, may_fall_back: bool = True, page: bool = False) -> bool:
         """Send a notice within ``NOTICE_CLOSES_WITHIN``. A channel that still fails then, or is refused
         for good, is a timeline event; when no channel reached the person, the notice goes once more
-        on a channel it did not use (the path a bounced page takes)."""
+        on a channel it did not use (the path a bounced page takes). True when it reached the person.
+        A ``page`` rings a phone where its level says so, and a cancelled one is raised: the
+        escalation says it was withdrawn."""
         incident = self._incident
-        channels = list(dict.fromkeys("sms" if channel == "call" else channel for channel in notice.channels))
+        channels = list(dict.fromkeys("sms" if channel == "call" and not page else channel for channel in notice.channels))
         try:
             deliveries = await workflow.execute_activity_method(
                 IncidentActivities.notify,
@@ -856,22 +887,25 @@ class IncidentWorkflow:
                 summary=summary,
             )
         except ActivityError as error:
+            if _cancelled(error) and page:
+                raise
             if _cancelled(error) or self._shown_if_refused(error, summary):
-                return
+                return False
             failed, reason = _undelivered(error)
             failed = [channel for channel in failed if channel in channels] or channels
             reached = [channel for channel in channels if channel not in failed]
             other = next((channel for channel in NOTICE_CHANNELS if channel not in channels), None)
             if not reached and may_fall_back and other is not None:
                 incident.record_delivery_failure(notice.person, " and ".join(failed), other, reason, workflow.now())
-                await self._send_notice(messages.resent(notice, other), f"{activity_id}.fallback.{other}", f"{summary} (again by {other})", may_fall_back=False)
-            else:
-                incident.record_notice_failed(notice.person, failed, reason, summary, reached, workflow.now())
-            return
+                again = f"{summary} (again by {other})"
+                return await self._send_notice(messages.resent(notice, other), f"{activity_id}.fallback.{other}", again, may_fall_back=False, page=page)
+            incident.record_notice_failed(notice.person, failed, reason, summary, reached, workflow.now())
+            return bool(reached)
         refused = [r for d in deliveries if not d.accepted and d.error and (r := d.error.partition(": "))[0] in channels]  # "sms: why"
         reached = [channel for channel in channels if channel not in {channel for channel, _, _ in refused}]
         for channel, _, reason in refused:
             incident.record_notice_failed(notice.person, [channel], reason, summary, reached, workflow.now())
+        return True
 
     def _record_undelivered(self, error: ActivityError, what: str, who: str, channels: list[str]) -> None:
         """A bounded notice activity that gave up: shown on the timeline, never raised."""

@@ -166,7 +166,10 @@ async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_sho
         await harness.until_emailed(plan.id, "severity", person)
     outbox = await harness.outbox(plan.id)
     told = [m for m in outbox if m.kind == "severity"]
-    assert {m.person_id for m in told} == set(paged)
+    # The roles nobody acknowledged keep escalating while the test looks, so a page may land between
+    # the snapshot and the re-assessment: everyone paged by then is told, and nobody never paged.
+    paged_since = {page["person"] for a in (await harness.state(handle))["acknowledgements"] for page in a["pages"]}
+    assert set(paged) <= {m.person_id for m in told} <= paged_since
     assert all(m.subject.startswith("[SEV1] ") for m in told if m.channel == "email")
     assert any("Stores cannot take card payments either." in m.body for m in told if m.channel == "sms")
     for _ in range(100):
@@ -356,7 +359,8 @@ async def test_schedulers_pause_at_declaration_and_resume_at_close_and_unknown_t
     communicate = plan.playbook.communicate.model_copy(update={"pause_scheduled_posts": ["outbox"], "publish_to": ["outbox", "status_page"]})
     plan = plan.model_copy(update={"playbook": plan.playbook.model_copy(update={"communicate": communicate})})
     handle = await harness.start(plan)
-    final = await harness.drive_to_closed(handle)
+    await harness.drive_to_closed(handle)
+    final = await handle.result()  # the resume goes beside the flow: it may still be on its way at 'closed'
     told = [e for e in final["timeline"] if e["kind"] == "schedulers_told"]
     assert [e["data"]["event"] for e in told] == ["social.pause", "social.resume"]
     # At declaration: the pause goes out in the first workflow task, beside the first pages (which
