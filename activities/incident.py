@@ -236,10 +236,11 @@ class IncidentActivities:
         if not publication.variants:  # approved before statements had variants
             return await self._to_targets(
                 publication.incident_id, targets, kind, f"{publication.title} — statement v{publication.version}", publication.text,
-                publication.drill, post=post, threads=publication.threads,
+                publication.drill, post=post, threads=publication.threads, tries=publication.tries,
             )
         return await self._to_targets(
             publication.incident_id, targets, kind, "", "", publication.drill, post=post, threads=publication.threads, variants=publication.variants,
+            tries=publication.tries,
         )
 
     @activity.defn
@@ -414,14 +415,18 @@ class IncidentActivities:
 
     async def _to_targets(self, incident_id: str, targets: list[str], kind: str, subject: str, body: str, drill: bool,
                           post: PublicPost | None = None, threads: dict[str, str] | None = None,
-                          variants: list[Variant] | None = None) -> list[Receipt]:
-        """Send to each named target: ``subject`` and ``body``, or with ``variants`` the target's own."""
+                          variants: list[Variant] | None = None, tries: int | None = None) -> list[Receipt]:
+        """Send to each named target: ``subject`` and ``body``, or with ``variants`` the target's own.
+        ``tries``: the workflow's bound; on the last try a target that still fails is given up in its
+        receipt, so the receipts of those that went are kept."""
         names = [OUTBOX_TARGET] if drill else list(dict.fromkeys(targets))
         outcomes = await asyncio.gather(
             *(self._to_target(name, incident_id, kind, subject, body, drill, post, (threads or {}).get(name), variants) for name in names),
             return_exceptions=True,
         )
-        receipts, retry, waits = [], [], []
+        receipts, retry, failed, waits = [], [], [], []
+        attempt = activity.info().attempt
+        last = tries is not None and attempt >= tries
         for name, outcome in zip(names, outcomes):
             if isinstance(outcome, Receipt):
                 receipts.append(outcome)
@@ -430,14 +435,19 @@ class IncidentActivities:
             elif isinstance(outcome, Exception):  # transient: the retry sends only what the ledger lacks
                 if _is_data_error(outcome):
                     raise _final(outcome) from None
-                retry.append(f"{name}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
+                reason = getattr(outcome, "reason", None) or type(outcome).__name__
+                if last:  # the workflow bounds this send: what still fails is said in its receipt
+                    receipts.append(Receipt(channel=name, sha256="", error=f"given up after {attempt} tries: {reason}"))
+                    continue
+                retry.append(f"{name}: {reason}")
+                failed.append(name)
                 if getattr(outcome, "retry_after", None):
                     waits.append(outcome.retry_after)
             else:
                 raise outcome
         if retry:
             # A rate limit's reset time is the provider telling us when to come back: the retry waits that long.
-            raise ApplicationError("publication will be retried: " + "; ".join(retry), type="TransientDeliveryError",
+            raise ApplicationError("publication will be retried: " + "; ".join(retry), *failed, type="TransientDeliveryError",
                                    next_retry_delay=timedelta(seconds=max(waits)) if waits else None)
         return receipts
 

@@ -54,6 +54,7 @@ class Publication(BaseModel):
     status_page_name: str | None = None
     components: list[str] = Field(default_factory=list, description="Status page components the incident affects.")
     variants: list[Variant] = Field(default_factory=list, description="The approved statement's variant for each channel; each target publishes its own.")
+    tries: int | None = Field(None, description="The tries the workflow allows: the last one says in its receipts what still fails. None: tried until it goes.")
 
 
 class TargetSignal(BaseModel):

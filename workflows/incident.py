@@ -76,8 +76,9 @@ NOTICES_BESIDE = "stall-notices-beside-the-flow"
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2), maximum_attempts=10)
 NOTICE_CLOSES_WITHIN = timedelta(minutes=15)  # the ten tries above take about seven minutes of back-off
 NOTICE_CHANNELS = ("sms", "email")
-# Pages, internal messages and the schedulers' pause and resume are bounded the same way: a page no
-# channel delivers is a timeline event (the chain goes on), never the incident's failure.
+# Pages, publications, internal messages and the schedulers' pause and resume are bounded the same way:
+# a page no channel delivers is a timeline event (the chain goes on), a target a statement did not reach
+# is one in its receipts; none of them is the incident's failure.
 EVERY_SEND_BOUNDED = "stall-every-send-bounded"
 
 
@@ -592,16 +593,22 @@ class IncidentWorkflow:
         )
         if workflow.patched("publish-threads"):
             publication = publication.model_copy(update=incident.publication_context())
+        if self._bounded:
+            publication = publication.model_copy(update={"tries": NOTICE_RETRY.maximum_attempts})
         with_receipts = workflow.patched("publication-receipts")
         what = f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}"
         try:
             sent = await workflow.execute_activity(
-                "publish", publication, activity_id=f"publish.v{version}", start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=what,
+                "publish", publication, activity_id=f"publish.v{version}", start_to_close_timeout=ACTIVITY_TIMEOUT, summary=what, **self._retries(),
             )
         except ActivityError as error:
             if self._shown_if_refused(error, what):
                 return
-            raise
+            if not self._bounded or _cancelled(error):
+                raise
+            # Out of time before its last try (a rate limit asked for a longer wait): the targets still failing say so.
+            failed, reason = _undelivered(error)
+            sent = [Receipt(channel=target, sha256="", error=f"not known to be published: {reason}") for target in failed or publication.targets or ["every target"]]
         receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
         incident.mark_published(version, workflow.now(), receipts)
         await self._brief("published", version=version, text=statement.text)

@@ -46,5 +46,5 @@ PATCHES: dict[str, Patch] = {
     "publish-reply-surge-tell": Patch(date(2026, 12, 6), "the comms lead on duty is emailed about a surge of negative replies"),
     "publish-reply-surge": Patch(date(2026, 12, 6), "replies are read at the playbook's pace and a surge of negative ones is on the timeline"),
     "voice-core-public-voice": Patch(date(2026, 12, 6), "statements are channel variants drafted from the public fact sheet"),
-    "stall-every-send-bounded": Patch(date(2026, 12, 6), "a page no channel delivers is on the timeline and the chain goes on; internal messages and the schedulers' pause and resume are bounded"),
+    "stall-every-send-bounded": Patch(date(2026, 12, 6), "a page no channel delivers is on the timeline and the chain goes on; publications, internal messages and the schedulers' pause and resume are bounded"),
 }

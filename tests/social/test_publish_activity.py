@@ -103,6 +103,20 @@ async def test_a_rate_limited_target_is_retried_when_it_asks_and_the_others_are_
     assert page_receipt.url == f"https://{PAGE_ID}.statuspage.io/incidents/{page_receipt.provider_id}"
 
 
+async def test_on_the_workflow_s_last_try_a_target_still_failing_is_given_up_in_its_receipt(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
+    work = activities(settings_with_statuspage(tmp_path, statuspage), sessions, roster_dir)
+    bounded = publication(1, StatementKind.HOLDING, "We are on it.").model_copy(update={"tries": 2})
+    statuspage.inject(Fault(status=503, times=2))
+    with pytest.raises(ApplicationError) as retried:
+        await activity_info(ActivityEnvironment(), workflow_id="inc-pub", activity_id="publish.v1").run(work.publish, bounded)
+    assert retried.value.details == ("statuspage",)  # which targets the workflow would name if it ran out of time
+
+    last = activity_info(ActivityEnvironment(), workflow_id="inc-pub", activity_id="publish.v1", attempt=2)
+    receipts = {r.channel: r for r in await last.run(work.publish, bounded)}
+    assert receipts["statuspage"].error.startswith("given up after 2 tries: ") and "503" in receipts["statuspage"].error
+    assert receipts["outbox"].error is None and receipts["outbox"].sha256  # the target that went keeps its receipt
+
+
 async def test_a_refusal_stays_with_its_target(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
     settings = settings_with_statuspage(tmp_path, statuspage, STATUSPAGE_API_KEY="revoked")
     work = activities(settings, sessions, roster_dir)

@@ -136,3 +136,27 @@ async def test_a_scheduler_that_is_down_is_recorded_at_the_pause_and_the_resume_
     assert [e["data"]["event"] for e in told] == ["social.pause", "social.resume"]
     assert told[1]["message"].startswith("Resume scheduled posts: told nobody; not reached: scheduler (")
     assert scheduler.tries and not scheduler.delivered
+
+
+async def test_a_publishing_target_that_is_down_is_given_up_in_the_receipts_and_the_incident_closes(time_skipping_env, catalog, tmp_path):
+    network = SmsOutage()
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", publishing={"network": network}) as harness:
+        plan = harness.commander_only(harness.plan("account_compromise"))
+        communicate = plan.playbook.communicate.model_copy(update={"publish_to": ["outbox", "network"]})
+        plan = plan.model_copy(update={"playbook": plan.playbook.model_copy(update={"communicate": communicate})})
+        handle = await harness.start(plan)
+
+        await harness.drive_until(handle, lambda s: any(st["status"] in ("approved", "published") for st in s["statements"]))
+        await harness.env.sleep(NOTICE_CLOSES_WITHIN)  # the tries' back-off, skipped
+        state = await harness.until(handle, lambda s: any(st["status"] == "published" for st in s["statements"]))
+        holding = next(st for st in state["statements"] if st["status"] == "published")
+        receipts = {r["channel"]: r for r in holding["receipts"]}
+        assert receipts["outbox"]["error"] is None
+        assert receipts["network"]["error"].startswith("given up after 10 tries: 503 Service Unavailable")
+        assert any(e["data"]["target"] == "network" for e in events(state, "publication_failed"))
+        assert next(d for d in state["deadlines"] if d["name"] == "first_statement")["status"] == "met"
+        assert network.tries and not network.delivered
+
+        network.down = False  # back for the updates and the resolution
+        final = await harness.drive_to_closed(handle)
+        assert (await handle.result())["status"] == final["status"] == "closed"
