@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -320,56 +321,40 @@ class IncidentActivities:
         if not briefing.drill:
             async with self._sessions() as session:
                 recipients += [(None, row.email) for row in await service.list_subscribers(session, briefing.incident_id)]
-        reached = 0
-        for person, address in dict.fromkeys(recipients):
-            message = OutgoingMessage(
-                ledger_key=f"{self._ledger_key(ChannelKind.EMAIL)}/{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}",
-                incident_id=briefing.incident_id,
-                person_id=person,
-                kind=f"briefing.{briefing.event}",
-                channel=ChannelKind.EMAIL,
-                address=address,
-                subject=briefing.subject,
-                body=briefing.body,
-                links=[Link(label=text(briefing.language, "link.incident"), url=self._incident_url(briefing.incident_id))],
-                drill=briefing.drill,
-            )
-            try:
-                await self._dispatcher.send(message)
-                reached += 1
-            except PermanentDeliveryError as error:
-                activity.logger.warning("briefing %s refused: %s", message.ledger_key, error.reason)
-            except DBAPIError as error:
-                if not _is_data_error(error):
-                    raise
-                raise _final(error) from None
-        return reached
+        link = Link(label=text(briefing.language, "link.incident"), url=self._incident_url(briefing.incident_id))
+        return await self._email_each(
+            dict.fromkeys(recipients), briefing.incident_id, f"briefing.{briefing.event}", briefing.subject, briefing.body, briefing.drill, links=(link,),
+        )
 
     @activity.defn
     async def send_internal(self, message: InternalDispatch) -> int:
         """Email an approved internal message to its audience's roster groups (people, roles and
         distribution lists, addresses read now). Never to the incident's public subscribers.
         Returns how many addresses took it."""
-        roster = self._roster.current()
+        addresses = self._roster.current().group_addresses(message.groups)
+        return await self._email_each(addresses, message.incident_id, "internal", message.subject, message.body, message.drill, language=message.language)
+
+    async def _email_each(self, recipients: Iterable[tuple[str | None, str]], incident_id: str, kind: str, subject: str, body: str, drill: bool,
+                          links: tuple[Link, ...] = (), language: str = "en") -> int:
+        """One email to each (person, address), keyed in the ledger by the address (a list has no
+        person). An address the provider refuses for good is logged and the rest still go; data the
+        database refuses fails for good. Returns how many took it."""
         reached = 0
-        for person, address in roster.group_addresses(message.groups):
-            outgoing = OutgoingMessage(
+        for person, address in recipients:
+            message = OutgoingMessage(
                 ledger_key=f"{self._ledger_key(ChannelKind.EMAIL)}/{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}",
-                incident_id=message.incident_id,
-                person_id=person,
-                kind="internal",
-                channel=ChannelKind.EMAIL,
-                address=address,
-                subject=message.subject,
-                body=message.body,
-                drill=message.drill,
-                language=message.language,
+                incident_id=incident_id, person_id=person, kind=kind, channel=ChannelKind.EMAIL, address=address, subject=subject, body=body,
+                links=list(links), drill=drill, language=language,
             )
             try:
-                await self._dispatcher.send(outgoing)
+                await self._dispatcher.send(message)
                 reached += 1
             except PermanentDeliveryError as error:
-                activity.logger.warning("internal message %s refused: %s", outgoing.ledger_key, error.reason)
+                activity.logger.warning("%s %s refused: %s", kind, message.ledger_key, error.reason)
+            except DBAPIError as error:
+                if not _is_data_error(error):
+                    raise
+                raise _final(error) from None
         return reached
 
     @activity.defn
