@@ -43,6 +43,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from email.utils import formatdate
 from typing import Any
@@ -282,21 +283,38 @@ class FakeTwilio(FakeProvider):
             return False
         return user == sid and (self.account_sid is None or user == self.account_sid) and (self.auth_token is None or password == self.auth_token)
 
-    async def _create_message(self, request: Request) -> Response:
+    async def _admitted(self, request: Request) -> tuple[Recorded, Callable[[int, int, str], Response], Response | None]:
+        """The request recorded, a way to refuse it as Twilio does, and Twilio's answer before it
+        reads the form (a fault the test set, wrong credentials, a body that is not a form), if any."""
         recorded, fault = await self._record(request)
-        if (faulted := self._faulted(recorded, fault)) is not None:
-            return faulted
-        sid = request.path_params["sid"]
 
         def refuse(status: int, code: int, message: str) -> Response:
             recorded.status = status
             return JSONResponse(twilio_error(status, code, message), status_code=status)
 
-        if not self._authorized(request, sid):
-            return refuse(401, 20003, "Authenticate")
+        if (faulted := self._faulted(recorded, fault)) is not None:
+            return recorded, refuse, faulted
+        if not self._authorized(request, request.path_params["sid"]):
+            return recorded, refuse, refuse(401, 20003, "Authenticate")
         if request.headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
-            return refuse(400, 20001, "Content-Type must be application/x-www-form-urlencoded")
-        form = recorded.form
+            return recorded, refuse, refuse(400, 20001, "Content-Type must be application/x-www-form-urlencoded")
+        return recorded, refuse, None
+
+    @staticmethod
+    def _unreachable(to: str, refuse: Callable[[int, int, str], Response]) -> Response | None:
+        """Twilio's refusal of a number: its magic test numbers, or one not in E.164."""
+        if to in TWILIO_MAGIC:
+            code, message = TWILIO_MAGIC[to]
+            return refuse(400, code, message)
+        if not re.fullmatch(r"\+[1-9]\d{1,14}", to):
+            return refuse(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        return None
+
+    async def _create_message(self, request: Request) -> Response:
+        recorded, refuse, refused = await self._admitted(request)
+        if refused is not None:
+            return refused
+        sid, form = request.path_params["sid"], recorded.form
         to = form.get("To", "")
         if not to:
             return refuse(400, 21604, "A 'To' phone number is required.")
@@ -306,11 +324,8 @@ class FakeTwilio(FakeProvider):
             return refuse(400, 21602, "Message body is required.")
         if len(form.get("Body", "")) > 1600:
             return refuse(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
-        if to in TWILIO_MAGIC:
-            code, message = TWILIO_MAGIC[to]
-            return refuse(400, code, message)
-        if not re.fullmatch(r"\+[1-9]\d{1,14}", to):
-            return refuse(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if (unreachable := self._unreachable(to, refuse)) is not None:
+            return unreachable
         message_sid = "SM" + secrets.token_hex(16)
         self._accept(recorded, 201, message_sid)
         now = formatdate(usegmt=True)
@@ -341,20 +356,10 @@ class FakeTwilio(FakeProvider):
         )
 
     async def _create_call(self, request: Request) -> Response:
-        recorded, fault = await self._record(request)
-        if (faulted := self._faulted(recorded, fault)) is not None:
-            return faulted
-        sid = request.path_params["sid"]
-
-        def refuse(status: int, code: int, message: str) -> Response:
-            recorded.status = status
-            return JSONResponse(twilio_error(status, code, message), status_code=status)
-
-        if not self._authorized(request, sid):
-            return refuse(401, 20003, "Authenticate")
-        if request.headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
-            return refuse(400, 20001, "Content-Type must be application/x-www-form-urlencoded")
-        form = recorded.form
+        recorded, refuse, refused = await self._admitted(request)
+        if refused is not None:
+            return refused
+        sid, form = request.path_params["sid"], recorded.form
         to, caller = form.get("To", ""), form.get("From", "")
         if not to:
             return refuse(400, 21201, "No 'To' number is specified")
@@ -367,11 +372,8 @@ class FakeTwilio(FakeProvider):
                 return refuse(400, 21205, f"{name} is not a valid URL")
         if form.get("MachineDetection") not in (None, "Enable", "DetectMessageEnd"):
             return refuse(400, 21626, "MachineDetection must be Enable or DetectMessageEnd")
-        if to in TWILIO_MAGIC:
-            code, message = TWILIO_MAGIC[to]
-            return refuse(400, code, message)
-        if not re.fullmatch(r"\+[1-9]\d{1,14}", to):
-            return refuse(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if (unreachable := self._unreachable(to, refuse)) is not None:
+            return unreachable
         call_sid = "CA" + secrets.token_hex(16)
         self._accept(recorded, 201, call_sid)
         now = formatdate(usegmt=True)
