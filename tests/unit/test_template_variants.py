@@ -110,6 +110,10 @@ DATED_PROMISE = {"en": "15:30 CEST on 30 September", "pl": "30 października, go
 ZONE = "Europe/Warsaw"
 
 
+def shipped_template(playbook: str, language: str) -> str:
+    return (SHIPPED / "templates" / f"{playbook}.{language}.j2").read_text(encoding="utf-8")
+
+
 def cases(catalog, playbook: str, language: str):
     """Every kind at every severity (its cadence sets the promise), then with the longest promise (a
     date), each with the incident's own realistic sheet and an empty one, as a drill: "[DRILL] " makes
@@ -133,7 +137,7 @@ def test_every_shipped_statement_template_has_a_realistic_sheet(catalog):
 
 @pytest.mark.parametrize(("playbook", "language"), TEMPLATES)
 def test_every_variant_of_every_statement_fits_its_channel(catalog, playbook: str, language: str):
-    source = (SHIPPED / "templates" / f"{playbook}.{language}.j2").read_text(encoding="utf-8")
+    source = shipped_template(playbook, language)
     checked = 0
     for severity, context in cases(catalog, playbook, language):
         variants = render_variants(source, context)
@@ -146,14 +150,14 @@ def test_every_variant_of_every_statement_fits_its_channel(catalog, playbook: st
 
 @pytest.mark.parametrize(("playbook", "language"), TEMPLATES)
 def test_no_shipped_template_names_an_internal_field(playbook: str, language: str):
-    source = (SHIPPED / "templates" / f"{playbook}.{language}.j2").read_text(encoding="utf-8")
+    source = shipped_template(playbook, language)
     assert names_problems(source) == []
     assert not any(f"{{{{ {name}" in source for name in INTERNAL_NAMES)
 
 
 @pytest.mark.parametrize(("playbook", "language"), TEMPLATES)
 def test_every_field_of_the_fact_sheet_reaches_the_long_form(catalog, playbook: str, language: str):
-    source = (SHIPPED / "templates" / f"{playbook}.{language}.j2").read_text(encoding="utf-8")
+    source = shipped_template(playbook, language)
     sheet = SHEETS[(playbook, language)]
     context = StatementContext(kind=StatementKind.HOLDING, organization="Northwind Coffee", fact_sheet=sheet, next_update="14:30 CET")
     long_form = next(v.text for v in render_variants(source, context) if v.channel == "linkedin")
@@ -169,7 +173,7 @@ ENGLISH_AVOIDED = ["take them seriously", "take this seriously", "if anyone was 
 
 @pytest.mark.parametrize(("playbook", "language"), TEMPLATES)
 def test_the_public_wording_avoids_what_a_crisis_communicator_would_strike(catalog, playbook: str, language: str):
-    source = (SHIPPED / "templates" / f"{playbook}.{language}.j2").read_text(encoding="utf-8")
+    source = shipped_template(playbook, language)
     texts = " ".join(v.text + (v.title or "") for _, context in cases(catalog, playbook, language) for v in render_variants(source, context))
     for phrase in POLISH_AVOIDED if language == "pl" else ENGLISH_AVOIDED:
         assert phrase.lower() not in texts.lower(), phrase
@@ -177,7 +181,7 @@ def test_the_public_wording_avoids_what_a_crisis_communicator_would_strike(catal
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_controversial_post_holding_statement_apologises_and_says_the_post_was_removed(catalog, language: str):
-    source = (SHIPPED / "templates" / f"controversial_post.{language}.j2").read_text(encoding="utf-8")
+    source = shipped_template("controversial_post", language)
     removed, sorry = {"en": ("taken the post down", "sorry"), "pl": ("Usunęliśmy ten wpis", "przepraszamy")}[language]
     for facts in (SHEETS[("controversial_post", language)], FactSheet()):
         context = StatementContext(kind=StatementKind.HOLDING, organization="Northwind Coffee", fact_sheet=facts, next_update=None)
