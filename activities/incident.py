@@ -337,8 +337,7 @@ class IncidentActivities:
     async def _email_each(self, recipients: Iterable[tuple[str | None, str]], incident_id: str, kind: str, subject: str, body: str, drill: bool,
                           links: tuple[Link, ...] = (), language: str = "en") -> int:
         """One email to each (person, address), keyed in the ledger by the address (a list has no
-        person). An address the provider refuses for good is logged and the rest still go; data the
-        database refuses fails for good. Returns how many took it."""
+        person). Returns how many took it."""
         reached = 0
         for person, address in recipients:
             message = OutgoingMessage(
@@ -346,16 +345,22 @@ class IncidentActivities:
                 incident_id=incident_id, person_id=person, kind=kind, channel=ChannelKind.EMAIL, address=address, subject=subject, body=body,
                 links=list(links), drill=drill, language=language,
             )
-            try:
-                await self._dispatcher.send(message)
-                reached += 1
-            except PermanentDeliveryError as error:
-                activity.logger.warning("%s %s refused: %s", kind, message.ledger_key, error.reason)
-            except DBAPIError as error:
-                if not _is_data_error(error):
-                    raise
-                raise _final(error) from None
+            reached += await self._email(message)
         return reached
+
+    async def _email(self, message: OutgoingMessage, compose: Compose | None = None) -> bool:
+        """True once sent; an address the provider refuses for good is logged (False) so the rest
+        still go; data the database refuses fails the activity for good."""
+        try:
+            await self._dispatcher.send(message, compose)
+        except PermanentDeliveryError as error:
+            activity.logger.warning("%s %s refused: %s", message.kind, message.ledger_key, error.reason)
+            return False
+        except DBAPIError as error:
+            if not _is_data_error(error):
+                raise
+            raise _final(error) from None
+        return True
 
     @activity.defn
     async def request_feedback(self, request: FeedbackRequest) -> list[str]:
@@ -382,15 +387,8 @@ class IncidentActivities:
                 channel=ChannelKind.EMAIL, address=roster.person(person_id).email, subject=request.subject,
                 body=request.body, links=[incident_link], drill=request.drill,
             )
-            try:
-                await self._dispatcher.send(message, with_feedback_link)
+            if await self._email(message, with_feedback_link):
                 asked.append(person_id)
-            except PermanentDeliveryError as error:
-                activity.logger.warning("feedback request %s refused: %s", ledger_key, error.reason)
-            except DBAPIError as error:
-                if not _is_data_error(error):
-                    raise
-                raise _final(error) from None
         return asked
 
     @activity.defn
