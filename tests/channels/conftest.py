@@ -2,14 +2,17 @@
 settings naming both, and the notify activity wired to real channels."""
 
 import shutil
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 import yaml
 
 from activities.incident import IncidentActivities, RosterSource
+from api.main import create_app
 from channels.registry import build_channels
 from settings import Settings
 from store.db import create_engine, create_schema, session_factory
@@ -119,3 +122,22 @@ def make_activities(settings: Settings, sessions, roster_dir: Path, timeout: flo
 def activity_info(environment, workflow_id: str = "inc-test", activity_id: str = "reminder.ack.ewa", attempt: int = 1):
     environment.info = replace(environment.info, workflow_id=workflow_id, activity_id=activity_id, attempt=attempt)
     return environment
+
+
+@asynccontextmanager
+async def running(settings: Settings, temporal: object | None = None):
+    """The app with its lifespan run, on a database with the current schema. ``temporal``: what
+    stands for the Temporal client (nothing that reaches it by default)."""
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    await engine.dispose()
+    application = create_app(settings, temporal=object() if temporal is None else temporal)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app):
+    """An HTTP client of the test module's ``app``."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http:
+        yield http

@@ -15,7 +15,6 @@ import pytest_asyncio
 from temporalio.testing import ActivityEnvironment
 
 from activities.models import IncidentSummary, Projection
-from api.main import create_app
 from channels.base import ChatKind, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
 from channels.dispatch import Dispatcher
 from channels.registry import build_chats, chat_choices
@@ -23,8 +22,7 @@ from channels.slack import SlackApi, SlackChannel, SlackVerifier, channel_name, 
 from domain.incident import TimelineEvent
 from domain.messages import Notice
 from store import tokens
-from store.db import create_engine, create_schema
-from tests.channels.conftest import EWA, PUBLIC_URL, activity_info, make_activities, provider_settings, set_contact
+from tests.channels.conftest import EWA, PUBLIC_URL, activity_info, make_activities, provider_settings, running, set_contact
 from tests.fakes.providers import FakeSlack, SlackSigner, block_action, view_submission
 
 TOKEN = "xoxb-1-2-crisisflow-tests"
@@ -187,18 +185,8 @@ async def app(tmp_path, slack, small_playbooks):
     set_contact(playbooks, "james.whitfield", slack=JAMES_SLACK)
     settings = provider_settings(tmp_path, CRISIS_PLAYBOOKS_DIR=str(playbooks), SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                                  SLACK_API_URL=f"{slack.url}/api/", SLACK_USER_SCOPES={JAMES_SLACK: ["respond"]})
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    await engine.dispose()
-    application = create_app(settings, temporal=object())
-    async with application.router.lifespan_context(application):
+    async with running(settings) as application:
         yield application
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http:
-        yield http
 
 
 signer = SlackSigner(SECRET)
@@ -279,11 +267,7 @@ async def test_the_slash_command_declares_only_for_users_an_admin_allowed(app, c
 
 async def test_slack_requests_are_refused_when_slack_is_not_configured(tmp_path, small_playbooks):
     settings = provider_settings(tmp_path, CRISIS_PLAYBOOKS_DIR=str(small_playbooks))
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    await engine.dispose()
-    application = create_app(settings, temporal=object())
-    async with application.router.lifespan_context(application):
+    async with running(settings) as application:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url=PUBLIC_URL) as http:
             body, headers = signer.command(EWA_SLACK, "declare misinformation Fake")
             answer = await http.post("/webhooks/slack/commands", content=body, headers=headers)

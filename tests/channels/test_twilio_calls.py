@@ -5,19 +5,16 @@ the workflow, are tested with a real workflow in tests/workflow/test_call_escala
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 import pytest_asyncio
 from temporalio.testing import ActivityEnvironment
 
-from api.main import create_app
 from channels.base import ChannelKind, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
 from channels.dispatch import Dispatcher
 from channels.registry import build_channels, choices
 from channels.twilio_call import CALL_STATUS_PATH, GATHER_PATH, VOICE_PATH, TwilioCallChannel
 from domain.messages import Notice
 from store import ledger
-from store.db import create_engine, create_schema
 from tests.channels.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -28,6 +25,7 @@ from tests.channels.conftest import (
     activity_info,
     make_activities,
     provider_settings,
+    running,
 )
 
 
@@ -100,18 +98,8 @@ async def test_the_notify_activity_calls_for_a_page_and_texts_instead_for_anythi
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(tmp_path, fake_twilio, small_playbooks):
     settings = provider_settings(tmp_path, fake_twilio.url, CRISIS_PLAYBOOKS_DIR=str(small_playbooks))
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    await engine.dispose()
-    application = create_app(settings, temporal=object())
-    async with application.router.lifespan_context(application):
+    async with running(settings) as application:
         yield application
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http:
-        yield http
 
 
 async def placed(app) -> tuple[str, str]:

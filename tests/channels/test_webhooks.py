@@ -4,7 +4,6 @@ dispatcher, so the ledger rows are the ones production writes. The Temporal clie
 double recording signals: the thing under test is the webhook, not the workflow."""
 
 import json
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -12,14 +11,12 @@ import pytest_asyncio
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
-from api.main import create_app
 from channels.base import ChannelKind, OutgoingMessage
 from channels.dispatch import Dispatcher
 from channels.registry import build_channels
 from domain.messages import DeliveryFailure
 from store import ledger
-from store.db import create_engine, create_schema
-from tests.channels.conftest import AUTH_TOKEN, EWA, PUBLIC_URL, provider_settings
+from tests.channels.conftest import AUTH_TOKEN, EWA, PUBLIC_URL, provider_settings, running
 from tests.fakes.providers import EventSigner
 
 STATUS_URL = f"{PUBLIC_URL}/webhooks/twilio/status"
@@ -52,29 +49,12 @@ def temporal() -> FakeTemporal:
     return FakeTemporal()
 
 
-@asynccontextmanager
-async def running(settings, temporal):
-    """The app with its lifespan run, on a database with the current schema."""
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    await engine.dispose()
-    application = create_app(settings, temporal=temporal)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(tmp_path, fake_twilio, fake_sendgrid, signer, temporal, small_playbooks):
     settings = provider_settings(tmp_path, fake_twilio.url, fake_sendgrid.url, SENDGRID_WEBHOOK_PUBLIC_KEY=signer.public_key,
                                  CRISIS_PLAYBOOKS_DIR=str(small_playbooks))
     async with running(settings, temporal) as application:
         yield application
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http:
-        yield http
 
 
 async def send(app, channel: ChannelKind, kind: str = "page", key: str | None = None) -> str:
