@@ -80,6 +80,8 @@ NOTICE_CHANNELS = ("sms", "email")
 # a page no channel delivers is a timeline event (the chain goes on), a target a statement did not reach
 # is one in its receipts; none of them is the incident's failure.
 EVERY_SEND_BOUNDED = "stall-every-send-bounded"
+# A publication keeps the usual back-off (a rate limit's reset sets its own) with more tries, within the same time.
+PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=25)
 
 
 InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
@@ -594,12 +596,13 @@ class IncidentWorkflow:
         if workflow.patched("publish-threads"):
             publication = publication.model_copy(update=incident.publication_context())
         if self._bounded:
-            publication = publication.model_copy(update={"tries": NOTICE_RETRY.maximum_attempts})
+            publication = publication.model_copy(update={"tries": PUBLISH_RETRY.maximum_attempts})
         with_receipts = workflow.patched("publication-receipts")
         what = f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}"
         try:
             sent = await workflow.execute_activity(
-                "publish", publication, activity_id=f"publish.v{version}", start_to_close_timeout=ACTIVITY_TIMEOUT, summary=what, **self._retries(),
+                "publish", publication, activity_id=f"publish.v{version}", start_to_close_timeout=ACTIVITY_TIMEOUT, summary=what,
+                **self._retries(PUBLISH_RETRY),
             )
         except ActivityError as error:
             if self._shown_if_refused(error, what):
@@ -732,10 +735,10 @@ class IncidentWorkflow:
             sent = [Receipt(channel=target, sha256="", error=reason) for target in targets]  # the timeline says none was told, and why
         incident.record_schedulers(event, what, sent, workflow.now())
 
-    def _retries(self) -> dict:
+    def _retries(self, bounded: RetryPolicy = NOTICE_RETRY) -> dict:
         """A provider's send: tried within ``NOTICE_CLOSES_WITHIN`` (``EVERY_SEND_BOUNDED``), or for ever, as before."""
         if self._bounded:
-            return {"schedule_to_close_timeout": NOTICE_CLOSES_WITHIN, "retry_policy": NOTICE_RETRY}
+            return {"schedule_to_close_timeout": NOTICE_CLOSES_WITHIN, "retry_policy": bounded}
         return {"retry_policy": RETRY}
 
     async def _review(self) -> None:

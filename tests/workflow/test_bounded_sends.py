@@ -13,7 +13,7 @@ from domain.actions import Acknowledge
 from domain.catalog import load_catalog
 from domain.severity import Severity
 from tests.workflow.harness import SmsOutage, open_harness
-from workflows.incident import NOTICE_CLOSES_WITHIN
+from workflows.incident import NOTICE_CLOSES_WITHIN, PUBLISH_RETRY
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = "incident_commander"
@@ -152,7 +152,7 @@ async def test_a_publishing_target_that_is_down_is_given_up_in_the_receipts_and_
         holding = next(st for st in state["statements"] if st["status"] == "published")
         receipts = {r["channel"]: r for r in holding["receipts"]}
         assert receipts["outbox"]["error"] is None
-        assert receipts["network"]["error"].startswith("given up after 10 tries: 503 Service Unavailable")
+        assert receipts["network"]["error"].startswith(f"given up after {PUBLISH_RETRY.maximum_attempts} tries: 503 Service Unavailable")
         assert any(e["data"]["target"] == "network" for e in events(state, "publication_failed"))
         assert next(d for d in state["deadlines"] if d["name"] == "first_statement")["status"] == "met"
         assert network.tries and not network.delivered
