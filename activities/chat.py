@@ -28,6 +28,7 @@ from activities.models import IncidentSummary
 from channels.base import Channel, ChatKind, Delivery, Link, OutgoingMessage
 from channels.dispatch import Compose, Dispatcher
 from channels.slack import channel_name
+from domain.events import EventKind
 from domain.incident import TimelineEvent
 from domain.messages import Notice
 
@@ -35,8 +36,9 @@ log = logging.getLogger("crisisflow.chat")
 
 # The timeline events the room hears about.
 MIRRORED = {
-    "phase_changed", "acknowledged", "assessed", "escalation_exhausted", "deadline_missed", "statement_drafted", "statement_approved_by",
-    "statement_approved", "statement_rejected", "statement_published", "publication_failed", "fallback_statement", "resolved",
+    EventKind.PHASE_CHANGED, EventKind.ACKNOWLEDGED, EventKind.ASSESSED, EventKind.ESCALATION_EXHAUSTED, EventKind.DEADLINE_MISSED,
+    EventKind.STATEMENT_DRAFTED, EventKind.STATEMENT_APPROVED_BY, EventKind.STATEMENT_APPROVED, EventKind.STATEMENT_REJECTED,
+    EventKind.STATEMENT_PUBLISHED, EventKind.PUBLICATION_FAILED, EventKind.FALLBACK_STATEMENT, EventKind.RESOLVED,
 }
 ASKS = {"page", "approval"}  # notices that arrive in the chat with buttons
 
@@ -107,7 +109,7 @@ class ChatRooms:
         await dispatcher.send(self._message(summary, slack, "summary", "chat.summary", subject=self._headline(summary), body=about, address=channel))
         roster = self._roster.current()
         for event in events:
-            if event.kind == "paged" and (person := roster.person(str(event.data.get("person")))) and person.slack:
+            if event.kind is EventKind.PAGED and (person := roster.person(str(event.data.get("person")))) and person.slack:
                 await dispatcher.send(self._message(summary, slack, f"invite.{person.id}", "chat.invite", body=person.slack, address=channel))
             if event.kind in MIRRORED:
                 await dispatcher.send(self._message(summary, slack, f"event.{event.seq}", "chat.event", body=self._line(event), address=channel))

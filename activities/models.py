@@ -1,11 +1,10 @@
 """Inputs of the activities (what the workflow hands to I/O)."""
 
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
-from domain.incident import TimelineEvent
+from domain.incident import PendingItem, TimelineEvent
 from domain.listening import ReplySurge
 from domain.metrics import MetricsSummary
 from domain.statements import StatementContext, StatementKind
@@ -24,8 +23,13 @@ class IncidentSummary(BaseModel):
     declared_at: datetime
     updated_at: datetime
     closed_at: datetime | None
-    pending: list[dict[str, Any]]
+    pending: list[PendingItem]
     projected_seq: int
+
+    @field_serializer("pending")
+    def _pending_as_json(self, items: list[PendingItem]) -> list[dict]:
+        """Stored in a JSON column as it is: JSON-ready in every kind of dump."""
+        return [item.model_dump(mode="json") for item in items]
 
 
 class Projection(BaseModel):

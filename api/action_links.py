@@ -29,7 +29,17 @@ from api.pages import people_names, role_name, templates
 from api.ratelimit import RateLimited
 from api.security import same_origin
 from api.worddiff import word_diff
-from domain.actions import Acknowledge, StatementDecision, Verdict
+from domain.actions import Acknowledge, DecideAnswer, DecideInternal, DecideStatement, StatementDecision, Verdict
+from domain.incident import (
+    AnswerStatus,
+    IncidentStatus,
+    IncidentView,
+    InternalStatus,
+    KitAnswer,
+    PendingKind,
+    StatementStatus,
+    StatementVersion,
+)
 from services.temporal import ActionRefused, IncidentNotFound, act, query_state
 from store import service, tokens
 from workflows.incident import IncidentWorkflow
@@ -66,14 +76,14 @@ def _page(request: Request, heading: str, message: str, status: int = 200, **con
     )
 
 
-def _previous_round(state: dict, statement: dict, names: dict[str, str]) -> dict:
+def _previous_round(incident: IncidentView, statement: StatementVersion, names: dict[str, str]) -> dict:
     """The version this one revises, what its approvers asked for, and a word diff from it."""
-    earlier = [s for s in state["statements"] if s["version"] < statement["version"]]
+    earlier = [s for s in incident.statements if s.version < statement.version]
     previous = earlier[-1] if earlier else None
     if previous is None:
         return {"previous": None, "previous_comments": [], "diff": []}
-    comments = [{"name": names.get(d["person"], d["person"]), "comment": d["comment"]} for d in previous["decisions"] if d.get("comment")]
-    return {"previous": previous, "previous_comments": comments, "diff": word_diff(previous["text"], statement["text"])}
+    comments = [{"name": names.get(d.person, d.person), "comment": d.comment} for d in previous.decisions if d.comment]
+    return {"previous": previous, "previous_comments": comments, "diff": word_diff(previous.text, statement.text)}
 
 
 async def _what_happens_next(client, incident_id: str, purpose: str, names: dict[str, str]) -> str:
@@ -82,12 +92,12 @@ async def _what_happens_next(client, incident_id: str, purpose: str, names: dict
         state = await query_state(client, incident_id)
     except IncidentNotFound:
         return ""
-    kind = "approval" if purpose == "approve" else "answer_approval"
-    waiting = [item for item in state["pending"] if item["kind"] == kind]
+    kind = PendingKind.APPROVAL if purpose == "approve" else PendingKind.ANSWER_APPROVAL
+    waiting = [item for item in state.pending if item.kind is kind]
     if waiting:
-        who = "; ".join(f"{role_name(item['role'])} ({', '.join(names.get(p, p) for p in item['people'])})" for item in waiting)
+        who = "; ".join(f"{role_name(item.role)} ({', '.join(names.get(p, p) for p in item.people)})" for item in waiting)
         return f"Next: it still needs approval from {who}. Nothing is published before that."
-    if any(item["kind"] in ("statement_draft", "answer_draft") for item in state["pending"]):
+    if any(item.kind in (PendingKind.STATEMENT_DRAFT, PendingKind.ANSWER_DRAFT) for item in state.pending):
         return "Next: the author has been told what to change; you will get a new link for the revised version."
     if purpose == "approve":
         return "Next: it is approved and goes out now, exactly as you read it, to every channel of the incident."
@@ -100,13 +110,13 @@ async def _statement(client, row):
         state = await query_state(client, row.incident_id)
     except IncidentNotFound:
         return None, None, "The incident no longer exists."
-    statement = next((s for s in state["statements"] if s["version"] == row.version), None)
+    statement = next((s for s in state.statements if s.version == row.version), None)
     if statement is None:
         return state, None, f"There is no statement version {row.version}."
-    if statement["status"] != "pending_approval":
-        newer = [s["version"] for s in state["statements"] if s["version"] > row.version]
-        replaced = f" It was replaced by v{newer[-1]}." if statement["status"] == "superseded" and newer else ""
-        return state, statement, f"Statement v{row.version} is {statement['status'].replace('_', ' ')}; nothing to decide.{replaced}"
+    if statement.status is not StatementStatus.PENDING_APPROVAL:
+        newer = [s.version for s in state.statements if s.version > row.version]
+        replaced = f" It was replaced by v{newer[-1]}." if statement.status is StatementStatus.SUPERSEDED and newer else ""
+        return state, statement, f"Statement v{row.version} is {statement.status.value.replace('_', ' ')}; nothing to decide.{replaced}"
     return state, statement, None
 
 
@@ -117,16 +127,16 @@ async def _answer_proposal(client, row):
         state = await query_state(client, row.incident_id)
     except IncidentNotFound:
         return None, None, "The incident no longer exists."
-    proposal = next((p for p in state.get("answer_versions", []) if p["number"] == row.version), None)
+    proposal = next((p for p in state.answer_versions if p.number == row.version), None)
     if proposal is None:
         return state, None, "There is no such answer proposal."
-    label = f"Answer '{proposal['answer_id']}' v{proposal['version']}"
-    if state["status"] == "closed":
+    label = f"Answer '{proposal.answer_id}' v{proposal.version}"
+    if state.status is IncidentStatus.CLOSED:
         return state, proposal, f"{label} was not decided before the incident closed; nothing to decide."
-    if proposal["status"] != "pending_approval":
-        newer = [p["version"] for p in state["answer_versions"] if p["answer_id"] == proposal["answer_id"] and p["version"] > proposal["version"]]
-        replaced = f" It was replaced by v{newer[-1]}." if proposal["status"] == "superseded" and newer else ""
-        return state, proposal, f"{label} is {proposal['status'].replace('_', ' ')}; nothing to decide.{replaced}"
+    if proposal.status is not AnswerStatus.PENDING_APPROVAL:
+        newer = [p.version for p in state.answer_versions if p.answer_id == proposal.answer_id and p.version > proposal.version]
+        replaced = f" It was replaced by v{newer[-1]}." if proposal.status is AnswerStatus.SUPERSEDED and newer else ""
+        return state, proposal, f"{label} is {proposal.status.value.replace('_', ' ')}; nothing to decide.{replaced}"
     return state, proposal, None
 
 
@@ -137,16 +147,16 @@ async def _internal_message(client, row):
         state = await query_state(client, row.incident_id)
     except IncidentNotFound:
         return None, None, "The incident no longer exists."
-    message = next((m for m in state.get("internal_messages", []) if m["number"] == row.version), None)
+    message = next((m for m in state.internal_messages if m.number == row.version), None)
     if message is None:
         return state, None, "There is no such internal message."
-    if message["status"] != "pending_approval":
-        return state, message, f"The internal message for {message['name']} v{message['version']} is {message['status'].replace('_', ' ')}; nothing to decide."
+    if message.status is not InternalStatus.PENDING_APPROVAL:
+        return state, message, f"The internal message for {message.name} v{message.version} is {message.status.value.replace('_', ' ')}; nothing to decide."
     return state, message, None
 
 
-def _in_use(state: dict, answer_id: str) -> dict | None:
-    return next((a for a in state["answers_kit"] if a["id"] == answer_id and a["text"] is not None), None)
+def _in_use(state: IncidentView, answer_id: str) -> KitAnswer | None:
+    return next((a for a in state.answers_kit if a.id == answer_id and a.text is not None), None)
 
 
 def _decision(form: dict[str, list[str]]) -> tuple[str, str | None]:
@@ -163,7 +173,7 @@ async def _incident(session, client, incident_id: str) -> dict | None:
         state = await query_state(client, incident_id)
     except IncidentNotFound:
         return None
-    return {key: state[key] for key in ("id", "title", "severity", "phase", "drill")}
+    return {"id": state.id, "title": state.title, "severity": state.severity.value, "phase": state.phase.value, "drill": state.drill}
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)
@@ -179,13 +189,13 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
         state, statement, stale = await _statement(client, row)
         if stale:
             return _page(request, "This link no longer applies", stale, 410)
-        deadline = next((d for d in state["deadlines"] if d["name"] == "first_statement" and not d["met_at"]), None)
+        deadline = next((d for d in state.deadlines if d.name == "first_statement" and not d.met_at), None)
         names = people_names(catalog)
         return templates.TemplateResponse(
             request,
             "approval.html",
-            {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}", "author": names.get(statement["author"], statement["author"]),
-             "due_at": deadline["due_at"] if deadline else state.get("next_update_due"), **_previous_round(state, statement, names)},
+            {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}", "author": names.get(statement.author, statement.author),
+             "due_at": deadline.due_at if deadline else state.next_update_due, **_previous_round(state, statement, names)},
         )
     if row.purpose == "approve_answer":
         state, proposal, stale = await _answer_proposal(client, row)
@@ -194,7 +204,7 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
         return templates.TemplateResponse(
             request,
             "answer_approval.html",
-            {"incident": state, "proposal": proposal, "in_use": _in_use(state, proposal["answer_id"]), "person": name, "action": f"/a/{token}"},
+            {"incident": state, "proposal": proposal, "in_use": _in_use(state, proposal.answer_id), "person": name, "action": f"/a/{token}"},
         )
     if row.purpose == "approve_internal":
         state, message, stale = await _internal_message(client, row)
@@ -238,24 +248,25 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            arguments = (proposal["answer_id"], proposal["version"], action)
-            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_answer, *arguments, update_id=update_id)
+            decision_on = DecideAnswer(**dict(action), answer_id=proposal.answer_id, version=proposal.version)
+            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_kit_answer, decision_on, update_id=update_id)
         elif row.purpose == "approve_internal":
             _, message, stale = await _internal_message(client, row)
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=via)
-            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_internal, message["audience"], message["version"], action, update_id=update_id)
+            decision_on = DecideInternal(**dict(action), audience=message.audience, version=message.version)
+            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_internal_message, decision_on, update_id=update_id)
         elif row.purpose == "approve":
             _, _, stale = await _statement(client, row)
             if stale:
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
-            receipt = await act(client, row.incident_id, IncidentWorkflow.decide, row.version, action, update_id=update_id)
+            decision_on = DecideStatement(**dict(action), version=row.version)
+            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_statement, decision_on, update_id=update_id)
         else:
             receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=via), update_id=update_id)
-        outcome, status = "; ".join(receipt["events"]) or "Done.", 200
+        outcome, status = "; ".join(receipt.events) or "Done.", 200
         if row.purpose in ("approve", "approve_answer"):
             outcome = f"{outcome.rstrip('.')}. {await _what_happens_next(client, row.incident_id, row.purpose, people_names(catalog))}".strip()
     except ValidationError as invalid:  # the link stays usable: nothing was done

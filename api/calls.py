@@ -95,7 +95,7 @@ async def key_pressed(request: Request, settings: SettingsDep, session: SessionD
     try:
         receipt = await act(client, page.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=page.person_id, via=VIA),
                             update_id=f"call-{page.token_hash[:40]}")
-        outcome, said = "Acknowledged: " + "; ".join(receipt["events"]), text(language, "call.acknowledged")
+        outcome, said = "Acknowledged: " + "; ".join(receipt.events), text(language, "call.acknowledged")
     except ActionRefused as refused:
         outcome = f"Nothing changed: {refused.message}."
         said = text(language, "call.not_counted", reason=refused.message)

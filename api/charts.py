@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 from domain.durations import humanize
+from domain.events import EventKind
 from domain.incident import IncidentState
 from domain.metrics import IncidentMetrics
 
@@ -15,8 +16,8 @@ PHASE_COLOURS = {
 }
 SERIES_COLOURS = ["#3366cc", "#dc3912", "#ff9900", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00"]
 MILESTONES = {
-    "acknowledged": "acknowledged", "assessed": "assessed", "statement_published": "published",
-    "resolved": "resolved", "review_submitted": "review",
+    EventKind.ACKNOWLEDGED: "acknowledged", EventKind.ASSESSED: "assessed", EventKind.STATEMENT_PUBLISHED: "published",
+    EventKind.RESOLVED: "resolved", EventKind.REVIEW_SUBMITTED: "review",
 }
 
 
@@ -34,7 +35,7 @@ def timeline_chart(state: IncidentState, metrics: IncidentMetrics, end: datetime
     span = max((last - start).total_seconds(), 60.0)
     parts = [f'<svg id="timeline-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 230" width="100%" role="img" '
              f'aria-label="Timeline of {escape(state.title)}" font-family="system-ui, sans-serif" font-size="11">']
-    changes = [(e.at, e.data.get("phase", "")) for e in state.timeline if e.kind == "phase_changed"]
+    changes = [(e.at, e.data.get("phase", "")) for e in state.timeline if e.kind is EventKind.PHASE_CHANGED]
     bands = [(start, "identify")] + changes
     for index, (at, phase) in enumerate(bands):
         until = bands[index + 1][0] if index + 1 < len(bands) else last

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from api.pages import templates
 from domain.actions import FeedbackSubmission
+from domain.incident import IncidentView, Phase
 from services.temporal import ActionRefused, IncidentNotFound, act, query_state
 from store import tokens
 from workflows.incident import IncidentWorkflow
@@ -22,13 +23,13 @@ def _page(request: Request, heading: str, message: str, status: int) -> HTMLResp
     return templates.TemplateResponse(request, "action.html", {"heading": heading, "message": message, "link_visitor": True}, status_code=status)
 
 
-async def _open_state(client, row) -> dict | None:
+async def _open_state(client, row) -> IncidentView | None:
     """The incident while its review still takes feedback, else None."""
     try:
         state = await query_state(client, row.incident_id)
     except IncidentNotFound:
         return None
-    if state["phase"] != "review" or state.get("review") is not None:
+    if state.phase is not Phase.REVIEW or state.review is not None:
         return None
     return state
 
@@ -37,7 +38,7 @@ async def show(request: Request, client, row, name: str, action: str, error: str
     state = await _open_state(client, row)
     if state is None:
         return _page(request, "The review is closed", CLOSED, 410)
-    due = next((d["due_at"] for d in state["deadlines"] if d["name"] == "review"), None)
+    due = next((d.due_at for d in state.deadlines if d.name == "review"), None)
     return templates.TemplateResponse(
         request, "feedback.html",
         {"incident": state, "person": name, "action": action, "due_at": due, "error": error, "form": form or {}},
@@ -65,7 +66,7 @@ async def submit(request: Request, session, client, row, name: str, action: str,
         return _page(request, "The review is closed", CLOSED, 410)
     try:
         receipt = await act(client, row.incident_id, IncidentWorkflow.submit_feedback, feedback, update_id=f"link-{row.token_hash[:40]}")
-        outcome, status = "Thank you: " + ("; ".join(receipt["events"]) or "feedback recorded."), 200
+        outcome, status = "Thank you: " + ("; ".join(receipt.events) or "feedback recorded."), 200
     except ActionRefused as refused:
         outcome, status = f"Nothing to do: {refused.message}.", 409
     except IncidentNotFound:

@@ -1,7 +1,8 @@
 """Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +13,9 @@ from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
 from domain.actions import (
     Acknowledge,
+    Action,
     Assessment,
+    DecideStatement,
     FactSheetEdit,
     Reassessment,
     Resolution,
@@ -21,8 +24,9 @@ from domain.actions import (
     StatementDraft,
     StatementPreview,
     TaskCompletion,
+    TaskDone,
 )
-from domain.incident import Phase
+from domain.incident import IncidentView, Phase, StatementVersion
 from domain.playbook import Scenario
 from domain.preview import DraftPreview
 from domain.safe_text import EMAIL_PATTERN, one_line
@@ -52,6 +56,53 @@ REFUSALS = {
 class Status(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class ReplySurgeLink(BaseModel):
+    signal: str
+    summary: str
+    link: str
+
+
+class LatestReply(BaseModel):
+    platform: str
+    author: str | None = None
+    text: str
+    url: str | None = None
+    at: datetime
+    negative: bool | None = None
+
+
+class StatementReplies(BaseModel):
+    """What a published statement's posts drew on the social networks (read every few minutes)."""
+
+    version: int
+    replies: int
+    scored: int
+    negative: int
+    negative_share: float | None = None
+    surge: ReplySurgeLink | None = Field(None, description="The signal a surge of negative replies raised.")
+    latest: list[LatestReply] = Field(default_factory=list)
+
+
+class StatementWithReplies(StatementVersion):
+    replies: StatementReplies | None = None
+
+
+class IncidentDetail(IncidentView):
+    """An incident as its workflow holds it now, with ``pending`` (everything waiting on a person)
+    and its links; on ``GET /incidents/{id}`` each published statement has the replies it drew."""
+
+    statements: list[StatementWithReplies] = Field(default_factory=list)
+    links: IncidentLinks
+
+
+class ActionResult(IncidentView):
+    """The incident after an action, and what the action did."""
+
+    links: IncidentLinks
+
+    changes: list[str] = Field(description="The timeline messages the action wrote, in order.")
 
 
 class IncidentListItem(IncidentSummary):
@@ -149,7 +200,7 @@ async def list_incidents(
 
 
 @router.get("/{incident}", responses={404: REFUSALS[404]})
-async def get_incident(incident: IncidentId, client: ClientDep, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
+async def get_incident(incident: IncidentId, client: ClientDep, settings: SettingsDep, session: SessionDep) -> IncidentDetail:
     """The incident's live state from its workflow, with ``pending``: everything waiting on a person,
     and under each published statement the ``replies`` its posts drew on the social networks."""
     from api.mentions import replies_to_statements
@@ -159,43 +210,42 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
     except IncidentNotFound as error:
         raise _refuse(error) from None
     replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
-    statements = [{**statement, "replies": replies.get(statement.get("version"))} for statement in state.get("statements", [])]
-    return {**state, "statements": statements, "links": incident_links(settings, incident).model_dump()}
+    statements = [StatementWithReplies(**dict(statement), replies=replies.get(statement.version)) for statement in state.statements]
+    return IncidentDetail(**{**dict(state), "statements": statements}, links=incident_links(settings, incident))
 
 
-async def act_as_caller(client, settings, caller, incident: str, update, *args) -> dict[str, Any]:
+async def act_as_caller(client, settings, caller, incident: str, update, action: Action) -> ActionResult:
     """Run the Update, then answer with the incident as it now stands and what the action did.
-    The action (the last argument) carries the caller's key as ``via``, whatever the body said."""
-    *leading, action = args
+    The action carries the caller's key as ``via``, whatever the body said."""
     try:
-        receipt = await act(client, incident, update, *leading, action.model_copy(update={"via": caller.via}))
+        receipt = await act(client, incident, update, action.model_copy(update={"via": caller.via}))
         state = await query_state(client, incident)
     except (IncidentNotFound, ActionRefused) as error:
         raise _refuse(error) from None
-    return {**state, "changes": receipt["events"], "links": incident_links(settings, incident).model_dump()}
+    return ActionResult(**dict(state), changes=receipt.events, links=incident_links(settings, incident))
 
 
 @router.post("/{incident}/acknowledge", responses=REFUSALS)
-async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """Acknowledge the page for every paged role the person holds; stops their escalation."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.acknowledge, body)
 
 
 @router.post("/{incident}/assessment", responses=REFUSALS)
-async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """The commander's assessment; its severity sets every later deadline."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.assess, body)
 
 
 @router.post("/{incident}/fact-sheet", responses=REFUSALS)
-async def edit_fact_sheet(incident: IncidentId, body: FactSheetEdit, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def edit_fact_sheet(incident: IncidentId, body: FactSheetEdit, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """Edit the public fact sheet (comms lead or commander): the only source of what statements say.
     Each edit is a new version on the timeline; the next drafted statement uses it."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.edit_fact_sheet, body)
 
 
 @router.post("/{incident}/severity", responses=REFUSALS)
-async def reassess(incident: IncidentId, body: Reassessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def reassess(incident: IncidentId, body: Reassessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """Re-assessment: the commander raises or lowers the severity, from the assessment until the
     incident is closed. The deadlines still to come follow it; everyone paged and every stakeholder
     group is told, and every later message shows the new severity."""
@@ -203,12 +253,12 @@ async def reassess(incident: IncidentId, body: Reassessment, client: ClientDep, 
 
 
 @router.post("/{incident}/tasks/{task_id}/complete", responses=REFUSALS)
-async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
-    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.complete_task, task_id, body)
+async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.task_done, TaskDone(**dict(body), task_id=task_id))
 
 
 @router.post("/{incident}/statements", responses=REFUSALS)
-async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """A new version of the statement in progress; it replaces the previous one and goes to approval."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_statement, body)
 
@@ -225,18 +275,18 @@ async def preview_statement(incident: IncidentId, body: StatementPreview, client
 
 
 @router.post("/{incident}/statements/{version}/decision", responses=REFUSALS)
-async def decide(incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
-    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.decide, version, body)
+async def decide(incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.decide_statement, DecideStatement(**dict(body), version=version))
 
 
 @router.post("/{incident}/resolve", responses=REFUSALS)
-async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """The crisis is over: a resolution statement follows when anything was published, then the review."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.resolve, body)
 
 
 @router.post("/{incident}/review", responses=REFUSALS)
-async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """The post-incident review; submitting it closes the incident."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_review, body)
 

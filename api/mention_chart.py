@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from domain.catalog import Catalog
 from domain.conversation import STATEMENT_WINDOW, Conversation, Sample, conversation
+from domain.incident import IncidentView
 from store import mentions as store
 
 WIDTH, HEIGHT = 760, 240
@@ -18,41 +19,30 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 48, 22, 30
 VOLUME, NEGATIVE, STATEMENT = "#9fb3d9", "#b00020", "#1b7a2f"
 
 
-def _parse(value) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def related_topics(catalog: Catalog, state: dict) -> list[str]:
+def related_topics(catalog: Catalog, incident: IncidentView) -> list[str]:
     """The topic the incident was detected on, else every topic that suggests the incident's playbook."""
-    detection = state.get("detection")
-    if detection:
-        return [detection["topic"]]
-    playbook = state.get("playbook")
-    return [topic.id for topic in catalog.topics if playbook in {topic.playbook, *(k.playbook for k in topic.keywords)}]
+    if incident.detection:
+        return [incident.detection.topic]
+    return [topic.id for topic in catalog.topics if incident.playbook in {topic.playbook, *(k.playbook for k in topic.keywords)}]
 
 
-async def incident_conversation(session, catalog: Catalog, state: dict, now: datetime | None = None) -> Conversation | None:
+async def incident_conversation(session, catalog: Catalog, incident: IncidentView, now: datetime | None = None) -> Conversation | None:
     """The mentions of the incident's topics from an hour before it began until it closed (or now);
     None when no monitored topic relates to it."""
-    topics = related_topics(catalog, state)
+    topics = related_topics(catalog, incident)
     if not topics:
         return None
     now = now or datetime.now(timezone.utc)
-    detection = state.get("detection") or {}
-    began = min(filter(None, [_parse(detection.get("first_mention_at")), _parse(state["declared_at"])]))
-    start, end = began - STATEMENT_WINDOW, _parse(state.get("closed_at")) or now
+    detection = incident.detection
+    began = min(filter(None, [detection.first_mention_at if detection else None, incident.declared_at]))
+    start, end = began - STATEMENT_WINDOW, incident.closed_at or now
     rows = await store.mention_series(session, topics, start, end)
     samples = [Sample(at=at, scored=scored, negative=negative, reach=reach) for at, scored, negative, reach in rows]
-    published = [
-        (s["version"], s["kind"], _parse(s["published_at"])) for s in state.get("statements", []) if s.get("published_at")
-    ]
+    published = [(s.version, s.kind.value, s.published_at) for s in incident.statements if s.published_at]
     talk = conversation(topics, samples, start, end, published, now)
-    first = _parse(detection.get("first_mention_at"))
-    if first is not None:
-        talk.detected_after = _parse(detection["detected_at"]) - first
-        talk.declared_after = _parse(state["declared_at"]) - first
+    if detection is not None:
+        talk.detected_after = detection.detected_at - detection.first_mention_at
+        talk.declared_after = incident.declared_at - detection.first_mention_at
     return talk
 
 

@@ -23,6 +23,7 @@ from api.worddiff import word_diff
 from channels.registry import default_publishing_targets
 from domain.actions import StatementPreview
 from domain.factsheet import FactSheetFields
+from domain.incident import IncidentStatus, IncidentView, PendingItem, Phase, StatementStatus
 from domain.preview import DraftPreview
 from domain.severity import Level, Severity
 from domain.times import readable, utc
@@ -36,7 +37,7 @@ templates.env.filters["readable"] = readable
 router = APIRouter(include_in_schema=False)
 
 SEVERITY_ORDER = {severity.value: rank for rank, severity in enumerate(Severity)}
-ACTIVE_PHASES = ("respond", "communicate")
+ACTIVE_PHASES = (Phase.RESPOND, Phase.COMMUNICATE)
 FACT_FIELDS = [
     {"name": name, "label": name.replace("_", " ").capitalize(), "help": field.description,
      "long": name not in ("headline", "status_page", "faq"), "max": next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)}
@@ -98,9 +99,10 @@ def role_name(role: str) -> str:
 templates.env.filters["role"] = role_name
 
 
-def humane(title: str, item: dict) -> str:
-    """A pending item's title with its role by name: 'Approve statement v1 as Legal', not 'as legal'."""
-    role = item.get("role")
+def humane(title: str, item: PendingItem | dict) -> str:
+    """A pending item's title with its role by name: 'Approve statement v1 as Legal', not 'as legal'
+    (an item of the incident's view, or of the read model's JSON on the dashboard)."""
+    role = item.get("role") if isinstance(item, dict) else getattr(item, "role", None)
     return title.replace(f"as {role}", f"as {role_name(role)}") if role else title
 
 
@@ -140,25 +142,25 @@ async def dashboard_page(request: Request, session, settings, catalog, form: dic
     )
 
 
-def statement_context(state: dict[str, Any]) -> dict[str, Any]:
+def statement_context(incident: IncidentView) -> dict[str, Any]:
     """The statement awaiting approval (if any) with a word diff against the last published version
     (or, before anything was published, the version it revises), and the text to start a draft from."""
-    statements = state.get("statements", [])
-    awaiting = next((s for s in reversed(statements) if s["status"] == "pending_approval"), None)
-    published = [s for s in statements if s["status"] == "published"]
+    statements = incident.statements
+    awaiting = next((s for s in reversed(statements) if s.status is StatementStatus.PENDING_APPROVAL), None)
+    published = [s for s in statements if s.status is StatementStatus.PUBLISHED]
     baseline = published[-1] if published else None
     if awaiting and baseline is None:
-        earlier = [s for s in statements if s["version"] < awaiting["version"]]
+        earlier = [s for s in statements if s.version < awaiting.version]
         baseline = earlier[-1] if earlier else None
     latest = statements[-1] if statements else None
-    variants = (latest or {}).get("variants") or []
-    short = next((v["text"] for v in variants if CHANNELS[v["channel"]].form is Form.SHORT), "")
+    variants = latest.variants if latest else []
+    short = next((v.text for v in variants if CHANNELS[v.channel].form is Form.SHORT), "")
     return {
         "awaiting": awaiting, "baseline": baseline,
-        "diff": word_diff(baseline["text"], awaiting["text"]) if awaiting and baseline else [],
-        "draft_text": latest["text"] if latest else "",
-        "draft_short": short if short != (latest or {}).get("text") else "",
-        "draft_title": next((v["title"] for v in variants if v.get("title")), ""),
+        "diff": word_diff(baseline.text, awaiting.text) if awaiting and baseline else [],
+        "draft_text": latest.text if latest else "",
+        "draft_short": short if latest and short != latest.text else "",
+        "draft_title": next((v.title for v in variants if v.title), ""),
     }
 
 
@@ -191,22 +193,23 @@ async def incident_page_response(
         return templates.TemplateResponse(request, "not_found.html", {"incident": incident}, status_code=404)
     # The incident's own kit (pinned, adapted through approvals) is in its language; the playbook's kit as it is in the
     # folder now serves the other languages, and every language of an incident declared before kits were pinned.
-    kit = catalog.answers.get(state.get("playbook", ""))
-    languages = sorted(kit.languages, key=lambda language: language != state.get("language")) if kit else []
-    if state.get("answers_kit"):
-        languages = [language for language in languages if language != state.get("language")]
+    kit = catalog.answers.get(state.playbook)
+    languages = sorted(kit.languages, key=lambda language: language != state.language) if kit else []
+    if state.answers_kit:
+        languages = [language for language in languages if language != state.language]
     talk = await incident_conversation(session, catalog, state)
-    playbook = catalog.playbooks.get(state.get("playbook", ""))
+    playbook = catalog.playbooks.get(state.playbook)
     communicate = playbook.communicate if playbook else None
     me = me if me and catalog.roster.person(me) else None
     # What waits on the reader first (when they said who they are), then the rest, soonest due first.
-    pending = sorted(state.get("pending", []), key=lambda item: (me not in item.get("people", []), item.get("due_at") is None, item.get("due_at") or ""))
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    pending = sorted(state.pending, key=lambda item: (me not in item.people, item.due_at is None, item.due_at or far))
     publishing = await ledger.publishing_state(session, incident)
     replies = {item["version"]: {**item, "chart": replies_svg(item["version"], item)} for item in await replies_to_statements(session, incident)}
     targets = (communicate.publish_to or default_publishing_targets(settings)) if communicate else []
     editor = statement_context(state)
     # As the domain's statements_open: in the communicate phase, and from the holding point on.
-    can_draft = state.get("status") == "open" and (state.get("phase") == "communicate" or bool(state.get("holding_started_at")) and state.get("phase") in ACTIVE_PHASES)
+    can_draft = state.status is IncidentStatus.OPEN and (state.phase is Phase.COMMUNICATE or bool(state.holding_started_at) and state.phase in ACTIVE_PHASES)
     typed = form if form and "statement" in (kept, (error or {}).get("form")) else None
     preview_values = editor_values(typed) if typed else {"text": editor["draft_text"], "short": editor["draft_short"], "title": editor["draft_title"]}
     preview, preview_error = await statement_preview(client, incident, editor_values(preview_values)) if can_draft else (None, None)

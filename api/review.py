@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.auth import Responder
 from api.charts import timeline_chart
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
-from api.incidents import REFUSALS, IncidentId, act_as_caller
+from api.incidents import REFUSALS, ActionResult, IncidentId, act_as_caller
 from api.mention_chart import conversation_svg, incident_conversation, percent, replies_svg
 from api.mentions import replies_to_statements
 from api.pages import templates
@@ -36,7 +36,7 @@ class ReportFormat(StrEnum):
 
 
 @router.post("/incidents/{incident}/feedback", responses=REFUSALS)
-async def feedback(incident: IncidentId, body: FeedbackSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> dict[str, Any]:
+async def feedback(incident: IncidentId, body: FeedbackSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
     """Feedback on the response during the review: a 1–5 rating, what went well and what went badly (once per person)."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_feedback, body)
 

@@ -30,6 +30,7 @@ from domain.actions import (
     Assessment,
     FactSheetEdit,
     FeedbackSubmission,
+    InternalDraft,
     Reassessment,
     Resolution,
     ReviewSubmission,
@@ -156,8 +157,8 @@ def _action_items(form: dict[str, list[str]]) -> list[ActionItem]:
 
 async def _fact_sheet_changes(client, incident: str, form: dict[str, list[str]]) -> dict[str, str]:
     """Only the fields the person changed: the form shows the whole sheet."""
-    current = (await query_state(client, incident)).get("fact_sheet", {})
-    return {name: one(form, name) for name in FIELDS if name in form and one(form, name) != (current.get(name) or "")}
+    current = (await query_state(client, incident)).fact_sheet
+    return {name: one(form, name) for name in FIELDS if name in form and one(form, name) != (getattr(current, name) or "")}
 
 
 async def perform(form_name: str, incident: str, form: dict[str, list[str]], client, settings, caller) -> Any:
@@ -208,7 +209,7 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
             return await answers.decide_answer(incident, identifier(form, "answer_id"), number(form, "version"), body, *args)
         case "internal":
             audience = identifier(form, "audience")
-            return await internal.revise_internal(incident, audience, StatementDraft(person=person, text=one(form, "text")), *args)
+            return await internal.revise_internal(incident, audience, InternalDraft(person=person, text=one(form, "text")), *args)
         case "internal-decision":
             body = StatementDecision(person=person, decision=one(form, "decision"), comment=optional(form, "comment"))
             return await internal.decide_internal(incident, identifier(form, "audience"), number(form, "version"), body, *args)

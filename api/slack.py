@@ -44,7 +44,7 @@ from channels.slack import (
     changes_modal,
     declare_modal,
 )
-from domain.actions import Acknowledge, StatementDecision, Verdict
+from domain.actions import Acknowledge, DecideStatement, StatementDecision, Verdict
 from services.declare import Declaration, DeclarationRefused, declare_incident
 from services.temporal import ActionRefused, IncidentNotFound, act
 from store import tokens
@@ -135,8 +135,8 @@ async def _perform(session, client, row, decision: Verdict | None, comment: str 
             receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=VIA), update_id=update_id)
         else:
             action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=VIA)
-            receipt = await act(client, row.incident_id, IncidentWorkflow.decide, row.version, action, update_id=update_id)
-        done, outcome = True, "; ".join(receipt["events"]) or "Done."
+            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_statement, DecideStatement(**dict(action), version=row.version), update_id=update_id)
+        done, outcome = True, "; ".join(receipt.events) or "Done."
     except ActionRefused as refused:
         done, outcome = False, f"Nothing to do: {refused.message}."
     except IncidentNotFound:

@@ -70,7 +70,7 @@ async def sms_reply(request: Request, settings: SettingsDep, catalog: CatalogDep
         receipt = await act(
             client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=sender.id, via="SMS reply"), update_id=f"sms-{row.token_hash[:40]}"
         )
-        outcome = "Acknowledged: " + "; ".join(receipt["events"])
+        outcome = "Acknowledged: " + "; ".join(receipt.events)
     except ActionRefused as refused:
         outcome = f"Nothing changed: {refused.message}."
     except IncidentNotFound:

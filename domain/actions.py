@@ -1,5 +1,9 @@
-"""What people send to an incident: the bodies of the API's action routes and the arguments of the
-workflow's Updates (the same models, so a field means the same thing on both sides)."""
+"""What people send to an incident: the bodies of the API's action routes and the inputs of the
+workflow's Updates (the same models, so a field means the same thing on both sides).
+
+Every Update takes exactly one of these. Where the API names what is acted on in the path (a task,
+a statement version, an answer, an internal audience), the Update's input is the body with those
+identifiers added (:class:`TaskDone`, :class:`DecideStatement`…), built by the route."""
 
 from datetime import date
 from enum import StrEnum
@@ -63,6 +67,12 @@ STATEMENT_TITLE = Field(
 )
 
 
+class TaskDone(TaskCompletion):
+    """The ``task_done`` Update: a task of the checklist is done."""
+
+    task_id: str = Field(min_length=1, max_length=100, description="The playbook's id of the task.")
+
+
 class StatementDraft(Action):
     person: OneLine = PersonId
     text: LongText = STATEMENT_TEXT
@@ -92,9 +102,20 @@ class Verdict(StrEnum):
 
 
 class StatementDecision(Action):
+    """An approver's decision: on a statement version, an answer proposal or an internal message."""
+
     person: OneLine = PersonId
     decision: Verdict
     comment: long_text(max_length=2000) | None = None
+
+
+Version = Field(description="The version decided on, as the approval request named it.")
+
+
+class DecideStatement(StatementDecision):
+    """The ``decide_statement`` Update: a decision on one version of the public statement."""
+
+    version: int = Version
 
 
 class AnswerDraft(Action):
@@ -104,6 +125,39 @@ class AnswerDraft(Action):
         None,
         description="The question as people ask it: needed to add a new answer, optional to reword a kit answer's question.",
     )
+
+
+class ProposeAnswer(AnswerDraft):
+    """The ``propose_kit_answer`` Update: a new version of one answer of the kit (or a new answer)."""
+
+    answer_id: str = Field(min_length=1, max_length=100, description="The answer's id in the kit, or a new one.")
+
+
+class DecideAnswer(StatementDecision):
+    """The ``decide_kit_answer`` Update: a decision on one version of an answer of the kit."""
+
+    answer_id: str = Field(min_length=1, max_length=100)
+    version: int = Version
+
+
+class InternalDraft(Action):
+    """A revision of the message to an internal audience (staff, partners): one text, emailed as it is."""
+
+    person: OneLine = PersonId
+    text: LongText = Field(min_length=1, max_length=5000, description="The message, in the incident's language.")
+
+
+class ReviseInternal(InternalDraft):
+    """The ``revise_internal`` Update: a new version of one internal audience's message."""
+
+    audience: str = Field(min_length=1, max_length=100, description="The playbook's id of the internal audience.")
+
+
+class DecideInternal(StatementDecision):
+    """The ``decide_internal_message`` Update: a decision on one version of an internal audience's message."""
+
+    audience: str = Field(min_length=1, max_length=100)
+    version: int = Version
 
 
 class Resolution(Action):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from domain.actions import Verdict
 from domain.durations import humanize
-from domain.incident import IncidentState, StatementStatus, StatementVersion
+from domain.incident import Deadline, IncidentState, IncidentView, StatementStatus, StatementVersion
 
 
 class DeadlineResult(BaseModel):
@@ -131,13 +131,16 @@ def summarize(state: IncidentState, metrics: IncidentMetrics) -> MetricsSummary:
     )
 
 
-def state_from_view(view: dict[str, Any]) -> IncidentState:
-    """The incident state back from the ``state`` query's JSON (which lists acknowledgements and
-    deadlines instead of keying them)."""
-    data = dict(view)
-    data["acknowledgements"] = {a["role"]: a for a in view.get("acknowledgements", [])}
-    data["deadlines"] = {d["name"]: {k: v for k, v in d.items() if k != "status"} for d in view.get("deadlines", [])}
-    return IncidentState.model_validate(data)
+def state_from_view(view: IncidentView | dict[str, Any]) -> IncidentState:
+    """The incident state back from its view (the ``state`` query's answer, or the workflow's
+    result as JSON), which lists acknowledgements and deadlines instead of keying them."""
+    view = IncidentView.model_validate(view)
+    data = {name: getattr(view, name) for name in IncidentState.model_fields if name not in ("acknowledgements", "deadlines", "revision")}
+    return IncidentState(
+        **data,
+        acknowledgements={ack.role: ack for ack in view.acknowledgements},
+        deadlines={d.name: Deadline(**d.model_dump(exclude={"status"})) for d in view.deadlines},
+    )
 
 
 def compute(state: IncidentState, commander_role: str, now: datetime) -> IncidentMetrics:

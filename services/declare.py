@@ -166,8 +166,8 @@ async def declare_incident(
                 "nothing was declared: send the same body to get that incident, or a new key for a new incident"
             )
     state = await query_state(client, plan.id)
-    fields = ("id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill")
-    return DeclaredIncident(**{key: state[key] for key in fields}, links=incident_links(settings, plan.id)), False
+    fields = {"id", "phase", "status", "title", "playbook", "scenario", "severity", "language", "drill"}
+    return DeclaredIncident(**state.model_dump(mode="json", include=fields), links=incident_links(settings, plan.id)), False
 
 
 # Signals: a surge that listening detected, declared by a person's confirmation or by its topic.

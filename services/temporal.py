@@ -9,9 +9,10 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.actions import StatementPreview
-from domain.incident import IncidentPlan
+from domain.actions import Action, StatementPreview
+from domain.incident import IncidentPlan, IncidentView
 from domain.preview import DraftPreview
+from domain.receipts import UpdateReceipt
 from workflows.incident import IncidentWorkflow
 from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
@@ -75,7 +76,7 @@ async def incident_memo(client: Client, incident: str, key: str):
     return await description.memo_value(key, None)
 
 
-async def query_state(client: Client, incident: str) -> dict:
+async def query_state(client: Client, incident: str) -> IncidentView:
     return await _query(client, incident, IncidentWorkflow.state)
 
 
@@ -94,15 +95,15 @@ async def _query(client: Client, incident: str, query, *args):
         raise
 
 
-async def act(client: Client, incident: str, update, *args, update_id: str | None = None) -> dict:
-    """Send one Update; map a validator's rejection to 409/422 and a finished workflow to 409.
+async def act(client: Client, incident: str, update, action: Action, update_id: str | None = None) -> UpdateReceipt:
+    """Send one Update with its one input; map a validator's rejection to 409/422 and a finished workflow to 409.
 
     ``update_id`` makes a repeated action (a double click on a link) run the handler once: both
     callers get the same result.
     """
     handle = client.get_workflow_handle(incident)
     try:
-        return await handle.execute_update(update, args=list(args), id=update_id)
+        return await handle.execute_update(update, action, id=update_id)
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError) and (cause.type or "").startswith("Rejected."):

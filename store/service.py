@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.events import EventKind
 from store.models import IncidentMetricsRow, IncidentRow, OutboxRow, SubscriberRow, TimelineRow
 
 
@@ -159,7 +160,7 @@ async def count_missed_deadlines(session: AsyncSession) -> dict[tuple[str, bool]
         select(name, IncidentRow.drill, func.count())
         .select_from(TimelineRow)
         .join(IncidentRow, IncidentRow.id == TimelineRow.incident_id, isouter=True)
-        .where(TimelineRow.kind == "deadline_missed")
+        .where(TimelineRow.kind == EventKind.DEADLINE_MISSED.value)
         .group_by(name, IncidentRow.drill)
     )
     counts: dict[tuple[str, bool], int] = {}
@@ -188,6 +189,6 @@ async def incidents_with_data_errors(session: AsyncSession, limit: int = 20) -> 
     """Open incidents whose timeline says the database refused some of their data (``data_error``)."""
     query = (
         select(TimelineRow.incident_id).join(IncidentRow, IncidentRow.id == TimelineRow.incident_id)
-        .where(TimelineRow.kind == "data_error", IncidentRow.status == "open").distinct().order_by(TimelineRow.incident_id).limit(limit)
+        .where(TimelineRow.kind == EventKind.DATA_ERROR.value, IncidentRow.status == "open").distinct().order_by(TimelineRow.incident_id).limit(limit)
     )
     return list((await session.scalars(query)).all())

@@ -7,11 +7,11 @@ escalation and task watchers run as coroutines beside the main flow.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
@@ -30,17 +30,21 @@ with workflow.unsafe.imports_passed_through():
     from domain import messages, metrics
     from domain.actions import (
         Acknowledge,
-        AnswerDraft,
+        Action,
         Assessment,
+        DecideAnswer,
+        DecideInternal,
+        DecideStatement,
         FactSheetEdit,
         FeedbackSubmission,
+        ProposeAnswer,
         Reassessment,
         Resolution,
         ReviewSubmission,
-        StatementDecision,
+        ReviseInternal,
         StatementDraft,
         StatementPreview,
-        TaskCompletion,
+        TaskDone,
         Verdict,
     )
     from domain.factsheet import FactSheet
@@ -49,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         AnswerStatus,
         Incident,
         IncidentPlan,
+        IncidentView,
         InternalStatus,
         Phase,
         Receipt,
@@ -58,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.preview import DraftPreview
     from domain.preview import preview_statement as draft_preview
     from domain.promise import promise_at, word_promise
+    from domain.receipts import UpdateReceipt
     from domain.roster import PolicyLevel
     from domain.statements import StatementContext, StatementKind, internal_context, long_text
     from domain.variants import Variant
@@ -193,7 +199,7 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._finished = True
         await projector
-        return incident.view(workflow.now())
+        return incident.view(workflow.now()).model_dump(mode="json")
 
     async def _identify(self) -> None:
         incident = self._incident
@@ -958,12 +964,12 @@ class IncidentWorkflow:
                 scenario=incident.state.scenario,
                 severity=incident.severity.value,
                 phase=incident.phase.value,
-                status=view["status"],
+                status=view.status.value,
                 drill=incident.plan.drill,
                 declared_at=incident.state.declared_at,
                 updated_at=now,
                 closed_at=incident.state.closed_at,
-                pending=view["pending"],
+                pending=view.pending,
                 projected_seq=seq,
             )
             events = incident.state.timeline[self._projected_seq:seq]
@@ -1005,22 +1011,21 @@ class IncidentWorkflow:
         incident = self._incident
         lines = [f"**{incident.state.title}** — {incident.severity.value}, phase **{incident.phase.value}**", ""]
         for item in incident.pending(workflow.now()):
-            due = f" (due {item['due_at']:%H:%M} UTC)" if item["due_at"] else ""
-            lines.append(f"- waiting: {item['title']}{due}")
+            due = f" (due {item.due_at:%H:%M} UTC)" if item.due_at else ""
+            lines.append(f"- waiting: {item.title}{due}")
         return "\n".join(lines)
 
     # ---- people: queries and updates -------------------------------------------------------
 
-    def _view(self) -> dict:
+    def _view(self) -> IncidentView:
         return self._incident.view(workflow.now())
 
-    def _receipt(self, change: Callable[[], object]) -> dict:
-        """Apply a person's change and say what it did. Kept small on purpose: every Update's result
-        is stored in history, and the full state is one query away."""
+    def _receipt(self, change: Callable[[], object]) -> UpdateReceipt:
+        """Apply a person's change and say what it did."""
         before = len(self._incident.state.timeline)
         change()
         state = self._incident.state
-        return {"phase": state.phase.value, "events": [event.message for event in state.timeline[before:]]}
+        return UpdateReceipt(phase=state.phase, events=[event.message for event in state.timeline[before:]])
 
     @staticmethod
     def _validated(check: Callable[[], None]) -> None:
@@ -1050,7 +1055,7 @@ class IncidentWorkflow:
             await self._notify(resent, fallback_id, what)
 
     @workflow.query
-    def state(self) -> dict:
+    def state(self) -> IncidentView:
         return self._view()
 
     @workflow.query
@@ -1060,7 +1065,7 @@ class IncidentWorkflow:
         return draft_preview(self._incident, draft)
 
     @workflow.update
-    def acknowledge(self, action: Acknowledge) -> dict:
+    def acknowledge(self, action: Acknowledge) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.acknowledge(action, workflow.now()))
 
     @acknowledge.validator
@@ -1068,7 +1073,7 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_acknowledge(action))
 
     @workflow.update
-    def assess(self, action: Assessment) -> dict:
+    def assess(self, action: Assessment) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.assess(action, workflow.now()))
 
     @assess.validator
@@ -1076,7 +1081,7 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_assessment(action))
 
     @workflow.update
-    def edit_fact_sheet(self, action: FactSheetEdit) -> dict:
+    def edit_fact_sheet(self, action: FactSheetEdit) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.edit_fact_sheet(action, workflow.now()))
 
     @edit_fact_sheet.validator
@@ -1084,7 +1089,7 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_fact_sheet_edit(action))
 
     @workflow.update
-    def reassess(self, action: Reassessment) -> dict:
+    def reassess(self, action: Reassessment) -> UpdateReceipt:
         def change() -> None:
             self._incident.reassess(action, workflow.now())
             self._spawn(self._tell_severity(len(self._incident.state.timeline)))
@@ -1096,15 +1101,15 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_reassessment(action))
 
     @workflow.update
-    def complete_task(self, task_id: str, action: TaskCompletion) -> dict:
-        return self._receipt(lambda: self._incident.complete_task(task_id, action, workflow.now()))
+    def task_done(self, action: TaskDone) -> UpdateReceipt:
+        return self._receipt(lambda: self._incident.complete_task(action.task_id, action, workflow.now()))
 
-    @complete_task.validator
-    def _check_complete_task(self, task_id: str, action: TaskCompletion) -> None:
-        self._validated(lambda: self._incident.check_complete_task(task_id, action))
+    @task_done.validator
+    def _check_task_done(self, action: TaskDone) -> None:
+        self._validated(lambda: self._incident.check_complete_task(action.task_id, action))
 
     @workflow.update
-    def submit_statement(self, action: StatementDraft) -> dict:
+    def submit_statement(self, action: StatementDraft) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.draft_statement(action, workflow.now()))
 
     @submit_statement.validator
@@ -1112,65 +1117,65 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_statement_draft(action))
 
     @workflow.update
-    def decide(self, version: int, action: StatementDecision) -> dict:
-        return self._receipt(lambda: self._incident.decide(version, action, workflow.now()))
+    def decide_statement(self, action: DecideStatement) -> UpdateReceipt:
+        return self._receipt(lambda: self._incident.decide(action.version, action, workflow.now()))
 
-    @decide.validator
-    def _check_decide(self, version: int, action: StatementDecision) -> None:
-        self._validated(lambda: self._incident.check_decision(version, action))
+    @decide_statement.validator
+    def _check_decide_statement(self, action: DecideStatement) -> None:
+        self._validated(lambda: self._incident.check_decision(action.version, action))
 
     @workflow.update
-    def propose_answer(self, answer_id: str, action: AnswerDraft) -> dict:
+    def propose_kit_answer(self, action: ProposeAnswer) -> UpdateReceipt:
         def change() -> None:
-            proposal = self._incident.propose_answer(answer_id, action, workflow.now())
+            proposal = self._incident.propose_answer(action.answer_id, action, workflow.now())
             self._spawn(self._ask_about_answer(proposal.number))
 
         return self._receipt(change)
 
-    @propose_answer.validator
-    def _check_propose_answer(self, answer_id: str, action: AnswerDraft) -> None:
-        self._validated(lambda: self._incident.check_answer_proposal(answer_id, action))
+    @propose_kit_answer.validator
+    def _check_propose_kit_answer(self, action: ProposeAnswer) -> None:
+        self._validated(lambda: self._incident.check_answer_proposal(action.answer_id, action))
 
     @workflow.update
-    def decide_answer(self, answer_id: str, version: int, action: StatementDecision) -> dict:
+    def decide_kit_answer(self, action: DecideAnswer) -> UpdateReceipt:
         def change() -> None:
-            proposal = self._incident.decide_answer(answer_id, version, action, workflow.now())
+            proposal = self._incident.decide_answer(action.answer_id, action.version, action, workflow.now())
             if proposal.status is AnswerStatus.REJECTED:
                 self._spawn(self._ask_about_answer(proposal.number))
 
         return self._receipt(change)
 
-    @decide_answer.validator
-    def _check_decide_answer(self, answer_id: str, version: int, action: StatementDecision) -> None:
-        self._validated(lambda: self._incident.check_answer_decision(answer_id, version, action))
+    @decide_kit_answer.validator
+    def _check_decide_kit_answer(self, action: DecideAnswer) -> None:
+        self._validated(lambda: self._incident.check_answer_decision(action.answer_id, action.version, action))
 
     @workflow.update
-    def submit_internal(self, audience: str, action: StatementDraft) -> dict:
+    def revise_internal(self, action: ReviseInternal) -> UpdateReceipt:
         def change() -> None:
-            message = self._incident.add_internal(audience, action.text, action.person, workflow.now(), via=action.via)
+            message = self._incident.add_internal(action.audience, action.text, action.person, workflow.now(), via=action.via)
             self._spawn(self._ask_about_internal(message.number))
 
         return self._receipt(change)
 
-    @submit_internal.validator
-    def _check_submit_internal(self, audience: str, action: StatementDraft) -> None:
-        self._validated(lambda: self._incident.check_internal_draft(audience, action))
+    @revise_internal.validator
+    def _check_revise_internal(self, action: ReviseInternal) -> None:
+        self._validated(lambda: self._incident.check_internal_draft(action.audience, action))
 
     @workflow.update
-    def decide_internal(self, audience: str, version: int, action: StatementDecision) -> dict:
+    def decide_internal_message(self, action: DecideInternal) -> UpdateReceipt:
         def change() -> None:
-            message = self._incident.decide_internal(audience, version, action, workflow.now())
+            message = self._incident.decide_internal(action.audience, action.version, action, workflow.now())
             if message.status in (InternalStatus.REJECTED, InternalStatus.APPROVED):
                 self._spawn(self._ask_about_internal(message.number))
 
         return self._receipt(change)
 
-    @decide_internal.validator
-    def _check_decide_internal(self, audience: str, version: int, action: StatementDecision) -> None:
-        self._validated(lambda: self._incident.check_internal_decision(audience, version, action))
+    @decide_internal_message.validator
+    def _check_decide_internal_message(self, action: DecideInternal) -> None:
+        self._validated(lambda: self._incident.check_internal_decision(action.audience, action.version, action))
 
     @workflow.update
-    def resolve(self, action: Resolution) -> dict:
+    def resolve(self, action: Resolution) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.resolve(action, workflow.now()))
 
     @resolve.validator
@@ -1178,7 +1183,7 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_resolve(action))
 
     @workflow.update
-    def submit_review(self, action: ReviewSubmission) -> dict:
+    def submit_review(self, action: ReviewSubmission) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.submit_review(action, workflow.now()))
 
     @submit_review.validator
@@ -1186,9 +1191,46 @@ class IncidentWorkflow:
         self._validated(lambda: self._incident.check_review(action))
 
     @workflow.update
-    def submit_feedback(self, action: FeedbackSubmission) -> dict:
+    def submit_feedback(self, action: FeedbackSubmission) -> UpdateReceipt:
         return self._receipt(lambda: self._incident.submit_feedback(action, workflow.now()))
 
     @submit_feedback.validator
     def _check_submit_feedback(self, action: FeedbackSubmission) -> None:
         self._validated(lambda: self._incident.check_feedback(action))
+
+    # ---- Updates as they were named before each took one input model -----------------------
+
+    @workflow.update(dynamic=True)
+    def _earlier_update(self, name: str, args: Sequence[RawValue]) -> UpdateReceipt:
+        """Recorded histories, and incidents running when the Updates changed, hold these with the
+        identifiers as leading arguments (``complete_task("t1", {...})``): each is read as its
+        successor's one input and handled by it."""
+        update, action = self._earlier(name, args)
+        return getattr(self, update)(action)
+
+    @_earlier_update.validator
+    def _check_earlier_update(self, name: str, args: Sequence[RawValue]) -> None:
+        update, action = self._earlier(name, args)
+        getattr(self, f"_check_{update}")(action)
+
+    @staticmethod
+    def _earlier(name: str, args: Sequence[RawValue]) -> tuple[str, Action]:
+        if name not in EARLIER_UPDATES:
+            raise ApplicationError(f"there is no action '{name}'", type="Rejected.invalid", non_retryable=True)
+        update, model, leading = EARLIER_UPDATES[name]
+        values = [workflow.payload_converter().from_payload(arg.payload) for arg in args]
+        if len(values) != len(leading) + 1 or not isinstance(values[-1], dict):
+            raise ApplicationError(f"'{name}' takes {', '.join(leading)} and the action", type="Rejected.invalid", non_retryable=True)
+        body = {key: value for key, value in values[-1].items() if key in model.model_fields}  # a draft's short and title: never read
+        return update, model.model_validate({**body, **dict(zip(leading, values))})
+
+
+# Earlier Update name → its successor, the successor's input, and the leading arguments' fields in it.
+EARLIER_UPDATES: dict[str, tuple[str, type[Action], tuple[str, ...]]] = {
+    "complete_task": ("task_done", TaskDone, ("task_id",)),
+    "decide": ("decide_statement", DecideStatement, ("version",)),
+    "propose_answer": ("propose_kit_answer", ProposeAnswer, ("answer_id",)),
+    "decide_answer": ("decide_kit_answer", DecideAnswer, ("answer_id", "version")),
+    "submit_internal": ("revise_internal", ReviseInternal, ("audience",)),
+    "decide_internal": ("decide_internal_message", DecideInternal, ("audience", "version")),
+}

@@ -2,12 +2,13 @@
 incident through the statements' approval rule; never published by crisisflow."""
 
 from datetime import datetime
-from typing import Any
 
 from domain.actions import AnswerDraft, StatementDecision, Verdict
 from domain.answers import ANSWER_ID, ANSWER_MAX_LENGTH, PinnedAnswer
+from domain.events import EventKind
 from domain.factsheet import FactSheet
 from domain.incident.state import ACTIVE_PHASES, AnswerStatus, AnswerVersion, Rejected, TaskStatus, text_diff
+from domain.incident.view import AnswerApprovalItem, AnswerDraftItem, AnswerHold, AnswerSource, KitAnswer, PendingItem
 
 
 class Answers:
@@ -32,7 +33,7 @@ class Answers:
         approved = next((v for v in self.answer_history(answer_id) if v.status is AnswerStatus.APPROVED), None)
         return approved or self._pinned_answer(answer_id)
 
-    def answer_hold(self, answer_id: str) -> dict[str, Any] | None:
+    def answer_hold(self, answer_id: str) -> AnswerHold | None:
         """Why a kit answer is held, or None once it is released (or asserts nothing to wait for).
         An answer bound to a task asserts what that task establishes ("refunded automatically"
         waits for the charges check): until the task is done, nobody uses it or adapts it."""
@@ -43,7 +44,7 @@ class Answers:
             if getattr(self.state.fact_sheet, fact):
                 return None
             why = f"it asserts what the public fact sheet's '{fact}' states; it is released when that field is filled in"
-            return {"task": None, "fact": fact, "title": f"fact sheet: {fact}", "status": "empty", "why": why}
+            return AnswerHold(fact=fact, title=f"fact sheet: {fact}", status="empty", why=why)
         task_id = pinned.released_by.task
         task = next((t for t in self.state.tasks if t.id == task_id), None)
         if task is not None and task.status is TaskStatus.DONE:
@@ -54,18 +55,18 @@ class Answers:
         why = f"it asserts what the task '{title}' establishes; it is released when that task is done"
         if task is not None and task.status is TaskStatus.CANCELLED:
             why = f"it asserts what the task '{title}' would have established, and that task was cancelled"
-        return {"task": task_id, "fact": None, "title": title, "status": status, "why": why}
+        return AnswerHold(task=task_id, title=title, status=status, why=why)
 
     def _require_released(self, answer_id: str, doing: str) -> None:
         if hold := self.answer_hold(answer_id):
-            where = f"task '{hold['task']}'" if hold["task"] else f"fact sheet field '{hold['fact']}'"
-            raise Rejected(f"answer '{answer_id}' is held: {hold['why']} ({where} is {hold['status']}); {doing} it then")
+            where = f"task '{hold.task}'" if hold.task else f"fact sheet field '{hold.fact}'"
+            raise Rejected(f"answer '{answer_id}' is held: {hold.why} ({where} is {hold.status}); {doing} it then")
 
     def _release_answers(self, task_id: str, now: datetime) -> None:
         for pinned in self.plan.answers:
             if pinned.released_by is not None and pinned.released_by.task == task_id:
                 title = self.task(task_id).title
-                self._event(now, "answer_released", None, f"Answer '{pinned.id}' released: the task '{title}' that establishes it is done",
+                self._event(now, EventKind.ANSWER_RELEASED, None, f"Answer '{pinned.id}' released: the task '{title}' that establishes it is done",
                             answer_id=pinned.id, task_id=task_id)
 
     def _release_answers_stated(self, before: FactSheet, now: datetime) -> None:
@@ -73,14 +74,14 @@ class Answers:
         for pinned in self.plan.answers:
             fact = pinned.released_by.fact if pinned.released_by else None
             if fact and not getattr(before, fact) and getattr(self.state.fact_sheet, fact):
-                self._event(now, "answer_released", None, f"Answer '{pinned.id}' released: the public fact sheet now states its '{fact}'",
+                self._event(now, EventKind.ANSWER_RELEASED, None, f"Answer '{pinned.id}' released: the public fact sheet now states its '{fact}'",
                             answer_id=pinned.id, fact=fact)
 
     def answer_max_length(self) -> int:
         limit = self.playbook.communicate.max_length
         return min(limit, ANSWER_MAX_LENGTH) if limit is not None else ANSWER_MAX_LENGTH
 
-    def answers_kit(self) -> list[dict[str, Any]]:
+    def answers_kit(self) -> list[KitAnswer]:
         """Every answer as the people replying should use it now, with the proposal in approval if any."""
         kit = []
         for answer_id in self.answer_ids():
@@ -88,18 +89,17 @@ class Answers:
             history = self.answer_history(answer_id)
             latest = history[-1] if history else None
             proposal = latest if latest and latest.status in (AnswerStatus.PENDING_APPROVAL, AnswerStatus.REJECTED) else None
-            entry: dict[str, Any] = {"id": answer_id, "question": None, "text": None, "version": None, "source": "proposed", "approved_by": [],
-                                     "released": True, "waiting_for": None, "held_text": None}
             if hold := self.answer_hold(answer_id):
-                entry |= {"question": in_use.question, "version": 1, "source": "playbook", "released": False, "waiting_for": hold, "held_text": in_use.text}
+                entry = KitAnswer(id=answer_id, question=in_use.question, text=None, version=1, source=AnswerSource.PLAYBOOK, released=False,
+                                  waiting_for=hold, held_text=in_use.text, proposal=proposal)
             elif isinstance(in_use, AnswerVersion):
                 approvals = [d.person for d in in_use.decisions if d.decision is Verdict.APPROVE]
-                entry |= {"question": in_use.question, "text": in_use.text, "version": in_use.version, "source": "incident", "approved_by": approvals}
+                entry = KitAnswer(id=answer_id, question=in_use.question, text=in_use.text, version=in_use.version, source=AnswerSource.INCIDENT,
+                                  approved_by=approvals, proposal=proposal)
             elif in_use is not None:
-                entry |= {"question": in_use.question, "text": in_use.text, "version": 1, "source": "playbook"}
+                entry = KitAnswer(id=answer_id, question=in_use.question, text=in_use.text, version=1, source=AnswerSource.PLAYBOOK, proposal=proposal)
             else:
-                entry["question"] = latest.question
-            entry["proposal"] = proposal.model_dump(mode="json") if proposal else None
+                entry = KitAnswer(id=answer_id, question=latest.question, text=None, version=None, source=AnswerSource.PROPOSED, proposal=proposal)
             kit.append(entry)
         return kit
 
@@ -135,7 +135,7 @@ class Answers:
         )
         self.state.answer_versions.append(proposal)
         added = "" if pinned or history else " (a new answer)"
-        self._event(now, "answer_proposed", action.person, f"Answer '{answer_id}' v{version} proposed by {action.person}{added}", answer_id=answer_id, version=version, number=number, via=action.via)
+        self._event(now, EventKind.ANSWER_PROPOSED, action.person, f"Answer '{answer_id}' v{version} proposed by {action.person}{added}", answer_id=answer_id, version=version, number=number, via=action.via)
         return proposal
 
     def check_answer_decision(self, answer_id: str, version: int, action: StatementDecision) -> None:
@@ -163,12 +163,12 @@ class Answers:
             proposal.status = AnswerStatus.APPROVED
             proposal.approved_at = now
             was = f"v{replaced.version}" if isinstance(replaced, AnswerVersion) else ("the playbook's v1" if replaced else "nothing")
-            self._event(now, "answer_approved", None, f"Answer '{answer_id}' v{version} approved by {self.approval_rule()}; it replaces {was} for this incident", answer_id=answer_id, version=version)
+            self._event(now, EventKind.ANSWER_APPROVED, None, f"Answer '{answer_id}' v{version} approved by {self.approval_rule()}; it replaces {was} for this incident", answer_id=answer_id, version=version)
         return proposal
 
-    def pending_answers(self) -> list[dict[str, Any]]:
+    def pending_answers(self) -> list[PendingItem]:
         """Answer proposals waiting on approvers, and rejected ones waiting on a revision."""
-        items: list[dict[str, Any]] = []
+        items: list[PendingItem] = []
         if self.closed:
             return items
         authors = list(dict.fromkeys(self.members(self.playbook.communicate.author) + self.members(self.commander_role)))
@@ -177,9 +177,9 @@ class Answers:
             latest = history[-1] if history else None
             if latest and latest.status is AnswerStatus.PENDING_APPROVAL:
                 for role, deciders in self.awaiting_decision(latest):
-                    items.append({"kind": "answer_approval", "answer_id": answer_id, "version": latest.version, "number": latest.number, "role": role,
-                                  "people": deciders, "due_at": None, "title": f"Approve answer '{answer_id}' v{latest.version} as {role}"})
+                    items.append(AnswerApprovalItem(answer_id=answer_id, version=latest.version, number=latest.number, role=role, people=deciders,
+                                                    title=f"Approve answer '{answer_id}' v{latest.version} as {role}"))
             elif latest and latest.status is AnswerStatus.REJECTED and self.phase in ACTIVE_PHASES:
-                items.append({"kind": "answer_draft", "answer_id": answer_id, "version": latest.version, "people": authors, "due_at": None,
-                              "title": f"Revise answer '{answer_id}' v{latest.version} (changes requested)"})
+                items.append(AnswerDraftItem(answer_id=answer_id, version=latest.version, people=authors,
+                                             title=f"Revise answer '{answer_id}' v{latest.version} (changes requested)"))
         return items

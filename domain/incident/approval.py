@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.actions import StatementDecision, Verdict
+from domain.events import EventKind
 from domain.incident.state import AnswerVersion, Decision, InternalVersion, Rejected, StatementVersion
 
 Approvable = StatementVersion | AnswerVersion | InternalVersion
@@ -44,7 +45,7 @@ class Approval:
         return roles
 
     def record_approval_escalated(self, version: int, role: str, previous: str, person: str, now: datetime) -> None:
-        self._event(now, "approval_escalated", None, f"v{version} still awaits {role}: asked {person} because {previous} did not decide in time", version=version, role=role, person=person)
+        self._event(now, EventKind.APPROVAL_ESCALATED, None, f"v{version} still awaits {role}: asked {person} because {previous} did not decide in time", version=version, role=role, person=person)
 
     def awaiting_decision(self, version: Approvable) -> list[tuple[str, list[str]]]:
         """Each approver role still asked to decide, with its members who have not decided yet."""
@@ -75,7 +76,7 @@ class Approval:
         if action.decision is Verdict.REJECT:
             item.status = type(item.status).REJECTED  # each kind's status enum names the same approval states
             comment = f": {action.comment}" if action.comment else ""
-            self._event(now, f"{kind}_rejected", action.person, f"Changes requested on {label} by {action.person}{comment}", via=action.via, **data)
+            self._event(now, EventKind(f"{kind}_rejected"), action.person, f"Changes requested on {label} by {action.person}{comment}", via=action.via, **data)
             return False
-        self._event(now, f"{kind}_approved_by", action.person, f"{subject} approved by {action.person} ({', '.join(roles)})", via=action.via, **data, roles=roles)
+        self._event(now, EventKind(f"{kind}_approved_by"), action.person, f"{subject} approved by {action.person} ({', '.join(roles)})", via=action.via, **data, roles=roles)
         return not self.outstanding_approver_roles(item)

@@ -4,6 +4,7 @@ the guards the Update validators share, deadlines and the timeline."""
 from datetime import datetime
 from typing import Any
 
+from domain.events import EventKind
 from domain.incident.state import Deadline, IncidentPlan, IncidentState, Phase, Rejected, RoleAcknowledgement, TimelineEvent
 from domain.severity import Severity
 
@@ -40,7 +41,7 @@ class IncidentCore:
         drill = " (drill)" if plan.drill else ""
         self._event(
             now,
-            "declared",
+            EventKind.DECLARED,
             plan.declared_by,
             f"Incident declared{drill}: {plan.title} — {plan.severity}, playbook {plan.playbook.name}",
             via=plan.declared_via,
@@ -111,7 +112,7 @@ class IncidentCore:
         if deadline and deadline.met_at is None:
             deadline.met_at = now
 
-    def _event(self, now: datetime, kind: str, actor: str | None, message: str, via: str | None = None, **data: Any) -> None:
+    def _event(self, now: datetime, kind: EventKind, actor: str | None, message: str, via: str | None = None, **data: Any) -> None:
         self.state.timeline.append(
             TimelineEvent(seq=len(self.state.timeline) + 1, at=now, kind=kind, actor=actor, via=via, message=message, data=data)
         )
@@ -119,9 +120,9 @@ class IncidentCore:
 
     def record_deadline_missed(self, name: str, now: datetime) -> None:
         deadline = self.state.deadlines[name]
-        self._event(now, "deadline_missed", None, f"Deadline missed: {deadline.label} (due {deadline.due_at:%H:%M:%S} UTC)", deadline=name)
+        self._event(now, EventKind.DEADLINE_MISSED, None, f"Deadline missed: {deadline.label} (due {deadline.due_at:%H:%M:%S} UTC)", deadline=name)
 
     def record_data_error(self, what: str, reason: str, now: datetime) -> None:
         """The database refused data of this incident for ``what``: not retried (it would be refused
         again), shown here and counted by ``/readyz``."""
-        self._event(now, "data_error", None, f"The database refused this incident's data for {what} ({reason}); not retried: check its texts", what=what, reason=reason)
+        self._event(now, EventKind.DATA_ERROR, None, f"The database refused this incident's data for {what} ({reason}); not retried: check its texts", what=what, reason=reason)

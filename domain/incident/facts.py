@@ -4,6 +4,7 @@ commander; the only input of statement templates."""
 from datetime import datetime
 
 from domain.actions import FactSheetEdit
+from domain.events import EventKind
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.incident.state import Rejected
 
@@ -31,7 +32,7 @@ class Facts:
         version = FactSheetVersion(version=len(self.state.fact_sheet_versions) + 1, sheet=sheet, author=author, at=now, changed=changed)
         self.state.fact_sheet = sheet
         self.state.fact_sheet_versions.append(version)
-        self._event(now, "fact_sheet_edited", author, f"Public fact sheet v{version.version} by {author}: {', '.join(changed)}", version=version.version, changed=changed, via=via)
+        self._event(now, EventKind.FACT_SHEET_EDITED, author, f"Public fact sheet v{version.version} by {author}: {', '.join(changed)}", version=version.version, changed=changed, via=via)
         self._release_answers_stated(current, now)
         return version
 

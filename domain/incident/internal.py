@@ -3,10 +3,11 @@ drafted from its template when the communicate phase starts, approved like a sta
 emailed to its roster groups."""
 
 from datetime import datetime
-from typing import Any
 
 from domain.actions import StatementDecision, StatementDraft
+from domain.events import EventKind
 from domain.incident.state import INTERNAL_MAX_LENGTH, InternalStatus, InternalVersion, Phase, Rejected, text_diff
+from domain.incident.view import InternalApprovalItem, InternalDraftItem, PendingItem
 from domain.messages import internal_mark
 from domain.playbook import InternalAudience
 
@@ -35,7 +36,7 @@ class InternalMessages:
         diff = text_diff(previous.text, text, f"v{previous.version}", f"v{version}") if previous else ""
         message = InternalVersion(number=number, audience=audience_id, name=audience.name, version=version, text=text, author=author, created_at=now, diff=diff)
         self.state.internal_messages.append(message)
-        self._event(now, "internal_drafted", author, f"Internal message for {audience.name} v{version} drafted by {author}",
+        self._event(now, EventKind.INTERNAL_DRAFTED, author, f"Internal message for {audience.name} v{version} drafted by {author}",
                     audience=audience_id, version=version, number=number, via=via)
         return message
 
@@ -70,7 +71,7 @@ class InternalMessages:
         label = f"internal message for {message.name} v{version}"
         if self._record_decision(message, action, now, "internal", f"the {label}", f"The {label}", audience=audience_id, version=version):
             message.status = InternalStatus.APPROVED
-            self._event(now, "internal_approved", None, f"The {label} approved by {self.approval_rule()}", audience=audience_id, version=version)
+            self._event(now, EventKind.INTERNAL_APPROVED, None, f"The {label} approved by {self.approval_rule()}", audience=audience_id, version=version)
         return message
 
     def internal_to_send(self) -> list[InternalVersion]:
@@ -81,7 +82,7 @@ class InternalMessages:
         message.status = InternalStatus.SENT
         message.sent_at = now
         message.reached = reached
-        self._event(now, "internal_sent", None, f"Internal message for {message.name} v{message.version} sent: {reached} email(s)",
+        self._event(now, EventKind.INTERNAL_SENT, None, f"Internal message for {message.name} v{message.version} sent: {reached} email(s)",
                     audience=message.audience, version=message.version, reached=reached)
 
     def withdraw_internal(self, now: datetime) -> None:
@@ -89,11 +90,11 @@ class InternalMessages:
         for message in self.state.internal_messages:
             if message.status in (InternalStatus.PENDING_APPROVAL, InternalStatus.REJECTED):
                 message.status = InternalStatus.WITHDRAWN
-                self._event(now, "internal_withdrawn", None, f"Internal message for {message.name} v{message.version} withdrawn: the incident closed before it was approved",
+                self._event(now, EventKind.INTERNAL_WITHDRAWN, None, f"Internal message for {message.name} v{message.version} withdrawn: the incident closed before it was approved",
                             audience=message.audience, version=message.version)
 
-    def pending_internal(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def pending_internal(self) -> list[PendingItem]:
+        items: list[PendingItem] = []
         if self.closed:
             return items
         authors = list(dict.fromkeys(self.members(self.playbook.communicate.author) + self.members(self.commander_role)))
@@ -102,9 +103,9 @@ class InternalMessages:
             latest = history[-1] if history else None
             if latest and latest.status is InternalStatus.PENDING_APPROVAL:
                 for role, deciders in self.awaiting_decision(latest):
-                    items.append({"kind": "internal_approval", "audience": audience.id, "version": latest.version, "number": latest.number, "role": role,
-                                  "people": deciders, "due_at": None, "title": f"Approve the internal message for {audience.name} v{latest.version} as {role}"})
+                    items.append(InternalApprovalItem(audience=audience.id, version=latest.version, number=latest.number, role=role, people=deciders,
+                                                      title=f"Approve the internal message for {audience.name} v{latest.version} as {role}"))
             elif latest and latest.status is InternalStatus.REJECTED:
-                items.append({"kind": "internal_draft", "audience": audience.id, "version": latest.version, "people": authors, "due_at": None,
-                              "title": f"Revise the internal message for {audience.name} v{latest.version} (changes requested)"})
+                items.append(InternalDraftItem(audience=audience.id, version=latest.version, people=authors,
+                                               title=f"Revise the internal message for {audience.name} v{latest.version} (changes requested)"))
         return items

@@ -4,6 +4,7 @@ and the feedback collected for it."""
 from datetime import datetime
 
 from domain.actions import Assessment, FeedbackSubmission, Reassessment, Resolution, ReviewSubmission
+from domain.events import EventKind
 from domain.incident.state import ACTIVE_PHASES, FeedbackRecord, Phase, Rejected, ResolutionRecord
 from domain.severity import severity_from_matrix
 
@@ -21,7 +22,7 @@ class Phases:
             self._deadline("review", "post-incident review submitted", now + self.playbook.review.due_after)
         elif phase is Phase.CLOSED:
             self.state.closed_at = now
-        self._event(now, "phase_changed", None, f"Phase {previous.value} → {phase.value}", phase=phase.value, previous=previous.value)
+        self._event(now, EventKind.PHASE_CHANGED, None, f"Phase {previous.value} → {phase.value}", phase=phase.value, previous=previous.value)
 
     def check_assessment(self, action: Assessment) -> None:
         self._require_phase("submit the assessment", Phase.ASSESS)
@@ -50,7 +51,7 @@ class Phases:
         if changed:
             self._set_first_statement_deadline()
         note = f" (was {previous})" if changed else ""
-        self._event(now, "assessed", action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value, via=action.via)
+        self._event(now, EventKind.ASSESSED, action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value, via=action.via)
         if action.fact_sheet is not None:
             self._edit_fact_sheet(action.fact_sheet, action.person, now, via=action.via)
 
@@ -69,7 +70,7 @@ class Phases:
         self.state.severity = action.severity
         self._set_first_statement_deadline()
         way = "raised" if action.severity.value < previous.value else "lowered"
-        self._event(now, "severity_changed", action.person, f"Severity {way} from {previous} to {action.severity} by {action.person}: {action.reason}",
+        self._event(now, EventKind.SEVERITY_CHANGED, action.person, f"Severity {way} from {previous} to {action.severity} by {action.person}: {action.reason}",
                     severity=action.severity.value, previous=previous.value, reason=action.reason, via=action.via)
 
     def check_resolve(self, action: Resolution) -> None:
@@ -88,7 +89,7 @@ class Phases:
     def resolve(self, action: Resolution, now: datetime) -> None:
         self.state.resolution = ResolutionRecord(person=action.person, summary=action.summary, at=now)
         self.state.next_update_due = None
-        self._event(now, "resolved", action.person, f"Resolved by {action.person}: {action.summary}", via=action.via)
+        self._event(now, EventKind.RESOLVED, action.person, f"Resolved by {action.person}: {action.summary}", via=action.via)
 
     def check_review(self, action: ReviewSubmission) -> None:
         self._require_phase("submit the review", Phase.REVIEW)
@@ -99,7 +100,7 @@ class Phases:
     def submit_review(self, action: ReviewSubmission, now: datetime) -> None:
         self.state.review = action
         self._meet("review", now)
-        self._event(now, "review_submitted", action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items", via=action.via)
+        self._event(now, EventKind.REVIEW_SUBMITTED, action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items", via=action.via)
 
     def check_feedback(self, action: FeedbackSubmission) -> None:
         if self.phase is not Phase.REVIEW or self.state.review is not None:
@@ -111,7 +112,7 @@ class Phases:
     def record_feedback_requested(self, people: list[str], now: datetime, reminder: bool = False) -> None:
         self.state.feedback_requested = list(dict.fromkeys(self.state.feedback_requested + people))
         what = "Feedback reminder sent to" if reminder else "Feedback requested from"
-        self._event(now, "feedback_requested", None, f"{what} {', '.join(people) or 'nobody'}", people=people, reminder=reminder)
+        self._event(now, EventKind.FEEDBACK_REQUESTED, None, f"{what} {', '.join(people) or 'nobody'}", people=people, reminder=reminder)
 
     def awaiting_feedback(self) -> list[str]:
         given = {f.person for f in self.state.feedback}
@@ -120,4 +121,4 @@ class Phases:
     def submit_feedback(self, action: FeedbackSubmission, now: datetime) -> None:
         record = FeedbackRecord(person=action.person, rating=action.rating, went_well=action.went_well, went_badly=action.went_badly, at=now)
         self.state.feedback.append(record)
-        self._event(now, "feedback_received", action.person, f"Feedback from {action.person}: {action.rating}/5", rating=action.rating, via=action.via)
+        self._event(now, EventKind.FEEDBACK_RECEIVED, action.person, f"Feedback from {action.person}: {action.rating}/5", rating=action.rating, via=action.via)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from domain.actions import Assessment, ReviewSubmission, Verdict
 from domain.answers import PinnedAnswer
+from domain.events import EventKind
 from domain.factsheet import FactSheet, FactSheetFields, FactSheetVersion
 from domain.lenient import LenientInput
 from domain.listening import DetectionOrigin
@@ -255,7 +256,7 @@ class Deadline(BaseModel):
 class TimelineEvent(BaseModel):
     seq: int
     at: datetime
-    kind: str
+    kind: EventKind
     actor: str | None = None
     via: str | None = None
     message: str

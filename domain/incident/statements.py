@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.actions import StatementDecision, StatementDraft, Verdict
+from domain.events import EventKind
 from domain.factsheet import FactSheet
 from domain.incident.state import (
     SYSTEM_AUTHOR,
@@ -136,7 +137,7 @@ class Statements:
         self.state.holding_started_at = now
         due = self.state.deadlines["first_statement"].due_at
         waiting = {Phase.IDENTIFY: "the commander's acknowledgement", Phase.ASSESS: "the assessment"}.get(self.phase, "the checklist")
-        self._event(now, "holding_on_time", None, f"Holding point reached: the holding statement goes to approval without waiting for {waiting}, "
+        self._event(now, EventKind.HOLDING_ON_TIME, None, f"Holding point reached: the holding statement goes to approval without waiting for {waiting}, "
                     f"so that it can be public by {due:%H:%M} UTC", due_at=due.isoformat())
 
     def add_statement(
@@ -160,11 +161,11 @@ class Statements:
             statement.changed = self.changed_since_published()
             statement.repeats, statement.repeats_why = self._repeats(statement)
         self.state.statements.append(statement)
-        self._event(now, "statement_drafted", author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value, via=via)
+        self._event(now, EventKind.STATEMENT_DRAFTED, author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value, via=via)
         if over := variant_problems(variants):
-            self._event(now, "statement_over_limit", None, f"Statement v{number} cannot be approved as it is: {'; '.join(over)}", version=number, problems=over)
+            self._event(now, EventKind.STATEMENT_OVER_LIMIT, None, f"Statement v{number} cannot be approved as it is: {'; '.join(over)}", version=number, problems=over)
         if statement.repeats is not None:
-            self._event(now, "statement_repeats", None, f"Statement v{number} says nothing new since v{statement.repeats}: {statement.repeats_why}", version=number, repeats=statement.repeats)
+            self._event(now, EventKind.STATEMENT_REPEATS, None, f"Statement v{number} says nothing new since v{statement.repeats}: {statement.repeats_why}", version=number, repeats=statement.repeats)
         return statement
 
     @staticmethod
@@ -219,7 +220,7 @@ class Statements:
         if self._record_decision(statement, action, now, "statement", f"v{version}", f"v{version}", version=version):
             statement.status = StatementStatus.APPROVED
             statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(statement.text)
-            self._event(now, "statement_approved", None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)
+            self._event(now, EventKind.STATEMENT_APPROVED, None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)
 
     def add_fallback(self, text: str, now: datetime, promise: datetime | None = None, variants: list[Variant] | None = None) -> StatementVersion:
         """The playbook's pre-approved holding statement, approved by the playbook itself: rendered
@@ -231,7 +232,7 @@ class Statements:
         statement.fallback = True
         statement.status = StatementStatus.APPROVED
         statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(text)
-        self._event(now, "fallback_statement", None, f"No statement approved in time: publishing the pre-approved fallback holding statement (v{statement.version})", version=statement.version)
+        self._event(now, EventKind.FALLBACK_STATEMENT, None, f"No statement approved in time: publishing the pre-approved fallback holding statement (v{statement.version})", version=statement.version)
         return statement
 
     def mark_published(self, version: int, now: datetime, receipts: list[Receipt] | None = None) -> None:
@@ -241,10 +242,10 @@ class Statements:
         statement.receipts = list(receipts or [])
         wrong = [r.channel for r in statement.receipts if r.error is None and r.sha256 != self._expected_sha256(statement, r)]
         for failed in (r for r in statement.receipts if r.error):
-            self._event(now, "publication_failed", None, f"Statement v{version} did not reach {failed.channel}: {failed.error}", version=version, target=failed.channel)
+            self._event(now, EventKind.PUBLICATION_FAILED, None, f"Statement v{version} did not reach {failed.channel}: {failed.error}", version=version, target=failed.channel)
         if wrong:
             statement.mismatch = True
-            self._event(now, "publication_mismatch", None, f"Statement v{version}: {', '.join(wrong)} received text that differs from the approved version", version=version, channels=wrong)
+            self._event(now, EventKind.PUBLICATION_MISMATCH, None, f"Statement v{version}: {', '.join(wrong)} received text that differs from the approved version", version=version, channels=wrong)
         self._meet("first_statement", now)
         if self._update_number():
             self._meet(f"update.{self._update_number()}", now)
@@ -256,7 +257,7 @@ class Statements:
             label = f"next public update (promised for {statement.promise:%H:%M} UTC)" if statement.promise else "next public update"
             self._deadline(f"update.{self._update_number() + 1}", label, self.state.next_update_due)
         fallback = " as the fallback" if statement.fallback else ""
-        self._event(now, "statement_published", None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
+        self._event(now, EventKind.STATEMENT_PUBLISHED, None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
 
     def record_reply_surge(self, signal_id: str, version: int, summary: str, now: datetime) -> bool:
         """A surge of negative replies to statement ``version`` (a signal tied to this incident),
@@ -282,7 +283,7 @@ class Statements:
         current = self.in_flight()
         if current is not None and current.status is not StatementStatus.APPROVED and current.kind is not StatementKind.RESOLUTION:
             current.status = StatementStatus.WITHDRAWN
-            self._event(now, "statement_withdrawn", None, f"Statement v{current.version} withdrawn: the incident was resolved before it was published", version=current.version)
+            self._event(now, EventKind.STATEMENT_WITHDRAWN, None, f"Statement v{current.version} withdrawn: the incident was resolved before it was published", version=current.version)
 
     def _set_first_statement_deadline(self) -> None:
         existing = self.state.deadlines.get("first_statement")

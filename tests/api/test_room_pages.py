@@ -5,6 +5,7 @@ drives the same forms against the real stack."""
 from fastapi.testclient import TestClient
 
 from api.auth import SESSION_COOKIE
+from domain.incident import IncidentView
 from tests.api.conftest import BASE_URL, issue
 from tests.api.test_who_may_act import _deliver_page, _mint_page
 from tests.conftest import TEST_API_KEY
@@ -84,7 +85,7 @@ def test_the_incident_page_puts_what_waits_on_the_reader_first(app):
             return self
 
         async def query(self, *args, **kwargs):
-            return {
+            return IncidentView.model_validate({
                 "id": "inc-me", "title": "Checkout down", "summary": "s", "playbook": "technical_outage", "scenario": "technical_outage",
                 "severity": "SEV2", "language": "en", "drill": True, "phase": "respond", "status": "open", "declared_at": "2026-12-06T10:00:00+00:00",
                 "pending": [
@@ -92,7 +93,7 @@ def test_the_incident_page_puts_what_waits_on_the_reader_first(app):
                     {"kind": "task", "task_id": "b", "people": ["anna.kowalska"], "due_at": "2026-12-06T10:30:00+00:00", "title": "Draft the FAQ"},
                 ],
                 "deadlines": [], "tasks": [], "statements": [], "timeline": [], "answers_kit": [], "fact_sheet": {},
-            }
+            })
 
     with browser(app) as signed_in:
         app.state.temporal = OneIncident()  # after the app's start, which connects its own

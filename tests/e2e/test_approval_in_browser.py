@@ -18,7 +18,7 @@ async def _to_approval(client: httpx.AsyncClient) -> dict:
         if any(p["kind"] == "approval" for p in state["pending"]):
             return state
         step = next_step(state)
-        if step and step.update not in ("resolve", "decide"):
+        if step and step.update not in ("resolve", "decide_statement"):
             await client.post(f"/incidents/{incident['id']}/{step.path}", json=step.body)
         else:
             await asyncio.sleep(0.1)

@@ -344,7 +344,7 @@ async def link_for(api, incident: str, kind: str, person: str | None = None, sub
     raise AssertionError(f"no {kind} email{f' for {person}' if person else ''} on {incident}")
 
 
-async def drive_by_api(api, incident: str, until, hold: tuple[str, ...] = ("decide", "resolve", "submit_review")) -> dict:
+async def drive_by_api(api, incident: str, until, hold: tuple[str, ...] = ("decide_statement", "resolve", "submit_review")) -> dict:
     """The team acts by API (tests/driver.py) until ``until(state)``; what is in ``hold`` waits."""
     for _ in range(900):
         state = (await api.get(f"/incidents/{incident}")).json()

@@ -83,7 +83,7 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
                 if approvals:
                     break
                 step = next_step(state)
-                if step and step.update not in ("resolve", "decide"):
+                if step and step.update not in ("resolve", "decide_statement"):
                     api.post(f"/incidents/{incident['id']}/{step.path}", json=step.body)
                 else:
                     time.sleep(0.1)
@@ -106,7 +106,7 @@ def test_a_page_is_acknowledged_and_a_statement_approved_by_pressing_slack_butto
                 if approvals:
                     break
                 step = next_step(state)
-                if step and step.update not in ("resolve", "decide"):
+                if step and step.update not in ("resolve", "decide_statement"):
                     api.post(f"/incidents/{incident['id']}/{step.path}", json=step.body)
                 else:
                     time.sleep(0.1)

@@ -26,7 +26,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from channels.base import ChannelKind
-from domain.actions import Acknowledge, AnswerDraft, Assessment, Reassessment, StatementDecision, StatementDraft
+from domain.actions import Acknowledge, Assessment, DecideAnswer, DecideStatement, ProposeAnswer, Reassessment, StatementDraft
 from domain.catalog import load_catalog
 from domain.severity import Severity
 from tests.conftest import PROJECT, register_search_attributes
@@ -109,12 +109,12 @@ async def record_voice_flow(env, harness) -> None:
     await env.sleep(plan.playbook.holding_point(Severity.SEV2) + timedelta(seconds=1))
     state = await harness.until(handle, lambda s: any(p["kind"] == "approval" for p in s["pending"]))
     approvals = [p for p in state["pending"] if p["kind"] == "approval"]
-    await harness.act(handle, "decide", 1, StatementDecision(person=approvals[0]["people"][0], decision="reject", comment="Name the source."))
+    await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approvals[0]["people"][0], decision="reject", comment="Name the source."))
     await harness.until_emailed(plan.id, "revision", "anna.kowalska")  # the comms lead on duty: not paged, first in the role
     await harness.act(handle, "submit_statement", StatementDraft(person="anna.kowalska", text="The claim is false; we name its source in our next update."))
     state = await harness.until(handle, lambda s: any(p["kind"] == "approval" and p["version"] == 2 for p in s["pending"]))
     for item in [p for p in state["pending"] if p["kind"] == "approval"]:
-        await harness.act(handle, "decide", 2, StatementDecision(person=item["people"][0], decision="approve"))
+        await harness.act(handle, "decide_statement", DecideStatement(version=2, person=item["people"][0], decision="approve"))
     state = await harness.until(handle, lambda s: s["next_update_due"] is not None)
     await harness.act(handle, "assess", Assessment(person="ewa.lewandowska", severity=Severity.SEV2))
     await harness.act(handle, "reassess", Reassessment(person="ewa.lewandowska", severity=Severity.SEV1, reason="National press picked it up."))
@@ -131,11 +131,11 @@ async def record_answers(harness) -> None:
     await harness.until(handle, lambda s: s["pending"])
     await harness.act(handle, "acknowledge", Acknowledge(person="ewa.lewandowska"))
     author, approvers = "anna.kowalska", ["piotr.zielinski", "katarzyna.wisniewska"]
-    await harness.act(handle, "propose_answer", "is_giveaway_real", AnswerDraft(person=author, text="No, it is a scam."))
-    await harness.act(handle, "decide_answer", "is_giveaway_real", 2, StatementDecision(person=approvers[1], decision="reject", comment="Say what to do."))
-    await harness.act(handle, "propose_answer", "is_giveaway_real", AnswerDraft(person=author, text="No, it is a scam: don't click its links."))
+    await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id="is_giveaway_real", person=author, text="No, it is a scam."))
+    await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id="is_giveaway_real", version=2, person=approvers[1], decision="reject", comment="Say what to do."))
+    await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id="is_giveaway_real", person=author, text="No, it is a scam: don't click its links."))
     for approver in approvers:
-        await harness.act(handle, "decide_answer", "is_giveaway_real", 3, StatementDecision(person=approver, decision="approve"))
+        await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id="is_giveaway_real", version=3, person=approver, decision="approve"))
     await harness.until(handle, lambda s: sum(e["kind"].startswith("answer_") for e in s["timeline"]) == 6)
     await harness.drive_to_closed(handle)
     await save(handle, "answers")

@@ -15,7 +15,7 @@ from domain.actions import StatementDraft
 from store import mentions as mention_store
 from tests.driver import next_step
 from tests.social.conftest import PAGE_ID, STATUSPAGE_KEY, TOKEN, bluesky_account, x_channel
-from tests.workflow.harness import BODIES, open_harness
+from tests.workflow.harness import open_harness
 
 COMMS_LEAD = "anna.kowalska"
 TEXTS = {
@@ -47,7 +47,7 @@ async def drive(harness, handle) -> dict:
             continue
         if step.update == "resolve" and "resolve" not in pending:
             continue
-        await harness.act(handle, step.update, *step.args, BODIES[step.update].model_validate(step.body))
+        await harness.act(handle, step.update, step.update_input())
     raise AssertionError(f"the incident did not close: {state['phase']}, pending {state['pending']}")
 
 

@@ -31,7 +31,7 @@ def refusal(check) -> Rejected:
 
 
 def kit_entry(drive: Driver, answer_id: str = GIVEAWAY) -> dict:
-    return next(entry for entry in drive.incident.view(drive.now)["answers_kit"] if entry["id"] == answer_id)
+    return next(entry for entry in drive.incident.view(drive.now).model_dump(mode="json")["answers_kit"] if entry["id"] == answer_id)
 
 
 def any_of(count: int):
@@ -65,11 +65,11 @@ def test_a_proposal_goes_to_every_approver_role_with_a_diff_from_the_kit(drive: 
     proposal = propose(drive)
     assert (proposal.version, proposal.number, proposal.status) == (2, 1, AnswerStatus.PENDING_APPROVAL)
     assert "--- v1" in proposal.diff and "+++ v2" in proposal.diff and f"+{NEW_TEXT}" in proposal.diff
-    approvals = [p for p in drive.incident.pending(drive.now) if p["kind"] == "answer_approval"]
-    assert [(p["role"], p["people"], p["version"], p["number"]) for p in approvals] == [
+    approvals = [p for p in drive.incident.pending(drive.now) if p.kind == "answer_approval"]
+    assert [(p.role, p.people, p.version, p.number) for p in approvals] == [
         ("security_lead", [PIOTR, OLIVIA], 2, 1), ("legal", [KASIA, DANIEL], 2, 1),
     ]
-    assert approvals[0]["title"] == f"Approve answer '{GIVEAWAY}' v2 as security_lead"
+    assert approvals[0].title == f"Approve answer '{GIVEAWAY}' v2 as security_lead"
     assert drive.state.timeline[-1].kind == "answer_proposed"
     assert drive.state.timeline[-1].message == f"Answer '{GIVEAWAY}' v2 proposed by {ANNA}"
     entry = kit_entry(drive)
@@ -81,12 +81,12 @@ def test_under_all_every_role_approves_then_it_replaces_the_answer_for_this_inci
     propose(drive)
     decide(drive, 2, PIOTR)
     assert kit_entry(drive)["source"] == "playbook"
-    assert [p["role"] for p in drive.incident.pending(drive.now) if p["kind"] == "answer_approval"] == ["legal"]
+    assert [p.role for p in drive.incident.pending(drive.now) if p.kind == "answer_approval"] == ["legal"]
     decide(drive, 2, KASIA)
     entry = kit_entry(drive)
     assert (entry["text"], entry["version"], entry["source"], entry["approved_by"], entry["proposal"]) == (NEW_TEXT, 2, "incident", [PIOTR, KASIA], None)
     assert drive.state.timeline[-1].message == f"Answer '{GIVEAWAY}' v2 approved by every approver role; it replaces the playbook's v1 for this incident"
-    assert not [p for p in drive.incident.pending(drive.now) if p["kind"].startswith("answer")]
+    assert not [p for p in drive.incident.pending(drive.now) if p.kind.startswith("answer")]
     assert drive.state.statements == []  # the team's kit: nothing goes to the public
 
 
@@ -107,14 +107,14 @@ def test_rejected_the_author_revises_and_the_new_version_diffs_from_the_rejected
     decide(drive, 2, KASIA, Verdict.REJECT, comment="Say we are working with the platform.")
     assert kit_entry(drive)["proposal"]["status"] == "rejected"
     assert drive.state.timeline[-1].message == f"Changes requested on answer '{GIVEAWAY}' v2 by {KASIA}: Say we are working with the platform."
-    draft = next(p for p in drive.incident.pending(drive.now) if p["kind"] == "answer_draft")
-    assert draft["answer_id"] == GIVEAWAY and draft["version"] == 2 and ANNA in draft["people"] and EWA in draft["people"]
+    draft = next(p for p in drive.incident.pending(drive.now) if p.kind == "answer_draft")
+    assert draft.answer_id == GIVEAWAY and draft.version == 2 and ANNA in draft.people and EWA in draft.people
     assert refusal(lambda: drive.incident.check_answer_decision(GIVEAWAY, 2, StatementDecision(person=PIOTR, decision="approve"))).message == (
         f"answer '{GIVEAWAY}' v2 is rejected; nothing to decide"
     )
     revised = propose(drive, NEW_TEXT + " We're working with the platform.")
     assert revised.version == 3 and "--- v2" in revised.diff
-    assert not [p for p in drive.incident.pending(drive.now) if p["kind"] == "answer_draft"]
+    assert not [p for p in drive.incident.pending(drive.now) if p.kind == "answer_draft"]
     decide(drive, 3, PIOTR)
     decide(drive, 3, KASIA)
     assert kit_entry(drive)["version"] == 3 and [v.status for v in drive.incident.answer_history(GIVEAWAY)] == [AnswerStatus.REJECTED, AnswerStatus.APPROVED]
@@ -228,7 +228,7 @@ def test_a_pending_proposal_can_still_be_decided_in_review_but_not_revised(drive
     drive.to_assess()
     propose(drive)
     drive.incident.enter(Phase.REVIEW, drive.now)
-    assert [p["kind"] for p in drive.incident.pending(drive.now) if p["kind"].startswith("answer")] == ["answer_approval", "answer_approval"]
+    assert [p.kind for p in drive.incident.pending(drive.now) if p.kind.startswith("answer")] == ["answer_approval", "answer_approval"]
     decide(drive, 2, KASIA, Verdict.REJECT)
-    assert not [p for p in drive.incident.pending(drive.now) if p["kind"] == "answer_draft"]
+    assert not [p for p in drive.incident.pending(drive.now) if p.kind == "answer_draft"]
     assert refusal(lambda: propose(drive)).message.startswith("cannot propose answers in the review phase")

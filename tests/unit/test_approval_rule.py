@@ -37,7 +37,7 @@ def kinds(drive: Driver):
 
 
 def test_each_kind_is_approved_role_by_role_and_its_events_name_the_roles(outage: Driver):
-    waiting = [(p["kind"], p["role"]) for p in outage.incident.pending(outage.now) if p["kind"].endswith("approval")]
+    waiting = [(p.kind, p.role) for p in outage.incident.pending(outage.now) if p.kind.endswith("approval")]
     assert waiting == [(kind, role) for kind in ("approval", "answer_approval", "internal_approval") for role in ("incident_commander", "engineering_on_call")]
     for check, decide, version, kind in kinds(outage):
         approve = StatementDecision(person=EWA, decision=Verdict.APPROVE)
@@ -51,7 +51,7 @@ def test_each_kind_is_approved_role_by_role_and_its_events_name_the_roles(outage
         check(StatementDecision(person=JAKUB, decision=Verdict.APPROVE))
         decide(StatementDecision(person=JAKUB, decision=Verdict.APPROVE))
         assert version().status == "approved" and outage.state.timeline[-1].kind == f"{kind}_approved"
-    assert not [p for p in outage.incident.pending(outage.now) if p["kind"].endswith("approval")]
+    assert not [p for p in outage.incident.pending(outage.now) if p.kind.endswith("approval")]
 
 
 def test_a_request_for_changes_rejects_each_kind_in_its_own_status(outage: Driver):

@@ -133,6 +133,6 @@ def test_templates_read_the_fact_sheet_fields_by_name():
 
 def test_the_view_shows_the_fact_sheet_and_its_versions(drive: Driver):
     edit(drive, headline="Our app is down")
-    view = drive.incident.view(drive.now)
+    view = drive.incident.view(drive.now).model_dump(mode="json")
     assert view["fact_sheet"]["headline"] == "Our app is down"
     assert view["fact_sheet_versions"][0]["changed"] == ["headline"]

@@ -25,10 +25,10 @@ def give(drive: Driver, person: str, rating: int = 4) -> None:
 
 def test_feedback_is_recorded_and_leaves_the_pending_list(drive: Driver):
     to_review(drive)
-    assert next(p for p in drive.incident.pending(drive.now) if p["kind"] == "feedback")["people"] == [EWA, ANNA]
+    assert next(p for p in drive.incident.pending(drive.now) if p.kind == "feedback").people == [EWA, ANNA]
     give(drive, ANNA, 5)
     assert drive.state.feedback[0].rating == 5
-    assert next(p for p in drive.incident.pending(drive.now) if p["kind"] == "feedback")["people"] == [EWA]
+    assert next(p for p in drive.incident.pending(drive.now) if p.kind == "feedback").people == [EWA]
     assert drive.state.timeline[-1].message == f"Feedback from {ANNA}: 5/5"
 
 

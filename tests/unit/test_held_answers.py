@@ -22,7 +22,7 @@ def outage(catalog) -> Driver:
 
 
 def entry(drive: Driver, answer_id: str) -> dict:
-    return next(e for e in drive.incident.view(drive.now)["answers_kit"] if e["id"] == answer_id)
+    return next(e for e in drive.incident.view(drive.now).model_dump(mode="json")["answers_kit"] if e["id"] == answer_id)
 
 
 @pytest.mark.shipped

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from domain.actions import Resolution, StatementDecision, StatementDraft, Verdict
-from domain.incident import Phase, Rejected, StatementStatus, TaskStatus
+from domain.incident import PendingItem, Phase, Rejected, StatementStatus, TaskStatus
 from domain.severity import Severity
 from domain.statements import StatementKind
 from tests.unit.conftest import ANNA, DANIEL, EWA, JAMES, KASIA, OLIVIA, PIOTR, SARAH, SYSTEM, T0, Driver, make_plan, variant
@@ -20,8 +20,8 @@ def rejection(check, *args) -> Rejected:
     return info.value
 
 
-def kinds(items: list[dict]) -> list[str]:
-    return [item["kind"] for item in items]
+def kinds(items: list[PendingItem]) -> list[str]:
+    return [item.kind for item in items]
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def test_at_the_holding_point_statements_open_before_the_assessment(drive: Drive
     event = drive.state.timeline[-1]
     assert event.kind == "holding_on_time" and "without waiting for the assessment" in event.message
     holding = drive.system_draft(StatementKind.HOLDING)
-    approvals = [item for item in drive.incident.pending(drive.now) if item["kind"] == "approval"]
-    assert [item["role"] for item in approvals] == drive.incident.playbook.communicate.approvers
+    approvals = [item for item in drive.incident.pending(drive.now) if item.kind == "approval"]
+    assert [item.role for item in approvals] == drive.incident.playbook.communicate.approvers
     assert "assessment" in kinds(drive.incident.pending(drive.now))  # the assessment still waits
     drive.decide(holding.version, KASIA, REJECT, "Too vague")
     revised = drive.draft("We are securing the account; do not click links in our posts.")
@@ -159,11 +159,11 @@ def test_a_single_reject_marks_the_version_rejected(holding: Driver):
 
 def test_a_rejected_version_asks_the_authors_for_a_new_draft(holding: Driver):
     holding.decide(1, PIOTR, REJECT)
-    [item] = [i for i in holding.incident.pending(holding.now) if i["kind"] in ("statement_draft", "approval")]
-    assert item["kind"] == "statement_draft"
-    assert item["version"] == 1
-    assert item["people"] == [ANNA, EWA, JAMES, SARAH]  # comms_lead order, then the commanders not already listed
-    assert item["due_at"] == T0 + timedelta(hours=1)
+    [item] = [i for i in holding.incident.pending(holding.now) if i.kind in ("statement_draft", "approval")]
+    assert item.kind == "statement_draft"
+    assert item.version == 1
+    assert item.people == [ANNA, EWA, JAMES, SARAH]  # comms_lead order, then the commanders not already listed
+    assert item.due_at == T0 + timedelta(hours=1)
 
 
 def test_a_new_draft_after_a_rejection_takes_over_and_the_rejection_stays_on_record(holding: Driver):
@@ -217,8 +217,8 @@ def test_an_unknown_person_cannot_decide(holding: Driver):
 
 
 def test_pending_asks_every_outstanding_approver_role(holding: Driver):
-    items = [i for i in holding.incident.pending(holding.now) if i["kind"] == "approval"]
-    assert [(i["role"], i["people"], i["version"], i["due_at"]) for i in items] == [
+    items = [i for i in holding.incident.pending(holding.now) if i.kind == "approval"]
+    assert [(i.role, i.people, i.version, i.due_at) for i in items] == [
         ("security_lead", [PIOTR, OLIVIA], 1, T0 + timedelta(hours=1)),
         ("legal", [KASIA, DANIEL], 1, T0 + timedelta(hours=1)),
     ]
@@ -226,7 +226,7 @@ def test_pending_asks_every_outstanding_approver_role(holding: Driver):
 
 def test_pending_drops_an_approver_role_once_it_approved(holding: Driver):
     holding.decide(1, OLIVIA)
-    assert [i["role"] for i in holding.incident.pending(holding.now) if i["kind"] == "approval"] == ["legal"]
+    assert [i.role for i in holding.incident.pending(holding.now) if i.kind == "approval"] == ["legal"]
 
 
 # ---- publishing -----------------------------------------------------------------------------
@@ -301,8 +301,8 @@ def test_publishing_an_update_meets_its_deadline_and_schedules_the_next(drive: D
 def test_approval_items_after_the_first_statement_are_due_at_the_next_update(drive: Driver):
     drive.with_published_holding()
     drive.system_draft(StatementKind.UPDATE)
-    items = [i for i in drive.incident.pending(drive.now) if i["kind"] == "approval"]
-    assert {i["due_at"] for i in items} == {drive.state.next_update_due}
+    items = [i for i in drive.incident.pending(drive.now) if i.kind == "approval"]
+    assert {i.due_at for i in items} == {drive.state.next_update_due}
 
 
 # ---- resolving ------------------------------------------------------------------------------

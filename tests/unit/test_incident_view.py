@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import yaml
+from pydantic import TypeAdapter, ValidationError
 
 from domain.actions import (
     Acknowledge,
@@ -16,7 +17,19 @@ from domain.actions import (
     TaskCompletion,
     Verdict,
 )
-from domain.incident import Deadline, IncidentPlan, Phase, Rejected
+from domain.events import EventKind
+from domain.incident import (
+    Deadline,
+    DeadlineStatus,
+    IncidentPlan,
+    IncidentView,
+    PendingItem,
+    PendingKind,
+    Phase,
+    Rejected,
+    TimelineEvent,
+)
+from domain.receipts import UpdateReceipt
 from domain.severity import Severity
 from domain.statements import StatementKind
 from tests.unit.conftest import ANNA, COMMANDERS, EWA, FIXTURES, JAMES, KASIA, MARIA, PIOTR, SARAH, T0, TOM, Driver
@@ -70,7 +83,7 @@ def test_a_closed_incident_reads_its_unmet_deadlines_as_the_report_does(drive: D
     drive.review()
     drive.enter(Phase.CLOSED)
     later = drive.now + timedelta(days=30)
-    view = {d["name"]: d["status"] for d in drive.incident.view(later)["deadlines"]}
+    view = {d["name"]: d["status"] for d in drive.incident.view(later).model_dump(mode="json")["deadlines"]}
     report = {d.name: d.status for d in compute(drive.state, drive.incident.commander_role, later).deadlines}
     assert view["first_statement"] == "moot"
     assert view == report
@@ -94,26 +107,26 @@ def test_an_unmet_deadline_stops_mattering_at_the_resolution(resolved_after, clo
 
 def test_identify_waits_for_every_paged_role(drive: Driver):
     items = drive.incident.pending(drive.now)
-    acks = [i for i in items if i["kind"] == "acknowledge"]
-    assert [(i["role"], i["people"], i["due_at"]) for i in acks] == [
+    acks = [i for i in items if i.kind == "acknowledge"]
+    assert [(i.role, i.people, i.due_at) for i in acks] == [
         ("incident_commander", COMMANDERS, T0 + timedelta(minutes=10)),
         ("security_lead", [PIOTR, "olivia.hart"], T0 + timedelta(minutes=10)),
         ("social_media_manager", [MARIA, TOM], T0 + timedelta(minutes=10)),
         ("comms_lead", [ANNA, EWA], T0 + timedelta(minutes=10)),
         ("legal", [KASIA, "daniel.reyes"], T0 + timedelta(minutes=10)),
     ]
-    assert [i["kind"] for i in items] == ["acknowledge"] * 5
+    assert [i.kind for i in items] == ["acknowledge"] * 5
 
 
 def test_unpaged_unacknowledged_roles_stop_waiting_after_identify(drive: Driver):
     drive.to_assess()
-    assert "acknowledge" not in [i["kind"] for i in drive.incident.pending(drive.now)]
+    assert "acknowledge" not in [i.kind for i in drive.incident.pending(drive.now)]
 
 
 def test_a_paged_role_keeps_waiting_after_identify(drive: Driver):
     drive.incident.record_page("legal", KASIA, 0, 0, drive.now)
     drive.to_assess()
-    assert [i["role"] for i in drive.incident.pending(drive.now) if i["kind"] == "acknowledge"] == ["legal"]
+    assert [i.role for i in drive.incident.pending(drive.now) if i.kind == "acknowledge"] == ["legal"]
 
 
 def test_a_withdrawn_page_says_who_took_it_or_that_the_incident_was_resolved(drive: Driver):
@@ -130,39 +143,39 @@ def test_a_withdrawn_page_says_who_took_it_or_that_the_incident_was_resolved(dri
 
 def test_assess_waits_for_the_commanders(drive: Driver):
     drive.to_assess()
-    [assessment] = [i for i in drive.incident.pending(drive.now) if i["kind"] == "assessment"]
-    assert assessment["people"] == COMMANDERS
-    assert assessment["due_at"] == T0 + timedelta(minutes=20)
-    assert [q["id"] for q in assessment["questions"]][0] == "affected_accounts"
+    [assessment] = [i for i in drive.incident.pending(drive.now) if i.kind == "assessment"]
+    assert assessment.people == COMMANDERS
+    assert assessment.due_at == T0 + timedelta(minutes=20)
+    assert [q.id for q in assessment.questions][0] == "affected_accounts"
 
 
 def test_the_assessment_stops_waiting_once_submitted(drive: Driver):
     drive.to_assess()
     drive.assess()
-    assert "assessment" not in [i["kind"] for i in drive.incident.pending(drive.now)]
+    assert "assessment" not in [i.kind for i in drive.incident.pending(drive.now)]
 
 
 def test_every_open_task_waits_on_its_assignee_first(drive: Driver):
     drive.to_respond()
-    tasks = {i["task_id"]: i for i in drive.incident.pending(drive.now) if i["kind"] == "task"}
+    tasks = {i.task_id: i for i in drive.incident.pending(drive.now) if i.kind == "task"}
     assert len(tasks) == 8
-    assert tasks["pause_scheduled_posts"]["people"] == [MARIA, TOM, *COMMANDERS]
-    assert tasks["warn_followers"]["people"] == [EWA, ANNA, JAMES, SARAH]  # EWA acknowledged comms_lead
-    assert tasks["pause_scheduled_posts"]["due_at"] == T0 + timedelta(minutes=10)
+    assert tasks["pause_scheduled_posts"].people == [MARIA, TOM, *COMMANDERS]
+    assert tasks["warn_followers"].people == [EWA, ANNA, JAMES, SARAH]  # EWA acknowledged comms_lead
+    assert tasks["pause_scheduled_posts"].due_at == T0 + timedelta(minutes=10)
 
 
 def test_a_completed_task_no_longer_waits(drive: Driver):
     drive.to_respond()
     drive.complete("pause_scheduled_posts")
-    assert "pause_scheduled_posts" not in [i.get("task_id") for i in drive.incident.pending(drive.now)]
+    assert "pause_scheduled_posts" not in [getattr(i, "task_id", None) for i in drive.incident.pending(drive.now)]
 
 
 def test_active_phases_wait_for_the_resolution_without_a_due_time(drive: Driver):
     drive.to_respond()
-    [resolve] = [i for i in drive.incident.pending(drive.now) if i["kind"] == "resolve"]
-    assert (resolve["people"], resolve["due_at"]) == (COMMANDERS, None)
+    [resolve] = [i for i in drive.incident.pending(drive.now) if i.kind == "resolve"]
+    assert (resolve.people, resolve.due_at) == (COMMANDERS, None)
     drive.resolve()
-    assert "resolve" not in [i["kind"] for i in drive.incident.pending(drive.now)]
+    assert "resolve" not in [i.kind for i in drive.incident.pending(drive.now)]
 
 
 def _stages(drive: Driver):
@@ -193,10 +206,10 @@ def test_every_pending_item_names_its_kind_people_and_due_time(drive: Driver):
     seen = set()
     for stage in _stages(drive):
         for item in stage.incident.pending(stage.now):
-            assert {"kind", "people", "due_at", "title"} <= set(item)
-            assert item["people"] and set(item["people"]) <= PEOPLE
-            assert item["due_at"] is None or isinstance(item["due_at"], datetime)
-            seen.add(item["kind"])
+            assert {"kind", "people", "due_at", "title"} <= set(type(item).model_fields)
+            assert item.people and set(item.people) <= PEOPLE
+            assert item.due_at is None or isinstance(item.due_at, datetime)
+            seen.add(item.kind)
     assert seen == {"acknowledge", "assessment", "task", "approval", "statement_draft", "resolve", "review"}
 
 
@@ -214,7 +227,7 @@ def reviewing(drive: Driver) -> Driver:
 def test_entering_review_sets_its_deadline(reviewing: Driver):
     assert reviewing.state.deadlines["review"].due_at == reviewing.now + timedelta(days=5)
     [item] = reviewing.incident.pending(reviewing.now)
-    assert (item["kind"], item["people"], item["due_at"]) == ("review", COMMANDERS, reviewing.now + timedelta(days=5))
+    assert (item.kind, item.people, item.due_at) == ("review", COMMANDERS, reviewing.now + timedelta(days=5))
 
 
 def test_submitting_the_review_meets_its_deadline(reviewing: Driver):
@@ -254,7 +267,7 @@ def test_closing_records_the_time_and_waits_for_nothing(drive: Driver):
     assert drive.incident.closed
     assert drive.state.closed_at == drive.now
     assert drive.incident.pending(drive.now) == []
-    assert drive.incident.view(drive.now)["status"] == "closed"
+    assert drive.incident.view(drive.now).model_dump(mode="json")["status"] == "closed"
 
 
 CLOSED_ACTIONS = {
@@ -367,23 +380,23 @@ def _full_run(drive: Driver) -> None:
 
 def test_the_view_is_json_at_every_stage(drive: Driver):
     for stage in _stages(drive):
-        json.dumps(stage.incident.view(stage.now))
+        json.dumps(stage.incident.view(stage.now).model_dump(mode="json"))
 
 
 def test_the_view_of_a_closed_incident_is_json(drive: Driver):
     _full_run(drive)
-    view = drive.incident.view(drive.now)
+    view = drive.incident.view(drive.now).model_dump(mode="json")
     assert json.loads(json.dumps(view)) == view
 
 
 def test_the_view_carries_no_phone_number_or_email(drive: Driver):
     _full_run(drive)
-    assert leaked_contacts(json.dumps(drive.incident.view(drive.now))) == []
+    assert leaked_contacts(json.dumps(drive.incident.view(drive.now).model_dump(mode="json"))) == []
 
 
 def test_the_view_while_open(drive: Driver):
     drive.to_respond()
-    view = drive.incident.view(drive.now)
+    view = drive.incident.view(drive.now).model_dump(mode="json")
     assert view["status"] == "open"
     assert (view["phase"], view["severity"], view["scenario"]) == ("respond", "SEV2", "account_compromise")
     assert [a["role"] for a in view["acknowledgements"]] == list(drive.state.acknowledgements)
@@ -392,13 +405,13 @@ def test_the_view_while_open(drive: Driver):
     assert deadlines["acknowledge.incident_commander"] == "met"
     assert deadlines["task.pause_scheduled_posts"] == "open"
     task_item = next(i for i in view["pending"] if i["kind"] == "task")
-    assert task_item["due_at"] == (T0 + timedelta(minutes=10)).isoformat()
+    assert datetime.fromisoformat(task_item["due_at"]) == T0 + timedelta(minutes=10)
 
 
 def test_deadline_statuses_in_the_view_follow_the_clock(drive: Driver):
     drive.to_respond()
     later = drive.now + timedelta(minutes=11)
-    statuses = {d["name"]: d["status"] for d in drive.incident.view(later)["deadlines"]}
+    statuses = {d["name"]: d["status"] for d in drive.incident.view(later).model_dump(mode="json")["deadlines"]}
     assert statuses["task.pause_scheduled_posts"] == "overdue"
     assert statuses["task.recover_access"] == "open"
     assert statuses["acknowledge.legal"] == "overdue"
@@ -409,3 +422,62 @@ def test_the_plan_pinned_in_history_round_trips_and_carries_no_contact(plan: Inc
     assert leaked_contacts(text) == []
     assert '"due_after":"10m"' in text
     assert IncidentPlan.model_validate_json(text) == plan
+
+
+# ---- the typed contract ----------------------------------------------------------------------
+
+PENDING_FIELDS = {
+    "acknowledge": {"role"}, "assessment": {"questions"}, "task": {"task_id"}, "approval": {"version", "role"}, "statement_draft": {"version"},
+    "answer_approval": {"answer_id", "version", "number", "role"}, "answer_draft": {"answer_id", "version"},
+    "internal_approval": {"audience", "version", "number", "role"}, "internal_draft": {"audience", "version"},
+    "resolve": set(), "review": set(), "feedback": set(),
+}
+
+
+def test_each_kind_of_pending_item_has_its_own_fields_and_reads_back_as_itself():
+    assert {kind.value for kind in PendingKind} == set(PENDING_FIELDS)
+    items = TypeAdapter(list[PendingItem])
+    for kind, own in PENDING_FIELDS.items():
+        values = {"role": "legal", "questions": [], "task_id": "t", "version": 2, "answer_id": "a", "number": 3, "audience": "all_staff"}
+        item = {"kind": kind, "title": "Something", "people": [EWA], "due_at": None, **{name: values[name] for name in own}}
+        [read] = items.validate_python([item])
+        assert read.kind == kind and set(read.model_dump(mode="json")) == {"kind", "title", "people", "due_at", *own}
+    with pytest.raises(ValidationError):
+        items.validate_python([{"kind": "approval", "title": "Approve", "people": [EWA], "due_at": None}])  # no version, no role
+    with pytest.raises(ValidationError):
+        items.validate_python([{"kind": "dance", "title": "Dance", "people": [EWA], "due_at": None}])
+
+
+def test_the_view_reads_back_from_its_json_as_the_same_view(drive: Driver):
+    for stage in _stages(drive):
+        view = stage.incident.view(stage.now)
+        again = IncidentView.model_validate_json(view.model_dump_json())
+        assert again == view
+        assert again.model_dump(mode="json") == view.model_dump(mode="json")
+        assert all(type(a) is type(b) for a, b in zip(again.pending, view.pending))
+
+
+def test_the_view_keeps_the_json_shape_of_the_state_it_shows(drive: Driver):
+    _full_run(drive)
+    view = drive.incident.view(drive.now).model_dump(mode="json")
+    state = drive.state.model_dump(mode="json")
+    assert set(view) == (set(state) - {"revision"}) | {"status", "pending", "answers_kit"}
+    assert view["acknowledgements"] == list(state["acknowledgements"].values())
+    assert [{k: v for k, v in d.items() if k != "status"} for d in view["deadlines"]] == list(state["deadlines"].values())
+    assert {d["status"] for d in view["deadlines"]} <= {status.value for status in DeadlineStatus}
+
+
+def test_every_timeline_event_has_a_kind_of_the_enum_and_an_unknown_kind_is_refused(drive: Driver):
+    _full_run(drive)
+    assert all(isinstance(event.kind, EventKind) for event in drive.state.timeline)
+    assert {event.kind for event in drive.state.timeline} >= {EventKind.DECLARED, EventKind.STATEMENT_PUBLISHED, EventKind.REVIEW_SUBMITTED}
+    event = drive.state.timeline[0].model_dump(mode="json")
+    assert TimelineEvent.model_validate(event).kind is EventKind.DECLARED and event["kind"] == "declared"
+    with pytest.raises(ValidationError):
+        TimelineEvent.model_validate({**event, "kind": "declard"})
+
+
+def test_an_update_receipt_keeps_the_shape_of_the_dict_it_replaced():
+    earlier = {"phase": "assess", "events": ["ewa.lewandowska acknowledged as incident_commander"]}
+    receipt = UpdateReceipt.model_validate(earlier)
+    assert receipt.phase is Phase.ASSESS and receipt.model_dump(mode="json") == earlier

@@ -55,7 +55,7 @@ def test_every_message_opens_with_the_internal_mark_in_its_language():
 
 def test_approved_under_the_statements_rule_then_sent_once(outage: Driver):
     drafted(outage)
-    pending = [(p["audience"], p["role"]) for p in outage.incident.pending(outage.now) if p["kind"] == "internal_approval"]
+    pending = [(p.audience, p.role) for p in outage.incident.pending(outage.now) if p.kind == "internal_approval"]
     assert pending == [("all_staff", "incident_commander"), ("all_staff", "engineering_on_call"),
                        ("store_staff", "incident_commander"), ("store_staff", "engineering_on_call")]
     decide(outage, "all_staff", 1, EWA)
@@ -74,7 +74,7 @@ def test_approved_under_the_statements_rule_then_sent_once(outage: Driver):
 def test_changes_requested_then_a_revision_supersedes(outage: Driver):
     drafted(outage)
     decide(outage, "store_staff", 1, JAKUB, Verdict.REJECT, "Give the workaround.")
-    assert [p["kind"] for p in outage.incident.pending(outage.now) if p.get("audience") == "store_staff"] == ["internal_draft"]
+    assert [p.kind for p in outage.incident.pending(outage.now) if getattr(p, "audience", None) == "store_staff"] == ["internal_draft"]
     action = StatementDraft(person=ANNA, text="Customers can pay at the counter.")
     outage.incident.check_internal_draft("store_staff", action)
     revised = outage.incident.add_internal("store_staff", action.text, ANNA, outage.now)
@@ -101,7 +101,7 @@ def test_messages_never_approved_are_withdrawn_at_close(outage: Driver):
     outage.incident.withdraw_internal(outage.now)
     assert [m.status for m in outage.state.internal_messages] == [InternalStatus.WITHDRAWN, InternalStatus.WITHDRAWN]
     outage.enter(Phase.CLOSED)
-    assert not [p for p in outage.incident.pending(outage.now) if p["kind"].startswith("internal")]
+    assert not [p for p in outage.incident.pending(outage.now) if p.kind.startswith("internal")]
 
 
 def test_the_folder_check_names_a_missing_template_and_an_unknown_group(tmp_path):

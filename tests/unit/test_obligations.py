@@ -24,7 +24,7 @@ def breach(catalog) -> Driver:
 
 
 def deadline(drive: Driver, name: str) -> dict:
-    return next(d for d in drive.incident.view(drive.now)["deadlines"] if d["name"] == name)
+    return next(d for d in drive.incident.view(drive.now).model_dump(mode="json")["deadlines"] if d["name"] == name)
 
 
 def test_the_gdpr_clocks_start_at_declaration(breach: Driver):

@@ -50,7 +50,7 @@ def test_the_report_shows_no_raw_iso_times(drive: Driver):
 def test_the_incident_page_shows_no_raw_iso_times(drive: Driver):
     drive.tick(seconds=1.5)
     drive.to_communicate()
-    view = drive.incident.view(drive.now)
+    view = drive.incident.view(drive.now).model_dump(mode="json")
     assert RAW_ISO.search(str(view["timeline"][0]["at"]))  # what the API answers with
     html = templates.get_template("incident.html").render(
         incident=view, temporal_url="", kit=None, kit_languages=[], conversation=None, conversation_chart=None,
@@ -72,7 +72,7 @@ def test_the_approval_page_says_when_the_statement_promises_the_next_update(driv
     drive.to_communicate()
     promise = drive.now + timedelta(hours=1, minutes=10, seconds=3)
     statement = drive.incident.add_statement(StatementKind.HOLDING, "Next update by 01:10 CET.", "crisisflow", drive.now, promise=promise)
-    view = drive.incident.view(drive.now)
+    view = drive.incident.view(drive.now).model_dump(mode="json")
     html = templates.get_template("approval.html").render(
         incident=view, statement=view["statements"][-1], person="Katarzyna", action="/a/x", due_at=None, decisions=[],
         request=SimpleNamespace(state=SimpleNamespace()),

@@ -18,27 +18,13 @@ from domain import actions
 from domain.answers import pin_answers
 from domain.catalog import Catalog
 from domain.incident import IncidentPlan
+from domain.receipts import UpdateReceipt
 from domain.severity import Severity
 from store import service
 from store.db import create_engine, create_schema, session_factory
 from tests.driver import next_step
 from workflows.drill import ScheduledDrillWorkflow
 from workflows.incident import IncidentWorkflow
-
-BODIES = {
-    "acknowledge": actions.Acknowledge,
-    "assess": actions.Assessment,
-    "reassess": actions.Reassessment,
-    "complete_task": actions.TaskCompletion,
-    "decide": actions.StatementDecision,
-    "submit_statement": actions.StatementDraft,
-    "resolve": actions.Resolution,
-    "submit_review": actions.ReviewSubmission,
-    "propose_answer": actions.AnswerDraft,
-    "decide_answer": actions.StatementDecision,
-    "submit_internal": actions.StatementDraft,
-    "decide_internal": actions.StatementDecision,
-}
 
 
 @dataclass
@@ -74,7 +60,8 @@ class Harness:
         return await self.env.client.start_workflow(IncidentWorkflow.run, plan, id=plan.id, task_queue=self.task_queue)
 
     async def state(self, handle: WorkflowHandle) -> dict:
-        return await handle.query(IncidentWorkflow.state)
+        """The incident's view as the API sends it (JSON)."""
+        return (await handle.query(IncidentWorkflow.state)).model_dump(mode="json")
 
     async def until(self, handle: WorkflowHandle, predicate, attempts: int = 200) -> dict:
         """Poll the state (in real time, not skipped time) until ``predicate`` holds."""
@@ -85,8 +72,8 @@ class Harness:
             await asyncio.sleep(0.05)
         raise AssertionError(f"condition never held; last phase {state['phase']}, pending {state['pending']}")
 
-    async def act(self, handle: WorkflowHandle, update: str, *args) -> dict:
-        return await handle.execute_update(getattr(IncidentWorkflow, update), args=list(args))
+    async def act(self, handle: WorkflowHandle, update: str, action: actions.Action) -> UpdateReceipt:
+        return await handle.execute_update(getattr(IncidentWorkflow, update), action)
 
     async def drive_to_closed(self, handle: WorkflowHandle, max_steps: int = 200) -> dict:
         return await self.drive_until(handle, lambda state: state["status"] == "closed", max_steps)
@@ -101,7 +88,7 @@ class Harness:
             if step is None:
                 await asyncio.sleep(0.05)
                 continue
-            await self.act(handle, step.update, *step.args, BODIES[step.update].model_validate(step.body))
+            await self.act(handle, step.update, step.update_input())
         raise AssertionError(f"the incident did not get there: phase {state['phase']}, pending {state['pending']}")
 
     async def outbox(self, incident_id: str) -> list:

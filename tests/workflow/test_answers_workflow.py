@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from domain.actions import Acknowledge, AnswerDraft, StatementDecision
+from domain.actions import Acknowledge, DecideAnswer, ProposeAnswer
 from store import tokens
 
 ANNA, EWA, PIOTR, KASIA = "anna.kowalska", "ewa.lewandowska", "piotr.zielinski", "katarzyna.wisniewska"
@@ -29,12 +29,12 @@ async def test_a_proposal_is_emailed_to_the_approvers_rejected_revised_approved_
     handle = await harness.start(plan)
     await harness.until(handle, lambda s: s["pending"])
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await harness.act(handle, "propose_answer", GIVEAWAY, AnswerDraft(person=ANNA, text=FIRST))
+        await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id=GIVEAWAY, person=ANNA, text=FIRST))
     assert refused.value.cause.type == "Rejected.conflict" and "identify phase" in refused.value.cause.message
     await harness.act(handle, "acknowledge", Acknowledge(person=EWA))
 
-    receipt = await harness.act(handle, "propose_answer", GIVEAWAY, AnswerDraft(person=ANNA, text=FIRST))
-    assert receipt["events"] == [f"Answer '{GIVEAWAY}' v2 proposed by {ANNA}"]
+    receipt = await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id=GIVEAWAY, person=ANNA, text=FIRST))
+    assert receipt.events == [f"Answer '{GIVEAWAY}' v2 proposed by {ANNA}"]
     asked = await _mails(harness, plan.id, "answer_approval", 2)
     assert {(m.person_id, m.channel) for m in asked} == {(PIOTR, "email"), (KASIA, "email")}
     assert all(f"answer '{GIVEAWAY}' v2" in m.subject and FIRST in m.body for m in asked)
@@ -43,15 +43,15 @@ async def test_a_proposal_is_emailed_to_the_approvers_rejected_revised_approved_
     assert [[(row.incident_id, row.version) for row in rows] for rows in link_rows] == [[(plan.id, 1)], [(plan.id, 1)]]
     assert all(any("/a/" in link["url"] for link in m.links) for m in asked)
 
-    await harness.act(handle, "decide_answer", GIVEAWAY, 2, StatementDecision(person=PIOTR, decision="approve"))
-    await harness.act(handle, "decide_answer", GIVEAWAY, 2, StatementDecision(person=KASIA, decision="reject", comment="Name the platform."))
+    await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=2, person=PIOTR, decision="approve"))
+    await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=2, person=KASIA, decision="reject", comment="Name the platform."))
     (told,) = await _mails(harness, plan.id, "answer_revision", 1)
     assert told.person_id == ANNA and told.body.endswith("v2: Name the platform. Propose a new version.")
 
-    await harness.act(handle, "propose_answer", GIVEAWAY, AnswerDraft(person=ANNA, text=REVISED))
+    await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id=GIVEAWAY, person=ANNA, text=REVISED))
     await _mails(harness, plan.id, "answer_approval", 4)
     for person in (PIOTR, KASIA):
-        await harness.act(handle, "decide_answer", GIVEAWAY, 3, StatementDecision(person=person, decision="approve"))
+        await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=3, person=person, decision="approve"))
     state = await harness.state(handle)
     entry = next(a for a in state["answers_kit"] if a["id"] == GIVEAWAY)
     assert (entry["text"], entry["version"], entry["source"]) == (REVISED, 3, "incident")

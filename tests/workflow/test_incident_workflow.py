@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from channels.base import ChannelKind, Delivery, OutgoingMessage
-from domain.actions import Acknowledge, Assessment, Reassessment, Resolution, StatementDecision, StatementDraft, TaskCompletion
+from domain.actions import Acknowledge, Assessment, DecideStatement, Reassessment, Resolution, StatementDraft, TaskDone
 from domain.messages import DeliveryFailure
 from domain.promise import word_promise
 from domain.severity import Severity
@@ -90,8 +90,7 @@ async def _to_communicate(harness, handle):
     while state["phase"] != "communicate" or not any(p["kind"] == "approval" for p in state["pending"]):
         step = next_step(state)
         if step and step.update != "resolve":
-            body = {"acknowledge": Acknowledge, "assess": Assessment, "complete_task": TaskCompletion}[step.update]
-            await harness.act(handle, step.update, *step.args, body.model_validate(step.body))
+            await harness.act(handle, step.update, step.update_input())
         state = await harness.until(handle, lambda s: True)
     return state
 
@@ -100,12 +99,12 @@ async def test_rejection_needs_a_new_version_and_old_versions_cannot_be_decided(
     handle = await harness.start(harness.plan("misinformation"))
     state = await _to_communicate(harness, handle)
     approval = next(p for p in state["pending"] if p["kind"] == "approval")
-    await harness.act(handle, "decide", 1, StatementDecision(person=approval["people"][0], decision="reject", comment="Cite the source"))
+    await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="reject", comment="Cite the source"))
     state = await harness.state(handle)
     draft = next(p for p in state["pending"] if p["kind"] == "statement_draft")
     await harness.act(handle, "submit_statement", StatementDraft(person=draft["people"][0], text="Corrected: the claim is false."))
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await harness.act(handle, "decide", 1, StatementDecision(person=approval["people"][0], decision="approve"))
+        await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="approve"))
     assert refused.value.cause.type == "Rejected.conflict"
     state = await harness.state(handle)
     assert [s["status"] for s in state["statements"]] == ["rejected", "pending_approval"]
@@ -123,7 +122,7 @@ async def test_approvers_get_their_link_by_sms_and_the_author_hears_of_requested
     assert texts and all("http://test/a/" in m.body for m in texts)
     emails = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email"]
     assert emails and all(m.subject == f"[{state['severity']}] Approve statement v1: {plan.title}" for m in emails)
-    await harness.act(handle, "decide", 1, StatementDecision(person=approval["people"][0], decision="reject", comment="Cite the source"))
+    await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="reject", comment="Cite the source"))
     author = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == plan.playbook.communicate.author)
     await harness.until_emailed(plan.id, "revision", author)
     told = next(m for m in await harness.outbox(plan.id) if m.kind == "revision" and m.channel == "email")
@@ -144,7 +143,7 @@ async def test_the_holding_statement_goes_to_approval_at_the_holding_point_whate
     started = next(e for e in state["timeline"] if e["kind"] == "holding_on_time")
     assert datetime.fromisoformat(started["at"]) - datetime.fromisoformat(state["declared_at"]) >= holding_point
     for item in [p for p in state["pending"] if p["kind"] == "approval"]:
-        await harness.act(handle, "decide", 1, StatementDecision(person=item["people"][0], decision="approve"))
+        await harness.act(handle, "decide_statement", DecideStatement(version=1, person=item["people"][0], decision="approve"))
     state = await harness.until(handle, lambda s: s["statements"][0]["status"] == "published")
     assert state["phase"] == "assess"
     assert next(d for d in state["deadlines"] if d["name"] == "first_statement")["status"] == "met"
@@ -204,7 +203,7 @@ async def test_the_holding_statement_promises_the_next_update_in_the_organisatio
     assert promise.minute % 5 == 0 and promise - drafted < timedelta(hours=1, minutes=15)
     assert f"by {word_promise(promise, drafted, 'Europe/Warsaw', 'en')}" in holding["text"] and "CET" in holding["text"]
     for item in [p for p in state["pending"] if p["kind"] == "approval"]:
-        await harness.act(handle, "decide", 1, StatementDecision(person=item["people"][0], decision="approve"))
+        await harness.act(handle, "decide_statement", DecideStatement(version=1, person=item["people"][0], decision="approve"))
     state = await harness.until(handle, lambda s: s["statements"][0]["status"] == "published")
     assert next(d for d in state["deadlines"] if d["name"] == "update.1")["due_at"] == holding["promise"]
     lead = communicate.approval_within.at(Severity.SEV2)
@@ -215,20 +214,20 @@ async def test_the_holding_statement_promises_the_next_update_in_the_organisatio
 
 
 @pytest.mark.parametrize(
-    "update, args, kind, message",
+    "update, action, kind, message",
     [
-        ("acknowledge", [Acknowledge(person="nobody")], "Rejected.invalid", "not in the team roster"),
-        ("assess", [Assessment(person="ewa.lewandowska", severity=Severity.SEV1)], "Rejected.conflict", "identify phase"),
-        ("complete_task", ["lock_account", TaskCompletion(person="ewa.lewandowska")], "Rejected.invalid", "unknown task"),
-        ("resolve", [Resolution(person="ewa.lewandowska", summary="over")], "Rejected.conflict", "identify phase"),
-        ("decide", [1, StatementDecision(person="ewa.lewandowska", decision="approve")], "Rejected.invalid", "no statement version 1"),
+        ("acknowledge", Acknowledge(person="nobody"), "Rejected.invalid", "not in the team roster"),
+        ("assess", Assessment(person="ewa.lewandowska", severity=Severity.SEV1), "Rejected.conflict", "identify phase"),
+        ("task_done", TaskDone(task_id="lock_account", person="ewa.lewandowska"), "Rejected.invalid", "unknown task"),
+        ("resolve", Resolution(person="ewa.lewandowska", summary="over"), "Rejected.conflict", "identify phase"),
+        ("decide_statement", DecideStatement(version=1, person="ewa.lewandowska", decision="approve"), "Rejected.invalid", "no statement version 1"),
     ],
 )
-async def test_invalid_updates_are_rejected_and_change_nothing(harness, update, args, kind, message):
+async def test_invalid_updates_are_rejected_and_change_nothing(harness, update, action, kind, message):
     handle = await harness.start(harness.plan("account_compromise"))
     before = await harness.until(handle, lambda s: s["pending"])
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await harness.act(handle, update, *args)
+        await harness.act(handle, update, action)
     assert refused.value.cause.type == kind
     assert message in refused.value.cause.message
     after = await harness.state(handle)
@@ -255,7 +254,7 @@ async def test_updates_follow_the_cadence_until_resolved(harness):
     handle = await harness.start(plan)
     state = await _to_communicate(harness, handle)
     for item in [p for p in state["pending"] if p["kind"] == "approval"]:
-        await harness.act(handle, "decide", item["version"], StatementDecision(person=item["people"][0], decision="approve"))
+        await harness.act(handle, "decide_statement", DecideStatement(version=item["version"], person=item["people"][0], decision="approve"))
     state = await harness.until(handle, lambda s: any(x["status"] == "published" for x in s["statements"]))
     assert state["next_update_due"] is not None
     published_at = datetime.fromisoformat(state["statements"][0]["published_at"])
@@ -349,7 +348,7 @@ async def test_approvers_are_reminded_then_the_next_approver_is_asked(harness, c
     escalated = {e["data"]["role"]: e["data"]["person"] for e in state["timeline"] if e["kind"] == "approval_escalated"}
     assert escalated == {r: catalog.roster.org_chart().members(r)[1] for r in plan.playbook.communicate.approvers}
     backup = escalated[plan.playbook.communicate.approvers[0]]
-    await harness.act(handle, "decide", version, StatementDecision(person=backup, decision="approve"))
+    await harness.act(handle, "decide_statement", DecideStatement(version=version, person=backup, decision="approve"))
     state = await harness.state(handle)
     assert state["statements"][-1]["decisions"][0]["person"] == backup
 

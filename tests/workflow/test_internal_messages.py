@@ -8,9 +8,8 @@ import hashlib
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from domain.actions import StatementDecision, StatementDraft
+from domain.actions import DecideInternal, ReviseInternal
 from tests.driver import next_step
-from tests.workflow.harness import BODIES
 from tests.workflow.test_incident_workflow import _to_communicate
 
 EWA, ANNA, JAKUB = "ewa.lewandowska", "anna.kowalska", "jakub.mazur"
@@ -34,12 +33,12 @@ async def test_each_audience_gets_its_message_approved_then_emailed_to_its_group
     assert {(m.person_id, m.channel) for m in mails} >= {(EWA, "email"), (JAKUB, "email")}
     assert any("/a/" in link["url"] for m in mails for link in m.links)
 
-    await harness.act(handle, "decide_internal", "all_staff", 1, StatementDecision(person=JAKUB, decision="reject", comment="Name the status page."))
+    await harness.act(handle, "decide_internal_message", DecideInternal(audience="all_staff", version=1, person=JAKUB, decision="reject", comment="Name the status page."))
     await harness.until(handle, lambda s: any(p["kind"] == "internal_draft" for p in s["pending"]))
     revised = "We are dealing with an ordering outage. Refer everyone to status.northwind.example."
-    await harness.act(handle, "submit_internal", "all_staff", StatementDraft(person=ANNA, text=revised))
+    await harness.act(handle, "revise_internal", ReviseInternal(audience="all_staff", person=ANNA, text=revised))
     for person in (EWA, JAKUB):
-        await harness.act(handle, "decide_internal", "all_staff", 2, StatementDecision(person=person, decision="approve"))
+        await harness.act(handle, "decide_internal_message", DecideInternal(audience="all_staff", version=2, person=person, decision="approve"))
     state = await harness.until(handle, lambda s: s["internal_messages"][-1]["status"] == "sent")
     sent = state["internal_messages"][-1]
     assert (sent["audience"], sent["version"], sent["reached"]) == ("all_staff", 2, 1)
@@ -54,7 +53,7 @@ async def test_each_audience_gets_its_message_approved_then_emailed_to_its_group
     assert emailed[0].body == sent["text"]
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await harness.act(handle, "submit_internal", "all_staff", StatementDraft(person=ANNA, text="Again."))
+        await harness.act(handle, "revise_internal", ReviseInternal(audience="all_staff", person=ANNA, text="Again."))
     assert refused.value.cause.message == "the message for 'all_staff' v2 is sent; nothing to revise"
 
     final = await harness.drive_to_closed(handle)
@@ -71,7 +70,7 @@ async def test_a_message_never_approved_is_withdrawn_at_close(harness):
     while state["status"] != "closed":
         step = next_step({**state, "pending": [p for p in state["pending"] if not p["kind"].startswith("internal")]})
         if step is not None:
-            await harness.act(handle, step.update, *step.args, BODIES[step.update].model_validate(step.body))
+            await harness.act(handle, step.update, step.update_input())
         state = await harness.until(handle, lambda s: True)
     assert [m["status"] for m in state["internal_messages"]] == ["withdrawn", "withdrawn"]
     assert not [m for m in await harness.outbox(plan.id) if m.kind == "internal"]

@@ -18,7 +18,7 @@ async def test_the_comms_lead_edits_the_fact_sheet_through_an_update(harness):
     await harness.until(handle, lambda s: s["pending"])
     edit = FactSheetEdit(person="anna.kowalska", fields=FactSheetFields(headline="Our app is not taking orders", status_page="https://status.example.com"))
     receipt = await harness.act(handle, "edit_fact_sheet", edit)
-    assert receipt["events"] == ["Public fact sheet v1 by anna.kowalska: headline, status_page"]
+    assert receipt.events == ["Public fact sheet v1 by anna.kowalska: headline, status_page"]
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await harness.act(handle, "edit_fact_sheet", edit)  # the same again changes nothing
     assert refused.value.cause.type == "Rejected.invalid"

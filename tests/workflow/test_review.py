@@ -10,7 +10,6 @@ from temporalio.service import RPCError
 from domain.actions import FeedbackSubmission
 from store.models import IncidentMetricsRow
 from tests.driver import next_step
-from tests.workflow.harness import BODIES
 
 
 async def drive_to_review(harness, handle) -> dict:
@@ -22,7 +21,7 @@ async def drive_to_review(harness, handle) -> dict:
         if step is None or step.update == "submit_review":
             await asyncio.sleep(0.05)
             continue
-        await harness.act(handle, step.update, *step.args, BODIES[step.update].model_validate(step.body))
+        await harness.act(handle, step.update, step.update_input())
     raise AssertionError(f"never reached the review: {state['phase']}")
 
 
