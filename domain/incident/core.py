@@ -1,5 +1,10 @@
 """What every part of an incident's rules stands on: the plan, the state, who holds which role,
-the guards the Update validators share, deadlines and the timeline."""
+the guards the Update validators share, deadlines and the timeline.
+
+The classes of the package's other modules (``Paging``, ``Tasks``, ``Statements``…) are mixins over
+:class:`IncidentCore`: they read ``plan``, ``playbook``, ``org`` and ``state``, check with the
+``_require_*`` guards and change the state only through their own methods, each ending in
+``_event`` (which bumps ``revision``, what the workflow waits on)."""
 
 from datetime import datetime
 from typing import Any
