@@ -33,9 +33,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # The edit-test loop: domain rules and the workflow on the time-skipping server, none of the slow
-# suites (docs/testing.md has its time on this machine; `pytest -m "not slow"` is the wider choice).
+# suites, in two worker processes (pytest-xdist; every test has its own server and folder); docs/testing.md
+# has its time on this machine; `pytest -m "not slow"` is the wider choice.
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not slow" tests/unit tests/workflow
+	$(BIN)/pytest -n 2 -m "not slow" tests/unit tests/workflow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
