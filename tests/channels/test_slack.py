@@ -289,7 +289,9 @@ async def test_a_slow_slack_gets_a_budget_not_the_whole_projection(tmp_path, ses
     events = [event(seq, "phase_changed", f"Phase {seq}") for seq in range(1, 11)]
     record = activity_info(ActivityEnvironment(), workflow_id="inc-room", activity_id="record.1")
     await record.run(activities.record, Projection(summary=summary(), events=events))
-    assert 2 <= len(slack.requests) < 6  # the room was opened, then no send started once the budget was spent
+    # Without a budget the ten events would make eleven slow requests; a loaded machine may spend the
+    # budget on the room's opening alone, so only the ceiling is certain.
+    assert 1 <= len(slack.requests) < 6
 
 
 @pytest.mark.parametrize(("scopes", "named"), [({"U0EWA0001": ["declar"]}, "unknown scope declar"), ({"ewa": ["declare"]}, "'ewa' is not a Slack member id")])
