@@ -112,9 +112,15 @@ class DevStack:
         assert self.process is not None
         wait_ready(self.url, [self.process], [self.log], timeout)
 
-    def start(self, timeout: float = 90) -> None:
+    def start(self, timeout: float = 240) -> None:
+        """Launch and wait until ready (the timeout is a ceiling for a loaded machine, not a speed
+        requirement); a stack that never gets ready is stopped, not left running."""
         self.launch()
-        self.wait_ready(timeout)
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def temporal_pid(self) -> int:
         """The pid of the Temporal dev server ``crisis dev`` runs as its child."""

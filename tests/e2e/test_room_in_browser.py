@@ -32,11 +32,9 @@ def stack(tmp_path_factory):
     """This module's own stack: a long Temporal RPC deadline, since the machine running a dozen
     incidents through Chromium is loaded and what is tested here is the pages, not latency."""
     dev = DevStack(tmp_path_factory.mktemp("crisis-room"), extra_env={"CRISIS_TEMPORAL_RPC_TIMEOUT": "30"})
-    try:
-        dev.start(timeout=300)  # a ceiling for a loaded machine, not a speed requirement
-        yield dev
-    finally:
-        dev.stop()
+    dev.start()
+    yield dev
+    dev.stop()
 
 
 @pytest.fixture(scope="module")
