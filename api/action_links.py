@@ -86,21 +86,30 @@ def _previous_round(incident: IncidentView, statement: StatementVersion, names: 
     return {"previous": previous, "previous_comments": comments, "diff": word_diff(previous.text, statement.text)}
 
 
-async def _what_happens_next(client, incident_id: str, purpose: str, names: dict[str, str]) -> str:
+NEXT_KINDS = {  # a link's purpose: the pending kinds of its approval and of its revision
+    "approve": (PendingKind.APPROVAL, PendingKind.STATEMENT_DRAFT), "approve_answer": (PendingKind.ANSWER_APPROVAL, PendingKind.ANSWER_DRAFT),
+    "approve_internal": (PendingKind.INTERNAL_APPROVAL, PendingKind.INTERNAL_DRAFT),
+}
+
+
+async def _what_happens_next(client, incident_id: str, purpose: str, names: dict[str, str], audience: str | None = None) -> str:
     """After a decision by link: who still has to decide, or what the incident does now."""
     try:
         state = await query_state(client, incident_id)
     except IncidentNotFound:
         return ""
-    kind = PendingKind.APPROVAL if purpose == "approve" else PendingKind.ANSWER_APPROVAL
-    waiting = [item for item in state.pending if item.kind is kind]
+    kind, draft = NEXT_KINDS[purpose]
+    waiting = [item for item in state.pending if item.kind is kind and getattr(item, "audience", None) == audience]
     if waiting:
         who = "; ".join(f"{role_name(item.role)} ({', '.join(names.get(p, p) for p in item.people)})" for item in waiting)
-        return f"Next: it still needs approval from {who}. Nothing is published before that."
-    if any(item.kind in (PendingKind.STATEMENT_DRAFT, PendingKind.ANSWER_DRAFT) for item in state.pending):
+        sent = "sent" if purpose == "approve_internal" else "published"
+        return f"Next: it still needs approval from {who}. Nothing is {sent} before that."
+    if any(item.kind is draft and getattr(item, "audience", None) == audience for item in state.pending):
         return "Next: the author has been told what to change; you will get a new link for the revised version."
     if purpose == "approve":
         return "Next: it is approved and goes out now, exactly as you read it, to every channel of the incident."
+    if purpose == "approve_internal":
+        return "Next: it is approved and emailed now to its group, marked internal; it is never published."
     return "Next: the answer is approved and the team can use it in replies."
 
 
@@ -267,8 +276,9 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
         else:
             receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=via), update_id=update_id)
         outcome, status = "; ".join(receipt.events) or "Done.", 200
-        if row.purpose in ("approve", "approve_answer"):
-            outcome = f"{outcome.rstrip('.')}. {await _what_happens_next(client, row.incident_id, row.purpose, people_names(catalog))}".strip()
+        if row.purpose in NEXT_KINDS:
+            audience = message.audience if row.purpose == "approve_internal" else None
+            outcome = f"{outcome.rstrip('.')}. {await _what_happens_next(client, row.incident_id, row.purpose, people_names(catalog), audience)}".strip()
     except ValidationError as invalid:  # the link stays usable: nothing was done
         problem = invalid.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])

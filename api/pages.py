@@ -54,16 +54,17 @@ def wants_html(request: Request) -> bool:
     return "application/json" not in accept or accept.index("text/html") < accept.index("application/json")
 
 
+LIVE_REFRESH = "X-Crisis-Live"  # crisis.js fetching the page it shows, to swap in what changed
 ERROR_HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Not now", 410: "No longer here", 422: "That cannot be taken"}
 
 
 def install_error_pages(app: FastAPI) -> None:
-    """A person in a browser who opens a page that is not there (or not theirs) reads why in a page
-    of the room; API clients keep FastAPI's JSON ``{"detail": …}``."""
+    """A person in a browser who opens a page that is not there, or sends a form their key may not,
+    reads why in a page of the room; API clients keep FastAPI's JSON ``{"detail": …}``."""
 
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, error: StarletteHTTPException):
-        if request.method in ("GET", "HEAD") and wants_html(request):
+        if wants_html(request):  # a page, or a form of a page (a key without the scope for it, an incident gone)
             heading = ERROR_HEADINGS.get(error.status_code, "Something went wrong")
             detail = error.detail if isinstance(error.detail, str) else "The request cannot be answered."
             return templates.TemplateResponse(
@@ -212,7 +213,9 @@ async def incident_page_response(
     can_draft = state.status is IncidentStatus.OPEN and (state.phase is Phase.COMMUNICATE or bool(state.holding_started_at) and state.phase in ACTIVE_PHASES)
     typed = form if form and "statement" in (kept, (error or {}).get("form")) else None
     preview_values = editor_values(typed) if typed else {"text": editor["draft_text"], "short": editor["draft_short"], "title": editor["draft_title"]}
-    preview, preview_error = await statement_preview(client, incident, editor_values(preview_values)) if can_draft else (None, None)
+    # The page's own refresh (crisis.js, every second) never swaps the editor in place, and asks for its preview apart.
+    wanted = can_draft and not request.headers.get(LIVE_REFRESH)
+    preview, preview_error = await statement_preview(client, incident, editor_values(preview_values)) if wanted else (None, None)
     return templates.TemplateResponse(
         request, "incident.html",
         {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages,

@@ -123,6 +123,7 @@
     var request = new XMLHttpRequest();
     request.open("GET", url);
     request.setRequestHeader("Accept", "text/html");
+    request.setRequestHeader("X-Crisis-Live", "1");  // the server leaves out the editor's preview: it is asked for apart
     request.timeout = 10000;
     request.onload = function () {
       if (request.status !== 200 || request.responseURL.indexOf("/login") !== -1) {
@@ -139,6 +140,7 @@
       if (liveIds(fresh) !== liveIds(document) && !busyAnywhere) {
         main.innerHTML = fresh.querySelector("main").innerHTML;
         enhance(main);
+        main.querySelectorAll("form[data-preview-url]").forEach(askPreview);
       } else {
         fresh.querySelectorAll("[data-live][id]").forEach(function (section) {
           var current = document.getElementById(section.id);

@@ -68,7 +68,9 @@ def test_a_form_needs_the_scope_its_api_route_needs(app, admin):
     listener = issue(admin, "listener", ["ingest"])["Authorization"].split()[1]
     with browser(app, listener) as signed_in:
         assert signed_in.post("/declare", data={"playbook": "technical_outage", "title": "T", "summary": "S"}).status_code == 403
-        assert signed_in.post("/incidents/inc-x/view/acknowledge", data={"person": "ewa.lewandowska"}).status_code == 403
+        refused = signed_in.post("/incidents/inc-x/view/acknowledge", data={"person": "ewa.lewandowska"})
+        assert refused.status_code == 403 and "<h1>Not allowed</h1>" in refused.text  # a page in words, not JSON
+        assert "the API key &#39;listener&#39; lacks the &#39;respond&#39; scope" in refused.text
 
 
 def test_a_form_on_an_incident_that_does_not_exist_is_a_404_in_words(app):

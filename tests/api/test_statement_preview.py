@@ -116,6 +116,9 @@ async def test_the_editor_shows_each_channels_count_beside_its_field_with_script
     async with browser(api) as page:
         shown = await page.get(f"/incidents/{incident}/view")
         assert 'id="statement-short-counts"' in shown.text and 'data-preview-url="/incidents/' in shown.text
+        assert "Every channel fits" in shown.text  # the draft in progress, counted
+        polled = await page.get(f"/incidents/{incident}/view", headers={"X-Crisis-Live": "1"})  # the page's own refresh
+        assert "Every channel fits" not in polled.text and "Type the statement to see" in polled.text  # its script asks apart
 
         typed = {"form_key": "statement", "person": EWA, "text": LONG, "short": "", "title": "Checkout outage"}
         parts = await page.post(f"/incidents/{incident}/view/preview", data=typed, headers={"X-Crisis-Preview": "1"})

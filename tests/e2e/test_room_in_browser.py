@@ -214,6 +214,7 @@ async def drive_to_closed(
     raise AssertionError(f"{playbook} did not close after {done}")
 
 
+@pytest.mark.timeout(1800)  # six incidents from the declare form to closed, by clicking and typing, on a loaded machine
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 async def test_every_playbook_goes_from_the_declare_form_to_closed_by_clicking_and_typing(stack, chromium, viewport):
     page = await signed_in_page(chromium, stack, viewport)
@@ -325,7 +326,7 @@ async def test_the_pages_update_themselves_and_say_when_the_connection_is_lost(s
 EVERY_PAGE = {
     "sign in", "sign in refused", "acknowledge by link", "result of a link", "a used link", "a forged link",
     "approval by link", "result of a request for changes", "approval by link, second round", "answer approval by link",
-    "internal message approval by link", "feedback by link", "result of feedback", "a link that no longer applies",
+    "internal message approval by link", "result of an internal approval", "feedback by link", "result of feedback", "a link that no longer applies",
     "dashboard", "dashboard with a refusal", "incident", "incident with a preview", "report", "reports", "risks", "outbox",
     "signals", "signal", "a signal decision refused", "no such incident", "no such page", "no such signal",
 }
@@ -375,6 +376,7 @@ async def a_suggested_signal(api) -> str:
     raise AssertionError("listening suggested nothing")
 
 
+@pytest.mark.timeout(1200)  # some thirty pages, each checked twice, and an incident driven to its review
 async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
     """Every page of the room in the states people meet it, each checked at 390 px and again at 1280
     px: axe-core finds no serious or critical violation, one h1, labels not placeholders, no sideways
@@ -443,6 +445,9 @@ async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
         internal = next(item for item in state["pending"] if item["kind"] == "internal_approval")
         await visitor.goto(f"{stack.url}{await link_for(api, incident, 'internal_approval', internal['people'][0])}")
         await check(visitor, "internal message approval by link", link_visitor=True)
+        await visitor.get_by_role("button", name="Approve").click()
+        await expect(visitor.locator("#message")).to_contain_text("Next: it still needs approval from")
+        await check(visitor, "result of an internal approval", link_visitor=True)
         proposed = await api.post(f"/incidents/{incident}/answers/when_fixed", json={"person": EWA, "text": "Within the hour; we post every update on the status page."})
         assert proposed.status_code == 200, proposed.text
         await visitor.goto(f"{stack.url}{await link_for(api, incident, 'answer_approval')}")
