@@ -98,8 +98,24 @@ async def declare(page, check, playbook: str, title: str, drill: bool = True) ->
     return page.url.split("/incidents/")[1].split("/")[0]
 
 
+STALE = ("nothing to decide", "superseded", "already")  # the incident moved on while the form was open
+
+
 async def act_on(page, item, kind: str) -> None:
-    """Do one waiting item by filling its form the way a person would."""
+    """Do one waiting item by filling its form the way a person would. On a loaded machine the
+    workflow may move on while the form is open (a fallback statement supersedes the version being
+    approved): the refusal then says so beside the form, and the person goes back to the page."""
+    async with page.expect_navigation():
+        await fill_and_send(item, kind)
+    errors = await page.locator(".field-error").all_inner_texts()
+    if errors and all(any(word in error for word in STALE) for error in errors):
+        await page.goto(page.url.split("/view/")[0] + "/view")
+        return
+    assert errors == [], errors
+    assert re.search(r"/view(\?[^#]*)?(#.*)?$", page.url), page.url
+
+
+async def fill_and_send(item, kind: str) -> None:
     if kind == "acknowledge":
         await item.get_by_role("button", name=re.compile("^Acknowledge")).click()
     elif kind == "assessment":
@@ -129,8 +145,6 @@ async def act_on(page, item, kind: str) -> None:
         await item.get_by_role("button", name="Submit the review and close").click()
     else:
         raise AssertionError(f"the test does not know how to do '{kind}'")
-    await page.wait_for_url(re.compile(r"/view(\?[^#]*)?(#.*)?$"))
-    assert await page.locator(".field-error").count() == 0, await page.locator(".field-error").all_inner_texts()
 
 
 ORDER = ["acknowledge", "assessment", "task", "approval", "answer_approval", "internal_approval", "feedback", "review", "resolve"]
@@ -233,7 +247,7 @@ async def test_every_playbook_goes_from_the_declare_form_to_closed_by_clicking_a
     for path, name in (("/outbox", "outbox"), ("/signals", "signals"), ("/reports", "reports"), ("/risks/view", "risks")):
         await page.goto(f"{stack.url}{path}")
         await check(page, name)
-        await shoot(page, viewport["width"], name)
+        await shoot(page, viewport["width"], name, full_page=False)  # the outbox of twelve incidents is long
     await page.context.close()
 
 
