@@ -278,7 +278,8 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
         outcome, status = "; ".join(receipt.events) or "Done.", 200
         if row.purpose in NEXT_KINDS:
             audience = message.audience if row.purpose == "approve_internal" else None
-            outcome = f"{outcome.rstrip('.')}. {await _what_happens_next(client, row.incident_id, row.purpose, people_names(catalog), audience)}".strip()
+            next_step = await _what_happens_next(client, row.incident_id, row.purpose, people_names(catalog), audience)
+            outcome = f"{outcome.rstrip('.')}. {next_step}".strip()
     except ValidationError as invalid:  # the link stays usable: nothing was done
         problem = invalid.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])

@@ -78,9 +78,10 @@ class Report:
         """The report in Markdown; every text people or playbooks wrote is escaped (domain/export_text.py)."""
         state, metrics = self.state, self.metrics
         drill = " [DRILL]" if state.drill else ""
+        # The incident id, playbook and scenario are of a fixed alphabet: no Markdown to escape.
         lines = [
             f"# Post-incident report: {md(state.title)}{drill}", "",
-            f"- Incident: `{state.id}` · playbook `{state.playbook}` ({state.scenario}) · {state.severity.value}",  # ids of a fixed alphabet
+            f"- Incident: `{state.id}` · playbook `{state.playbook}` ({state.scenario}) · {state.severity.value}",
             f"- Declared {state.declared_at:%Y-%m-%d %H:%M} UTC" + (f" · closed {state.closed_at:%Y-%m-%d %H:%M} UTC" if state.closed_at else f" · phase {state.phase.value}"),
             f"- Score: {self.score_text}",
             f"- Highest escalation level reached: {metrics.highest_escalation_level}", "",

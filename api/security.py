@@ -1,8 +1,9 @@
 """Security headers on every response, and the same-origin check of browser forms.
 
 The pages use one stylesheet and one script of our own from /static (no inline script, no other
-origin), and the script only fetches the pages it is on, so their policy allows nothing else. FastAPI's API docs (/docs, /redoc) load Swagger UI and ReDoc from their CDN and start them
-with an inline script; those two pages get a policy naming the CDN and that script's hash.
+origin), and the script only fetches the pages it is on, so their policy allows nothing else.
+FastAPI's API docs (/docs, /redoc) load Swagger UI and ReDoc from their CDN and start them with an
+inline script; those two pages get a policy naming the CDN and that script's hash.
 """
 
 import base64

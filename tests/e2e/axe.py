@@ -22,7 +22,9 @@ async def violations(page) -> list[str]:
         await page.add_script_tag(content=axe_source())
     found = await page.evaluate("""async () => {
         const result = await window.axe.run(document, {resultTypes: ['violations']});
-        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+        return result.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5),
+        }));
     }""")
     return [f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'])}" for v in found if v["impact"] in BLOCKING]
 
@@ -30,8 +32,11 @@ async def violations(page) -> list[str]:
 async def page_facts(page) -> dict:
     """What #18 asks of every page beyond axe: one h1, no sideways scrolling, the smallest text."""
     return await page.evaluate("""() => {
-        const sizes = Array.from(document.querySelectorAll('main *')).filter(e => e.offsetParent !== null && e.childNodes.length &&
-            Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())).map(e => parseFloat(getComputedStyle(e).fontSize));
-        return {h1: document.querySelectorAll('h1').length, sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+        const sizes = Array.from(document.querySelectorAll('main *'))
+            .filter(e => e.offsetParent !== null && e.childNodes.length &&
+                Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))
+            .map(e => parseFloat(getComputedStyle(e).fontSize));
+        const page = document.documentElement;
+        return {h1: document.querySelectorAll('h1').length, sideways: page.scrollWidth > page.clientWidth,
                 smallest_text: Math.min(...sizes), placeholders: document.querySelectorAll('[placeholder]').length};
     }""")

@@ -39,7 +39,8 @@ async def _fits_a_phone(page) -> None:
     """#18.6: no sideways scrolling at 390 px, text of 16 px at least, big buttons, no navigation."""
     facts = await page.evaluate("""() => ({
         sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
-        smallest: Math.min(...Array.from(document.querySelectorAll('main p, main li, main pre, main label, main button, main textarea'))
+        smallest: Math.min(...Array.from(
+            document.querySelectorAll('main p, main li, main pre, main label, main button, main textarea'))
             .map(e => parseFloat(getComputedStyle(e).fontSize))),
         buttons: Array.from(document.querySelectorAll('main button')).map(b => b.getBoundingClientRect().height),
         nav: document.querySelectorAll('nav, header').length,

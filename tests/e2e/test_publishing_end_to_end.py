@@ -231,7 +231,8 @@ async def look_in_chromium(stack: DevStack, incident: str) -> dict[int, dict]:
             assert not (await page_facts(page))["sideways"], f"the incident page scrolls sideways at {width} px"
             seen[width] = await page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('svg.replies-chart')).map(
                 svg => [svg.dataset.version, {label: svg.getAttribute('aria-label'), width: svg.getBoundingClientRect().width,
-                        counts: Object.fromEntries(Array.from(svg.querySelectorAll('rect')).map(r => [r.getAttribute('class'), Number(r.dataset.count)]))}]))""")
+                        counts: Object.fromEntries(Array.from(svg.querySelectorAll('rect')).map(
+                            r => [r.getAttribute('class'), Number(r.dataset.count)]))}]))""")
             await context.close()
         await browser.close()
     return seen

@@ -204,7 +204,8 @@ async def drive_to_closed(
             try:
                 await page.wait_for_function(
                     """([before, published]) => document.querySelector('#pending ul.actions').dataset.kinds !== before ||
-                        (!published && (document.querySelector('#statements') || {innerText: ''}).innerText.includes('published'))""",
+                        (!published &&
+                         (document.querySelector('#statements') || {innerText: ''}).innerText.includes('published'))""",
                     arg=[" ".join(kinds), published], timeout=WAIT_MS,
                 )
             except PlaywrightTimeout:  # a slow publication on a loaded machine: look again, as a person would

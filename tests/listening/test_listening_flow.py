@@ -249,7 +249,8 @@ async def test_the_detector_continues_as_new_and_keeps_its_place(listening):
 
 
 async def test_resending_a_stored_batch_wakes_the_detector_again(listening):
-    """What a sender does after a 503 (stored, but Temporal did not answer): the resent batch is all duplicates and still wakes it."""
+    """What a sender does after a 503 (stored, but Temporal did not answer): the resent batch is all
+    duplicates and still wakes it."""
     batch = [post(minutes_ago(5) + timedelta(seconds=i), "Northwind", 70_000 + i) for i in range(5)]
     await listening.post(batch)
     handle = listening.client.get_workflow_handle(workflow_id("brand"))
