@@ -142,8 +142,9 @@ def _events(body: bytes) -> list[dict[str, Any]]:
 async def sendgrid_events(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
     """SendGrid's Event Webhook: a JSON array of events, signed with ECDSA (the Signed Event Webhook;
     without SENDGRID_WEBHOOK_PUBLIC_KEY every batch is refused, as Twilio's are without a token).
-    Events of mail crisisflow did not send (no ledger key) are ignored. A batch whose every event of ours is already recorded is a replay (409): SendGrid does not send a
-    batch again after a 4xx, only after a 5xx or no answer."""
+    Events of mail crisisflow did not send (no ledger key) are ignored. A batch whose every event of
+    ours is already recorded is a replay (409): SendGrid does not send a batch again after a 4xx,
+    only after a 5xx or no answer."""
     body = await request.body()
     _verify_sendgrid(settings, request, body)
     events = _events(body)

@@ -13,8 +13,9 @@
 Every process gets a clean environment: no CRISIS_*, TWILIO_* or SENDGRID_* setting of the caller
 (nothing can reach a real provider: every message goes to the outbox, or to the loopback fakes
 the fan-out satellite is given), and it runs in its data folder, so no ``.env`` file is read.
-PYTHONDONTWRITEBYTECODE is dropped too: with it, every sandboxed workflow run compiles ``workflows/incident.py`` from source again (see
-docs/BENCHMARKS.md), which is not how Python runs by default.
+PYTHONDONTWRITEBYTECODE is dropped too: with it, every sandboxed workflow run compiles
+``workflows/incident.py`` from source again (see docs/BENCHMARKS.md), which is not how Python
+runs by default.
 """
 
 import asyncio

@@ -166,7 +166,7 @@ async def record_level_at_once(env, harness, catalog) -> None:
     handle = await harness.start(plan)
     wait = plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1)
     for number in (0, 1):
-        await harness.until(handle, lambda s: sum(e["kind"] == "paged" and e["data"]["level"] == number for e in s["timeline"]) > 0)  # noqa: B023
+        await harness.until(handle, lambda s, level=number: sum(e["kind"] == "paged" and e["data"]["level"] == level for e in s["timeline"]) > 0)
         await env.sleep(wait)
     await harness.until(handle, lambda s: sum(e["kind"] == "paged" and e["data"]["level"] == 2 for e in s["timeline"]) == len(levels[2].people))
     await harness.act(handle, "acknowledge", Acknowledge(person=levels[2].people[-1]))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from channels.x import XChannel
-from tests.channels.conftest import PROJECT, sessions  # noqa: F401  (the ledger database fixture)
+from tests.channels.conftest import PROJECT, roster_dir, sessions  # noqa: F401  (fixtures: the roster, the ledger database)
 from tests.channels.test_contract import SPECS, start_prism, wait_ready
 from tests.fakes.providers import free_port
 from tests.fakes.statuspage import FakeStatuspage

@@ -13,7 +13,7 @@ from channels.outbox import OutboxChannel
 from channels.registry import default_publishing_targets, publishing_target_names, publishing_targets
 from domain.statements import StatementKind
 from store import ledger
-from tests.channels.conftest import PUBLIC_URL, activity_info, provider_settings, roster_dir  # noqa: F401
+from tests.channels.conftest import PUBLIC_URL, activity_info, provider_settings
 from tests.fakes.providers import Fault
 from tests.social.conftest import COMPONENTS, PAGE_ID, STATUSPAGE_KEY
 
@@ -24,7 +24,7 @@ def settings_with_statuspage(tmp_path, statuspage, **more):
     return provider_settings(tmp_path, **{**values, **more})
 
 
-def activities(settings, sessions, roster_dir) -> IncidentActivities:  # noqa: F811
+def activities(settings, sessions, roster_dir) -> IncidentActivities:
     outbox = OutboxChannel(sessions)
     from channels.base import ChannelKind
 
@@ -50,7 +50,7 @@ def test_the_social_targets_are_named_once_set_and_are_the_default(tmp_path, sta
     assert default_publishing_targets(bare) == ["outbox"]  # Mastodon without its token is not set up
 
 
-async def test_a_playbook_without_publish_to_reaches_every_target_set_up_and_updates_thread(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
+async def test_a_playbook_without_publish_to_reaches_every_target_set_up_and_updates_thread(tmp_path, sessions, statuspage, roster_dir):
     work = activities(settings_with_statuspage(tmp_path, statuspage), sessions, roster_dir)
     environment = activity_info(ActivityEnvironment(), workflow_id="inc-pub", activity_id="publish.v1")
     receipts = await environment.run(work.publish, publication(1, StatementKind.HOLDING, "We are looking into failed payments."))
@@ -67,14 +67,14 @@ async def test_a_playbook_without_publish_to_reaches_every_target_set_up_and_upd
     assert len(statuspage.incidents) == 1 and len(incident["incident_updates"]) == 2
 
 
-async def test_publish_to_narrows_the_targets(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
+async def test_publish_to_narrows_the_targets(tmp_path, sessions, statuspage, roster_dir):
     work = activities(settings_with_statuspage(tmp_path, statuspage), sessions, roster_dir)
     environment = activity_info(ActivityEnvironment(), workflow_id="inc-pub", activity_id="publish.v1")
     receipts = await environment.run(work.publish, publication(1, StatementKind.HOLDING, "We are on it.", targets=["outbox"]))
     assert [r.channel for r in receipts] == ["outbox"] and statuspage.requests == []
 
 
-async def test_a_rate_limited_target_is_retried_when_it_asks_and_the_others_are_not_sent_twice(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
+async def test_a_rate_limited_target_is_retried_when_it_asks_and_the_others_are_not_sent_twice(tmp_path, sessions, statuspage, roster_dir):
     from sqlalchemy import text
 
     work = activities(settings_with_statuspage(tmp_path, statuspage), sessions, roster_dir)
@@ -103,7 +103,7 @@ async def test_a_rate_limited_target_is_retried_when_it_asks_and_the_others_are_
     assert page_receipt.url == f"https://{PAGE_ID}.statuspage.io/incidents/{page_receipt.provider_id}"
 
 
-async def test_on_the_workflow_s_last_try_a_target_still_failing_is_given_up_in_its_receipt(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
+async def test_on_the_workflow_s_last_try_a_target_still_failing_is_given_up_in_its_receipt(tmp_path, sessions, statuspage, roster_dir):
     work = activities(settings_with_statuspage(tmp_path, statuspage), sessions, roster_dir)
     bounded = publication(1, StatementKind.HOLDING, "We are on it.").model_copy(update={"tries": 2})
     statuspage.inject(Fault(status=503, times=2))
@@ -117,7 +117,7 @@ async def test_on_the_workflow_s_last_try_a_target_still_failing_is_given_up_in_
     assert receipts["outbox"].error is None and receipts["outbox"].sha256  # the target that went keeps its receipt
 
 
-async def test_a_refusal_stays_with_its_target(tmp_path, sessions, statuspage, roster_dir):  # noqa: F811
+async def test_a_refusal_stays_with_its_target(tmp_path, sessions, statuspage, roster_dir):
     settings = settings_with_statuspage(tmp_path, statuspage, STATUSPAGE_API_KEY="revoked")
     work = activities(settings, sessions, roster_dir)
     environment = activity_info(ActivityEnvironment(), workflow_id="inc-pub", activity_id="publish.v1")
