@@ -99,3 +99,20 @@ class RaisedSignal(BaseModel):
 class RepliesWatched(BaseModel):
     new: int = 0
     raised: list[RaisedSignal] = Field(default_factory=list)
+
+
+class IncidentOutcome(BaseModel):
+    """What an incident's workflow returns when it closes: a summary, since a long incident's whole
+    record would not fit a result (the ``state`` query, the read model and the report have it)."""
+
+    id: str
+    status: str
+    phase: str
+    severity: str
+    drill: bool
+    declared_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    runs: int = Field(description="Workflow runs: a long incident continues as new at safe points.")
+    events: int = Field(description="Timeline events over every run.")
+    metrics: MetricsSummary | None = None

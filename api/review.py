@@ -20,10 +20,11 @@ from domain.actions import FeedbackSubmission
 from domain.conversation import Conversation
 from domain.export_text import markdown_cell as cell
 from domain.export_text import markdown_text as md
-from domain.incident import IncidentState
+from domain.incident import IncidentState, TimelineEvent
 from domain.metrics import IncidentMetrics, compute, describe, margin_text, state_from_view
 from domain.times import clock_time
 from services.temporal import IncidentNotFound, query_state
+from store import service
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(tags=["review"])
@@ -177,6 +178,8 @@ async def report(
             raise HTTPException(404, f"incident '{incident}' does not exist") from None
         return templates.TemplateResponse(request, "not_found.html", {"incident": incident}, status_code=404)
     state = state_from_view(view)
+    if state.earlier.events:  # a long incident: its earlier runs' events are in the read model, the state keeps the recent ones
+        state.timeline = [TimelineEvent.model_validate(row, from_attributes=True) for row in await service.list_timeline(session, incident)]
     playbook = catalog.playbooks.get(state.playbook)
     commander_role = playbook.identify.commander if playbook else "incident_commander"
     talk = await incident_conversation(session, catalog, view)

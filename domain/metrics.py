@@ -127,7 +127,7 @@ def summarize(state: IncidentState, metrics: IncidentMetrics) -> MetricsSummary:
         time_to_resolve_s=seconds(metrics.time_to_resolve), deadlines_met=metrics.met, deadlines_missed=metrics.missed,
         highest_escalation_level=metrics.highest_escalation_level, approval_rounds=len(metrics.approval_rounds),
         feedback_count=len(ratings), feedback_mean=sum(ratings) / len(ratings) if ratings else None,
-        projected_seq=len(state.timeline),
+        projected_seq=state.earlier.events + len(state.timeline),
     )
 
 
@@ -149,6 +149,8 @@ def compute(state: IncidentState, commander_role: str, now: datetime) -> Inciden
     end = state.closed_at or now
     by_role = {role: (ack.acknowledged_at - start if ack.acknowledged_at else None) for role, ack in state.acknowledgements.items()}
     published = [s.published_at for s in state.statements if s.published_at is not None]
+    if state.earlier.first_published_at is not None:  # a long incident's earlier runs published first
+        published.append(state.earlier.first_published_at)
     escalation = {role: max((page.level + 1 for page in ack.pages), default=0) for role, ack in state.acknowledgements.items()}
     return IncidentMetrics(
         time_to_detect=start - state.detected_at if state.detected_at else None,

@@ -49,7 +49,7 @@ async def time_skipping_env():
 
 # The slow suites, marked by where they live and what they start, so a developer can pick
 # (``-m "not slow"``, ``make test-fast``) without every test file repeating it.
-SLOW_SUITES = ("e2e", "browser", "resilience", "contract", "postgres")  # described in pyproject.toml
+SLOW_SUITES = ("e2e", "browser", "resilience", "contract", "postgres", "long")  # described in pyproject.toml
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,6 +18,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 with workflow.unsafe.imports_passed_through():
     from activities.incident import DATA_ERROR, REFUSED_PREFIX, IncidentActivities
     from activities.models import (
+        IncidentOutcome,
         IncidentSummary,
         Projection,
         Publication,
@@ -47,10 +48,12 @@ with workflow.unsafe.imports_passed_through():
         TaskDone,
         Verdict,
     )
+    from domain.continuation import carried
     from domain.factsheet import FactSheet
     from domain.incident import (
         SYSTEM_AUTHOR,
         AnswerStatus,
+        Continuation,
         Incident,
         IncidentPlan,
         IncidentView,
@@ -88,6 +91,13 @@ NOTICE_CHANNELS = ("sms", "email")
 EVERY_SEND_BOUNDED = "stall-every-send-bounded"
 # A publication keeps the usual back-off (a rate limit's reset sets its own) with more tries, within the same time.
 PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=25)
+# A long incident continues as new between update cycles (docs/operations.md, "Long incidents
+# continue as new"): when the server suggests it or this run's history reaches CONTINUE_AS_NEW_AFTER
+# events. A run that long replays in about a second when a restarted worker picks the incident up
+# again, and its state query stays small; an update cycle writes about 140 events, so the run ends
+# far below Temporal's 10,240-event warning even when its sends beside the flow take their longest.
+CONTINUE_AS_NEW = "engine-continue-as-new"
+CONTINUE_AS_NEW_AFTER = 2_000
 
 
 InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
@@ -126,17 +136,25 @@ def _data_refused(error: BaseException) -> bool:
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, plan: IncidentPlan) -> None:
-        # Statements as channel variants drafted from the public fact sheet; histories from before replay without.
-        self._incident = Incident(plan, workflow.now(), public_voice=workflow.patched("voice-core-public-voice"))
-        self._projected_seq = 0
+        continued = plan.continued  # what the run before this one carried over (None for the first run)
+        if continued is None:
+            # Statements as channel variants drafted from the public fact sheet; histories from before replay without.
+            self._incident = Incident(plan, workflow.now(), public_voice=workflow.patched("voice-core-public-voice"))
+            self._projected_seq = 0
+        else:
+            self._incident = Incident.resumed(plan.model_copy(update={"continued": None}), continued.state, continued.public_voice)
+            self._projected_seq = self._incident.event_count  # the run before projected every event it carried
         self._finished = False
         self._searchable: dict[str, object] = {}
         self._sent: dict[str, messages.Notice] = {}
         self._background: list[asyncio.Task] = []
+        self._resumable: set[asyncio.Task] = set()  # watchers the next run starts again from the state
         self._communication: asyncio.Task | None = None
-        self._data_errors_shown: set[str] = set()
+        self._data_errors_shown: set[str] = set(continued.data_errors_shown) if continued else set()
+        self._escalations: dict[str, datetime | None] = dict(continued.task_escalations) if continued else {}
         self._beside = False  # notices beside the flow (NOTICES_BESIDE), decided when the run starts
         self._bounded = False  # pages, internal messages and scheduler signals bounded (EVERY_SEND_BOUNDED), likewise
+        self._continued = continued is not None
 
     @property
     def _messenger(self) -> "messages.Messenger":
@@ -147,38 +165,15 @@ class IncidentWorkflow:
     # ---- the flow --------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, plan: IncidentPlan) -> dict:
+    async def run(self, plan: IncidentPlan) -> IncidentOutcome:
         self._beside = workflow.patched(NOTICES_BESIDE)
         self._bounded = self._beside and workflow.patched(EVERY_SEND_BOUNDED)
         projector = asyncio.create_task(self._project_changes())
+        if plan.continued is None:
+            await self._from_declaration(plan)
+        else:
+            await self._resume()
         incident = self._incident
-        # The first-statement clock runs from declaration: the holding statement goes to approval at
-        # the playbook's holding point whatever the assessment and the checklist.
-        on_time = workflow.patched("voice-flow-holding-on-time")
-        self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
-        self._spawn(self._brief("declared"))
-        if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
-            for obligation in incident.playbook.obligations:
-                self._spawn(self._watch_obligation(obligation.id))
-        if on_time:
-            self._spawn(self._hold_on_time())
-            self._spawn(self._watch_first_statement())
-        if not plan.drill and workflow.patched("publish-replies"):
-            self._spawn(self._read_replies())
-        await self._identify()
-        self._enter(Phase.ASSESS)
-        self._spawn(self._brief("acknowledged", person=incident.commander))
-        await self._await_deadline(lambda: incident.state.assessment is not None or incident.resolved, "assessment", "the assessment", lambda: [incident.commander])
-        if not incident.resolved:
-            self._enter(Phase.RESPOND)
-            await self._respond(watch_first_statement=not on_time)
-        if incident.published() or not incident.resolved:
-            self._enter(Phase.COMMUNICATE)
-            if incident.playbook.internal and incident.plan.internal_templates and workflow.patched("voice-content-internal"):
-                self._spawn(self._draft_internal())
-            await (self._start_communicating() if on_time else self._communicate())
-        elif self._communication is not None:
-            await self._communication  # resolved with nothing published: it ends without a word
         incident.withdraw_in_flight(workflow.now())
         incident.cancel_open_tasks(workflow.now())
         if incident.resolved:
@@ -199,7 +194,62 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._finished = True
         await projector
-        return incident.view(workflow.now()).model_dump(mode="json")
+        return self._outcome()
+
+    async def _from_declaration(self, plan: IncidentPlan) -> None:
+        """Declared: page, assess, respond and communicate until the statements are done."""
+        incident = self._incident
+        # The first-statement clock runs from declaration: the holding statement goes to approval at
+        # the playbook's holding point whatever the assessment and the checklist.
+        on_time = workflow.patched("voice-flow-holding-on-time")
+        self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
+        self._spawn(self._brief("declared"))
+        if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
+            for obligation in incident.playbook.obligations:
+                self._spawn(self._watch_obligation(obligation.id), resumable=True)
+        if on_time:
+            self._spawn(self._hold_on_time())
+            self._spawn(self._watch_first_statement())
+        if not plan.drill and workflow.patched("publish-replies"):
+            self._spawn(self._read_replies(), resumable=True)
+        await self._identify()
+        self._enter(Phase.ASSESS)
+        self._spawn(self._brief("acknowledged", person=incident.commander))
+        await self._await_deadline(lambda: incident.state.assessment is not None or incident.resolved, "assessment", "the assessment", lambda: [incident.commander])
+        if not incident.resolved:
+            self._enter(Phase.RESPOND)
+            await self._respond(watch_first_statement=not on_time)
+        if incident.published() or not incident.resolved:
+            self._enter(Phase.COMMUNICATE)
+            if incident.playbook.internal and incident.plan.internal_templates and workflow.patched("voice-content-internal"):
+                self._spawn(self._draft_internal())
+            await (self._start_communicating() if on_time else self._communicate())
+        elif self._communication is not None:
+            await self._communication  # resolved with nothing published: it ends without a word
+
+    async def _resume(self) -> None:
+        """A long incident's next run, continued in the communicate phase between update cycles: the
+        watchers the run before left running start again from the state, then the statements go on."""
+        incident = self._incident
+        for task in incident.open_tasks():
+            self._spawn(self._watch_task(task.id), resumable=True)
+        for obligation in incident.playbook.obligations:
+            deadline = incident.state.deadlines[f"obligation.{obligation.id}"]
+            if deadline.met_at is None and not deadline.waived:
+                self._spawn(self._watch_obligation(obligation.id), resumable=True)
+        if not incident.plan.drill:
+            self._spawn(self._read_replies(), resumable=True)
+        await self._start_communicating()
+
+    def _outcome(self) -> IncidentOutcome:
+        incident = self._incident
+        state = incident.state
+        figures = metrics.summarize(state, metrics.compute(state, incident.commander_role, workflow.now()))
+        return IncidentOutcome(
+            id=state.id, status="closed" if incident.closed else "open", phase=incident.phase.value, severity=incident.severity.value,
+            drill=state.drill, declared_at=state.declared_at, resolved_at=state.resolution.at if state.resolution else None,
+            closed_at=state.closed_at, runs=state.earlier.runs + 1, events=incident.event_count, metrics=figures,
+        )
 
     async def _identify(self) -> None:
         incident = self._incident
@@ -306,7 +356,7 @@ class IncidentWorkflow:
         for task in incident.state.tasks:
             notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at)
             await self._tell(notice, f"task.{task.id}.assigned", f"assign '{task.id}' to {task.assignee}")
-            self._spawn(self._watch_task(task.id))
+            self._spawn(self._watch_task(task.id), resumable=True)
         if watch_first_statement:
             self._spawn(self._watch_first_statement())
         await workflow.wait_condition(lambda: incident.ready_to_communicate() or incident.resolved)
@@ -319,21 +369,27 @@ class IncidentWorkflow:
         def settled() -> bool:
             return task.done_at is not None or incident.resolved
 
-        if await self._wait_until(settled, task.due_at, f"task '{task_id}' due"):
-            return
-        incident.record_deadline_missed(f"task.{task_id}", workflow.now())
-        await self._tell(self._messenger.reminder(task.assignee, task.title, task.due_at), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
-        incident.record_task_reminder(task_id, workflow.now())
         escalate_after = incident.playbook.respond.escalate_after
-        while not await self._wait(settled, escalate_after, f"task '{task_id}' escalates after {escalate_after}"):
+        if not task.reminded:  # a task a run before this one reminded of goes on from its next escalation
+            if await self._wait_until(settled, task.due_at, f"task '{task_id}' due"):
+                return
+            incident.record_deadline_missed(f"task.{task_id}", workflow.now())
+            await self._tell(self._messenger.reminder(task.assignee, task.title, task.due_at), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
+            incident.record_task_reminder(task_id, workflow.now())
+            self._escalations[task_id] = workflow.now() + escalate_after
+        while (escalates_at := self._escalations.get(task_id)) is not None:
+            if await self._wait(settled, max(escalates_at - workflow.now(), timedelta(seconds=1)), f"task '{task_id}' escalates after {escalate_after}"):
+                return
             previous = task.assignee
             if not incident.escalate_task(task_id, workflow.now()):
                 await self._tell(self._messenger.reminder(incident.commander, task.title, task.due_at), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
                 incident.record_reminder(f"Task '{task.title}' has passed through its whole role", [incident.commander], workflow.now(), task_id=task_id)
-                await workflow.wait_condition(settled)
-                return
+                self._escalations[task_id] = None  # passed through its whole role: only its end is waited for
+                break
             notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at, escalated_from=previous)
             await self._tell(notice, f"task.{task_id}.escalated.{task.escalations}", f"pass '{task_id}' to {task.assignee}")
+            self._escalations[task_id] = workflow.now() + escalate_after
+        await workflow.wait_condition(settled)
 
     async def _watch_first_statement(self) -> None:
         incident = self._incident
@@ -353,6 +409,10 @@ class IncidentWorkflow:
         obligation = next(o for o in incident.playbook.obligations if o.id == obligation_id)
         name = f"obligation.{obligation_id}"
         owner = next(t.owner for t in incident.playbook.respond.tasks if t.id == obligation.met_by)
+        if self._continued and incident.state.deadlines[name].due_at <= workflow.now():
+            # Missed in a run before this one, which recorded it and reminded its people: only its end is waited for.
+            await workflow.wait_condition(lambda: incident.state.deadlines[name].met_at is not None or incident.state.deadlines[name].waived)
+            return
         await self._await_deadline(
             lambda: incident.state.deadlines[name].met_at is not None or incident.state.deadlines[name].waived,
             name,
@@ -413,6 +473,9 @@ class IncidentWorkflow:
             wait = None
             if current is None and incident.state.next_update_due is not None:
                 wait = max(incident.state.next_update_due - self._lead(promising) - workflow.now(), timedelta(seconds=1))
+            if current is None and wait is not None and incident.phase is Phase.COMMUNICATE and self._history_long() and workflow.patched(CONTINUE_AS_NEW):
+                await self._continue_as_new_when_settled(seen, wait)
+                continue  # something changed first, or the next update is due: this run drafts it
             await self._wait(lambda: incident.state.revision != seen, wait, "next public update due")  # noqa: B023 (awaited here)
 
     async def _ask_for_decision(self, version: int) -> None:
@@ -542,9 +605,42 @@ class IncidentWorkflow:
 
     async def _draft(self, kind: StatementKind) -> None:
         incident = self._incident
-        rendered = await self._render(kind, f"render.{len(incident.state.statements) + 1}", incident.approval_window(), incident.state.fact_sheet)
+        rendered = await self._render(kind, f"render.{incident.statement_count + 1}", incident.approval_window(), incident.state.fact_sheet)
         text, promise, variants = rendered
         incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now(), promise=promise, variants=variants)
+
+    def _history_long(self) -> bool:
+        """Time to continue as new: the server suggests it, or this run's history reached our bound.
+        Only in the communicate phase (statements can open earlier, at the holding point), which is
+        where the next run goes on (``_resume``)."""
+        info = workflow.info()
+        return self._beside and (info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER)
+
+    async def _continue_as_new_when_settled(self, seen: int, wait: timedelta) -> None:
+        """Continue as new at this safe point (between update cycles: nothing in flight) once every
+        send beside the flow has finished, no handler is running and every event is projected.
+        Returns when anything changes first, or when the next update falls due first."""
+        incident = self._incident
+
+        def settled() -> bool:
+            finished = all(task.done() for task in self._background if task not in self._resumable)
+            return finished and workflow.all_handlers_finished() and self._projected_seq == incident.event_count
+
+        if not await self._wait(lambda: incident.state.revision != seen or settled(), wait, "continue as new once the sends beside the flow are done"):
+            return
+        if incident.state.revision != seen:
+            return
+        for task in self._background:
+            if task.done():
+                task.result()  # an error beside the flow fails loudly here, as it would at the close
+        continuation = Continuation(
+            state=carried(incident.state),
+            public_voice=incident.public_voice,
+            data_errors_shown=sorted(self._data_errors_shown),
+            task_escalations={task.id: self._escalations[task.id] for task in incident.open_tasks() if task.id in self._escalations},
+        )
+        workflow.logger.info("continuing as new after %d events (run %d of the incident)", workflow.info().get_current_history_length(), continuation.state.earlier.runs)
+        workflow.continue_as_new(incident.plan.model_copy(update={"continued": continuation}))
 
     def _lead(self, promising: bool) -> timedelta:
         return self._incident.approval_window() if promising else timedelta(0)
@@ -666,7 +762,7 @@ class IncidentWorkflow:
         if not incident.playbook.stakeholders or not workflow.patched("brief-stakeholders"):
             return
         briefing = messages.briefing(self._messenger, incident.playbook.stakeholders, event, **values)
-        activity_id = f"brief.{event}.{len(incident.state.timeline)}"
+        activity_id = f"brief.{event}.{incident.event_count}"
         if self._beside:
             self._spawn(self._send_briefing(briefing, event, activity_id))
             return
@@ -706,7 +802,7 @@ class IncidentWorkflow:
         """Everyone paged so far, and every stakeholder group, hears of a re-assessment (the
         timeline event number ``change`` keys the sends)."""
         incident = self._incident
-        event = incident.state.timeline[change - 1]
+        event = incident.event(change)
         previous, reason = event.data["previous"], event.data["reason"]
         say = self._messenger
         await asyncio.gather(*(
@@ -797,9 +893,14 @@ class IncidentWorkflow:
         if awaiting := incident.awaiting_feedback():
             await self._aside(self._request_feedback(awaiting, [], reminder=True))
 
-    def _spawn(self, coroutine) -> None:
-        """Run beside the main flow; awaited before closing so an error in it fails loudly."""
-        self._background.append(asyncio.create_task(coroutine))
+    def _spawn(self, coroutine, resumable: bool = False) -> None:
+        """Run beside the main flow; awaited before closing so an error in it fails loudly.
+        ``resumable``: a watcher the next run starts again from the state (see ``_resume``), which
+        does not hold up continuing as new; every other coroutine does, until it has finished."""
+        task = asyncio.create_task(coroutine)
+        self._background.append(task)
+        if resumable:
+            self._resumable.add(task)
 
     async def _aside(self, coroutine) -> None:
         """Beside the flow once notices are (``NOTICES_BESIDE``); awaited in it, as before, otherwise."""
@@ -950,13 +1051,12 @@ class IncidentWorkflow:
         """Keep the read model and the search attributes in step with the incident."""
         incident = self._incident
         while True:
-            await workflow.wait_condition(lambda: len(incident.state.timeline) > self._projected_seq or self._finished)
-            if len(incident.state.timeline) == self._projected_seq:
+            await workflow.wait_condition(lambda: incident.event_count > self._projected_seq or self._finished)
+            if incident.event_count == self._projected_seq:
                 return
             self._sync_temporal_metadata()
             now = workflow.now()
-            view = incident.view(now)
-            seq = len(incident.state.timeline)
+            seq = incident.event_count
             summary = IncidentSummary(
                 id=incident.state.id,
                 title=incident.state.title,
@@ -964,15 +1064,16 @@ class IncidentWorkflow:
                 scenario=incident.state.scenario,
                 severity=incident.severity.value,
                 phase=incident.phase.value,
-                status=view.status.value,
+                status="closed" if incident.closed else "open",
                 drill=incident.plan.drill,
                 declared_at=incident.state.declared_at,
                 updated_at=now,
                 closed_at=incident.state.closed_at,
-                pending=view.pending,
+                pending=incident.pending(now),
                 projected_seq=seq,
             )
-            events = incident.state.timeline[self._projected_seq:seq]
+            earlier = incident.state.earlier.events
+            events = incident.state.timeline[self._projected_seq - earlier:seq - earlier]
             figures = None
             if incident.phase in (Phase.REVIEW, Phase.CLOSED):
                 figures = metrics.summarize(incident.state, metrics.compute(incident.state, incident.commander_role, now))
@@ -1092,7 +1193,7 @@ class IncidentWorkflow:
     def reassess(self, action: Reassessment) -> UpdateReceipt:
         def change() -> None:
             self._incident.reassess(action, workflow.now())
-            self._spawn(self._tell_severity(len(self._incident.state.timeline)))
+            self._spawn(self._tell_severity(self._incident.event_count))
 
         return self._receipt(change)
 

@@ -47,4 +47,5 @@ PATCHES: dict[str, Patch] = {
     "publish-reply-surge": Patch(date(2026, 12, 6), "replies are read at the playbook's pace and a surge of negative ones is on the timeline"),
     "voice-core-public-voice": Patch(date(2026, 12, 6), "statements are channel variants drafted from the public fact sheet"),
     "stall-every-send-bounded": Patch(date(2026, 12, 6), "a page no channel delivers is on the timeline and the chain goes on; publications, internal messages and the schedulers' pause and resume are bounded"),
+    "engine-continue-as-new": Patch(date(2026, 12, 6), "a long incident continues as new between update cycles, carrying its state"),
 }

@@ -7,7 +7,7 @@ The classes of the package's other modules (``Paging``, ``Tasks``, ``Statements`
 ``_event`` (which bumps ``revision``, what the workflow waits on)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from domain.events import EventKind
 from domain.incident.state import Deadline, IncidentPlan, IncidentState, Phase, Rejected, RoleAcknowledgement, TimelineEvent
@@ -56,6 +56,17 @@ class IncidentCore:
         if plan.fact_sheet is not None:
             self._edit_fact_sheet(plan.fact_sheet, plan.declared_by or "declaration", now, via=plan.declared_via)
 
+    @classmethod
+    def resumed(cls, plan: IncidentPlan, state: IncidentState, public_voice: bool) -> Self:
+        """The incident as an earlier workflow run left it (continue-as-new): nothing is declared again."""
+        incident = cls.__new__(cls)
+        incident.public_voice = public_voice
+        incident.plan = plan
+        incident.playbook = plan.playbook
+        incident.org = plan.org
+        incident.state = state
+        return incident
+
     @property
     def phase(self) -> Phase:
         return self.state.phase
@@ -90,6 +101,19 @@ class IncidentCore:
     def closed(self) -> bool:
         return self.state.phase is Phase.CLOSED
 
+    @property
+    def event_count(self) -> int:
+        """Every timeline event so far, including those earlier runs dropped (the last one's seq)."""
+        return self.state.earlier.events + len(self.state.timeline)
+
+    @property
+    def statement_count(self) -> int:
+        """Every statement version so far, including those earlier runs dropped (the last one's number)."""
+        return self.state.earlier.statements + len(self.state.statements)
+
+    def event(self, seq: int) -> TimelineEvent:
+        return self.state.timeline[seq - 1 - self.state.earlier.events]
+
     def _require_open(self) -> None:
         if self.closed:
             raise Rejected("the incident is closed")
@@ -119,7 +143,7 @@ class IncidentCore:
 
     def _event(self, now: datetime, kind: EventKind, actor: str | None, message: str, via: str | None = None, **data: Any) -> None:
         self.state.timeline.append(
-            TimelineEvent(seq=len(self.state.timeline) + 1, at=now, kind=kind, actor=actor, via=via, message=message, data=data)
+            TimelineEvent(seq=self.event_count + 1, at=now, kind=kind, actor=actor, via=via, message=message, data=data)
         )
         self.state.revision += 1
 

@@ -70,6 +70,7 @@ class IncidentPlan(LenientInput):
     detection: DetectionOrigin | None = Field(None, description="Set when the incident was opened from a mention surge.")
     fact_sheet: FactSheetFields | None = Field(None, description="The public fact sheet given at declaration (a public headline, say).")
     internal_templates: dict[str, str] = Field(default_factory=dict, description="Each internal audience's template source in the incident's language, by audience id.")
+    continued: "Continuation | None" = Field(None, description="What the workflow run before this one carried over (continue-as-new); None when declared.")
 
 
 class Page(BaseModel):
@@ -277,6 +278,20 @@ class FeedbackRecord(BaseModel):
     at: datetime
 
 
+class EarlierRuns(BaseModel):
+    """What the incident's earlier workflow runs leave to the current one when it continues as new
+    (workflows/incident.py): the counts that keep timeline and statement numbers going, and the few
+    facts later statements need. Their records are not carried: every timeline event is in the
+    read model, and the state keeps the recent ones."""
+
+    runs: int = Field(0, description="Workflow runs before the current one.")
+    events: int = Field(0, description="Timeline events dropped from the front of the timeline (they are in the read model).")
+    statements: int = Field(0, description="Statement versions dropped from the front of the list.")
+    threads: dict[str, str] = Field(default_factory=dict, description="Each target's first post, which later statements answer.")
+    first_published_at: datetime | None = None
+    reply_surges: list[str] = Field(default_factory=list, description="Signals of the reply surges on the dropped part of the timeline.")
+
+
 class IncidentState(BaseModel):
     id: str
     title: str
@@ -312,3 +327,20 @@ class IncidentState(BaseModel):
     fact_sheet: FactSheet = Field(default_factory=FactSheet, description="What the public may read: the only input of statement templates.")
     fact_sheet_versions: list[FactSheetVersion] = Field(default_factory=list)
     internal_messages: list[InternalVersion] = Field(default_factory=list, description="Messages to the playbook's internal audiences (staff, partners), every version.")
+    earlier: EarlierRuns = Field(default_factory=EarlierRuns, description="What earlier workflow runs of a long incident left behind.")
+
+
+class Continuation(BaseModel):
+    """What a long incident's workflow run carries into the next when it continues as new
+    (:mod:`domain.continuation` trims the state)."""
+
+    state: IncidentState
+    public_voice: bool = True
+    data_errors_shown: list[str] = Field(default_factory=list, description="Steps whose refused data is on the timeline already.")
+    task_escalations: dict[str, datetime | None] = Field(
+        default_factory=dict,
+        description="Overdue tasks already reminded of: when each passes to the next person (None: it has passed through its whole role).",
+    )
+
+
+IncidentPlan.model_rebuild()

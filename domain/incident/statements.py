@@ -57,7 +57,7 @@ class Statements:
     def threads(self) -> dict[str, str]:
         """Each target's post of the first statement it took: later statements reply to it (the
         status page updates that incident)."""
-        threads: dict[str, str] = {}
+        threads = dict(self.state.earlier.threads)
         for statement in self.published():
             for receipt in statement.receipts:
                 if receipt.error is None and receipt.provider_id and receipt.channel not in threads:
@@ -150,7 +150,7 @@ class Statements:
         current = self.in_flight()
         if current is not None and current.status is StatementStatus.PENDING_APPROVAL:
             current.status = StatementStatus.SUPERSEDED
-        number = len(self.state.statements) + 1
+        number = self.statement_count + 1
         previous = self.state.statements[-1] if self.state.statements else None
         variants = variants or []
         statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, promise=promise, variants=variants)
@@ -262,7 +262,8 @@ class Statements:
     def record_reply_surge(self, signal_id: str, version: int, summary: str, now: datetime) -> bool:
         """A surge of negative replies to statement ``version`` (a signal tied to this incident),
         on the timeline once; False when it is there already."""
-        if any(event.kind == "reply_surge" and event.data.get("signal") == signal_id for event in self.state.timeline):
+        recorded = signal_id in self.state.earlier.reply_surges  # on the part of the timeline earlier runs dropped
+        if recorded or any(event.kind == "reply_surge" and event.data.get("signal") == signal_id for event in self.state.timeline):
             return False
         self._event(now, "reply_surge", None, f"Surge of negative replies: {summary}", signal=signal_id, version=version)
         return True
