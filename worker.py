@@ -59,7 +59,12 @@ def build_listening_activities(client: Client, settings: Settings, sessions) -> 
     return ListeningActivities(sessions, TopicSource(settings.playbooks_dir), declare)
 
 
-def build_worker(client: Client, settings: Settings, activities: IncidentActivities, listening: ListeningActivities) -> Worker:
+def build_worker(
+    client: Client, settings: Settings, activities: IncidentActivities, listening: ListeningActivities, debug_mode: bool = False,
+) -> Worker:
+    """``debug_mode``: Temporal's, without its 2-second deadlock detection (workflow code runs on the
+    event loop's thread); only for tests whose thousands of queries meet a machine so loaded that one
+    waits longer than that for the CPU."""
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -71,6 +76,7 @@ def build_worker(client: Client, settings: Settings, activities: IncidentActivit
         max_concurrent_activity_task_polls=settings.worker_activity_pollers,
         max_concurrent_workflow_task_polls=settings.worker_workflow_pollers,
         graceful_shutdown_timeout=timedelta(seconds=10),  # a stopping worker finishes its running activities
+        debug_mode=debug_mode,
     )
 
 

@@ -30,7 +30,8 @@ from bench.playbooks import (
     write_fanout_playbooks,
     write_memory_playbooks,
 )
-from bench.report import Breakdowns, Results, fanout_table, load_table, machine, markdown, now, tables
+from bench.replay import long_incident_replay
+from bench.report import Breakdowns, Results, fanout_table, load_table, machine, markdown, now, replay_table, tables
 from bench.stack import HEADERS, BenchStack, Satellite, cpu_seconds
 from domain.catalog import load_catalog
 
@@ -123,6 +124,8 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
             for satellite in (fanout_side, memory_side, load_side):
                 satellite.stop()
             stack.stop()
+    say(f"replay: a SEV1 outage on the time-skipping server until it continues as new, then its first run replayed {sizes.history_replays} times")
+    replay = await long_incident_replay(sizes.history_replays)
     return Results(
         sizes=sizes,
         quick=quick,
@@ -137,6 +140,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         seconds=time.monotonic() - began,
         machine=machine(),
         load={"others": others, "load_at_start": watch.load_at_start, "load_at_end": os.getloadavg()[0]},
+        replay=replay,
     )
 
 
@@ -187,12 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, targets not judged, writes only --output")
     parser.add_argument("--output", type=Path, help=f"where to write the report (default for the full run: {DOCUMENT.relative_to(PROJECT)})")
-    parser.add_argument("--only", choices=["fanout", "load"], help="run this benchmark alone and print its figures (no report)")
+    parser.add_argument("--only", choices=["fanout", "load", "replay"], help="run this benchmark alone and print its figures (no report)")
     args = parser.parse_args(argv)
     sizes = cases.QUICK if args.quick else cases.FULL
     if args.only == "fanout":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
             print(fanout_table(asyncio.run(fanout_alone(sizes, Path(folder))), args.quick))
+        return 0
+    if args.only == "replay":
+        print(replay_table(asyncio.run(long_incident_replay(sizes.history_replays)), args.quick))
         return 0
     if args.only == "load":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:

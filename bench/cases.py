@@ -39,6 +39,7 @@ class Sizes:
     mentions: int = 100_000  # ingested for the mentions-per-second figure
     calm_minutes: int = 30  # calm chatter before the replayed spike (the baseline needs 10 buckets)
     replay_speedup: float = 60.0  # the spike's stream replayed this many times faster than real time
+    history_replays: int = 10  # replays of a long incident's run, each by a new Replayer (bench/replay.py)
 
 
 FULL = Sizes(
@@ -48,7 +49,7 @@ FULL = Sizes(
 QUICK = Sizes(
     latency_samples=5, warmup=1, gap_s=0.05, approval_incidents=1, fanout_people=20, fanout_runs=1,
     memory_incidents=10, memory_warmup=1, idle_window_s=0.3, load_declarations=20, load_concurrency=4, mentions=5_000, calm_minutes=12,
-    replay_speedup=600.0,
+    replay_speedup=600.0, history_replays=2,
 )
 
 

@@ -94,7 +94,7 @@ PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 # A long incident continues as new between update cycles (docs/operations.md, "Long incidents
 # continue as new"): when the server suggests it or this run's history reaches CONTINUE_AS_NEW_AFTER
 # events. A run that long replays in about a second when a restarted worker picks the incident up
-# again, and its state query stays small; an update cycle writes about 140 events, so the run ends
+# again, and its state query stays small; an update cycle writes about 100 events, so the run ends
 # far below Temporal's 10,240-event warning even when its sends beside the flow take their longest.
 CONTINUE_AS_NEW = "engine-continue-as-new"
 CONTINUE_AS_NEW_AFTER = 2_000

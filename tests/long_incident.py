@@ -1,0 +1,140 @@
+"""A long incident on the time-skipping server: the API and the worker as they run in production,
+and a crisis team that acts only on what the incident's ``pending`` list asks, letting the time
+pass to each next update. Used by tests/workflow/test_long_incident.py (a SEV1 outage for 30 days)
+and by the benchmark of a long incident's replay (bench/replay.py)."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client, WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from api.settings import Settings
+from store.db import create_engine, create_schema, session_factory
+from tests.conftest import API_HEADERS, TEST_API_KEY
+from worker import build_activities, build_listening_activities, build_worker
+
+PLAYBOOKS = Path(__file__).resolve().parents[1] / "playbooks"
+OUTAGE = {"playbook": "technical_outage", "title": "Checkout down in every region", "summary": "Payments time out.", "severity": "SEV1",
+          "fact_sheet": {"headline": "Online ordering is down"}}
+APPROVAL_WINDOW = timedelta(minutes=5)  # technical_outage's approval_within at SEV1: updates are drafted this long before their promise
+
+
+@dataclass
+class Stack:
+    http: httpx.AsyncClient
+    env: WorkflowEnvironment
+    sessions: object
+
+
+@asynccontextmanager
+async def open_stack(env: WorkflowEnvironment, folder: Path) -> AsyncIterator[Stack]:
+    """The API (in process, over ASGI) and the worker, on ``env`` and a SQLite read model in ``folder``."""
+    url = f"sqlite+aiosqlite:///{folder / 'crisis.db'}"
+    engine = create_engine(url)
+    await create_schema(engine)
+    settings = Settings(
+        CRISIS_DATA_DIR=str(folder), DATABASE_URL=url, CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS), CRISIS_API_KEY=TEST_API_KEY,
+        CRISIS_TASK_QUEUE=f"long-{uuid.uuid4().hex[:8]}", CRISIS_SENTIMENT_PROCESSES=0, CRISIS_PUBLIC_URL="http://test",
+    )
+    client = env.client
+    sessions = session_factory(engine)
+    # A month of updates is thousands of state queries: on a loaded 2-core machine one may wait more
+    # than the 2 s Temporal's deadlock detection allows for the CPU, which says nothing about the workflow.
+    worker = build_worker(client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions), debug_mode=True)
+    running = asyncio.create_task(worker.run())
+    app = create_app(settings, temporal=client)
+    try:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60, headers=API_HEADERS) as http:
+                yield Stack(http, env, sessions)
+    finally:
+        await worker.shutdown()
+        with suppress(asyncio.CancelledError):
+            await running
+        await engine.dispose()
+
+
+class Team:
+    """The crisis team, acting through the API only on what the incident's ``pending`` list asks."""
+
+    def __init__(self, http: httpx.AsyncClient, env: WorkflowEnvironment, incident: str):
+        self.http, self.env, self.incident = http, env, incident
+
+    @classmethod
+    async def declare(cls, stack: Stack, declaration: dict = OUTAGE) -> "Team":
+        declared = await stack.http.post("/incidents", json=declaration)
+        assert declared.status_code == 201, declared.text
+        return cls(stack.http, stack.env, declared.json()["id"])
+
+    async def state(self) -> dict:
+        response = await self.http.get(f"/incidents/{self.incident}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def post(self, path: str, body: dict) -> dict:
+        response = await self.http.post(f"/incidents/{self.incident}/{path}", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def act(self, state: dict) -> bool:
+        """Do one thing the pending list asks (statement approvals and tasks); False when nothing."""
+        for item in state["pending"]:
+            if item["kind"] == "acknowledge":
+                await self.post("acknowledge", {"person": item["people"][0]})
+            elif item["kind"] == "assessment":
+                answers = {q["id"]: "Checked." for q in item["questions"]}
+                await self.post("assessment", {"person": item["people"][0], "impact": "extreme", "reach": "high", "answers": answers,
+                                               "facts": ["Checkout fails in every region."], "audiences": ["customers"]})
+            elif item["kind"] == "task":
+                await self.post(f"tasks/{item['task_id']}/complete", {"person": item["people"][0], "note": "done"})
+            elif item["kind"] == "approval":
+                await self.post(f"statements/{item['version']}/decision", {"person": item["people"][0], "decision": "approve"})
+            elif item["kind"] == "review":
+                await self.post("review", {"person": item["people"][0], "summary": "A month-long outage, handled.", "went_well": ["Updates on time"],
+                                           "went_badly": ["The outage itself"], "action_items": []})
+            else:
+                continue
+            return True
+        return False
+
+    async def run_until(self, end: datetime, stop=lambda state: False) -> dict:
+        """Act on the incident and let its time pass, to the next update's drafting each time, until
+        ``end`` (the server's clock) or ``stop(state)``."""
+        while True:
+            state = await self.state()
+            if stop(state):
+                return state
+            if await self.act(state):
+                continue
+            now = await self.env.get_current_time()
+            if now >= end:
+                return state
+            due = state["next_update_due"] and datetime.fromisoformat(state["next_update_due"])
+            drafting = due - APPROVAL_WINDOW if due else None
+            if drafting and drafting > now and not in_flight(state):
+                await self.env.sleep(min(drafting, end) - now + timedelta(seconds=1))
+            else:
+                await asyncio.sleep(0.02)  # the workflow is drafting or publishing (activities run in real time)
+
+
+def in_flight(state: dict) -> bool:
+    return any(s["status"] in ("pending_approval", "approved") for s in state["statements"])
+
+
+async def runs_of(client: Client, incident: str) -> list[WorkflowHistory]:
+    """The history of every run of the incident's workflow, oldest first (each names the run it continued)."""
+    runs = []
+    run_id = (await client.get_workflow_handle(incident).describe()).run_id
+    while run_id:
+        history = await client.get_workflow_handle(incident, run_id=run_id).fetch_history()
+        runs.append(history)
+        run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+    return runs[::-1]
