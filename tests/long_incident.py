@@ -16,7 +16,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from api.settings import Settings
+from settings import Settings
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import API_HEADERS, TEST_API_KEY
 from worker import build_activities, build_listening_activities, build_worker
