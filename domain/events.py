@@ -47,6 +47,7 @@ class EventKind(StrEnum):
     PUBLICATION_MISMATCH = "publication_mismatch"
     STATEMENT_PUBLISHED = "statement_published"
     STATEMENT_WITHDRAWN = "statement_withdrawn"
+    REPLY_SURGE = "reply_surge"  # a surge of negative replies to a published statement
     # communicate: the answers kit
     ANSWER_RELEASED = "answer_released"
     ANSWER_PROPOSED = "answer_proposed"
