@@ -169,7 +169,8 @@ async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_sho
     # The roles nobody acknowledged keep escalating while the test looks, so a page may land between
     # the snapshot and the re-assessment: everyone paged by then is told, and nobody never paged.
     paged_since = {page["person"] for a in (await harness.state(handle))["acknowledgements"] for page in a["pages"]}
-    assert set(paged) <= {m.person_id for m in told} <= paged_since
+    told_people = {m.person_id for m in told}
+    assert set(paged) <= told_people <= paged_since, (paged, told_people, paged_since)
     assert all(m.subject.startswith("[SEV1] ") for m in told if m.channel == "email")
     assert any("Stores cannot take card payments either." in m.body for m in told if m.channel == "sms")
     for _ in range(100):
