@@ -265,7 +265,7 @@ class Statements:
         recorded = signal_id in self.state.earlier.reply_surges  # on the part of the timeline earlier runs dropped
         if recorded or any(event.kind == "reply_surge" and event.data.get("signal") == signal_id for event in self.state.timeline):
             return False
-        self._event(now, "reply_surge", None, f"Surge of negative replies: {summary}", signal=signal_id, version=version)
+        self._event(now, EventKind.REPLY_SURGE, None, f"Surge of negative replies: {summary}", signal=signal_id, version=version)
         return True
 
     @staticmethod

@@ -1,12 +1,15 @@
 """Incident: deadlines, what waits on people, review and closing, the timeline and the view."""
 
 import json
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+import domain.incident as domain_incident
 from domain.actions import (
     Acknowledge,
     Assessment,
@@ -481,3 +484,11 @@ def test_an_update_receipt_keeps_the_shape_of_the_dict_it_replaced():
     earlier = {"phase": "assess", "events": ["ewa.lewandowska acknowledged as incident_commander"]}
     receipt = UpdateReceipt.model_validate(earlier)
     assert receipt.phase is Phase.ASSESS and receipt.model_dump(mode="json") == earlier
+
+
+def test_the_domain_writes_every_timeline_event_by_its_kind_in_the_enum():
+    """A kind written as a bare string is refused only when that event happens; named from the enum,
+    a new kind must be added to ``EventKind`` before anything can write it."""
+    sources = Path(domain_incident.__file__).parent.glob("*.py")
+    bare = [f"{path.name}: {call}" for path in sources for call in re.findall(r'_event\(\s*now,\s*"[a-z_]+"', path.read_text())]
+    assert not bare, bare
