@@ -62,6 +62,9 @@ async def open_stack(env: WorkflowEnvironment, folder: Path) -> AsyncIterator[St
         await engine.dispose()
 
 
+RETRIES_ON_503 = 10
+
+
 class Team:
     """The crisis team, acting through the API only on what the incident's ``pending`` list asks."""
 
@@ -75,7 +78,15 @@ class Team:
         return cls(stack.http, stack.env, declared.json()["id"])
 
     async def state(self) -> dict:
-        response = await self.http.get(f"/incidents/{self.incident}")
+        """The incident, asked again as a 503 says (``Retry-After``), as a page or a client would: a
+        query that arrives while the worker rebuilds a 2,000-event run (a continued run's first task,
+        or an evicted one) can miss the API's deadline on a loaded machine. Only reads are asked
+        again: an action that got a 503 may have been done."""
+        for _ in range(RETRIES_ON_503):
+            response = await self.http.get(f"/incidents/{self.incident}")
+            if response.status_code != 503:
+                break
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
         assert response.status_code == 200, response.text
         return response.json()
 
