@@ -10,6 +10,8 @@ from twilio.request_validator import RequestValidator
 
 from api.auth import SESSION_COOKIE
 from cli import app as cli
+from domain.incident import Phase
+from domain.receipts import UpdateReceipt
 from store import service, tokens
 from store.db import create_engine, session_factory
 from tests.api.conftest import BASE_URL, issue
@@ -30,9 +32,9 @@ class RecordingTemporal:
         outer = self
 
         class Handle:
-            async def execute_update(self, update, args=(), id=None):
-                outer.updates.append((workflow_id, getattr(update, "__name__", str(update)), list(args)))
-                return {"events": [f"acknowledged {workflow_id}"]}
+            async def execute_update(self, update, arg, id=None):
+                outer.updates.append((workflow_id, getattr(update, "__name__", str(update)), [arg]))
+                return UpdateReceipt(phase=Phase.ASSESS, events=[f"acknowledged {workflow_id}"])
 
         return Handle()
 
