@@ -1,11 +1,13 @@
 """Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from activities.models import IncidentSummary
 from api.auth import Declarer, Responder
@@ -41,6 +43,7 @@ from services.temporal import (
 from store import service
 from workflows.incident import IncidentWorkflow
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 IncidentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Incident id, like inc-6ab9f1eb8f7d3388.")]
@@ -202,14 +205,21 @@ async def list_incidents(
 @router.get("/{incident}", responses={404: REFUSALS[404]})
 async def get_incident(incident: IncidentId, client: ClientDep, settings: SettingsDep, session: SessionDep) -> IncidentDetail:
     """The incident's live state from its workflow, with ``pending``: everything waiting on a person,
-    and under each published statement the ``replies`` its posts drew on the social networks."""
+    and under each published statement the ``replies`` its posts drew on the social networks.
+
+    The live state comes from Temporal, so a database outage must not hide it from the crisis team:
+    the replies, read from the database, are then left out (``replies`` is null) and logged."""
     from api.mentions import replies_to_statements
 
     try:
         state = await query_state(client, incident)
     except IncidentNotFound as error:
         raise _refuse(error) from None
-    replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
+    try:
+        replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
+    except (OperationalError, InterfaceError, ConnectionError) as unavailable:
+        log.warning("incident %s shown without the replies to its statements: the database did not answer (%s)", incident, type(unavailable).__name__)
+        replies = {}
     statements = [StatementWithReplies(**dict(statement), replies=replies.get(statement.version)) for statement in state.statements]
     return IncidentDetail(**{**dict(state), "statements": statements}, links=incident_links(settings, incident))
 
