@@ -24,12 +24,12 @@ from tests.conftest import PROJECT
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
 
 
-def _projection(title: str, kind: str = "declared") -> Projection:
+def _projection(title: str, actor: str | None = None) -> Projection:
     summary = IncidentSummary(
         id="inc-nul", title=title, playbook="technical_outage", scenario="technical_outage", severity="SEV2", phase="identify",
         status="open", drill=False, declared_at=NOW, updated_at=NOW, closed_at=None, pending=[], projected_seq=1,
     )
-    event = TimelineEvent(seq=1, at=NOW, kind=kind, actor=None, message=f"Incident declared: {title}")
+    event = TimelineEvent(seq=1, at=NOW, kind="declared", actor=actor, message=f"Incident declared: {title}")
     return Projection(summary=summary, events=[event])
 
 
@@ -53,9 +53,9 @@ async def test_a_clean_projection_says_nothing(activities):
 
 async def test_data_that_cannot_be_stored_even_cleaned_fails_for_good(activities):
     with pytest.raises(ApplicationError) as failure:
-        await ActivityEnvironment().run(activities.record, _projection("Checkout down", kind="k" * 80))  # longer than the column
+        await ActivityEnvironment().run(activities.record, _projection("Checkout down", actor="k" * 120))  # longer than the column
     assert failure.value.non_retryable and failure.value.type == DATA_ERROR
-    assert "the database refused the data: " in failure.value.message and "k" * 80 not in failure.value.message
+    assert "the database refused the data: " in failure.value.message and "k" * 120 not in failure.value.message
 
 
 async def test_a_send_whose_ledger_entry_is_refused_fails_for_good(activities):
