@@ -25,6 +25,7 @@ dev: $(STAMP)
 	$(BIN)/crisis dev
 
 test: $(STAMP) chromium prism axe pds postgresql
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -39,6 +40,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not slow" tests/unit tests/workflow
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
 install: $(STAMP)

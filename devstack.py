@@ -121,7 +121,9 @@ def _named(pids: list[int]) -> str:
     commands = {pid: _command(pid) for pid in pids}
     named = ", ".join(f"process {pid} ({command})" for pid, command in commands.items())
     if any("server start-dev" in command for command in commands.values()):
-        named += f": a Temporal dev server, likely left over from an earlier `crisis dev` (`kill {' '.join(map(str, pids))}` stops it)"
+        named += (
+            f": a Temporal dev server, likely left over from an earlier `crisis dev` (`kill {' '.join(map(str, pids))}` stops it)"
+        )
     return named
 
 
@@ -169,20 +171,29 @@ def start_temporal(settings: Settings, ui_port: int | None = None) -> subprocess
     dev`` puts its read-only proxy in front), else on CRISIS_TEMPORAL_UI_PORT as it comes."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        temporal_binary(), "server", "start-dev",
-        "--ip", settings.temporal_host,
-        "--port", str(settings.temporal_port),
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        settings.temporal_host,
+        "--port",
+        str(settings.temporal_port),
         *(["--ui-ip", "127.0.0.1", "--ui-port", str(ui_port)] if ui_port else ["--ui-port", str(settings.temporal_ui_port)]),
-        "--db-filename", str(settings.data_dir / "temporal.db"),
-        "--namespace", settings.temporal_namespace,
-        "--log-level", "error",
+        "--db-filename",
+        str(settings.data_dir / "temporal.db"),
+        "--namespace",
+        settings.temporal_namespace,
+        "--log-level",
+        "error",
         *dev_server_flags(),
     ]
     log = open(settings.data_dir / "temporal.log", "ab")
     # A session of its own: Ctrl-C in the terminal reaches only us, and we stop the server last.
     return subprocess.Popen(
         [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -190,7 +201,9 @@ async def wait_for_temporal(settings: Settings, server: subprocess.Popen) -> Cli
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT_S
     while True:
         if server.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited with code {server.returncode}; see {settings.data_dir / 'temporal.log'}")
+            raise RuntimeError(
+                f"the Temporal dev server exited with code {server.returncode}; see {settings.data_dir / 'temporal.log'}"
+            )
         try:
             return await connect(settings, metrics=True)
         except RuntimeError:
@@ -259,14 +272,31 @@ async def provide_api_key(settings: Settings, sessions) -> Path | None:
 _UI_QUERY = re.compile(r"/api/v1/namespaces/[^/]+/workflows/[^/]+/query/[^/]+")
 _UI_SETTINGS = "/api/v1/settings"
 _UI_WRITE_SWITCHES = (
-    "DisableWriteActions", "WorkflowTerminateDisabled", "WorkflowCancelDisabled", "WorkflowSignalDisabled", "WorkflowUpdateDisabled",
-    "WorkflowResetDisabled", "WorkflowPauseDisabled", "BatchActionsDisabled", "StartWorkflowDisabled", "ActivityCommandsDisabled",
+    "DisableWriteActions",
+    "WorkflowTerminateDisabled",
+    "WorkflowCancelDisabled",
+    "WorkflowSignalDisabled",
+    "WorkflowUpdateDisabled",
+    "WorkflowResetDisabled",
+    "WorkflowPauseDisabled",
+    "BatchActionsDisabled",
+    "StartWorkflowDisabled",
+    "ActivityCommandsDisabled",
 )
 UI_REFUSAL = (
     "The Temporal UI is read-only under crisis dev: it is for auditing. Act on an incident through crisisflow "
     "(its pages, API or CLI), so the action is validated and names who did it."
 )
-_HOP_BY_HOP = {b"host", b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"content-encoding", b"accept-encoding", b"upgrade"}
+_HOP_BY_HOP = {
+    b"host",
+    b"connection",
+    b"keep-alive",
+    b"transfer-encoding",
+    b"content-length",
+    b"content-encoding",
+    b"accept-encoding",
+    b"upgrade",
+}
 
 
 def read_only_ui(upstream: str) -> Starlette:
@@ -284,14 +314,16 @@ def read_only_ui(upstream: str) -> Starlette:
         try:
             answer = await http.request(request.method, target, headers=headers, content=await request.body())
         except httpx.HTTPError as error:
-            return JSONResponse({"code": 14, "message": f"the Temporal dev server's UI did not answer ({type(error).__name__})"}, status_code=502)
+            return JSONResponse(
+                {"code": 14, "message": f"the Temporal dev server's UI did not answer ({type(error).__name__})"}, status_code=502
+            )
         body = answer.content
         if path == _UI_SETTINGS and answer.status_code == 200:
             body = json.dumps(json.loads(body) | dict.fromkeys(_UI_WRITE_SWITCHES, True)).encode()
         response = Response(body, status_code=answer.status_code)
-        response.raw_headers = [
-            (name, value) for name, value in answer.headers.raw if name.lower() not in _HOP_BY_HOP
-        ] + [(b"content-length", str(len(body)).encode())]
+        response.raw_headers = [(name, value) for name, value in answer.headers.raw if name.lower() not in _HOP_BY_HOP] + [
+            (b"content-length", str(len(body)).encode())
+        ]
         return response
 
     @contextlib.asynccontextmanager
@@ -299,7 +331,10 @@ def read_only_ui(upstream: str) -> Starlette:
         yield
         await http.aclose()
 
-    return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])], lifespan=lifespan)
+    return Starlette(
+        routes=[Route("/{path:path}", forward, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])],
+        lifespan=lifespan,
+    )
 
 
 def _free_loopback_port() -> int:
@@ -333,14 +368,29 @@ async def run_stack(settings: Settings, announce) -> None:
         worker = build_worker(
             client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
         )
-        api = _EmbeddedServer(uvicorn.Config(
-            app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on", log_config=None, access_log=False
-        ))
-        ui = _EmbeddedServer(uvicorn.Config(
-            read_only_ui(f"http://127.0.0.1:{dev_server_ui}"), host=settings.temporal_host, port=settings.temporal_ui_port,
-            log_level="warning", lifespan="on", log_config=None, access_log=False,
-            timeout_graceful_shutdown=5,  # an open UI holds a history long-poll; Temporal answers it as it stops
-        ))
+        api = _EmbeddedServer(
+            uvicorn.Config(
+                app,
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+                lifespan="on",
+                log_config=None,
+                access_log=False,
+            )
+        )
+        ui = _EmbeddedServer(
+            uvicorn.Config(
+                read_only_ui(f"http://127.0.0.1:{dev_server_ui}"),
+                host=settings.temporal_host,
+                port=settings.temporal_ui_port,
+                log_level="warning",
+                lifespan="on",
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=5,  # an open UI holds a history long-poll; Temporal answers it as it stops
+            )
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

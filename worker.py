@@ -60,7 +60,11 @@ def build_listening_activities(client: Client, settings: Settings, sessions) -> 
 
 
 def build_worker(
-    client: Client, settings: Settings, activities: IncidentActivities, listening: ListeningActivities, debug_mode: bool = False,
+    client: Client,
+    settings: Settings,
+    activities: IncidentActivities,
+    listening: ListeningActivities,
+    debug_mode: bool = False,
 ) -> Worker:
     """``debug_mode``: Temporal's, without its 2-second deadlock detection (workflow code runs on the
     event loop's thread); only for tests whose thousands of queries meet a machine so loaded that one
@@ -94,7 +98,10 @@ async def run_worker(settings: Settings) -> None:
         )
         log.info(
             "worker polling task queue %s on %s (namespace %s), database %s%s",
-            settings.task_queue, settings.temporal_address, settings.temporal_namespace, settings.database_url_safe,
+            settings.task_queue,
+            settings.temporal_address,
+            settings.temporal_namespace,
+            settings.database_url_safe,
             f", SDK metrics on http://{settings.worker_metrics_bind}/metrics" if settings.worker_metrics_bind else "",
         )
         stop = asyncio.Event()

@@ -36,9 +36,19 @@ log = logging.getLogger("crisisflow.chat")
 
 # The timeline events the room hears about.
 MIRRORED = {
-    EventKind.PHASE_CHANGED, EventKind.ACKNOWLEDGED, EventKind.ASSESSED, EventKind.ESCALATION_EXHAUSTED, EventKind.DEADLINE_MISSED,
-    EventKind.STATEMENT_DRAFTED, EventKind.STATEMENT_APPROVED_BY, EventKind.STATEMENT_APPROVED, EventKind.STATEMENT_REJECTED,
-    EventKind.STATEMENT_PUBLISHED, EventKind.PUBLICATION_FAILED, EventKind.FALLBACK_STATEMENT, EventKind.RESOLVED,
+    EventKind.PHASE_CHANGED,
+    EventKind.ACKNOWLEDGED,
+    EventKind.ASSESSED,
+    EventKind.ESCALATION_EXHAUSTED,
+    EventKind.DEADLINE_MISSED,
+    EventKind.STATEMENT_DRAFTED,
+    EventKind.STATEMENT_APPROVED_BY,
+    EventKind.STATEMENT_APPROVED,
+    EventKind.STATEMENT_REJECTED,
+    EventKind.STATEMENT_PUBLISHED,
+    EventKind.PUBLICATION_FAILED,
+    EventKind.FALLBACK_STATEMENT,
+    EventKind.RESOLVED,
 }
 ASKS = {"page", "approval"}  # notices that arrive in the chat with buttons
 
@@ -62,17 +72,35 @@ class _Budgeted:
 
 
 class ChatRooms:
-    def __init__(self, sessions: async_sessionmaker, rooms: dict[ChatKind, Channel], roster, public_url: str, budget: float = 15.0):
+    def __init__(
+        self, sessions: async_sessionmaker, rooms: dict[ChatKind, Channel], roster, public_url: str, budget: float = 15.0
+    ):
         self._dispatchers = {kind: Dispatcher(sessions, {kind: channel}) for kind, channel in rooms.items()}
         self._roster = roster
         self._public_url = public_url.rstrip("/")
         self._budget = budget
 
-    def _message(self, summary: IncidentSummary, kind: ChatKind, step: str, message_kind: str, *, subject: str = "", body: str = "",
-                 address: str | None = None) -> OutgoingMessage:
+    def _message(
+        self,
+        summary: IncidentSummary,
+        kind: ChatKind,
+        step: str,
+        message_kind: str,
+        *,
+        subject: str = "",
+        body: str = "",
+        address: str | None = None,
+    ) -> OutgoingMessage:
         return OutgoingMessage(
-            ledger_key=f"{summary.id}/chat.{step}/{kind.value}", incident_id=summary.id, person_id=None, kind=message_kind,
-            channel=kind, address=address, subject=subject, body=body, drill=summary.drill,
+            ledger_key=f"{summary.id}/chat.{step}/{kind.value}",
+            incident_id=summary.id,
+            person_id=None,
+            kind=message_kind,
+            channel=kind,
+            address=address,
+            subject=subject,
+            body=body,
+            drill=summary.drill,
             links=[Link(label="Open the incident", url=f"{self._public_url}/incidents/{summary.id}/view")],
         )
 
@@ -101,32 +129,58 @@ class ChatRooms:
     def _report(self, summary: IncidentSummary) -> str:
         return f"The incident is closed. Post-incident report: {self._public_url}/incidents/{summary.id}/report"
 
-    async def _mirror_slack(self, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]) -> None:
+    async def _mirror_slack(
+        self, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]
+    ) -> None:
         slack = ChatKind.SLACK
-        room = await dispatcher.send(self._message(summary, slack, "open", "chat.open", subject=channel_name(summary.id, summary.scenario, summary.drill)))
+        room = await dispatcher.send(
+            self._message(summary, slack, "open", "chat.open", subject=channel_name(summary.id, summary.scenario, summary.drill))
+        )
         channel = room.provider_id
-        about = f"Playbook {summary.playbook} ({summary.scenario.replace('_', ' ')}), declared {summary.declared_at:%Y-%m-%d %H:%M} UTC."
-        await dispatcher.send(self._message(summary, slack, "summary", "chat.summary", subject=self._headline(summary), body=about, address=channel))
+        about = (
+            f"Playbook {summary.playbook} ({summary.scenario.replace('_', ' ')}), declared {summary.declared_at:%Y-%m-%d %H:%M}"
+            " UTC."
+        )
+        await dispatcher.send(
+            self._message(summary, slack, "summary", "chat.summary", subject=self._headline(summary), body=about, address=channel)
+        )
         roster = self._roster.current()
         for event in events:
             if event.kind is EventKind.PAGED and (person := roster.person(str(event.data.get("person")))) and person.slack:
-                await dispatcher.send(self._message(summary, slack, f"invite.{person.id}", "chat.invite", body=person.slack, address=channel))
+                await dispatcher.send(
+                    self._message(summary, slack, f"invite.{person.id}", "chat.invite", body=person.slack, address=channel)
+                )
             if event.kind in MIRRORED:
-                await dispatcher.send(self._message(summary, slack, f"event.{event.seq}", "chat.event", body=self._line(event), address=channel))
+                await dispatcher.send(
+                    self._message(summary, slack, f"event.{event.seq}", "chat.event", body=self._line(event), address=channel)
+                )
         if summary.status == "closed":
-            await dispatcher.send(self._message(summary, slack, "report", "chat.event", body=self._report(summary), address=channel))
+            await dispatcher.send(
+                self._message(summary, slack, "report", "chat.event", body=self._report(summary), address=channel)
+            )
             await dispatcher.send(self._message(summary, slack, "archive", "chat.archive", address=channel))
 
-    async def _mirror_cards(self, chat: ChatKind, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]) -> None:
+    async def _mirror_cards(
+        self, chat: ChatKind, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]
+    ) -> None:
         headline = self._headline(summary)
         for event in events:
             if event.kind in MIRRORED:
-                await dispatcher.send(self._message(summary, chat, f"event.{event.seq}", "chat.event", subject=headline, body=self._line(event)))
+                await dispatcher.send(
+                    self._message(summary, chat, f"event.{event.seq}", "chat.event", subject=headline, body=self._line(event))
+                )
         if summary.status == "closed":
-            await dispatcher.send(self._message(summary, chat, "report", "chat.event", subject=headline, body=self._report(summary)))
+            await dispatcher.send(
+                self._message(summary, chat, "report", "chat.event", subject=headline, body=self._report(summary))
+            )
 
-    async def ask(self, notice: Notice, ledger_key: Callable[[ChatKind], str], compose: Callable[[ChatKind], Compose | None],
-                  incident_link: Link) -> list[Delivery]:
+    async def ask(
+        self,
+        notice: Notice,
+        ledger_key: Callable[[ChatKind], str],
+        compose: Callable[[ChatKind], Compose | None],
+        incident_link: Link,
+    ) -> list[Delivery]:
         """A page or approval request in each chat that can reach the person (Slack needs their
         Slack id); best effort, see the module's docstring."""
         if notice.kind not in ASKS or not self._dispatchers:
@@ -135,10 +189,17 @@ class ChatRooms:
 
         async def one(kind: ChatKind, dispatcher: Dispatcher) -> Delivery | None:
             message = OutgoingMessage(
-                ledger_key=ledger_key(kind), incident_id=notice.incident_id, person_id=notice.person, kind=notice.kind, channel=kind,
-                address=person.slack if kind is ChatKind.SLACK else None, subject=notice.subject,
+                ledger_key=ledger_key(kind),
+                incident_id=notice.incident_id,
+                person_id=notice.person,
+                kind=notice.kind,
+                channel=kind,
+                address=person.slack if kind is ChatKind.SLACK else None,
+                subject=notice.subject,
                 body=notice.body if kind is ChatKind.SLACK else f"For {person.name if person else notice.person}: {notice.body}",
-                links=[incident_link], drill=notice.drill, language=notice.language,
+                links=[incident_link],
+                drill=notice.drill,
+                language=notice.language,
             )
             try:
                 return await dispatcher.send(message, compose(kind))
@@ -146,5 +207,9 @@ class ChatRooms:
                 log.warning("%s: %s copy not sent: %s", message.ledger_key, kind.value, getattr(error, "reason", error))
                 return None
 
-        sends = [one(kind, dispatcher) for kind, dispatcher in self._dispatchers.items() if kind is not ChatKind.SLACK or (person and person.slack)]
+        sends = [
+            one(kind, dispatcher)
+            for kind, dispatcher in self._dispatchers.items()
+            if kind is not ChatKind.SLACK or (person and person.slack)
+        ]
         return [delivery for delivery in await asyncio.gather(*sends) if delivery is not None]

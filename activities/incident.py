@@ -45,7 +45,11 @@ REFUSED_PREFIX = "the database refused the data: "
 def _is_data_error(error: BaseException) -> bool:
     """The database refused the values themselves (SQLSTATE class 22: a NUL in text, a string too
     long for its column, a number out of range); asyncpg's are not all SQLAlchemy DataErrors."""
-    return isinstance(error, DataError) or isinstance(error, DBAPIError) and str(getattr(error.orig, "sqlstate", None) or "").startswith("22")
+    return (
+        isinstance(error, DataError)
+        or isinstance(error, DBAPIError)
+        and str(getattr(error.orig, "sqlstate", None) or "").startswith("22")
+    )
 
 
 def _refused(error: DBAPIError) -> str:
@@ -90,7 +94,11 @@ class RosterSource:
 def reaching(notice: Notice) -> list[ChannelKind]:
     """The channels a notice goes on. Only a page rings a phone: anything else a call level's
     people hear (who took the page, a reminder) goes by SMS instead."""
-    names = notice.channels if notice.kind == "page" else ["sms" if name == ChannelKind.CALL.value else name for name in notice.channels]
+    names = (
+        notice.channels
+        if notice.kind == "page"
+        else ["sms" if name == ChannelKind.CALL.value else name for name in notice.channels]
+    )
     return [ChannelKind(name) for name in dict.fromkeys(names)]
 
 
@@ -110,7 +118,10 @@ class IncidentActivities:
         self._sessions = sessions
         self._roster = roster
         self._dispatcher = Dispatcher(sessions, channels)
-        self._publishing = {name: Dispatcher(sessions, {ChannelKind.PUBLIC: channel}) for name, channel in (publishing or {OUTBOX_TARGET: channels[ChannelKind.PUBLIC]}).items()}
+        self._publishing = {
+            name: Dispatcher(sessions, {ChannelKind.PUBLIC: channel})
+            for name, channel in (publishing or {OUTBOX_TARGET: channels[ChannelKind.PUBLIC]}).items()
+        }
         self._default_targets = default_targets or [OUTBOX_TARGET]
         self._variants = BUILT_IN_VARIANTS | (variants or {})
         self._public_url = public_url.rstrip("/")
@@ -119,8 +130,19 @@ class IncidentActivities:
 
     def all(self) -> list:
         """Every activity, for the worker to register."""
-        return [self.notify, self.publish, self.read_replies, self.watch_replies, self.signal_targets, self.brief_stakeholders, self.send_internal,
-                self.request_feedback, self.render, self.render_variants, self.record]
+        return [
+            self.notify,
+            self.publish,
+            self.read_replies,
+            self.watch_replies,
+            self.signal_targets,
+            self.brief_stakeholders,
+            self.send_internal,
+            self.request_feedback,
+            self.render,
+            self.render_variants,
+            self.record,
+        ]
 
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
@@ -152,7 +174,10 @@ class IncidentActivities:
                 version=notice.version,
             )
             action_url = f"{self._public_url}/a/{minted.token}"
-            update: dict = {"links": [Link(label=text(notice.language, label), url=action_url), incident_link], "action": minted.token}
+            update: dict = {
+                "links": [Link(label=text(notice.language, label), url=action_url), incident_link],
+                "action": minted.token,
+            }
             if notice.kind == "page" and channel is ChannelKind.SMS:
                 update["body"] = sms_with_action(notice.sms, text(notice.language, "sms.ack", code=minted.code, link=action_url))
             elif channel is ChannelKind.SMS:
@@ -192,7 +217,9 @@ class IncidentActivities:
         incident_link = Link(label=text(notice.language, "link.incident"), url=self._incident_url(notice.incident_id))
         addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email, ChannelKind.CALL: person.phone}
         channels = reaching(notice)
-        chat = asyncio.ensure_future(self._chat.ask(notice, self._ledger_key, lambda kind: self._link_composer(notice, kind, incident_link), incident_link))
+        chat = asyncio.ensure_future(
+            self._chat.ask(notice, self._ledger_key, lambda kind: self._link_composer(notice, kind, incident_link), incident_link)
+        )
         outcomes = await asyncio.gather(
             *(self._reach(notice, channel, addresses[channel], incident_link) for channel in channels), return_exceptions=True
         )
@@ -221,7 +248,12 @@ class IncidentActivities:
             raise ApplicationError("delivery will be retried: " + "; ".join(retry), *failed, type="TransientDeliveryError")
         if deliveries and not any(delivery.accepted for delivery in deliveries):
             reasons = "; ".join(delivery.error or "" for delivery in deliveries)
-            raise ApplicationError(f"no channel could reach {notice.person}: {reasons}", *[c.value for c in channels], type="PermanentDeliveryError", non_retryable=True)
+            raise ApplicationError(
+                f"no channel could reach {notice.person}: {reasons}",
+                *[c.value for c in channels],
+                type="PermanentDeliveryError",
+                non_retryable=True,
+            )
         return deliveries
 
     @activity.defn
@@ -230,17 +262,36 @@ class IncidentActivities:
         slow or failing one holds up no other) and say, per target, the hash of what was actually
         sent, the post's id and its public URL. A variant over its channel's limit is refused, never
         cut. A drill only ever reaches the outbox."""
-        post = PublicPost(statement=publication.kind.value, severity=publication.severity, components=publication.components,
-                          headline=publication.status_page_name)
+        post = PublicPost(
+            statement=publication.kind.value,
+            severity=publication.severity,
+            components=publication.components,
+            headline=publication.status_page_name,
+        )
         targets = self._default_targets if publication.targets is None else publication.targets
         kind = f"statement.{publication.kind.value}"
         if not publication.variants:  # approved before statements had variants
             return await self._to_targets(
-                publication.incident_id, targets, kind, f"{publication.title} — statement v{publication.version}", publication.text,
-                publication.drill, post=post, threads=publication.threads, tries=publication.tries,
+                publication.incident_id,
+                targets,
+                kind,
+                f"{publication.title} — statement v{publication.version}",
+                publication.text,
+                publication.drill,
+                post=post,
+                threads=publication.threads,
+                tries=publication.tries,
             )
         return await self._to_targets(
-            publication.incident_id, targets, kind, "", "", publication.drill, post=post, threads=publication.threads, variants=publication.variants,
+            publication.incident_id,
+            targets,
+            kind,
+            "",
+            "",
+            publication.drill,
+            post=post,
+            threads=publication.threads,
+            variants=publication.variants,
             tries=publication.tries,
         )
 
@@ -269,18 +320,40 @@ class IncidentActivities:
         async with self._sessions() as session:
             facts = await mention_store.reply_facts(session, request.incident_id)
             detections = [
-                detection for version, rows in sorted(facts.items())
-                if (detection := reply_surge(request.surge, request.incident_id, request.playbook, version, kinds.get(version, "statement"),
-                                             [MentionFacts(*row) for row in rows])) is not None
+                detection
+                for version, rows in sorted(facts.items())
+                if (
+                    detection := reply_surge(
+                        request.surge,
+                        request.incident_id,
+                        request.playbook,
+                        version,
+                        kinds.get(version, "statement"),
+                        [MentionFacts(*row) for row in rows],
+                    )
+                )
+                is not None
             ]
-            await mention_store.record_signals(session, [
-                {**detection.model_dump(), "status": "raised", "detected_at": detected_at, "incident_id": request.incident_id}
-                for detection in detections
-            ])
-        return RepliesWatched(new=new, raised=[
-            RaisedSignal(id=d.id, version=d.evidence["statement_version"], summary=d.summary, negative=d.evidence["negative"], scored=d.evidence["scored"])
-            for d in detections
-        ])
+            await mention_store.record_signals(
+                session,
+                [
+                    {**detection.model_dump(), "status": "raised", "detected_at": detected_at, "incident_id": request.incident_id}
+                    for detection in detections
+                ],
+            )
+        return RepliesWatched(
+            new=new,
+            raised=[
+                RaisedSignal(
+                    id=d.id,
+                    version=d.evidence["statement_version"],
+                    summary=d.summary,
+                    negative=d.evidence["negative"],
+                    scored=d.evidence["scored"],
+                )
+                for d in detections
+            ],
+        )
 
     async def _store_replies(self, request: RepliesRequest) -> int:
         from domain.sentiment import guess_language, is_negative, score
@@ -301,12 +374,24 @@ class IncidentActivities:
             for reply in replies:
                 language = guess_language(reply.text)
                 sentiment = score(reply.text, language)
-                rows.append({
-                    "platform": post.target, "external_id": reply.id[:200], "author": reply.author[:200], "text": reply.text,
-                    "url": (reply.url or "")[:2000], "created_at": reply.posted_at or now, "language": language, "reach": 0,
-                    "topic": None, "sentiment": sentiment, "negative": is_negative(sentiment), "received_at": now,
-                    "incident_id": request.incident_id, "statement_version": post.version,
-                })
+                rows.append(
+                    {
+                        "platform": post.target,
+                        "external_id": reply.id[:200],
+                        "author": reply.author[:200],
+                        "text": reply.text,
+                        "url": (reply.url or "")[:2000],
+                        "created_at": reply.posted_at or now,
+                        "language": language,
+                        "reach": 0,
+                        "topic": None,
+                        "sentiment": sentiment,
+                        "negative": is_negative(sentiment),
+                        "received_at": now,
+                        "incident_id": request.incident_id,
+                        "statement_version": post.version,
+                    }
+                )
         if not rows:
             return 0
         async with self._sessions() as session:
@@ -323,7 +408,13 @@ class IncidentActivities:
                 recipients += [(None, row.email) for row in await service.list_subscribers(session, briefing.incident_id)]
         link = Link(label=text(briefing.language, "link.incident"), url=self._incident_url(briefing.incident_id))
         return await self._email_each(
-            dict.fromkeys(recipients), briefing.incident_id, f"briefing.{briefing.event}", briefing.subject, briefing.body, briefing.drill, links=(link,),
+            dict.fromkeys(recipients),
+            briefing.incident_id,
+            f"briefing.{briefing.event}",
+            briefing.subject,
+            briefing.body,
+            briefing.drill,
+            links=(link,),
         )
 
     @activity.defn
@@ -332,18 +423,37 @@ class IncidentActivities:
         distribution lists, addresses read now). Never to the incident's public subscribers.
         Returns how many addresses took it."""
         addresses = self._roster.current().group_addresses(message.groups)
-        return await self._email_each(addresses, message.incident_id, "internal", message.subject, message.body, message.drill, language=message.language)
+        return await self._email_each(
+            addresses, message.incident_id, "internal", message.subject, message.body, message.drill, language=message.language
+        )
 
-    async def _email_each(self, recipients: Iterable[tuple[str | None, str]], incident_id: str, kind: str, subject: str, body: str, drill: bool,
-                          links: tuple[Link, ...] = (), language: str = "en") -> int:
+    async def _email_each(
+        self,
+        recipients: Iterable[tuple[str | None, str]],
+        incident_id: str,
+        kind: str,
+        subject: str,
+        body: str,
+        drill: bool,
+        links: tuple[Link, ...] = (),
+        language: str = "en",
+    ) -> int:
         """One email to each (person, address), keyed in the ledger by the address (a list has no
         person). Returns how many took it."""
         reached = 0
         for person, address in recipients:
             message = OutgoingMessage(
                 ledger_key=f"{self._ledger_key(ChannelKind.EMAIL)}/{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}",
-                incident_id=incident_id, person_id=person, kind=kind, channel=ChannelKind.EMAIL, address=address, subject=subject, body=body,
-                links=list(links), drill=drill, language=language,
+                incident_id=incident_id,
+                person_id=person,
+                kind=kind,
+                channel=ChannelKind.EMAIL,
+                address=address,
+                subject=subject,
+                body=body,
+                links=list(links),
+                drill=drill,
+                language=language,
             )
             reached += await self._email(message)
         return reached
@@ -374,7 +484,12 @@ class IncidentActivities:
         async def with_feedback_link(session: AsyncSession, message: OutgoingMessage) -> OutgoingMessage:
             """Minted in the send's own transaction, so a retry never replaces a link already sent."""
             minted = await tokens.mint(
-                session, ledger_key=message.ledger_key, incident_id=request.incident_id, person_id=message.person_id, purpose="feedback", ttl=ttl
+                session,
+                ledger_key=message.ledger_key,
+                incident_id=request.incident_id,
+                person_id=message.person_id,
+                purpose="feedback",
+                ttl=ttl,
             )
             feedback_link = Link(label=text(request.language, "link.feedback"), url=f"{self._public_url}/a/{minted.token}")
             return message.model_copy(update={"links": [feedback_link, incident_link]})
@@ -383,9 +498,16 @@ class IncidentActivities:
         for person_id in people:
             ledger_key = f"{self._ledger_key(ChannelKind.EMAIL)}/{person_id}"
             message = OutgoingMessage(
-                ledger_key=ledger_key, incident_id=request.incident_id, person_id=person_id, kind="feedback",
-                channel=ChannelKind.EMAIL, address=roster.person(person_id).email, subject=request.subject,
-                body=request.body, links=[incident_link], drill=request.drill,
+                ledger_key=ledger_key,
+                incident_id=request.incident_id,
+                person_id=person_id,
+                kind="feedback",
+                channel=ChannelKind.EMAIL,
+                address=roster.person(person_id).email,
+                subject=request.subject,
+                body=request.body,
+                links=[incident_link],
+                drill=request.drill,
             )
             if await self._email(message, with_feedback_link):
                 asked.append(person_id)
@@ -396,15 +518,28 @@ class IncidentActivities:
         """Tell the social scheduling tools to pause (at declaration) or resume (at close) scheduled posts."""
         return await self._to_targets(signal.incident_id, signal.targets, signal.event, signal.title, signal.text, signal.drill)
 
-    async def _to_targets(self, incident_id: str, targets: list[str], kind: str, subject: str, body: str, drill: bool,
-                          post: PublicPost | None = None, threads: dict[str, str] | None = None,
-                          variants: list[Variant] | None = None, tries: int | None = None) -> list[Receipt]:
+    async def _to_targets(
+        self,
+        incident_id: str,
+        targets: list[str],
+        kind: str,
+        subject: str,
+        body: str,
+        drill: bool,
+        post: PublicPost | None = None,
+        threads: dict[str, str] | None = None,
+        variants: list[Variant] | None = None,
+        tries: int | None = None,
+    ) -> list[Receipt]:
         """Send to each named target: ``subject`` and ``body``, or with ``variants`` the target's own.
         ``tries``: the workflow's bound; on the last try a target that still fails is given up in its
         receipt, so the receipts of those that went are kept."""
         names = [OUTBOX_TARGET] if drill else list(dict.fromkeys(targets))
         outcomes = await asyncio.gather(
-            *(self._to_target(name, incident_id, kind, subject, body, drill, post, (threads or {}).get(name), variants) for name in names),
+            *(
+                self._to_target(name, incident_id, kind, subject, body, drill, post, (threads or {}).get(name), variants)
+                for name in names
+            ),
             return_exceptions=True,
         )
         receipts, retry, failed, waits = [], [], [], []
@@ -430,12 +565,26 @@ class IncidentActivities:
                 raise outcome
         if retry:
             # A rate limit's reset time is the provider telling us when to come back: the retry waits that long.
-            raise ApplicationError("publication will be retried: " + "; ".join(retry), *failed, type="TransientDeliveryError",
-                                   next_retry_delay=timedelta(seconds=max(waits)) if waits else None)
+            raise ApplicationError(
+                "publication will be retried: " + "; ".join(retry),
+                *failed,
+                type="TransientDeliveryError",
+                next_retry_delay=timedelta(seconds=max(waits)) if waits else None,
+            )
         return receipts
 
-    async def _to_target(self, name: str, incident_id: str, kind: str, subject: str, body: str, drill: bool,
-                         post: PublicPost | None, thread: str | None, variants: list[Variant] | None = None) -> Receipt:
+    async def _to_target(
+        self,
+        name: str,
+        incident_id: str,
+        kind: str,
+        subject: str,
+        body: str,
+        drill: bool,
+        post: PublicPost | None,
+        thread: str | None,
+        variants: list[Variant] | None = None,
+    ) -> Receipt:
         dispatcher = self._publishing.get(name)
         if dispatcher is None:
             return Receipt(channel=name, sha256="", error="not configured (see docs/publishing.md and CRISIS_PUBLISH_WEBHOOKS)")
@@ -444,7 +593,9 @@ class IncidentActivities:
             wanted = self._variants.get(name, VariantChannel.STATUS_PAGE)
             chosen = find(variants, wanted)
             if chosen is None:
-                return Receipt(channel=name, sha256="", variant=wanted, error=f"refused: the statement has no {wanted.value} variant")
+                return Receipt(
+                    channel=name, sha256="", variant=wanted, error=f"refused: the statement has no {wanted.value} variant"
+                )
             if not chosen.fits:
                 return Receipt(channel=name, sha256="", variant=wanted, error=f"refused, not cut: {'; '.join(chosen.problems())}")
             subject, body = chosen.title or "", chosen.text
@@ -467,8 +618,14 @@ class IncidentActivities:
             url = channel.public_url(delivery.provider_id)  # a retry that found the post in the ledger has only its id
         if chosen is None:
             return Receipt(channel=name, sha256=text_sha256(message.body), provider_id=delivery.provider_id, url=url)
-        sent = Variant(**chosen.model_dump(exclude={"title", "text"}), title=message.subject if chosen.title is not None else None, text=message.body)
-        return Receipt(channel=name, sha256=variant_sha256(sent), provider_id=delivery.provider_id, url=url, variant=chosen.channel)
+        sent = Variant(
+            **chosen.model_dump(exclude={"title", "text"}),
+            title=message.subject if chosen.title is not None else None,
+            text=message.body,
+        )
+        return Receipt(
+            channel=name, sha256=variant_sha256(sent), provider_id=delivery.provider_id, url=url, variant=chosen.channel
+        )
 
     @activity.defn
     async def render(self, request: RenderRequest) -> str:
@@ -498,7 +655,9 @@ class IncidentActivities:
             if not _is_data_error(error):
                 raise
             refused = _refused(error)
-            activity.logger.error("the read model refused the incident's data (%s): storing it with control characters replaced", refused)
+            activity.logger.error(
+                "the read model refused the incident's data (%s): storing it with control characters replaced", refused
+            )
             projection = Projection.model_validate(_printable_values(projection.model_dump()))
             try:
                 await self._project(projection)

@@ -81,9 +81,10 @@ class ListeningActivities:
             # The counting is CPU work: off the event loop, which the API shares in `crisis dev`.
             new_state, detections = await asyncio.to_thread(lambda: evaluate(topic, state, count_buckets(topic, facts), until))
             detected_at = datetime.now(timezone.utc)
-            new = await store.record_signals(session, [
-                {**detection.model_dump(), "status": "suggested", "detected_at": detected_at} for detection in detections
-            ])
+            new = await store.record_signals(
+                session,
+                [{**detection.model_dump(), "status": "suggested", "detected_at": detected_at} for detection in detections],
+            )
         for detection in detections:
             activity.logger.info("topic %s: %s (%s)", topic.id, detection.summary, detection.id)
         return Evaluation(
@@ -107,6 +108,10 @@ class ListeningActivities:
 
 def origin(signal, ingested_by: list[str] | None = None) -> DetectionOrigin:
     return DetectionOrigin(
-        signal_id=signal.id, topic=signal.topic, reasons=signal.reasons, first_mention_at=signal.first_mention_at, detected_at=signal.detected_at,
+        signal_id=signal.id,
+        topic=signal.topic,
+        reasons=signal.reasons,
+        first_mention_at=signal.first_mention_at,
+        detected_at=signal.detected_at,
         ingested_by=ingested_by or [],
     )

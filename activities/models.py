@@ -52,13 +52,24 @@ class Publication(BaseModel):
     text: str
     drill: bool = False
     fallback: bool = False
-    targets: list[str] | None = Field(["outbox"], description="None: every social network and status page set up, and the outbox.")
-    threads: dict[str, str] = Field(default_factory=dict, description="Target → its post of the incident's first statement (updates reply to it).")
+    targets: list[str] | None = Field(
+        ["outbox"], description="None: every social network and status page set up, and the outbox."
+    )
+    threads: dict[str, str] = Field(
+        default_factory=dict, description="Target → its post of the incident's first statement (updates reply to it)."
+    )
     severity: str | None = None
     status_page_name: str | None = None
     components: list[str] = Field(default_factory=list, description="Status page components the incident affects.")
-    variants: list[Variant] = Field(default_factory=list, description="The approved statement's variant for each channel; each target publishes its own.")
-    tries: int | None = Field(None, description="The tries the workflow allows: the last one says in its receipts what still fails. None: tried until it goes.")
+    variants: list[Variant] = Field(
+        default_factory=list, description="The approved statement's variant for each channel; each target publishes its own."
+    )
+    tries: int | None = Field(
+        None,
+        description=(
+            "The tries the workflow allows: the last one says in its receipts what still fails. None: tried until it goes."
+        ),
+    )
 
 
 class TargetSignal(BaseModel):
@@ -83,7 +94,9 @@ class RepliesRequest(BaseModel):
     incident_id: str
     posts: list[PublishedPost]
     playbook: str = ""
-    surge: ReplySurge | None = Field(None, description="The playbook's surge rule: judge the replies to each statement after reading them.")
+    surge: ReplySurge | None = Field(
+        None, description="The playbook's surge rule: judge the replies to each statement after reading them."
+    )
 
 
 class RaisedSignal(BaseModel):

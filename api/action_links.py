@@ -87,7 +87,8 @@ def _previous_round(incident: IncidentView, statement: StatementVersion, names: 
 
 
 NEXT_KINDS = {  # a link's purpose: the pending kinds of its approval and of its revision
-    "approve": (PendingKind.APPROVAL, PendingKind.STATEMENT_DRAFT), "approve_answer": (PendingKind.ANSWER_APPROVAL, PendingKind.ANSWER_DRAFT),
+    "approve": (PendingKind.APPROVAL, PendingKind.STATEMENT_DRAFT),
+    "approve_answer": (PendingKind.ANSWER_APPROVAL, PendingKind.ANSWER_DRAFT),
     "approve_internal": (PendingKind.INTERNAL_APPROVAL, PendingKind.INTERNAL_DRAFT),
 }
 
@@ -125,7 +126,11 @@ async def _statement(client, row):
     if statement.status is not StatementStatus.PENDING_APPROVAL:
         newer = [s.version for s in state.statements if s.version > row.version]
         replaced = f" It was replaced by v{newer[-1]}." if statement.status is StatementStatus.SUPERSEDED and newer else ""
-        return state, statement, f"Statement v{row.version} is {statement.status.value.replace('_', ' ')}; nothing to decide.{replaced}"
+        return (
+            state,
+            statement,
+            f"Statement v{row.version} is {statement.status.value.replace('_', ' ')}; nothing to decide.{replaced}",
+        )
     return state, statement, None
 
 
@@ -160,7 +165,14 @@ async def _internal_message(client, row):
     if message is None:
         return state, None, "There is no such internal message."
     if message.status is not InternalStatus.PENDING_APPROVAL:
-        return state, message, f"The internal message for {message.name} v{message.version} is {message.status.value.replace('_', ' ')}; nothing to decide."
+        return (
+            state,
+            message,
+            (
+                f"The internal message for {message.name} v{message.version} is {message.status.value.replace('_', ' ')}; nothing"
+                " to decide."
+            ),
+        )
     return state, message, None
 
 
@@ -172,6 +184,8 @@ def _decision(form: dict[str, list[str]]) -> tuple[str, str | None]:
     decision = (form.get("decision") or [""])[0]
     comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT] or None
     return decision, comment
+
+
 async def _incident(session, client, incident_id: str) -> dict | None:
     """What the page shows of the incident: from the read model, or from the workflow while the
     incident's first projection is still on its way (a page can reach someone before it)."""
@@ -182,7 +196,13 @@ async def _incident(session, client, incident_id: str) -> dict | None:
         state = await query_state(client, incident_id)
     except IncidentNotFound:
         return None
-    return {"id": state.id, "title": state.title, "severity": state.severity.value, "phase": state.phase.value, "drill": state.drill}
+    return {
+        "id": state.id,
+        "title": state.title,
+        "severity": state.severity.value,
+        "phase": state.phase.value,
+        "drill": state.drill,
+    }
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)
@@ -203,8 +223,15 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
         return templates.TemplateResponse(
             request,
             "approval.html",
-            {"incident": state, "statement": statement, "person": name, "action": f"/a/{token}", "author": names.get(statement.author, statement.author),
-             "due_at": deadline.due_at if deadline else state.next_update_due, **_previous_round(state, statement, names)},
+            {
+                "incident": state,
+                "statement": statement,
+                "person": name,
+                "action": f"/a/{token}",
+                "author": names.get(statement.author, statement.author),
+                "due_at": deadline.due_at if deadline else state.next_update_due,
+                **_previous_round(state, statement, names),
+            },
         )
     if row.purpose == "approve_answer":
         state, proposal, stale = await _answer_proposal(client, row)
@@ -213,14 +240,22 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
         return templates.TemplateResponse(
             request,
             "answer_approval.html",
-            {"incident": state, "proposal": proposal, "in_use": _in_use(state, proposal.answer_id), "person": name, "action": f"/a/{token}"},
+            {
+                "incident": state,
+                "proposal": proposal,
+                "in_use": _in_use(state, proposal.answer_id),
+                "person": name,
+                "action": f"/a/{token}",
+            },
         )
     if row.purpose == "approve_internal":
         state, message, stale = await _internal_message(client, row)
         if stale:
             return _page(request, "This link no longer applies", stale, 410)
         return templates.TemplateResponse(
-            request, "internal_approval.html", {"incident": state, "message": message, "person": name, "action": f"/a/{token}"},
+            request,
+            "internal_approval.html",
+            {"incident": state, "message": message, "person": name, "action": f"/a/{token}"},
         )
     incident = await _incident(session, client, row.incident_id)
     return _page(
@@ -237,14 +272,18 @@ async def confirm(token: Token, request: Request, session: SessionDep, catalog: 
 @router.post("/a/{token}", response_class=HTMLResponse)
 async def perform(token: Token, request: Request, session: SessionDep, client: ClientDep, catalog: CatalogDep) -> HTMLResponse:
     if not same_origin(request, allow_opaque=True):
-        return _page(request, "This form was sent from another site", "Open the link from your message instead. Nothing was changed.", 403)
+        return _page(
+            request, "This form was sent from another site", "Open the link from your message instead. Nothing was changed.", 403
+        )
     row, refusal = await _usable(session, token)
     if refusal:
         return _page(request, *refusal)
     via = await _via(request, row)
     if row.purpose == "feedback":
         person = catalog.roster.person(row.person_id)
-        return await feedback_links.submit(request, session, client, row, person.name if person else row.person_id, f"/a/{token}", via)
+        return await feedback_links.submit(
+            request, session, client, row, person.name if person else row.person_id, f"/a/{token}", via
+        )
     update_id = f"link-{row.token_hash[:40]}"
     try:
         if row.purpose in ("approve", "approve_answer", "approve_internal"):
@@ -265,7 +304,9 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
                 await tokens.spend(session, row, stale)
                 return _page(request, "This link no longer applies", stale, 410)
             decision_on = DecideInternal(**dict(action), audience=message.audience, version=message.version)
-            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_internal_message, decision_on, update_id=update_id)
+            receipt = await act(
+                client, row.incident_id, IncidentWorkflow.decide_internal_message, decision_on, update_id=update_id
+            )
         elif row.purpose == "approve":
             _, _, stale = await _statement(client, row)
             if stale:
@@ -274,7 +315,13 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
             decision_on = DecideStatement(**dict(action), version=row.version)
             receipt = await act(client, row.incident_id, IncidentWorkflow.decide_statement, decision_on, update_id=update_id)
         else:
-            receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=via), update_id=update_id)
+            receipt = await act(
+                client,
+                row.incident_id,
+                IncidentWorkflow.acknowledge,
+                Acknowledge(person=row.person_id, via=via),
+                update_id=update_id,
+            )
         outcome, status = "; ".join(receipt.events) or "Done.", 200
         if row.purpose in NEXT_KINDS:
             audience = message.audience if row.purpose == "approve_internal" else None
@@ -283,7 +330,12 @@ async def perform(token: Token, request: Request, session: SessionDep, client: C
     except ValidationError as invalid:  # the link stays usable: nothing was done
         problem = invalid.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])
-        return _page(request, "The form could not be taken", f"{field}: {problem['msg'].removeprefix('Value error, ')}. Nothing was changed.", 422)
+        return _page(
+            request,
+            "The form could not be taken",
+            f"{field}: {problem['msg'].removeprefix('Value error, ')}. Nothing was changed.",
+            422,
+        )
     except ActionRefused as refused:
         outcome, status = f"Nothing to do: {refused.message}.", 409
     except IncidentNotFound:

@@ -15,7 +15,14 @@ from workflows.incident import IncidentWorkflow
 
 router = APIRouter(prefix="/incidents", tags=["answers kit"])
 
-AnswerId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$", description="Answer id from the kit, like is_giveaway_real; a new id adds an answer.")]
+AnswerId = Annotated[
+    str,
+    Path(
+        max_length=100,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Answer id from the kit, like is_giveaway_real; a new id adds an answer.",
+    ),
+]
 Version = Annotated[int, Path(ge=1, description="The answer's version; the playbook's own text is v1.")]
 
 
@@ -36,12 +43,19 @@ async def propose_answer(
 ) -> ActionResult:
     """A new version of one answer (or a new answer, with its ``question``) for this incident, by the
     comms lead or the commander. It goes to the playbook's approvers by email, like a statement."""
-    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.propose_kit_answer, ProposeAnswer(**dict(body), answer_id=answer_id))
+    return await act_as_caller(
+        client, settings, caller, incident, IncidentWorkflow.propose_kit_answer, ProposeAnswer(**dict(body), answer_id=answer_id)
+    )
 
 
 @router.post("/{incident}/answers/{answer_id}/versions/{version}/decision", responses=REFUSALS)
 async def decide_answer(
-    incident: IncidentId, answer_id: AnswerId, version: Version, body: StatementDecision, client: ClientDep, settings: SettingsDep,
+    incident: IncidentId,
+    answer_id: AnswerId,
+    version: Version,
+    body: StatementDecision,
+    client: ClientDep,
+    settings: SettingsDep,
     caller: Responder,
 ) -> ActionResult:
     """Approve or request changes; once the playbook's approval rule is met, the version replaces the

@@ -17,8 +17,12 @@ KeyRef = Annotated[str, Path(min_length=1, max_length=100, description="The key'
 class KeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100, pattern=apikeys.NAME_PATTERN.pattern, description="Shown in the timeline as who acted.")
-    scopes: list[Scope] = Field(min_length=1, max_length=3, description="declare, respond and/or admin (admin includes the others).")
+    name: str = Field(
+        min_length=1, max_length=100, pattern=apikeys.NAME_PATTERN.pattern, description="Shown in the timeline as who acted."
+    )
+    scopes: list[Scope] = Field(
+        min_length=1, max_length=3, description="declare, respond and/or admin (admin includes the others)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -42,7 +46,9 @@ class IssuedKey(KeyOut):
 
 
 def _out(row) -> KeyOut:
-    return KeyOut(id=row.id, name=row.name, scopes=row.scopes, prefix=row.prefix, created_at=row.created_at, revoked_at=row.revoked_at)
+    return KeyOut(
+        id=row.id, name=row.name, scopes=row.scopes, prefix=row.prefix, created_at=row.created_at, revoked_at=row.revoked_at
+    )
 
 
 @router.get("", response_model=list[KeyOut])
@@ -60,7 +66,8 @@ async def create_key(body: KeyRequest, session: SessionDep, caller: Administrato
 
 
 @router.post(
-    "/{key}/revoke", response_model=KeyOut,
+    "/{key}/revoke",
+    response_model=KeyOut,
     responses={404: {"description": "No such key"}, 409: {"description": "The reference is one key's id and another's name"}},
 )
 async def revoke_key(key: KeyRef, session: SessionDep, caller: Administrator) -> KeyOut:

@@ -40,7 +40,11 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Forms of our own pages that a signed-in browser submits with its session cookie. Each is checked
 # for a same-origin Origin/Referer (the cookie is SameSite=Lax too), so another site cannot forge
 # them (docs/security.md, CSRF); every other write needs the Authorization header.
-BROWSER_FORMS = {"/signals/{signal_id}/decide", "/declare", "/incidents/{incident}/view/{form_name}"}  # api/room.py: the crisis room
+BROWSER_FORMS = {
+    "/signals/{signal_id}/decide",
+    "/declare",
+    "/incidents/{incident}/view/{form_name}",
+}  # api/room.py: the crisis room
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # The only routes reachable without a key, and why (docs/security.md):
@@ -50,8 +54,10 @@ OPEN_PREFIXES = (
     "/static/",  # stylesheet of the pages
 )
 OPEN_PATHS = {
-    "/healthz", "/readyz",  # probes of process managers and load balancers
-    "/login", "/logout",  # signing in a browser
+    "/healthz",
+    "/readyz",  # probes of process managers and load balancers
+    "/login",
+    "/logout",  # signing in a browser
     "/static",  # the mount of the stylesheet folder
 }
 
@@ -256,7 +262,9 @@ def document(app: FastAPI) -> None:
             return app.openapi_schema
         schema = describe()
         schema.setdefault("components", {}).setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
-            "type": "http", "scheme": "bearer", "description": "An API key from `crisis apikey create` (docs/security.md).",
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `crisis apikey create` (docs/security.md).",
         }
         for context in api_routes(app):
             for method in context.methods:

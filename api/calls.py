@@ -66,8 +66,12 @@ async def call_answered(request: Request, settings: SettingsDep) -> Response:
 
 @router.post(
     GATHER_PATH,
-    responses={**SIGNED, 404: {"description": "Unknown call"}, 409: {"description": "Already acknowledged by this call (a replay)"},
-               410: {"description": "The page's link expired"}},
+    responses={
+        **SIGNED,
+        404: {"description": "Unknown call"},
+        409: {"description": "Already acknowledged by this call (a replay)"},
+        410: {"description": "The page's link expired"},
+    },
 )
 async def key_pressed(request: Request, settings: SettingsDep, session: SessionDep, client: ClientDep) -> Response:
     """The key the person pressed after hearing the page. 1 acknowledges; anything else lets the escalation go on."""
@@ -93,8 +97,13 @@ async def key_pressed(request: Request, settings: SettingsDep, session: SessionD
     if page.expires_at.replace(tzinfo=page.expires_at.tzinfo or timezone.utc) <= datetime.now(timezone.utc):
         return _twiml(spoken(language, text(language, "call.not_counted", reason="the page expired")), 410)
     try:
-        receipt = await act(client, page.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=page.person_id, via=VIA),
-                            update_id=f"call-{page.token_hash[:40]}")
+        receipt = await act(
+            client,
+            page.incident_id,
+            IncidentWorkflow.acknowledge,
+            Acknowledge(person=page.person_id, via=VIA),
+            update_id=f"call-{page.token_hash[:40]}",
+        )
         outcome, said = "Acknowledged: " + "; ".join(receipt.events), text(language, "call.acknowledged")
     except ActionRefused as refused:
         outcome = f"Nothing changed: {refused.message}."
@@ -108,7 +117,11 @@ async def key_pressed(request: Request, settings: SettingsDep, session: SessionD
 
 @router.post(
     CALL_STATUS_PATH,
-    responses={**SIGNED, 404: {"description": "Unknown call"}, 409: {"description": "A replay: the ledger already holds this outcome"}},
+    responses={
+        **SIGNED,
+        404: {"description": "Unknown call"},
+        409: {"description": "A replay: the ledger already holds this outcome"},
+    },
 )
 async def call_status(request: Request, settings: SettingsDep, session: SessionDep) -> dict:
     """Twilio's call status callback (``completed`` event): the call's outcome in the ledger."""

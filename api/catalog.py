@@ -87,7 +87,9 @@ async def team(catalog: CatalogDep) -> Team:
             TeamLevel(people=level.people, channels=level.channels, wait=format_duration(level.wait) if level.wait else None)
             for level in policy.levels
         ]
-        roles.append(TeamRole(name=name, description=role.description, members=chart.members(name), levels=levels, repeat=policy.repeat))
+        roles.append(
+            TeamRole(name=name, description=role.description, members=chart.members(name), levels=levels, repeat=policy.repeat)
+        )
     return Team(
         organization=roster.organization.name,
         people=[TeamMember(id=p.id, name=p.name, roles=p.roles, timezone=p.timezone) for p in roster.people],

@@ -72,7 +72,12 @@ def _plan(catalog, request: DrillRequest, incident: str):
         raise HTTPException(422, problem.message) from None
 
 
-@router.post("", status_code=201, response_model=StartedDrill, responses={422: {"description": "Unknown playbook, participant or language"}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=StartedDrill,
+    responses={422: {"description": "Unknown playbook, participant or language"}},
+)
 async def start_drill(
     request: DrillRequest, response: Response, client: ClientDep, catalog: CatalogDep, settings: SettingsDep, caller: Declarer
 ) -> StartedDrill:
@@ -82,8 +87,13 @@ async def start_drill(
     await start_incident(client, settings.task_queue, plan)
     response.headers["Location"] = f"/incidents/{plan.id}"
     return StartedDrill(
-        id=plan.id, title=plan.title, playbook=plan.playbook.id, severity=plan.severity.value, participants=plan.participants,
-        links=incident_links(settings, plan.id), report=f"/incidents/{plan.id}/report",
+        id=plan.id,
+        title=plan.title,
+        playbook=plan.playbook.id,
+        severity=plan.severity.value,
+        participants=plan.participants,
+        links=incident_links(settings, plan.id),
+        report=f"/incidents/{plan.id}/report",
     )
 
 
@@ -93,23 +103,40 @@ async def list_drills(session: SessionDep) -> list[DrillRecord]:
     rows = await service.list_drills(session)
     return [
         DrillRecord(
-            id=row.id, title=row.title, playbook=row.playbook, scenario=row.scenario, severity=row.severity, phase=row.phase,
-            status=row.status, declared_at=row.declared_at, closed_at=row.closed_at,
-            deadlines_met=metrics.deadlines_met if metrics else None, deadlines_missed=metrics.deadlines_missed if metrics else None,
+            id=row.id,
+            title=row.title,
+            playbook=row.playbook,
+            scenario=row.scenario,
+            severity=row.severity,
+            phase=row.phase,
+            status=row.status,
+            declared_at=row.declared_at,
+            closed_at=row.closed_at,
+            deadlines_met=metrics.deadlines_met if metrics else None,
+            deadlines_missed=metrics.deadlines_missed if metrics else None,
             report=f"/incidents/{row.id}/report",
         )
         for row, metrics in rows
     ]
 
 
-@router.post("/schedules", status_code=201, response_model=ScheduledDrill, responses={422: {"description": "Unknown playbook or participant, or an interval under 1d or over 5 years"}})
-async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: CatalogDep, settings: SettingsDep, caller: Administrator) -> ScheduledDrill:
+@router.post(
+    "/schedules",
+    status_code=201,
+    response_model=ScheduledDrill,
+    responses={422: {"description": "Unknown playbook or participant, or an interval under 1d or over 5 years"}},
+)
+async def schedule_drill(
+    body: DrillSchedule, client: ClientDep, catalog: CatalogDep, settings: SettingsDep, caller: Administrator
+) -> ScheduledDrill:
     """A recurring drill: a Temporal Schedule that runs the playbook (as it is on the day) every
     ``every``; each run is declared in the name of the key that made the schedule."""
     if body.every < MIN_INTERVAL:
         raise HTTPException(422, f"every: drills recur at most daily; '{format_duration(body.every)}' is shorter than 1d")
     if body.every > MAX_INTERVAL:
-        raise HTTPException(422, f"every: '{format_duration(body.every)}' is longer than 5 years; drills recur at least that often")
+        raise HTTPException(
+            422, f"every: '{format_duration(body.every)}' is longer than 5 years; drills recur at least that often"
+        )
     _plan(catalog, body.request(), "inc-check")  # refused now rather than failing at every run
     schedule_id = f"{SCHEDULE_PREFIX}{body.playbook}-{secrets.token_hex(4)}"
     every = format_duration(body.every)
@@ -117,13 +144,21 @@ async def schedule_drill(body: DrillSchedule, client: ClientDep, catalog: Catalo
         schedule_id,
         Schedule(
             action=ScheduleActionStartWorkflow(
-                ScheduledDrillWorkflow.run, body.request(declared_via=f"schedule, {caller.via}"), id=f"{schedule_id}-run", task_queue=settings.task_queue,
+                ScheduledDrillWorkflow.run,
+                body.request(declared_via=f"schedule, {caller.via}"),
+                id=f"{schedule_id}-run",
+                task_queue=settings.task_queue,
                 static_summary=f"[DRILL] scheduled drill of {body.playbook}",
             ),
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=body.every)]),
             state=ScheduleState(note=f"Drill of {body.playbook} every {every}"),
         ),
-        memo={"playbook": body.playbook, "every": every, "participants": body.participants, "severity": body.severity and body.severity.value},
+        memo={
+            "playbook": body.playbook,
+            "every": every,
+            "participants": body.participants,
+            "severity": body.severity and body.severity.value,
+        },
     )
     return await _describe(client, handle.id)
 
@@ -157,7 +192,12 @@ async def list_schedules(client: ClientDep) -> list[ScheduledDrill]:
     return sorted(found, key=lambda schedule: schedule.id)
 
 
-@router.delete("/schedules/{schedule}", status_code=204, dependencies=[require_scope(Scope.ADMIN)], responses={404: {"description": "No such drill schedule"}})
+@router.delete(
+    "/schedules/{schedule}",
+    status_code=204,
+    dependencies=[require_scope(Scope.ADMIN)],
+    responses={404: {"description": "No such drill schedule"}},
+)
 async def unschedule_drill(schedule: ScheduleId, client: ClientDep) -> Response:
     """Stop a recurring drill (drills already running carry on)."""
     try:

@@ -20,7 +20,9 @@ CLOSED = "The review of this incident is closed, so feedback is no longer collec
 
 
 def _page(request: Request, heading: str, message: str, status: int) -> HTMLResponse:
-    return templates.TemplateResponse(request, "action.html", {"heading": heading, "message": message, "link_visitor": True}, status_code=status)
+    return templates.TemplateResponse(
+        request, "action.html", {"heading": heading, "message": message, "link_visitor": True}, status_code=status
+    )
 
 
 async def _open_state(client, row) -> IncidentView | None:
@@ -34,13 +36,16 @@ async def _open_state(client, row) -> IncidentView | None:
     return state
 
 
-async def show(request: Request, client, row, name: str, action: str, error: str | None = None, form: dict | None = None, status: int = 200) -> HTMLResponse:
+async def show(
+    request: Request, client, row, name: str, action: str, error: str | None = None, form: dict | None = None, status: int = 200
+) -> HTMLResponse:
     state = await _open_state(client, row)
     if state is None:
         return _page(request, "The review is closed", CLOSED, 410)
     due = next((d.due_at for d in state.deadlines if d.name == "review"), None)
     return templates.TemplateResponse(
-        request, "feedback.html",
+        request,
+        "feedback.html",
         {"incident": state, "person": name, "action": action, "due_at": due, "error": error, "form": form or {}},
         status_code=status,
     )
@@ -65,7 +70,9 @@ async def submit(request: Request, session, client, row, name: str, action: str,
         await tokens.spend(session, row, CLOSED)
         return _page(request, "The review is closed", CLOSED, 410)
     try:
-        receipt = await act(client, row.incident_id, IncidentWorkflow.submit_feedback, feedback, update_id=f"link-{row.token_hash[:40]}")
+        receipt = await act(
+            client, row.incident_id, IncidentWorkflow.submit_feedback, feedback, update_id=f"link-{row.token_hash[:40]}"
+        )
         outcome, status = "Thank you: " + ("; ".join(receipt.events) or "feedback recorded."), 200
     except ActionRefused as refused:
         outcome, status = f"Nothing to do: {refused.message}.", 409

@@ -42,5 +42,7 @@ async def readyz(request: Request) -> JSONResponse:
         except Exception as error:  # the database stopped answering since the ping
             refused, body["warnings"] = [], [f"incidents with refused data could not be listed: {type(error).__name__}"]
         if refused:
-            body["warnings"] = [f"the database refused data of {len(refused)} open incident(s): {', '.join(refused)}; see their timelines"]
+            body["warnings"] = [
+                f"the database refused data of {len(refused)} open incident(s): {', '.join(refused)}; see their timelines"
+            ]
     return JSONResponse(body, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "5"})

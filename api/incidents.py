@@ -46,7 +46,9 @@ from workflows.incident import IncidentWorkflow
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
-IncidentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Incident id, like inc-6ab9f1eb8f7d3388.")]
+IncidentId = Annotated[
+    str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Incident id, like inc-6ab9f1eb8f7d3388.")
+]
 TaskId = Annotated[str, Path(max_length=100)]
 
 REFUSALS = {
@@ -124,7 +126,8 @@ def describe_links(app) -> None:
         declared = schema["paths"]["/incidents"]["post"]["responses"]["201"]
         declared["links"] = {
             operation["operationId"]: {"operationId": operation["operationId"], "parameters": {"incident": "$response.body#/id"}}
-            for path, operations in schema["paths"].items() if "{incident}" in path
+            for path, operations in schema["paths"].items()
+            if "{incident}" in path
             for operation in operations.values()
         }
         return schema
@@ -149,8 +152,12 @@ def api_idempotency_key(caller_name: str, key: str | None) -> str | None:
     status_code=201,
     response_model=DeclaredIncident,
     responses={
-        200: {"description": "This API key used the Idempotency-Key before, with the same body: the same incident", "model": DeclaredIncident},
-        422: {"description": "A field is not valid here, or this API key used the Idempotency-Key before with a different body"}, **TOO_MANY,
+        200: {
+            "description": "This API key used the Idempotency-Key before, with the same body: the same incident",
+            "model": DeclaredIncident,
+        },
+        422: {"description": "A field is not valid here, or this API key used the Idempotency-Key before with a different body"},
+        **TOO_MANY,
     },
     dependencies=[Depends(RateLimited("declare"))],
 )
@@ -171,7 +178,13 @@ async def declare(
     retention (docs/operations.md)."""
     try:
         incident, created = await declare_incident(
-            settings, client, catalog, declaration, api_idempotency_key(caller.name, idempotency_key), via=caller.via, same_body=True
+            settings,
+            client,
+            catalog,
+            declaration,
+            api_idempotency_key(caller.name, idempotency_key),
+            via=caller.via,
+            same_body=True,
         )
     except DeclarationRefused as refused:
         raise HTTPException(422, str(refused)) from None
@@ -218,9 +231,15 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
     try:
         replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
     except (OperationalError, InterfaceError, ConnectionError) as unavailable:
-        log.warning("incident %s shown without the replies to its statements: the database did not answer (%s)", incident, type(unavailable).__name__)
+        log.warning(
+            "incident %s shown without the replies to its statements: the database did not answer (%s)",
+            incident,
+            type(unavailable).__name__,
+        )
         replies = {}
-    statements = [StatementWithReplies(**dict(statement), replies=replies.get(statement.version)) for statement in state.statements]
+    statements = [
+        StatementWithReplies(**dict(statement), replies=replies.get(statement.version)) for statement in state.statements
+    ]
     return IncidentDetail(**{**dict(state), "statements": statements}, links=incident_links(settings, incident))
 
 
@@ -236,26 +255,34 @@ async def act_as_caller(client, settings, caller, incident: str, update, action:
 
 
 @router.post("/{incident}/acknowledge", responses=REFUSALS)
-async def acknowledge(incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def acknowledge(
+    incident: IncidentId, body: Acknowledge, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """Acknowledge the page for every paged role the person holds; stops their escalation."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.acknowledge, body)
 
 
 @router.post("/{incident}/assessment", responses=REFUSALS)
-async def assess(incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def assess(
+    incident: IncidentId, body: Assessment, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """The commander's assessment; its severity sets every later deadline."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.assess, body)
 
 
 @router.post("/{incident}/fact-sheet", responses=REFUSALS)
-async def edit_fact_sheet(incident: IncidentId, body: FactSheetEdit, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def edit_fact_sheet(
+    incident: IncidentId, body: FactSheetEdit, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """Edit the public fact sheet (comms lead or commander): the only source of what statements say.
     Each edit is a new version on the timeline; the next drafted statement uses it."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.edit_fact_sheet, body)
 
 
 @router.post("/{incident}/severity", responses=REFUSALS)
-async def reassess(incident: IncidentId, body: Reassessment, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def reassess(
+    incident: IncidentId, body: Reassessment, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """Re-assessment: the commander raises or lowers the severity, from the assessment until the
     incident is closed. The deadlines still to come follow it; everyone paged and every stakeholder
     group is told, and every later message shows the new severity."""
@@ -263,12 +290,18 @@ async def reassess(incident: IncidentId, body: Reassessment, client: ClientDep, 
 
 
 @router.post("/{incident}/tasks/{task_id}/complete", responses=REFUSALS)
-async def complete_task(incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
-    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.task_done, TaskDone(**dict(body), task_id=task_id))
+async def complete_task(
+    incident: IncidentId, task_id: TaskId, body: TaskCompletion, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
+    return await act_as_caller(
+        client, settings, caller, incident, IncidentWorkflow.task_done, TaskDone(**dict(body), task_id=task_id)
+    )
 
 
 @router.post("/{incident}/statements", responses=REFUSALS)
-async def submit_statement(incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def submit_statement(
+    incident: IncidentId, body: StatementDraft, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """A new version of the statement in progress; it replaces the previous one and goes to approval."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_statement, body)
 
@@ -285,18 +318,26 @@ async def preview_statement(incident: IncidentId, body: StatementPreview, client
 
 
 @router.post("/{incident}/statements/{version}/decision", responses=REFUSALS)
-async def decide(incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
-    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.decide_statement, DecideStatement(**dict(body), version=version))
+async def decide(
+    incident: IncidentId, version: int, body: StatementDecision, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
+    return await act_as_caller(
+        client, settings, caller, incident, IncidentWorkflow.decide_statement, DecideStatement(**dict(body), version=version)
+    )
 
 
 @router.post("/{incident}/resolve", responses=REFUSALS)
-async def resolve(incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def resolve(
+    incident: IncidentId, body: Resolution, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """The crisis is over: a resolution statement follows when anything was published, then the review."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.resolve, body)
 
 
 @router.post("/{incident}/review", responses=REFUSALS)
-async def review(incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep, caller: Responder) -> ActionResult:
+async def review(
+    incident: IncidentId, body: ReviewSubmission, client: ClientDep, settings: SettingsDep, caller: Responder
+) -> ActionResult:
     """The post-incident review; submitting it closes the incident."""
     return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.submit_review, body)
 
@@ -314,7 +355,12 @@ class Subscriber(BaseModel):
     name: str | None
 
 
-@router.post("/{incident}/subscribers", status_code=201, response_model=Subscriber, responses={200: {"description": "Already subscribed"}, 404: REFUSALS[404]})
+@router.post(
+    "/{incident}/subscribers",
+    status_code=201,
+    response_model=Subscriber,
+    responses={200: {"description": "Already subscribed"}, 404: REFUSALS[404]},
+)
 async def subscribe(
     incident: IncidentId, body: Subscription, response: Response, client: ClientDep, session: SessionDep, caller: Responder
 ) -> Subscriber:
@@ -331,4 +377,7 @@ async def subscribe(
 
 @router.get("/{incident}/subscribers", response_model=list[Subscriber])
 async def subscribers(incident: IncidentId, session: SessionDep) -> list[Subscriber]:
-    return [Subscriber(incident_id=row.incident_id, email=row.email, name=row.name) for row in await service.list_subscribers(session, incident)]
+    return [
+        Subscriber(incident_id=row.incident_id, email=row.email, name=row.name)
+        for row in await service.list_subscribers(session, incident)
+    ]

@@ -14,7 +14,9 @@ from workflows.incident import IncidentWorkflow
 
 router = APIRouter(prefix="/incidents", tags=["internal messages"])
 
-Audience = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$", description="Internal audience id from the playbook, like all_staff.")]
+Audience = Annotated[
+    str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$", description="Internal audience id from the playbook, like all_staff.")
+]
 Version = Annotated[int, Path(ge=1, description="The message's version for this audience.")]
 
 
@@ -24,12 +26,19 @@ async def revise_internal(
 ) -> ActionResult:
     """A new version of one audience's message, by the comms lead or the commander (the internal
     mark is added in front). It goes to the approvers by email, like a statement."""
-    return await act_as_caller(client, settings, caller, incident, IncidentWorkflow.revise_internal, ReviseInternal(**dict(body), audience=audience))
+    return await act_as_caller(
+        client, settings, caller, incident, IncidentWorkflow.revise_internal, ReviseInternal(**dict(body), audience=audience)
+    )
 
 
 @router.post("/{incident}/internal/{audience}/versions/{version}/decision", responses=REFUSALS)
 async def decide_internal(
-    incident: IncidentId, audience: Audience, version: Version, body: StatementDecision, client: ClientDep, settings: SettingsDep,
+    incident: IncidentId,
+    audience: Audience,
+    version: Version,
+    body: StatementDecision,
+    client: ClientDep,
+    settings: SettingsDep,
     caller: Responder,
 ) -> ActionResult:
     """Approve or request changes; once the playbook's approval rule is met, the message is emailed

@@ -65,8 +65,12 @@ class IncidentContext(logging.Filter):
         if activity.in_activity() and not isinstance(getattr(record, "temporal_activity", None), dict):
             info = activity.info()
             record.temporal_activity = {
-                "workflow_id": info.workflow_id, "workflow_type": info.workflow_type, "activity_type": info.activity_type,
-                "activity_id": info.activity_id, "attempt": info.attempt, "task_queue": info.task_queue,
+                "workflow_id": info.workflow_id,
+                "workflow_type": info.workflow_type,
+                "activity_type": info.activity_type,
+                "activity_id": info.activity_id,
+                "attempt": info.attempt,
+                "task_queue": info.task_queue,
             }
         record.incident_id = incident_id_of(record)
         return True
@@ -119,7 +123,13 @@ class JsonFormatter(logging.Formatter):
             if isinstance(details, dict):
                 entry.update({key: details[key] for key in keys if details.get(key) is not None})
         for key, value in vars(record).items():
-            if key not in _STANDARD and key not in _TEMPORAL and not key.startswith("_") and key not in entry and key != "incident":
+            if (
+                key not in _STANDARD
+                and key not in _TEMPORAL
+                and not key.startswith("_")
+                and key not in entry
+                and key != "incident"
+            ):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -84,7 +84,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         version="0.1.0",
         description="Social-media crisis playbooks run as durable Temporal workflows.",
         lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,  # served by api/docs.py, behind a key like every read
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served by api/docs.py, behind a key like every read
         dependencies=[Depends(auth.authenticate)],  # every route needs a key unless api/auth.py lists it as open
     )
     app.state.settings = settings
@@ -105,7 +107,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         else:
             reason = f"no answer within {settings.temporal_rpc_timeout_s:g} s"
         return JSONResponse(
-            {"detail": f"Temporal did not answer ({reason}); try again shortly"}, status_code=503, headers={"Retry-After": RETRY_AFTER_S}
+            {"detail": f"Temporal did not answer ({reason}); try again shortly"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_S},
         )
 
     # A database that is restarting, failing over or locked: the read model is unavailable, not broken.
@@ -114,19 +118,43 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     @app.exception_handler(ConnectionError)
     async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
         return JSONResponse(
-            {"detail": f"the database did not answer ({type(error).__name__}); try again shortly"}, status_code=503, headers={"Retry-After": RETRY_AFTER_S}
+            {"detail": f"the database did not answer ({type(error).__name__}); try again shortly"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_S},
         )
 
     @app.exception_handler(405)
     async def method_not_allowed(request: Request, error: StarletteHTTPException):
         """Starlette's Allow names only the first route matching the path; name every method it has."""
-        methods = {method for route in auth.api_routes(app) if route.path_regex.match(request.url.path) for method in route.methods}
+        methods = {
+            method for route in auth.api_routes(app) if route.path_regex.match(request.url.path) for method in route.methods
+        }
         headers = {"Allow": ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))} if methods else error.headers
         return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
 
     routers = (
-        health, catalog, risks, incidents, answers, internal, review, reports, drills, outbox, pages, room, action_links, sms_replies, calls, slack, webhooks,
-        mentions, signals, signin, apikeys, docs,
+        health,
+        catalog,
+        risks,
+        incidents,
+        answers,
+        internal,
+        review,
+        reports,
+        drills,
+        outbox,
+        pages,
+        room,
+        action_links,
+        sms_replies,
+        calls,
+        slack,
+        webhooks,
+        mentions,
+        signals,
+        signin,
+        apikeys,
+        docs,
     )
     for module in routers:
         app.include_router(module.router)

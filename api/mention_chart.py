@@ -26,7 +26,9 @@ def related_topics(catalog: Catalog, incident: IncidentView) -> list[str]:
     return [topic.id for topic in catalog.topics if incident.playbook in {topic.playbook, *(k.playbook for k in topic.keywords)}]
 
 
-async def incident_conversation(session, catalog: Catalog, incident: IncidentView, now: datetime | None = None) -> Conversation | None:
+async def incident_conversation(
+    session, catalog: Catalog, incident: IncidentView, now: datetime | None = None
+) -> Conversation | None:
     """The mentions of the incident's topics from an hour before it began until it closed (or now);
     None when no monitored topic relates to it."""
     topics = related_topics(catalog, incident)
@@ -67,8 +69,10 @@ def conversation_svg(talk: Conversation) -> Markup:
         return TOP + plot_h * (1 - share)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="conversation-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-        f'role="img" aria-label="Mentions and negative share over time">',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="conversation-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+            'role="img" aria-label="Mentions and negative share over time">'
+        ),
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#e3e6eb"/>',
     ]
     for index, point in enumerate(talk.points):
@@ -81,19 +85,23 @@ def conversation_svg(talk: Conversation) -> Markup:
         )
     line = [
         f"{LEFT + (index + 0.5) * bar_w:.1f},{y_of_share(point.negative_share):.1f}"
-        for index, point in enumerate(talk.points) if point.negative_share is not None
+        for index, point in enumerate(talk.points)
+        if point.negative_share is not None
     ]
     if line:
-        parts.append(f'<polyline class="negative-share" points="{" ".join(line)}" fill="none" stroke="{NEGATIVE}" stroke-width="1.6"/>')
+        parts.append(
+            f'<polyline class="negative-share" points="{" ".join(line)}" fill="none" stroke="{NEGATIVE}" stroke-width="1.6"/>'
+        )
     for effect in talk.statements:
         x = x_of(effect.published_at)
-        tip = (f"Statement v{effect.version} ({effect.kind}) published {effect.published_at:%H:%M} UTC: negative "
-               f"{percent(effect.before)} in the hour before, {percent(effect.after)} after")
+        tip = (
+            f"Statement v{effect.version} ({effect.kind}) published {effect.published_at:%H:%M} UTC: negative "
+            f"{percent(effect.before)} in the hour before, {percent(effect.after)} after"
+        )
         parts.append(
-            f'<g class="statement" data-version="{effect.version}"><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}" '
-            f'stroke="{STATEMENT}" stroke-width="1.5" stroke-dasharray="4 3"/>'
-            f'<text x="{x + 3:.1f}" y="{TOP + 11}" font-size="11" fill="{STATEMENT}">v{effect.version}</text>'
-            f"<title>{escape(tip)}</title></g>"
+            f'<g class="statement" data-version="{effect.version}"><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}"'
+            f' stroke="{STATEMENT}" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{x + 3:.1f}" y="{TOP + 11}"'
+            f' font-size="11" fill="{STATEMENT}">v{effect.version}</text><title>{escape(tip)}</title></g>'
         )
     axis = 'font-size="10" fill="#5c6577"'
     parts += [
@@ -103,8 +111,10 @@ def conversation_svg(talk: Conversation) -> Markup:
         f'<text x="{WIDTH - RIGHT + 4}" y="{TOP + plot_h}" {axis}>0%</text>',
         f'<text x="{LEFT}" y="{HEIGHT - 10}" {axis}>{_time_label(talk.start, talk.width)}</text>',
         f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" text-anchor="end" {axis}>{_time_label(talk.end, talk.width)} UTC</text>',
-        f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 10}" text-anchor="middle" {axis}>mentions per '
-        f'{_width_label(talk.width)} (bars) · negative share (line) · statements (dashed)</text>',
+        (
+            f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 10}" text-anchor="middle" {axis}>mentions per '
+            f"{_width_label(talk.width)} (bars) · negative share (line) · statements (dashed)</text>"
+        ),
         "</svg>",
     ]
     return Markup("".join(parts))
@@ -119,15 +129,25 @@ def replies_svg(version: int, replies: dict) -> Markup:
     """One statement's replies as a bar: negative (red), the rest scored (blue), unscored (grey)."""
     total = max(replies["replies"], 1)
     scored, negative = replies["scored"], replies["negative"]
-    label = (f"Statement v{version}: {replies['replies']} replies and quotes, {negative} negative, "
-             f"{scored - negative} not negative, {replies['replies'] - scored} not scored")
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="replies-chart" data-version="{version}" viewBox="0 0 {WIDTH} 28" width="100%" '
-             f'role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>']
+    label = (
+        f"Statement v{version}: {replies['replies']} replies and quotes, {negative} negative, "
+        f"{scored - negative} not negative, {replies['replies'] - scored} not scored"
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="replies-chart" data-version="{version}" viewBox="0 0 {WIDTH} 28"'
+        f' width="100%" role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>'
+    ]
     x = 0.0
-    for name, count, colour in (("negative", negative, NEGATIVE), ("other", scored - negative, VOLUME), ("unscored", replies["replies"] - scored, "#d5d9e0")):
+    for name, count, colour in (
+        ("negative", negative, NEGATIVE),
+        ("other", scored - negative, VOLUME),
+        ("unscored", replies["replies"] - scored, "#d5d9e0"),
+    ):
         width = WIDTH * count / total
         if count:
-            parts.append(f'<rect class="{name}" data-count="{count}" x="{x:.1f}" y="4" width="{width:.1f}" height="20" fill="{colour}"/>')
+            parts.append(
+                f'<rect class="{name}" data-count="{count}" x="{x:.1f}" y="4" width="{width:.1f}" height="20" fill="{colour}"/>'
+            )
         x += width
     parts.append("</svg>")
     return Markup("".join(parts))

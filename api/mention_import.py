@@ -72,13 +72,15 @@ def _read_csv(path: Path, text: str) -> list[tuple[int, dict]]:
     return records
 
 
-def post_all(api_url: str, path: Path, records: list[tuple[int, dict]], batch: int = 1000, headers: dict[str, str] | None = None) -> ImportResult:
+def post_all(
+    api_url: str, path: Path, records: list[tuple[int, dict]], batch: int = 1000, headers: dict[str, str] | None = None
+) -> ImportResult:
     if not 1 <= batch <= MAX_BATCH:
         raise ImportProblem(f"--batch must be between 1 and {MAX_BATCH}")
     result = ImportResult(read=len(records))
     with httpx.Client(base_url=api_url, timeout=120, headers=headers) as client:
         for offset in range(0, len(records), batch):
-            chunk = records[offset:offset + batch]
+            chunk = records[offset : offset + batch]
             try:
                 response = client.post("/mentions", json=[record for _, record in chunk])
             except httpx.HTTPError as error:

@@ -33,7 +33,9 @@ class MentionIn(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     platform: OneLine = Field(min_length=1, max_length=50, description="Where it was posted: x, facebook, instagram, tiktok, …")
-    external_id: OneLine = Field(min_length=1, max_length=200, description="The post's id on that platform; (platform, external_id) dedupes.")
+    external_id: OneLine = Field(
+        min_length=1, max_length=200, description="The post's id on that platform; (platform, external_id) dedupes."
+    )
     author: OneLine = Field(min_length=1, max_length=200)
     text: LongText = Field(max_length=10_000)
     url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$")
@@ -84,11 +86,15 @@ def _items(raw: bytes) -> list[Any]:
 @router.post(
     "/mentions",
     response_model=IngestReceipt,
-    responses={400: {"description": limits.TOO_DEEP},
-               413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
-               422: {"description": "An item is not valid: the detail names its index and field; nothing was stored"}},
+    responses={
+        400: {"description": limits.TOO_DEEP},
+        413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
+        422: {"description": "An item is not valid: the detail names its index and field; nothing was stored"},
+    },
 )
-async def ingest(request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep, catalog: CatalogDep, caller: Ingester) -> IngestReceipt:
+async def ingest(
+    request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep, catalog: CatalogDep, caller: Ingester
+) -> IngestReceipt:
     """Store a batch of up to 5,000 mentions (a JSON array, or ``{"mentions": [...]}``) and wake the
     detectors of the topics they count for. Each mention keeps the name of the key that posted it:
     a topic that declares directly names those keys as who declared."""
@@ -114,24 +120,28 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
         if key in seen:
             continue
         seen.add(key)
-        rows.append({
-            "platform": mention.platform,
-            "external_id": mention.external_id,
-            "author": mention.author,
-            "text": mention.text,
-            "url": mention.url,
-            "created_at": mention.created_at.astimezone(timezone.utc),
-            "language": mention.language,
-            "reach": mention.reach,
-            "topic": matcher.topic_for(mention.text, mention.topic),
-            "received_at": now,
-            "ingested_by": caller.name,
-        })
+        rows.append(
+            {
+                "platform": mention.platform,
+                "external_id": mention.external_id,
+                "author": mention.author,
+                "text": mention.text,
+                "url": mention.url,
+                "created_at": mention.created_at.astimezone(timezone.utc),
+                "language": mention.language,
+                "reach": mention.reach,
+                "topic": matcher.topic_for(mention.text, mention.topic),
+                "received_at": now,
+                "ingested_by": caller.name,
+            }
+        )
     if problems:
         raise _refusal(problems)
     # Sentiment is only ever read per topic (detection, charts): a mention no topic counts is not scored.
     scored = [row for row in rows if row["topic"] is not None]
-    for row, sentiment in zip(scored, await request.app.state.sentiment.score([(row["text"], row["language"]) for row in scored])):
+    for row, sentiment in zip(
+        scored, await request.app.state.sentiment.score([(row["text"], row["language"]) for row in scored])
+    ):
         row["sentiment"], row["negative"] = sentiment, is_negative(sentiment)
     for row in rows:
         row.setdefault("sentiment", None)
@@ -148,7 +158,10 @@ async def ingest(request: Request, session: SessionDep, client: ClientDep, setti
 
 @router.get("/incidents/{incident}/mentions", responses={404: {"description": "No such incident"}})
 async def incident_mentions(
-    incident: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")], session: SessionDep, client: ClientDep, catalog: CatalogDep
+    incident: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    session: SessionDep,
+    client: ClientDep,
+    catalog: CatalogDep,
 ) -> dict[str, Any]:
     """The conversation around an incident: mentions and negative share per bucket, reach so far, and
     the negative share in the hour before and after each published statement (what the page charts)."""
@@ -169,11 +182,23 @@ async def incident_mentions(
         "first_mention_at": talk.first_mention_at,
         "time_to_detect_seconds": None if talk.detected_after is None else talk.detected_after.total_seconds(),
         "time_to_declare_seconds": None if talk.declared_after is None else talk.declared_after.total_seconds(),
-        "points": [{"start": p.start, "count": p.count, "negative": p.negative, "scored": p.scored,
-                    "negative_share": p.negative_share} for p in talk.points],
-        "statements": [{"version": e.version, "kind": e.kind, "published_at": e.published_at, "negative_share_before": e.before,
-                        "negative_share_after": e.after, "mentions_before": e.before_count, "mentions_after": e.after_count,
-                        "after_complete": e.after_complete} for e in talk.statements],
+        "points": [
+            {"start": p.start, "count": p.count, "negative": p.negative, "scored": p.scored, "negative_share": p.negative_share}
+            for p in talk.points
+        ],
+        "statements": [
+            {
+                "version": e.version,
+                "kind": e.kind,
+                "published_at": e.published_at,
+                "negative_share_before": e.before,
+                "negative_share_after": e.after,
+                "mentions_before": e.before_count,
+                "mentions_after": e.after_count,
+                "after_complete": e.after_complete,
+            }
+            for e in talk.statements
+        ],
     }
 
 
@@ -185,14 +210,33 @@ async def replies_to_statements(session, incident: str) -> list[dict[str, Any]]:
 
     counts = await mention_store.replies_by_statement(session, incident)
     latest = await mention_store.incident_replies(session, incident)
-    surges = {row.evidence.get("statement_version"): row for row in await mention_store.signals_of_incident(session, incident)
-              if row.topic == "replies"}
+    surges = {
+        row.evidence.get("statement_version"): row
+        for row in await mention_store.signals_of_incident(session, incident)
+        if row.topic == "replies"
+    }
     return [
-        {"version": version, "replies": count, "scored": scored, "negative": negative,
-         "negative_share": negative / scored if scored else None,
-         "surge": {"signal": surges[version].id, "summary": surges[version].summary, "link": f"/signals/{surges[version].id}"}
-         if version in surges else None,
-         "latest": [{"platform": row.platform, "author": row.author, "text": row.text, "url": row.url, "at": row.created_at,
-                     "negative": row.negative} for row in latest if row.statement_version == version][:20]}
+        {
+            "version": version,
+            "replies": count,
+            "scored": scored,
+            "negative": negative,
+            "negative_share": negative / scored if scored else None,
+            "surge": {"signal": surges[version].id, "summary": surges[version].summary, "link": f"/signals/{surges[version].id}"}
+            if version in surges
+            else None,
+            "latest": [
+                {
+                    "platform": row.platform,
+                    "author": row.author,
+                    "text": row.text,
+                    "url": row.url,
+                    "at": row.created_at,
+                    "negative": row.negative,
+                }
+                for row in latest
+                if row.statement_version == version
+            ][:20],
+        }
         for version, (count, scored, negative) in sorted(counts.items())
     ]

@@ -102,9 +102,18 @@ class ObservedRequests:
             self.metrics.request_seconds.labels(scope["method"], route, str(status)).observe(elapsed)
             log.log(
                 logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO,
-                "%s %s %s %.1f ms", scope["method"], path, status, elapsed * 1000,
-                extra={"method": scope["method"], "path": path, "route": route, "status": status,
-                       "duration_ms": round(elapsed * 1000, 1)},
+                "%s %s %s %.1f ms",
+                scope["method"],
+                path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": scope["method"],
+                    "path": path,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
             )
             unbind_request(token)
 
@@ -124,23 +133,32 @@ class ReadModelFigures:
         yield up
         if not self.up:
             return
-        incidents = GaugeMetricFamily("crisis_incidents_open", "Open incidents by phase (database-wide).", labels=["phase", "drill"])
+        incidents = GaugeMetricFamily(
+            "crisis_incidents_open", "Open incidents by phase (database-wide).", labels=["phase", "drill"]
+        )
         counts = {(phase, drill): 0 for phase in OPEN_PHASES for drill in (False, True)} | self.open_incidents
         for (phase, drill), count in sorted(counts.items()):
             incidents.add_metric([phase, _bool(drill)], count)
         yield incidents
-        pages = CounterMetricFamily("crisis_pages", "Pages (messages that want an acknowledgement) by channel and delivery status.",
-                                    labels=["channel", "status", "drill"])
-        notifications = CounterMetricFamily("crisis_notifications", "Every message to people and the public by channel, kind and delivery status.",
-                                            labels=["channel", "kind", "status", "drill"])
+        pages = CounterMetricFamily(
+            "crisis_pages",
+            "Pages (messages that want an acknowledgement) by channel and delivery status.",
+            labels=["channel", "status", "drill"],
+        )
+        notifications = CounterMetricFamily(
+            "crisis_notifications",
+            "Every message to people and the public by channel, kind and delivery status.",
+            labels=["channel", "kind", "status", "drill"],
+        )
         for (channel, kind, status, drill), count in sorted(self.notifications.items()):
             notifications.add_metric([channel, kind, status, _bool(drill)], count)
             if kind == service.PAGE_KIND:
                 pages.add_metric([channel, status, _bool(drill)], count)
         yield pages
         yield notifications
-        missed = CounterMetricFamily("crisis_deadlines_missed", "Missed deadlines by kind (acknowledge, task, statement…).",
-                                     labels=["deadline", "drill"])
+        missed = CounterMetricFamily(
+            "crisis_deadlines_missed", "Missed deadlines by kind (acknowledge, task, statement…).", labels=["deadline", "drill"]
+        )
         for (deadline, drill), count in sorted(self.deadlines_missed.items()):
             missed.add_metric([deadline, _bool(drill)], count)
         yield missed

@@ -40,10 +40,12 @@ def redacted(message: OutboxMessage) -> OutboxMessage:
     def hide(text: str) -> str:
         return ACTION_LINK.sub("/a/" + REDACTED, text)
 
-    return message.model_copy(update={
-        "body": hide(message.body),
-        "links": [{**link, "url": hide(link.get("url", ""))} for link in message.links],
-    })
+    return message.model_copy(
+        update={
+            "body": hide(message.body),
+            "links": [{**link, "url": hide(link.get("url", ""))} for link in message.links],
+        }
+    )
 
 
 @router.get("/outbox", response_model=list[OutboxMessage], responses={200: {"content": {"text/html": {}}}})
@@ -64,6 +66,8 @@ async def outbox(
         messages = [redacted(message) for message in messages]
     if wants_html(request):
         return templates.TemplateResponse(
-            request, "outbox.html", {"messages": messages, "incident": incident, "names": people_names(catalog), "redacted": REDACTED}
+            request,
+            "outbox.html",
+            {"messages": messages, "incident": incident, "names": people_names(catalog), "redacted": REDACTED},
         )
     return messages

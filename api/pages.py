@@ -39,8 +39,13 @@ router = APIRouter(include_in_schema=False)
 SEVERITY_ORDER = {severity.value: rank for rank, severity in enumerate(Severity)}
 ACTIVE_PHASES = (Phase.RESPOND, Phase.COMMUNICATE)
 FACT_FIELDS = [
-    {"name": name, "label": name.replace("_", " ").capitalize(), "help": field.description,
-     "long": name not in ("headline", "status_page", "faq"), "max": next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)}
+    {
+        "name": name,
+        "label": name.replace("_", " ").capitalize(),
+        "help": field.description,
+        "long": name not in ("headline", "status_page", "faq"),
+        "max": next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None),
+    }
     for name, field in FactSheetFields.model_fields.items()
 ]
 
@@ -68,7 +73,11 @@ def install_error_pages(app: FastAPI) -> None:
             heading = ERROR_HEADINGS.get(error.status_code, "Something went wrong")
             detail = error.detail if isinstance(error.detail, str) else "The request cannot be answered."
             return templates.TemplateResponse(
-                request, "error.html", {"heading": heading, "detail": detail}, status_code=error.status_code, headers=error.headers,
+                request,
+                "error.html",
+                {"heading": heading, "detail": detail},
+                status_code=error.status_code,
+                headers=error.headers,
             )
         return await http_exception_handler(request, error)
 
@@ -116,12 +125,23 @@ def triage(incidents: list, now: datetime) -> list[dict[str, Any]]:
     rows = []
     for incident in incidents:
         dues = sorted(_moment(item.get("due_at")) for item in incident.pending if item.get("due_at"))
-        rows.append({
-            "incident": incident, "next_due": dues[0] if dues else None, "overdue": bool(dues and dues[0] < now),
-            "open": incident.status != "closed",
-        })
+        rows.append(
+            {
+                "incident": incident,
+                "next_due": dues[0] if dues else None,
+                "overdue": bool(dues and dues[0] < now),
+                "open": incident.status != "closed",
+            }
+        )
     far = datetime.max.replace(tzinfo=timezone.utc)
-    rows.sort(key=lambda row: (not row["open"], SEVERITY_ORDER.get(row["incident"].severity, 9), not row["overdue"], row["next_due"] or far))
+    rows.sort(
+        key=lambda row: (
+            not row["open"],
+            SEVERITY_ORDER.get(row["incident"].severity, 9),
+            not row["overdue"],
+            row["next_due"] or far,
+        )
+    )
     return rows
 
 
@@ -130,15 +150,27 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
     return await dashboard_page(request, session, settings, catalog)
 
 
-async def dashboard_page(request: Request, session, settings, catalog, form: dict | None = None, error: dict | None = None, status: int = 200) -> HTMLResponse:
+async def dashboard_page(
+    request: Request, session, settings, catalog, form: dict | None = None, error: dict | None = None, status: int = 200
+) -> HTMLResponse:
     now = datetime.now(timezone.utc)
     rows = triage(await service.list_incidents(session, limit=200), now)
     signals = await listening_store.list_signals(session, status="suggested", limit=50)
     return templates.TemplateResponse(
-        request, "dashboard.html",
-        {"live": [row for row in rows if not row["incident"].drill], "drills": [row for row in rows if row["incident"].drill],
-         "settings": settings, "signals": signals, "names": people_names(catalog), "playbooks": sorted(catalog.playbooks.values(), key=lambda p: p.id),
-         "severities": [s.value for s in Severity], "form": form or {}, "error": error, "people": catalog.roster.people},
+        request,
+        "dashboard.html",
+        {
+            "live": [row for row in rows if not row["incident"].drill],
+            "drills": [row for row in rows if row["incident"].drill],
+            "settings": settings,
+            "signals": signals,
+            "names": people_names(catalog),
+            "playbooks": sorted(catalog.playbooks.values(), key=lambda p: p.id),
+            "severities": [s.value for s in Severity],
+            "form": form or {},
+            "error": error,
+            "people": catalog.roster.people,
+        },
         status_code=status,
     )
 
@@ -157,7 +189,8 @@ def statement_context(incident: IncidentView) -> dict[str, Any]:
     variants = latest.variants if latest else []
     short = next((v.text for v in variants if CHANNELS[v.channel].form is Form.SHORT), "")
     return {
-        "awaiting": awaiting, "baseline": baseline,
+        "awaiting": awaiting,
+        "baseline": baseline,
         "diff": word_diff(baseline.text, awaiting.text) if awaiting and baseline else [],
         "draft_text": latest.text if latest else "",
         "draft_short": short if latest and short != latest.text else "",
@@ -183,8 +216,17 @@ async def statement_preview(client, incident: str, values: dict[str, str | None]
 
 
 async def incident_page_response(
-    request: Request, incident: str, client, settings, catalog, session, error: dict | None = None, form: dict | None = None, status: int = 200,
-    me: str | None = None, kept: str | None = None,
+    request: Request,
+    incident: str,
+    client,
+    settings,
+    catalog,
+    session,
+    error: dict | None = None,
+    form: dict | None = None,
+    status: int = 200,
+    me: str | None = None,
+    kept: str | None = None,
 ) -> HTMLResponse:
     """The incident page; after a refusal (``error``) or a preview without script (``kept``: that
     form's key) the form shows what was typed."""
@@ -206,32 +248,70 @@ async def incident_page_response(
     far = datetime.max.replace(tzinfo=timezone.utc)
     pending = sorted(state.pending, key=lambda item: (me not in item.people, item.due_at is None, item.due_at or far))
     publishing = await ledger.publishing_state(session, incident)
-    replies = {item["version"]: {**item, "chart": replies_svg(item["version"], item)} for item in await replies_to_statements(session, incident)}
+    replies = {
+        item["version"]: {**item, "chart": replies_svg(item["version"], item)}
+        for item in await replies_to_statements(session, incident)
+    }
     targets = (communicate.publish_to or default_publishing_targets(settings)) if communicate else []
     editor = statement_context(state)
     # As the domain's statements_open: in the communicate phase, and from the holding point on.
-    can_draft = state.status is IncidentStatus.OPEN and (state.phase is Phase.COMMUNICATE or bool(state.holding_started_at) and state.phase in ACTIVE_PHASES)
+    can_draft = state.status is IncidentStatus.OPEN and (
+        state.phase is Phase.COMMUNICATE or bool(state.holding_started_at) and state.phase in ACTIVE_PHASES
+    )
     typed = form if form and "statement" in (kept, (error or {}).get("form")) else None
-    preview_values = editor_values(typed) if typed else {"text": editor["draft_text"], "short": editor["draft_short"], "title": editor["draft_title"]}
+    preview_values = (
+        editor_values(typed)
+        if typed
+        else {"text": editor["draft_text"], "short": editor["draft_short"], "title": editor["draft_title"]}
+    )
     # The page's own refresh (crisis.js, every second) never swaps the editor in place, and asks for its preview apart.
     wanted = can_draft and not request.headers.get(LIVE_REFRESH)
     preview, preview_error = await statement_preview(client, incident, editor_values(preview_values)) if wanted else (None, None)
     return templates.TemplateResponse(
-        request, "incident.html",
-        {"incident": state, "settings": settings, "temporal_url": settings.workflow_url(incident), "kit": kit, "kit_languages": languages,
-         "conversation": talk, "conversation_chart": conversation_svg(talk) if talk else None,
-         "pending": pending, "names": people_names(catalog), "people": catalog.roster.people,
-         "targets": targets, "publishing": publishing, "replies": replies, "max_length": communicate.max_length if communicate else None,
-         "fact_fields": FACT_FIELDS, "severities": [s.value for s in Severity], "levels": [level.value for level in Level],
-         "can_draft": can_draft, "preview": preview, "preview_values": preview_values, "preview_error": preview_error,
-         "error": error, "form": form or {}, "kept": kept, "me": me, **editor},
+        request,
+        "incident.html",
+        {
+            "incident": state,
+            "settings": settings,
+            "temporal_url": settings.workflow_url(incident),
+            "kit": kit,
+            "kit_languages": languages,
+            "conversation": talk,
+            "conversation_chart": conversation_svg(talk) if talk else None,
+            "pending": pending,
+            "names": people_names(catalog),
+            "people": catalog.roster.people,
+            "targets": targets,
+            "publishing": publishing,
+            "replies": replies,
+            "max_length": communicate.max_length if communicate else None,
+            "fact_fields": FACT_FIELDS,
+            "severities": [s.value for s in Severity],
+            "levels": [level.value for level in Level],
+            "can_draft": can_draft,
+            "preview": preview,
+            "preview_values": preview_values,
+            "preview_error": preview_error,
+            "error": error,
+            "form": form or {},
+            "kept": kept,
+            "me": me,
+            **editor,
+        },
         status_code=status,
     )
 
 
 @router.get("/incidents/{incident}/view", response_class=HTMLResponse)
 async def incident_page(
-    incident: Annotated[str, Path(max_length=64)], request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
-    session: SessionDep, me: Annotated[str | None, Query(max_length=100, description="The reader's person id: what waits on them comes first.")] = None,
+    incident: Annotated[str, Path(max_length=64)],
+    request: Request,
+    client: ClientDep,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+    session: SessionDep,
+    me: Annotated[
+        str | None, Query(max_length=100, description="The reader's person id: what waits on them comes first.")
+    ] = None,
 ) -> HTMLResponse:
     return await incident_page_response(request, incident, client, settings, catalog, session, me=me)

@@ -50,8 +50,11 @@ class Limiter:
 
     def _forget_idle(self, now: float) -> None:
         """Drop the buckets that have refilled: forgetting them changes nothing."""
-        full = [caller for caller, bucket in self.buckets.items()
-                if bucket.tokens + (now - bucket.updated) * self.refill_per_second >= self.rate.count]
+        full = [
+            caller
+            for caller, bucket in self.buckets.items()
+            if bucket.tokens + (now - bucket.updated) * self.refill_per_second >= self.rate.count
+        ]
         for caller in full:
             del self.buckets[caller]
         if len(self.buckets) >= MAX_TRACKED:  # a flood of distinct callers: start afresh rather than grow

@@ -22,9 +22,24 @@ from store import service
 router = APIRouter(tags=["review"])
 
 INCIDENT_COLUMNS = [
-    "incident_id", "playbook", "scenario", "severity", "drill", "declared_at", "closed_at", "time_to_detect_s", "time_to_acknowledge_s",
-    "time_to_assessment_s", "time_to_first_statement_s", "time_to_resolve_s", "deadlines_met", "deadlines_missed",
-    "highest_escalation_level", "approval_rounds", "feedback_count", "feedback_mean",
+    "incident_id",
+    "playbook",
+    "scenario",
+    "severity",
+    "drill",
+    "declared_at",
+    "closed_at",
+    "time_to_detect_s",
+    "time_to_acknowledge_s",
+    "time_to_assessment_s",
+    "time_to_first_statement_s",
+    "time_to_resolve_s",
+    "deadlines_met",
+    "deadlines_missed",
+    "highest_escalation_level",
+    "approval_rounds",
+    "feedback_count",
+    "feedback_mean",
 ]
 
 
@@ -59,7 +74,9 @@ async def reports(
     """Time to acknowledge, to first statement and to resolve per scenario and severity over time
     (incidents from their review on). ``?format=csv`` exports the monthly aggregates, or with
     ``&rows=incident`` one line per incident."""
-    found = await service.list_metrics(session, drill=drill, scenario=scenario and scenario.value, severity=severity and severity.value)
+    found = await service.list_metrics(
+        session, drill=drill, scenario=scenario and scenario.value, severity=severity and severity.value
+    )
     aggregates = aggregate(found)
     if format is ReportsFormat.CSV:
         if rows is Rows.INCIDENT:
@@ -67,12 +84,30 @@ async def reports(
         else:
             body = _csv(AGGREGATE_COLUMNS, [aggregate_record(item) for item in aggregates])
         name = f"crisisflow-{'drills' if drill else 'incidents'}-{rows.value}.csv"
-        return PlainTextResponse(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    charts = [line_chart(f"chart-{measure.removesuffix('_s')}", f"{label} (minutes)", series(found, measure)) for measure, label in MEASURES.items()]
-    query = f"drill={'true' if drill else 'false'}" + (f"&scenario={scenario.value}" if scenario else "") + (f"&severity={severity.value}" if severity else "")
+        return PlainTextResponse(
+            body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+    charts = [
+        line_chart(f"chart-{measure.removesuffix('_s')}", f"{label} (minutes)", series(found, measure))
+        for measure, label in MEASURES.items()
+    ]
+    query = (
+        f"drill={'true' if drill else 'false'}"
+        + (f"&scenario={scenario.value}" if scenario else "")
+        + (f"&severity={severity.value}" if severity else "")
+    )
     return templates.TemplateResponse(
-        request, "reports.html",
-        {"aggregates": aggregates, "charts": charts, "measures": MEASURES, "drill": drill, "count": len(found), "query": query, "incidents": found},
+        request,
+        "reports.html",
+        {
+            "aggregates": aggregates,
+            "charts": charts,
+            "measures": MEASURES,
+            "drill": drill,
+            "count": len(found),
+            "query": query,
+            "incidents": found,
+        },
     )
 
 

@@ -56,11 +56,21 @@ class RiskRegisterOut(BaseModel):
 def _risk_out(result: RiskReadiness) -> RiskOut:
     risk = result.risk
     return RiskOut(
-        id=risk.id, title=risk.title, scenario=risk.scenario.value, description=risk.description,
-        likelihood=risk.likelihood, impact=risk.impact, priority=risk.priority, band=risk.band.value,
-        audiences=risk.audiences, owner=risk.owner, playbook=risk.playbook, drill_every=format_duration(risk.drill_every),
+        id=risk.id,
+        title=risk.title,
+        scenario=risk.scenario.value,
+        description=risk.description,
+        likelihood=risk.likelihood,
+        impact=risk.impact,
+        priority=risk.priority,
+        band=risk.band.value,
+        audiences=risk.audiences,
+        owner=risk.owner,
+        playbook=risk.playbook,
+        drill_every=format_duration(risk.drill_every),
         last_drill=result.last_drill.isoformat() if result.last_drill else None,
-        ready=result.ready, score=round(result.score, 3),
+        ready=result.ready,
+        score=round(result.score, 3),
         checks=[CheckOut(name=c.name, status=c.status.value, detail=c.detail, fix=c.fix) for c in result.checks],
     )
 
@@ -108,15 +118,32 @@ def heat_map(readiness: Readiness) -> dict:
             markers = []
             for index, result in enumerate(here):
                 column, row = index % 3, index // 3
-                markers.append({
-                    "number": readiness.risks.index(result) + 1, "result": result,
-                    "cx": x + 18 + column * 30, "cy": y + 20 + row * 30,
-                })
-            cells.append({"likelihood": likelihood, "impact": impact, "band": band.value, "fill": FILL[band],
-                          "x": x, "y": y, "markers": markers})
+                markers.append(
+                    {
+                        "number": readiness.risks.index(result) + 1,
+                        "result": result,
+                        "cx": x + 18 + column * 30,
+                        "cy": y + 20 + row * 30,
+                    }
+                )
+            cells.append(
+                {
+                    "likelihood": likelihood,
+                    "impact": impact,
+                    "band": band.value,
+                    "fill": FILL[band],
+                    "x": x,
+                    "y": y,
+                    "markers": markers,
+                }
+            )
     return {
-        "cells": cells, "size": CELL, "width": MARGIN_LEFT + 5 * CELL + 8, "height": MARGIN_TOP + 5 * CELL + MARGIN_BOTTOM,
-        "left": MARGIN_LEFT, "top": MARGIN_TOP,
+        "cells": cells,
+        "size": CELL,
+        "width": MARGIN_LEFT + 5 * CELL + 8,
+        "height": MARGIN_TOP + 5 * CELL + MARGIN_BOTTOM,
+        "left": MARGIN_LEFT,
+        "top": MARGIN_TOP,
         "x_labels": [{"x": MARGIN_LEFT + (v - 1) * CELL + CELL / 2, "value": v, "label": LIKELIHOOD[v]} for v in SCALE],
         "y_labels": [{"y": MARGIN_TOP + (5 - v) * CELL + CELL / 2, "value": v, "label": IMPACT[v]} for v in SCALE],
         "bands": [{"band": band.value, "fill": FILL[band]} for band in Band],
@@ -127,6 +154,7 @@ def heat_map(readiness: Readiness) -> dict:
 async def risks_page(request: Request, catalog: CatalogDep, session: SessionDep) -> HTMLResponse:
     readiness = await _readiness(catalog, session)
     return templates.TemplateResponse(
-        request, "risks.html",
+        request,
+        "risks.html",
         {"readiness": readiness, "map": heat_map(readiness), "organization": catalog.roster.organization.name},
     )

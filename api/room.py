@@ -113,12 +113,20 @@ async def declare_from_the_dashboard(
     """The dashboard's declare form. Its hidden ``form_id`` (new with every dashboard) is the
     Idempotency-Key, so a double submit or a reload after a timeout declares once."""
     form = await read_form(request)
-    values = {name: one(form, name) for name in ("playbook", "title", "summary", "severity", "language", "declared_by", "headline", "form_id")}
+    values = {
+        name: one(form, name)
+        for name in ("playbook", "title", "summary", "severity", "language", "declared_by", "headline", "form_id")
+    }
     values["drill"] = bool(one(form, "drill"))
     try:
         declaration = Declaration(
-            playbook=values["playbook"], title=values["title"], summary=values["summary"], severity=values["severity"] or None,
-            language=values["language"] or None, drill=values["drill"], declared_by=values["declared_by"] or None,
+            playbook=values["playbook"],
+            title=values["title"],
+            summary=values["summary"],
+            severity=values["severity"] or None,
+            language=values["language"] or None,
+            drill=values["drill"],
+            declared_by=values["declared_by"] or None,
             fact_sheet={"headline": values["headline"]} if values["headline"] else None,
         )
         key = api_idempotency_key(caller.name, f"form:{values['form_id'] or uuid.uuid4().hex}")
@@ -127,14 +135,21 @@ async def declare_from_the_dashboard(
         problem, status = refusal(error, DECLARE_FIELDS)
         if problem["field"] == "Idempotency-Key":
             problem["field"] = "form"
-        return await dashboard_page(request, session, settings, catalog, form=values, error={"form": "declare", **problem}, status=status)
+        return await dashboard_page(
+            request, session, settings, catalog, form=values, error={"form": "declare", **problem}, status=status
+        )
     return RedirectResponse(f"/incidents/{declared.id}/view", status_code=303)
 
 
 # ---- act (the incident page) ----------------------------------------------------------------------
 
+
 def _answers(form: dict[str, list[str]]) -> dict[str, str]:
-    return {name.removeprefix("answer."): value[0].strip() for name, value in form.items() if name.startswith("answer.") and value[0].strip()}
+    return {
+        name.removeprefix("answer."): value[0].strip()
+        for name, value in form.items()
+        if name.startswith("answer.") and value[0].strip()
+    }
 
 
 def _action_items(form: dict[str, list[str]]) -> list[ActionItem]:
@@ -148,10 +163,14 @@ def _action_items(form: dict[str, list[str]]) -> list[ActionItem]:
             due = date.fromisoformat(due) if due else None
         except ValueError:
             raise ValueError(f"item{row}.due: '{due}' is not a date like 2026-12-31") from None
-        items.append(ActionItem(
-            title=title, owner=one(form, f"item{row}.owner"), due=due,
-            playbook_section=optional(form, f"item{row}.section"),
-        ))
+        items.append(
+            ActionItem(
+                title=title,
+                owner=one(form, f"item{row}.owner"),
+                due=due,
+                playbook_section=optional(form, f"item{row}.section"),
+            )
+        )
     return items
 
 
@@ -170,17 +189,27 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
             return await incidents.acknowledge(incident, Acknowledge(person=person), *args)
         case "assessment":
             body = Assessment(
-                person=person, severity=optional(form, "severity"), impact=optional(form, "impact"), reach=optional(form, "reach"),
-                answers=_answers(form), facts=lines(form, "facts"), rumours=lines(form, "rumours"), audiences=lines(form, "audiences"),
+                person=person,
+                severity=optional(form, "severity"),
+                impact=optional(form, "impact"),
+                reach=optional(form, "reach"),
+                answers=_answers(form),
+                facts=lines(form, "facts"),
+                rumours=lines(form, "rumours"),
+                audiences=lines(form, "audiences"),
             )
             return await incidents.assess(incident, body, *args)
         case "task":
-            return await incidents.complete_task(incident, one(form, "task_id"), TaskCompletion(person=person, note=optional(form, "note")), *args)
+            return await incidents.complete_task(
+                incident, one(form, "task_id"), TaskCompletion(person=person, note=optional(form, "note")), *args
+            )
         case "fact-sheet":
             body = FactSheetEdit(person=person, fields=await _fact_sheet_changes(client, incident, form))
             return await incidents.edit_fact_sheet(incident, body, *args)
         case "statement":
-            body = StatementDraft(person=person, text=one(form, "text"), short=optional(form, "short"), title=optional(form, "title"))
+            body = StatementDraft(
+                person=person, text=one(form, "text"), short=optional(form, "short"), title=optional(form, "title")
+            )
             return await incidents.submit_statement(incident, body, *args)
         case "decision":
             body = StatementDecision(person=person, decision=one(form, "decision"), comment=optional(form, "comment"))
@@ -192,13 +221,19 @@ async def perform(form_name: str, incident: str, form: dict[str, list[str]], cli
             return await incidents.reassess(incident, body, *args)
         case "review":
             body = ReviewSubmission(
-                person=person, summary=one(form, "summary"), went_well=lines(form, "went_well"), went_badly=lines(form, "went_badly"),
+                person=person,
+                summary=one(form, "summary"),
+                went_well=lines(form, "went_well"),
+                went_badly=lines(form, "went_badly"),
                 action_items=_action_items(form),
             )
             return await incidents.review(incident, body, *args)
         case "feedback":
             body = FeedbackSubmission(
-                person=person, rating=number(form, "rating"), went_well=optional(form, "went_well"), went_badly=optional(form, "went_badly"),
+                person=person,
+                rating=number(form, "rating"),
+                went_well=optional(form, "went_well"),
+                went_badly=optional(form, "went_badly"),
             )
             return await review.feedback(incident, body, *args)
         case "answer":
@@ -239,7 +274,15 @@ async def preview_in_the_editor(
     values = {name: value[0] for name, value in form.items()}
     if not request.headers.get(PREVIEW_PART):
         return await incident_page_response(
-            request, incident, client, settings, catalog, session, form=values, kept="statement", me=one(form, "person"),
+            request,
+            incident,
+            client,
+            settings,
+            catalog,
+            session,
+            form=values,
+            kept="statement",
+            me=one(form, "person"),
         )
     typed = editor_values(values)
     preview = preview_error = None
@@ -249,14 +292,22 @@ async def preview_in_the_editor(
         except ValidationError as invalid:
             preview_error = refusal(invalid, set())[0]["message"]
     return templates.TemplateResponse(
-        request, "statement_preview_parts.html", {"preview": preview, "preview_values": typed, "preview_error": preview_error},
+        request,
+        "statement_preview_parts.html",
+        {"preview": preview, "preview_values": typed, "preview_error": preview_error},
     )
 
 
 @router.post("/incidents/{incident}/view/{form_name}", response_class=HTMLResponse)
 async def act_from_the_page(
-    incident: IncidentId, form_name: FormName, request: Request, client: ClientDep, settings: SettingsDep, catalog: CatalogDep,
-    session: SessionDep, caller: Responder,
+    incident: IncidentId,
+    form_name: FormName,
+    request: Request,
+    client: ClientDep,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+    session: SessionDep,
+    caller: Responder,
 ):
     form = await read_form(request)
     key = one(form, "form_key") or form_name  # which of the page's forms (one per task, per approver role…)
@@ -269,11 +320,22 @@ async def act_from_the_page(
     except (ValueError, HTTPException) as error:
         if isinstance(error, HTTPException) and error.status_code == 404 and "does not exist" in str(error.detail):
             raise
-        problem, status = refusal(error, {name for name in form} | {"person", "text", "summary", "fields", "decision", "rating", "severity"})
+        problem, status = refusal(
+            error, {name for name in form} | {"person", "text", "summary", "fields", "decision", "rating", "severity"}
+        )
         if form_name == "statement" and problem["message"].startswith("variants:"):
             problem["field"] = variant_field(problem["message"], form)
         values = {name: value[0] for name, value in form.items()}
         return await incident_page_response(
-            request, incident, client, settings, catalog, session, error={"form": key, **problem}, form=values, status=status, me=one(form, "person")
+            request,
+            incident,
+            client,
+            settings,
+            catalog,
+            session,
+            error={"form": key, **problem},
+            form=values,
+            status=status,
+            me=one(form, "person"),
         )
     return RedirectResponse(f"/incidents/{incident}/view?{urlencode({'me': one(form, 'person')})}#{key}", status_code=303)

@@ -90,8 +90,11 @@ def install(app: FastAPI, settings) -> None:
     security headers around it, so that every answer has them."""
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"], expose_headers=["Location", "Retry-After"],
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Location", "Retry-After"],
         )
     app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app.title), https=settings.public_url.startswith("https://"))
 
@@ -117,5 +120,8 @@ def same_origin(request: Request, allow_opaque: bool = False) -> bool:
         if referer is None:
             return True
         origin = origin_of(referer)
-    allowed = {origin_of(request.app.state.settings.public_url), f"{request.url.scheme}://{request.headers.get('host', '')}".lower()}
+    allowed = {
+        origin_of(request.app.state.settings.public_url),
+        f"{request.url.scheme}://{request.headers.get('host', '')}".lower(),
+    }
     return origin.lower() in allowed

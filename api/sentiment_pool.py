@@ -38,7 +38,7 @@ class SentimentScorer:
             # spawn, not fork: the API process has Temporal's and SQLite's threads running
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
         size = -(-len(items) // self.processes)
-        chunks = [items[offset:offset + size] for offset in range(0, len(items), size)]
+        chunks = [items[offset : offset + size] for offset in range(0, len(items), size)]
         loop = asyncio.get_running_loop()
         scored = await asyncio.gather(*(loop.run_in_executor(self._pool, score_all, chunk) for chunk in chunks))
         return [value for chunk in scored for value in chunk]

@@ -77,7 +77,9 @@ async def list_signals(
     (``Accept: text/html``) gets them as a page."""
     signals = [signal_out(row) for row in await store.list_signals(session, status and status.value, topic, limit)]
     if wants_html(request):
-        return templates.TemplateResponse(request, "signal_list.html", {"signals": signals, "status": status and status.value, "topic": topic})
+        return templates.TemplateResponse(
+            request, "signal_list.html", {"signals": signals, "status": status and status.value, "topic": topic}
+        )
     return signals
 
 
@@ -88,7 +90,11 @@ async def _signal(session, signal_id: str):
     return row
 
 
-@router.get("/{signal_id}", response_model=SignalOut, responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such signal"}})
+@router.get(
+    "/{signal_id}",
+    response_model=SignalOut,
+    responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such signal"}},
+)
 async def get_signal(signal_id: SignalId, request: Request, session: SessionDep, catalog: CatalogDep) -> SignalOut:
     signal = signal_out(await _signal(session, signal_id))
     if wants_html(request):
@@ -99,10 +105,20 @@ async def get_signal(signal_id: SignalId, request: Request, session: SessionDep,
 @router.post(
     "/{signal_id}/confirm",
     response_model=ConfirmedSignal,
-    responses={404: {"description": "No such signal"}, 409: {"description": "Dismissed already"}, 422: {"description": "Unknown person or playbook"}},
+    responses={
+        404: {"description": "No such signal"},
+        409: {"description": "Dismissed already"},
+        422: {"description": "Unknown person or playbook"},
+    },
 )
 async def confirm(
-    signal_id: SignalId, body: Confirmation, session: SessionDep, settings: SettingsDep, client: ClientDep, catalog: CatalogDep, caller: Declarer
+    signal_id: SignalId,
+    body: Confirmation,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    catalog: CatalogDep,
+    caller: Declarer,
 ) -> ConfirmedSignal:
     """It is a crisis: declare the suggested incident (the team is paged). Confirming again answers
     with the same incident."""
@@ -123,7 +139,11 @@ async def confirm(
     "/{signal_id}/dismiss",
     response_model=SignalOut,
     dependencies=[require_scope(Scope.DECLARE)],
-    responses={404: {"description": "No such signal"}, 409: {"description": "Confirmed or declared already"}, 422: {"description": "Unknown person"}},
+    responses={
+        404: {"description": "No such signal"},
+        409: {"description": "Confirmed or declared already"},
+        422: {"description": "Unknown person"},
+    },
 )
 async def dismiss(signal_id: SignalId, body: Dismissal, session: SessionDep, catalog: CatalogDep) -> SignalOut:
     """Not a crisis: the signal is closed with who said so and why. The topic's suppression window
@@ -135,7 +155,9 @@ async def dismiss(signal_id: SignalId, body: Dismissal, session: SessionDep, cat
         return signal_out(signal)
     if signal.status != SignalStatus.SUGGESTED:
         raise HTTPException(409, f"signal '{signal_id}' is {signal.status} already (incident {signal.incident_id})")
-    if not await store.decide_signal(session, signal_id, SignalStatus.DISMISSED.value, body.person, datetime.now(timezone.utc), note=body.reason):
+    if not await store.decide_signal(
+        session, signal_id, SignalStatus.DISMISSED.value, body.person, datetime.now(timezone.utc), note=body.reason
+    ):
         await session.refresh(signal)
         raise HTTPException(409, f"signal '{signal_id}' is {signal.status} already")
     await session.refresh(signal)
@@ -144,7 +166,13 @@ async def dismiss(signal_id: SignalId, body: Dismissal, session: SessionDep, cat
 
 @router.post("/{signal_id}/decide", include_in_schema=False, dependencies=[require_scope(Scope.DECLARE)])
 async def decide_on_the_dashboard(
-    signal_id: SignalId, request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep, catalog: CatalogDep, caller: Declarer
+    signal_id: SignalId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    catalog: CatalogDep,
+    caller: Declarer,
 ) -> HTMLResponse:
     """The dashboard's form (a signed-in browser, no script): confirm goes on to the declared
     incident's page, dismiss back to the dashboard; a refusal is a page that says why."""
@@ -152,10 +180,20 @@ async def decide_on_the_dashboard(
     decision = form.get("decision")
     try:
         if decision == "confirm":
-            confirmed = await confirm(signal_id, Confirmation(person=form.get("person", ""), headline=form.get("headline", "")), session, settings, client, catalog, caller)
+            confirmed = await confirm(
+                signal_id,
+                Confirmation(person=form.get("person", ""), headline=form.get("headline", "")),
+                session,
+                settings,
+                client,
+                catalog,
+                caller,
+            )
             return RedirectResponse(f"/incidents/{confirmed.incident.id}/view", status_code=303)
         if decision == "dismiss":
-            await dismiss(signal_id, Dismissal(person=form.get("person", ""), reason=form.get("reason") or None), session, catalog)
+            await dismiss(
+                signal_id, Dismissal(person=form.get("person", ""), reason=form.get("reason") or None), session, catalog
+            )
             return RedirectResponse("/", status_code=303)
         problem, status = "decision: choose Confirm or Dismiss", 422
     except ValidationError as invalid:
@@ -164,6 +202,8 @@ async def decide_on_the_dashboard(
     except HTTPException as refused:
         problem, status = refused.detail, refused.status_code
     return templates.TemplateResponse(
-        request, "action.html", {"heading": "Nothing was decided", "message": f"{problem}. Go back to the dashboard and try again."},
+        request,
+        "action.html",
+        {"heading": "Nothing was decided", "message": f"{problem}. Go back to the dashboard and try again."},
         status_code=status,
     )

@@ -51,8 +51,13 @@ async def sign_in(request: Request):
     settings = request.app.state.settings
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, key, max_age=settings.session_hours * 3600, httponly=True, samesite="lax",
-        secure=settings.public_url.startswith("https://"), path="/",
+        SESSION_COOKIE,
+        key,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_url.startswith("https://"),
+        path="/",
     )
     return response
 

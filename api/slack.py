@@ -55,8 +55,11 @@ router = APIRouter(tags=["webhooks"], dependencies=[Depends(RateLimited("webhook
 
 VIA = "Slack"
 PURPOSES = {ACKNOWLEDGE: "acknowledge", APPROVE: "approve", REQUEST_CHANGES: "approve"}
-SIGNED = {400: {"description": "Not a Slack request"}, 403: {"description": "Bad, missing or stale signature"},
-          409: {"description": "A replay of a request already received"}}
+SIGNED = {
+    400: {"description": "Not a Slack request"},
+    403: {"description": "Bad, missing or stale signature"},
+    409: {"description": "A replay of a request already received"},
+}
 USAGE = "Usage: /crisis declare <playbook> <title>, for example /crisis declare account_compromise Instagram account hijacked"
 
 
@@ -66,8 +69,10 @@ def _slack(request: Request, settings) -> tuple[SlackVerifier, SlackApi]:
     if getattr(state, "slack", None) is None:
         if not slack_configured(settings):
             raise HTTPException(403, "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
-        state.slack = (SlackVerifier(settings.slack_signing_secret.get_secret_value().strip()),
-                       SlackApi(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url))
+        state.slack = (
+            SlackVerifier(settings.slack_signing_secret.get_secret_value().strip()),
+            SlackApi(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url),
+        )
     return state.slack
 
 
@@ -112,8 +117,14 @@ async def _open_token(session, catalog, slack_user: str, token: str, wanted: str
     """The token's row and the person acting, or why this Slack user may not act with it."""
     person = _person(catalog, slack_user)
     if person is None:
-        return None, None, (f"You are not on the crisis team's roster as a Slack user (no one has `slack: {slack_user}` in team.yaml), "
-                            "so you cannot act here. Nothing changed.")
+        return (
+            None,
+            None,
+            (
+                f"You are not on the crisis team's roster as a Slack user (no one has `slack: {slack_user}` in team.yaml), "
+                "so you cannot act here. Nothing changed."
+            ),
+        )
     row = await tokens.find(session, token) if token else None
     if row is None or row.purpose != wanted:
         return None, person, "This button is not valid. Nothing changed."
@@ -132,10 +143,22 @@ async def _perform(session, client, row, decision: Verdict | None, comment: str 
     update_id = f"slack-{row.token_hash[:40]}"
     try:
         if decision is None:
-            receipt = await act(client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=row.person_id, via=VIA), update_id=update_id)
+            receipt = await act(
+                client,
+                row.incident_id,
+                IncidentWorkflow.acknowledge,
+                Acknowledge(person=row.person_id, via=VIA),
+                update_id=update_id,
+            )
         else:
             action = StatementDecision(person=row.person_id, decision=decision, comment=comment, via=VIA)
-            receipt = await act(client, row.incident_id, IncidentWorkflow.decide_statement, DecideStatement(**dict(action), version=row.version), update_id=update_id)
+            receipt = await act(
+                client,
+                row.incident_id,
+                IncidentWorkflow.decide_statement,
+                DecideStatement(**dict(action), version=row.version),
+                update_id=update_id,
+            )
         done, outcome = True, "; ".join(receipt.events) or "Done."
     except ActionRefused as refused:
         done, outcome = False, f"Nothing to do: {refused.message}."
@@ -150,14 +173,21 @@ async def _replace_buttons(api: SlackApi, channel: str | None, ts: str | None, o
     if not channel or not ts:
         return
     try:
-        await api.call("chat.update", channel=channel, ts=ts, text=outcome,
-                       blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": outcome[:2900]}}])
+        await api.call(
+            "chat.update",
+            channel=channel,
+            ts=ts,
+            text=outcome,
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": outcome[:2900]}}],
+        )
     except DeliveryError as error:
         log.warning("could not update the Slack message %s/%s: %s", channel, ts, error.reason)
 
 
 @router.post(INTERACTIVITY_PATH, responses=SIGNED)
-async def interactivity(request: Request, settings: SettingsDep, session: SessionDep, catalog: CatalogDep, client: ClientDep) -> Response:
+async def interactivity(
+    request: Request, settings: SettingsDep, session: SessionDep, catalog: CatalogDep, client: ClientDep
+) -> Response:
     """Slack's interactivity request URL: buttons (``block_actions``), modals (``view_submission``)
     and the global shortcut (``shortcut``)."""
     form, api = await _verified(request, settings)
@@ -175,14 +205,20 @@ async def interactivity(request: Request, settings: SettingsDep, session: Sessio
         if _may_declare(settings, user):
             view = declare_modal(sorted((book.id, book.name) for book in catalog.playbooks.values()))
         else:
-            view = {"type": "modal", "title": {"type": "plain_text", "text": "Declare an incident"},
-                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _not_allowed(user)}}]}
+            view = {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "Declare an incident"},
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _not_allowed(user)}}],
+            }
         await api.call("views.open", get=True, trigger_id=payload.get("trigger_id"), view=view)
     return Response(status_code=200)
 
 
 def _not_allowed(user: str) -> str:
-    return f"You may not declare incidents from Slack: an admin gives your Slack id ({user}) the declare scope in SLACK_USER_SCOPES. Nothing was declared."
+    return (
+        f"You may not declare incidents from Slack: an admin gives your Slack id ({user}) the declare scope in SLACK_USER_SCOPES."
+        " Nothing was declared."
+    )
 
 
 async def _pressed(payload: dict[str, Any], user: str, api: SlackApi, session, catalog, client) -> Response:
@@ -239,7 +275,9 @@ async def _submitted(payload: dict[str, Any], user: str, api: SlackApi, settings
             return JSONResponse({"response_action": "errors", "errors": {"title": _not_allowed(user)}})
         playbook = (_value(view, "playbook", "playbook").get("selected_option") or {}).get("value") or ""
         title = (_value(view, "title", "title").get("value") or "").strip()
-        answer = await _declare(settings, client, catalog, user, playbook, title, payload.get("trigger_id") or view.get("id") or "")
+        answer = await _declare(
+            settings, client, catalog, user, playbook, title, payload.get("trigger_id") or view.get("id") or ""
+        )
         if answer.get("response_type") == "ephemeral":
             return JSONResponse({"response_action": "errors", "errors": {"title": answer["text"]}})
         return Response(status_code=200)
@@ -251,7 +289,9 @@ async def _declare(settings, client, catalog, user: str, playbook: str, title: s
     person = _person(catalog, user)
     who = person.name if person else user
     try:
-        declaration = Declaration(playbook=playbook, title=title, summary=f"Declared from Slack by {who}.", declared_by=person.id if person else None)
+        declaration = Declaration(
+            playbook=playbook, title=title, summary=f"Declared from Slack by {who}.", declared_by=person.id if person else None
+        )
         declared, _created = await declare_incident(settings, client, catalog, declaration, f"slack:{user}:{dedupe}", via=VIA)
     except ValidationError as error:
         problem = error.errors()[0]
@@ -259,9 +299,13 @@ async def _declare(settings, client, catalog, user: str, playbook: str, title: s
     except DeclarationRefused as refused:
         return {"response_type": "ephemeral", "text": f"{refused}. Nothing was declared."}
     log.info("incident %s declared from Slack by %s", declared.id, user)
-    return {"response_type": "in_channel",
-            "text": f"Incident {declared.id} declared ({declared.severity}, {declared.playbook}): {declared.title}. "
-                    f"{settings.public_url}/incidents/{declared.id}/view"}
+    return {
+        "response_type": "in_channel",
+        "text": (
+            f"Incident {declared.id} declared ({declared.severity}, {declared.playbook}): {declared.title}. "
+            f"{settings.public_url}/incidents/{declared.id}/view"
+        ),
+    }
 
 
 @router.post(COMMANDS_PATH, responses=SIGNED)

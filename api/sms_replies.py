@@ -33,10 +33,15 @@ def _twiml(message: str, status: int = 200) -> Response:
 
 @router.post(
     "/webhooks/twilio/sms",
-    responses={400: {"description": "Not a message (no MessageSid)"}, 403: {"description": "Bad signature or unknown sender"},
-               409: {"description": "A replay: this MessageSid was handled before"}},
+    responses={
+        400: {"description": "Not a message (no MessageSid)"},
+        403: {"description": "Bad signature or unknown sender"},
+        409: {"description": "A replay: this MessageSid was handled before"},
+    },
 )
-async def sms_reply(request: Request, settings: SettingsDep, catalog: CatalogDep, session: SessionDep, client: ClientDep) -> Response:
+async def sms_reply(
+    request: Request, settings: SettingsDep, catalog: CatalogDep, session: SessionDep, client: ClientDep
+) -> Response:
     """Twilio's inbound-message webhook. The sender's phone number must be on the roster."""
     form = await verify_twilio_request(settings, request)
     sender = next((p for p in catalog.roster.people if p.phone == form.get("From", "")), None)
@@ -68,7 +73,11 @@ async def sms_reply(request: Request, settings: SettingsDep, catalog: CatalogDep
     row = pages[0]
     try:
         receipt = await act(
-            client, row.incident_id, IncidentWorkflow.acknowledge, Acknowledge(person=sender.id, via="SMS reply"), update_id=f"sms-{row.token_hash[:40]}"
+            client,
+            row.incident_id,
+            IncidentWorkflow.acknowledge,
+            Acknowledge(person=sender.id, via="SMS reply"),
+            update_id=f"sms-{row.token_hash[:40]}",
         )
         outcome = "Acknowledged: " + "; ".join(receipt.events)
     except ActionRefused as refused:

@@ -38,8 +38,12 @@ SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 TWILIO_FAILED = {"undelivered", "failed"}
 SENDGRID_FAILED = {"bounce", "dropped"}
 # The ledger status each provider status records; the others record nothing.
-TWILIO_RECORDS = {"delivered": ledger.LedgerStatus.DELIVERED.value} | dict.fromkeys(TWILIO_FAILED, ledger.LedgerStatus.FAILED.value)
-SENDGRID_RECORDS = {"delivered": ledger.LedgerStatus.DELIVERED.value} | dict.fromkeys(SENDGRID_FAILED, ledger.LedgerStatus.FAILED.value)
+TWILIO_RECORDS = {"delivered": ledger.LedgerStatus.DELIVERED.value} | dict.fromkeys(
+    TWILIO_FAILED, ledger.LedgerStatus.FAILED.value
+)
+SENDGRID_RECORDS = {"delivered": ledger.LedgerStatus.DELIVERED.value} | dict.fromkeys(
+    SENDGRID_FAILED, ledger.LedgerStatus.FAILED.value
+)
 ALREADY_RECORDED = {409: {"description": "A replay: the ledger already holds this status for the message"}}
 
 
@@ -59,7 +63,9 @@ async def _fail(request: Request, session: AsyncSession, row: NotificationRow, r
             if error.status != RPCStatusCode.NOT_FOUND:
                 await session.rollback()
                 log.error("could not signal %s about %s: %s", incident, key, error.message)
-                raise HTTPException(503, "Temporal did not answer; send the event again later", headers={"Retry-After": "5"}) from None
+                raise HTTPException(
+                    503, "Temporal did not answer; send the event again later", headers={"Retry-After": "5"}
+                ) from None
             log.info("%s failed (%s) but incident %s is closed: nobody to tell", key, reason, incident)
         else:
             log.info("%s failed (%s): incident %s told to resend on another channel", key, reason, incident)
@@ -74,8 +80,12 @@ async def _fail(request: Request, session: AsyncSession, row: NotificationRow, r
 
 @router.post(
     STATUS_CALLBACK_PATH,
-    responses={400: {"description": "Not a status callback"}, 403: {"description": "Bad signature"}, 404: {"description": "Unknown message"},
-               **ALREADY_RECORDED},
+    responses={
+        400: {"description": "Not a status callback"},
+        403: {"description": "Bad signature"},
+        404: {"description": "Unknown message"},
+        **ALREADY_RECORDED,
+    },
 )
 async def twilio_status(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
     """Twilio's message status callback (form-encoded, signed with the auth token)."""
@@ -128,7 +138,9 @@ def _events(body: bytes) -> list[dict[str, Any]]:
         events = limits.loads(body)
     except (ValueError, UnicodeDecodeError):
         events = None
-    if not isinstance(events, list) or not all(isinstance(event, dict) and isinstance(event.get("event"), str) for event in events):
+    if not isinstance(events, list) or not all(
+        isinstance(event, dict) and isinstance(event.get("event"), str) for event in events
+    ):
         log.warning("refused SendGrid events: the body is not a JSON array of events")
         raise HTTPException(400, "expected a JSON array of events")
     return events
@@ -136,8 +148,12 @@ def _events(body: bytes) -> list[dict[str, Any]]:
 
 @router.post(
     "/webhooks/sendgrid/events",
-    responses={400: {"description": "Not an event batch"}, 403: {"description": "Bad signature"}, 404: {"description": "Unknown messages only"},
-               **ALREADY_RECORDED},
+    responses={
+        400: {"description": "Not an event batch"},
+        403: {"description": "Bad signature"},
+        404: {"description": "Unknown messages only"},
+        **ALREADY_RECORDED,
+    },
 )
 async def sendgrid_events(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
     """SendGrid's Event Webhook: a JSON array of events, signed with ECDSA (the Signed Event Webhook;

@@ -60,7 +60,13 @@ class CpuWatch:
     @staticmethod
     def _machine_busy() -> float:
         times = psutil.cpu_times()
-        return sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+        return (
+            sum(times)
+            - times.idle
+            - getattr(times, "iowait", 0.0)
+            - getattr(times, "guest", 0.0)
+            - getattr(times, "guest_nice", 0.0)
+        )
 
     @staticmethod
     def _own_cpu() -> float:
@@ -90,7 +96,10 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
         opened: list[OutboxPages] = []
         try:
-            say("starting crisis dev (Temporal dev server, worker, API), then crisis api + crisis worker pairs for fan-out, memory and load")
+            say(
+                "starting crisis dev (Temporal dev server, worker, API), then crisis api + crisis worker pairs for fan-out,"
+                " memory and load"
+            )
             stack.launch()
             client = await stack.wait_temporal()
             await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start(), load_side.start())
@@ -114,7 +123,10 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
             memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
             say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
             declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
-            say(f"mentions: {sizes.mentions:,} ingested in batches of 5,000, then a spike replayed at {sizes.replay_speedup:g} × real time")
+            say(
+                f"mentions: {sizes.mentions:,} ingested in batches of 5,000, then a spike replayed at {sizes.replay_speedup:g} ×"
+                " real time"
+            )
             mentions = await measure_mentions(stack, sizes.mentions, sizes.calm_minutes, sizes.replay_speedup)
             others = watch.others_share()
             say("done; stopping the stack")
@@ -124,7 +136,10 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
             for satellite in (fanout_side, memory_side, load_side):
                 satellite.stop()
             stack.stop()
-    say(f"replay: a SEV1 outage on the time-skipping server until it continues as new, then its first run replayed {sizes.history_replays} times")
+    say(
+        "replay: a SEV1 outage on the time-skipping server until it continues as new, then its first run replayed"
+        f" {sizes.history_replays} times"
+    )
     replay = await long_incident_replay(sizes.history_replays)
     return Results(
         sizes=sizes,
@@ -162,9 +177,13 @@ async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
     return load_table(result, quick)
 
 
-async def run_fanout(satellite: Satellite, server: BenchStack, providers: ProviderPages, sizes: cases.Sizes) -> cases.FanoutResult:
-    say(f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people through the Twilio and SendGrid fakes "
-        f"({providers.delay_s * 1000:.0f} ms a call)")
+async def run_fanout(
+    satellite: Satellite, server: BenchStack, providers: ProviderPages, sizes: cases.Sizes
+) -> cases.FanoutResult:
+    say(
+        f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people through the Twilio and SendGrid fakes "
+        f"({providers.delay_s * 1000:.0f} ms a call)"
+    )
     phones = {person_phone(i) for i in range(sizes.fanout_people)}
     emails = {person_email(i) for i in range(sizes.fanout_people)}
     return await cases.fanout(satellite, server, providers, FANOUT_PLAYBOOK, sizes, phones, emails)
@@ -188,10 +207,16 @@ async def fanout_alone(sizes: cases.Sizes, folder: Path) -> cases.FanoutResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, targets not judged, writes only --output")
-    parser.add_argument("--output", type=Path, help=f"where to write the report (default for the full run: {DOCUMENT.relative_to(PROJECT)})")
-    parser.add_argument("--only", choices=["fanout", "load", "replay"], help="run this benchmark alone and print its figures (no report)")
+    parser.add_argument(
+        "--output", type=Path, help=f"where to write the report (default for the full run: {DOCUMENT.relative_to(PROJECT)})"
+    )
+    parser.add_argument(
+        "--only", choices=["fanout", "load", "replay"], help="run this benchmark alone and print its figures (no report)"
+    )
     args = parser.parse_args(argv)
     sizes = cases.QUICK if args.quick else cases.FULL
     if args.only == "fanout":

@@ -67,12 +67,14 @@ def start_steps(events: list[HistoryEvent], sample: Sample, activity_type: str) 
     scheduled = {
         event.event_id
         for event in events
-        if _kind(event) == "activity_task_scheduled" and event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
+        if _kind(event) == "activity_task_scheduled"
+        and event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
     }
     started = [
         _time(event)
         for event in events
-        if _kind(event) == "activity_task_started" and event.activity_task_started_event_attributes.scheduled_event_id in scheduled
+        if _kind(event) == "activity_task_started"
+        and event.activity_task_started_event_attributes.scheduled_event_id in scheduled
     ]
     marks = [
         sample.sent,

@@ -43,13 +43,34 @@ class Sizes:
 
 
 FULL = Sizes(
-    latency_samples=100, warmup=5, gap_s=0.15, approval_incidents=30, fanout_people=200, fanout_runs=5,
-    memory_incidents=1000, memory_warmup=3, idle_window_s=1.0, load_declarations=500, load_concurrency=16,
+    latency_samples=100,
+    warmup=5,
+    gap_s=0.15,
+    approval_incidents=30,
+    fanout_people=200,
+    fanout_runs=5,
+    memory_incidents=1000,
+    memory_warmup=3,
+    idle_window_s=1.0,
+    load_declarations=500,
+    load_concurrency=16,
 )
 QUICK = Sizes(
-    latency_samples=5, warmup=1, gap_s=0.05, approval_incidents=1, fanout_people=20, fanout_runs=1,
-    memory_incidents=10, memory_warmup=1, idle_window_s=0.3, load_declarations=20, load_concurrency=4, mentions=5_000, calm_minutes=12,
-    replay_speedup=600.0, history_replays=2,
+    latency_samples=5,
+    warmup=1,
+    gap_s=0.05,
+    approval_incidents=1,
+    fanout_people=20,
+    fanout_runs=1,
+    memory_incidents=10,
+    memory_warmup=1,
+    idle_window_s=0.3,
+    load_declarations=20,
+    load_concurrency=4,
+    mentions=5_000,
+    calm_minutes=12,
+    replay_speedup=600.0,
+    history_replays=2,
 )
 
 
@@ -120,7 +141,9 @@ def _approvals(state: dict) -> list[dict]:
     return [item for item in state["pending"] if item["kind"] == "approval"]
 
 
-async def reach_approval(api: httpx.AsyncClient, incident: str, commander_role: str = COMMANDER_ROLE, timeout: float = 120) -> dict:
+async def reach_approval(
+    api: httpx.AsyncClient, incident: str, commander_role: str = COMMANDER_ROLE, timeout: float = 120
+) -> dict:
     """Act as the crisis team would (``tests/driver.py``) until a statement waits for approval.
     Only the commander acknowledges (the other roles' pages change nothing on the way there)."""
     deadline = time.monotonic() + timeout
@@ -207,8 +230,15 @@ class FanoutResult:
     server_cpu_s: list[float]  # … and the Temporal server (with crisis dev's own process)
 
 
-async def fanout(satellite: Satellite, server: BenchStack, providers: ProviderPages, playbook: str, sizes: Sizes,
-                 phones: set[str], emails: set[str]) -> FanoutResult:
+async def fanout(
+    satellite: Satellite,
+    server: BenchStack,
+    providers: ProviderPages,
+    playbook: str,
+    sizes: Sizes,
+    phones: set[str],
+    emails: set[str],
+) -> FanoutResult:
     """Declare → every person of a ``fanout_people`` team has been paged on SMS and email: all
     2 × ``fanout_people`` calls to the Twilio and SendGrid fakes accepted, each after their delay."""
     sends = len(phones) + len(emails)
@@ -267,7 +297,9 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, pages_per_in
         baseline = satellite.worker_rss()
         cpu_before = satellite.worker_cpu_seconds()
         began = time.monotonic()
-        await gather_limited([lambda i=i: declare(api, f"Memory benchmark {i}", playbook) for i in range(sizes.memory_incidents)], limit=8)
+        await gather_limited(
+            [lambda i=i: declare(api, f"Memory benchmark {i}", playbook) for i in range(sizes.memory_incidents)], limit=8
+        )
         declared = time.monotonic()
         expected = (warmup + sizes.memory_incidents) * pages_per_incident
         deadline = declared + 900
@@ -313,8 +345,14 @@ class LoadResult:
         return self.declarations / self.declare_s
 
 
-async def load(satellite: Satellite, temporal: Client, temporal_cpu: Callable[[], float], playbook: str, sizes: Sizes,
-               catch_up_timeout_s: float = 300) -> LoadResult:
+async def load(
+    satellite: Satellite,
+    temporal: Client,
+    temporal_cpu: Callable[[], float],
+    playbook: str,
+    sizes: Sizes,
+    catch_up_timeout_s: float = 300,
+) -> LoadResult:
     """``load_declarations`` declarations from ``load_concurrency`` loopback clients at once, as
     fast as they are answered; then how many of them run in Temporal and are in the read model."""
     statuses: dict[int, int] = {}
@@ -341,7 +379,11 @@ async def load(satellite: Satellite, temporal: Client, temporal_cpu: Callable[[]
         began = time.monotonic()
         await gather_limited([lambda i=i: one(i) for i in range(sizes.load_declarations)], limit=sizes.load_concurrency)
         answered = time.monotonic()
-        cpu_used = satellite.api_cpu_seconds() - cpu_before[0], satellite.worker_cpu_seconds() - cpu_before[1], temporal_cpu() - cpu_before[2]
+        cpu_used = (
+            satellite.api_cpu_seconds() - cpu_before[0],
+            satellite.worker_cpu_seconds() - cpu_before[1],
+            temporal_cpu() - cpu_before[2],
+        )
 
         wanted = set(declared)
         deadline = answered + catch_up_timeout_s

@@ -32,18 +32,28 @@ TOPIC = "brand"
 BATCH = 5000
 
 ABOUT = [
-    "Northwind flat white this morning, {adj} as ever", "queue at Northwind on Main St is {adj} today",
-    "@northwindcoffee the new oat latte is {adj}", "Northwind app says my order is ready, {adj}",
-    "Kawa w Northwind dziś {pl}, polecam", "#northwind pumpkin spice is back and it is {adj}",
+    "Northwind flat white this morning, {adj} as ever",
+    "queue at Northwind on Main St is {adj} today",
+    "@northwindcoffee the new oat latte is {adj}",
+    "Northwind app says my order is ready, {adj}",
+    "Kawa w Northwind dziś {pl}, polecam",
+    "#northwind pumpkin spice is back and it is {adj}",
 ]
 OTHER = [
-    "Rain again, so a {adj} Northwind mocha it is", "Watching the match at Northwind tonight, {adj} so far",
-    "Dziś w pracy {pl} dzień, a potem Northwind", "The Northwind app checkout was {adj} today", "Reading a {adj} book at #northwind",
+    "Rain again, so a {adj} Northwind mocha it is",
+    "Watching the match at Northwind tonight, {adj} so far",
+    "Dziś w pracy {pl} dzień, a potem Northwind",
+    "The Northwind app checkout was {adj} today",
+    "Reading a {adj} book at #northwind",
 ]
 ADJECTIVES = ["great", "fine", "ok", "slow", "lovely", "busy", "decent", "nice", "meh"]
 POLISH = ["świetna", "dobra", "spokojny", "zwykła", "fajny"]
-ANGRY = ["Northwind this is a disgrace, terrible service, never again", "Northwind staff were rude and the coffee was awful",
-         "Worst experience ever at Northwind, I want a refund", "Northwind charged me twice, horrible"]
+ANGRY = [
+    "Northwind this is a disgrace, terrible service, never again",
+    "Northwind staff were rude and the coffee was awful",
+    "Worst experience ever at Northwind, I want a refund",
+    "Northwind charged me twice, horrible",
+]
 
 
 @dataclass
@@ -63,9 +73,13 @@ class MentionsResult:
 
 def _post(rng: random.Random, number: int, at: datetime, text: str) -> dict:
     return {
-        "platform": rng.choice(["x", "instagram", "facebook", "tiktok"]), "external_id": f"bench-{number}",
-        "author": f"user{rng.randint(1, 50_000)}", "text": text, "url": f"https://social.example/p/{number}",
-        "created_at": at.isoformat(), "reach": int(rng.paretovariate(1.2) * 100),
+        "platform": rng.choice(["x", "instagram", "facebook", "tiktok"]),
+        "external_id": f"bench-{number}",
+        "author": f"user{rng.randint(1, 50_000)}",
+        "text": text,
+        "url": f"https://social.example/p/{number}",
+        "created_at": at.isoformat(),
+        "reach": int(rng.paretovariate(1.2) * 100),
     }
 
 
@@ -85,7 +99,7 @@ async def _ingest(api: httpx.AsyncClient, count: int) -> tuple[float, int, float
     warmup = _chatter(rng, BATCH, end - timedelta(hours=31), end - timedelta(hours=30), -BATCH)  # starts the sentiment processes
     (await api.post("/mentions", json=warmup)).raise_for_status()
     mentions = _chatter(rng, count, end - timedelta(hours=24), end, 0)
-    bodies = [json.dumps(mentions[offset:offset + BATCH]).encode() for offset in range(0, count, BATCH)]
+    bodies = [json.dumps(mentions[offset : offset + BATCH]).encode() for offset in range(0, count, BATCH)]
     stored, slowest = 0, 0.0
     began = time.perf_counter()
     for body in bodies:
@@ -104,8 +118,14 @@ async def _spike(api: httpx.AsyncClient, calm_minutes: int, speedup: float) -> t
     mentions, number = [], 10_000_000
     for minute in range(calm_minutes + 10):
         for _ in range(10):
-            mentions.append(_post(rng, number, start + timedelta(minutes=minute, seconds=rng.uniform(0, 60)), rng.choice(ABOUT).format(
-                adj=rng.choice(ADJECTIVES), pl=rng.choice(POLISH))))
+            mentions.append(
+                _post(
+                    rng,
+                    number,
+                    start + timedelta(minutes=minute, seconds=rng.uniform(0, 60)),
+                    rng.choice(ABOUT).format(adj=rng.choice(ADJECTIVES), pl=rng.choice(POLISH)),
+                )
+            )
             number += 1
     for second in range(10 * 60):
         for _ in range(rng.choice([2, 2, 3, 3, 3])):  # about 150 a minute

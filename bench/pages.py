@@ -50,15 +50,19 @@ class OutboxPages:
         return self._connection
 
     def _count(self, incident_id: str, kind: str) -> int:
-        row = self._db().execute(
-            "SELECT count(*) FROM outbox_messages WHERE incident_id = ? AND kind = ?", (incident_id, kind)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT count(*) FROM outbox_messages WHERE incident_id = ? AND kind = ?", (incident_id, kind))
+            .fetchone()
+        )
         return row[0]
 
     async def wait_first_page(self, incident_id: str, timeout: float = 30) -> float:
         return await self.wait_sends(incident_id, 1, "page", timeout)
 
-    async def wait_sends(self, incident_id: str, count: int, kind: str = "page", timeout: float = 120, poll_s: float | None = None) -> float:
+    async def wait_sends(
+        self, incident_id: str, count: int, kind: str = "page", timeout: float = 120, poll_s: float | None = None
+    ) -> float:
         deadline = time.monotonic() + timeout
         while True:
             if self._count(incident_id, kind) >= count:

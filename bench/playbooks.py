@@ -55,7 +55,9 @@ def fanout_playbook(people: int) -> dict:
             "questions": [{"id": "scope", "text": "What is affected?"}],
             "due_within": {"SEV1": "1h", "SEV2": "1h", "SEV3": "1h", "SEV4": "1h"},
         },
-        "respond": {"tasks": [{"id": "confirm_scope", "title": "Confirm the scope", "owner": "engineering_on_call", "due_after": "1h"}]},
+        "respond": {
+            "tasks": [{"id": "confirm_scope", "title": "Confirm the scope", "owner": "engineering_on_call", "due_after": "1h"}]
+        },
         "communicate": {
             "template": "technical_outage",
             "author": "comms_lead",
@@ -100,7 +102,9 @@ def write_memory_playbooks(source: Path, target: Path) -> Path:
     commander = playbook["identify"].get("commander", "incident_commander")
     playbook["identify"]["page"] = [commander]
     playbook["communicate"]["approvers"] = [commander]
-    (target / f"{MEMORY_PLAYBOOK}.yaml").write_text(yaml.safe_dump(playbook, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (target / f"{MEMORY_PLAYBOOK}.yaml").write_text(
+        yaml.safe_dump(playbook, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     catalog = load_catalog(target)
     assert len(catalog.playbooks[MEMORY_PLAYBOOK].identify.page) == 1
     return target

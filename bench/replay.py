@@ -36,7 +36,9 @@ class ReplayResult:
 
 async def long_incident_replay(samples: int) -> ReplayResult:
     with tempfile.TemporaryDirectory(prefix="crisis-bench-replay-") as folder:
-        env = await WorkflowEnvironment.start_time_skipping(data_converter=pydantic_data_converter, test_server_existing_path=str(TEST_SERVER))
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter, test_server_existing_path=str(TEST_SERVER)
+        )
         async with env:
             await register_search_attributes(env.client)
             async with open_stack(env, Path(folder)) as stack:

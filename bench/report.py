@@ -118,7 +118,13 @@ def latency_rows(results: Results) -> list[Row]:
     approval = summarize(results.approval_ms)
     ratio_limit = TARGETS["first_page_p95_floor_ratio"]
     rows = [
-        _latency_row("declare", "", lat.declare_ms, f"p95 ≤ {TARGETS['declare_p95_ms']:.0f} ms", judged(quick, declare.p95 <= TARGETS["declare_p95_ms"])),
+        _latency_row(
+            "declare",
+            "",
+            lat.declare_ms,
+            f"p95 ≤ {TARGETS['declare_p95_ms']:.0f} ms",
+            judged(quick, declare.p95 <= TARGETS["declare_p95_ms"]),
+        ),
         _latency_row(
             "first_page",
             " by the provider",
@@ -138,7 +144,13 @@ def latency_rows(results: Results) -> list[Row]:
             f"p95 ≤ {ratio_limit:g} ×",
             judged(quick, first.p95 / floor.p95 <= ratio_limit),
         ),
-        _latency_row("approval", "", results.approval_ms, f"p95 ≤ {TARGETS['approval_p95_ms']:.0f} ms", judged(quick, approval.p95 <= TARGETS["approval_p95_ms"])),
+        _latency_row(
+            "approval",
+            "",
+            results.approval_ms,
+            f"p95 ≤ {TARGETS['approval_p95_ms']:.0f} ms",
+            judged(quick, approval.p95 <= TARGETS["approval_p95_ms"]),
+        ),
         fanout_row(results.fanout, quick),
         load_row(results.declare_load, quick),
     ]
@@ -160,13 +172,17 @@ def replay_table(replay: ReplayResult, quick: bool) -> str:
 
 def load_verdict(load: LoadResult) -> bool:
     """#8: 500 declarations in 60 s → all 201, every workflow running, none lost."""
-    everything = load.created == load.declarations and load.running == load.declarations and load.in_read_model == load.declarations
+    everything = (
+        load.created == load.declarations and load.running == load.declarations and load.in_read_model == load.declarations
+    )
     return everything and load.declarations >= TARGETS["load_declarations"] and load.declare_s <= TARGETS["load_within_s"]
 
 
 def load_row(load: LoadResult, quick: bool) -> Row:
     title, detail = ROW_TITLES["load"], f" ({load.declarations} declarations, {load.concurrency} at a time)"
-    target = f"{TARGETS['load_declarations']:.0f} in ≤ {TARGETS['load_within_s']:.0f} s: all 201, all running, all in the read model"
+    target = (
+        f"{TARGETS['load_declarations']:.0f} in ≤ {TARGETS['load_within_s']:.0f} s: all 201, all running, all in the read model"
+    )
     result = judged(quick, load_verdict(load)) + f" ({load_summary(load)})"
     if not load.declare_ms:
         return Row(title, detail, "0", "—", "—", "—", "—", target, result)
@@ -177,20 +193,24 @@ def load_row(load: LoadResult, quick: bool) -> Row:
 def load_summary(load: LoadResult) -> str:
     others = ", ".join(f"{count} × {status or 'no answer'}" for status, count in sorted(load.statuses.items()) if status != 201)
     return (
-        f"{load.declarations} in {load.declare_s:.1f} s = {load.per_second:.1f}/s; {load.created} × 201{', ' + others if others else ''}; "
-        f"{load.running} running in Temporal; {load.in_read_model} in the read model {load.catch_up_s:.1f} s after the last answer; "
-        f"CPU meanwhile: API {load.api_cpu_s:.1f} s, worker {load.worker_cpu_s:.1f} s, Temporal server {load.temporal_cpu_s:.1f} s"
+        f"{load.declarations} in {load.declare_s:.1f} s = {load.per_second:.1f}/s; {load.created} ×"
+        f" 201{', ' + others if others else ''}; {load.running} running in Temporal; {load.in_read_model} in the read model"
+        f" {load.catch_up_s:.1f} s after the last answer; CPU meanwhile: API {load.api_cpu_s:.1f} s, worker"
+        f" {load.worker_cpu_s:.1f} s, Temporal server {load.temporal_cpu_s:.1f} s"
     )
 
 
 def load_table(load: LoadResult, quick: bool) -> str:
     row = load_row(load, quick)
     return _table(LATENCY_HEADER, [[row.label, row.n, row.p50, row.p95, row.p99, row.max, row.target, row.result]])
+
+
 def fanout_row(fan: FanoutResult, quick: bool) -> Row:
     limit = TARGETS["fanout_p95_ms"]
     return _latency_row(
         "fanout",
-        f" by the providers ({fan.people} people × SMS + email = {fan.sends} Twilio and SendGrid calls, each answered after {fan.delay_ms:.0f} ms)",
+        f" by the providers ({fan.people} people × SMS + email = {fan.sends} Twilio and SendGrid calls, each answered after"
+        f" {fan.delay_ms:.0f} ms)",
         fan.all_sent_ms,
         f"p95 ≤ {ms(limit)}",
         judged(quick, summarize(fan.all_sent_ms).p95 <= limit),
@@ -223,20 +243,36 @@ def memory_rows(results: Results) -> list[list[str]]:
     if mem.incidents >= TARGETS["memory_incidents"]:
         verdict = judged(quick, after_mb <= limit_mb)
     else:
-        verdict = judged(quick, projected_mb <= limit_mb) + f" (projected {projected_mb:.0f} MB at {TARGETS['memory_incidents']:,})"
+        verdict = (
+            judged(quick, projected_mb <= limit_mb) + f" (projected {projected_mb:.0f} MB at {TARGETS['memory_incidents']:,})"
+        )
     talk = results.mentions
-    mentions = (f"{talk.per_s:,.0f} mentions/s ({talk.mentions:,} in {talk.batches} batches of up to 5,000, {talk.seconds:.1f} s; "
-                f"slowest batch {talk.slowest_batch_s * 1000:.0f} ms)")
+    mentions = (
+        f"{talk.per_s:,.0f} mentions/s ({talk.mentions:,} in {talk.batches} batches of up to 5,000, {talk.seconds:.1f} s; "
+        f"slowest batch {talk.slowest_batch_s * 1000:.0f} ms)"
+    )
     if talk.spike_stream_s is None:
         spike, spike_verdict = f"{NOT_MEASURED}: no detection in the replay", judged(quick, False)
     else:
-        spike = (f"{talk.spike_stream_s:.0f} s of stream (wall {talk.spike_wall_s:.1f} s after the surge's first batch, "
-                 f"replayed at {talk.replay_speedup:g} × real time)")
+        spike = (
+            f"{talk.spike_stream_s:.0f} s of stream (wall {talk.spike_wall_s:.1f} s after the surge's first batch, "
+            f"replayed at {talk.replay_speedup:g} × real time)"
+        )
         spike_verdict = judged(quick, talk.spike_stream_s <= TARGETS["spike_stream_s"])
     return [
-        [f"{ROW_TITLES['memory']} {mem.incidents:,} open incidents (technical_outage, commander paged)", f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)", target, verdict],
+        [
+            f"{ROW_TITLES['memory']} {mem.incidents:,} open incidents (technical_outage, commander paged)",
+            f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)",
+            target,
+            verdict,
+        ],
         [ROW_TITLES["per_incident"], f"{mem.per_incident_bytes / 1024:.0f} KiB ((after − before) / {mem.incidents:,})", "—", "—"],
-        [ROW_TITLES["mentions"], mentions, f"≥ {TARGETS['mentions_per_s']:,.0f}/s", judged(quick, talk.per_s >= TARGETS["mentions_per_s"])],
+        [
+            ROW_TITLES["mentions"],
+            mentions,
+            f"≥ {TARGETS['mentions_per_s']:,.0f}/s",
+            judged(quick, talk.per_s >= TARGETS["mentions_per_s"]),
+        ],
         [ROW_TITLES["spike"], spike, f"≤ {TARGETS['spike_stream_s']:.0f} s", spike_verdict],
     ]
 
@@ -268,7 +304,9 @@ APPROVAL_STEPS_HEADER = ["where an approval goes (median ms)", "crisisflow"]
 
 
 def tables(results: Results) -> str:
-    latency = _table(LATENCY_HEADER, [[r.label, r.n, r.p50, r.p95, r.p99, r.max, r.target, r.result] for r in latency_rows(results)])
+    latency = _table(
+        LATENCY_HEADER, [[r.label, r.n, r.p50, r.p95, r.p99, r.max, r.target, r.result] for r in latency_rows(results)]
+    )
     memory = _table(MEMORY_HEADER, memory_rows(results))
     start_steps, approval_steps = step_rows(results)
     return "\n\n".join([latency, memory, _table(STEPS_HEADER, start_steps), _table(APPROVAL_STEPS_HEADER, approval_steps)])
@@ -309,7 +347,9 @@ def machine() -> dict[str, str]:
         "Python": platform.python_version(),
         "temporalio": _version("temporalio"),
         "Temporal CLI (dev server)": _run([str(temporal), "--version"]),
-        "FastAPI / uvicorn / uvloop / SQLAlchemy": f"{_version('fastapi')} / {_version('uvicorn')} / {_version('uvloop')} / {_version('sqlalchemy')}",
+        "FastAPI / uvicorn / uvloop / SQLAlchemy": (
+            f"{_version('fastapi')} / {_version('uvicorn')} / {_version('uvloop')} / {_version('sqlalchemy')}"
+        ),
     }
 
 
@@ -378,21 +418,28 @@ def markdown(results: Results, findings: str = "") -> str:
         "",
         "## Results",
         "",
-        f"Sizes: {sizes.latency_samples} declarations and as many floor runs (after {sizes.warmup} untimed), "
-        f"{sizes.approval_incidents} incidents to approve, {sizes.fanout_runs} fan-out runs of {sizes.fanout_people} people, "
-        f"{sizes.memory_incidents:,} open incidents for memory, {sizes.load_declarations} declarations {sizes.load_concurrency} at a time for load; "
-        f"{sizes.gap_s * 1000:.0f} ms between samples.",
+        (
+            f"Sizes: {sizes.latency_samples} declarations and as many floor runs (after {sizes.warmup} untimed),"
+            f" {sizes.approval_incidents} incidents to approve, {sizes.fanout_runs} fan-out runs of {sizes.fanout_people} people,"
+            f" {sizes.memory_incidents:,} open incidents for memory, {sizes.load_declarations} declarations"
+            f" {sizes.load_concurrency} at a time for load; {sizes.gap_s * 1000:.0f} ms between samples."
+        ),
         "",
         tables(results),
         "",
-        f"Declare → first page is **{first.p95 / floor.p95:.1f} ×** the floor at p95 ({ms(first.p95)} against {ms(floor.p95)}) "
-        f"and {first.p50 / floor.p50:.1f} × at p50 ({ms(first.p50)} against {ms(floor.p50)}).",
+        (
+            f"Declare → first page is **{first.p95 / floor.p95:.1f} ×** the floor at p95 ({ms(first.p95)} against"
+            f" {ms(floor.p95)}) and {first.p50 / floor.p50:.1f} × at p50 ({ms(first.p50)} against {ms(floor.p50)})."
+        ),
         "",
         f"Fan-out {fanout_runs(results.fanout)}.",
         "",
-        f"Memory: {results.memory.incidents:,} incidents declared in {results.memory.declare_s:.1f} s (8 at a time); "
-        f"all paged and the worker idle after {results.memory.settle_s:.1f} s, having used "
-        f"{results.memory.worker_cpu_ms_per_incident:.0f} ms of CPU per incident (declared, its commander paged by SMS and email, projected).",
+        (
+            f"Memory: {results.memory.incidents:,} incidents declared in {results.memory.declare_s:.1f} s (8 at a time); all"
+            f" paged and the worker idle after {results.memory.settle_s:.1f} s, having used"
+            f" {results.memory.worker_cpu_ms_per_incident:.0f} ms of CPU per incident (declared, its commander paged by SMS and"
+            " email, projected)."
+        ),
         "",
         f"Load: {load_summary(results.declare_load)}.",
         "",

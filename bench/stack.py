@@ -105,7 +105,9 @@ class BenchStack(DevStack):
             except (RuntimeError, RPCError):  # not listening yet / still starting
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the Temporal dev server of crisis dev did not answer in {timeout} s:\n{self.log.read_text()}")
+                raise RuntimeError(
+                    f"the Temporal dev server of crisis dev did not answer in {timeout} s:\n{self.log.read_text()}"
+                )
             await asyncio.sleep(0.2)
 
     def cpu_seconds(self) -> float:
@@ -122,8 +124,14 @@ class BenchStack(DevStack):
 class Satellite:
     """``crisis api`` + ``crisis worker`` on their own task queue against an existing Temporal server."""
 
-    def __init__(self, name: str, data_dir: Path, temporal_address: str, playbooks_dir: Path = PROJECT / "playbooks",
-                 settings: dict[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        data_dir: Path,
+        temporal_address: str,
+        playbooks_dir: Path = PROJECT / "playbooks",
+        settings: dict[str, str] | None = None,
+    ):
         self.name = name
         self.settings = settings or {}
         self.data_dir = data_dir
@@ -158,7 +166,9 @@ class Satellite:
 
     def _spawn(self, command: str) -> subprocess.Popen:
         output = open(self._log(command), "ab")
-        return subprocess.Popen([str(BIN / "crisis"), command], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [str(BIN / "crisis"), command], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT
+        )
 
     async def start(self, timeout: float = 120) -> None:
         """Start both processes (the Temporal server must answer already) and wait for the API."""

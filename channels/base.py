@@ -56,7 +56,9 @@ class OutgoingMessage(BaseModel):
     drill: bool = False
     language: str = Field("en", description="The incident's language: a phone call reads the page in it.")
     action: str | None = Field(None, description="The single-use action token a chat button carries (Slack); never stored.")
-    post: PublicPost | None = Field(None, description="Publishing targets only: what a social network or status page needs besides the text.")
+    post: PublicPost | None = Field(
+        None, description="Publishing targets only: what a social network or status page needs besides the text."
+    )
 
 
 class Delivery(BaseModel):

@@ -44,12 +44,14 @@ def link_facets(text: str) -> list[models.AppBskyRichtextFacet.Main] | None:
     """A link facet for every URL in ``text`` (byte offsets in UTF-8, as the lexicon says)."""
     facets = []
     for match in _URL.finditer(text):
-        start = len(text[:match.start()].encode("utf-8"))
+        start = len(text[: match.start()].encode("utf-8"))
         end = start + len(match.group().encode("utf-8"))
-        facets.append(models.AppBskyRichtextFacet.Main(
-            index=models.AppBskyRichtextFacet.ByteSlice(byte_start=start, byte_end=end),
-            features=[models.AppBskyRichtextFacet.Link(uri=match.group())],
-        ))
+        facets.append(
+            models.AppBskyRichtextFacet.Main(
+                index=models.AppBskyRichtextFacet.ByteSlice(byte_start=start, byte_end=end),
+                features=[models.AppBskyRichtextFacet.Link(uri=match.group())],
+            )
+        )
     return facets or None
 
 
@@ -108,11 +110,14 @@ class BlueskyChannel:
             reply = None
             if thread:
                 root_at = AtUri.from_str(thread)
-                root = await client.com.atproto.repo.get_record({"repo": root_at.host, "collection": POST_COLLECTION, "rkey": root_at.rkey})
+                root = await client.com.atproto.repo.get_record(
+                    {"repo": root_at.host, "collection": POST_COLLECTION, "rkey": root_at.rkey}
+                )
                 ref = models.ComAtprotoRepoStrongRef.Main(uri=root.uri, cid=root.cid)
                 reply = models.AppBskyFeedPost.ReplyRef(root=ref, parent=ref)
-            return await client.send_post(message.body, profile_identify=did, reply_to=reply, langs=[self._language],
-                                          facets=link_facets(message.body))
+            return await client.send_post(
+                message.body, profile_identify=did, reply_to=reply, langs=[self._language], facets=link_facets(message.body)
+            )
 
         created = await self._as_account(post)
         log.info("%s posted to Bluesky as %s%s", message.ledger_key, created.uri, f" (reply to {thread})" if thread else "")
@@ -139,9 +144,16 @@ class BlueskyChannel:
         posts = [(reply.post, False) for reply in (getattr(thread.thread, "replies", None) or []) if getattr(reply, "post", None)]
         posts += [(post, True) for post in quotes.posts]
         return [
-            Reply(id=post.uri, author=f"@{post.author.handle}", text=getattr(post.record, "text", "") or "", url=post_url(post.uri),
-                  posted_at=post.indexed_at, quote=quote)
-            for post, quote in posts if post.author.did != did
+            Reply(
+                id=post.uri,
+                author=f"@{post.author.handle}",
+                text=getattr(post.record, "text", "") or "",
+                url=post_url(post.uri),
+                posted_at=post.indexed_at,
+                quote=quote,
+            )
+            for post, quote in posts
+            if post.author.did != did
         ]
 
     async def _call(self, awaitable):

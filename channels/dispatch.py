@@ -64,7 +64,12 @@ class Dispatcher:
         async with self._sessions() as session:
             history = await ledger.key_history(session, message.ledger_key)
             if (accepted := history.accepted) is not None:
-                log.info("%s already accepted by %s (attempt %d): not sent again", message.ledger_key, accepted.provider, accepted.attempt)
+                log.info(
+                    "%s already accepted by %s (attempt %d): not sent again",
+                    message.ledger_key,
+                    accepted.provider,
+                    accepted.attempt,
+                )
                 return Delivery(channel=accepted.provider, accepted=True, duplicate=True, provider_id=accepted.provider_id)
             if compose is not None:
                 message = await compose(session, message)
@@ -105,10 +110,19 @@ class Dispatcher:
                 return await self._finish(row_id, LedgerStatus.SENT, provider_id=provider_id)
             except (DBAPIError, OSError) as error:
                 if loop.time() + pause > deadline:
-                    log.error("%s was accepted (%s) but the ledger cannot record it: a retry will send it again", ledger_key, provider_id)
+                    log.error(
+                        "%s was accepted (%s) but the ledger cannot record it: a retry will send it again",
+                        ledger_key,
+                        provider_id,
+                    )
                     raise
-                log.warning("%s was accepted (%s); the database does not answer, recording it again in %.1f s: %s",
-                            ledger_key, provider_id, pause, type(error).__name__)
+                log.warning(
+                    "%s was accepted (%s); the database does not answer, recording it again in %.1f s: %s",
+                    ledger_key,
+                    provider_id,
+                    pause,
+                    type(error).__name__,
+                )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
 

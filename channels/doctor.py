@@ -147,13 +147,19 @@ def _diagnose_publishing(settings, diagnosis: Diagnosis) -> None:
         parts = urlsplit(target.url.strip())
         secret = target.secret.get_secret_value().strip()
         if parts.scheme == "http" and parts.hostname and not _is_local(parts.hostname):
-            warnings.append(f"CRISIS_PUBLISH_WEBHOOKS target {name!r} is plain http: statements and signatures travel unencrypted")
+            warnings.append(
+                f"CRISIS_PUBLISH_WEBHOOKS target {name!r} is plain http: statements and signatures travel unencrypted"
+            )
         if parts.username or parts.password:
             warnings.append(f"CRISIS_PUBLISH_WEBHOOKS target {name!r}: the URL carries user:password (it is not shown)")
         if secret and len(secret) < 16:
-            warnings.append(f"CRISIS_PUBLISH_WEBHOOKS target {name!r}: the secret is shorter than 16 characters (the value is not shown)")
+            warnings.append(
+                f"CRISIS_PUBLISH_WEBHOOKS target {name!r}: the secret is shorter than 16 characters (the value is not shown)"
+            )
     address = _value(settings.customer_list_email)
     if address and not EMAIL.match(address):
         errors.append(f"CRISIS_CUSTOMER_LIST_EMAIL {address!r} is not an email address")
     elif address and not sendgrid_configured(settings):
-        warnings.append("CRISIS_CUSTOMER_LIST_EMAIL is set but SendGrid is not configured: customer_email statements go to the outbox")
+        warnings.append(
+            "CRISIS_CUSTOMER_LIST_EMAIL is set but SendGrid is not configured: customer_email statements go to the outbox"
+        )

@@ -53,9 +53,16 @@ class JSONBodySession(requests.Session):
 
     def request(self, method, url, **kwargs):
         data = kwargs.get("data")
-        if method in ("POST", "PUT", "PATCH") and isinstance(data, dict) and not kwargs.get("files") and kwargs.get("json") is None:
-            kwargs["json"] = {key: (value == "1" if key in self.BOOLEANS and value in ("0", "1") else value)
-                              for key, value in kwargs.pop("data").items()}
+        if (
+            method in ("POST", "PUT", "PATCH")
+            and isinstance(data, dict)
+            and not kwargs.get("files")
+            and kwargs.get("json") is None
+        ):
+            kwargs["json"] = {
+                key: (value == "1" if key in self.BOOLEANS and value in ("0", "1") else value)
+                for key, value in kwargs.pop("data").items()
+            }
             kwargs.pop("files", None)
         return super().request(method, url, **kwargs)
 
@@ -63,14 +70,26 @@ class JSONBodySession(requests.Session):
 class MastodonChannel:
     name = MASTODON_TARGET
 
-    def __init__(self, api_base_url: str, access_token: str, limit: int = MASTODON_LIMIT, timeout: float = 10.0,
-                 concurrency: int = DEFAULT_CONCURRENCY):
+    def __init__(
+        self,
+        api_base_url: str,
+        access_token: str,
+        limit: int = MASTODON_LIMIT,
+        timeout: float = 10.0,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ):
         self.base_url = api_base_url.rstrip("/")
         self.limit = limit
         self._timeout = timeout
         # "throw": a 429 is our retry's business (with the reset time), never a sleep in a worker thread.
-        self._client = Mastodon(access_token=access_token, api_base_url=self.base_url, request_timeout=timeout,
-                                ratelimit_method="throw", version_check_mode="none", session=JSONBodySession())
+        self._client = Mastodon(
+            access_token=access_token,
+            api_base_url=self.base_url,
+            request_timeout=timeout,
+            ratelimit_method="throw",
+            version_check_mode="none",
+            session=JSONBodySession(),
+        )
         self._threads = SdkThreads("mastodon", concurrency)
 
     def __repr__(self) -> str:  # never the token
@@ -87,7 +106,9 @@ class MastodonChannel:
         refuse_over_limit(self, message)
         thread = message.post.thread if message.post else None
         key = hashlib.sha256(message.ledger_key.encode()).hexdigest()[:32]
-        status = await self._call(partial(self._client.status_post, message.body, in_reply_to_id=thread, visibility="public", idempotency_key=key))
+        status = await self._call(
+            partial(self._client.status_post, message.body, in_reply_to_id=thread, visibility="public", idempotency_key=key)
+        )
         post_id = str(status["id"])
         log.info("%s posted to Mastodon as %s%s", message.ledger_key, post_id, f" (reply to {thread})" if thread else "")
         return Delivery(channel=self.name, accepted=True, provider_id=post_id, url=status.get("url") or self.public_url(post_id))
@@ -108,8 +129,11 @@ class MastodonChannel:
                 if str(account.get("id")) == own:
                     continue
                 found[str(status["id"])] = Reply(
-                    id=str(status["id"]), author=f"@{account.get('acct') or 'unknown'}", text=plain(status.get("content") or ""),
-                    url=status.get("url"), posted_at=when(status.get("created_at")),
+                    id=str(status["id"]),
+                    author=f"@{account.get('acct') or 'unknown'}",
+                    text=plain(status.get("content") or ""),
+                    url=status.get("url"),
+                    posted_at=when(status.get("created_at")),
                 )
             return list(found.values())
 

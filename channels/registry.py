@@ -79,9 +79,17 @@ def choices(settings) -> list[Choice]:
     else:
         email = Choice(ChannelKind.EMAIL, "outbox", "stored and shown at /outbox (SendGrid is not configured)")
     if twilio_calls_configured(settings):
-        call = Choice(ChannelKind.CALL, "twilio_call", f"from {settings.twilio_from_number.strip()}, status callbacks to {settings.public_url}{CALL_STATUS_PATH}")
+        call = Choice(
+            ChannelKind.CALL,
+            "twilio_call",
+            f"from {settings.twilio_from_number.strip()}, status callbacks to {settings.public_url}{CALL_STATUS_PATH}",
+        )
     else:
-        call = Choice(ChannelKind.CALL, "outbox", "stored and shown at /outbox (Twilio calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER)")
+        call = Choice(
+            ChannelKind.CALL,
+            "outbox",
+            "stored and shown at /outbox (Twilio calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER)",
+        )
     public = Choice(ChannelKind.PUBLIC, "outbox", "stored and shown at /outbox")
     return [sms, email, call, public]
 
@@ -139,8 +147,11 @@ def teams_configured(settings) -> bool:
 
 def chat_choices(settings) -> list[tuple[str, str]]:
     """Which chats the incidents reach, described (no secret), for ``crisis doctor`` and the worker's log."""
-    slack = (f"a channel per incident, pages and approvals with buttons (API {settings.slack_api_url})" if slack_configured(settings)
-             else "off (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set)")
+    slack = (
+        f"a channel per incident, pages and approvals with buttons (API {settings.slack_api_url})"
+        if slack_configured(settings)
+        else "off (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set)"
+    )
     teams = "Adaptive Cards to the Workflows webhook" if teams_configured(settings) else "off (TEAMS_WEBHOOK_URL is not set)"
     return [("slack", slack), ("teams", teams)]
 
@@ -152,7 +163,9 @@ def build_chats(settings, timeout: float = 10.0) -> dict[ChatKind, Channel]:
 
     chats: dict[ChatKind, Channel] = {}
     if slack_configured(settings):
-        chats[ChatKind.SLACK] = SlackChannel(SlackApi(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, timeout=timeout))
+        chats[ChatKind.SLACK] = SlackChannel(
+            SlackApi(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, timeout=timeout)
+        )
     if teams_configured(settings):
         chats[ChatKind.TEAMS] = TeamsChannel(settings.teams_webhook_url.get_secret_value().strip(), timeout=timeout)
     for name, detail in chat_choices(settings):
@@ -164,6 +177,7 @@ def build_chats(settings, timeout: float = 10.0) -> dict[ChatKind, Channel]:
 # Where an approved statement (or a "pause/resume scheduled posts" notice) can go, by name: each
 # webhook of CRISIS_PUBLISH_WEBHOOKS, "customer_email" (the customer list, SendGrid when set up)
 # and "outbox" (always there, the default). A playbook names targets; an unknown name is reported.
+
 
 def webhook_target_problem(target) -> str | None:
     """Why a CRISIS_PUBLISH_WEBHOOKS entry cannot be used (no secret in the answer), or None."""
@@ -194,7 +208,9 @@ def social_settings(settings) -> dict[str, str]:
     if _set(settings.mastodon_api_base_url) and _set(settings.mastodon_access_token):
         found[MASTODON_TARGET] = f"posts as the token's account on {settings.mastodon_api_base_url.strip()}"
     if _set(settings.bluesky_handle) and _set(settings.bluesky_app_password):
-        found[BLUESKY_TARGET] = f"posts as {settings.bluesky_handle.strip()} on {(settings.bluesky_pds_url or 'https://bsky.social').strip()}"
+        found[BLUESKY_TARGET] = (
+            f"posts as {settings.bluesky_handle.strip()} on {(settings.bluesky_pds_url or 'https://bsky.social').strip()}"
+        )
     if _set(settings.statuspage_api_key) and _set(settings.statuspage_page_id):
         found[STATUSPAGE_TARGET] = f"incidents on page {settings.statuspage_page_id.strip()}"
     return found
@@ -216,17 +232,31 @@ def social_channels(settings, timeout: float = 10.0) -> dict[str, Channel]:
     concurrency = settings.worker_max_concurrent_activities
     found: dict[str, Channel] = {}
     if X_TARGET in configured:
-        found[X_TARGET] = XChannel(_secret(settings.x_access_token), (settings.x_api_url or "").strip() or None, timeout=timeout,
-                                   concurrency=concurrency)
+        found[X_TARGET] = XChannel(
+            _secret(settings.x_access_token), (settings.x_api_url or "").strip() or None, timeout=timeout, concurrency=concurrency
+        )
     if MASTODON_TARGET in configured:
-        found[MASTODON_TARGET] = MastodonChannel(settings.mastodon_api_base_url.strip(), _secret(settings.mastodon_access_token),
-                                                 limit=settings.mastodon_max_characters, timeout=timeout, concurrency=concurrency)
+        found[MASTODON_TARGET] = MastodonChannel(
+            settings.mastodon_api_base_url.strip(),
+            _secret(settings.mastodon_access_token),
+            limit=settings.mastodon_max_characters,
+            timeout=timeout,
+            concurrency=concurrency,
+        )
     if BLUESKY_TARGET in configured:
-        found[BLUESKY_TARGET] = BlueskyChannel((settings.bluesky_pds_url or "").strip() or None, settings.bluesky_handle.strip(),
-                                               _secret(settings.bluesky_app_password), timeout=timeout)
+        found[BLUESKY_TARGET] = BlueskyChannel(
+            (settings.bluesky_pds_url or "").strip() or None,
+            settings.bluesky_handle.strip(),
+            _secret(settings.bluesky_app_password),
+            timeout=timeout,
+        )
     if STATUSPAGE_TARGET in configured:
-        found[STATUSPAGE_TARGET] = StatuspageChannel(_secret(settings.statuspage_api_key), settings.statuspage_page_id.strip(),
-                                                     (settings.statuspage_api_url or "").strip() or None, timeout=timeout)
+        found[STATUSPAGE_TARGET] = StatuspageChannel(
+            _secret(settings.statuspage_api_key),
+            settings.statuspage_page_id.strip(),
+            (settings.statuspage_api_url or "").strip() or None,
+            timeout=timeout,
+        )
     return found
 
 
@@ -265,7 +295,9 @@ def publishing_choices(settings) -> list[PublishChoice]:
     if address and sendgrid_configured(settings):
         found.append(PublishChoice(CUSTOMER_EMAIL_TARGET, "sendgrid", f"email to {address}"))
     elif address:
-        found.append(PublishChoice(CUSTOMER_EMAIL_TARGET, "outbox", f"stored at /outbox (SendGrid is not configured; list {address})"))
+        found.append(
+            PublishChoice(CUSTOMER_EMAIL_TARGET, "outbox", f"stored at /outbox (SendGrid is not configured; list {address})")
+        )
     else:
         found.append(PublishChoice(CUSTOMER_EMAIL_TARGET, "outbox", "stored at /outbox (CRISIS_CUSTOMER_LIST_EMAIL is not set)"))
     found.append(PublishChoice(OUTBOX_TARGET, "outbox", "stored and shown at /outbox"))
@@ -284,8 +316,9 @@ class ListRecipientChannel:
         return await self._inner.send(message.model_copy(update={"address": self._address}))
 
 
-def publishing_targets(settings, sessions: async_sessionmaker, channels: dict[ChannelKind, Channel] | None = None,
-                       timeout: float = 10.0) -> dict[str, Channel]:
+def publishing_targets(
+    settings, sessions: async_sessionmaker, channels: dict[ChannelKind, Channel] | None = None, timeout: float = 10.0
+) -> dict[str, Channel]:
     """The channel of each publishing target, by name (see ``publishing_target_names``).
 
     ``channels`` is ``build_channels``'s answer: its email channel (SendGrid when configured) carries

@@ -35,7 +35,9 @@ def plain_text(message: OutgoingMessage) -> str:
 def render_html(message: OutgoingMessage) -> str:
     """A plain HTML version of the body (escaped, paragraphs kept) with each link as a button."""
     paragraphs = "".join(
-        f'<p style="margin:0 0 14px">{escape(part).replace(chr(10), "<br>")}</p>' for part in message.body.split("\n\n") if part.strip()
+        f'<p style="margin:0 0 14px">{escape(part).replace(chr(10), "<br>")}</p>'
+        for part in message.body.split("\n\n")
+        if part.strip()
     )
     buttons = "".join(
         f'<a href="{escape(link.url, quote=True)}" style="display:inline-block;margin:0 8px 8px 0;padding:10px 18px;'
@@ -54,7 +56,11 @@ def error_reason(error: HTTPError) -> str:
     """SendGrid's own words from an error answer ({"errors": [{"message": ..., "field": ...}]})."""
     try:
         errors = error.to_dict.get("errors") or []
-        said = "; ".join(f"{item['field']}: {item.get('message')}" if item.get("field") else str(item.get("message")) for item in errors if isinstance(item, dict))
+        said = "; ".join(
+            f"{item['field']}: {item.get('message')}" if item.get("field") else str(item.get("message"))
+            for item in errors
+            if isinstance(item, dict)
+        )
     except Exception:
         said = ""
     return redact(f"SendGrid {error.status_code}: {said or error.reason}")
@@ -63,8 +69,15 @@ def error_reason(error: HTTPError) -> str:
 class SendGridEmailChannel:
     name = "sendgrid"
 
-    def __init__(self, api_key: str, from_email: str, *, api_url: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 concurrency: int = DEFAULT_CONCURRENCY):
+    def __init__(
+        self,
+        api_key: str,
+        from_email: str,
+        *,
+        api_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ):
         self._client = SendGridAPIClient(api_key=api_key, host=(api_url or SENDGRID_API_URL).rstrip("/"))
         self._threads = SdkThreads("sendgrid", concurrency)
         self._from = from_email
@@ -99,7 +112,9 @@ class SendGridEmailChannel:
             raise TransientDeliveryError("SendGrid did not answer in time") from None
         except urllib.error.URLError as error:
             timed_out = isinstance(error.reason, TimeoutError)
-            raise TransientDeliveryError("SendGrid did not answer in time" if timed_out else f"cannot reach SendGrid: {error.reason}") from None
+            raise TransientDeliveryError(
+                "SendGrid did not answer in time" if timed_out else f"cannot reach SendGrid: {error.reason}"
+            ) from None
         except (http.client.HTTPException, ConnectionError, OSError) as error:
             raise TransientDeliveryError(f"cannot reach SendGrid: {type(error).__name__}") from None
         provider_id = response.headers.get("X-Message-Id") if response.headers else None

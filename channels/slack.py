@@ -50,7 +50,11 @@ def channel_name(incident_id: str, scenario: str, drill: bool) -> str:
 
 
 def _form(arguments: dict) -> dict:
-    return {name: json.dumps(value) if isinstance(value, (list, dict)) else value for name, value in arguments.items() if value is not None}
+    return {
+        name: json.dumps(value) if isinstance(value, (list, dict)) else value
+        for name, value in arguments.items()
+        if value is not None
+    }
 
 
 class SlackApi:
@@ -91,12 +95,22 @@ def ask_blocks(message: OutgoingMessage) -> list[dict]:
     if message.action and message.kind == "page":
         buttons = [_button("Acknowledge", ACKNOWLEDGE, message.action, "primary")]
     elif message.action:
-        buttons = [_button("Approve", APPROVE, message.action, "primary"), _button("Request changes", REQUEST_CHANGES, message.action, "danger")]
+        buttons = [
+            _button("Approve", APPROVE, message.action, "primary"),
+            _button("Request changes", REQUEST_CHANGES, message.action, "danger"),
+        ]
     else:
         buttons = []
     incident = next((link for link in message.links if "/incidents/" in link.url), None)
     if incident:
-        buttons.append({"type": "button", "text": {"type": "plain_text", "text": incident.label}, "url": incident.url, "action_id": "open_incident"})
+        buttons.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": incident.label},
+                "url": incident.url,
+                "action_id": "open_incident",
+            }
+        )
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     return blocks
@@ -105,12 +119,19 @@ def ask_blocks(message: OutgoingMessage) -> list[dict]:
 def changes_modal(metadata: str, heading: str) -> dict:
     """The modal asking what should change; the token (and the message to update) ride in ``private_metadata``."""
     return {
-        "type": "modal", "callback_id": CHANGES_MODAL, "private_metadata": metadata,
-        "title": {"type": "plain_text", "text": "Request changes"}, "submit": {"type": "plain_text", "text": "Send"},
+        "type": "modal",
+        "callback_id": CHANGES_MODAL,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Request changes"},
+        "submit": {"type": "plain_text", "text": "Send"},
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": heading[:2900]}},
-            {"type": "input", "block_id": "comment", "label": {"type": "plain_text", "text": "What should change?"},
-             "element": {"type": "plain_text_input", "action_id": "comment", "multiline": True, "max_length": 2000}},
+            {
+                "type": "input",
+                "block_id": "comment",
+                "label": {"type": "plain_text", "text": "What should change?"},
+                "element": {"type": "plain_text_input", "action_id": "comment", "multiline": True, "max_length": 2000},
+            },
         ],
     }
 
@@ -119,13 +140,23 @@ def declare_modal(playbooks: list[tuple[str, str]]) -> dict:
     """The shortcut's form: a playbook and a title."""
     options = [{"text": {"type": "plain_text", "text": name[:75]}, "value": playbook_id} for playbook_id, name in playbooks][:100]
     return {
-        "type": "modal", "callback_id": DECLARE_MODAL, "title": {"type": "plain_text", "text": "Declare an incident"},
+        "type": "modal",
+        "callback_id": DECLARE_MODAL,
+        "title": {"type": "plain_text", "text": "Declare an incident"},
         "submit": {"type": "plain_text", "text": "Declare"},
         "blocks": [
-            {"type": "input", "block_id": "playbook", "label": {"type": "plain_text", "text": "Playbook"},
-             "element": {"type": "static_select", "action_id": "playbook", "options": options}},
-            {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title (internal)"},
-             "element": {"type": "plain_text_input", "action_id": "title", "max_length": 200}},
+            {
+                "type": "input",
+                "block_id": "playbook",
+                "label": {"type": "plain_text", "text": "Playbook"},
+                "element": {"type": "static_select", "action_id": "playbook", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "title",
+                "label": {"type": "plain_text", "text": "Title (internal)"},
+                "element": {"type": "plain_text_input", "action_id": "title", "max_length": 200},
+            },
         ],
     }
 
@@ -154,9 +185,13 @@ class SlackChannel:
                 created = await self.api.call("conversations.create", name=message.subject)
                 return self._done(message, _channel_id(created.get("channel")))
             if not message.address:
-                raise PermanentDeliveryError(f"no Slack {'user' if kind in ('page', 'approval') else 'channel'} to send {kind} to")
+                raise PermanentDeliveryError(
+                    f"no Slack {'user' if kind in ('page', 'approval') else 'channel'} to send {kind} to"
+                )
             if kind == "chat.summary":
-                posted = await self.api.call("chat.postMessage", channel=message.address, text=message.body, blocks=ask_blocks(message))
+                posted = await self.api.call(
+                    "chat.postMessage", channel=message.address, text=message.body, blocks=ask_blocks(message)
+                )
                 await self.api.call("pins.add", channel=message.address, timestamp=posted.get("ts"))
                 return self._done(message, f"{message.address}/{posted.get('ts')}")
             if kind == "chat.invite":
@@ -166,7 +201,9 @@ class SlackChannel:
                 await self.api.call("conversations.archive", channel=message.address)
                 return self._done(message, message.address)
             text = f"{message.subject}: {message.body}" if kind in ("page", "approval") else message.body
-            posted = await self.api.call("chat.postMessage", channel=message.address, text=text[:3000], blocks=ask_blocks(message))
+            posted = await self.api.call(
+                "chat.postMessage", channel=message.address, text=text[:3000], blocks=ask_blocks(message)
+            )
             return self._done(message, f"{posted.get('channel') or message.address}/{posted.get('ts')}")
         except PermanentDeliveryError as error:
             if DONE_ALREADY.get(error.reason.rsplit(": ", 1)[-1]) == kind:

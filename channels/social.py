@@ -71,7 +71,7 @@ def x_length(text: str) -> int:
     total = 0
     position = 0
     for match in _URL.finditer(text):
-        total += _x_weight(text[position:match.start()]) + URL_WEIGHT * 2
+        total += _x_weight(text[position : match.start()]) + URL_WEIGHT * 2
         position = match.end()
     return (total + _x_weight(text[position:])) // 2
 

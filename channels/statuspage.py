@@ -27,7 +27,12 @@ log = logging.getLogger("crisisflow.statuspage")
 STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 MIN_INTERVAL_S = 1.0  # Statuspage's documented limit: 1 request per second per API key
 IMPACT = {"SEV1": "critical", "SEV2": "major", "SEV3": "minor", "SEV4": "none"}
-COMPONENT_STATUS = {"SEV1": "major_outage", "SEV2": "partial_outage", "SEV3": "degraded_performance", "SEV4": "degraded_performance"}
+COMPONENT_STATUS = {
+    "SEV1": "major_outage",
+    "SEV2": "partial_outage",
+    "SEV3": "degraded_performance",
+    "SEV4": "degraded_performance",
+}
 NAME_LIMIT = 255
 
 
@@ -35,8 +40,15 @@ class StatuspageChannel:
     name = STATUSPAGE_TARGET
     limit = None  # an update's body has no documented limit
 
-    def __init__(self, api_key: str, page_id: str, api_url: str | None = None, timeout: float = 10.0, *,
-                 transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        api_key: str,
+        page_id: str,
+        api_url: str | None = None,
+        timeout: float = 10.0,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.api_url = (api_url or STATUSPAGE_API_URL).rstrip("/")
         self.page_id = page_id
         self._api_key = api_key
@@ -63,9 +75,13 @@ class StatuspageChannel:
         if post.thread is None:
             name = (post.headline or "").strip()
             if not name:
-                raise PermanentDeliveryError("statuspage: the playbook gives the status page incident no public name (status_page.name)")
+                raise PermanentDeliveryError(
+                    "statuspage: the playbook gives the status page incident no public name (status_page.name)"
+                )
             if len(name) > NAME_LIMIT:
-                raise PermanentDeliveryError(f"statuspage: the incident name is {len(name)} characters, over the {NAME_LIMIT} Statuspage takes")
+                raise PermanentDeliveryError(
+                    f"statuspage: the incident name is {len(name)} characters, over the {NAME_LIMIT} Statuspage takes"
+                )
             incident = {
                 "name": name,
                 "status": "resolved" if post.statement == "resolution" else "investigating",
@@ -78,8 +94,11 @@ class StatuspageChannel:
                 incident["component_ids"] = list(post.components)
                 incident["components"] = {component: status for component in post.components}
             return "POST", f"/pages/{self.page_id}/incidents", {"incident": incident}
-        incident = {"status": "resolved" if post.statement == "resolution" else "identified", "body": message.body,
-                    "deliver_notifications": True}
+        incident = {
+            "status": "resolved" if post.statement == "resolution" else "identified",
+            "body": message.body,
+            "deliver_notifications": True,
+        }
         if post.components and post.statement == "resolution":
             incident["component_ids"] = list(post.components)
             incident["components"] = {component: "operational" for component in post.components}
@@ -91,7 +110,9 @@ class StatuspageChannel:
         answer = await self._call(method, path, body)
         incident_id = str(answer["id"])
         log.info("%s %s Statuspage incident %s", message.ledger_key, "opened" if method == "POST" else "updated", incident_id)
-        return Delivery(channel=self.name, accepted=True, provider_id=incident_id, url=answer.get("shortlink") or self.public_url(incident_id))
+        return Delivery(
+            channel=self.name, accepted=True, provider_id=incident_id, url=answer.get("shortlink") or self.public_url(incident_id)
+        )
 
     async def replies(self, post_id: str) -> list[Reply]:
         """A status page takes no replies."""
@@ -104,8 +125,12 @@ class StatuspageChannel:
                 await asyncio.sleep(wait)
             try:
                 async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport, follow_redirects=False) as client:
-                    response = await client.request(method, f"{self.api_url}{path}", json=body,
-                                                    headers={"Authorization": f"OAuth {self._api_key}", "Accept": "application/json"})
+                    response = await client.request(
+                        method,
+                        f"{self.api_url}{path}",
+                        json=body,
+                        headers={"Authorization": f"OAuth {self._api_key}", "Accept": "application/json"},
+                    )
             except httpx.TimeoutException:
                 raise TransientDeliveryError(f"{self.name} did not answer within {self._timeout:g} s") from None
             except httpx.TransportError as error:

@@ -46,7 +46,9 @@ class WebhookTarget(BaseModel):
     url: str = Field(description="Absolute http(s) URL the statement is POSTed to.")
     secret: SecretStr = Field(description="Shared secret of the HMAC-SHA256 signature (X-Crisis-Signature); never shown.")
     timeout: float = Field(10.0, gt=0, le=120, description="Seconds to wait for the receiver's answer.")
-    variant: Channel = Field(Channel.STATUS_PAGE, description="Which variant of a statement this target publishes (x, mastodon, status_page…).")
+    variant: Channel = Field(
+        Channel.STATUS_PAGE, description="Which variant of a statement this target publishes (x, mastodon, status_page…)."
+    )
 
 
 def _parse(value: Any) -> Any:
@@ -58,16 +60,21 @@ def _parse(value: Any) -> Any:
         except json.JSONDecodeError as error:
             # Where it went wrong, never the text itself (it holds secrets).
             problem = f"{error.msg} at line {error.lineno} column {error.colno}"
-            raise PydanticCustomError("publish_webhooks_json", f"{SETTING} is not valid JSON: {{problem}}", {"problem": problem}) from None
+            raise PydanticCustomError(
+                "publish_webhooks_json", f"{SETTING} is not valid JSON: {{problem}}", {"problem": problem}
+            ) from None
         except ValueError:
             raise PydanticCustomError("publish_webhooks_json", f"{SETTING} is not valid JSON") from None
     if not isinstance(value, dict):
-        raise PydanticCustomError("publish_webhooks_shape", f"{SETTING} must be a JSON object mapping each target name to an object with url and secret")
+        raise PydanticCustomError(
+            "publish_webhooks_shape", f"{SETTING} must be a JSON object mapping each target name to an object with url and secret"
+        )
     for name in value:
         if not isinstance(name, str) or not TARGET_NAME.match(name):
             raise PydanticCustomError(
                 "publish_webhooks_name",
-                f"{SETTING}: target name '{{name}}' must be lowercase letters, digits, _ or -, start with a letter, at most 20 characters",
+                f"{SETTING}: target name '{{name}}' must be lowercase letters, digits, _ or -, start with a letter, at most 20"
+                " characters",
                 {"name": str(name)[:40]},
             )
         if name in RESERVED_TARGETS:

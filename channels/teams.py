@@ -36,7 +36,10 @@ def adaptive_card(message: OutgoingMessage) -> dict:
 
 
 def webhook_payload(message: OutgoingMessage) -> dict:
-    return {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": adaptive_card(message)}]}
+    return {
+        "type": "message",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": adaptive_card(message)}],
+    }
 
 
 class TeamsChannel:

@@ -102,7 +102,11 @@ class TwilioSMSChannel:
         self._status_callback = status_callback
 
     def _create(self, message: OutgoingMessage):
-        sender = {"messaging_service_sid": self._messaging_service_sid} if self._messaging_service_sid else {"from_": self._from_number}
+        sender = (
+            {"messaging_service_sid": self._messaging_service_sid}
+            if self._messaging_service_sid
+            else {"from_": self._from_number}
+        )
         callback = {"status_callback": self._status_callback} if self._status_callback else {}
         return self._client.messages.create(to=message.address, body=sms_text(message), **sender, **callback)
 
@@ -178,6 +182,10 @@ async def verify_twilio_request(settings, request: Request) -> dict[str, str]:
         raise HTTPException(400, "the body is not a readable form") from None
     url = webhook_url(settings.public_url, request)
     if not signature_matches(token, url, form, signature):
-        log.warning("refused %s: the Twilio signature does not match (is CRISIS_PUBLIC_URL %s the URL set in Twilio?)", request.url.path, settings.public_url)
+        log.warning(
+            "refused %s: the Twilio signature does not match (is CRISIS_PUBLIC_URL %s the URL set in Twilio?)",
+            request.url.path,
+            settings.public_url,
+        )
         raise HTTPException(403, "the Twilio signature does not match")
     return form.as_dict()

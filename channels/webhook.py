@@ -85,8 +85,15 @@ class WebhookChannel:
     """One named publishing target (``status_page``, ``social_scheduler``…): each message is one
     signed POST to ``url``. ``name`` is the ledger's provider of its deliveries (20 characters at most)."""
 
-    def __init__(self, name: str, url: str, secret: str, timeout: float = DEFAULT_TIMEOUT, *,
-                 transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        secret: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         if not secret:
             raise ValueError(f"webhook target {name!r} has no secret")
         self.name = name

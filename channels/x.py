@@ -48,7 +48,9 @@ class XChannel:
     name = X_TARGET
     limit = X_LIMIT
 
-    def __init__(self, access_token: str, api_url: str | None = None, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY):
+    def __init__(
+        self, access_token: str, api_url: str | None = None, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
+    ):
         self._client = xdk.Client(base_url=(api_url or X_API_URL).rstrip("/"), access_token=access_token)
         session = TimeoutSession(timeout)
         session.headers.update(self._client.session.headers)
@@ -85,10 +87,22 @@ class XChannel:
                 self._me = self._client.users.get_me().data.id
             found: list[Reply] = []
             pages = [
-                (self._client.posts.search_recent(query=f"conversation_id:{post_id}", max_results=100, post_fields=REPLY_FIELDS,
-                                                  expansions=["author_id"], user_fields=["username"]), False),
-                (self._client.posts.get_quoted(post_id, max_results=100, post_fields=REPLY_FIELDS, expansions=["author_id"],
-                                               user_fields=["username"]), True),
+                (
+                    self._client.posts.search_recent(
+                        query=f"conversation_id:{post_id}",
+                        max_results=100,
+                        post_fields=REPLY_FIELDS,
+                        expansions=["author_id"],
+                        user_fields=["username"],
+                    ),
+                    False,
+                ),
+                (
+                    self._client.posts.get_quoted(
+                        post_id, max_results=100, post_fields=REPLY_FIELDS, expansions=["author_id"], user_fields=["username"]
+                    ),
+                    True,
+                ),
             ]
             for page_iterator, quote in pages:
                 page = next(iter(page_iterator), None)
@@ -99,8 +113,16 @@ class XChannel:
                     if post.id == post_id or post.author_id == self._me:
                         continue
                     author = users.get(post.author_id) or post.author_id or "unknown"
-                    found.append(Reply(id=post.id, author=f"@{author}", text=post.text or "", url=self.public_url(post.id),
-                                       posted_at=when(post.created_at), quote=quote))
+                    found.append(
+                        Reply(
+                            id=post.id,
+                            author=f"@{author}",
+                            text=post.text or "",
+                            url=self.public_url(post.id),
+                            posted_at=when(post.created_at),
+                            quote=quote,
+                        )
+                    )
             return found
 
         return await self._call(read)

@@ -38,16 +38,24 @@ def _keys(operation):
 @app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who or what uses it; the timeline shows it beside each action")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: declare (declare incidents and drills), respond (every action on an incident), "
-                                             "ingest (feed mentions to POST /mentions, nothing else), admin (everything, and API keys)")],
+    scopes: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated: declare (declare incidents and drills), respond (every action on an incident), "
+            "ingest (feed mentions to POST /mentions, nothing else), admin (everything, and API keys)"
+        ),
+    ],
 ) -> None:
     """Make an API key and print it, once: only its hash is kept."""
     from store import apikeys
 
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
     issued = _keys(lambda session: apikeys.create(session, name, wanted))
-    console.print(f"API key '{issued.row.name}' (id {issued.row.id}, scopes {','.join(issued.row.scopes)}) — shown this once:",
-                  markup=False, highlight=False)
+    console.print(
+        f"API key '{issued.row.name}' (id {issued.row.id}, scopes {','.join(issued.row.scopes)}) — shown this once:",
+        markup=False,
+        highlight=False,
+    )
     sys.stdout.write(issued.key + "\n")
 
 
@@ -60,7 +68,9 @@ def apikey_list() -> None:
     table = Table("id", "name", "scopes", "starts with", "created", "state")
     for row in rows:
         state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "active"
-        table.add_row(str(row.id), row.name, ",".join(row.scopes), row.prefix + "…", f"{row.created_at:%Y-%m-%d %H:%M} UTC", state)
+        table.add_row(
+            str(row.id), row.name, ",".join(row.scopes), row.prefix + "…", f"{row.created_at:%Y-%m-%d %H:%M} UTC", state
+        )
     console.print(table)
 
 

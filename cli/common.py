@@ -110,8 +110,13 @@ def authorization() -> dict[str, str]:
     kept = settings.data_dir / DEV_KEY_FILE
     if kept.is_file() and (key := kept.read_text().strip()):
         return {"Authorization": f"Bearer {key}"}
-    errors.print(f"no API key: set CRISIS_API_KEY (`crisis apikey create`), or run this in the folder where `crisis dev` runs "
-                 f"(it keeps its key in {kept})", style="red", markup=False, highlight=False)
+    errors.print(
+        f"no API key: set CRISIS_API_KEY (`crisis apikey create`), or run this in the folder where `crisis dev` runs "
+        f"(it keeps its key in {kept})",
+        style="red",
+        markup=False,
+        highlight=False,
+    )
     raise typer.Exit(1)
 
 
@@ -155,14 +160,20 @@ def refusal(status: int, body: str, options: dict[str, str] | None = None) -> st
     return f"{kind} ({status}):\n  " + "\n  ".join(problems)
 
 
-def call(method: str, url: str, headers: dict[str, str] | None = None, options: dict[str, str] | None = None, **kwargs) -> dict | list | None:
+def call(
+    method: str, url: str, headers: dict[str, str] | None = None, options: dict[str, str] | None = None, **kwargs
+) -> dict | list | None:
     """One API request; a refusal or an unreachable API is a sentence on stderr and exit 1."""
     headers = {**(headers or {}), **authorization()}
     try:
         response = httpx.request(method, url, timeout=30, headers=headers, **kwargs)
     except httpx.HTTPError as error:
-        errors.print(f"cannot reach the API at {url}: {error or type(error).__name__} (is `crisis dev` running? --url names another API)",
-                     style="red", markup=False, highlight=False)
+        errors.print(
+            f"cannot reach the API at {url}: {error or type(error).__name__} (is `crisis dev` running? --url names another API)",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(1) from None
     if response.status_code >= 400:
         errors.print(refusal(response.status_code, response.text, options), style="red", markup=False, highlight=False)

@@ -37,7 +37,9 @@ def db_upgrade(
     if before == after:
         console.print(f"{settings.database_url_safe}: schema already at {after}", markup=False, highlight=False)
     else:
-        console.print(f"{settings.database_url_safe}: schema upgraded from {before or 'nothing'} to {after}", markup=False, highlight=False)
+        console.print(
+            f"{settings.database_url_safe}: schema upgraded from {before or 'nothing'} to {after}", markup=False, highlight=False
+        )
 
 
 @app.command("current")
@@ -75,8 +77,11 @@ def db_revision(
     from store import migrate
 
     path = asyncio.run(migrate.new_revision(message, autogenerate=not empty))
-    console.print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}: review it, then run the tests",
-                  markup=False, highlight=False)
+    console.print(
+        f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}: review it, then run the tests",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("check")
@@ -95,6 +100,8 @@ def db_check() -> None:
     if differences:
         for difference in differences:
             errors.print(str(difference), markup=False, highlight=False)
-        errors.print("the models and the migrations differ: `crisis db revision -m \"...\"` writes the missing revision", style="red")
+        errors.print(
+            'the models and the migrations differ: `crisis db revision -m "..."` writes the missing revision', style="red"
+        )
         raise typer.Exit(1)
     console.print(f"models and migrations agree (head {migrate.head_revision()})")

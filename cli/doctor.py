@@ -25,7 +25,9 @@ def doctor() -> None:
     console.print(table)
     targets = Table("publishing target", "channel", "details")
     for target in diagnosis.publishing:
-        targets.add_row(target.target, target.provider, target.detail + (f" — LEFT OUT: {target.problem}" if target.problem else ""))
+        targets.add_row(
+            target.target, target.provider, target.detail + (f" — LEFT OUT: {target.problem}" if target.problem else "")
+        )
     console.print(targets)
     from channels.registry import chat_choices
 

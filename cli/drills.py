@@ -23,7 +23,10 @@ class _DrillGroup(TyperGroup):
 app = typer.Typer(
     cls=_DrillGroup,
     no_args_is_help=True,
-    help="Run a playbook as an exercise ([DRILL] everywhere, nothing published outside): crisis drill PLAYBOOK [--participants a,b].",
+    help=(
+        "Run a playbook as an exercise ([DRILL] everywhere, nothing published outside): crisis drill PLAYBOOK [--participants"
+        " a,b]."
+    ),
 )
 
 
@@ -34,7 +37,9 @@ def _participants(value: str | None) -> list[str]:
 @app.command("run")
 def drill_run(
     playbook: Annotated[str, typer.Argument(help="Playbook id, for example account_compromise")],
-    participants: Annotated[str | None, typer.Option(help="Person ids taking part, comma-separated; only they are paged (default: the whole team)")] = None,
+    participants: Annotated[
+        str | None, typer.Option(help="Person ids taking part, comma-separated; only they are paged (default: the whole team)")
+    ] = None,
     severity: Annotated[str | None, typer.Option(help="SEV1..SEV4; defaults to the playbook's")] = None,
     title: Annotated[str | None, typer.Option(help="Defaults to 'Drill: <playbook name>'")] = None,
     url: Annotated[str | None, typer.Option(help="API base URL")] = None,
@@ -62,7 +67,11 @@ def drill_schedule(
     if severity:
         body["severity"] = severity
     schedule = call("POST", f"{api_url(url)}/drills/schedules", json=body)
-    console.print(f"scheduled {schedule['id']}: {playbook} every {schedule['every']}, next run {schedule['next_run']}", markup=False, highlight=False)
+    console.print(
+        f"scheduled {schedule['id']}: {playbook} every {schedule['every']}, next run {schedule['next_run']}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("schedules")
@@ -70,8 +79,14 @@ def drill_schedules(url: Annotated[str | None, typer.Option(help="API base URL")
     """List recurring drills."""
     table = Table("id", "playbook", "every", "participants", "next run", "runs so far")
     for schedule in call("GET", f"{api_url(url)}/drills/schedules"):
-        table.add_row(schedule["id"], schedule["playbook"], schedule["every"], ", ".join(schedule["participants"]) or "whole team",
-                      schedule["next_run"] or "—", str(len(schedule["recent_runs"])))
+        table.add_row(
+            schedule["id"],
+            schedule["playbook"],
+            schedule["every"],
+            ", ".join(schedule["participants"]) or "whole team",
+            schedule["next_run"] or "—",
+            str(len(schedule["recent_runs"])),
+        )
     console.print(table)
 
 

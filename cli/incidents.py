@@ -17,7 +17,9 @@ def declare(
     severity: Annotated[str | None, typer.Option(help="SEV1..SEV4; defaults to the playbook's")] = None,
     drill: Annotated[bool, typer.Option(help="Run as an exercise")] = False,
     idempotency_key: Annotated[str | None, typer.Option(help="Repeat-safe key")] = None,
-    url: Annotated[str | None, typer.Option(help="API base URL (default: the `crisis dev` of this folder, see docs/operations.md)")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="API base URL (default: the `crisis dev` of this folder, see docs/operations.md)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the incident as the API's JSON instead of a summary")] = False,
 ) -> None:
     """Declare an incident through the API; prints its page's full URL."""
@@ -33,13 +35,23 @@ def declare(
         console.print_json(json.dumps(incident))
         return
     kind = "drill" if incident.get("drill") else "incident"
-    console.print(f"declared {kind} {incident['id']}: {incident['severity']} {incident['playbook']}, phase {incident['phase']}",
-                  markup=False, highlight=False)
+    console.print(
+        f"declared {kind} {incident['id']}: {incident['severity']} {incident['playbook']}, phase {incident['phase']}",
+        markup=False,
+        highlight=False,
+    )
     console.print(f"  page  {page_url(base, incident['id'])}", markup=False, highlight=False)
 
 
-DECLARE_OPTIONS = {"playbook": "PLAYBOOK", "title": "--title", "summary": "--summary", "severity": "--severity", "drill": "--drill",
-                   "fact_sheet.headline": "--headline", "Idempotency-Key": "--idempotency-key"}
+DECLARE_OPTIONS = {
+    "playbook": "PLAYBOOK",
+    "title": "--title",
+    "summary": "--summary",
+    "severity": "--severity",
+    "drill": "--drill",
+    "fact_sheet.headline": "--headline",
+    "Idempotency-Key": "--idempotency-key",
+}
 
 
 def page_url(base: str, incident_id: str) -> str:
@@ -49,7 +61,9 @@ def page_url(base: str, incident_id: str) -> str:
 
 def list_incidents(
     status: Annotated[str | None, typer.Option(help="open or closed")] = None,
-    url: Annotated[str | None, typer.Option(help="API base URL (default: the `crisis dev` of this folder, see docs/operations.md)")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="API base URL (default: the `crisis dev` of this folder, see docs/operations.md)")
+    ] = None,
 ) -> None:
     """List incidents with their phase and what they wait on."""
     params = {"status": status} if status else {}
@@ -58,5 +72,7 @@ def list_incidents(
     table = Table("id", "severity", "phase", "title", "waiting on", "page")
     for incident in incidents:
         waiting = "; ".join(item["title"] for item in incident["pending"])
-        table.add_row(incident["id"], incident["severity"], incident["phase"], incident["title"], waiting, page_url(base, incident["id"]))
+        table.add_row(
+            incident["id"], incident["severity"], incident["phase"], incident["title"], waiting, page_url(base, incident["id"])
+        )
     console.print(table)

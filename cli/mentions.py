@@ -12,7 +12,9 @@ app = typer.Typer(help="Social-media mentions for listening.", no_args_is_help=T
 
 @app.command("import")
 def import_mentions(
-    file: Annotated[Path, typer.Argument(help="A listening tool's export: JSON Lines (one mention a line) or .csv with a header")],
+    file: Annotated[
+        Path, typer.Argument(help="A listening tool's export: JSON Lines (one mention a line) or .csv with a header")
+    ],
     batch: Annotated[int, typer.Option(help="Mentions per request (at most 5000)")] = 1000,
     url: Annotated[str | None, typer.Option(help="API base URL")] = None,
 ) -> None:
@@ -25,5 +27,9 @@ def import_mentions(
         errors.print(str(problem), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
     topics = ", ".join(f"{topic} {count:,}" for topic, count in sorted(result.topics.items())) or "none"
-    console.print(f"{file}: {result.read:,} read, {result.stored:,} stored, {result.duplicates:,} duplicates skipped; "
-                  f"stored by topic: {topics}", markup=False, highlight=False)
+    console.print(
+        f"{file}: {result.read:,} read, {result.stored:,} stored, {result.duplicates:,} duplicates skipped; "
+        f"stored by topic: {topics}",
+        markup=False,
+        highlight=False,
+    )

@@ -16,14 +16,17 @@ app = typer.Typer(help="Check and describe playbooks.", no_args_is_help=True)
 
 
 @app.command("check")
-def check_playbooks(directory: Annotated[Path | None, typer.Argument(help="Folder; defaults to CRISIS_PLAYBOOKS_DIR")] = None) -> None:
+def check_playbooks(
+    directory: Annotated[Path | None, typer.Argument(help="Folder; defaults to CRISIS_PLAYBOOKS_DIR")] = None,
+) -> None:
     """Validate a playbooks folder; print every problem as file:path: reason."""
     directory = directory or load_settings().playbooks_dir
     refuse_invalid_catalog(directory)
     catalog = load_catalog(directory)
     console.print(
-        f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks ({', '.join(sorted(catalog.playbooks))}), "
-        f"{len(catalog.risks)} risks, {len(catalog.answers)} answers kits, {len(catalog.topics)} monitored topics — all valid"
+        f"{directory}: team of {len(catalog.roster.people)}, {len(catalog.playbooks)} playbooks"
+        f" ({', '.join(sorted(catalog.playbooks))}), {len(catalog.risks)} risks, {len(catalog.answers)} answers kits,"
+        f" {len(catalog.topics)} monitored topics — all valid"
     )
     reachability(load_settings(), catalog.roster)
 

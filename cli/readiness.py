@@ -19,12 +19,25 @@ def reachability(settings: Settings, roster) -> None:
     from channels.registry import sendgrid_configured, slack_configured, twilio_calls_configured, twilio_configured
     from domain.readiness import calling_roles, unreachable
 
-    configured = [name for name, on in (("sms", twilio_configured(settings)), ("call", twilio_calls_configured(settings)),
-                                        ("email", sendgrid_configured(settings)), ("slack", slack_configured(settings))) if on]
+    configured = [
+        name
+        for name, on in (
+            ("sms", twilio_configured(settings)),
+            ("call", twilio_calls_configured(settings)),
+            ("email", sendgrid_configured(settings)),
+            ("slack", slack_configured(settings)),
+        )
+        if on
+    ]
     if roles := calling_roles(roster):
         if "call" not in configured:
-            console.print(f"! {', '.join(roles)} call people, but Twilio calls are not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, "
-                          "TWILIO_FROM_NUMBER): those calls go to the outbox", style="yellow", markup=False, highlight=False)
+            console.print(
+                f"! {', '.join(roles)} call people, but Twilio calls are not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, "
+                "TWILIO_FROM_NUMBER): those calls go to the outbox",
+                style="yellow",
+                markup=False,
+                highlight=False,
+            )
     if not configured:
         console.print("reachability: no provider is configured, every message goes to the outbox", markup=False, highlight=False)
         return
@@ -32,10 +45,16 @@ def reachability(settings: Settings, roster) -> None:
     for channel in configured:
         people = [item for item in missing if item.channel == channel]
         if not people:
-            console.print(f"reachability {channel}: all {len(roster.people)} people can be reached", markup=False, highlight=False)
+            console.print(
+                f"reachability {channel}: all {len(roster.people)} people can be reached", markup=False, highlight=False
+            )
         for item in people:
-            console.print(f"! {channel}: {item.person} cannot be reached: {item.reason} (fix: {item.fix})", style="yellow",
-                          markup=False, highlight=False)
+            console.print(
+                f"! {channel}: {item.person} cannot be reached: {item.reason} (fix: {item.fix})",
+                style="yellow",
+                markup=False,
+                highlight=False,
+            )
 
 
 def _last_drills(settings: Settings) -> tuple[dict, str | None]:
@@ -66,7 +85,10 @@ def readiness(
         bool,
         typer.Option(
             "--require-drills/--allow-undrilled",
-            help="--allow-undrilled: a critical risk whose only failure is 'never drilled' does not fail the command (it is still not ready)",
+            help=(
+                "--allow-undrilled: a critical risk whose only failure is 'never drilled' does not fail the command (it is still"
+                " not ready)"
+            ),
         ),
     ] = True,
 ) -> None:
@@ -88,10 +110,21 @@ def readiness(
         return
     drilled, unread = _last_drills(settings)
     if unread:
-        console.print(f"no drill records read ({unread}): every risk counts as never drilled", style="yellow", markup=False, highlight=False)
+        console.print(
+            f"no drill records read ({unread}): every risk counts as never drilled", style="yellow", markup=False, highlight=False
+        )
     result = assess(catalog, datetime.now(timezone.utc).date(), last_drills=drilled)
     marks = {Status.PASS: "[green]✓[/]", Status.FAIL: "[red]✗[/]"}
-    table = Table("risk", "priority", "owner", "playbook", "last drill", "ready", "checks", title=f"Readiness of {catalog.roster.organization.name}")
+    table = Table(
+        "risk",
+        "priority",
+        "owner",
+        "playbook",
+        "last drill",
+        "ready",
+        "checks",
+        title=f"Readiness of {catalog.roster.organization.name}",
+    )
     for item in result.risks:
         risk = item.risk
         passed = [check.name for check in item.checks if check.status is Status.PASS]
@@ -114,8 +147,12 @@ def readiness(
     console.print(f"{result.ready} of {len(result.risks)} risks ready; readiness {result.score:.0%}")
     gate = result.gate(allow_undrilled=not require_drills)
     if undrilled := [item.risk.id for item in result.blocking if item not in gate]:
-        console.print(f"critical risk(s) never drilled, let through by --allow-undrilled: {', '.join(undrilled)}",
-                      style="yellow", markup=False, highlight=False)
+        console.print(
+            f"critical risk(s) never drilled, let through by --allow-undrilled: {', '.join(undrilled)}",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
     if gate:
         ids = ", ".join(item.risk.id for item in gate)
         errors.print(f"critical risk(s) not ready: {ids}", style="red", markup=False, highlight=False)

@@ -42,9 +42,17 @@ def dev() -> None:
         if key_file is None:
             console.print("  API key      CRISIS_API_KEY (admin)")
         else:
-            console.print(f"  API key      {ready.api_key.get_secret_value()} (admin; kept in {key_file.resolve()})", markup=False, highlight=False)
-        console.print(f"  CLI          crisis ls, crisis declare … in this folder; from another: export CRISIS_DATA_DIR={ready.data_dir.resolve()}",
-                      markup=False, highlight=False)
+            console.print(
+                f"  API key      {ready.api_key.get_secret_value()} (admin; kept in {key_file.resolve()})",
+                markup=False,
+                highlight=False,
+            )
+        console.print(
+            "  CLI          crisis ls, crisis declare … in this folder; from another: export"
+            f" CRISIS_DATA_DIR={ready.data_dir.resolve()}",
+            markup=False,
+            highlight=False,
+        )
         console.print("Press Ctrl-C to stop.", style="dim")
 
     try:

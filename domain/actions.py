@@ -25,7 +25,9 @@ class Strict(BaseModel):
 class Action(Strict):
     # Set by the server from the credential, never taken from the caller (the API overwrites it);
     # None in histories recorded before it existed, so they replay unchanged.
-    via: SkipJsonSchema[one_line(max_length=120) | None] = Field(None, description="How the action arrived: API key, link, SMS reply.")
+    via: SkipJsonSchema[one_line(max_length=120) | None] = Field(
+        None, description="How the action arrived: API key, link, SMS reply."
+    )
 
 
 class Acknowledge(Action):
@@ -34,16 +36,16 @@ class Acknowledge(Action):
 
 class Assessment(Action):
     person: OneLine = PersonId
-    severity: Severity | None = Field(
-        None, description="Omit to derive it from impact and reach with the severity matrix."
-    )
+    severity: Severity | None = Field(None, description="Omit to derive it from impact and reach with the severity matrix.")
     impact: Level | None = None
     reach: Level | None = None
     answers: dict[OneLine, LongText] = Field(default_factory=dict, description="Answers by question id.")
     facts: list[OneLine] = Field(default_factory=list, max_length=50, description="Verified facts only.")
     rumours: list[OneLine] = Field(default_factory=list, max_length=50, description="Claims circulating but not verified.")
     audiences: list[OneLine] = Field(default_factory=list, max_length=50)
-    fact_sheet: FactSheetFields | None = Field(None, description="Public facts the assessment establishes: fills the incident's public fact sheet.")
+    fact_sheet: FactSheetFields | None = Field(
+        None, description="Public facts the assessment establishes: fills the incident's public fact sheet."
+    )
 
 
 class Reassessment(Action):
@@ -51,7 +53,9 @@ class Reassessment(Action):
 
     person: OneLine = PersonId
     severity: Severity
-    reason: LongText = Field(min_length=1, max_length=1000, description="Why: everyone paged and every stakeholder group is told.")
+    reason: LongText = Field(
+        min_length=1, max_length=1000, description="Why: everyone paged and every stakeholder group is told."
+    )
 
 
 class TaskCompletion(Action):
@@ -59,11 +63,18 @@ class TaskCompletion(Action):
     note: long_text(max_length=2000) | None = None
 
 
-STATEMENT_TEXT = Field(min_length=1, max_length=5000, description="The statement: the long form (status page, email, LinkedIn, Instagram).")
-STATEMENT_SHORT = Field(None, description="The short form (X, Bluesky, Mastodon, Threads, SMS); defaults to text, which must then fit them.")
+STATEMENT_TEXT = Field(
+    min_length=1, max_length=5000, description="The statement: the long form (status page, email, LinkedIn, Instagram)."
+)
+STATEMENT_SHORT = Field(
+    None, description="The short form (X, Bluesky, Mastodon, Threads, SMS); defaults to text, which must then fit them."
+)
 STATEMENT_TITLE = Field(
     None,
-    description="The status page's incident name and the email's subject; defaults to the last statement's title, the fact sheet's headline, then the text's first line.",
+    description=(
+        "The status page's incident name and the email's subject; defaults to the last statement's title, the fact sheet's"
+        " headline, then the text's first line."
+    ),
 )
 
 
@@ -93,7 +104,9 @@ class FactSheetEdit(Action):
     """An edit of the public fact sheet, by the comms lead or the commander."""
 
     person: OneLine = PersonId
-    fields: FactSheetFields = Field(description="The fields to change: omitted ones stay as they are, an empty string clears one.")
+    fields: FactSheetFields = Field(
+        description="The fields to change: omitted ones stay as they are, an empty string clears one."
+    )
 
 
 class Verdict(StrEnum):

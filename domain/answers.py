@@ -28,4 +28,7 @@ def pin_answers(kit: AnswerKit | None, language: str) -> list[PinnedAnswer]:
     """The kit in one language, in its order; empty when the playbook has no kit in that language."""
     if kit is None or language not in kit.languages:
         return []
-    return [PinnedAnswer(id=a.id, question=a.question[language], text=a.answer[language], released_by=a.released_by) for a in kit.answers]
+    return [
+        PinnedAnswer(id=a.id, question=a.question[language], text=a.answer[language], released_by=a.released_by)
+        for a in kit.answers
+    ]

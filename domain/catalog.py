@@ -148,7 +148,9 @@ def load_catalog(directory: Path) -> Catalog:
             for index, group in enumerate(playbook.stakeholders):
                 if group not in roster.stakeholders:
                     known = ", ".join(sorted(roster.stakeholders)) or "none"
-                    problems.append(Problem(label, f"stakeholders.{index}", f"unknown stakeholder group '{group}' (team.yaml has: {known})"))
+                    problems.append(
+                        Problem(label, f"stakeholders.{index}", f"unknown stakeholder group '{group}' (team.yaml has: {known})")
+                    )
         # A plan that cannot work, named where it is not already reported as naming an unknown role.
         reported = {p.path for p in problems if p.file == label}
         problems += [Problem(label, where, reason) for where, reason in playbook.plan_problems() if where not in reported]
@@ -166,7 +168,10 @@ def load_catalog(directory: Path) -> Catalog:
                 problems.append(Problem(str(template_path), "", f"cannot be read: {error}"))
                 continue
             organization = roster.organization.name if roster else "Example"
-            problems += [Problem(str(template_path), kind, reason) for kind, reason in template_problems(source, playbook, organization, language)]
+            problems += [
+                Problem(str(template_path), kind, reason)
+                for kind, reason in template_problems(source, playbook, organization, language)
+            ]
             templates[(playbook.communicate.template, language)] = source
         _load_internal_templates(directory, playbook, label, roster, templates, problems)
         playbooks[playbook.id] = playbook
@@ -183,24 +188,43 @@ def load_catalog(directory: Path) -> Catalog:
     )
 
 
-def _load_internal_templates(directory: Path, playbook: Playbook, label: str, roster: Roster | None,
-                             templates: dict[tuple[str, str], str], problems: list[Problem]) -> None:
+def _load_internal_templates(
+    directory: Path,
+    playbook: Playbook,
+    label: str,
+    roster: Roster | None,
+    templates: dict[tuple[str, str], str],
+    problems: list[Problem],
+) -> None:
     """Every internal audience's groups exist and its template renders in every language."""
     for index, audience in enumerate(playbook.internal):
         for position, group in enumerate(audience.groups):
             if roster is not None and group not in roster.stakeholders:
                 known = ", ".join(sorted(roster.stakeholders)) or "none"
-                problems.append(Problem(label, f"internal.{index}.groups.{position}", f"unknown stakeholder group '{group}' (team.yaml has: {known})"))
+                problems.append(
+                    Problem(
+                        label,
+                        f"internal.{index}.groups.{position}",
+                        f"unknown stakeholder group '{group}' (team.yaml has: {known})",
+                    )
+                )
         for language in playbook.languages:
             name = f"{audience.template}.{language}.j2"
             path = directory / TEMPLATES_DIR / name
             if not path.exists():
-                problems.append(Problem(label, f"internal.{index}.template", f"{TEMPLATES_DIR}/{name} is missing for language '{language}'"))
+                problems.append(
+                    Problem(label, f"internal.{index}.template", f"{TEMPLATES_DIR}/{name} is missing for language '{language}'")
+                )
                 continue
             try:
                 source = path.read_text(encoding="utf-8")
                 sample = sample_contexts(roster.organization.name if roster else "Example")[1]
-                render_statement(source, internal_context(sample.kind, sample.organization, sample.fact_sheet, "Sample incident", "A sample summary.", "SEV2"))
+                render_statement(
+                    source,
+                    internal_context(
+                        sample.kind, sample.organization, sample.fact_sheet, "Sample incident", "A sample summary.", "SEV2"
+                    ),
+                )
             except (OSError, UnicodeDecodeError) as error:
                 problems.append(Problem(str(path), "", f"cannot be read: {error}"))
                 continue
@@ -228,7 +252,9 @@ def _load_risks(directory: Path, roster: Roster | None, known: dict[str, Playboo
         try:
             checked.append((index, Risk.model_validate(item)))
         except ValidationError as error:
-            problems += [Problem(label, f"risks.{index}.{p.path}".rstrip("."), p.reason) for p in _validation_problems(label, error)]
+            problems += [
+                Problem(label, f"risks.{index}.{p.path}".rstrip("."), p.reason) for p in _validation_problems(label, error)
+            ]
     seen: set[str] = set()
     for index, risk in checked:
         if risk.id in seen:
@@ -237,14 +263,23 @@ def _load_risks(directory: Path, roster: Roster | None, known: dict[str, Playboo
     for index, risk in checked:
         where = f"risks.{index}"
         if risk.playbook not in known:
-            problems.append(Problem(label, f"{where}.playbook", f"unknown playbook '{risk.playbook}' (known: {', '.join(sorted(known))})"))
+            problems.append(
+                Problem(label, f"{where}.playbook", f"unknown playbook '{risk.playbook}' (known: {', '.join(sorted(known))})")
+            )
         elif known[risk.playbook] is not None and known[risk.playbook].scenario != risk.scenario:
             problems.append(
-                Problem(label, f"{where}.scenario", f"'{risk.scenario.value}' but playbook '{risk.playbook}' answers "
-                        f"'{known[risk.playbook].scenario.value}'")
+                Problem(
+                    label,
+                    f"{where}.scenario",
+                    f"'{risk.scenario.value}' but playbook '{risk.playbook}' answers '{known[risk.playbook].scenario.value}'",
+                )
             )
         if roster is not None and risk.owner not in roster.roles:
-            problems.append(Problem(label, f"{where}.owner", f"unknown role '{risk.owner}' (team.yaml has: {', '.join(sorted(roster.roles))})"))
+            problems.append(
+                Problem(
+                    label, f"{where}.owner", f"unknown role '{risk.owner}' (team.yaml has: {', '.join(sorted(roster.roles))})"
+                )
+            )
     return [risk for _, risk in checked]
 
 
@@ -257,7 +292,9 @@ def _load_answers(directory: Path, known: dict[str, Playbook | None], problems: 
     for path in sorted(folder.glob("*.y*ml")):
         label = str(path)
         if path.stem not in known:
-            problems.append(Problem(label, "", f"names no playbook: the file name must be a playbook id ({', '.join(sorted(known))})"))
+            problems.append(
+                Problem(label, "", f"names no playbook: the file name must be a playbook id ({', '.join(sorted(known))})")
+            )
             continue
         data = _read_mapping(path, label, problems)
         if data is None:
@@ -272,12 +309,23 @@ def _load_answers(directory: Path, known: dict[str, Playbook | None], problems: 
         if playbook is not None:
             for language in playbook.languages:
                 if language not in kit.languages:
-                    problems.append(Problem(label, "languages", f"must include '{language}', a language of playbook '{playbook.id}'"))
+                    problems.append(
+                        Problem(label, "languages", f"must include '{language}', a language of playbook '{playbook.id}'")
+                    )
             tasks = [task.id for task in playbook.respond.tasks]
             for index, answer in enumerate(kit.answers):
-                if answer.released_by is not None and answer.released_by.task is not None and answer.released_by.task not in tasks:
-                    problems.append(Problem(label, f"answers.{index}.released_by.task",
-                                            f"unknown task '{answer.released_by.task}' (playbook '{playbook.id}' has: {', '.join(tasks)})"))
+                if (
+                    answer.released_by is not None
+                    and answer.released_by.task is not None
+                    and answer.released_by.task not in tasks
+                ):
+                    problems.append(
+                        Problem(
+                            label,
+                            f"answers.{index}.released_by.task",
+                            f"unknown task '{answer.released_by.task}' (playbook '{playbook.id}' has: {', '.join(tasks)})",
+                        )
+                    )
         kits[path.stem] = kit
     return kits
 
@@ -295,5 +343,9 @@ def _load_topics(directory: Path, known: dict[str, Playbook | None], problems: l
     for index, topic in enumerate(topics):
         for where, playbook in topic.playbooks_used():
             if playbook not in known:
-                problems.append(Problem(label, f"topics.{index}.{where}", f"unknown playbook '{playbook}' (known: {', '.join(sorted(known))})"))
+                problems.append(
+                    Problem(
+                        label, f"topics.{index}.{where}", f"unknown playbook '{playbook}' (known: {', '.join(sorted(known))})"
+                    )
+                )
     return topics

@@ -37,4 +37,7 @@ def carried(state: IncidentState, keep_events: int = KEEP_EVENTS) -> IncidentSta
         first_published_at=state.earlier.first_published_at or first_published,
         reply_surges=state.earlier.reply_surges + surges,
     )
-    return state.model_copy(update={"timeline": state.timeline[dropped_events:], "statements": state.statements[first_kept:], "earlier": earlier}, deep=True)
+    return state.model_copy(
+        update={"timeline": state.timeline[dropped_events:], "statements": state.statements[first_kept:], "earlier": earlier},
+        deep=True,
+    )

@@ -89,7 +89,12 @@ def _share(samples: list[Sample]) -> tuple[float | None, int]:
 
 
 def conversation(
-    topics: list[str], samples: list[Sample], start: datetime, end: datetime, published: list[tuple[int, str, datetime]], now: datetime
+    topics: list[str],
+    samples: list[Sample],
+    start: datetime,
+    end: datetime,
+    published: list[tuple[int, str, datetime]],
+    now: datetime,
 ) -> Conversation:
     """Bucket the samples (oldest first) over [start, end] and judge each published statement
     (version, kind, published_at)."""
@@ -111,10 +116,26 @@ def conversation(
     for version, kind, published_at in published:
         before, before_count = _share([s for s in samples if published_at - STATEMENT_WINDOW <= s.at < published_at])
         after, after_count = _share([s for s in samples if published_at <= s.at < published_at + STATEMENT_WINDOW])
-        effects.append(StatementEffect(version, kind, published_at, before, after, before_count, after_count,
-                                       after_complete=published_at + STATEMENT_WINDOW <= now))
+        effects.append(
+            StatementEffect(
+                version,
+                kind,
+                published_at,
+                before,
+                after,
+                before_count,
+                after_count,
+                after_complete=published_at + STATEMENT_WINDOW <= now,
+            )
+        )
     return Conversation(
-        topics=topics, start=first, end=end, width=width, points=points, statements=effects,
-        mentions=len(samples), reach=sum(sample.reach for sample in samples),
+        topics=topics,
+        start=first,
+        end=end,
+        width=width,
+        points=points,
+        statements=effects,
+        mentions=len(samples),
+        reach=sum(sample.reach for sample in samples),
         first_mention_at=samples[0].at if samples else None,
     )

@@ -30,7 +30,9 @@ class DrillRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     playbook: OneLine = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
-    participants: list[OneLine] = Field(default_factory=list, max_length=100, description="Person ids taking part; empty: the whole team.")
+    participants: list[OneLine] = Field(
+        default_factory=list, max_length=100, description="Person ids taking part; empty: the whole team."
+    )
     severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
     title: one_line(max_length=200) | None = Field(None, description="Defaults to 'Drill: <playbook name>'.")
     summary: long_text(max_length=5000) | None = None
@@ -49,7 +51,9 @@ class DrillSchedule(BaseModel):
     severity: Severity | None = None
 
     def request(self, declared_via: str | None = None) -> DrillRequest:
-        return DrillRequest(playbook=self.playbook, participants=self.participants, severity=self.severity, declared_via=declared_via)
+        return DrillRequest(
+            playbook=self.playbook, participants=self.participants, severity=self.severity, declared_via=declared_via
+        )
 
 
 class DrillProblem(ValueError):
@@ -90,7 +94,8 @@ def drill_plan(catalog: Catalog, request: DrillRequest, incident_id: str) -> Inc
         commanders = org.members(playbook.identify.commander)
         if not any(p in commanders for p in request.participants):
             raise DrillProblem(
-                f"participants: a drill needs someone who holds {playbook.identify.commander} ({', '.join(commanders)}) to acknowledge and assess"
+                f"participants: a drill needs someone who holds {playbook.identify.commander} ({', '.join(commanders)}) to"
+                " acknowledge and assess"
             )
         org = drill_org(org, request.participants)
         playbook = playbook.model_copy(update={"stakeholders": []})

@@ -41,7 +41,9 @@ class FactSheetFields(Authored):
     who_is_affected: long_text(max_length=300) | None = Field(None, description="Who is affected (and who is not).")
     what_we_are_doing: long_text(max_length=600) | None = Field(None, description="What the organisation is doing about it.")
     what_to_do: long_text(max_length=400) | None = Field(None, description="What people should do (or need not do).")
-    remedy: long_text(max_length=600) | None = Field(None, description="What the organisation offers to put it right (refund, credit…).")
+    remedy: long_text(max_length=600) | None = Field(
+        None, description="What the organisation offers to put it right (refund, credit…)."
+    )
     status_page: PublicUrl | None = Field(None, description="The status page people should follow.")
     faq: PublicUrl | None = Field(None, description="The questions-and-answers page, if there is one.")
 

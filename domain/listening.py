@@ -38,7 +38,9 @@ Term = Annotated[str, Field(min_length=2, max_length=100)]
 class KeywordTrigger(Strict):
     """Posts using these words mean a particular kind of crisis, whatever the volume."""
 
-    terms: list[Term] = Field(min_length=1, description="Any of these words (case-insensitive, whole words; a trailing * matches any ending).")
+    terms: list[Term] = Field(
+        min_length=1, description="Any of these words (case-insensitive, whole words; a trailing * matches any ending)."
+    )
     playbook: str | None = Field(None, description="Playbook to suggest when it fires; defaults to the topic's.")
     min_count: int = Field(3, ge=1, description="Mentions with a term in one bucket before it fires.")
 
@@ -60,7 +62,9 @@ class Topic(Strict):
     negative_share: float = Field(0.6, gt=0, le=1, description="Share of negative mentions in a bucket that is alarming…")
     negative_rise: float = Field(0.25, gt=0, le=1, description="…when it is this much above the baseline share.")
     keywords: list[KeywordTrigger] = Field(default_factory=list)
-    suppress_for: Duration = Field(timedelta(hours=6), description="After a detection, the topic opens nothing more for this long.")
+    suppress_for: Duration = Field(
+        timedelta(hours=6), description="After a detection, the topic opens nothing more for this long."
+    )
     lateness: Duration = Field(timedelta(minutes=2), description="How late a mention may arrive and still count in the baseline.")
 
     @field_validator("bucket")
@@ -176,8 +180,15 @@ class MentionFacts:
     url: str = ""
 
     def post(self) -> Post:
-        return Post(platform=self.platform, external_id=self.external_id, author=self.author, text=self.text,
-                    url=self.url, reach=self.reach, created_at=self.created_at)
+        return Post(
+            platform=self.platform,
+            external_id=self.external_id,
+            author=self.author,
+            text=self.text,
+            url=self.url,
+            reach=self.reach,
+            created_at=self.created_at,
+        )
 
 
 def bucket_start(at: datetime, width: timedelta) -> datetime:
@@ -323,8 +334,10 @@ def judge(topic: Topic, state: DetectorState, bucket: Bucket, stream_time: datet
 def _summary(topic: Topic, bucket: Bucket, state: DetectorState, spread: float, reasons: list[str], first: datetime) -> str:
     minutes = topic.bucket.total_seconds() / 60
     width = f"{minutes:g} min" if minutes >= 1 else f"{topic.bucket.total_seconds():g} s"
-    parts = [f"{bucket.count} mentions of {topic.name} in {width} from {bucket.start:%Y-%m-%d %H:%M:%S} UTC "
-             f"(baseline {state.mean:.1f} ± {spread:.1f})"]
+    parts = [
+        f"{bucket.count} mentions of {topic.name} in {width} from {bucket.start:%Y-%m-%d %H:%M:%S} UTC "
+        f"(baseline {state.mean:.1f} ± {spread:.1f})"
+    ]
     if bucket.negative_share is not None:
         parts.append(f"{bucket.negative_share:.0%} negative")
     for index, hits in sorted(bucket.keyword_hits.items()):
@@ -354,7 +367,9 @@ def _learn(topic: Topic, state: DetectorState, bucket: Bucket) -> None:
     state.buckets_seen += 1
 
 
-def evaluate(topic: Topic, state: DetectorState, buckets: dict[datetime, Bucket], stream_time: datetime) -> tuple[DetectorState, list[Detection]]:
+def evaluate(
+    topic: Topic, state: DetectorState, buckets: dict[datetime, Bucket], stream_time: datetime
+) -> tuple[DetectorState, list[Detection]]:
     """Walk the buckets from ``state.next_bucket`` up to ``stream_time``: judge each (an empty bucket
     counts as zero), learn from those no late mention can still change, and return the new state
     with the detections that are not suppressed. Pure: the same input gives the same answer."""
@@ -391,7 +406,9 @@ class ReplySurge(Authored):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    within: Duration = Field(timedelta(minutes=15), description="Width of the window the replies are counted in (their post times).")
+    within: Duration = Field(
+        timedelta(minutes=15), description="Width of the window the replies are counted in (their post times)."
+    )
     min_negative: int = Field(10, ge=1, description="Negative replies in one window before it is a surge.")
     negative_share: float = Field(0.6, gt=0, le=1, description="Share of the window's scored replies that must be negative.")
 
@@ -401,8 +418,12 @@ class RepliesWatch(Authored):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    read_every: Duration = Field(timedelta(minutes=5), description="How often the replies are read while the incident is open (and once at the close).")
-    surge: ReplySurge = Field(default_factory=ReplySurge, description="A surge of negative replies to one statement raises a signal on the incident.")
+    read_every: Duration = Field(
+        timedelta(minutes=5), description="How often the replies are read while the incident is open (and once at the close)."
+    )
+    surge: ReplySurge = Field(
+        default_factory=ReplySurge, description="A surge of negative replies to one statement raises a signal on the incident."
+    )
 
 
 def reply_signal_id(incident_id: str, version: int) -> str:
@@ -428,20 +449,30 @@ def reply_surge(
         if end + 1 < len(ordered) and ordered[end + 1].created_at == reply.created_at:
             continue  # replies posted at the same time are judged together
         if negative >= rule.min_negative and negative / scored >= rule.negative_share:
-            window = ordered[start:end + 1]
+            window = ordered[start : end + 1]
             return _reply_detection(rule, incident_id, playbook, version, kind, window, negative, scored)
     return None
 
 
 def _reply_detection(
-    rule: ReplySurge, incident_id: str, playbook: str, version: int, kind: str, window: list[MentionFacts], negative: int, scored: int
+    rule: ReplySurge,
+    incident_id: str,
+    playbook: str,
+    version: int,
+    kind: str,
+    window: list[MentionFacts],
+    negative: int,
+    scored: int,
 ) -> Detection:
     first, last = window[0].created_at, window[-1].created_at
-    top = heapq.nsmallest(TOP_POSTS, [reply for reply in window if reply.negative], key=lambda reply: (-reply.reach, reply.created_at))
+    top = heapq.nsmallest(
+        TOP_POSTS, [reply for reply in window if reply.negative], key=lambda reply: (-reply.reach, reply.created_at)
+    )
     share = negative / scored
     summary = (
-        f"{negative} of {scored} replies to statement v{version} ({kind}) within {humanize(rule.within)} are negative ({share:.0%}), "
-        f"from {first:%Y-%m-%d %H:%M:%S} UTC; the surge rule asks for {rule.min_negative} and {rule.negative_share:.0%}."
+        f"{negative} of {scored} replies to statement v{version} ({kind}) within {humanize(rule.within)} are negative"
+        f" ({share:.0%}), from {first:%Y-%m-%d %H:%M:%S} UTC; the surge rule asks for {rule.min_negative} and"
+        f" {rule.negative_share:.0%}."
     )
     return Detection(
         id=reply_signal_id(incident_id, version),

@@ -19,7 +19,10 @@ SMS_LIMIT = 160
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "page.subject": "{severity} crisis: {title}",
-        "page.body": "You are paged as {role}{escalated} for incident {incident}: {title}.\n\n{summary}\n\nAcknowledge within {within} or the next person is paged.",
+        "page.body": (
+            "You are paged as {role}{escalated} for incident {incident}: {title}.\n\n{summary}\n\nAcknowledge within {within} or"
+            " the next person is paged."
+        ),
         "page.sms": "{severity} {title} - paged as {role}.",
         "page.escalated": " (escalation level {level})",
         "taken.subject": "Taken: {title}",
@@ -38,21 +41,35 @@ _TEXTS: dict[str, dict[str, str]] = {
         "approval.reminder": "Reminder: {subject}",
         "link.approve": "Review and approve",
         "answer_approval.subject": "Approve answer '{answer_id}' v{version} for the team's replies: {title}",
-        "answer_approval.body": "Incident {incident}: a new version of an answer in the team's answers kit needs your approval as {role}. It is not published: people replying to the public use it.\n\nQ: {question}\nA: {text}",
+        "answer_approval.body": (
+            "Incident {incident}: a new version of an answer in the team's answers kit needs your approval as {role}. It is not"
+            " published: people replying to the public use it.\n\nQ: {question}\nA: {text}"
+        ),
         "answer_approval.sms": "Answer '{answer_id}' v{version} ({incident}) needs your approval as {role}.",
         "answer_revision.subject": "Changes requested on answer '{answer_id}' v{version}",
-        "answer_revision.body": "Incident {incident}: {by} requested changes to answer '{answer_id}' v{version}{comment}. Propose a new version.",
+        "answer_revision.body": (
+            "Incident {incident}: {by} requested changes to answer '{answer_id}' v{version}{comment}. Propose a new version."
+        ),
         "answer_revision.sms": "{by} requested changes to answer '{answer_id}' v{version} ({incident}).",
         "internal.mark": "INTERNAL – for {name} only. Do not forward, post or quote it outside the company.",
         "internal.subject": "[INTERNAL] {name}: {title}",
         "internal_approval.subject": "Approve the internal message for {name} v{version}: {title}",
-        "internal_approval.body": "Incident {incident}: the message to {name} needs your approval as {role}. Once approved it is emailed to them, marked internal; it is never published.\n\n{text}",
+        "internal_approval.body": (
+            "Incident {incident}: the message to {name} needs your approval as {role}. Once approved it is emailed to them,"
+            " marked internal; it is never published.\n\n{text}"
+        ),
         "internal_approval.sms": "Internal message for {name} v{version} ({incident}) needs your approval as {role}.",
         "internal_revision.subject": "Changes requested on the internal message for {name} v{version}",
-        "internal_revision.body": "Incident {incident}: {by} requested changes to the internal message for {name} v{version}{comment}. Submit a new version.",
+        "internal_revision.body": (
+            "Incident {incident}: {by} requested changes to the internal message for {name} v{version}{comment}. Submit a new"
+            " version."
+        ),
         "internal_revision.sms": "{by} requested changes to the internal message for {name} v{version} ({incident}).",
         "reply_surge.subject": "Negative replies are surging under statement v{version}: {title}",
-        "reply_surge.body": "Incident {incident}: {negative} of {scored} replies to statement v{version} are negative. Consider an update or an answer from the kit; the replies are on the incident page.",
+        "reply_surge.body": (
+            "Incident {incident}: {negative} of {scored} replies to statement v{version} are negative. Consider an update or an"
+            " answer from the kit; the replies are on the incident page."
+        ),
         "reply_surge.sms": "{negative} of {scored} replies to statement v{version} are negative ({incident}).",
         "revision.subject": "Changes requested on statement v{version}: {title}",
         "revision.body": "Incident {incident}: {by} requested changes to statement v{version}{comment}. Submit a new version.",
@@ -61,7 +78,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "review.body": "Incident {incident} is resolved. Submit the post-incident review by {due}.",
         "review.sms": "Review for {incident} due {due}.",
         "feedback.subject": "How did we do? Feedback on: {title}",
-        "feedback.body": "Incident {incident} ({title}) is resolved. Rate the response from 1 to 5 and say what went well and what went badly, by {due}. The link works once.",
+        "feedback.body": (
+            "Incident {incident} ({title}) is resolved. Rate the response from 1 to 5 and say what went well and what went badly,"
+            " by {due}. The link works once."
+        ),
         "link.feedback": "Give feedback",
         "resent.note": "(Sent again by {channel}: the first message did not arrive.)",
         "stakeholder.declared": "Incident declared ({severity}): {title}. {summary}",
@@ -70,15 +90,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "stakeholder.resolved": "{title} is resolved: {text}",
         "stakeholder.reassessed": "{title} is now {severity} (was {previous}): {reason}",
         "severity.subject": "[{severity}] Severity now {severity} (was {previous}): {title}",
-        "severity.body": "Incident {incident} ({title}) is now {severity}, was {previous}. {by} re-assessed it: {reason}\n\nDeadlines still to come follow the new severity.",
+        "severity.body": (
+            "Incident {incident} ({title}) is now {severity}, was {previous}. {by} re-assessed it: {reason}\n\nDeadlines still to"
+            " come follow the new severity."
+        ),
         "severity.sms": "{title}: now {severity} (was {previous}). {reason}",
         "stakeholder.subject": "[{severity}] {title}: {event}",
         "stakeholder.internal": "INTERNAL",
-        "stakeholder.internal_note": "Internal: this message carries the crisis team's own notes. Do not forward it or quote it in public; what the public reads is the published statement.",
+        "stakeholder.internal_note": (
+            "Internal: this message carries the crisis team's own notes. Do not forward it or quote it in public; what the public"
+            " reads is the published statement."
+        ),
         "link.acknowledge": "Acknowledge",
         "link.incident": "Open the incident",
         "sms.ack": "Reply ACK {code} or {link}",
-        "call.page": "This is crisisflow. {page} Press 1 to acknowledge. Any other key, or hanging up, lets the escalation go on.",
+        "call.page": (
+            "This is crisisflow. {page} Press 1 to acknowledge. Any other key, or hanging up, lets the escalation go on."
+        ),
         "call.no_key": "No key was pressed: the escalation goes on. Goodbye.",
         "call.acknowledged": "Acknowledged. You have the incident. Goodbye.",
         "call.other_key": "Not acknowledged: the escalation goes on. Goodbye.",
@@ -86,7 +114,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "pl": {
         "page.subject": "Kryzys {severity}: {title}",
-        "page.body": "Wzywamy Cię jako {role}{escalated} do incydentu {incident}: {title}.\n\n{summary}\n\nPotwierdź w ciągu {within}, inaczej wezwiemy kolejną osobę.",
+        "page.body": (
+            "Wzywamy Cię jako {role}{escalated} do incydentu {incident}: {title}.\n\n{summary}\n\nPotwierdź w ciągu {within},"
+            " inaczej wezwiemy kolejną osobę."
+        ),
         "page.sms": "{severity} {title} - wezwanie jako {role}.",
         "page.escalated": " (poziom eskalacji {level})",
         "taken.subject": "Przejęte: {title}",
@@ -105,21 +136,36 @@ _TEXTS: dict[str, dict[str, str]] = {
         "approval.reminder": "Przypomnienie: {subject}",
         "link.approve": "Przeczytaj i zatwierdź",
         "answer_approval.subject": "Zatwierdź odpowiedź '{answer_id}' v{version} dla zespołu: {title}",
-        "answer_approval.body": "Incydent {incident}: nowa wersja odpowiedzi z zestawu odpowiedzi zespołu czeka na Twoje zatwierdzenie jako {role}. Nie jest publikowana: korzystają z niej osoby, które odpowiadają na pytania klientów i obserwujących.\n\nP: {question}\nO: {text}",
+        "answer_approval.body": (
+            "Incydent {incident}: nowa wersja odpowiedzi z zestawu odpowiedzi zespołu czeka na Twoje zatwierdzenie jako {role}."
+            " Nie jest publikowana: korzystają z niej osoby, które odpowiadają na pytania klientów i obserwujących.\n\nP:"
+            " {question}\nO: {text}"
+        ),
         "answer_approval.sms": "Wersja v{version} odpowiedzi '{answer_id}' ({incident}) czeka na zatwierdzenie jako {role}.",
         "answer_revision.subject": "Poprawki do odpowiedzi '{answer_id}' v{version}",
-        "answer_revision.body": "Incydent {incident}: {by} prosi o poprawki w odpowiedzi '{answer_id}' v{version}{comment}. Zaproponuj nową wersję.",
+        "answer_revision.body": (
+            "Incydent {incident}: {by} prosi o poprawki w odpowiedzi '{answer_id}' v{version}{comment}. Zaproponuj nową wersję."
+        ),
         "answer_revision.sms": "{by} prosi o poprawki w odpowiedzi '{answer_id}' v{version} ({incident}).",
         "internal.mark": "WEWNĘTRZNE – tylko dla: {name}. Nie przesyłaj dalej, nie publikuj i nie cytuj poza firmą.",
         "internal.subject": "[WEWNĘTRZNE] {name}: {title}",
         "internal_approval.subject": "Zatwierdź wiadomość wewnętrzną dla: {name} v{version}: {title}",
-        "internal_approval.body": "Incydent {incident}: wiadomość dla odbiorców „{name}” czeka na Twoje zatwierdzenie jako {role}. Po zatwierdzeniu wyślemy ją do nich e-mailem z oznaczeniem „wewnętrzne”; nigdy nie jest publikowana.\n\n{text}",
+        "internal_approval.body": (
+            "Incydent {incident}: wiadomość dla odbiorców „{name}” czeka na Twoje zatwierdzenie jako {role}. Po zatwierdzeniu"
+            " wyślemy ją do nich e-mailem z oznaczeniem „wewnętrzne”; nigdy nie jest publikowana.\n\n{text}"
+        ),
         "internal_approval.sms": "Wiadomość wewnętrzna dla: {name} v{version} ({incident}) czeka na zatwierdzenie jako {role}.",
         "internal_revision.subject": "Poprawki do wiadomości wewnętrznej dla: {name} v{version}",
-        "internal_revision.body": "Incydent {incident}: {by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version}{comment}. Prześlij nową wersję.",
+        "internal_revision.body": (
+            "Incydent {incident}: {by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version}{comment}. Prześlij nową"
+            " wersję."
+        ),
         "internal_revision.sms": "{by} prosi o poprawki w wiadomości wewnętrznej dla: {name} v{version} ({incident}).",
         "reply_surge.subject": "Fala negatywnych odpowiedzi pod oświadczeniem v{version}: {title}",
-        "reply_surge.body": "Incydent {incident}: {negative} z {scored} odpowiedzi na oświadczenie v{version} jest negatywnych. Rozważ aktualizację lub odpowiedź z zestawu; odpowiedzi są na stronie incydentu.",
+        "reply_surge.body": (
+            "Incydent {incident}: {negative} z {scored} odpowiedzi na oświadczenie v{version} jest negatywnych. Rozważ"
+            " aktualizację lub odpowiedź z zestawu; odpowiedzi są na stronie incydentu."
+        ),
         "reply_surge.sms": "{negative} z {scored} odpowiedzi na oświadczenie v{version} jest negatywnych ({incident}).",
         "revision.subject": "Poprawki do oświadczenia v{version}: {title}",
         "revision.body": "Incydent {incident}: {by} prosi o poprawki w oświadczeniu v{version}{comment}. Prześlij nową wersję.",
@@ -128,7 +174,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "review.body": "Incydent {incident} jest rozwiązany. Prześlij przegląd po incydencie do {due}.",
         "review.sms": "Przegląd po incydencie {incident}: termin {due}.",
         "feedback.subject": "Jak nam poszło? Opinia o: {title}",
-        "feedback.body": "Incydent {incident} ({title}) jest rozwiązany. Do {due} oceń naszą reakcję w skali 1–5 i napisz, co poszło dobrze, a co źle. Link działa jeden raz.",
+        "feedback.body": (
+            "Incydent {incident} ({title}) jest rozwiązany. Do {due} oceń naszą reakcję w skali 1–5 i napisz, co poszło dobrze, a"
+            " co źle. Link działa jeden raz."
+        ),
         "link.feedback": "Przekaż opinię",
         "resent.note": "(Wysłane ponownie przez {channel}: pierwsza wiadomość nie dotarła.)",
         "stakeholder.declared": "Ogłoszono incydent ({severity}): {title}. {summary}",
@@ -137,15 +186,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         "stakeholder.resolved": "{title}: incydent rozwiązany. {text}",
         "stakeholder.reassessed": "{title}: poziom incydentu to teraz {severity} (był {previous}): {reason}",
         "severity.subject": "[{severity}] Poziom teraz {severity} (był {previous}): {title}",
-        "severity.body": "Incydent {incident} ({title}) ma teraz poziom {severity}, był {previous}. Ocenę zmienia {by}: {reason}\n\nTerminy, które są jeszcze przed nami, dostosowują się do nowego poziomu.",
+        "severity.body": (
+            "Incydent {incident} ({title}) ma teraz poziom {severity}, był {previous}. Ocenę zmienia {by}: {reason}\n\nTerminy,"
+            " które są jeszcze przed nami, dostosowują się do nowego poziomu."
+        ),
         "severity.sms": "{title}: teraz {severity} (był {previous}). {reason}",
         "stakeholder.subject": "[{severity}] {title}: {event}",
         "stakeholder.internal": "WEWNĘTRZNE",
-        "stakeholder.internal_note": "Wiadomość wewnętrzna: zawiera notatki zespołu kryzysowego. Nie przekazujcie jej dalej i nie cytujcie publicznie; publicznie mówimy tylko to, co jest w opublikowanym oświadczeniu.",
+        "stakeholder.internal_note": (
+            "Wiadomość wewnętrzna: zawiera notatki zespołu kryzysowego. Nie przekazujcie jej dalej i nie cytujcie publicznie;"
+            " publicznie mówimy tylko to, co jest w opublikowanym oświadczeniu."
+        ),
         "link.acknowledge": "Potwierdzam",
         "link.incident": "Otwórz incydent",
         "sms.ack": "Odpisz ACK {code} lub {link}",
-        "call.page": "Tu crisisflow. {page} Naciśnij 1, aby potwierdzić. Inny klawisz albo rozłączenie się oznacza, że eskalacja trwa dalej.",
+        "call.page": (
+            "Tu crisisflow. {page} Naciśnij 1, aby potwierdzić. Inny klawisz albo rozłączenie się oznacza, że eskalacja trwa"
+            " dalej."
+        ),
         "call.no_key": "Nie naciśnięto żadnego klawisza: eskalacja trwa dalej. Do widzenia.",
         "call.acknowledged": "Potwierdzone. Incydent jest Twój. Do widzenia.",
         "call.other_key": "Nie potwierdzono: eskalacja trwa dalej. Do widzenia.",
@@ -171,7 +229,9 @@ class Notice(BaseModel):
     language: str = "en"
     channels: list[str] = Field(default_factory=lambda: ["sms", "email"])
     drill: bool = False
-    version: int | None = Field(None, description="The statement version (or answer proposal number) an approval notice is about.")
+    version: int | None = Field(
+        None, description="The statement version (or answer proposal number) an approval notice is about."
+    )
 
 
 class DeliveryFailure(BaseModel):
@@ -259,28 +319,53 @@ class Messenger:
         said = f": {comment.rstrip('.')}" if comment else ""
         return self._notice(person, "revision", "revision", version=version, by=by, comment=said)
 
-    def answer_approval_request(self, person: str, number: int, answer_id: str, version: int, role: str, question: str, answer: str) -> Notice:
+    def answer_approval_request(
+        self, person: str, number: int, answer_id: str, version: int, role: str, question: str, answer: str
+    ) -> Notice:
         """Email only: an answer of the team's kit is not urgent enough to text anyone about."""
-        notice = self._notice(person, "answer_approval", "answer_approval", ["email"], answer_id=answer_id, version=version, role=role, question=question, text=answer)
+        notice = self._notice(
+            person,
+            "answer_approval",
+            "answer_approval",
+            ["email"],
+            answer_id=answer_id,
+            version=version,
+            role=role,
+            question=question,
+            text=answer,
+        )
         return notice.model_copy(update={"version": number})
 
     def answer_changes_requested(self, person: str, answer_id: str, version: int, by: str, comment: str | None) -> Notice:
         said = f": {comment.rstrip('.')}" if comment else ""
-        return self._notice(person, "answer_revision", "answer_revision", ["email"], answer_id=answer_id, version=version, by=by, comment=said)
+        return self._notice(
+            person, "answer_revision", "answer_revision", ["email"], answer_id=answer_id, version=version, by=by, comment=said
+        )
 
     def internal_approval_request(self, person: str, number: int, name: str, version: int, role: str, message: str) -> Notice:
         """Email only, like an answer: an internal message waits on no public deadline."""
-        notice = self._notice(person, "internal_approval", "internal_approval", ["email"], name=name, version=version, role=role, text=message)
+        notice = self._notice(
+            person, "internal_approval", "internal_approval", ["email"], name=name, version=version, role=role, text=message
+        )
         return notice.model_copy(update={"version": number})
 
     def internal_changes_requested(self, person: str, name: str, version: int, by: str, comment: str | None) -> Notice:
         said = f": {comment.rstrip('.')}" if comment else ""
-        return self._notice(person, "internal_revision", "internal_revision", ["email"], name=name, version=version, by=by, comment=said)
+        return self._notice(
+            person, "internal_revision", "internal_revision", ["email"], name=name, version=version, by=by, comment=said
+        )
 
     def internal_message(self, number: int, name: str, groups: list[str], message: str) -> "InternalDispatch":
         subject = text(self.language, "internal.subject", name=name, title=self.title)
-        return InternalDispatch(incident_id=self.incident_id, number=number, subject=f"[DRILL] {subject}" if self.drill else subject,
-                                body=message, groups=groups, language=self.language, drill=self.drill)
+        return InternalDispatch(
+            incident_id=self.incident_id,
+            number=number,
+            subject=f"[DRILL] {subject}" if self.drill else subject,
+            body=message,
+            groups=groups,
+            language=self.language,
+            drill=self.drill,
+        )
 
     def review_request(self, person: str, due_at: datetime, reminder: bool = False) -> Notice:
         notice = self._notice(person, "review", "review", due=f"{due_at:%Y-%m-%d %H:%M} UTC")
@@ -288,15 +373,22 @@ class Messenger:
             notice = notice.model_copy(update={"subject": text(self.language, "approval.reminder", subject=notice.subject)})
         return notice
 
-    def feedback_request(self, people: list[str], groups: list[str], due_at: datetime, reminder: bool = False) -> "FeedbackRequest":
+    def feedback_request(
+        self, people: list[str], groups: list[str], due_at: datetime, reminder: bool = False
+    ) -> "FeedbackRequest":
         values = {"incident": self.incident_id, "title": self.title, "due": f"{due_at:%Y-%m-%d %H:%M} UTC"}
         subject = text(self.language, "feedback.subject", **values)
         if reminder:
             subject = text(self.language, "approval.reminder", subject=subject)
         return FeedbackRequest(
-            incident_id=self.incident_id, people=people, groups=groups, due_at=due_at,
-            subject=f"[DRILL] {subject}" if self.drill else subject, body=text(self.language, "feedback.body", **values),
-            language=self.language, drill=self.drill,
+            incident_id=self.incident_id,
+            people=people,
+            groups=groups,
+            due_at=due_at,
+            subject=f"[DRILL] {subject}" if self.drill else subject,
+            body=text(self.language, "feedback.body", **values),
+            language=self.language,
+            drill=self.drill,
         )
 
 
@@ -347,11 +439,16 @@ class Briefing(BaseModel):
 def briefing(say: "Messenger", groups: list[str], event: str, **values: object) -> Briefing:
     values = {"title": say.title, "severity": say.severity, "summary": say.summary, **values}
     # Stakeholders read the internal title and summary: marked as internal, in the subject and the body.
-    body = f'{text(say.language, f"stakeholder.{event}", **values)}\n\n{text(say.language, "stakeholder.internal_note")}'
-    subject = f'[{text(say.language, "stakeholder.internal")}] {text(say.language, "stakeholder.subject", event=event, **values)}'
+    body = f"{text(say.language, f'stakeholder.{event}', **values)}\n\n{text(say.language, 'stakeholder.internal_note')}"
+    subject = f"[{text(say.language, 'stakeholder.internal')}] {text(say.language, 'stakeholder.subject', event=event, **values)}"
     return Briefing(
-        incident_id=say.incident_id, event=event, subject=f"[DRILL] {subject}" if say.drill else subject,
-        body=body, groups=groups, language=say.language, drill=say.drill,
+        incident_id=say.incident_id,
+        event=event,
+        subject=f"[DRILL] {subject}" if say.drill else subject,
+        body=body,
+        groups=groups,
+        language=say.language,
+        drill=say.drill,
     )
 
 

@@ -22,7 +22,9 @@ class DeadlineResult(BaseModel):
     due_at: datetime
     met_at: datetime | None
     status: str = Field(description="met, missed, moot (no longer needed), waived (cancelled task) or open")
-    margin: timedelta | None = Field(None, description="How early it was met (positive) or how late it was or still is (negative).")
+    margin: timedelta | None = Field(
+        None, description="How early it was met (positive) or how late it was or still is (negative)."
+    )
 
     @property
     def counted(self) -> bool:
@@ -120,13 +122,24 @@ def summarize(state: IncidentState, metrics: IncidentMetrics) -> MetricsSummary:
 
     ratings = [f.rating for f in state.feedback]
     return MetricsSummary(
-        incident_id=state.id, playbook=state.playbook, scenario=state.scenario, severity=state.severity.value, drill=state.drill,
-        declared_at=state.declared_at, closed_at=state.closed_at,
-        time_to_detect_s=seconds(metrics.time_to_detect), time_to_acknowledge_s=seconds(metrics.time_to_acknowledge),
-        time_to_assessment_s=seconds(metrics.time_to_assessment), time_to_first_statement_s=seconds(metrics.time_to_first_statement),
-        time_to_resolve_s=seconds(metrics.time_to_resolve), deadlines_met=metrics.met, deadlines_missed=metrics.missed,
-        highest_escalation_level=metrics.highest_escalation_level, approval_rounds=len(metrics.approval_rounds),
-        feedback_count=len(ratings), feedback_mean=sum(ratings) / len(ratings) if ratings else None,
+        incident_id=state.id,
+        playbook=state.playbook,
+        scenario=state.scenario,
+        severity=state.severity.value,
+        drill=state.drill,
+        declared_at=state.declared_at,
+        closed_at=state.closed_at,
+        time_to_detect_s=seconds(metrics.time_to_detect),
+        time_to_acknowledge_s=seconds(metrics.time_to_acknowledge),
+        time_to_assessment_s=seconds(metrics.time_to_assessment),
+        time_to_first_statement_s=seconds(metrics.time_to_first_statement),
+        time_to_resolve_s=seconds(metrics.time_to_resolve),
+        deadlines_met=metrics.met,
+        deadlines_missed=metrics.missed,
+        highest_escalation_level=metrics.highest_escalation_level,
+        approval_rounds=len(metrics.approval_rounds),
+        feedback_count=len(ratings),
+        feedback_mean=sum(ratings) / len(ratings) if ratings else None,
         projected_seq=state.earlier.events + len(state.timeline),
     )
 
@@ -135,7 +148,11 @@ def state_from_view(view: IncidentView | dict[str, Any]) -> IncidentState:
     """The incident state back from its view (the ``state`` query's answer, or the workflow's
     result as JSON), which lists acknowledgements and deadlines instead of keying them."""
     view = IncidentView.model_validate(view)
-    data = {name: getattr(view, name) for name in IncidentState.model_fields if name not in ("acknowledgements", "deadlines", "revision")}
+    data = {
+        name: getattr(view, name)
+        for name in IncidentState.model_fields
+        if name not in ("acknowledgements", "deadlines", "revision")
+    }
     return IncidentState(
         **data,
         acknowledgements={ack.role: ack for ack in view.acknowledgements},
@@ -147,7 +164,9 @@ def compute(state: IncidentState, commander_role: str, now: datetime) -> Inciden
     """The metrics of ``state``; ``now`` bounds what is still open (use the close time for a closed incident)."""
     start = state.declared_at
     end = state.closed_at or now
-    by_role = {role: (ack.acknowledged_at - start if ack.acknowledged_at else None) for role, ack in state.acknowledgements.items()}
+    by_role = {
+        role: (ack.acknowledged_at - start if ack.acknowledged_at else None) for role, ack in state.acknowledgements.items()
+    }
     published = [s.published_at for s in state.statements if s.published_at is not None]
     if state.earlier.first_published_at is not None:  # a long incident's earlier runs published first
         published.append(state.earlier.first_published_at)
@@ -186,7 +205,10 @@ def _rounds(state: IncidentState) -> list[ApprovalRound]:
     for statement in state.statements:
         if statement.fallback:
             continue
-        decisions = [Decided(person=d.person, roles=d.roles, decision=d.decision.value, waited=d.at - statement.created_at) for d in statement.decisions]
+        decisions = [
+            Decided(person=d.person, roles=d.roles, decision=d.decision.value, waited=d.at - statement.created_at)
+            for d in statement.decisions
+        ]
         settled = _settled_at(statement)
         rounds.append(
             ApprovalRound(

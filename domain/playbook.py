@@ -47,9 +47,7 @@ class BySeverity(Strict):
 
 class Identify(Strict):
     page: list[str] = Field(min_length=1, description="Roles paged at declaration, each along its escalation order.")
-    commander: str = Field(
-        "incident_commander", description="The role whose acknowledgement opens the assessment."
-    )
+    commander: str = Field("incident_commander", description="The role whose acknowledgement opens the assessment.")
     acknowledge_within: BySeverity = Field(description="Wait at each escalation level before paging the next person.")
     repeat: int = Field(1, ge=0, le=5, description="How many more times the whole chain is paged when nobody answers.")
 
@@ -102,12 +100,19 @@ STATUS_PAGE_NAME = "Service notice"  # a scenario without a name of its own
 
 class StatusPage(Strict):
     name: str | None = Field(
-        None, min_length=1, max_length=255,
-        description="The status page incident's public name; left out, a neutral one for the scenario (never the internal title).",
+        None,
+        min_length=1,
+        max_length=255,
+        description=(
+            "The status page incident's public name; left out, a neutral one for the scenario (never the internal title)."
+        ),
     )
     components: list[str] = Field(
         default_factory=list,
-        description="Statuspage component ids this scenario affects: marked from the severity at the first statement, operational at resolution.",
+        description=(
+            "Statuspage component ids this scenario affects: marked from the severity at the first statement, operational at"
+            " resolution."
+        ),
     )
 
 
@@ -128,22 +133,32 @@ class Communicate(Strict):
     )
     status_page: StatusPage = Field(
         default_factory=StatusPage,
-        description="How an incident of this playbook appears on the status page (Statuspage): its public name and affected components.",
+        description=(
+            "How an incident of this playbook appears on the status page (Statuspage): its public name and affected components."
+        ),
     )
     replies: RepliesWatch = Field(
         default_factory=RepliesWatch,
-        description="How often the replies to the incident's posts on X, Mastodon and Bluesky are read, and when a surge of negative ones raises a signal.",
+        description=(
+            "How often the replies to the incident's posts on X, Mastodon and Bluesky are read, and when a surge of negative ones"
+            " raises a signal."
+        ),
     )
     channels: list[Channel] | None = Field(
         None,
         min_length=1,
-        description="The channels statements are written for, each a variant within its limit; default: every channel (x, bluesky, mastodon, threads, sms, linkedin, instagram, status_page, email).",
+        description=(
+            "The channels statements are written for, each a variant within its limit; default: every channel (x, bluesky,"
+            " mastodon, threads, sms, linkedin, instagram, status_page, email)."
+        ),
     )
     max_length: int | None = Field(
         None,
         ge=1,
         le=5000,
-        description="Longest statement the playbook's channels take (for example 280 for a short social post); longer drafts are refused.",
+        description=(
+            "Longest statement the playbook's channels take (for example 280 for a short social post); longer drafts are refused."
+        ),
     )
     pause_scheduled_posts: list[str] = Field(
         default_factory=list,
@@ -173,7 +188,10 @@ class Obligation(Strict):
     is aware (GDPR art. 33: 72 hours to tell the supervisory authority), met by one task."""
 
     id: str = Field(pattern=_IDENT)
-    label: str = Field(min_length=1, description="What must happen, naming the rule: shown with the deadline on the incident page and in the report.")
+    label: str = Field(
+        min_length=1,
+        description="What must happen, naming the rule: shown with the deadline on the incident page and in the report.",
+    )
     within: Duration = Field(description="From declaration to the latest moment the duty is met.")
     met_by: str = Field(pattern=_IDENT, description="The respond task whose completion meets it (respond.tasks id).")
 
@@ -185,8 +203,12 @@ class InternalAudience(Strict):
 
     id: str = Field(pattern=_IDENT)
     name: str = Field(min_length=1, description="Who it is for, as the approvers read it: All staff, Store staff…")
-    groups: list[str] = Field(min_length=1, description="Stakeholder groups of team.yaml it is emailed to (people, roles or distribution lists).")
-    template: str = Field(pattern=_IDENT, description="Its template: templates/<template>.<language>.j2 (may use the internal title and summary).")
+    groups: list[str] = Field(
+        min_length=1, description="Stakeholder groups of team.yaml it is emailed to (people, roles or distribution lists)."
+    )
+    template: str = Field(
+        pattern=_IDENT, description="Its template: templates/<template>.<language>.j2 (may use the internal title and summary)."
+    )
 
 
 class Review(Strict):
@@ -216,7 +238,10 @@ class Playbook(Strict):
     )
     obligations: list[Obligation] = Field(
         default_factory=list,
-        description="Legal or contractual deadlines counted from declaration, each met by a task; the incident cannot be resolved while one's task is open.",
+        description=(
+            "Legal or contractual deadlines counted from declaration, each met by a task; the incident cannot be resolved while"
+            " one's task is open."
+        ),
     )
 
     @model_validator(mode="after")
@@ -237,7 +262,9 @@ class Playbook(Strict):
         tasks = [t.id for t in self.respond.tasks]
         for index, obligation in enumerate(self.obligations):
             if obligation.met_by not in tasks:
-                raise ValueError(f"obligations.{index}.met_by: unknown task '{obligation.met_by}' (respond.tasks has: {', '.join(tasks)})")
+                raise ValueError(
+                    f"obligations.{index}.met_by: unknown task '{obligation.met_by}' (respond.tasks has: {', '.join(tasks)})"
+                )
         if self.identify.commander not in self.identify.page:
             raise ValueError(f"identify.commander: '{self.identify.commander}' must be one of identify.page")
         return self
@@ -270,28 +297,38 @@ class Playbook(Strict):
         playbooks check`` and at start-up, not on plans already pinned in running incidents."""
         problems = []
         if self.communicate.approval_within is None:
-            problems.append((
-                "communicate.approval_within",
-                "missing: how long approvers get for the first statement, by severity (the holding statement goes to approval "
-                "that long before first_statement_within)",
-            ))
+            problems.append(
+                (
+                    "communicate.approval_within",
+                    (
+                        "missing: how long approvers get for the first statement, by severity (the holding statement goes to"
+                        " approval that long before first_statement_within)"
+                    ),
+                )
+            )
         for severity in Severity:
             links = self.chain(severity)
             total = sum((window for _, window in links), timedelta())
             limit = self.communicate.first_statement_within.at(severity)
             if total > limit:
                 parts = " + ".join(f"{name} {humanize(window)}" for name, window in links)
-                problems.append((
-                    f"communicate.first_statement_within.{severity.value}",
-                    f"{humanize(limit)}, but the windows before the first statement add up to {humanize(total)}: {parts}",
-                ))
+                problems.append(
+                    (
+                        f"communicate.first_statement_within.{severity.value}",
+                        f"{humanize(limit)}, but the windows before the first statement add up to {humanize(total)}: {parts}",
+                    )
+                )
         for index, role in enumerate(self.communicate.approvers):
             if role not in self.identify.page:
-                problems.append((
-                    f"communicate.approvers.{index}",
-                    f"approver role '{role}' is never paged, so nobody in it hears of the incident before a statement waits on them; "
-                    f"add '{role}' to identify.page",
-                ))
+                problems.append(
+                    (
+                        f"communicate.approvers.{index}",
+                        (
+                            f"approver role '{role}' is never paged, so nobody in it hears of the incident before a statement"
+                            f" waits on them; add '{role}' to identify.page"
+                        ),
+                    )
+                )
         return problems
 
     def roles_used(self) -> list[tuple[str, str]]:

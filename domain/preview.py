@@ -27,12 +27,18 @@ class PreviewedVariant(BaseModel):
     title_length: int | None = None
     title_limit: int | None = None
     field: str = Field(description="The draft's field this variant's text comes from: text, or short.")
-    problems: list[str] = Field(description="Why it cannot go out as it is, naming the channel and the numbers; empty when it fits.")
+    problems: list[str] = Field(
+        description="Why it cannot go out as it is, naming the channel and the numbers; empty when it fits."
+    )
 
 
 class DraftPreview(BaseModel):
-    variants: list[PreviewedVariant] = Field(description="One per channel of the incident's playbook, counted in the channel's unit.")
-    problems: list[str] = Field(description="Everything that would make the draft refused for its length (422), in the refusal's words.")
+    variants: list[PreviewedVariant] = Field(
+        description="One per channel of the incident's playbook, counted in the channel's unit."
+    )
+    problems: list[str] = Field(
+        description="Everything that would make the draft refused for its length (422), in the refusal's words."
+    )
 
 
 def source_field(item: Variant, draft: StatementPreview) -> str:
@@ -54,7 +60,13 @@ def preview_statement(incident: Incident, draft: StatementPreview) -> DraftPrevi
     with it in words."""
     variants = incident.draft_variants(draft) if incident.public_voice else []
     shown = [
-        PreviewedVariant(**item.model_dump(), label=CHANNELS[item.channel].label, form=CHANNELS[item.channel].form, field=source_field(item, draft), problems=item.problems())
+        PreviewedVariant(
+            **item.model_dump(),
+            label=CHANNELS[item.channel].label,
+            form=CHANNELS[item.channel].form,
+            field=source_field(item, draft),
+            problems=item.problems(),
+        )
         for item in variants
     ]
     problems = [problem for problem in [length_problem(incident, draft.text)] if problem]

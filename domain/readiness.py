@@ -118,8 +118,12 @@ def email_problem(email: str) -> str | None:
 def check_playbook(risk: Risk, playbooks: Mapping[str, Playbook]) -> Check:
     playbook = playbooks.get(risk.playbook)
     if playbook is None:
-        return Check("playbook", Status.FAIL, f"playbook '{risk.playbook}' does not exist",
-                     f"write playbooks/{risk.playbook}.yaml (docs/playbooks.md), then run `crisis playbooks check`")
+        return Check(
+            "playbook",
+            Status.FAIL,
+            f"playbook '{risk.playbook}' does not exist",
+            f"write playbooks/{risk.playbook}.yaml (docs/playbooks.md), then run `crisis playbooks check`",
+        )
     return Check("playbook", Status.PASS, f"{playbook.name} ({risk.playbook}) exists and validates")
 
 
@@ -127,8 +131,11 @@ def check_escalation(playbook: Playbook, roster: Roster) -> Check:
     chart = roster.org_chart()
     thin = [(role, chart.members(role)) for role in playbook.identify.page if len(chart.members(role)) < MIN_PEOPLE_PER_ROLE]
     if not thin:
-        return Check("escalation", Status.PASS, f"every paged role has at least {MIN_PEOPLE_PER_ROLE} people: "
-                     + ", ".join(playbook.identify.page))
+        return Check(
+            "escalation",
+            Status.PASS,
+            f"every paged role has at least {MIN_PEOPLE_PER_ROLE} people: " + ", ".join(playbook.identify.page),
+        )
     detail = "; ".join(f"{role} has {len(people)} ({', '.join(people) or 'nobody'})" for role, people in thin)
     fix = "; ".join(f"add a second person to roles.{role}.escalation in team.yaml" for role, _ in thin)
     return Check("escalation", Status.FAIL, detail, fix)
@@ -162,31 +169,50 @@ def check_templates(playbook: Playbook, templates: Mapping[tuple[str, str], str]
         if source is None:
             missing.append(language)
             continue
-        broken += [f"{' '.join(filter(None, (language, kind)))}: {reason}" for kind, reason in template_problems(source, playbook, organization, language)]
+        broken += [
+            f"{' '.join(filter(None, (language, kind)))}: {reason}"
+            for kind, reason in template_problems(source, playbook, organization, language)
+        ]
     name = playbook.communicate.template
     if missing:
         files = ", ".join(f"templates/{name}.{language}.j2" for language in missing)
         return Check("templates", Status.FAIL, f"no statement template for {', '.join(missing)}", f"write {files}")
     if broken:
-        return Check("templates", Status.FAIL, "; ".join(broken), f"fix templates/{name}.<language>.j2 until it renders within every channel's limit")
+        return Check(
+            "templates",
+            Status.FAIL,
+            "; ".join(broken),
+            f"fix templates/{name}.<language>.j2 until it renders within every channel's limit",
+        )
     return Check("templates", Status.PASS, f"statements render within every channel's limit in {', '.join(playbook.languages)}")
 
 
 def check_answers(playbook: Playbook, kit: AnswerKit | None) -> Check:
     needed = list(dict.fromkeys(ANSWER_LANGUAGES + playbook.languages))
     if kit is None:
-        return Check("answers", Status.FAIL, "no answers kit",
-                     f"write playbooks/answers/{playbook.id}.yaml with answers in {', '.join(needed)}")
+        return Check(
+            "answers",
+            Status.FAIL,
+            "no answers kit",
+            f"write playbooks/answers/{playbook.id}.yaml with answers in {', '.join(needed)}",
+        )
     missing = [language for language in needed if language not in kit.languages]
     if missing:
-        return Check("answers", Status.FAIL, f"answers kit lacks {', '.join(missing)}",
-                     f"add {', '.join(missing)} to languages and every answer in playbooks/answers/{playbook.id}.yaml")
+        return Check(
+            "answers",
+            Status.FAIL,
+            f"answers kit lacks {', '.join(missing)}",
+            f"add {', '.join(missing)} to languages and every answer in playbooks/answers/{playbook.id}.yaml",
+        )
     return Check("answers", Status.PASS, f"{len(kit.answers)} pre-approved answers in {', '.join(kit.languages)}")
 
 
 def check_drill(risk: Risk, last_drill: date | None, today: date) -> Check:
     interval = humanize(risk.drill_every)
-    fix = f"run a drill of {risk.playbook}: crisis drill {risk.playbook} (or schedule one: crisis drill schedule {risk.playbook} --every {format_duration(risk.drill_every)})"
+    fix = (
+        f"run a drill of {risk.playbook}: crisis drill {risk.playbook} (or schedule one: crisis drill schedule {risk.playbook}"
+        f" --every {format_duration(risk.drill_every)})"
+    )
     if last_drill is None:
         return Check("drill", Status.FAIL, f"never drilled (due every {interval})", fix)
     age = today - last_drill
@@ -223,9 +249,7 @@ def assess(
     date of its last drill (from the drill records; a playbook missing from it was never drilled)."""
     last_drills = last_drills or {}
     ordered = sorted(catalog.risks, key=lambda r: (-r.priority, -r.impact, r.id))
-    return Readiness(
-        risks=tuple(assess_risk(r, catalog, today, last_drills.get(r.playbook)) for r in ordered)
-    )
+    return Readiness(risks=tuple(assess_risk(r, catalog, today, last_drills.get(r.playbook)) for r in ordered))
 
 
 # ---- reachability ------------------------------------------------------------------------------

@@ -11,4 +11,7 @@ class UpdateReceipt(BaseModel):
     action wrote, in order (empty when it changed nothing anyone reads)."""
 
     phase: Phase
-    events: list[str] = Field(default_factory=list, description="The timeline messages the action wrote, like 'ewa.lewandowska acknowledged as incident_commander'.")
+    events: list[str] = Field(
+        default_factory=list,
+        description="The timeline messages the action wrote, like 'ewa.lewandowska acknowledged as incident_commander'.",
+    )

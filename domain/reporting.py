@@ -81,11 +81,23 @@ def series(rows: list[MetricsRow], measure: str) -> dict[str, list[tuple[datetim
     return lines
 
 
-AGGREGATE_COLUMNS = ["month", "scenario", "severity", "incidents"] + [
-    f"{kind}_{measure.removesuffix('_s')}_min" for measure in MEASURES for kind in ("median", "mean")
-] + ["deadlines_met", "deadlines_missed"]
+AGGREGATE_COLUMNS = (
+    ["month", "scenario", "severity", "incidents"]
+    + [f"{kind}_{measure.removesuffix('_s')}_min" for measure in MEASURES for kind in ("median", "mean")]
+    + ["deadlines_met", "deadlines_missed"]
+)
 
 
 def aggregate_record(item: Aggregate) -> list[object]:
-    figures = [item.median_minutes[m] if kind == "median" else item.mean_minutes[m] for m in MEASURES for kind in ("median", "mean")]
-    return [item.month, item.scenario, item.severity, item.incidents, *["" if f is None else f for f in figures], item.deadlines_met, item.deadlines_missed]
+    figures = [
+        item.median_minutes[m] if kind == "median" else item.mean_minutes[m] for m in MEASURES for kind in ("median", "mean")
+    ]
+    return [
+        item.month,
+        item.scenario,
+        item.severity,
+        item.incidents,
+        *["" if f is None else f for f in figures],
+        item.deadlines_met,
+        item.deadlines_missed,
+    ]

@@ -79,7 +79,9 @@ class Release(Strict):
     """What establishes the fact an answer asserts: a task done, or a field of the public fact
     sheet filled in. The answer waits until then."""
 
-    task: str | None = Field(None, pattern=_IDENT, description="The playbook's task whose completion establishes the fact (respond.tasks id).")
+    task: str | None = Field(
+        None, pattern=_IDENT, description="The playbook's task whose completion establishes the fact (respond.tasks id)."
+    )
     fact: str | None = Field(None, description="The public fact sheet's field that states it (remedy, what_happened…).")
 
     @field_validator("fact")
@@ -104,7 +106,7 @@ class Answer(Strict):
     answer: dict[str, str] = Field(description="The approved reply, per language code.")
     released_by: Release | None = Field(
         None,
-        description="For an answer that asserts a fact (\"the claim is false\", \"refunded within 5 days\"): the task that "
+        description='For an answer that asserts a fact ("the claim is false", "refunded within 5 days"): the task that '
         "establishes it. Until that task is done the answer is held: not for use, and not to be adapted.",
     )
 

@@ -35,7 +35,9 @@ class Organization(Strict):
     name: OneLine = Field(min_length=1, description="The brand as the public knows it; used in statements.")
     website: str | None = None
     status_page: str | None = None
-    timezone: str = Field("UTC", description="The audience's time zone: statements promise the next update in it (like Europe/Warsaw).")
+    timezone: str = Field(
+        "UTC", description="The audience's time zone: statements promise the next update in it (like Europe/Warsaw)."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -50,7 +52,9 @@ class Person(Strict):
     phone: str = Field(description="E.164, for example +48601234567")
     email: str
     timezone: str = "UTC"
-    slack: str | None = Field(None, pattern=r"^[UW][A-Z0-9]{2,}$", description="Slack member id (U…), for pages and approvals in Slack.")
+    slack: str | None = Field(
+        None, pattern=r"^[UW][A-Z0-9]{2,}$", description="Slack member id (U…), for pages and approvals in Slack."
+    )
 
     @field_validator("phone")
     @classmethod
@@ -127,7 +131,9 @@ class StakeholderGroup(Strict):
     description: str = ""
     people: list[str] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=list, description="Every member of these roles is in the group.")
-    emails: list[str] = Field(default_factory=list, description="Distribution lists or addresses outside the roster (all-staff@…).")
+    emails: list[str] = Field(
+        default_factory=list, description="Distribution lists or addresses outside the roster (all-staff@…)."
+    )
 
     @field_validator("emails")
     @classmethod
@@ -191,9 +197,7 @@ class Roster(Strict):
                 if person is None:
                     errors.append((f"roles.{name}.escalation.{position}", f"unknown person '{person_id}'"))
                 elif name not in person.roles:
-                    errors.append(
-                        (f"roles.{name}.escalation.{position}", f"'{person_id}' does not have the role '{name}'")
-                    )
+                    errors.append((f"roles.{name}.escalation.{position}", f"'{person_id}' does not have the role '{name}'"))
         return errors
 
     def _policy_problems(self, name: str, policy: EscalationPolicy, by_id: dict) -> list[tuple[str, str]]:
@@ -231,7 +235,9 @@ class Roster(Strict):
             organization=self.organization.name,
             timezone=self.organization.timezone,
             people=[p.id for p in self.people],
-            escalation={name: list(dict.fromkeys(p for lvl in policy.levels for p in lvl.people)) for name, policy in policies.items()},
+            escalation={
+                name: list(dict.fromkeys(p for lvl in policy.levels for p in lvl.people)) for name, policy in policies.items()
+            },
             policies=policies,
         )
 

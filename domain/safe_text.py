@@ -92,4 +92,6 @@ def one_line(max_length: int, min_length: int | None = None) -> Any:
 
 def long_text(max_length: int, min_length: int | None = None) -> Any:
     """:data:`LongText` with its length limits, for fields that may also be null."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), BeforeValidator(_LONG_TEXT), _LONG_TEXT]
+    return Annotated[
+        str, StringConstraints(min_length=min_length, max_length=max_length), BeforeValidator(_LONG_TEXT), _LONG_TEXT
+    ]

@@ -44,7 +44,21 @@ CONTEXT_NAMES = ("kind", "form", "organization", "next_update", "changed")
 TEMPLATE_NAMES = frozenset(CONTEXT_NAMES + FACT_SHEET_FIELDS)
 # The internal voice: what templates rendered before the fact sheet, and what the team keeps to itself.
 INTERNAL_NAMES = frozenset(
-    {"title", "summary", "severity", "facts", "rumours", "audiences", "answers", "impact", "reach", "evidence", "detection", "resolution", "signal"}
+    {
+        "title",
+        "summary",
+        "severity",
+        "facts",
+        "rumours",
+        "audiences",
+        "answers",
+        "impact",
+        "reach",
+        "evidence",
+        "detection",
+        "resolution",
+        "signal",
+    }
 )
 
 
@@ -69,12 +83,26 @@ class StatementContext:
 INTERNAL_MESSAGE_NAMES = frozenset({"title", "summary", "severity"})
 
 
-def internal_context(kind: StatementKind, organization: str, fact_sheet: FactSheet, title: str, summary: str, severity: str,
-                     next_update: str | None = None, drill: bool = False) -> StatementContext:
+def internal_context(
+    kind: StatementKind,
+    organization: str,
+    fact_sheet: FactSheet,
+    title: str,
+    summary: str,
+    severity: str,
+    next_update: str | None = None,
+    drill: bool = False,
+) -> StatementContext:
     """The context of an internal audience's message: the public one plus the internal title,
     summary and severity."""
-    return StatementContext(kind=kind, organization=organization, fact_sheet=fact_sheet, next_update=next_update, drill=drill,
-                            internal={"title": title, "summary": summary, "severity": severity})
+    return StatementContext(
+        kind=kind,
+        organization=organization,
+        fact_sheet=fact_sheet,
+        next_update=next_update,
+        drill=drill,
+        internal={"title": title, "summary": summary, "severity": severity},
+    )
 
 
 class TemplateProblem(ValueError):
@@ -166,12 +194,17 @@ _FULL_SHEETS = {
             "Since about 10:40 this morning, payment at checkout in our app and on our website fails for many customers. "
             "Payments in our cafés work normally."
         ),
-        who_is_affected="Customers ordering in the app or on our website in the UK and Poland. Orders at the counter are not affected.",
+        who_is_affected=(
+            "Customers ordering in the app or on our website in the UK and Poland. Orders at the counter are not affected."
+        ),
         what_we_are_doing=(
             "Our engineers have found the component at fault and are rolling back the change made this morning. "
             "We are also checking every order placed since 10:40."
         ),
-        what_to_do="If your order failed, please don't place it again yet: you won't be charged twice. You can order at the counter in any café.",
+        what_to_do=(
+            "If your order failed, please don't place it again yet: you won't be charged twice. You can order at the counter in"
+            " any café."
+        ),
         remedy="Any order you were charged for but did not receive will be refunded automatically within 5 working days.",
         status_page="https://status.northwind.example.com",
         faq="https://www.northwind.example.com/help/ordering-outage",
@@ -182,12 +215,17 @@ _FULL_SHEETS = {
             "Od około 10:40 płatność przy składaniu zamówienia w aplikacji i na stronie nie przechodzi u wielu klientów. "
             "Płatności w kawiarniach działają normalnie."
         ),
-        who_is_affected="Osoby zamawiające w aplikacji lub na stronie w Polsce i Wielkiej Brytanii. Zamówień przy ladzie to nie dotyczy.",
+        who_is_affected=(
+            "Osoby zamawiające w aplikacji lub na stronie w Polsce i Wielkiej Brytanii. Zamówień przy ladzie to nie dotyczy."
+        ),
         what_we_are_doing=(
             "Nasi inżynierowie znaleźli źródło problemu i wycofują zmianę wprowadzoną dziś rano. "
             "Sprawdzamy też wszystkie zamówienia złożone od 10:40."
         ),
-        what_to_do="Jeśli zamówienie się nie udało, nie składajcie go jeszcze ponownie – pieniądze nie zostaną pobrane dwa razy. Możecie zamówić przy ladzie.",
+        what_to_do=(
+            "Jeśli zamówienie się nie udało, nie składajcie go jeszcze ponownie – pieniądze nie zostaną pobrane dwa razy. Możecie"
+            " zamówić przy ladzie."
+        ),
         remedy="Za każde opłacone, a niezrealizowane zamówienie automatycznie zwrócimy pieniądze w ciągu 5 dni roboczych.",
         status_page="https://status.northwind.example.com",
         faq="https://www.northwind.example.com/pomoc/awaria-zamowien",
@@ -209,8 +247,14 @@ def sample_contexts(organization: str, language: str = "en") -> list[StatementCo
     for kind in StatementKind:
         for sheet in sample_sheets(language):
             promise = None if kind is StatementKind.RESOLUTION else _NEXT_UPDATE.get(language, _NEXT_UPDATE["en"])
-            changed = tuple(name for name in FACT_SHEET_FIELDS if getattr(sheet, name)) if kind is not StatementKind.HOLDING else ()
-            contexts.append(StatementContext(kind=kind, organization=organization, fact_sheet=sheet, next_update=promise, changed=changed, drill=True))
+            changed = (
+                tuple(name for name in FACT_SHEET_FIELDS if getattr(sheet, name)) if kind is not StatementKind.HOLDING else ()
+            )
+            contexts.append(
+                StatementContext(
+                    kind=kind, organization=organization, fact_sheet=sheet, next_update=promise, changed=changed, drill=True
+                )
+            )
     return contexts
 
 
@@ -233,5 +277,10 @@ def template_problems(source: str, playbook, organization: str, language: str) -
         problems += [(context.kind.value, f"with {sheet} fact sheet, {problem}") for problem in variant_problems(variants)]
         longest = max(len(v.text) for v in variants)
         if limit is not None and longest > limit:
-            problems.append((context.kind.value, f"with {sheet} fact sheet, renders to {longest} characters, over communicate.max_length {limit}"))
+            problems.append(
+                (
+                    context.kind.value,
+                    f"with {sheet} fact sheet, renders to {longest} characters, over communicate.max_length {limit}",
+                )
+            )
     return list(dict.fromkeys(problems))

@@ -86,7 +86,7 @@ def _without_urls(text: str) -> tuple[str, int]:
     pieces, last = [], 0
     for match in _URL.finditer(text):
         link = match.group().rstrip(_TRAILING)
-        pieces.append(text[last:match.start()])
+        pieces.append(text[last : match.start()])
         last = match.start() + len(link)
         found += 1
     pieces.append(text[last:])

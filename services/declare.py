@@ -32,10 +32,16 @@ class Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     playbook: OneLine = Field(min_length=1, max_length=100, description="Playbook id, see GET /playbooks.")
-    title: OneLine = Field(min_length=1, max_length=200, description="Internal: the team's name for the incident, never published.")
+    title: OneLine = Field(
+        min_length=1, max_length=200, description="Internal: the team's name for the incident, never published."
+    )
     summary: LongText = Field(min_length=1, max_length=5000, description="Internal: what is known so far, never published.")
     fact_sheet: FactSheetFields | None = Field(
-        None, description="The public fact sheet, as far as it can be said now (a public headline at least); statements are drafted from it alone."
+        None,
+        description=(
+            "The public fact sheet, as far as it can be said now (a public headline at least); statements are drafted from it"
+            " alone."
+        ),
     )
     severity: Severity | None = Field(None, description="Defaults to the playbook's default severity.")
     language: one_line(max_length=10) | None = Field(None, description="Statement language; defaults to the playbook's first.")
@@ -59,8 +65,8 @@ class Declaration(BaseModel):
             raise ValueError(f"the first mention cannot be in the future ({value.isoformat()} is after {now:%Y-%m-%dT%H:%M:%SZ})")
         if value < now - DETECTION_LOOKBACK:
             raise ValueError(
-                f"the first mention must be at most {DETECTION_LOOKBACK.days} days before the declaration ({value.isoformat()} is earlier); "
-                "leave it out if it is not known"
+                f"the first mention must be at most {DETECTION_LOOKBACK.days} days before the declaration ({value.isoformat()} is"
+                " earlier); leave it out if it is not known"
             )
         return min(value, now)  # a clock a little ahead: detected now, never after the declaration
 
@@ -90,7 +96,6 @@ def incident_links(settings, incident: str) -> IncidentLinks:
     )
 
 
-
 class DeclarationRefused(Exception):
     """The declaration names something that does not exist; the message names the field."""
 
@@ -109,8 +114,14 @@ def declaration_fingerprint(declaration: Declaration) -> dict[str, str]:
 
 
 async def declare_incident(
-    settings, client, catalog, declaration: Declaration, idempotency_key: str | None, detection: DetectionOrigin | None = None,
-    via: str | None = None, same_body: bool = False,
+    settings,
+    client,
+    catalog,
+    declaration: Declaration,
+    idempotency_key: str | None,
+    detection: DetectionOrigin | None = None,
+    via: str | None = None,
+    same_body: bool = False,
 ) -> tuple[DeclaredIncident, bool]:
     """Resolve and pin the playbook, start the incident's workflow (the team is paged). The same
     Idempotency-Key always gives the same incident: (the incident, False) when it existed already;
@@ -146,21 +157,26 @@ async def declare_incident(
     )
     fingerprint = declaration_fingerprint(declaration)
     if await start_incident(client, settings.task_queue, plan, memo={DECLARATION_MEMO: fingerprint}):
-        return DeclaredIncident(
-            id=plan.id,
-            phase=Phase.IDENTIFY.value,
-            status="open",
-            title=plan.title,
-            playbook=playbook.id,
-            scenario=playbook.scenario.value,
-            severity=plan.severity.value,
-            language=language,
-            drill=plan.drill,
-            links=incident_links(settings, plan.id),
-        ), True
+        return (
+            DeclaredIncident(
+                id=plan.id,
+                phase=Phase.IDENTIFY.value,
+                status="open",
+                title=plan.title,
+                playbook=playbook.id,
+                scenario=playbook.scenario.value,
+                severity=plan.severity.value,
+                language=language,
+                drill=plan.drill,
+                links=incident_links(settings, plan.id),
+            ),
+            True,
+        )
     if same_body:
         earlier = await incident_memo(client, plan.id, DECLARATION_MEMO)
-        if earlier is not None and (differ := sorted(f for f in fingerprint.keys() | earlier.keys() if fingerprint.get(f) != earlier.get(f))):
+        if earlier is not None and (
+            differ := sorted(f for f in fingerprint.keys() | earlier.keys() if fingerprint.get(f) != earlier.get(f))
+        ):
             raise DeclarationRefused(
                 f"Idempotency-Key: this key declared incident {plan.id} with a different body ({', '.join(differ)} differ); "
                 "nothing was declared: send the same body to get that incident, or a new key for a new incident"
@@ -188,11 +204,17 @@ class Confirmation(BaseModel):
     severity: Severity | None = Field(None, description="Defaults to the topic's, then the playbook's.")
     playbook: one_line(max_length=100) | None = Field(None, description="Declare with another playbook than the one suggested.")
     headline: OneLine = Field(
-        min_length=1, max_length=100,
-        description="The public headline of the incident, in the audience's words: the detection's title and numbers are internal and never published.",
+        min_length=1,
+        max_length=100,
+        description=(
+            "The public headline of the incident, in the audience's words: the detection's title and numbers are internal and"
+            " never published."
+        ),
     )
     title: one_line(min_length=1, max_length=200) | None = Field(None, description="Internal title; defaults to the detection's.")
-    summary: long_text(min_length=1, max_length=5000) | None = Field(None, description="Internal summary; defaults to the detection's.")
+    summary: long_text(min_length=1, max_length=5000) | None = Field(
+        None, description="Internal summary; defaults to the detection's."
+    )
     drill: bool = False
 
 
@@ -231,8 +253,16 @@ async def declare_from_signal(
     )
     fed_by = await store.ingest_keys(session, signal.topic, signal.first_mention_at, signal.stream_time)
     incident, _created = await declare_incident(
-        settings, client, catalog, declaration, idempotency_key(signal.id), origin(signal, fed_by), via=via or declared_by_topic(signal.topic, fed_by)
+        settings,
+        client,
+        catalog,
+        declaration,
+        idempotency_key(signal.id),
+        origin(signal, fed_by),
+        via=via or declared_by_topic(signal.topic, fed_by),
     )
     status = SignalStatus.CONFIRMED if confirmation else SignalStatus.DECLARED
-    await store.decide_signal(session, signal.id, status.value, confirmation and confirmation.person, datetime.now(timezone.utc), incident.id)
+    await store.decide_signal(
+        session, signal.id, status.value, confirmation and confirmation.person, datetime.now(timezone.utc), incident.id
+    )
     return incident

@@ -68,23 +68,46 @@ async def key_history(session: AsyncSession, ledger_key: str) -> KeyHistory:
     return KeyHistory(accepted=accepted, next_attempt=(rows[0].attempt if rows else 0) + 1)
 
 
-async def add_attempt(session: AsyncSession, history: KeyHistory, *, ledger_key: str, incident_id: str, person_id: str | None,
-                      channel: str, kind: str, provider: str, status: LedgerStatus = LedgerStatus.QUEUED,
-                      provider_id: str | None = None) -> int:
+async def add_attempt(
+    session: AsyncSession,
+    history: KeyHistory,
+    *,
+    ledger_key: str,
+    incident_id: str,
+    person_id: str | None,
+    channel: str,
+    kind: str,
+    provider: str,
+    status: LedgerStatus = LedgerStatus.QUEUED,
+    provider_id: str | None = None,
+) -> int:
     """A new attempt of this key, its row id: ``queued`` before a provider is called, or already
     ``sent`` when the provider is this database (the outbox) and takes the message in the same
     transaction. Not committed."""
     now = _now()
-    result = await session.execute(_ADD, {
-        "ledger_key": ledger_key, "incident_id": incident_id, "person_id": person_id, "channel": channel, "kind": kind,
-        "attempt": history.next_attempt, "status": status.value, "provider": provider, "provider_id": provider_id,
-        "created_at": now, "updated_at": now, "accepted_at": now if status in ACCEPTED else None,
-    })
+    result = await session.execute(
+        _ADD,
+        {
+            "ledger_key": ledger_key,
+            "incident_id": incident_id,
+            "person_id": person_id,
+            "channel": channel,
+            "kind": kind,
+            "attempt": history.next_attempt,
+            "status": status.value,
+            "provider": provider,
+            "provider_id": provider_id,
+            "created_at": now,
+            "updated_at": now,
+            "accepted_at": now if status in ACCEPTED else None,
+        },
+    )
     return result.inserted_primary_key[0]
 
 
-async def finish_attempt(session: AsyncSession, row_id: int, *, status: LedgerStatus, provider_id: str | None = None,
-                         error: str | None = None) -> None:
+async def finish_attempt(
+    session: AsyncSession, row_id: int, *, status: LedgerStatus, provider_id: str | None = None, error: str | None = None
+) -> None:
     """Record the outcome of a provider call: ``sent`` (with its id) or ``failed`` (with why)."""
     now = _now()
     values = {"status": status.value, "updated_at": now, "error": error}
@@ -163,7 +186,14 @@ async def publishing_state(session: AsyncSession, incident_id: str) -> list[Targ
             continue
         latest[row.ledger_key] = (row, (accepted[1] if accepted else 0) + 1)
     return [
-        TargetState(key, key.rsplit("/", 1)[-1], row.kind, "sent" if row.status in ("sent", "delivered") else row.status, count,
-                    row.error, row.provider_id)
+        TargetState(
+            key,
+            key.rsplit("/", 1)[-1],
+            row.kind,
+            "sent" if row.status in ("sent", "delivered") else row.status,
+            count,
+            row.error,
+            row.provider_id,
+        )
         for key, (row, count) in latest.items()
     ]

@@ -10,8 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import MentionRow, SignalRow
 from store.service import _insert
 
-_COLUMNS = ("platform", "external_id", "author", "text", "url", "created_at", "language", "reach", "topic", "sentiment", "negative", "received_at",
-            "ingested_by", "incident_id", "statement_version")
+_COLUMNS = (
+    "platform",
+    "external_id",
+    "author",
+    "text",
+    "url",
+    "created_at",
+    "language",
+    "reach",
+    "topic",
+    "sentiment",
+    "negative",
+    "received_at",
+    "ingested_by",
+    "incident_id",
+    "statement_version",
+)
 _SQLITE_INSERT = (
     f"INSERT INTO mentions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
     "ON CONFLICT (platform, external_id) DO NOTHING"
@@ -35,17 +50,33 @@ async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     if connection.dialect.name == "sqlite":
         by_topic: dict[str | None, list[tuple]] = {}
         for row in rows:
-            values = (row["platform"], row["external_id"], row["author"], row["text"], row["url"], _sqlite_time(row["created_at"]),
-                      row["language"], row["reach"], row["topic"], row["sentiment"], row["negative"], _sqlite_time(row["received_at"]),
-                      row.get("ingested_by"), row.get("incident_id"), row.get("statement_version"))
+            values = (
+                row["platform"],
+                row["external_id"],
+                row["author"],
+                row["text"],
+                row["url"],
+                _sqlite_time(row["created_at"]),
+                row["language"],
+                row["reach"],
+                row["topic"],
+                row["sentiment"],
+                row["negative"],
+                _sqlite_time(row["received_at"]),
+                row.get("ingested_by"),
+                row.get("incident_id"),
+                row.get("statement_version"),
+            )
             by_topic.setdefault(row["topic"], []).append(values)
         for topic, group in by_topic.items():
             stored[topic] += (await connection.exec_driver_sql(_SQLITE_INSERT, group)).rowcount
     else:
         table = MentionRow.__table__
         statement = _insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        result = await connection.execute(statement.returning(table.c.topic),
-                                          [{"ingested_by": None, "incident_id": None, "statement_version": None, **row} for row in rows])
+        result = await connection.execute(
+            statement.returning(table.c.topic),
+            [{"ingested_by": None, "incident_id": None, "statement_version": None, **row} for row in rows],
+        )
         stored.update(topic for (topic,) in result.all())
     await session.commit()
     return +stored
@@ -61,8 +92,17 @@ async def topic_mentions(session: AsyncSession, topic: str, since: datetime, unt
     """(created_at, negative, scored, reach, text, platform, external_id, author, url) of the topic's
     mentions in [since, until], oldest first: columns, not ORM objects (a pass may read thousands)."""
     query = (
-        select(MentionRow.created_at, MentionRow.negative, MentionRow.sentiment.is_not(None), MentionRow.reach, MentionRow.text,
-               MentionRow.platform, MentionRow.external_id, MentionRow.author, MentionRow.url)
+        select(
+            MentionRow.created_at,
+            MentionRow.negative,
+            MentionRow.sentiment.is_not(None),
+            MentionRow.reach,
+            MentionRow.text,
+            MentionRow.platform,
+            MentionRow.external_id,
+            MentionRow.author,
+            MentionRow.url,
+        )
         .where(MentionRow.topic == topic, MentionRow.created_at >= since, MentionRow.created_at <= until)
         .order_by(MentionRow.created_at)
     )
@@ -73,8 +113,14 @@ async def ingest_keys(session: AsyncSession, topic: str, since: datetime, until:
     """The names of the API keys whose mentions of the topic fall in [since, until], sorted: who fed
     a surge that declared an incident by itself."""
     query = (
-        select(MentionRow.ingested_by).distinct()
-        .where(MentionRow.topic == topic, MentionRow.created_at >= since, MentionRow.created_at <= until, MentionRow.ingested_by.is_not(None))
+        select(MentionRow.ingested_by)
+        .distinct()
+        .where(
+            MentionRow.topic == topic,
+            MentionRow.created_at >= since,
+            MentionRow.created_at <= until,
+            MentionRow.ingested_by.is_not(None),
+        )
     )
     return sorted(await session.scalars(query))
 
@@ -83,7 +129,9 @@ async def first_topic_mention(session: AsyncSession, topic: str) -> datetime | N
     return await session.scalar(select(func.min(MentionRow.created_at)).where(MentionRow.topic == topic))
 
 
-async def mention_series(session: AsyncSession, topics: list[str], since: datetime, until: datetime) -> list[tuple[datetime, bool, bool, int]]:
+async def mention_series(
+    session: AsyncSession, topics: list[str], since: datetime, until: datetime
+) -> list[tuple[datetime, bool, bool, int]]:
     """(created_at, scored, negative, reach) of the topics' mentions in the window, oldest first."""
     query = (
         select(MentionRow.created_at, MentionRow.sentiment.is_not(None), MentionRow.negative, MentionRow.reach)
@@ -105,7 +153,9 @@ async def record_signals(session: AsyncSession, signals: list[dict[str, Any]]) -
     retry) is kept as it is. Returns the ids that are new."""
     new: list[str] = []
     for signal in signals:
-        statement = _insert(session, SignalRow).values(**signal).on_conflict_do_nothing(index_elements=["id"]).returning(SignalRow.id)
+        statement = (
+            _insert(session, SignalRow).values(**signal).on_conflict_do_nothing(index_elements=["id"]).returning(SignalRow.id)
+        )
         new += [row[0] for row in (await session.execute(statement)).all()]
     await session.commit()
     return new
@@ -115,7 +165,9 @@ async def get_signal(session: AsyncSession, signal_id: str) -> SignalRow | None:
     return await session.get(SignalRow, signal_id)
 
 
-async def list_signals(session: AsyncSession, status: str | None = None, topic: str | None = None, limit: int = 200) -> list[SignalRow]:
+async def list_signals(
+    session: AsyncSession, status: str | None = None, topic: str | None = None, limit: int = 200
+) -> list[SignalRow]:
     query = select(SignalRow).order_by(SignalRow.detected_at.desc()).limit(limit)
     if status:
         query = query.where(SignalRow.status == status)
@@ -125,7 +177,13 @@ async def list_signals(session: AsyncSession, status: str | None = None, topic: 
 
 
 async def decide_signal(
-    session: AsyncSession, signal_id: str, status: str, person: str | None, at: datetime, incident_id: str | None = None, note: str | None = None
+    session: AsyncSession,
+    signal_id: str,
+    status: str,
+    person: str | None,
+    at: datetime,
+    incident_id: str | None = None,
+    note: str | None = None,
 ) -> bool:
     """Move a suggested signal on; False when it was decided already (nothing changes then)."""
     result = await session.execute(
@@ -140,12 +198,18 @@ async def decide_signal(
 async def replies_by_statement(session: AsyncSession, incident_id: str) -> dict[int, tuple[int, int, int]]:
     """Per statement version: (replies, scored, negative) among the replies to and quotes of its posts."""
     query = (
-        select(MentionRow.statement_version, func.count(), func.count(MentionRow.sentiment),
-               func.sum(case((MentionRow.negative.is_(True), 1), else_=0)))
+        select(
+            MentionRow.statement_version,
+            func.count(),
+            func.count(MentionRow.sentiment),
+            func.sum(case((MentionRow.negative.is_(True), 1), else_=0)),
+        )
         .where(MentionRow.incident_id == incident_id)
         .group_by(MentionRow.statement_version)
     )
-    return {version: (count, scored, int(negative or 0)) for version, count, scored, negative in (await session.execute(query)).all()}
+    return {
+        version: (count, scored, int(negative or 0)) for version, count, scored, negative in (await session.execute(query)).all()
+    }
 
 
 async def incident_replies(session: AsyncSession, incident_id: str, limit: int = 200) -> list[MentionRow]:
@@ -157,8 +221,16 @@ async def reply_facts(session: AsyncSession, incident_id: str) -> dict[int, list
     """Per statement version, the replies to and quotes of its posts as the surge rule reads them:
     (created_at, negative, scored, reach, text, platform, external_id, author, url)."""
     query = select(
-        MentionRow.statement_version, MentionRow.created_at, MentionRow.negative, MentionRow.sentiment.is_not(None), MentionRow.reach,
-        MentionRow.text, MentionRow.platform, MentionRow.external_id, MentionRow.author, MentionRow.url,
+        MentionRow.statement_version,
+        MentionRow.created_at,
+        MentionRow.negative,
+        MentionRow.sentiment.is_not(None),
+        MentionRow.reach,
+        MentionRow.text,
+        MentionRow.platform,
+        MentionRow.external_id,
+        MentionRow.author,
+        MentionRow.url,
     ).where(MentionRow.incident_id == incident_id, MentionRow.statement_version.is_not(None))
     found: dict[int, list[tuple]] = {}
     for version, created_at, negative, scored, *rest in (await session.execute(query)).all():

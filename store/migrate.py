@@ -127,7 +127,9 @@ async def check_schema(engine: AsyncEngine) -> str:
     if current == head:
         return current
     if current is not None and not _known(current):
-        log.warning("database schema is at %s, which this code does not know (it needs %s): a newer release migrated it", current, head)
+        log.warning(
+            "database schema is at %s, which this code does not know (it needs %s): a newer release migrated it", current, head
+        )
         return current
     raise SchemaBehind(current, head, legacy)
 

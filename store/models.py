@@ -22,13 +22,15 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     # Constraint names fixed by convention, the same on SQLite and PostgreSQL, so that a migration can name them.
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime()}
 
 
@@ -47,7 +49,9 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     pending: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    projected_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Last timeline event applied; guards against stale retries.")
+    projected_seq: Mapped[int] = mapped_column(
+        Integer, default=0, doc="Last timeline event applied; guards against stale retries."
+    )
 
 
 class TimelineRow(Base):
@@ -60,7 +64,9 @@ class TimelineRow(Base):
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(50))
     actor: Mapped[str | None] = mapped_column(String(100))
-    via: Mapped[str | None] = mapped_column(String(120), doc="How the action arrived: an API key's name, an email or SMS link, an SMS reply.")
+    via: Mapped[str | None] = mapped_column(
+        String(120), doc="How the action arrived: an API key's name, an email or SMS link, an SMS reply."
+    )
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -181,7 +187,9 @@ class IncidentMetricsRow(Base):
     approval_rounds: Mapped[int] = mapped_column(Integer, default=0)
     feedback_count: Mapped[int] = mapped_column(Integer, default=0)
     feedback_mean: Mapped[float | None] = mapped_column(Float)
-    projected_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Timeline length these figures were computed at; guards against stale retries.")
+    projected_seq: Mapped[int] = mapped_column(
+        Integer, default=0, doc="Timeline length these figures were computed at; guards against stale retries."
+    )
 
 
 class ApiKeyRow(Base):
@@ -219,8 +227,12 @@ class MentionRow(Base):
     sentiment: Mapped[float | None] = mapped_column(Float, doc="-1 … 1; null for a language without a sentiment lexicon.")
     negative: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime]
-    ingested_by: Mapped[str | None] = mapped_column(String(100), doc="The name of the API key that posted it: who a direct declaration came from.")
-    incident_id: Mapped[str | None] = mapped_column(String(64), index=True, doc="Set for a reply to (or quote of) one of the incident's published posts.")
+    ingested_by: Mapped[str | None] = mapped_column(
+        String(100), doc="The name of the API key that posted it: who a direct declaration came from."
+    )
+    incident_id: Mapped[str | None] = mapped_column(
+        String(64), index=True, doc="Set for a reply to (or quote of) one of the incident's published posts."
+    )
     statement_version: Mapped[int | None] = mapped_column(Integer, doc="The statement whose post it answers.")
 
 

@@ -21,9 +21,7 @@ async def project_incident(session: AsyncSession, summary: dict[str, Any], event
     """Apply a workflow's snapshot and new timeline events. Safe to repeat and to run out of order:
     events are keyed by (incident, seq), and the row only moves forward in ``projected_seq``."""
     if events:
-        statement = _insert(session, TimelineRow).values(
-            [{"incident_id": summary["id"], **event} for event in events]
-        )
+        statement = _insert(session, TimelineRow).values([{"incident_id": summary["id"], **event} for event in events])
         await session.execute(statement.on_conflict_do_nothing(index_elements=["incident_id", "seq"]))
     row = await session.get(IncidentRow, summary["id"], with_for_update=True)
     if row is None:
@@ -48,7 +46,9 @@ async def project_metrics(session: AsyncSession, metrics: dict[str, Any]) -> Non
 async def list_metrics(
     session: AsyncSession, drill: bool = False, scenario: str | None = None, severity: str | None = None, limit: int = 5000
 ) -> list[IncidentMetricsRow]:
-    query = select(IncidentMetricsRow).where(IncidentMetricsRow.drill == drill).order_by(IncidentMetricsRow.declared_at).limit(limit)
+    query = (
+        select(IncidentMetricsRow).where(IncidentMetricsRow.drill == drill).order_by(IncidentMetricsRow.declared_at).limit(limit)
+    )
     if scenario:
         query = query.where(IncidentMetricsRow.scenario == scenario)
     if severity:
@@ -76,6 +76,8 @@ async def last_drills(session: AsyncSession) -> dict[str, datetime]:
     )
     rows = (await session.execute(query)).all()
     return {playbook: at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at for playbook, at in rows}
+
+
 # Built once: a statement per message would be built and cache-keyed anew on every send.
 _OUTBOX_INSERT = {
     name: dialect_insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["ledger_key"])
@@ -188,7 +190,11 @@ async def list_subscribers(session: AsyncSession, incident_id: str) -> list[Subs
 async def incidents_with_data_errors(session: AsyncSession, limit: int = 20) -> list[str]:
     """Open incidents whose timeline says the database refused some of their data (``data_error``)."""
     query = (
-        select(TimelineRow.incident_id).join(IncidentRow, IncidentRow.id == TimelineRow.incident_id)
-        .where(TimelineRow.kind == EventKind.DATA_ERROR.value, IncidentRow.status == "open").distinct().order_by(TimelineRow.incident_id).limit(limit)
+        select(TimelineRow.incident_id)
+        .join(IncidentRow, IncidentRow.id == TimelineRow.incident_id)
+        .where(TimelineRow.kind == EventKind.DATA_ERROR.value, IncidentRow.status == "open")
+        .distinct()
+        .order_by(TimelineRow.incident_id)
+        .limit(limit)
     )
     return list((await session.scalars(query)).all())

@@ -47,7 +47,13 @@ class Minted:
 
 
 async def mint(
-    session: AsyncSession, *, ledger_key: str, incident_id: str, person_id: str, purpose: str, ttl: timedelta,
+    session: AsyncSession,
+    *,
+    ledger_key: str,
+    incident_id: str,
+    person_id: str,
+    purpose: str,
+    ttl: timedelta,
     version: int | None = None,
 ) -> Minted:
     """A fresh token for one send. A retried send (same ledger key) replaces the unsent token, so
@@ -57,10 +63,20 @@ async def mint(
     now = datetime.now(timezone.utc)
     open_codes = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
     code = next(c for c in (f"{secrets.randbelow(10000):04d}" for _ in range(100)) if c not in open_codes)
-    await session.execute(_UPSERT[session.bind.dialect.name], {
-        "ledger_key": ledger_key, "incident_id": incident_id, "person_id": person_id, "purpose": purpose, "version": version,
-        "token_hash": token_hash(token), "code": code, "created_at": now, "expires_at": now + ttl,
-    })
+    await session.execute(
+        _UPSERT[session.bind.dialect.name],
+        {
+            "ledger_key": ledger_key,
+            "incident_id": incident_id,
+            "person_id": person_id,
+            "purpose": purpose,
+            "version": version,
+            "token_hash": token_hash(token),
+            "code": code,
+            "created_at": now,
+            "expires_at": now + ttl,
+        },
+    )
     return Minted(token=token, code=code)
 
 
@@ -95,7 +111,6 @@ async def spend(session: AsyncSession, row: ActionTokenRow, outcome: str) -> Non
         .values(used_at=datetime.now(timezone.utc), outcome=outcome)
     )
     await session.commit()
-
 
 
 async def for_send(session: AsyncSession, ledger_key: str) -> ActionTokenRow | None:

@@ -23,10 +23,14 @@ API_HEADERS = {"Authorization": f"Bearer {TEST_API_KEY}"}
 
 async def register_search_attributes(client) -> None:
     """The time-skipping server knows no custom search attributes until told."""
-    kinds = {SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-             SearchAttributeIndexedValueType.BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL}
+    kinds = {
+        SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        SearchAttributeIndexedValueType.BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    }
     await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(namespace="default", search_attributes={key.name: kinds[key.indexed_value_type] for key in ALL})
+        AddSearchAttributesRequest(
+            namespace="default", search_attributes={key.name: kinds[key.indexed_value_type] for key in ALL}
+        )
     )
 
 
@@ -61,7 +65,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.resilience)
         if "contract" in path.stem:
             item.add_marker(pytest.mark.contract)
-        on_postgresql = getattr(item, "callspec", None) is not None and item.callspec.params.get("backend") == "postgresql"  # tests/store
+        on_postgresql = (
+            getattr(item, "callspec", None) is not None and item.callspec.params.get("backend") == "postgresql"
+        )  # tests/store
         if "postgres" in item.fixturenames or on_postgresql:
             item.add_marker(pytest.mark.postgres)
         if any(item.get_closest_marker(name) for name in SLOW_SUITES):

@@ -23,9 +23,16 @@ from tests.conftest import API_HEADERS, TEST_API_KEY
 from worker import build_activities, build_listening_activities, build_worker
 
 PLAYBOOKS = Path(__file__).resolve().parents[1] / "playbooks"
-OUTAGE = {"playbook": "technical_outage", "title": "Checkout down in every region", "summary": "Payments time out.", "severity": "SEV1",
-          "fact_sheet": {"headline": "Online ordering is down"}}
-APPROVAL_WINDOW = timedelta(minutes=5)  # technical_outage's approval_within at SEV1: updates are drafted this long before their promise
+OUTAGE = {
+    "playbook": "technical_outage",
+    "title": "Checkout down in every region",
+    "summary": "Payments time out.",
+    "severity": "SEV1",
+    "fact_sheet": {"headline": "Online ordering is down"},
+}
+APPROVAL_WINDOW = timedelta(
+    minutes=5
+)  # technical_outage's approval_within at SEV1: updates are drafted this long before their promise
 
 
 @dataclass
@@ -42,19 +49,32 @@ async def open_stack(env: WorkflowEnvironment, folder: Path) -> AsyncIterator[St
     engine = create_engine(url)
     await create_schema(engine)
     settings = Settings(
-        CRISIS_DATA_DIR=str(folder), DATABASE_URL=url, CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS), CRISIS_API_KEY=TEST_API_KEY,
-        CRISIS_TASK_QUEUE=f"long-{uuid.uuid4().hex[:8]}", CRISIS_SENTIMENT_PROCESSES=0, CRISIS_PUBLIC_URL="http://test",
+        CRISIS_DATA_DIR=str(folder),
+        DATABASE_URL=url,
+        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
+        CRISIS_API_KEY=TEST_API_KEY,
+        CRISIS_TASK_QUEUE=f"long-{uuid.uuid4().hex[:8]}",
+        CRISIS_SENTIMENT_PROCESSES=0,
+        CRISIS_PUBLIC_URL="http://test",
     )
     client = env.client
     sessions = session_factory(engine)
     # A month of updates is thousands of state queries: on a loaded 2-core machine one may wait more
     # than the 2 s Temporal's deadlock detection allows for the CPU, which says nothing about the workflow.
-    worker = build_worker(client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions), debug_mode=True)
+    worker = build_worker(
+        client,
+        settings,
+        build_activities(settings, sessions),
+        build_listening_activities(client, settings, sessions),
+        debug_mode=True,
+    )
     running = asyncio.create_task(worker.run())
     app = create_app(settings, temporal=client)
     try:
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60, headers=API_HEADERS) as http:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60, headers=API_HEADERS
+            ) as http:
                 yield Stack(http, env, sessions)
     finally:
         await worker.shutdown()
@@ -104,15 +124,32 @@ class Team:
                 await self.post("acknowledge", {"person": item["people"][0]})
             elif item["kind"] == "assessment":
                 answers = {q["id"]: "Checked." for q in item["questions"]}
-                await self.post("assessment", {"person": item["people"][0], "impact": "extreme", "reach": "high", "answers": answers,
-                                               "facts": ["Checkout fails in every region."], "audiences": ["customers"]})
+                await self.post(
+                    "assessment",
+                    {
+                        "person": item["people"][0],
+                        "impact": "extreme",
+                        "reach": "high",
+                        "answers": answers,
+                        "facts": ["Checkout fails in every region."],
+                        "audiences": ["customers"],
+                    },
+                )
             elif item["kind"] == "task":
                 await self.post(f"tasks/{item['task_id']}/complete", {"person": item["people"][0], "note": "done"})
             elif item["kind"] == "approval":
                 await self.post(f"statements/{item['version']}/decision", {"person": item["people"][0], "decision": "approve"})
             elif item["kind"] == "review":
-                await self.post("review", {"person": item["people"][0], "summary": "A month-long outage, handled.", "went_well": ["Updates on time"],
-                                           "went_badly": ["The outage itself"], "action_items": []})
+                await self.post(
+                    "review",
+                    {
+                        "person": item["people"][0],
+                        "summary": "A month-long outage, handled.",
+                        "went_well": ["Updates on time"],
+                        "went_badly": ["The outage itself"],
+                        "action_items": [],
+                    },
+                )
             else:
                 continue
             return True

@@ -76,16 +76,31 @@ class PostgresServer:
         result = subprocess.run(self._command(*args), capture_output=True, text=True, timeout=timeout, cwd=self.root)
         if result.returncode != 0:
             log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-            raise PostgresUnavailable(f"`{' '.join(args[:2])}` failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}\n{log}")
+            raise PostgresUnavailable(
+                f"`{' '.join(args[:2])}` failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}\n{log}"
+            )
 
     def start(self) -> None:
         if self.as_root:
             try:
                 account = pwd.getpwnam("postgres")
             except KeyError:
-                raise PostgresUnavailable("running as root, and there is no `postgres` system user to run the server as") from None
+                raise PostgresUnavailable(
+                    "running as root, and there is no `postgres` system user to run the server as"
+                ) from None
             os.chown(self.root, account.pw_uid, account.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+            "--no-instructions",
+        )
         self._start_server()
 
     def _start_server(self) -> None:

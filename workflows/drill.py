@@ -34,12 +34,14 @@ class ScheduledDrillWorkflow:
             plan,
             id=plan.id,
             parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(CRISIS_SCENARIO, plan.playbook.scenario.value),
-                SearchAttributePair(CRISIS_SEVERITY, plan.severity.value),
-                SearchAttributePair(CRISIS_PHASE, "identify"),
-                SearchAttributePair(CRISIS_DRILL, True),
-            ]),
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CRISIS_SCENARIO, plan.playbook.scenario.value),
+                    SearchAttributePair(CRISIS_SEVERITY, plan.severity.value),
+                    SearchAttributePair(CRISIS_PHASE, "identify"),
+                    SearchAttributePair(CRISIS_DRILL, True),
+                ]
+            ),
             static_summary=f"[DRILL] {plan.title}",
             static_details=f"Scheduled drill of playbook **{plan.playbook.name}** (`{plan.playbook.id}`)",
         )

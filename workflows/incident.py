@@ -108,7 +108,9 @@ def _cancelled(error: BaseException) -> bool:
     request (so it is not tried again)."""
     if isinstance(error, asyncio.CancelledError):
         return True
-    return isinstance(error, ActivityError) and (isinstance(error.cause, CancelledError) or error.retry_state is RetryState.CANCEL_REQUESTED)
+    return isinstance(error, ActivityError) and (
+        isinstance(error.cause, CancelledError) or error.retry_state is RetryState.CANCEL_REQUESTED
+    )
 
 
 def _undelivered(error: ActivityError) -> tuple[list[str], str]:
@@ -123,7 +125,9 @@ def _undelivered(error: ActivityError) -> tuple[list[str], str]:
         return [], why
     if isinstance(cause, ApplicationError):
         known = cause.type in ("TransientDeliveryError", "PermanentDeliveryError")
-        return [str(channel) for channel in cause.details] if known else [], cause.message.split(": ", 1)[-1] if known else cause.message
+        return [str(channel) for channel in cause.details] if known else [], cause.message.split(": ", 1)[
+            -1
+        ] if known else cause.message
     return [], str(cause or error)
 
 
@@ -142,7 +146,9 @@ class IncidentWorkflow:
             self._incident = Incident(plan, workflow.now(), public_voice=workflow.patched("voice-core-public-voice"))
             self._projected_seq = 0
         else:
-            self._incident = Incident.resumed(plan.model_copy(update={"continued": None}), continued.state, continued.public_voice)
+            self._incident = Incident.resumed(
+                plan.model_copy(update={"continued": None}), continued.state, continued.public_voice
+            )
             self._projected_seq = self._incident.event_count  # the run before projected every event it carried
         self._finished = False
         self._searchable: dict[str, object] = {}
@@ -215,7 +221,12 @@ class IncidentWorkflow:
         await self._identify()
         self._enter(Phase.ASSESS)
         self._spawn(self._brief("acknowledged", person=incident.commander))
-        await self._await_deadline(lambda: incident.state.assessment is not None or incident.resolved, "assessment", "the assessment", lambda: [incident.commander])
+        await self._await_deadline(
+            lambda: incident.state.assessment is not None or incident.resolved,
+            "assessment",
+            "the assessment",
+            lambda: [incident.commander],
+        )
         if not incident.resolved:
             self._enter(Phase.RESPOND)
             await self._respond(watch_first_statement=not on_time)
@@ -246,9 +257,17 @@ class IncidentWorkflow:
         state = incident.state
         figures = metrics.summarize(state, metrics.compute(state, incident.commander_role, workflow.now()))
         return IncidentOutcome(
-            id=state.id, status="closed" if incident.closed else "open", phase=incident.phase.value, severity=incident.severity.value,
-            drill=state.drill, declared_at=state.declared_at, resolved_at=state.resolution.at if state.resolution else None,
-            closed_at=state.closed_at, runs=state.earlier.runs + 1, events=incident.event_count, metrics=figures,
+            id=state.id,
+            status="closed" if incident.closed else "open",
+            phase=incident.phase.value,
+            severity=incident.severity.value,
+            drill=state.drill,
+            declared_at=state.declared_at,
+            resolved_at=state.resolution.at if state.resolution else None,
+            closed_at=state.closed_at,
+            runs=state.earlier.runs + 1,
+            events=incident.event_count,
+            metrics=figures,
         )
 
     async def _identify(self) -> None:
@@ -308,7 +327,11 @@ class IncidentWorkflow:
                 step = (round_, level_number)
                 if workflow.patched("escalate-on-time"):
                     for person in level.people:
-                        in_flight[asyncio.create_task(self._page(role, person, level, step, wait, paged))] = (person, level_number, round_)
+                        in_flight[asyncio.create_task(self._page(role, person, level, step, wait, paged))] = (
+                            person,
+                            level_number,
+                            round_,
+                        )
                 elif len(level.people) > 1 and workflow.patched("page-a-level-at-once"):
                     # Everyone on the level at once: a level of twenty is paged in the time of one.
                     await asyncio.gather(*(self._page(role, person, level, step, wait, paged) for person in level.people))
@@ -323,7 +346,9 @@ class IncidentWorkflow:
                     incident.record_deadline_missed(f"acknowledge.{role}", workflow.now())
         return False
 
-    async def _page(self, role: str, person: str, level: PolicyLevel, step: tuple[int, int], wait: timedelta, paged: dict[str, list[str]]) -> None:
+    async def _page(
+        self, role: str, person: str, level: PolicyLevel, step: tuple[int, int], wait: timedelta, paged: dict[str, list[str]]
+    ) -> None:
         """Page one person of an escalation level (``step``: round and level number) and note it."""
         incident = self._incident
         round_, level_number = step
@@ -374,16 +399,33 @@ class IncidentWorkflow:
             if await self._wait_until(settled, task.due_at, f"task '{task_id}' due"):
                 return
             incident.record_deadline_missed(f"task.{task_id}", workflow.now())
-            await self._tell(self._messenger.reminder(task.assignee, task.title, task.due_at), f"task.{task_id}.reminder", f"remind {task.assignee} of '{task_id}'")
+            await self._tell(
+                self._messenger.reminder(task.assignee, task.title, task.due_at),
+                f"task.{task_id}.reminder",
+                f"remind {task.assignee} of '{task_id}'",
+            )
             incident.record_task_reminder(task_id, workflow.now())
             self._escalations[task_id] = workflow.now() + escalate_after
         while (escalates_at := self._escalations.get(task_id)) is not None:
-            if await self._wait(settled, max(escalates_at - workflow.now(), timedelta(seconds=1)), f"task '{task_id}' escalates after {escalate_after}"):
+            if await self._wait(
+                settled,
+                max(escalates_at - workflow.now(), timedelta(seconds=1)),
+                f"task '{task_id}' escalates after {escalate_after}",
+            ):
                 return
             previous = task.assignee
             if not incident.escalate_task(task_id, workflow.now()):
-                await self._tell(self._messenger.reminder(incident.commander, task.title, task.due_at), f"task.{task_id}.commander", f"tell the commander '{task_id}' is stuck")
-                incident.record_reminder(f"Task '{task.title}' has passed through its whole role", [incident.commander], workflow.now(), task_id=task_id)
+                await self._tell(
+                    self._messenger.reminder(incident.commander, task.title, task.due_at),
+                    f"task.{task_id}.commander",
+                    f"tell the commander '{task_id}' is stuck",
+                )
+                incident.record_reminder(
+                    f"Task '{task.title}' has passed through its whole role",
+                    [incident.commander],
+                    workflow.now(),
+                    task_id=task_id,
+                )
                 self._escalations[task_id] = None  # passed through its whole role: only its end is waited for
                 break
             notice = self._messenger.task_assigned(task.assignee, task.title, task.due_at, escalated_from=previous)
@@ -411,7 +453,9 @@ class IncidentWorkflow:
         owner = next(t.owner for t in incident.playbook.respond.tasks if t.id == obligation.met_by)
         if self._continued and incident.state.deadlines[name].due_at <= workflow.now():
             # Missed in a run before this one, which recorded it and reminded its people: only its end is waited for.
-            await workflow.wait_condition(lambda: incident.state.deadlines[name].met_at is not None or incident.state.deadlines[name].waived)
+            await workflow.wait_condition(
+                lambda: incident.state.deadlines[name].met_at is not None or incident.state.deadlines[name].waived
+            )
             return
         await self._await_deadline(
             lambda: incident.state.deadlines[name].met_at is not None or incident.state.deadlines[name].waived,
@@ -473,7 +517,13 @@ class IncidentWorkflow:
             wait = None
             if current is None and incident.state.next_update_due is not None:
                 wait = max(incident.state.next_update_due - self._lead(promising) - workflow.now(), timedelta(seconds=1))
-            if current is None and wait is not None and incident.phase is Phase.COMMUNICATE and self._history_long() and workflow.patched(CONTINUE_AS_NEW):
+            if (
+                current is None
+                and wait is not None
+                and incident.phase is Phase.COMMUNICATE
+                and self._history_long()
+                and workflow.patched(CONTINUE_AS_NEW)
+            ):
                 await self._continue_as_new_when_settled(seen, wait)
                 continue  # something changed first, or the next update is due: this run drafts it
             await self._wait(lambda: incident.state.revision != seen, wait, "next public update due")  # noqa: B023 (awaited here)
@@ -490,7 +540,9 @@ class IncidentWorkflow:
                 self._spawn(self._chase_approval(version))
         elif statement.status is StatementStatus.REJECTED:
             rejection = next(d for d in statement.decisions if d.decision is Verdict.REJECT)
-            author = statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
+            author = (
+                statement.author if statement.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
+            )
             notice = self._messenger.changes_requested(author, version, rejection.person, rejection.comment)
             await self._tell(notice, f"revision.v{version}", f"tell {author} that v{version} needs changes")
 
@@ -502,7 +554,9 @@ class IncidentWorkflow:
             source = incident.plan.internal_templates.get(audience.id)
             if source is None:
                 continue
-            body, _, _ = await self._render(StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), incident.state.fact_sheet, template=source)
+            body, _, _ = await self._render(
+                StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), incident.state.fact_sheet, template=source
+            )
             message = incident.add_internal(audience.id, body, SYSTEM_AUTHOR, workflow.now())
             await self._ask_about_internal(message.number)
 
@@ -514,12 +568,20 @@ class IncidentWorkflow:
         if message.status is InternalStatus.PENDING_APPROVAL:
             for role in incident.outstanding_approver_roles(message):
                 person = incident.on_duty(role)
-                notice = self._messenger.internal_approval_request(person, number, message.name, message.version, role, message.text)
-                await self._tell(notice, f"internal.{number}.approval.{role}", f"ask {person} ({role}) to approve the message for {message.name} v{message.version}")
+                notice = self._messenger.internal_approval_request(
+                    person, number, message.name, message.version, role, message.text
+                )
+                await self._tell(
+                    notice,
+                    f"internal.{number}.approval.{role}",
+                    f"ask {person} ({role}) to approve the message for {message.name} v{message.version}",
+                )
         elif message.status is InternalStatus.REJECTED:
             rejection = next(d for d in message.decisions if d.decision is Verdict.REJECT)
             author = message.author if message.author != SYSTEM_AUTHOR else incident.on_duty(incident.playbook.communicate.author)
-            notice = self._messenger.internal_changes_requested(author, message.name, message.version, rejection.person, rejection.comment)
+            notice = self._messenger.internal_changes_requested(
+                author, message.name, message.version, rejection.person, rejection.comment
+            )
             await self._tell(notice, f"internal.{number}.revision", f"tell {author} the message for {message.name} needs changes")
         elif message.status is InternalStatus.APPROVED:
             audience = next(a for a in incident.playbook.internal if a.id == message.audience)
@@ -549,11 +611,15 @@ class IncidentWorkflow:
         if proposal.status is AnswerStatus.PENDING_APPROVAL:
             for role in incident.outstanding_approver_roles(proposal):
                 person = incident.on_duty(role)
-                notice = self._messenger.answer_approval_request(person, number, proposal.answer_id, proposal.version, role, proposal.question, proposal.text)
+                notice = self._messenger.answer_approval_request(
+                    person, number, proposal.answer_id, proposal.version, role, proposal.question, proposal.text
+                )
                 await self._tell(notice, f"answer.{number}.approval.{role}", f"ask {person} ({role}) to approve {label}")
         elif proposal.status is AnswerStatus.REJECTED:
             rejection = next(d for d in proposal.decisions if d.decision is Verdict.REJECT)
-            notice = self._messenger.answer_changes_requested(proposal.author, proposal.answer_id, proposal.version, rejection.person, rejection.comment)
+            notice = self._messenger.answer_changes_requested(
+                proposal.author, proposal.answer_id, proposal.version, rejection.person, rejection.comment
+            )
             await self._tell(notice, f"answer.{number}.revision", f"tell {proposal.author} that {label} needs changes")
 
     async def _chase_approval(self, version: int) -> None:
@@ -584,7 +650,11 @@ class IncidentWorkflow:
             backups = [p for p in chain if p != on_duty and not any(d.person == p for d in statement.decisions)]
             if backups:
                 notice = self._messenger.approval_request(backups[0], version, role, statement.for_approval())
-                await self._tell(notice, f"approval.v{version}.{role}.escalated", f"ask {backups[0]} ({role}) to approve v{version}: {on_duty} did not")
+                await self._tell(
+                    notice,
+                    f"approval.v{version}.{role}.escalated",
+                    f"ask {backups[0]} ({role}) to approve v{version}: {on_duty} did not",
+                )
                 incident.record_approval_escalated(version, role, on_duty, backups[0], workflow.now())
 
     async def _publish_fallback(self) -> None:
@@ -600,12 +670,16 @@ class IncidentWorkflow:
         if await self._wait_until(spoken, incident.state.declared_at + after, "fallback holding statement due"):
             return
         # Pre-approved text only: the template with an empty fact sheet, never what the sheet (or a detector) says now.
-        text, promise, variants = await self._render(StatementKind.HOLDING, "render.fallback", timedelta(0), FactSheet())  # published at once
+        text, promise, variants = await self._render(
+            StatementKind.HOLDING, "render.fallback", timedelta(0), FactSheet()
+        )  # published at once
         incident.add_fallback(text, workflow.now(), promise, variants=variants)
 
     async def _draft(self, kind: StatementKind) -> None:
         incident = self._incident
-        rendered = await self._render(kind, f"render.{incident.statement_count + 1}", incident.approval_window(), incident.state.fact_sheet)
+        rendered = await self._render(
+            kind, f"render.{incident.statement_count + 1}", incident.approval_window(), incident.state.fact_sheet
+        )
         text, promise, variants = rendered
         incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now(), promise=promise, variants=variants)
 
@@ -614,7 +688,9 @@ class IncidentWorkflow:
         Only in the communicate phase (statements can open earlier, at the holding point), which is
         where the next run goes on (``_resume``)."""
         info = workflow.info()
-        return self._beside and (info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER)
+        return self._beside and (
+            info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER
+        )
 
     async def _continue_as_new_when_settled(self, seen: int, wait: timedelta) -> None:
         """Continue as new at this safe point (between update cycles: nothing in flight) once every
@@ -626,7 +702,9 @@ class IncidentWorkflow:
             finished = all(task.done() for task in self._background if task not in self._resumable)
             return finished and workflow.all_handlers_finished() and self._projected_seq == incident.event_count
 
-        if not await self._wait(lambda: incident.state.revision != seen or settled(), wait, "continue as new once the sends beside the flow are done"):
+        if not await self._wait(
+            lambda: incident.state.revision != seen or settled(), wait, "continue as new once the sends beside the flow are done"
+        ):
             return
         if incident.state.revision != seen:
             return
@@ -637,16 +715,27 @@ class IncidentWorkflow:
             state=carried(incident.state),
             public_voice=incident.public_voice,
             data_errors_shown=sorted(self._data_errors_shown),
-            task_escalations={task.id: self._escalations[task.id] for task in incident.open_tasks() if task.id in self._escalations},
+            task_escalations={
+                task.id: self._escalations[task.id] for task in incident.open_tasks() if task.id in self._escalations
+            },
         )
-        workflow.logger.info("continuing as new after %d events (run %d of the incident)", workflow.info().get_current_history_length(), continuation.state.earlier.runs)
+        workflow.logger.info(
+            "continuing as new after %d events (run %d of the incident)",
+            workflow.info().get_current_history_length(),
+            continuation.state.earlier.runs,
+        )
         workflow.continue_as_new(incident.plan.model_copy(update={"continued": continuation}))
 
     def _lead(self, promising: bool) -> timedelta:
         return self._incident.approval_window() if promising else timedelta(0)
 
     async def _render(
-        self, kind: StatementKind, activity_id: str, approval: timedelta, fact_sheet: FactSheet, template: str | None = None,
+        self,
+        kind: StatementKind,
+        activity_id: str,
+        approval: timedelta,
+        fact_sheet: FactSheet,
+        template: str | None = None,
     ) -> tuple[str, datetime | None, list[Variant] | None]:
         """The statement from the template: its long form, the next update it promises (the approvers'
         window and the cadence from now, worded in the organisation's time zone and the incident's
@@ -674,15 +763,35 @@ class IncidentWorkflow:
         summary = f"draft the {kind.value} statement from template"
         if template is not None:
             state = incident.state
-            context = internal_context(kind, context.organization, fact_sheet, state.title, state.summary, incident.severity.value, next_update, context.drill)
-        request = RenderRequest(template=template or incident.plan.template, context=context, channels=incident.playbook.communicate.channels)
+            context = internal_context(
+                kind,
+                context.organization,
+                fact_sheet,
+                state.title,
+                state.summary,
+                incident.severity.value,
+                next_update,
+                context.drill,
+            )
+        request = RenderRequest(
+            template=template or incident.plan.template, context=context, channels=incident.playbook.communicate.channels
+        )
         if template is not None or not incident.public_voice:
             text = await workflow.execute_activity_method(
-                IncidentActivities.render, request, activity_id=activity_id, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=summary,
+                IncidentActivities.render,
+                request,
+                activity_id=activity_id,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=summary,
             )
             return text, promise, None
         variants = await workflow.execute_activity_method(
-            IncidentActivities.render_variants, request, activity_id=activity_id, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+            IncidentActivities.render_variants,
+            request,
+            activity_id=activity_id,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
             summary=f"{summary}, one variant per channel",
         )
         return long_text(variants), promise, variants
@@ -691,9 +800,15 @@ class IncidentWorkflow:
         incident = self._incident
         statement = incident.statement(version)
         publication = Publication(
-            incident_id=incident.state.id, version=version, kind=statement.kind, title=incident.state.title,
-            text=statement.text, drill=incident.plan.drill, fallback=statement.fallback,
-            targets=incident.playbook.communicate.publish_to, variants=statement.variants,
+            incident_id=incident.state.id,
+            version=version,
+            kind=statement.kind,
+            title=incident.state.title,
+            text=statement.text,
+            drill=incident.plan.drill,
+            fallback=statement.fallback,
+            targets=incident.playbook.communicate.publish_to,
+            variants=statement.variants,
         )
         if workflow.patched("publish-threads"):
             publication = publication.model_copy(update=incident.publication_context())
@@ -703,7 +818,11 @@ class IncidentWorkflow:
         what = f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}"
         try:
             sent = await workflow.execute_activity(
-                "publish", publication, activity_id=f"publish.v{version}", start_to_close_timeout=ACTIVITY_TIMEOUT, summary=what,
+                "publish",
+                publication,
+                activity_id=f"publish.v{version}",
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                summary=what,
                 **self._retries(PUBLISH_RETRY),
             )
         except ActivityError as error:
@@ -713,14 +832,19 @@ class IncidentWorkflow:
                 raise
             # Out of time before its last try (a rate limit asked for a longer wait): the targets still failing say so.
             failed, reason = _undelivered(error)
-            sent = [Receipt(channel=target, sha256="", error=f"not known to be published: {reason}") for target in failed or publication.targets or ["every target"]]
+            sent = [
+                Receipt(channel=target, sha256="", error=f"not known to be published: {reason}")
+                for target in failed or publication.targets or ["every target"]
+            ]
         receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
         incident.mark_published(version, workflow.now(), receipts)
         await self._brief("published", version=version, text=statement.text)
 
     def _social_posts(self) -> list[PublishedPost]:
         return [
-            PublishedPost(version=statement.version, target=receipt.channel, post_id=receipt.provider_id, kind=statement.kind.value)
+            PublishedPost(
+                version=statement.version, target=receipt.channel, post_id=receipt.provider_id, kind=statement.kind.value
+            )
             for statement in self._incident.published()
             for receipt in statement.receipts
             if receipt.channel in REPLY_TARGETS and receipt.provider_id and receipt.error is None
@@ -738,8 +862,11 @@ class IncidentWorkflow:
             closed = await self._wait(lambda: incident.phase is Phase.CLOSED, every, "read the replies to our posts")
             posts = self._social_posts()
             request = RepliesRequest(incident_id=incident.state.id, posts=posts)
-            options = dict(start_to_close_timeout=timedelta(minutes=2), retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
-                           summary=f"read the replies to {len(posts)} post(s)")
+            options = dict(
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
+                summary=f"read the replies to {len(posts)} post(s)",
+            )
             try:
                 if watch is None:
                     await workflow.execute_activity_method(IncidentActivities.read_replies, request, **options)
@@ -747,10 +874,16 @@ class IncidentWorkflow:
                     request = request.model_copy(update={"playbook": incident.playbook.id, "surge": watch.surge})
                     watched = await workflow.execute_activity_method(IncidentActivities.watch_replies, request, **options)
                     for signal in watched.raised:
-                        if incident.record_reply_surge(signal.id, signal.version, signal.summary, workflow.now()) and workflow.patched(TELL_REPLY_SURGE):
+                        if incident.record_reply_surge(
+                            signal.id, signal.version, signal.summary, workflow.now()
+                        ) and workflow.patched(TELL_REPLY_SURGE):
                             person = incident.on_duty(incident.playbook.communicate.author)
                             notice = self._messenger.reply_surge(person, signal.version, signal.negative, signal.scored)
-                            await self._tell(notice, f"reply-surge.v{signal.version}", f"tell {person} the replies to v{signal.version} turned negative")
+                            await self._tell(
+                                notice,
+                                f"reply-surge.v{signal.version}",
+                                f"tell {person} the replies to v{signal.version} turned negative",
+                            )
             except ActivityError:
                 workflow.logger.warning("the replies to our posts could not be read this time; trying again in %s", every)
             if closed:
@@ -805,11 +938,16 @@ class IncidentWorkflow:
         event = incident.event(change)
         previous, reason = event.data["previous"], event.data["reason"]
         say = self._messenger
-        await asyncio.gather(*(
-            self._tell(say.severity_changed(person, previous, event.actor, reason), f"severity.{change}.{person}",
-                         f"tell {person} the severity is now {incident.severity}")
-            for person in incident.paged_people()
-        ))
+        await asyncio.gather(
+            *(
+                self._tell(
+                    say.severity_changed(person, previous, event.actor, reason),
+                    f"severity.{change}.{person}",
+                    f"tell {person} the severity is now {incident.severity}",
+                )
+                for person in incident.paged_people()
+            )
+        )
         await self._brief("reassessed", previous=previous, reason=reason)
 
     async def _tell_schedulers(self, event: str, what: str) -> None:
@@ -818,7 +956,14 @@ class IncidentWorkflow:
         targets = incident.playbook.communicate.pause_scheduled_posts
         if not targets or not workflow.patched("pause-scheduled-posts"):
             return
-        signal = TargetSignal(incident_id=incident.state.id, event=event, targets=targets, title=incident.state.title, text=f"{what}: {incident.state.title}", drill=incident.plan.drill)
+        signal = TargetSignal(
+            incident_id=incident.state.id,
+            event=event,
+            targets=targets,
+            title=incident.state.title,
+            text=f"{what}: {incident.state.title}",
+            drill=incident.plan.drill,
+        )
         try:
             sent = await workflow.execute_activity_method(
                 IncidentActivities.signal_targets,
@@ -834,7 +979,9 @@ class IncidentWorkflow:
             if not self._bounded or _cancelled(error):
                 raise
             _, reason = _undelivered(error)
-            sent = [Receipt(channel=target, sha256="", error=reason) for target in targets]  # the timeline says none was told, and why
+            sent = [
+                Receipt(channel=target, sha256="", error=reason) for target in targets
+            ]  # the timeline says none was told, and why
         incident.record_schedulers(event, what, sent, workflow.now())
 
     def _retries(self, bounded: RetryPolicy = NOTICE_RETRY) -> dict:
@@ -846,23 +993,39 @@ class IncidentWorkflow:
     async def _review(self) -> None:
         incident = self._incident
         due = incident.state.deadlines["review"].due_at
-        askees = list(dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from]))
+        askees = list(
+            dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from])
+        )
         if workflow.patched("feedback-links"):
-            await self._tell(self._messenger.review_request(incident.commander, due), f"review.request.{incident.commander}", f"ask {incident.commander} for the review")
+            await self._tell(
+                self._messenger.review_request(incident.commander, due),
+                f"review.request.{incident.commander}",
+                f"ask {incident.commander} for the review",
+            )
             responders = [ack.acknowledged_by for ack in incident.state.acknowledgements.values() if ack.acknowledged_by]
             crew = list(dict.fromkeys(askees + responders))
             await self._aside(self._request_feedback(crew, incident.playbook.stakeholders))
             self._spawn(self._remind_review(due))
         else:
             for person in askees:
-                await self._tell(self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review")
-        await self._await_deadline(lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander])
+                await self._tell(
+                    self._messenger.review_request(person, due), f"review.request.{person}", f"ask {person} for the review"
+                )
+        await self._await_deadline(
+            lambda: incident.state.review is not None, "review", "the post-incident review", lambda: [incident.commander]
+        )
 
     async def _request_feedback(self, people: list[str], groups: list[str], reminder: bool = False) -> None:
         incident = self._incident
         request = self._messenger.feedback_request(people, groups, incident.state.deadlines["review"].due_at, reminder=reminder)
-        what = f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link"
-        bounded = {"schedule_to_close_timeout": NOTICE_CLOSES_WITHIN, "retry_policy": NOTICE_RETRY} if self._beside else {"retry_policy": RETRY}
+        what = (
+            f"{'remind' if reminder else 'ask'} {len(people)} people{' and stakeholders' if groups else ''} for feedback by link"
+        )
+        bounded = (
+            {"schedule_to_close_timeout": NOTICE_CLOSES_WITHIN, "retry_policy": NOTICE_RETRY}
+            if self._beside
+            else {"retry_policy": RETRY}
+        )
         try:
             asked = await workflow.execute_activity_method(
                 IncidentActivities.request_feedback,
@@ -888,7 +1051,11 @@ class IncidentWorkflow:
         if await self._wait_until(lambda: incident.state.review is not None, halfway, "remind the review and feedback"):
             return
         commander = incident.commander
-        await self._tell(self._messenger.review_request(commander, due, reminder=True), f"review.reminder.{commander}", f"remind {commander} of the review")
+        await self._tell(
+            self._messenger.review_request(commander, due, reminder=True),
+            f"review.reminder.{commander}",
+            f"remind {commander} of the review",
+        )
         incident.record_reminder("Post-incident review", [commander], workflow.now(), deadline="review")
         if awaiting := incident.awaiting_feedback():
             await self._aside(self._request_feedback(awaiting, [], reminder=True))
@@ -952,7 +1119,11 @@ class IncidentWorkflow:
         incident.record_deadline_missed(name, workflow.now())
         reminded = people()
         for person in reminded:
-            await self._tell(self._messenger.reminder(person, what, deadline.due_at), f"reminder.{name}.{person}", f"remind {person}: {what} overdue")
+            await self._tell(
+                self._messenger.reminder(person, what, deadline.due_at),
+                f"reminder.{name}.{person}",
+                f"remind {person}: {what} overdue",
+            )
         incident.record_reminder(f"Overdue: {what}", reminded, workflow.now(), deadline=name)
         await workflow.wait_condition(done)
 
@@ -984,7 +1155,9 @@ class IncidentWorkflow:
         else:
             await self._notify(notice, activity_id, summary)
 
-    async def _send_notice(self, notice: "messages.Notice", activity_id: str, summary: str, may_fall_back: bool = True, page: bool = False) -> bool:
+    async def _send_notice(
+        self, notice: "messages.Notice", activity_id: str, summary: str, may_fall_back: bool = True, page: bool = False
+    ) -> bool:
         """Send a notice within ``NOTICE_CLOSES_WITHIN``. A channel that still fails then, or is refused
         for good, is a timeline event; when no channel reached the person, the notice goes once more
         on a channel it did not use (the path a bounced page takes). True when it reached the person.
@@ -1015,10 +1188,14 @@ class IncidentWorkflow:
             if not reached and may_fall_back and other is not None:
                 incident.record_delivery_failure(notice.person, " and ".join(failed), other, reason, workflow.now())
                 again = f"{summary} (again by {other})"
-                return await self._send_notice(messages.resent(notice, other), f"{activity_id}.fallback.{other}", again, may_fall_back=False, page=page)
+                return await self._send_notice(
+                    messages.resent(notice, other), f"{activity_id}.fallback.{other}", again, may_fall_back=False, page=page
+                )
             incident.record_notice_failed(notice.person, failed, reason, summary, reached, workflow.now())
             return bool(reached)
-        refused = [r for d in deliveries if not d.accepted and d.error and (r := d.error.partition(": "))[0] in channels]  # "sms: why"
+        refused = [
+            r for d in deliveries if not d.accepted and d.error and (r := d.error.partition(": "))[0] in channels
+        ]  # "sms: why"
         reached = [channel for channel in channels if channel not in {channel for channel, _, _ in refused}]
         for channel, _, reason in refused:
             incident.record_notice_failed(notice.person, [channel], reason, summary, reached, workflow.now())
@@ -1073,7 +1250,7 @@ class IncidentWorkflow:
                 projected_seq=seq,
             )
             earlier = incident.state.earlier.events
-            events = incident.state.timeline[self._projected_seq - earlier:seq - earlier]
+            events = incident.state.timeline[self._projected_seq - earlier : seq - earlier]
             figures = None
             if incident.phase in (Phase.REVIEW, Phase.CLOSED):
                 figures = metrics.summarize(incident.state, metrics.compute(incident.state, incident.commander_role, now))
@@ -1083,12 +1260,16 @@ class IncidentWorkflow:
                     Projection(summary=summary, events=events, metrics=figures),
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=RETRY,
-                    summary=f"record {events[0].kind}…{events[-1].kind} ({len(events)} events)" if len(events) > 1 else f"record {events[0].kind}",
+                    summary=f"record {events[0].kind}…{events[-1].kind} ({len(events)} events)"
+                    if len(events) > 1
+                    else f"record {events[0].kind}",
                 )
             except ActivityError as error:
                 if not _data_refused(error) or not workflow.patched(DATA_ERRORS):
                     raise
-                refused = error.cause.message.removeprefix(REFUSED_PREFIX)  # nothing of this batch was stored: shown below, not retried
+                refused = error.cause.message.removeprefix(
+                    REFUSED_PREFIX
+                )  # nothing of this batch was stored: shown below, not retried
             if refused and workflow.patched(DATA_ERRORS):
                 self._show_data_error("the read model (lists, search, reports)", refused)
             self._projected_seq = seq
@@ -1321,8 +1502,12 @@ class IncidentWorkflow:
         update, model, leading = EARLIER_UPDATES[name]
         values = [workflow.payload_converter().from_payload(arg.payload) for arg in args]
         if len(values) != len(leading) + 1 or not isinstance(values[-1], dict):
-            raise ApplicationError(f"'{name}' takes {', '.join(leading)} and the action", type="Rejected.invalid", non_retryable=True)
-        body = {key: value for key, value in values[-1].items() if key in model.model_fields}  # a draft's short and title: never read
+            raise ApplicationError(
+                f"'{name}' takes {', '.join(leading)} and the action", type="Rejected.invalid", non_retryable=True
+            )
+        body = {
+            key: value for key, value in values[-1].items() if key in model.model_fields
+        }  # a draft's short and title: never read
         return update, model.model_validate({**body, **dict(zip(leading, values))})
 
 

@@ -93,7 +93,9 @@ class ListeningWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(ListeningInput(topic=start.topic, state=self._state, evaluations_per_run=start.evaluations_per_run))
+        workflow.continue_as_new(
+            ListeningInput(topic=start.topic, state=self._state, evaluations_per_run=start.evaluations_per_run)
+        )
 
 
 NUDGE_ATTEMPTS = 3

@@ -40,12 +40,25 @@ PATCHES: dict[str, Patch] = {
     "voice-flow-tell-author": Patch(date(2026, 12, 6), "a statement's author is told of requested changes"),
     "voice-flow-promise": Patch(date(2026, 12, 6), "a statement promises the next update's time, kept by the cadence"),
     "trust-input-data-errors": Patch(date(2026, 12, 6), "data the database refuses is shown on the incident, not retried"),
-    "stall-notices-beside-the-flow": Patch(date(2026, 12, 6), "notices other than pages go beside the flow, bounded, their failures on the timeline"),
+    "stall-notices-beside-the-flow": Patch(
+        date(2026, 12, 6), "notices other than pages go beside the flow, bounded, their failures on the timeline"
+    ),
     "publish-replies": Patch(date(2026, 12, 6), "the replies to and quotes of each published post are read back (not in drills)"),
-    "publish-threads": Patch(date(2026, 12, 6), "a publication carries its context: the threads to answer, the severity, the status page's public name and components"),
+    "publish-threads": Patch(
+        date(2026, 12, 6),
+        "a publication carries its context: the threads to answer, the severity, the status page's public name and components",
+    ),
     "publish-reply-surge-tell": Patch(date(2026, 12, 6), "the comms lead on duty is emailed about a surge of negative replies"),
-    "publish-reply-surge": Patch(date(2026, 12, 6), "replies are read at the playbook's pace and a surge of negative ones is on the timeline"),
+    "publish-reply-surge": Patch(
+        date(2026, 12, 6), "replies are read at the playbook's pace and a surge of negative ones is on the timeline"
+    ),
     "voice-core-public-voice": Patch(date(2026, 12, 6), "statements are channel variants drafted from the public fact sheet"),
-    "stall-every-send-bounded": Patch(date(2026, 12, 6), "a page no channel delivers is on the timeline and the chain goes on; publications, internal messages and the schedulers' pause and resume are bounded"),
-    "engine-continue-as-new": Patch(date(2026, 12, 6), "a long incident continues as new between update cycles, carrying its state"),
+    "stall-every-send-bounded": Patch(
+        date(2026, 12, 6),
+        "a page no channel delivers is on the timeline and the chain goes on; publications, internal messages and the schedulers'"
+        " pause and resume are bounded",
+    ),
+    "engine-continue-as-new": Patch(
+        date(2026, 12, 6), "a long incident continues as new between update cycles, carrying its state"
+    ),
 }

@@ -66,16 +66,28 @@ class Answers:
         for pinned in self.plan.answers:
             if pinned.released_by is not None and pinned.released_by.task == task_id:
                 title = self.task(task_id).title
-                self._event(now, EventKind.ANSWER_RELEASED, None, f"Answer '{pinned.id}' released: the task '{title}' that establishes it is done",
-                            answer_id=pinned.id, task_id=task_id)
+                self._event(
+                    now,
+                    EventKind.ANSWER_RELEASED,
+                    None,
+                    f"Answer '{pinned.id}' released: the task '{title}' that establishes it is done",
+                    answer_id=pinned.id,
+                    task_id=task_id,
+                )
 
     def _release_answers_stated(self, before: FactSheet, now: datetime) -> None:
         """Answers bound to a fact sheet field that this edit filled in (a field cleared holds them again)."""
         for pinned in self.plan.answers:
             fact = pinned.released_by.fact if pinned.released_by else None
             if fact and not getattr(before, fact) and getattr(self.state.fact_sheet, fact):
-                self._event(now, EventKind.ANSWER_RELEASED, None, f"Answer '{pinned.id}' released: the public fact sheet now states its '{fact}'",
-                            answer_id=pinned.id, fact=fact)
+                self._event(
+                    now,
+                    EventKind.ANSWER_RELEASED,
+                    None,
+                    f"Answer '{pinned.id}' released: the public fact sheet now states its '{fact}'",
+                    answer_id=pinned.id,
+                    fact=fact,
+                )
 
     def answer_max_length(self) -> int:
         limit = self.playbook.communicate.max_length
@@ -90,16 +102,46 @@ class Answers:
             latest = history[-1] if history else None
             proposal = latest if latest and latest.status in (AnswerStatus.PENDING_APPROVAL, AnswerStatus.REJECTED) else None
             if hold := self.answer_hold(answer_id):
-                entry = KitAnswer(id=answer_id, question=in_use.question, text=None, version=1, source=AnswerSource.PLAYBOOK, released=False,
-                                  waiting_for=hold, held_text=in_use.text, proposal=proposal)
+                entry = KitAnswer(
+                    id=answer_id,
+                    question=in_use.question,
+                    text=None,
+                    version=1,
+                    source=AnswerSource.PLAYBOOK,
+                    released=False,
+                    waiting_for=hold,
+                    held_text=in_use.text,
+                    proposal=proposal,
+                )
             elif isinstance(in_use, AnswerVersion):
                 approvals = [d.person for d in in_use.decisions if d.decision is Verdict.APPROVE]
-                entry = KitAnswer(id=answer_id, question=in_use.question, text=in_use.text, version=in_use.version, source=AnswerSource.INCIDENT,
-                                  approved_by=approvals, proposal=proposal)
+                entry = KitAnswer(
+                    id=answer_id,
+                    question=in_use.question,
+                    text=in_use.text,
+                    version=in_use.version,
+                    source=AnswerSource.INCIDENT,
+                    approved_by=approvals,
+                    proposal=proposal,
+                )
             elif in_use is not None:
-                entry = KitAnswer(id=answer_id, question=in_use.question, text=in_use.text, version=1, source=AnswerSource.PLAYBOOK, proposal=proposal)
+                entry = KitAnswer(
+                    id=answer_id,
+                    question=in_use.question,
+                    text=in_use.text,
+                    version=1,
+                    source=AnswerSource.PLAYBOOK,
+                    proposal=proposal,
+                )
             else:
-                entry = KitAnswer(id=answer_id, question=latest.question, text=None, version=None, source=AnswerSource.PROPOSED, proposal=proposal)
+                entry = KitAnswer(
+                    id=answer_id,
+                    question=latest.question,
+                    text=None,
+                    version=None,
+                    source=AnswerSource.PROPOSED,
+                    proposal=proposal,
+                )
             kit.append(entry)
         return kit
 
@@ -113,7 +155,10 @@ class Answers:
             raise Rejected(f"answer_id: '{answer_id}' must be lowercase letters, digits and _ (at most 100)", "invalid")
         if answer_id not in self.answer_ids() and action.question is None:
             known = ", ".join(self.answer_ids()) or "no answers yet"
-            raise Rejected(f"answer_id: unknown answer '{answer_id}' (this incident's kit has: {known}); give a question to add it", "invalid")
+            raise Rejected(
+                f"answer_id: unknown answer '{answer_id}' (this incident's kit has: {known}); give a question to add it",
+                "invalid",
+            )
         self._require_released(answer_id, "adapt")
         in_use = self.answer_in_use(answer_id)
         if in_use is not None and action.text == in_use.text and action.question in (None, in_use.question):
@@ -130,12 +175,27 @@ class Answers:
         question = action.question or (self.answer_in_use(answer_id) or previous).question
         diff = text_diff(previous.text, action.text, f"v{version - 1}", f"v{version}") if previous else ""
         proposal = AnswerVersion(
-            number=number, answer_id=answer_id, version=version, question=question, text=action.text,
-            author=action.person, created_at=now, diff=diff,
+            number=number,
+            answer_id=answer_id,
+            version=version,
+            question=question,
+            text=action.text,
+            author=action.person,
+            created_at=now,
+            diff=diff,
         )
         self.state.answer_versions.append(proposal)
         added = "" if pinned or history else " (a new answer)"
-        self._event(now, EventKind.ANSWER_PROPOSED, action.person, f"Answer '{answer_id}' v{version} proposed by {action.person}{added}", answer_id=answer_id, version=version, number=number, via=action.via)
+        self._event(
+            now,
+            EventKind.ANSWER_PROPOSED,
+            action.person,
+            f"Answer '{answer_id}' v{version} proposed by {action.person}{added}",
+            answer_id=answer_id,
+            version=version,
+            number=number,
+            via=action.via,
+        )
         return proposal
 
     def check_answer_decision(self, answer_id: str, version: int, action: StatementDecision) -> None:
@@ -156,14 +216,27 @@ class Answers:
     def decide_answer(self, answer_id: str, version: int, action: StatementDecision, now: datetime) -> AnswerVersion:
         proposal = self.answer_version(answer_id, version)
         label = f"answer '{answer_id}' v{version}"
-        if self._record_decision(proposal, action, now, "answer", label, f"{label[0].upper()}{label[1:]}", answer_id=answer_id, version=version):
+        if self._record_decision(
+            proposal, action, now, "answer", label, f"{label[0].upper()}{label[1:]}", answer_id=answer_id, version=version
+        ):
             replaced = self.answer_in_use(answer_id)
             if isinstance(replaced, AnswerVersion):
                 replaced.status = AnswerStatus.SUPERSEDED
             proposal.status = AnswerStatus.APPROVED
             proposal.approved_at = now
-            was = f"v{replaced.version}" if isinstance(replaced, AnswerVersion) else ("the playbook's v1" if replaced else "nothing")
-            self._event(now, EventKind.ANSWER_APPROVED, None, f"Answer '{answer_id}' v{version} approved by {self.approval_rule()}; it replaces {was} for this incident", answer_id=answer_id, version=version)
+            was = (
+                f"v{replaced.version}"
+                if isinstance(replaced, AnswerVersion)
+                else ("the playbook's v1" if replaced else "nothing")
+            )
+            self._event(
+                now,
+                EventKind.ANSWER_APPROVED,
+                None,
+                f"Answer '{answer_id}' v{version} approved by {self.approval_rule()}; it replaces {was} for this incident",
+                answer_id=answer_id,
+                version=version,
+            )
         return proposal
 
     def pending_answers(self) -> list[PendingItem]:
@@ -177,9 +250,23 @@ class Answers:
             latest = history[-1] if history else None
             if latest and latest.status is AnswerStatus.PENDING_APPROVAL:
                 for role, deciders in self.awaiting_decision(latest):
-                    items.append(AnswerApprovalItem(answer_id=answer_id, version=latest.version, number=latest.number, role=role, people=deciders,
-                                                    title=f"Approve answer '{answer_id}' v{latest.version} as {role}"))
+                    items.append(
+                        AnswerApprovalItem(
+                            answer_id=answer_id,
+                            version=latest.version,
+                            number=latest.number,
+                            role=role,
+                            people=deciders,
+                            title=f"Approve answer '{answer_id}' v{latest.version} as {role}",
+                        )
+                    )
             elif latest and latest.status is AnswerStatus.REJECTED and self.phase in ACTIVE_PHASES:
-                items.append(AnswerDraftItem(answer_id=answer_id, version=latest.version, people=authors,
-                                             title=f"Revise answer '{answer_id}' v{latest.version} (changes requested)"))
+                items.append(
+                    AnswerDraftItem(
+                        answer_id=answer_id,
+                        version=latest.version,
+                        people=authors,
+                        title=f"Revise answer '{answer_id}' v{latest.version} (changes requested)",
+                    )
+                )
         return items

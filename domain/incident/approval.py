@@ -45,7 +45,15 @@ class Approval:
         return roles
 
     def record_approval_escalated(self, version: int, role: str, previous: str, person: str, now: datetime) -> None:
-        self._event(now, EventKind.APPROVAL_ESCALATED, None, f"v{version} still awaits {role}: asked {person} because {previous} did not decide in time", version=version, role=role, person=person)
+        self._event(
+            now,
+            EventKind.APPROVAL_ESCALATED,
+            None,
+            f"v{version} still awaits {role}: asked {person} because {previous} did not decide in time",
+            version=version,
+            role=role,
+            person=person,
+        )
 
     def awaiting_decision(self, version: Approvable) -> list[tuple[str, list[str]]]:
         """Each approver role still asked to decide, with its members who have not decided yet."""
@@ -72,11 +80,28 @@ class Approval:
         approval rule: the caller then approves the item its own way. ``label`` names the item
         inside a sentence, ``subject`` at its start."""
         roles = self._deciding_roles(item, action.person)
-        item.decisions.append(Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now))
+        item.decisions.append(
+            Decision(person=action.person, roles=roles, decision=action.decision, comment=action.comment, at=now)
+        )
         if action.decision is Verdict.REJECT:
             item.status = type(item.status).REJECTED  # each kind's status enum names the same approval states
             comment = f": {action.comment}" if action.comment else ""
-            self._event(now, EventKind(f"{kind}_rejected"), action.person, f"Changes requested on {label} by {action.person}{comment}", via=action.via, **data)
+            self._event(
+                now,
+                EventKind(f"{kind}_rejected"),
+                action.person,
+                f"Changes requested on {label} by {action.person}{comment}",
+                via=action.via,
+                **data,
+            )
             return False
-        self._event(now, EventKind(f"{kind}_approved_by"), action.person, f"{subject} approved by {action.person} ({', '.join(roles)})", via=action.via, **data, roles=roles)
+        self._event(
+            now,
+            EventKind(f"{kind}_approved_by"),
+            action.person,
+            f"{subject} approved by {action.person} ({', '.join(roles)})",
+            via=action.via,
+            **data,
+            roles=roles,
+        )
         return not self.outstanding_approver_roles(item)

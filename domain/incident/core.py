@@ -141,7 +141,9 @@ class IncidentCore:
         if deadline and deadline.met_at is None:
             deadline.met_at = now
 
-    def _event(self, now: datetime, kind: EventKind, actor: str | None, message: str, via: str | None = None, **data: Any) -> None:
+    def _event(
+        self, now: datetime, kind: EventKind, actor: str | None, message: str, via: str | None = None, **data: Any
+    ) -> None:
         self.state.timeline.append(
             TimelineEvent(seq=self.event_count + 1, at=now, kind=kind, actor=actor, via=via, message=message, data=data)
         )
@@ -149,9 +151,22 @@ class IncidentCore:
 
     def record_deadline_missed(self, name: str, now: datetime) -> None:
         deadline = self.state.deadlines[name]
-        self._event(now, EventKind.DEADLINE_MISSED, None, f"Deadline missed: {deadline.label} (due {deadline.due_at:%H:%M:%S} UTC)", deadline=name)
+        self._event(
+            now,
+            EventKind.DEADLINE_MISSED,
+            None,
+            f"Deadline missed: {deadline.label} (due {deadline.due_at:%H:%M:%S} UTC)",
+            deadline=name,
+        )
 
     def record_data_error(self, what: str, reason: str, now: datetime) -> None:
         """The database refused data of this incident for ``what``: not retried (it would be refused
         again), shown here and counted by ``/readyz``."""
-        self._event(now, EventKind.DATA_ERROR, None, f"The database refused this incident's data for {what} ({reason}); not retried: check its texts", what=what, reason=reason)
+        self._event(
+            now,
+            EventKind.DATA_ERROR,
+            None,
+            f"The database refused this incident's data for {what} ({reason}); not retried: check its texts",
+            what=what,
+            reason=reason,
+        )

@@ -22,17 +22,29 @@ class Facts:
     def edit_fact_sheet(self, action: FactSheetEdit, now: datetime) -> FactSheetVersion:
         return self._edit_fact_sheet(action.fields, action.person, now, via=action.via)
 
-    def _edit_fact_sheet(self, fields: FactSheetFields, author: str, now: datetime, via: str | None = None) -> FactSheetVersion | None:
+    def _edit_fact_sheet(
+        self, fields: FactSheetFields, author: str, now: datetime, via: str | None = None
+    ) -> FactSheetVersion | None:
         """A new version of the public fact sheet; None when ``fields`` change nothing."""
         current = self.state.fact_sheet
         sheet = current.edited(fields)
         changed = current.changed_fields(sheet)
         if not changed:
             return None
-        version = FactSheetVersion(version=len(self.state.fact_sheet_versions) + 1, sheet=sheet, author=author, at=now, changed=changed)
+        version = FactSheetVersion(
+            version=len(self.state.fact_sheet_versions) + 1, sheet=sheet, author=author, at=now, changed=changed
+        )
         self.state.fact_sheet = sheet
         self.state.fact_sheet_versions.append(version)
-        self._event(now, EventKind.FACT_SHEET_EDITED, author, f"Public fact sheet v{version.version} by {author}: {', '.join(changed)}", version=version.version, changed=changed, via=via)
+        self._event(
+            now,
+            EventKind.FACT_SHEET_EDITED,
+            author,
+            f"Public fact sheet v{version.version} by {author}: {', '.join(changed)}",
+            version=version.version,
+            changed=changed,
+            via=via,
+        )
         self._release_answers_stated(current, now)
         return version
 

@@ -35,7 +35,14 @@ class Paging:
                 ack.acknowledged_by = action.person
                 ack.acknowledged_at = now
                 self._meet(f"acknowledge.{role}", now)
-                self._event(now, EventKind.ACKNOWLEDGED, action.person, f"{action.person} acknowledged as {role}", role=role, via=action.via)
+                self._event(
+                    now,
+                    EventKind.ACKNOWLEDGED,
+                    action.person,
+                    f"{action.person} acknowledged as {role}",
+                    role=role,
+                    via=action.via,
+                )
 
     def record_page(self, role: str, person: str, level: int, round_: int, now: datetime) -> None:
         self.state.acknowledgements[role].pages.append(Page(person=person, level=level, round=round_, at=now))
@@ -43,21 +50,47 @@ class Paging:
             verb = "Escalated to"
         else:
             verb = "Paged again" if round_ else "Paged"
-        self._event(now, EventKind.PAGED, None, f"{verb} {person} {_page_place(role, level, round_)}", role=role, person=person, level=level, round=round_)
+        self._event(
+            now,
+            EventKind.PAGED,
+            None,
+            f"{verb} {person} {_page_place(role, level, round_)}",
+            role=role,
+            person=person,
+            level=level,
+            round=round_,
+        )
 
     def record_page_withdrawn(self, role: str, person: str, level: int, round_: int, now: datetime) -> None:
         """A page still being retried (a provider was out) when the role was answered: not sent late."""
         taker = self.state.acknowledgements[role].acknowledged_by
         why = f"{taker} took it" if taker else "the incident was resolved"
-        self._event(now, EventKind.PAGE_WITHDRAWN, None, f"Stopped retrying the page to {person} {_page_place(role, level, round_)}: {why} first",
-                    role=role, person=person, level=level, round=round_)
+        self._event(
+            now,
+            EventKind.PAGE_WITHDRAWN,
+            None,
+            f"Stopped retrying the page to {person} {_page_place(role, level, round_)}: {why} first",
+            role=role,
+            person=person,
+            level=level,
+            round=round_,
+        )
 
     def record_no_answer(self, role: str, person: str, waited: timedelta, now: datetime) -> None:
-        self._event(now, EventKind.PAGE_UNANSWERED, None, f"No acknowledgement from {person} ({role}) within {humanize(waited)}", role=role, person=person)
+        self._event(
+            now,
+            EventKind.PAGE_UNANSWERED,
+            None,
+            f"No acknowledgement from {person} ({role}) within {humanize(waited)}",
+            role=role,
+            person=person,
+        )
 
     def record_chain_exhausted(self, role: str, now: datetime) -> None:
         self.state.acknowledgements[role].exhausted = True
-        self._event(now, EventKind.ESCALATION_EXHAUSTED, None, f"Nobody in {role} acknowledged after every escalation level", role=role)
+        self._event(
+            now, EventKind.ESCALATION_EXHAUSTED, None, f"Nobody in {role} acknowledged after every escalation level", role=role
+        )
 
     def paged_people(self) -> list[str]:
         """Everyone paged for this incident so far, in the order they were paged."""

@@ -22,7 +22,14 @@ class Phases:
             self._deadline("review", "post-incident review submitted", now + self.playbook.review.due_after)
         elif phase is Phase.CLOSED:
             self.state.closed_at = now
-        self._event(now, EventKind.PHASE_CHANGED, None, f"Phase {previous.value} → {phase.value}", phase=phase.value, previous=previous.value)
+        self._event(
+            now,
+            EventKind.PHASE_CHANGED,
+            None,
+            f"Phase {previous.value} → {phase.value}",
+            phase=phase.value,
+            previous=previous.value,
+        )
 
     def check_assessment(self, action: Assessment) -> None:
         self._require_phase("submit the assessment", Phase.ASSESS)
@@ -51,7 +58,15 @@ class Phases:
         if changed:
             self._set_first_statement_deadline()
         note = f" (was {previous})" if changed else ""
-        self._event(now, EventKind.ASSESSED, action.person, f"Assessed as {severity}{note}", severity=severity.value, previous=previous.value, via=action.via)
+        self._event(
+            now,
+            EventKind.ASSESSED,
+            action.person,
+            f"Assessed as {severity}{note}",
+            severity=severity.value,
+            previous=previous.value,
+            via=action.via,
+        )
         if action.fact_sheet is not None:
             self._edit_fact_sheet(action.fact_sheet, action.person, now, via=action.via)
 
@@ -70,8 +85,16 @@ class Phases:
         self.state.severity = action.severity
         self._set_first_statement_deadline()
         way = "raised" if action.severity.value < previous.value else "lowered"
-        self._event(now, EventKind.SEVERITY_CHANGED, action.person, f"Severity {way} from {previous} to {action.severity} by {action.person}: {action.reason}",
-                    severity=action.severity.value, previous=previous.value, reason=action.reason, via=action.via)
+        self._event(
+            now,
+            EventKind.SEVERITY_CHANGED,
+            action.person,
+            f"Severity {way} from {previous} to {action.severity} by {action.person}: {action.reason}",
+            severity=action.severity.value,
+            previous=previous.value,
+            reason=action.reason,
+            via=action.via,
+        )
 
     def check_resolve(self, action: Resolution) -> None:
         self._require_phase("resolve", *ACTIVE_PHASES)
@@ -82,8 +105,8 @@ class Phases:
             task = self.task(obligation.met_by)
             due = self.state.deadlines[f"obligation.{obligation.id}"].due_at
             raise Rejected(
-                f"the task '{task.title}' is still open and meets an obligation: {obligation.label} (due {due:%Y-%m-%d %H:%M} UTC); "
-                f"complete it first, with a note saying why if it is not required"
+                f"the task '{task.title}' is still open and meets an obligation: {obligation.label} (due {due:%Y-%m-%d %H:%M}"
+                " UTC); complete it first, with a note saying why if it is not required"
             )
 
     def resolve(self, action: Resolution, now: datetime) -> None:
@@ -100,7 +123,13 @@ class Phases:
     def submit_review(self, action: ReviewSubmission, now: datetime) -> None:
         self.state.review = action
         self._meet("review", now)
-        self._event(now, EventKind.REVIEW_SUBMITTED, action.person, f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items", via=action.via)
+        self._event(
+            now,
+            EventKind.REVIEW_SUBMITTED,
+            action.person,
+            f"Post-incident review submitted by {action.person} with {len(action.action_items)} action items",
+            via=action.via,
+        )
 
     def check_feedback(self, action: FeedbackSubmission) -> None:
         if self.phase is not Phase.REVIEW or self.state.review is not None:
@@ -112,13 +141,24 @@ class Phases:
     def record_feedback_requested(self, people: list[str], now: datetime, reminder: bool = False) -> None:
         self.state.feedback_requested = list(dict.fromkeys(self.state.feedback_requested + people))
         what = "Feedback reminder sent to" if reminder else "Feedback requested from"
-        self._event(now, EventKind.FEEDBACK_REQUESTED, None, f"{what} {', '.join(people) or 'nobody'}", people=people, reminder=reminder)
+        self._event(
+            now, EventKind.FEEDBACK_REQUESTED, None, f"{what} {', '.join(people) or 'nobody'}", people=people, reminder=reminder
+        )
 
     def awaiting_feedback(self) -> list[str]:
         given = {f.person for f in self.state.feedback}
         return [p for p in self.state.feedback_requested if p not in given]
 
     def submit_feedback(self, action: FeedbackSubmission, now: datetime) -> None:
-        record = FeedbackRecord(person=action.person, rating=action.rating, went_well=action.went_well, went_badly=action.went_badly, at=now)
+        record = FeedbackRecord(
+            person=action.person, rating=action.rating, went_well=action.went_well, went_badly=action.went_badly, at=now
+        )
         self.state.feedback.append(record)
-        self._event(now, EventKind.FEEDBACK_RECEIVED, action.person, f"Feedback from {action.person}: {action.rating}/5", rating=action.rating, via=action.via)
+        self._event(
+            now,
+            EventKind.FEEDBACK_RECEIVED,
+            action.person,
+            f"Feedback from {action.person}: {action.rating}/5",
+            rating=action.rating,
+            via=action.via,
+        )

@@ -61,16 +61,26 @@ class IncidentPlan(LenientInput):
     drill: bool = False
     declared_by: str | None = None
     detected_at: datetime | None = Field(None, description="The first related mention, when a detection led to the declaration.")
-    participants: list[str] = Field(default_factory=list, description="A drill's named participants (the org chart holds only them); empty: the whole team.")
+    participants: list[str] = Field(
+        default_factory=list, description="A drill's named participants (the org chart holds only them); empty: the whole team."
+    )
     declared_via: str | None = None
     playbook: Playbook
     org: OrgChart
     template: str = Field(description="Statement template source in the incident's language.")
-    answers: list[PinnedAnswer] = Field(default_factory=list, description="The playbook's answers kit in the incident's language.")
+    answers: list[PinnedAnswer] = Field(
+        default_factory=list, description="The playbook's answers kit in the incident's language."
+    )
     detection: DetectionOrigin | None = Field(None, description="Set when the incident was opened from a mention surge.")
-    fact_sheet: FactSheetFields | None = Field(None, description="The public fact sheet given at declaration (a public headline, say).")
-    internal_templates: dict[str, str] = Field(default_factory=dict, description="Each internal audience's template source in the incident's language, by audience id.")
-    continued: "Continuation | None" = Field(None, description="What the workflow run before this one carried over (continue-as-new); None when declared.")
+    fact_sheet: FactSheetFields | None = Field(
+        None, description="The public fact sheet given at declaration (a public headline, say)."
+    )
+    internal_templates: dict[str, str] = Field(
+        default_factory=dict, description="Each internal audience's template source in the incident's language, by audience id."
+    )
+    continued: "Continuation | None" = Field(
+        None, description="What the workflow run before this one carried over (continue-as-new); None when declared."
+    )
 
 
 class Page(BaseModel):
@@ -147,16 +157,25 @@ class StatementVersion(BaseModel):
     published_at: datetime | None = None
     diff: str = Field("", description="Unified diff from the previous version's text.")
     sha256: str | None = Field(None, description="Frozen at approval: what was approved is what must go out.")
-    fallback: bool = Field(False, description="The playbook's pre-approved holding statement, published when approvals did not arrive in time.")
-    promise: datetime | None = Field(None, description="The next update this text promises the public; once published, the next update is due then.")
+    fallback: bool = Field(
+        False, description="The playbook's pre-approved holding statement, published when approvals did not arrive in time."
+    )
+    promise: datetime | None = Field(
+        None, description="The next update this text promises the public; once published, the next update is due then."
+    )
     receipts: list[Receipt] = Field(default_factory=list)
     mismatch: bool = Field(False, description="A channel received text whose hash differs from the approved one.")
     variants: list[Variant] = Field(
-        default_factory=list, description="The statement for each channel, measured against its limit; approval covers the whole set."
+        default_factory=list,
+        description="The statement for each channel, measured against its limit; approval covers the whole set.",
     )
-    fact_sheet_version: int | None = Field(None, description="The public fact sheet's version when this statement was drafted (0: empty).")
+    fact_sheet_version: int | None = Field(
+        None, description="The public fact sheet's version when this statement was drafted (0: empty)."
+    )
     changed: list[str] = Field(default_factory=list, description="Fact sheet fields changed since the last published statement.")
-    repeats: int | None = Field(None, description="The published version this one says nothing new against (flagged before approval).")
+    repeats: int | None = Field(
+        None, description="The published version this one says nothing new against (flagged before approval)."
+    )
     repeats_why: str | None = Field(None, description="Why it says nothing new: the same text, or a fact sheet unchanged since.")
 
     def for_approval(self) -> str:
@@ -289,7 +308,9 @@ class EarlierRuns(BaseModel):
     statements: int = Field(0, description="Statement versions dropped from the front of the list.")
     threads: dict[str, str] = Field(default_factory=dict, description="Each target's first post, which later statements answer.")
     first_published_at: datetime | None = None
-    reply_surges: list[str] = Field(default_factory=list, description="Signals of the reply surges on the dropped part of the timeline.")
+    reply_surges: list[str] = Field(
+        default_factory=list, description="Signals of the reply surges on the dropped part of the timeline."
+    )
 
 
 class IncidentState(BaseModel):
@@ -312,22 +333,34 @@ class IncidentState(BaseModel):
     statements: list[StatementVersion] = Field(default_factory=list)
     resolution: ResolutionRecord | None = None
     review: ReviewSubmission | None = None
-    feedback_requested: list[str] = Field(default_factory=list, description="Everyone asked for feedback by link during the review.")
+    feedback_requested: list[str] = Field(
+        default_factory=list, description="Everyone asked for feedback by link during the review."
+    )
     feedback: list[FeedbackRecord] = Field(default_factory=list)
     closed_at: datetime | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     next_update_due: datetime | None = None
     holding_started_at: datetime | None = Field(
-        None, description="When the holding statement went to approval at the playbook's holding point, before the assessment and checklist were done."
+        None,
+        description=(
+            "When the holding statement went to approval at the playbook's holding point, before the assessment and checklist"
+            " were done."
+        ),
     )
     answer_versions: list[AnswerVersion] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
     revision: int = 0
     detection: DetectionOrigin | None = None
-    fact_sheet: FactSheet = Field(default_factory=FactSheet, description="What the public may read: the only input of statement templates.")
+    fact_sheet: FactSheet = Field(
+        default_factory=FactSheet, description="What the public may read: the only input of statement templates."
+    )
     fact_sheet_versions: list[FactSheetVersion] = Field(default_factory=list)
-    internal_messages: list[InternalVersion] = Field(default_factory=list, description="Messages to the playbook's internal audiences (staff, partners), every version.")
-    earlier: EarlierRuns = Field(default_factory=EarlierRuns, description="What earlier workflow runs of a long incident left behind.")
+    internal_messages: list[InternalVersion] = Field(
+        default_factory=list, description="Messages to the playbook's internal audiences (staff, partners), every version."
+    )
+    earlier: EarlierRuns = Field(
+        default_factory=EarlierRuns, description="What earlier workflow runs of a long incident left behind."
+    )
 
 
 class Continuation(BaseModel):
@@ -339,7 +372,9 @@ class Continuation(BaseModel):
     data_errors_shown: list[str] = Field(default_factory=list, description="Steps whose refused data is on the timeline already.")
     task_escalations: dict[str, datetime | None] = Field(
         default_factory=dict,
-        description="Overdue tasks already reminded of: when each passes to the next person (None: it has passed through its whole role).",
+        description=(
+            "Overdue tasks already reminded of: when each passes to the next person (None: it has passed through its whole role)."
+        ),
     )
 
 

@@ -83,7 +83,9 @@ class Statements:
         """After resolution the public hears the end of a story it was told the start of."""
         if not self.resolved or not self.published():
             return False
-        return not any(s.kind is StatementKind.RESOLUTION for s in self.state.statements if s.status is not StatementStatus.WITHDRAWN)
+        return not any(
+            s.kind is StatementKind.RESOLUTION for s in self.state.statements if s.status is not StatementStatus.WITHDRAWN
+        )
 
     def communication_finished(self) -> bool:
         if not self.resolved:
@@ -129,19 +131,35 @@ class Statements:
         self._require_role(action.person, approvers, "decide on statements")
         self._check_undecided(statement, action.person, f"statement version {version}", f"version {version}")
         if action.decision is Verdict.APPROVE and (over := variant_problems(statement.variants)):
-            raise Rejected(f"version {version} cannot be approved as it is ({'; '.join(over)}): request changes instead", "invalid")
+            raise Rejected(
+                f"version {version} cannot be approved as it is ({'; '.join(over)}): request changes instead", "invalid"
+            )
 
     def open_statements_early(self, now: datetime) -> None:
         """The holding point passed before the assessment and checklist were done: the holding
         statement goes to approval now, so the first statement can still be public on time."""
         self.state.holding_started_at = now
         due = self.state.deadlines["first_statement"].due_at
-        waiting = {Phase.IDENTIFY: "the commander's acknowledgement", Phase.ASSESS: "the assessment"}.get(self.phase, "the checklist")
-        self._event(now, EventKind.HOLDING_ON_TIME, None, f"Holding point reached: the holding statement goes to approval without waiting for {waiting}, "
-                    f"so that it can be public by {due:%H:%M} UTC", due_at=due.isoformat())
+        waiting = {Phase.IDENTIFY: "the commander's acknowledgement", Phase.ASSESS: "the assessment"}.get(
+            self.phase, "the checklist"
+        )
+        self._event(
+            now,
+            EventKind.HOLDING_ON_TIME,
+            None,
+            f"Holding point reached: the holding statement goes to approval without waiting for {waiting}, "
+            f"so that it can be public by {due:%H:%M} UTC",
+            due_at=due.isoformat(),
+        )
 
     def add_statement(
-        self, kind: StatementKind, text: str, author: str, now: datetime, via: str | None = None, promise: datetime | None = None,
+        self,
+        kind: StatementKind,
+        text: str,
+        author: str,
+        now: datetime,
+        via: str | None = None,
+        promise: datetime | None = None,
         variants: list[Variant] | None = None,
     ) -> StatementVersion:
         """A new statement version. With ``variants`` (the public voice), ``text`` is the long form
@@ -153,7 +171,9 @@ class Statements:
         number = self.statement_count + 1
         previous = self.state.statements[-1] if self.state.statements else None
         variants = variants or []
-        statement = StatementVersion(version=number, kind=kind, text=text, author=author, created_at=now, promise=promise, variants=variants)
+        statement = StatementVersion(
+            version=number, kind=kind, text=text, author=author, created_at=now, promise=promise, variants=variants
+        )
         if previous:
             statement.diff = text_diff(self._diffable(previous), self._diffable(statement), f"v{previous.version}", f"v{number}")
         if variants:
@@ -161,11 +181,33 @@ class Statements:
             statement.changed = self.changed_since_published()
             statement.repeats, statement.repeats_why = self._repeats(statement)
         self.state.statements.append(statement)
-        self._event(now, EventKind.STATEMENT_DRAFTED, author, f"Statement v{statement.version} ({kind.value}) drafted by {author}", version=statement.version, statement_kind=kind.value, via=via)
+        self._event(
+            now,
+            EventKind.STATEMENT_DRAFTED,
+            author,
+            f"Statement v{statement.version} ({kind.value}) drafted by {author}",
+            version=statement.version,
+            statement_kind=kind.value,
+            via=via,
+        )
         if over := variant_problems(variants):
-            self._event(now, EventKind.STATEMENT_OVER_LIMIT, None, f"Statement v{number} cannot be approved as it is: {'; '.join(over)}", version=number, problems=over)
+            self._event(
+                now,
+                EventKind.STATEMENT_OVER_LIMIT,
+                None,
+                f"Statement v{number} cannot be approved as it is: {'; '.join(over)}",
+                version=number,
+                problems=over,
+            )
         if statement.repeats is not None:
-            self._event(now, EventKind.STATEMENT_REPEATS, None, f"Statement v{number} says nothing new since v{statement.repeats}: {statement.repeats_why}", version=number, repeats=statement.repeats)
+            self._event(
+                now,
+                EventKind.STATEMENT_REPEATS,
+                None,
+                f"Statement v{number} says nothing new since v{statement.repeats}: {statement.repeats_why}",
+                version=number,
+                repeats=statement.repeats,
+            )
         return statement
 
     @staticmethod
@@ -203,7 +245,10 @@ class Statements:
         forms = {
             VariantForm.LONG: action.text,
             VariantForm.SHORT: action.short or action.text,
-            VariantForm.TITLE: action.title or last_title or self.state.fact_sheet.headline or action.text.strip().splitlines()[0],
+            VariantForm.TITLE: action.title
+            or last_title
+            or self.state.fact_sheet.headline
+            or action.text.strip().splitlines()[0],
         }
         return build_variants(forms, self.playbook.communicate.channels)
 
@@ -220,9 +265,18 @@ class Statements:
         if self._record_decision(statement, action, now, "statement", f"v{version}", f"v{version}", version=version):
             statement.status = StatementStatus.APPROVED
             statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(statement.text)
-            self._event(now, EventKind.STATEMENT_APPROVED, None, f"Statement v{version} approved by {self.approval_rule()}", version=version, sha256=statement.sha256)
+            self._event(
+                now,
+                EventKind.STATEMENT_APPROVED,
+                None,
+                f"Statement v{version} approved by {self.approval_rule()}",
+                version=version,
+                sha256=statement.sha256,
+            )
 
-    def add_fallback(self, text: str, now: datetime, promise: datetime | None = None, variants: list[Variant] | None = None) -> StatementVersion:
+    def add_fallback(
+        self, text: str, now: datetime, promise: datetime | None = None, variants: list[Variant] | None = None
+    ) -> StatementVersion:
         """The playbook's pre-approved holding statement, approved by the playbook itself: rendered
         from an empty fact sheet, so it says only what the playbook's reviewers approved."""
         current = self.in_flight()
@@ -232,7 +286,13 @@ class Statements:
         statement.fallback = True
         statement.status = StatementStatus.APPROVED
         statement.sha256 = set_sha256(statement.variants) if statement.variants else text_sha256(text)
-        self._event(now, EventKind.FALLBACK_STATEMENT, None, f"No statement approved in time: publishing the pre-approved fallback holding statement (v{statement.version})", version=statement.version)
+        self._event(
+            now,
+            EventKind.FALLBACK_STATEMENT,
+            None,
+            f"No statement approved in time: publishing the pre-approved fallback holding statement (v{statement.version})",
+            version=statement.version,
+        )
         return statement
 
     def mark_published(self, version: int, now: datetime, receipts: list[Receipt] | None = None) -> None:
@@ -242,10 +302,24 @@ class Statements:
         statement.receipts = list(receipts or [])
         wrong = [r.channel for r in statement.receipts if r.error is None and r.sha256 != self._expected_sha256(statement, r)]
         for failed in (r for r in statement.receipts if r.error):
-            self._event(now, EventKind.PUBLICATION_FAILED, None, f"Statement v{version} did not reach {failed.channel}: {failed.error}", version=version, target=failed.channel)
+            self._event(
+                now,
+                EventKind.PUBLICATION_FAILED,
+                None,
+                f"Statement v{version} did not reach {failed.channel}: {failed.error}",
+                version=version,
+                target=failed.channel,
+            )
         if wrong:
             statement.mismatch = True
-            self._event(now, EventKind.PUBLICATION_MISMATCH, None, f"Statement v{version}: {', '.join(wrong)} received text that differs from the approved version", version=version, channels=wrong)
+            self._event(
+                now,
+                EventKind.PUBLICATION_MISMATCH,
+                None,
+                f"Statement v{version}: {', '.join(wrong)} received text that differs from the approved version",
+                version=version,
+                channels=wrong,
+            )
         self._meet("first_statement", now)
         if self._update_number():
             self._meet(f"update.{self._update_number()}", now)
@@ -254,16 +328,28 @@ class Statements:
         else:
             # The public was promised a time: the next update is due then, however long approval took.
             self.state.next_update_due = statement.promise or now + self.playbook.communicate.update_every.at(self.severity)
-            label = f"next public update (promised for {statement.promise:%H:%M} UTC)" if statement.promise else "next public update"
+            label = (
+                f"next public update (promised for {statement.promise:%H:%M} UTC)" if statement.promise else "next public update"
+            )
             self._deadline(f"update.{self._update_number() + 1}", label, self.state.next_update_due)
         fallback = " as the fallback" if statement.fallback else ""
-        self._event(now, EventKind.STATEMENT_PUBLISHED, None, f"Statement v{version} ({statement.kind.value}) published{fallback}", version=version, statement_kind=statement.kind.value, fallback=statement.fallback)
+        self._event(
+            now,
+            EventKind.STATEMENT_PUBLISHED,
+            None,
+            f"Statement v{version} ({statement.kind.value}) published{fallback}",
+            version=version,
+            statement_kind=statement.kind.value,
+            fallback=statement.fallback,
+        )
 
     def record_reply_surge(self, signal_id: str, version: int, summary: str, now: datetime) -> bool:
         """A surge of negative replies to statement ``version`` (a signal tied to this incident),
         on the timeline once; False when it is there already."""
         recorded = signal_id in self.state.earlier.reply_surges  # on the part of the timeline earlier runs dropped
-        if recorded or any(event.kind == "reply_surge" and event.data.get("signal") == signal_id for event in self.state.timeline):
+        if recorded or any(
+            event.kind == "reply_surge" and event.data.get("signal") == signal_id for event in self.state.timeline
+        ):
             return False
         self._event(now, EventKind.REPLY_SURGE, None, f"Surge of negative replies: {summary}", signal=signal_id, version=version)
         return True
@@ -282,9 +368,19 @@ class Statements:
     def withdraw_in_flight(self, now: datetime) -> None:
         """Drop a holding or update statement that is still in approval when the incident is resolved."""
         current = self.in_flight()
-        if current is not None and current.status is not StatementStatus.APPROVED and current.kind is not StatementKind.RESOLUTION:
+        if (
+            current is not None
+            and current.status is not StatementStatus.APPROVED
+            and current.kind is not StatementKind.RESOLUTION
+        ):
             current.status = StatementStatus.WITHDRAWN
-            self._event(now, EventKind.STATEMENT_WITHDRAWN, None, f"Statement v{current.version} withdrawn: the incident was resolved before it was published", version=current.version)
+            self._event(
+                now,
+                EventKind.STATEMENT_WITHDRAWN,
+                None,
+                f"Statement v{current.version} withdrawn: the incident was resolved before it was published",
+                version=current.version,
+            )
 
     def _set_first_statement_deadline(self) -> None:
         existing = self.state.deadlines.get("first_statement")

@@ -38,12 +38,26 @@ class Tasks:
             assignee = self.on_duty(task.owner)
             self.state.tasks.append(TaskState(id=task.id, title=task.title, owner=task.owner, assignee=assignee, due_at=due))
             self._deadline(f"task.{task.id}", task.title, due)
-            self._event(now, EventKind.TASK_ASSIGNED, None, f"Task '{task.title}' assigned to {assignee} ({task.owner})", task_id=task.id, person=assignee)
+            self._event(
+                now,
+                EventKind.TASK_ASSIGNED,
+                None,
+                f"Task '{task.title}' assigned to {assignee} ({task.owner})",
+                task_id=task.id,
+                person=assignee,
+            )
 
     def record_task_reminder(self, task_id: str, now: datetime) -> None:
         task = self.task(task_id)
         task.reminded = True
-        self._event(now, EventKind.TASK_REMINDED, None, f"Task '{task.title}' is overdue; reminded {task.assignee}", task_id=task_id, person=task.assignee)
+        self._event(
+            now,
+            EventKind.TASK_REMINDED,
+            None,
+            f"Task '{task.title}' is overdue; reminded {task.assignee}",
+            task_id=task_id,
+            person=task.assignee,
+        )
 
     def escalate_task(self, task_id: str, now: datetime) -> bool:
         """Pass an overdue task to the next person in its owner role; False when there is none."""
@@ -55,7 +69,14 @@ class Tasks:
         previous = task.assignee
         task.assignee = chain[position + 1]
         task.escalations += 1
-        self._event(now, EventKind.TASK_ESCALATED, None, f"Task '{task.title}' passed from {previous} to {task.assignee}", task_id=task_id, person=task.assignee)
+        self._event(
+            now,
+            EventKind.TASK_ESCALATED,
+            None,
+            f"Task '{task.title}' passed from {previous} to {task.assignee}",
+            task_id=task_id,
+            person=task.assignee,
+        )
         return True
 
     def complete_task(self, task_id: str, action: TaskCompletion, now: datetime) -> None:
@@ -65,7 +86,15 @@ class Tasks:
         task.done_at = now
         task.note = action.note
         self._meet(f"task.{task_id}", now)
-        self._event(now, EventKind.TASK_COMPLETED, action.person, f"Task '{task.title}' done by {action.person}", task_id=task_id, note=action.note, via=action.via)
+        self._event(
+            now,
+            EventKind.TASK_COMPLETED,
+            action.person,
+            f"Task '{task.title}' done by {action.person}",
+            task_id=task_id,
+            note=action.note,
+            via=action.via,
+        )
         self._release_answers(task_id, now)
         for obligation in self.playbook.obligations:
             if obligation.met_by == task_id:
@@ -75,14 +104,22 @@ class Tasks:
         for task in self.open_tasks():
             task.status = TaskStatus.CANCELLED
             self.state.deadlines[f"task.{task.id}"].waived = True
-            self._event(now, EventKind.TASK_CANCELLED, None, f"Task '{task.title}' cancelled: the incident was resolved", task_id=task.id)
+            self._event(
+                now, EventKind.TASK_CANCELLED, None, f"Task '{task.title}' cancelled: the incident was resolved", task_id=task.id
+            )
         for obligation in self.playbook.obligations:
             deadline = self.state.deadlines[f"obligation.{obligation.id}"]
             if deadline.met_at is None and not deadline.waived:
                 # Resolution waits for an obligation's open task, so one unmet here never reached the
                 # respond phase: the incident was closed as a false alarm before anything was established.
                 deadline.waived = True
-                self._event(now, EventKind.OBLIGATION_WAIVED, None, f"Deadline waived: {obligation.label} (resolved before the respond phase)", deadline=deadline.name)
+                self._event(
+                    now,
+                    EventKind.OBLIGATION_WAIVED,
+                    None,
+                    f"Deadline waived: {obligation.label} (resolved before the respond phase)",
+                    deadline=deadline.name,
+                )
 
     def obligations_open(self) -> list[Obligation]:
         """The playbook's obligations whose task is open: they outlive the public story."""

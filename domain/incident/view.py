@@ -117,8 +117,18 @@ class FeedbackItem(Waiting):
 
 
 PendingItem = Annotated[
-    AcknowledgeItem | AssessmentItem | TaskItem | ApprovalItem | StatementDraftItem | AnswerApprovalItem | AnswerDraftItem
-    | InternalApprovalItem | InternalDraftItem | ResolveItem | ReviewItem | FeedbackItem,
+    AcknowledgeItem
+    | AssessmentItem
+    | TaskItem
+    | ApprovalItem
+    | StatementDraftItem
+    | AnswerApprovalItem
+    | AnswerDraftItem
+    | InternalApprovalItem
+    | InternalDraftItem
+    | ResolveItem
+    | ReviewItem
+    | FeedbackItem,
     Field(discriminator="kind"),
 ]
 """One thing waiting on people; ``kind`` says which, and which fields it has."""
@@ -152,7 +162,9 @@ class AnswerHold(BaseModel):
     task: str | None = None
     fact: str | None = None
     title: str
-    status: str = Field(description="The task's status ('not started' before the respond phase), or 'empty' for a fact sheet field.")
+    status: str = Field(
+        description="The task's status ('not started' before the respond phase), or 'empty' for a fact sheet field."
+    )
     why: str
 
 
@@ -171,7 +183,9 @@ class KitAnswer(BaseModel):
     question: str | None
     text: str | None = Field(description="What to reply; none while the answer is held or was never approved.")
     version: int | None
-    source: AnswerSource = Field(description="playbook: the kit's own text; incident: a version approved for this incident; proposed: none approved yet.")
+    source: AnswerSource = Field(
+        description="playbook: the kit's own text; incident: a version approved for this incident; proposed: none approved yet."
+    )
     approved_by: list[str] = Field(default_factory=list)
     released: bool = True
     waiting_for: AnswerHold | None = None
@@ -214,7 +228,6 @@ class IncidentView(IncidentState):
     revision: SkipJsonSchema[int] = Field(0, exclude=True)
 
 
-
 class View:
     def pending(self, now: datetime) -> list[PendingItem]:
         items: list[PendingItem] = []
@@ -228,10 +241,24 @@ class View:
 
         for role, ack in self.state.acknowledgements.items():
             if ack.acknowledged_by is None and (ack.pages or self.phase is Phase.IDENTIFY):
-                items.append(AcknowledgeItem(role=role, people=self.members(role), due_at=due(f"acknowledge.{role}"), title=f"Acknowledge the page as {role}"))
+                items.append(
+                    AcknowledgeItem(
+                        role=role,
+                        people=self.members(role),
+                        due_at=due(f"acknowledge.{role}"),
+                        title=f"Acknowledge the page as {role}",
+                    )
+                )
         commanders = self.members(self.commander_role)
         if self.phase is Phase.ASSESS and self.state.assessment is None:
-            items.append(AssessmentItem(people=commanders, due_at=due("assessment"), title="Assess impact, reach and severity", questions=self.playbook.assess.questions))
+            items.append(
+                AssessmentItem(
+                    people=commanders,
+                    due_at=due("assessment"),
+                    title="Assess impact, reach and severity",
+                    questions=self.playbook.assess.questions,
+                )
+            )
         for task in self.open_tasks():
             people = [task.assignee] + [p for p in self.members(task.owner) + commanders if p != task.assignee]
             items.append(TaskItem(task_id=task.id, people=list(dict.fromkeys(people)), due_at=task.due_at, title=task.title))
@@ -241,9 +268,24 @@ class View:
             authors = list(dict.fromkeys(self.members(self.playbook.communicate.author) + commanders))
             if current and current.status is StatementStatus.PENDING_APPROVAL:
                 for role, deciders in self.awaiting_decision(current):
-                    items.append(ApprovalItem(version=current.version, role=role, people=deciders, due_at=statement_due, title=f"Approve statement v{current.version} as {role}"))
+                    items.append(
+                        ApprovalItem(
+                            version=current.version,
+                            role=role,
+                            people=deciders,
+                            due_at=statement_due,
+                            title=f"Approve statement v{current.version} as {role}",
+                        )
+                    )
             elif current and current.status is StatementStatus.REJECTED:
-                items.append(StatementDraftItem(version=current.version, people=authors, due_at=statement_due, title=f"Revise statement v{current.version} (changes requested)"))
+                items.append(
+                    StatementDraftItem(
+                        version=current.version,
+                        people=authors,
+                        due_at=statement_due,
+                        title=f"Revise statement v{current.version} (changes requested)",
+                    )
+                )
         items += self.pending_answers()
         items += self.pending_internal()
         if self.phase in ACTIVE_PHASES and not self.resolved:
@@ -251,14 +293,24 @@ class View:
         if self.phase is Phase.REVIEW and self.state.review is None:
             items.append(ReviewItem(people=commanders, due_at=due("review"), title="Submit the post-incident review"))
             if awaiting := self.awaiting_feedback():
-                items.append(FeedbackItem(people=awaiting, due_at=due("review"), title="Give feedback on the response (1–5, what went well and badly)"))
+                items.append(
+                    FeedbackItem(
+                        people=awaiting,
+                        due_at=due("review"),
+                        title="Give feedback on the response (1–5, what went well and badly)",
+                    )
+                )
         return items
 
     def view(self, now: datetime) -> IncidentView:
         """The incident as the API, the pages and the ``state`` query show it."""
         state = self.state
         resolved_at = state.resolution.at if state.resolution else None
-        shown_as_is = [name for name in IncidentState.model_fields if name not in ("acknowledgements", "deadlines", "revision", "assessment", "review")]
+        shown_as_is = [
+            name
+            for name in IncidentState.model_fields
+            if name not in ("acknowledgements", "deadlines", "revision", "assessment", "review")
+        ]
         return IncidentView(
             **{name: getattr(state, name) for name in shown_as_is},
             assessment=AssessmentRecord.model_validate(state.assessment.model_dump()) if state.assessment else None,

@@ -64,7 +64,9 @@ def run_migrations_offline() -> None:
     url = database_url()
     from sqlalchemy.engine import make_url
 
-    context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options(make_url(url).get_backend_name()))
+    context.configure(
+        url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options(make_url(url).get_backend_name())
+    )
     with context.begin_transaction():
         context.run_migrations()
 

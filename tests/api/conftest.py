@@ -51,7 +51,12 @@ def make_app(tmp_path):
     """``make_app(**settings)``: the app on a fresh database; CRISIS_API_KEY is TEST_API_KEY unless given."""
 
     def make(**settings):
-        values = {"DATABASE_URL": database_url(tmp_path / "crisis.db"), "CRISIS_API_KEY": TEST_API_KEY, "CRISIS_PUBLIC_URL": BASE_URL, **settings}
+        values = {
+            "DATABASE_URL": database_url(tmp_path / "crisis.db"),
+            "CRISIS_API_KEY": TEST_API_KEY,
+            "CRISIS_PUBLIC_URL": BASE_URL,
+            **settings,
+        }
         return create_app(Settings(**values), temporal=NoIncidents())
 
     return make

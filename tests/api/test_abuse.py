@@ -118,7 +118,9 @@ def test_every_response_carries_the_security_headers(admin, anonymous):
 def test_pages_need_no_inline_style_or_script(admin):
     for path in ("/", "/risks/view", "/login"):
         html = admin.get(path).text
-        assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/crisis.js" defer>'], path  # our one file, nothing inline
+        assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/crisis.js" defer>'], (
+            path
+        )  # our one file, nothing inline
         assert "<style" not in html and " style=" not in html, path
         assert not re.search(r"<[^>]+\son[a-z]+=", html), path  # no inline event handlers either
         assert '<link rel="stylesheet" href="/static/crisis.css">' in html
@@ -145,12 +147,17 @@ def test_https_public_url_adds_hsts_and_secure_cookies(make_app):
 
 
 def test_cors_is_off_unless_origins_are_listed(make_app):
-    preflight = {"origin": "https://status.example.com", "access-control-request-method": "POST",
-                 "access-control-request-headers": "authorization,content-type"}
+    preflight = {
+        "origin": "https://status.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type",
+    }
     with TestClient(make_app(), base_url=BASE_URL) as client:
         answer = client.options("/incidents", headers=preflight)
         assert "access-control-allow-origin" not in answer.headers
-        assert "access-control-allow-origin" not in client.get("/healthz", headers={"origin": "https://status.example.com"}).headers
+        assert (
+            "access-control-allow-origin" not in client.get("/healthz", headers={"origin": "https://status.example.com"}).headers
+        )
     with TestClient(make_app(CRISIS_CORS_ORIGINS="https://status.example.com"), base_url=BASE_URL) as client:
         answer = client.options("/incidents", headers=preflight)
         assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "https://status.example.com"
@@ -163,8 +170,14 @@ def test_cors_is_off_unless_origins_are_listed(make_app):
 def _mint(app, purpose: str = "acknowledge") -> str:
     async def mint():
         async with app.state.sessions() as session:
-            minted = await tokens.mint(session, ledger_key="inc-x/page.incident_commander.0.0/email", incident_id="inc-x",
-                                       person_id="ewa.lewandowska", purpose=purpose, ttl=timedelta(hours=1))
+            minted = await tokens.mint(
+                session,
+                ledger_key="inc-x/page.incident_commander.0.0/email",
+                incident_id="inc-x",
+                person_id="ewa.lewandowska",
+                purpose=purpose,
+                ttl=timedelta(hours=1),
+            )
             await session.commit()  # mint leaves the commit to the send that carries the link
             return minted.token
 

@@ -100,7 +100,9 @@ def test_the_walk_catches_a_new_route_that_forgets(make_app):
         assert any(problem.startswith("/raw") for problem in reachable_without_key(app, client))
 
 
-@pytest.mark.parametrize("header", ["Bearer cf_unknown-key-0000000000000000000000000", "Basic YWRtaW46YWRtaW4=", "Bearer", "cf_no-scheme"])
+@pytest.mark.parametrize(
+    "header", ["Bearer cf_unknown-key-0000000000000000000000000", "Basic YWRtaW46YWRtaW4=", "Bearer", "cf_no-scheme"]
+)
 def test_unknown_or_malformed_credentials_are_401(anonymous, header):
     answer = anonymous.get("/incidents", headers={"Authorization": header})
     assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
@@ -163,7 +165,9 @@ def test_a_browser_signs_in_once_and_its_session_only_reads(anonymous):
     form = anonymous.get("/login?next=/risks/view")
     assert form.status_code == 200 and 'name="key"' in form.text
 
-    wrong = anonymous.post("/login", data={"key": "cf_wrong-key-000000000000000000000000", "next": "/risks/view"}, follow_redirects=False)
+    wrong = anonymous.post(
+        "/login", data={"key": "cf_wrong-key-000000000000000000000000", "next": "/risks/view"}, follow_redirects=False
+    )
     assert wrong.status_code == 401 and SESSION_COOKIE not in wrong.cookies
     signed_in = anonymous.post("/login", data={"key": TEST_API_KEY, "next": "/risks/view"}, follow_redirects=False)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/risks/view"
@@ -205,10 +209,15 @@ def test_sign_in_and_out_from_another_site_are_refused(anonymous):
 
 def test_the_openapi_document_describes_the_access_rules(anonymous, admin):
     assert anonymous.get("/openapi.json").status_code == 401  # the API's description is a read like any other
-    assert anonymous.get("/docs", headers={"accept": "text/html"}, follow_redirects=False).headers["location"] == "/login?next=%2Fdocs"
+    assert (
+        anonymous.get("/docs", headers={"accept": "text/html"}, follow_redirects=False).headers["location"]
+        == "/login?next=%2Fdocs"
+    )
     schema = admin.get("/openapi.json").json()
     assert schema["components"]["securitySchemes"]["apiKey"] == {
-        "type": "http", "scheme": "bearer", "description": "An API key from `crisis apikey create` (docs/security.md).",
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key from `crisis apikey create` (docs/security.md).",
     }
     declare = schema["paths"]["/incidents"]["post"]
     assert declare["security"] == [{"apiKey": []}] and {"401", "403", "429"} <= set(declare["responses"])
@@ -273,8 +282,15 @@ def test_during_a_database_outage_only_keys_verified_lately_are_recalled():
 
 def test_a_signed_in_browser_may_submit_the_dashboards_own_form_but_another_site_may_not(anonymous):
     anonymous.post("/login", data={"key": TEST_API_KEY, "next": "/"}, follow_redirects=False)
-    forged = anonymous.post("/signals/sig-x/decide", data={"person": "ewa.lewandowska", "decision": "dismiss"},
-                            headers={"origin": "https://evil.example"})
+    forged = anonymous.post(
+        "/signals/sig-x/decide",
+        data={"person": "ewa.lewandowska", "decision": "dismiss"},
+        headers={"origin": "https://evil.example"},
+    )
     assert forged.status_code == 401  # the session cookie alone writes nothing from another site
-    own = anonymous.post("/signals/sig-x/decide", data={"person": "ewa.lewandowska", "decision": "dismiss"}, headers={"origin": BASE_URL})
-    assert own.status_code == 404 and "signal &#39;sig-x&#39; does not exist" in own.text  # through the door, to the route's own answer
+    own = anonymous.post(
+        "/signals/sig-x/decide", data={"person": "ewa.lewandowska", "decision": "dismiss"}, headers={"origin": BASE_URL}
+    )
+    assert (
+        own.status_code == 404 and "signal &#39;sig-x&#39; does not exist" in own.text
+    )  # through the door, to the route's own answer

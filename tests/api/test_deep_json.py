@@ -76,7 +76,9 @@ def test_every_route_answers_a_deeply_nested_body_with_400(client):
 
 def test_the_unauthenticated_sendgrid_webhook_refuses_a_deep_batch(make_app):
     with TestClient(make_app(), base_url=BASE_URL, raise_server_exceptions=False) as anonymous:
-        answer = anonymous.post("/webhooks/sendgrid/events", content=nested(BRACKETS), headers={"content-type": "application/json"})
+        answer = anonymous.post(
+            "/webhooks/sendgrid/events", content=nested(BRACKETS), headers={"content-type": "application/json"}
+        )
     assert answer.status_code == 400
 
 
@@ -91,7 +93,9 @@ def test_bodies_within_the_limit_reach_their_routes_as_before(client, make_app):
 
 
 def test_forms_are_left_to_their_routes(client):
-    answer = client.post("/webhooks/twilio/status", content="Body=" + "[" * BRACKETS, headers={"content-type": "application/x-www-form-urlencoded"})
+    answer = client.post(
+        "/webhooks/twilio/status", content="Body=" + "[" * BRACKETS, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert answer.status_code == 403  # unsigned, as before: the depth limit does not read forms
 
 

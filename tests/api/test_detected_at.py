@@ -15,12 +15,15 @@ def _ago(delta: timedelta) -> str:
     return (datetime.now(timezone.utc) - delta).isoformat()
 
 
-@pytest.mark.parametrize("detected_at, reason", [
-    ("0001-01-01T00:00:00Z", "at most 30 days before the declaration"),
-    (DETECTION_LOOKBACK + timedelta(hours=1), "at most 30 days before the declaration"),
-    (-DETECTION_CLOCK_SKEW - timedelta(minutes=5), "cannot be in the future"),
-    ("9999-12-31T23:59:59Z", "cannot be in the future"),
-])
+@pytest.mark.parametrize(
+    "detected_at, reason",
+    [
+        ("0001-01-01T00:00:00Z", "at most 30 days before the declaration"),
+        (DETECTION_LOOKBACK + timedelta(hours=1), "at most 30 days before the declaration"),
+        (-DETECTION_CLOCK_SKEW - timedelta(minutes=5), "cannot be in the future"),
+        ("9999-12-31T23:59:59Z", "cannot be in the future"),
+    ],
+)
 def test_a_first_mention_outside_the_window_is_422_naming_the_field(admin, detected_at, reason):
     """A timedelta is how long before now, taken when the test runs."""
     when = _ago(detected_at) if isinstance(detected_at, timedelta) else detected_at

@@ -18,8 +18,19 @@ from tests.conftest import API_HEADERS, TEST_API_KEY
 from worker import build_activities, build_listening_activities, build_worker
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
-DRILL = {"playbook": "technical_outage", "title": "Quarterly drill", "summary": "Practice run.", "severity": "SEV4", "drill": True}
-BREACH = {"playbook": "account_compromise", "title": "Brand account hijacked", "summary": "Scam links posted.", "severity": "SEV1"}
+DRILL = {
+    "playbook": "technical_outage",
+    "title": "Quarterly drill",
+    "summary": "Practice run.",
+    "severity": "SEV4",
+    "drill": True,
+}
+BREACH = {
+    "playbook": "account_compromise",
+    "title": "Brand account hijacked",
+    "summary": "Scam links posted.",
+    "severity": "SEV1",
+}
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -28,17 +39,25 @@ async def api(time_skipping_env, tmp_path):
     engine = create_engine(url)
     await create_schema(engine)
     settings = Settings(
-        CRISIS_DATA_DIR=str(tmp_path), DATABASE_URL=url, CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS), CRISIS_API_KEY=TEST_API_KEY,
-        CRISIS_TASK_QUEUE=f"idempotency-{uuid.uuid4().hex[:8]}", CRISIS_SENTIMENT_PROCESSES=0,
+        CRISIS_DATA_DIR=str(tmp_path),
+        DATABASE_URL=url,
+        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
+        CRISIS_API_KEY=TEST_API_KEY,
+        CRISIS_TASK_QUEUE=f"idempotency-{uuid.uuid4().hex[:8]}",
+        CRISIS_SENTIMENT_PROCESSES=0,
     )
     client = time_skipping_env.client
     sessions = session_factory(engine)
-    worker = build_worker(client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions))
+    worker = build_worker(
+        client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
+    )
     running = asyncio.create_task(worker.run())
     app = create_app(settings, temporal=client)
     try:
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60, headers=API_HEADERS) as http:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60, headers=API_HEADERS
+            ) as http:
                 yield http
     finally:
         await worker.shutdown()

@@ -46,7 +46,14 @@ def test_get_incident_has_the_views_schema_with_its_links(openapi):
     fields = set(IncidentView.model_fields) - {"revision"}
     assert set(incident["properties"]) == fields | {"links"}
     assert {"id", "title", "declared_at", "status", "links"} <= set(incident["required"])
-    assert set(resolve(openapi, incident["properties"]["phase"])["enum"]) == {"identify", "assess", "respond", "communicate", "review", "closed"}
+    assert set(resolve(openapi, incident["properties"]["phase"])["enum"]) == {
+        "identify",
+        "assess",
+        "respond",
+        "communicate",
+        "review",
+        "closed",
+    }
     assert set(resolve(openapi, incident["properties"]["status"])["enum"]) == {"open", "closed"}
     assert set(resolve(openapi, incident["properties"]["links"])["properties"]) == {"self", "page", "temporal_ui"}
 
@@ -69,7 +76,14 @@ def test_timeline_events_and_deadlines_name_their_kinds_and_statuses(openapi):
     event = resolve(openapi, incident["properties"]["timeline"]["items"])
     assert set(resolve(openapi, event["properties"]["kind"])["enum"]) == {kind.value for kind in EventKind}
     deadline = resolve(openapi, incident["properties"]["deadlines"]["items"])
-    assert set(resolve(openapi, deadline["properties"]["status"])["enum"]) == {"open", "met", "missed", "overdue", "waived", "moot"}
+    assert set(resolve(openapi, deadline["properties"]["status"])["enum"]) == {
+        "open",
+        "met",
+        "missed",
+        "overdue",
+        "waived",
+        "moot",
+    }
     kit = resolve(openapi, incident["properties"]["answers_kit"]["items"])
     assert {"id", "question", "text", "source", "waiting_for", "proposal"} <= set(kit["properties"])
 
@@ -82,5 +96,10 @@ def test_each_action_answers_with_the_incident_and_what_it_changed(openapi, path
 
 
 def test_the_answers_kit_has_its_schema(openapi):
-    kit = resolve(openapi, openapi["paths"]["/incidents/{incident}/answers"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["items"])
+    kit = resolve(
+        openapi,
+        openapi["paths"]["/incidents/{incident}/answers"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+            "items"
+        ],
+    )
     assert set(resolve(openapi, kit["properties"]["source"])["enum"]) == {"playbook", "incident", "proposed"}

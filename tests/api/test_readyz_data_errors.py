@@ -15,8 +15,23 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
 def _incident(app, incident_id: str, status: str, kinds: list[str]) -> None:
     async def add():
         async with app.state.sessions() as session:
-            session.add(IncidentRow(id=incident_id, title="t", playbook="p", scenario="s", severity="SEV2", phase="assess", status=status,
-                                    drill=False, declared_at=NOW, updated_at=NOW, closed_at=None, pending=[], projected_seq=len(kinds)))
+            session.add(
+                IncidentRow(
+                    id=incident_id,
+                    title="t",
+                    playbook="p",
+                    scenario="s",
+                    severity="SEV2",
+                    phase="assess",
+                    status=status,
+                    drill=False,
+                    declared_at=NOW,
+                    updated_at=NOW,
+                    closed_at=None,
+                    pending=[],
+                    projected_seq=len(kinds),
+                )
+            )
             for seq, kind in enumerate(kinds, start=1):
                 session.add(TimelineRow(incident_id=incident_id, seq=seq, at=NOW, kind=kind, message=kind, data={}))
             await session.commit()

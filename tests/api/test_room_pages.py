@@ -29,7 +29,9 @@ def test_the_outbox_is_a_page_for_a_browser_and_json_for_the_api_with_links_reda
     desk = issue(admin, "desk", ["respond"])["Authorization"].split()[1]
     with browser(app, desk) as other:
         page = other.get("/outbox")
-        assert page.status_code == 200 and token not in page.text and "redacted: only an admin key reads action links" in page.text
+        assert (
+            page.status_code == 200 and token not in page.text and "redacted: only an admin key reads action links" in page.text
+        )
 
 
 def test_signals_are_pages_for_a_browser_and_json_for_the_api(app, admin):
@@ -46,21 +48,36 @@ def test_the_declare_form_shows_a_refusal_beside_its_field_and_keeps_what_was_ty
     with browser(app) as signed_in:
         dashboard = signed_in.get("/")
         assert 'action="/declare"' in dashboard.text and dashboard.text.count("<h1") == 1
-        refused = signed_in.post("/declare", data={"playbook": "no_such_plan", "title": "Checkout down", "summary": "500s", "form_id": "1"}, follow_redirects=False)
+        refused = signed_in.post(
+            "/declare",
+            data={"playbook": "no_such_plan", "title": "Checkout down", "summary": "500s", "form_id": "1"},
+            follow_redirects=False,
+        )
         assert refused.status_code == 422
         assert 'id="declare-playbook-error"' in refused.text and "unknown playbook &#39;no_such_plan&#39;" in refused.text
-        assert 'aria-invalid="true" aria-describedby="declare-playbook-error"' in refused.text and 'value="Checkout down"' in refused.text
+        assert (
+            'aria-invalid="true" aria-describedby="declare-playbook-error"' in refused.text
+            and 'value="Checkout down"' in refused.text
+        )
         blank = signed_in.post("/declare", data={"playbook": "technical_outage", "title": "", "summary": "500s", "form_id": "2"})
         assert blank.status_code == 422 and 'id="declare-title-error"' in blank.text
-        wrong_language = signed_in.post("/declare", data={"playbook": "technical_outage", "title": "T", "summary": "S", "language": "xx", "form_id": "3"})
+        wrong_language = signed_in.post(
+            "/declare", data={"playbook": "technical_outage", "title": "T", "summary": "S", "language": "xx", "form_id": "3"}
+        )
         assert wrong_language.status_code == 422 and 'id="declare-language-error"' in wrong_language.text
 
 
 def test_the_forms_take_the_session_cookie_only_from_our_own_pages(app):
     with browser(app) as signed_in:
-        forged = signed_in.post("/declare", data={"playbook": "technical_outage", "title": "T", "summary": "S"}, headers={"Origin": "https://evil.example"})
+        forged = signed_in.post(
+            "/declare",
+            data={"playbook": "technical_outage", "title": "T", "summary": "S"},
+            headers={"Origin": "https://evil.example"},
+        )
         assert forged.status_code == 401
-        forged = signed_in.post("/incidents/inc-x/view/acknowledge", data={"person": "ewa.lewandowska"}, headers={"Origin": "https://evil.example"})
+        forged = signed_in.post(
+            "/incidents/inc-x/view/acknowledge", data={"person": "ewa.lewandowska"}, headers={"Origin": "https://evil.example"}
+        )
         assert forged.status_code == 401
 
 
@@ -87,15 +104,43 @@ def test_the_incident_page_puts_what_waits_on_the_reader_first(app):
             return self
 
         async def query(self, *args, **kwargs):
-            return IncidentView.model_validate({
-                "id": "inc-me", "title": "Checkout down", "summary": "s", "playbook": "technical_outage", "scenario": "technical_outage",
-                "severity": "SEV2", "language": "en", "drill": True, "phase": "respond", "status": "open", "declared_at": "2026-12-06T10:00:00+00:00",
-                "pending": [
-                    {"kind": "task", "task_id": "a", "people": ["maria.nowak"], "due_at": "2026-12-06T10:10:00+00:00", "title": "Pause posts"},
-                    {"kind": "task", "task_id": "b", "people": ["anna.kowalska"], "due_at": "2026-12-06T10:30:00+00:00", "title": "Draft the FAQ"},
-                ],
-                "deadlines": [], "tasks": [], "statements": [], "timeline": [], "answers_kit": [], "fact_sheet": {},
-            })
+            return IncidentView.model_validate(
+                {
+                    "id": "inc-me",
+                    "title": "Checkout down",
+                    "summary": "s",
+                    "playbook": "technical_outage",
+                    "scenario": "technical_outage",
+                    "severity": "SEV2",
+                    "language": "en",
+                    "drill": True,
+                    "phase": "respond",
+                    "status": "open",
+                    "declared_at": "2026-12-06T10:00:00+00:00",
+                    "pending": [
+                        {
+                            "kind": "task",
+                            "task_id": "a",
+                            "people": ["maria.nowak"],
+                            "due_at": "2026-12-06T10:10:00+00:00",
+                            "title": "Pause posts",
+                        },
+                        {
+                            "kind": "task",
+                            "task_id": "b",
+                            "people": ["anna.kowalska"],
+                            "due_at": "2026-12-06T10:30:00+00:00",
+                            "title": "Draft the FAQ",
+                        },
+                    ],
+                    "deadlines": [],
+                    "tasks": [],
+                    "statements": [],
+                    "timeline": [],
+                    "answers_kit": [],
+                    "fact_sheet": {},
+                }
+            )
 
     with browser(app) as signed_in:
         app.state.temporal = OneIncident()  # after the app's start, which connects its own
@@ -108,9 +153,15 @@ def test_the_incident_page_puts_what_waits_on_the_reader_first(app):
 
 def test_a_browser_reads_a_missing_page_in_words_and_an_api_client_keeps_json(app, admin):
     with browser(app) as signed_in:
-        for path, words in (("/nowhere", "Not Found"), ("/signals/nope", "signal &#39;nope&#39; does not exist"), ("/incidents/inc-nope", "incident")):
+        for path, words in (
+            ("/nowhere", "Not Found"),
+            ("/signals/nope", "signal &#39;nope&#39; does not exist"),
+            ("/incidents/inc-nope", "incident"),
+        ):
             page = signed_in.get(path)
             assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
             assert "<h1>Not found</h1>" in page.text and words in page.text and page.text.count("<h1") == 1, page.text
-        assert signed_in.get("/signals/nope", headers={"Accept": "application/json"}).json() == {"detail": "signal 'nope' does not exist"}
+        assert signed_in.get("/signals/nope", headers={"Accept": "application/json"}).json() == {
+            "detail": "signal 'nope' does not exist"
+        }
     assert admin.get("/nowhere").json() == {"detail": "Not Found"}

@@ -22,9 +22,17 @@ from worker import build_activities, build_listening_activities, build_worker
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 BASE = "http://test"
-OUTAGE = {"playbook": "technical_outage", "title": "Checkout down", "summary": "500s on checkout.", "severity": "SEV3", "drill": True}
+OUTAGE = {
+    "playbook": "technical_outage",
+    "title": "Checkout down",
+    "summary": "500s on checkout.",
+    "severity": "SEV3",
+    "drill": True,
+}
 EWA = "ewa.lewandowska"  # incident commander and comms lead
-LONG = "Checkout is failing for some customers and we are working on a fix. " * 6  # 407 characters once stripped: too long for X and Bluesky
+LONG = (
+    "Checkout is failing for some customers and we are working on a fix. " * 6
+)  # 407 characters once stripped: too long for X and Bluesky
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -33,17 +41,26 @@ async def api(time_skipping_env, tmp_path):
     engine = create_engine(url)
     await create_schema(engine)
     settings = Settings(
-        CRISIS_DATA_DIR=str(tmp_path), DATABASE_URL=url, CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS), CRISIS_API_KEY=TEST_API_KEY,
-        CRISIS_TASK_QUEUE=f"preview-{uuid.uuid4().hex[:8]}", CRISIS_SENTIMENT_PROCESSES=0, CRISIS_PUBLIC_URL=BASE,
+        CRISIS_DATA_DIR=str(tmp_path),
+        DATABASE_URL=url,
+        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
+        CRISIS_API_KEY=TEST_API_KEY,
+        CRISIS_TASK_QUEUE=f"preview-{uuid.uuid4().hex[:8]}",
+        CRISIS_SENTIMENT_PROCESSES=0,
+        CRISIS_PUBLIC_URL=BASE,
     )
     client = time_skipping_env.client
     sessions = session_factory(engine)
-    worker = build_worker(client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions))
+    worker = build_worker(
+        client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
+    )
     running = asyncio.create_task(worker.run())
     app = create_app(settings, temporal=client)
     try:
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, timeout=60, headers=API_HEADERS) as http:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=BASE, timeout=60, headers=API_HEADERS
+            ) as http:
                 yield http
     finally:
         await worker.shutdown()
@@ -55,7 +72,10 @@ async def api(time_skipping_env, tmp_path):
 def browser(api: httpx.AsyncClient) -> httpx.AsyncClient:
     """The same app as a signed-in browser on our own page (the session cookie and our Origin)."""
     return httpx.AsyncClient(
-        transport=api._transport, base_url=BASE, timeout=60, cookies={SESSION_COOKIE: TEST_API_KEY},
+        transport=api._transport,
+        base_url=BASE,
+        timeout=60,
+        cookies={SESSION_COOKIE: TEST_API_KEY},
         headers={"Accept": "text/html", "Origin": BASE},
     )
 
@@ -84,22 +104,39 @@ async def drafting(api) -> str:
 
 async def test_the_preview_answers_every_channel_with_its_count_and_limit_and_what_is_over(api):
     incident = (await api.post("/incidents", json=OUTAGE)).json()["id"]
-    fits = await api.post(f"/incidents/{incident}/statements/preview", json={"text": "We are fixing checkout. 👍🏽", "title": "Checkout outage"})
+    fits = await api.post(
+        f"/incidents/{incident}/statements/preview", json={"text": "We are fixing checkout. 👍🏽", "title": "Checkout outage"}
+    )
     assert fits.status_code == 200, fits.text
     body = fits.json()
     variants = {item["channel"]: item for item in body["variants"]}
     assert list(variants) == [channel.value for channel in CHANNELS] and body["problems"] == []
-    assert (variants["x"]["length"], variants["x"]["limit"], variants["x"]["unit"], variants["x"]["field"]) == (26, 280, "weighted characters", "text")
+    assert (variants["x"]["length"], variants["x"]["limit"], variants["x"]["unit"], variants["x"]["field"]) == (
+        26,
+        280,
+        "weighted characters",
+        "text",
+    )
     assert (variants["bluesky"]["length"], variants["sms"]["length"], variants["sms"]["unit"]) == (25, 1, "segments")
     assert (variants["email"]["title"], variants["email"]["title_limit"]) == ("Checkout outage", 120)
 
     over = (await api.post(f"/incidents/{incident}/statements/preview", json={"text": LONG, "title": "Checkout outage"})).json()
     flagged = {item["channel"]: item["problems"] for item in over["variants"] if item["problems"]}
-    assert flagged == {"x": ["x: 407 weighted characters, over the limit of 280"], "bluesky": ["bluesky: 407 graphemes, over the limit of 300"]}
+    assert flagged == {
+        "x": ["x: 407 weighted characters, over the limit of 280"],
+        "bluesky": ["bluesky: 407 graphemes, over the limit of 300"],
+    }
     assert over["problems"] == flagged["x"] + flagged["bluesky"]
-    untitled = (await api.post(f"/incidents/{incident}/statements/preview", json={"text": LONG})).json()  # the title falls back to the first line
+    untitled = (
+        await api.post(f"/incidents/{incident}/statements/preview", json={"text": LONG})
+    ).json()  # the title falls back to the first line
     assert "email: title of 407 characters, over the limit of 120" in untitled["problems"]
-    short = (await api.post(f"/incidents/{incident}/statements/preview", json={"text": LONG, "short": "Checkout is failing; a fix is coming.", "title": "Checkout outage"})).json()
+    short = (
+        await api.post(
+            f"/incidents/{incident}/statements/preview",
+            json={"text": LONG, "short": "Checkout is failing; a fix is coming.", "title": "Checkout outage"},
+        )
+    ).json()
     assert short["problems"] == [] and {item["channel"]: item["field"] for item in short["variants"]}["x"] == "short"
 
 
@@ -128,11 +165,15 @@ async def test_the_editor_shows_each_channels_count_beside_its_field_with_script
         assert "Empty: X, Bluesky, Mastodon, Threads, SMS take the long form, counted above." in parts.text
         assert "status page and email 15 / 120 characters" in parts.text
 
-        whole = await page.post(f"/incidents/{incident}/view/preview", data={**typed, "short": "A fix is coming."})  # the Preview button, no script
+        whole = await page.post(
+            f"/incidents/{incident}/view/preview", data={**typed, "short": "A fix is coming."}
+        )  # the Preview button, no script
         assert whole.status_code == 200 and whole.text.count("<h1") == 1
         assert ">A fix is coming.</textarea>" in whole.text  # the draft as typed
         assert "X 16 / 280 weighted characters" in whole.text and "Every channel fits (9 channels)." in whole.text
-        assert "A fix is coming." not in str((await api.get(f"/incidents/{incident}")).json()["statements"])  # a preview sends nothing
+        assert "A fix is coming." not in str(
+            (await api.get(f"/incidents/{incident}")).json()["statements"]
+        )  # a preview sends nothing
 
 
 async def test_a_draft_over_a_limit_is_refused_beside_the_field_it_comes_from(api):
@@ -141,12 +182,17 @@ async def test_a_draft_over_a_limit_is_refused_beside_the_field_it_comes_from(ap
         typed = {"form_key": "statement", "person": EWA, "text": "Checkout is back.", "short": "Checkout! " * 40, "title": ""}
         refused = await page.post(f"/incidents/{incident}/view/statement", data=typed)
         assert refused.status_code == 422
-        assert 'id="statement-short-error"' in refused.text and "x: 399 weighted characters, over the limit of 280" in refused.text
+        assert (
+            'id="statement-short-error"' in refused.text and "x: 399 weighted characters, over the limit of 280" in refused.text
+        )
         assert 'aria-invalid="true" aria-describedby="statement-short-error statement-short-counts"' in refused.text
         assert ">" + typed["short"] + "</textarea>" in refused.text  # kept as typed
 
         # A browser sends a textarea's line breaks as CR LF: the statement keeps them as typed, one character each.
-        taken = await page.post(f"/incidents/{incident}/view/statement", data={**typed, "text": "Checkout is back.\r\n\r\nThank you.", "short": "Checkout is back."})
+        taken = await page.post(
+            f"/incidents/{incident}/view/statement",
+            data={**typed, "text": "Checkout is back.\r\n\r\nThank you.", "short": "Checkout is back."},
+        )
         assert taken.status_code == 303
         statement = (await api.get(f"/incidents/{incident}")).json()["statements"][-1]
         assert {v["channel"]: v["text"] for v in statement["variants"]}["x"] == "Checkout is back."

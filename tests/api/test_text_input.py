@@ -18,8 +18,19 @@ from tests.api.test_abuse import _mint
 
 # Every string field of a request body that may hold line breaks; any other must refuse them.
 LONG_TEXTS = {
-    "summary", "text", "note", "comment", "reason", "went_well", "went_badly", "answers",
-    "what_happened", "who_is_affected", "what_we_are_doing", "what_to_do", "remedy",  # the public fact sheet
+    "summary",
+    "text",
+    "note",
+    "comment",
+    "reason",
+    "went_well",
+    "went_badly",
+    "answers",
+    "what_happened",
+    "who_is_affected",
+    "what_we_are_doing",
+    "what_to_do",
+    "remedy",  # the public fact sheet
     "short",  # a statement's short form (posts on X, Bluesky, Mastodon keep their line breaks)
 }
 CONTROLS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\x85", "\x9b"]
@@ -31,7 +42,9 @@ def test_control_characters_are_refused_in_one_line_and_long_texts(character):
     assert refusal(f"a{character}b", multiline=True) is not None
 
 
-@pytest.mark.parametrize("text", ["two\nlines", "two\r\nlines", "carriage\rreturn", "tab\tstop", "line\u2028separator", "para\u2029graph"])
+@pytest.mark.parametrize(
+    "text", ["two\nlines", "two\r\nlines", "carriage\rreturn", "tab\tstop", "line\u2028separator", "para\u2029graph"]
+)
 def test_line_breaks_are_refused_in_one_line_texts(text):
     assert "single line" in refusal(text, multiline=False) or "control" in refusal(text, multiline=False)
 
@@ -87,28 +100,39 @@ def test_every_string_of_every_request_body_refuses_control_characters(app):
     assert checked >= 60
 
 
-@pytest.mark.parametrize("route, body, field", [
-    ("/incidents", {"playbook": "technical_outage", "title": "Outage\x00", "summary": "s"}, "title"),
-    ("/incidents", {"playbook": "technical_outage", "title": "Outage\r\nBcc: all@example.com", "summary": "s"}, "title"),
-    ("/incidents", {"playbook": "technical_outage", "title": "Outage", "summary": "first\x1b[2Jline"}, "summary"),
-    ("/incidents/inc-1/statements", {"person": "ewa\x00", "text": "We are on it."}, "person"),
-    ("/incidents/inc-1/statements", {"person": "ewa", "text": "We are\x00 on it."}, "text"),
-    ("/incidents/inc-1/assessment", {"person": "ewa", "facts": ["one", "two\nthree"]}, "facts"),
-    ("/incidents/inc-1/review", {"person": "ewa", "summary": "ok", "action_items": [{"title": "a\nb", "owner": "ewa"}]}, "action_items"),
-    ("/incidents/inc-1/subscribers", {"email": "a\x00@example.com"}, "email"),
-    ("/incidents/inc-1/subscribers", {"email": "a@example.com", "name": "Ann\nBcc: x"}, "name"),
-    ("/drills", {"playbook": "misinformation", "title": "Drill\x07"}, "title"),
-    ("/signals/s-1/dismiss", {"person": "ewa", "reason": "noise\x00"}, "reason"),
-])
+@pytest.mark.parametrize(
+    "route, body, field",
+    [
+        ("/incidents", {"playbook": "technical_outage", "title": "Outage\x00", "summary": "s"}, "title"),
+        ("/incidents", {"playbook": "technical_outage", "title": "Outage\r\nBcc: all@example.com", "summary": "s"}, "title"),
+        ("/incidents", {"playbook": "technical_outage", "title": "Outage", "summary": "first\x1b[2Jline"}, "summary"),
+        ("/incidents/inc-1/statements", {"person": "ewa\x00", "text": "We are on it."}, "person"),
+        ("/incidents/inc-1/statements", {"person": "ewa", "text": "We are\x00 on it."}, "text"),
+        ("/incidents/inc-1/assessment", {"person": "ewa", "facts": ["one", "two\nthree"]}, "facts"),
+        (
+            "/incidents/inc-1/review",
+            {"person": "ewa", "summary": "ok", "action_items": [{"title": "a\nb", "owner": "ewa"}]},
+            "action_items",
+        ),
+        ("/incidents/inc-1/subscribers", {"email": "a\x00@example.com"}, "email"),
+        ("/incidents/inc-1/subscribers", {"email": "a@example.com", "name": "Ann\nBcc: x"}, "name"),
+        ("/drills", {"playbook": "misinformation", "title": "Drill\x07"}, "title"),
+        ("/signals/s-1/dismiss", {"person": "ewa", "reason": "noise\x00"}, "reason"),
+    ],
+)
 def test_a_control_character_in_a_body_is_422_naming_the_field(admin, route, body, field):
     answer = admin.post(route, json=body)
     assert answer.status_code == 422, answer.text
     problem = answer.json()["detail"][0]
-    assert field in problem["loc"] and ("control characters" in problem["msg"] or "single line" in problem["msg"] or "pattern" in problem["msg"])
+    assert field in problem["loc"] and (
+        "control characters" in problem["msg"] or "single line" in problem["msg"] or "pattern" in problem["msg"]
+    )
 
 
 def test_long_texts_keep_their_line_breaks_and_titles_their_words():
-    declared = Declaration(playbook="technical_outage", title="Checkout down", summary="Since 09:40:\r\n- card payments fail\n\tsee the dashboard")
+    declared = Declaration(
+        playbook="technical_outage", title="Checkout down", summary="Since 09:40:\r\n- card payments fail\n\tsee the dashboard"
+    )
     assert declared.summary.count("\n") == 2
     assert StatementDraft(person="ewa", text="We are on it.\n\nNext update at 11:00.").text.endswith("11:00.")
     with pytest.raises(ValidationError, match="comment"):
@@ -116,7 +140,14 @@ def test_long_texts_keep_their_line_breaks_and_titles_their_words():
 
 
 def test_a_mention_with_a_control_character_refuses_its_batch_naming_item_and_field(admin):
-    mention = {"platform": "x", "external_id": "1", "author": "someone", "text": "hi", "url": "https://x.example/1", "created_at": "2026-12-01T09:00:00Z"}
+    mention = {
+        "platform": "x",
+        "external_id": "1",
+        "author": "someone",
+        "text": "hi",
+        "url": "https://x.example/1",
+        "created_at": "2026-12-01T09:00:00Z",
+    }
     answer = admin.post("/mentions", json=[mention, {**mention, "external_id": "2", "author": "evil\x1b[31m"}])
     assert answer.status_code == 422
     assert answer.json()["detail"].startswith("mentions.1.author: must not contain control characters: U+001B")
@@ -130,7 +161,6 @@ def test_an_approval_form_with_a_control_character_changes_nothing_and_keeps_the
         assert answer.status_code == 422 and "comment: must not contain control characters" in answer.text
         assert browser.get(f"/a/{token}").status_code != 403  # the link was not spent
         assert "already used" not in browser.get(f"/a/{token}").text
-
 
 
 def test_provider_text_we_cannot_refuse_is_stored_without_its_control_characters():

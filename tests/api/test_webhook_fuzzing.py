@@ -31,10 +31,16 @@ TWILIO_PATHS = ["/webhooks/twilio/status", "/webhooks/twilio/sms"]
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
-    app = create_app(Settings(
-        DATABASE_URL=database_url(folder / "crisis.db"), CRISIS_PUBLIC_URL=PUBLIC_URL, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        SENDGRID_WEBHOOK_PUBLIC_KEY=SIGNER.public_key, CRISIS_RATE_LIMIT_WEBHOOKS="100000/second",
-    ), temporal=NoIncidents())
+    app = create_app(
+        Settings(
+            DATABASE_URL=database_url(folder / "crisis.db"),
+            CRISIS_PUBLIC_URL=PUBLIC_URL,
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            SENDGRID_WEBHOOK_PUBLIC_KEY=SIGNER.public_key,
+            CRISIS_RATE_LIMIT_WEBHOOKS="100000/second",
+        ),
+        temporal=NoIncidents(),
+    )
     with TestClient(app, base_url=PUBLIC_URL, raise_server_exceptions=False) as http:
         yield http
 
@@ -50,26 +56,40 @@ def _nest(depth: int, kind: str, inner: str) -> str:
 
 
 deep_bodies = st.builds(
-    _nest, st.integers(min_value=MAX_JSON_DEPTH - 2, max_value=4000), st.sampled_from(["array", "object"]),
+    _nest,
+    st.integers(min_value=MAX_JSON_DEPTH - 2, max_value=4000),
+    st.sampled_from(["array", "object"]),
     st.sampled_from(["1", "{}", '{"event":"bounce"}', '"\\u0000"']),
 )
-forms = st.dictionaries(st.sampled_from(["MessageSid", "MessageStatus", "ErrorCode", "From", "To", "Body", "AccountSid"]) | words,
-                        words, max_size=8)
+forms = st.dictionaries(
+    st.sampled_from(["MessageSid", "MessageStatus", "ErrorCode", "From", "To", "Body", "AccountSid"]) | words, words, max_size=8
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | words,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(words, children, max_size=4),
     max_leaves=20,
 )
-events = st.lists(st.fixed_dictionaries(
-    {"event": st.sampled_from(["delivered", "bounce", "dropped", "open", "processed"]) | words},
-    optional={"crisis_ledger_key": words | json_values, "reason": json_values, "type": json_values, "sg_message_id": json_values},
-), max_size=6)
+events = st.lists(
+    st.fixed_dictionaries(
+        {"event": st.sampled_from(["delivered", "bounce", "dropped", "open", "processed"]) | words},
+        optional={
+            "crisis_ledger_key": words | json_values,
+            "reason": json_values,
+            "type": json_values,
+            "sg_message_id": json_values,
+        },
+    ),
+    max_size=6,
+)
 
 
 @FUZZ
-@given(path=st.sampled_from(TWILIO_PATHS + ["/webhooks/sendgrid/events"]), body=st.binary(max_size=300),
-       content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain", ""]),
-       signature=st.none() | st.binary(max_size=60).map(lambda raw: bytes(byte for byte in raw if byte >= 32 and byte != 127)))
+@given(
+    path=st.sampled_from(TWILIO_PATHS + ["/webhooks/sendgrid/events"]),
+    body=st.binary(max_size=300),
+    content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain", ""]),
+    signature=st.none() | st.binary(max_size=60).map(lambda raw: bytes(byte for byte in raw if byte >= 32 and byte != 127)),
+)
 def test_anything_unsigned_is_refused_and_nothing_is_a_server_error(client, path, body, content_type, signature):
     headers = {"content-type": content_type} if content_type else {}
     if signature is not None:
@@ -112,4 +132,7 @@ def test_json_nested_at_any_depth_is_refused_and_never_a_server_error(client, bo
     headers = {"content-type": "application/json", **(SIGNER.headers(raw) if signed else {})}
     answer = client.post(path, content=raw, headers=headers)
     depth = max(raw.count(b"["), raw.count(b"{"))
-    assert answer.status_code == 400 if depth > MAX_JSON_DEPTH else answer.status_code in (400, 401, 403), (answer.status_code, answer.text)
+    assert answer.status_code == 400 if depth > MAX_JSON_DEPTH else answer.status_code in (400, 401, 403), (
+        answer.status_code,
+        answer.text,
+    )

@@ -76,8 +76,12 @@ def _mint_page(database_url: str, incident: str, person: str = "ewa.lewandowska"
         try:
             async with session_factory(engine)() as session:
                 minted = await tokens.mint(
-                    session, ledger_key=f"{incident}/page.{person}/sms", incident_id=incident, person_id=person,
-                    purpose="acknowledge", ttl=timedelta(hours=1),
+                    session,
+                    ledger_key=f"{incident}/page.{person}/sms",
+                    incident_id=incident,
+                    person_id=person,
+                    purpose="acknowledge",
+                    ttl=timedelta(hours=1),
                 )
                 await session.commit()
                 return minted.token
@@ -107,22 +111,39 @@ def test_a_replayed_signed_sms_reply_does_not_acknowledge_a_later_incident(make_
         assert [incident for incident, _, _ in temporal.updates] == ["inc-first"]
 
         fresh = {**captured, "MessageSid": "SM" + "b" * 32}  # the person's own new ACK still works
-        answered = client.post("/webhooks/twilio/sms", data=fresh, headers={"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, fresh)})
+        answered = client.post(
+            "/webhooks/twilio/sms",
+            data=fresh,
+            headers={"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, fresh)},
+        )
         assert answered.status_code == 200 and [incident for incident, _, _ in temporal.updates] == ["inc-first", "inc-later"]
 
 
 def _deliver_page(database_url: str, incident: str, token: str, person: str = "ewa.lewandowska") -> None:
     """A page as the outbox channel stores it: its action link in the SMS body and in the links."""
+
     async def store():
         engine = create_engine(database_url)
         try:
             async with session_factory(engine)() as session:
-                await service.record_outbox(session, {
-                    "ledger_key": f"{incident}/page.{person}/sms", "incident_id": incident, "person_id": person, "channel": "sms",
-                    "kind": "page", "subject": "SEV1 page", "body": f"SEV1 Checkout down. Reply ACK 1234 or open {BASE_URL}/a/{token}",
-                    "links": [{"label": "Acknowledge", "url": f"{BASE_URL}/a/{token}"}, {"label": "Incident", "url": f"{BASE_URL}/incidents/{incident}/view"}],
-                    "drill": False, "created_at": datetime.now(timezone.utc),
-                })
+                await service.record_outbox(
+                    session,
+                    {
+                        "ledger_key": f"{incident}/page.{person}/sms",
+                        "incident_id": incident,
+                        "person_id": person,
+                        "channel": "sms",
+                        "kind": "page",
+                        "subject": "SEV1 page",
+                        "body": f"SEV1 Checkout down. Reply ACK 1234 or open {BASE_URL}/a/{token}",
+                        "links": [
+                            {"label": "Acknowledge", "url": f"{BASE_URL}/a/{token}"},
+                            {"label": "Incident", "url": f"{BASE_URL}/incidents/{incident}/view"},
+                        ],
+                        "drill": False,
+                        "created_at": datetime.now(timezone.utc),
+                    },
+                )
                 await session.commit()
         finally:
             await engine.dispose()

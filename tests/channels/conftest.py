@@ -116,7 +116,9 @@ def set_contact(roster_dir: Path, person: str, **contact: str) -> None:
 
 def make_activities(settings: Settings, sessions, roster_dir: Path, timeout: float = 10.0) -> IncidentActivities:
     channels = build_channels(settings, sessions, timeout=timeout)
-    return IncidentActivities(sessions=sessions, roster=RosterSource(roster_dir), channels=channels, public_url=settings.public_url)
+    return IncidentActivities(
+        sessions=sessions, roster=RosterSource(roster_dir), channels=channels, public_url=settings.public_url
+    )
 
 
 def activity_info(environment, workflow_id: str = "inc-test", activity_id: str = "reminder.ack.ewa", attempt: int = 1):

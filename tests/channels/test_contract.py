@@ -66,8 +66,12 @@ def start_prism(spec: Path, log: Path, errors: bool = True) -> Prism:
         pytest.fail(f"{spec} is missing: the contract tests need tests/specs (or CRISIS_PROVIDER_SPECS)")
     port = free_port()
     output = open(log, "wb")
-    process = subprocess.Popen([str(prism_binary()), "mock", str(spec), "--host", "127.0.0.1", "--port", str(port), *(["--errors"] if errors else [])],
-                               stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(prism_binary()), "mock", str(spec), "--host", "127.0.0.1", "--port", str(port), *(["--errors"] if errors else [])],
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     return Prism(f"http://127.0.0.1:{port}", log, process)
 
 
@@ -112,8 +116,13 @@ def sendgrid_mock(prisms) -> Prism:
 
 def sms(**fields) -> OutgoingMessage:
     values = {
-        "ledger_key": "inc-c/page.incident_commander.0.0/sms", "incident_id": "inc-c", "person_id": EWA, "kind": "page",
-        "channel": ChannelKind.SMS, "address": "+48601204311", "subject": "SEV1 crisis: Instagram account hijacked",
+        "ledger_key": "inc-c/page.incident_commander.0.0/sms",
+        "incident_id": "inc-c",
+        "person_id": EWA,
+        "kind": "page",
+        "channel": ChannelKind.SMS,
+        "address": "+48601204311",
+        "subject": "SEV1 crisis: Instagram account hijacked",
         "body": "SEV1 crisis: Instagram account hijacked. Reply ACK 4821 or open https://crisis.northwind.example/a/tok",
     }
     values.update(fields)
@@ -122,11 +131,18 @@ def sms(**fields) -> OutgoingMessage:
 
 def email(**fields) -> OutgoingMessage:
     values = {
-        "ledger_key": "inc-c/page.incident_commander.0.0/email", "incident_id": "inc-c", "person_id": EWA, "kind": "page",
-        "channel": ChannelKind.EMAIL, "address": "ewa.lewandowska@northwind.example", "subject": "[DRILL] SEV1 crisis: Instagram account hijacked",
+        "ledger_key": "inc-c/page.incident_commander.0.0/email",
+        "incident_id": "inc-c",
+        "person_id": EWA,
+        "kind": "page",
+        "channel": ChannelKind.EMAIL,
+        "address": "ewa.lewandowska@northwind.example",
+        "subject": "[DRILL] SEV1 crisis: Instagram account hijacked",
         "body": "You are paged as incident_commander for incident inc-c.\n\nAcknowledge within 5 minutes.",
-        "links": [Link(label="Acknowledge", url="https://crisis.northwind.example/a/tok"),
-                  Link(label="Incident", url="https://crisis.northwind.example/incidents/inc-c/view")],
+        "links": [
+            Link(label="Acknowledge", url="https://crisis.northwind.example/a/tok"),
+            Link(label="Incident", url="https://crisis.northwind.example/incidents/inc-c/view"),
+        ],
         "drill": True,
     }
     values.update(fields)
@@ -161,10 +177,14 @@ async def test_the_longest_sms_matches_the_twilio_spec(twilio_mock):
 
 async def test_the_mock_does_refuse_what_breaks_the_twilio_spec(twilio_mock):
     """The contract is not vacuous: a request the spec forbids is refused."""
-    broken = TwilioSMSChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, status_callback="not a url", api_url=twilio_mock.url)
+    broken = TwilioSMSChannel(
+        ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, status_callback="not a url", api_url=twilio_mock.url
+    )
     with pytest.raises(PermanentDeliveryError, match="422"):
         await broken.send(sms())
-    unauthenticated = httpx.post(f"{twilio_mock.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", data={"To": "+48601204311", "Body": "x"})
+    unauthenticated = httpx.post(
+        f"{twilio_mock.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", data={"To": "+48601204311", "Body": "x"}
+    )
     assert unauthenticated.status_code == 401
 
 
@@ -173,22 +193,32 @@ async def test_the_mock_does_refuse_what_breaks_the_twilio_spec(twilio_mock):
 
 def phone_call(**fields) -> OutgoingMessage:
     values = {
-        "ledger_key": "inc-c/page.incident_commander.0.0/call", "incident_id": "inc-c", "person_id": EWA, "kind": "page",
-        "channel": ChannelKind.CALL, "address": "+48601204311", "subject": "SEV1 crisis: Instagram account hijacked",
-        "body": "Tu crisisflow. SEV1 Instagram - wezwanie jako incident_commander. Naciśnij 1, aby potwierdzić.", "language": "pl",
+        "ledger_key": "inc-c/page.incident_commander.0.0/call",
+        "incident_id": "inc-c",
+        "person_id": EWA,
+        "kind": "page",
+        "channel": ChannelKind.CALL,
+        "address": "+48601204311",
+        "subject": "SEV1 crisis: Instagram account hijacked",
+        "body": "Tu crisisflow. SEV1 Instagram - wezwanie jako incident_commander. Naciśnij 1, aby potwierdzić.",
+        "language": "pl",
     }
     values.update(fields)
     return OutgoingMessage(**values)
 
 
 async def test_a_phone_call_page_matches_the_twilio_spec(twilio_mock):
-    calls = TwilioCallChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=twilio_mock.url, timeout=30)
+    calls = TwilioCallChannel(
+        ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=twilio_mock.url, timeout=30
+    )
     delivery = await calls.send(phone_call())
     assert delivery.accepted and delivery.provider_id.startswith("CA"), twilio_mock.said()
 
 
 async def test_the_mock_does_refuse_a_call_that_breaks_the_twilio_spec(twilio_mock):
-    broken = TwilioCallChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url="not a url", api_url=twilio_mock.url, timeout=30)
+    broken = TwilioCallChannel(
+        ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url="not a url", api_url=twilio_mock.url, timeout=30
+    )
     with pytest.raises(PermanentDeliveryError, match="422"):
         await broken.send(phone_call())
 
@@ -207,7 +237,9 @@ async def test_an_email_with_its_own_html_and_a_named_sender_matches_the_sendgri
 
 
 async def test_the_mock_does_refuse_what_breaks_the_sendgrid_spec(sendgrid_mock):
-    refused = httpx.post(f"{sendgrid_mock.url}/v3/mail/send", json={"from": {"email": FROM_EMAIL}}, headers={"Authorization": f"Bearer {API_KEY}"})
+    refused = httpx.post(
+        f"{sendgrid_mock.url}/v3/mail/send", json={"from": {"email": FROM_EMAIL}}, headers={"Authorization": f"Bearer {API_KEY}"}
+    )
     assert refused.status_code in (400, 422), refused.text
     unauthenticated = httpx.post(f"{sendgrid_mock.url}/v3/mail/send", json={})
     assert unauthenticated.status_code == 401
@@ -219,12 +251,25 @@ async def test_the_mock_does_refuse_what_breaks_the_sendgrid_spec(sendgrid_mock)
 async def test_a_page_from_the_notify_activity_matches_both_specs(tmp_path, sessions, roster_dir, twilio_mock, sendgrid_mock):
     settings = provider_settings(tmp_path, twilio_mock.url, sendgrid_mock.url)
     assert {kind.value: channel.name for kind, channel in build_channels(settings, sessions).items()} == {
-        "sms": "twilio", "email": "sendgrid", "call": "twilio_call", "public": "outbox"}
+        "sms": "twilio",
+        "email": "sendgrid",
+        "call": "twilio_call",
+        "public": "outbox",
+    }
     activities = make_activities(settings, sessions, roster_dir, timeout=30)
-    notice = Notice(incident_id="inc-c", person=EWA, kind="page", subject="SEV1 crisis: Instagram account hijacked",
-                    body="You are paged as incident_commander for incident inc-c.", sms="SEV1 crisis: Instagram account hijacked.")
+    notice = Notice(
+        incident_id="inc-c",
+        person=EWA,
+        kind="page",
+        subject="SEV1 crisis: Instagram account hijacked",
+        body="You are paged as incident_commander for incident inc-c.",
+        sms="SEV1 crisis: Instagram account hijacked.",
+    )
 
     deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-c", activity_id="page.incident_commander.0.0").run(
-        activities.notify, notice)
+        activities.notify, notice
+    )
 
-    assert [(d.channel, d.accepted) for d in deliveries] == [("twilio", True), ("sendgrid", True)], twilio_mock.said() + sendgrid_mock.said()
+    assert [(d.channel, d.accepted) for d in deliveries] == [("twilio", True), ("sendgrid", True)], (
+        twilio_mock.said() + sendgrid_mock.said()
+    )

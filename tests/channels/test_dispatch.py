@@ -31,21 +31,33 @@ class Scripted:
 
     async def send(self, message: OutgoingMessage) -> Delivery:
         self.calls += 1
-        answer = self.answers.pop(0) if self.answers else Delivery(channel=self.name, accepted=True, provider_id=f"id-{self.calls}")
+        answer = (
+            self.answers.pop(0) if self.answers else Delivery(channel=self.name, accepted=True, provider_id=f"id-{self.calls}")
+        )
         if isinstance(answer, BaseException):
             raise answer
         return answer
 
 
 def message(key: str = "inc-1/page.a.0.0/sms", channel: ChannelKind = ChannelKind.SMS) -> OutgoingMessage:
-    return OutgoingMessage(ledger_key=key, incident_id="inc-1", person_id=EWA, kind="page", channel=channel,
-                           address="+48601204311", subject="s", body="b")
+    return OutgoingMessage(
+        ledger_key=key,
+        incident_id="inc-1",
+        person_id=EWA,
+        kind="page",
+        channel=channel,
+        address="+48601204311",
+        subject="s",
+        body="b",
+    )
 
 
 async def rows(sessions, key: str | None = None, incident: str | None = None):
     async with sessions() as session:
-        return [(row.channel, row.attempt, row.status, row.provider, row.provider_id, row.error)
-                for row in await ledger.attempts(session, ledger_key=key, incident_id=incident)]
+        return [
+            (row.channel, row.attempt, row.status, row.provider, row.provider_id, row.error)
+            for row in await ledger.attempts(session, ledger_key=key, incident_id=incident)
+        ]
 
 
 # ---- the dispatcher alone -----------------------------------------------------------------------
@@ -100,8 +112,16 @@ async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(se
     cannot know whether the provider took it, so it sends again (documented in operations.md)."""
     async with sessions() as session:
         history = await ledger.key_history(session, message().ledger_key)
-        await ledger.add_attempt(session, history, ledger_key=message().ledger_key, incident_id="inc-1", person_id=EWA,
-                           channel="sms", kind="page", provider="scripted")
+        await ledger.add_attempt(
+            session,
+            history,
+            ledger_key=message().ledger_key,
+            incident_id="inc-1",
+            person_id=EWA,
+            channel="sms",
+            kind="page",
+            provider="scripted",
+        )
         await session.commit()
     channel = Scripted()
     await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())
@@ -147,8 +167,14 @@ async def test_the_outbox_is_wrapped_too_and_still_fills_the_outbox(sessions):
 
 
 async def mint_link(session, message: OutgoingMessage) -> OutgoingMessage:
-    minted = await tokens.mint(session, ledger_key=message.ledger_key, incident_id=message.incident_id, person_id=EWA,
-                               purpose="acknowledge", ttl=timedelta(hours=1))
+    minted = await tokens.mint(
+        session,
+        ledger_key=message.ledger_key,
+        incident_id=message.incident_id,
+        person_id=EWA,
+        purpose="acknowledge",
+        ttl=timedelta(hours=1),
+    )
     return message.model_copy(update={"body": f"{message.body} {minted.code}"})
 
 
@@ -200,9 +226,15 @@ async def test_a_provider_send_commits_its_link_with_the_queued_row_and_links_no
 
 
 def notice(kind: str = "reminder", channels: tuple[str, ...] = ("sms", "email")) -> Notice:
-    return Notice(incident_id="inc-test", person=EWA, kind=kind, subject="Overdue: assessment",
-                  body="Incident inc-test: the assessment was due at 10:05 UTC.", sms="Overdue: assessment of inc-test.",
-                  channels=list(channels))
+    return Notice(
+        incident_id="inc-test",
+        person=EWA,
+        kind=kind,
+        subject="Overdue: assessment",
+        body="Incident inc-test: the assessment was due at 10:05 UTC.",
+        sms="Overdue: assessment of inc-test.",
+        channels=list(channels),
+    )
 
 
 async def test_a_person_is_reached_on_every_channel_at_once(settings, sessions, roster_dir, fake_twilio, fake_sendgrid):
@@ -232,7 +264,9 @@ async def test_500_then_success_sends_one_sms_and_the_email_only_once(settings, 
     assert ledger_rows[0][5].startswith("transient: Twilio 20500")
 
 
-async def test_an_invalid_number_is_permanent_and_the_email_still_goes(settings, sessions, roster_dir, fake_twilio, fake_sendgrid):
+async def test_an_invalid_number_is_permanent_and_the_email_still_goes(
+    settings, sessions, roster_dir, fake_twilio, fake_sendgrid
+):
     set_contact(roster_dir, EWA, phone=INVALID_NUMBER)
     activities = make_activities(settings, sessions, roster_dir)
 
@@ -263,7 +297,9 @@ async def test_a_timeout_is_retried(settings, sessions, roster_dir, fake_twilio,
     with pytest.raises(ApplicationError, match="did not answer in time") as first:
         await environment.run(activities.notify, notice(channels=("sms",)))
     assert not first.value.non_retryable
-    [delivery] = await activity_info(environment, activity_id="reminder.timeout", attempt=2).run(activities.notify, notice(channels=("sms",)))
+    [delivery] = await activity_info(environment, activity_id="reminder.timeout", attempt=2).run(
+        activities.notify, notice(channels=("sms",))
+    )
 
     assert delivery.accepted and not delivery.duplicate
     assert [(a, s) for _, a, s, *_ in await rows(sessions, incident="inc-test")] == [(1, "failed"), (2, "sent")]

@@ -17,16 +17,25 @@ from tests.channels.conftest import ACCOUNT_SID, API_KEY, AUTH_TOKEN, FROM_EMAIL
 
 CRISIS = Path(sys.executable).parent / "crisis"
 PROVIDER_VARIABLES = (
-    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_URL",
-    "SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL", "SENDGRID_WEBHOOK_PUBLIC_KEY", "SENDGRID_API_URL", "CRISIS_PUBLIC_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_URL",
+    "SENDGRID_API_KEY",
+    "SENDGRID_FROM_EMAIL",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY",
+    "SENDGRID_API_URL",
+    "CRISIS_PUBLIC_URL",
 )
 NONE = dict.fromkeys(PROVIDER_VARIABLES[:-1])
 
 
 def doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARIABLES}
-    return subprocess.run([str(CRISIS), "doctor"], cwd=tmp_path, env={**clean, "COLUMNS": "200", **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(CRISIS), "doctor"], cwd=tmp_path, env={**clean, "COLUMNS": "200", **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 # ---- which channel ---------------------------------------------------------------------------------
@@ -71,7 +80,12 @@ def test_a_provider_needs_its_credentials_and_sender(tmp_path, missing, sms, ema
 def test_well_formed_settings_pass(tmp_path):
     diagnosis = diagnose(provider_settings(tmp_path))
     assert diagnosis.ok, diagnosis.errors
-    assert [(c.kind.value, c.provider) for c in diagnosis.channels] == [("sms", "twilio"), ("email", "sendgrid"), ("call", "twilio_call"), ("public", "outbox")]
+    assert [(c.kind.value, c.provider) for c in diagnosis.channels] == [
+        ("sms", "twilio"),
+        ("email", "sendgrid"),
+        ("call", "twilio_call"),
+        ("public", "outbox"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -108,7 +122,9 @@ def test_a_local_public_url_and_unsigned_events_are_warnings(tmp_path):
     diagnosis = diagnose(provider_settings(tmp_path, CRISIS_PUBLIC_URL="http://localhost:8000"))
     assert diagnosis.ok
     assert any("is local" in w for w in diagnosis.warnings)
-    assert any("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid/events refuses every event" in w for w in diagnosis.warnings)
+    assert any(
+        "SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid/events refuses every event" in w for w in diagnosis.warnings
+    )
 
 
 def test_a_real_verification_key_is_accepted(tmp_path):
@@ -124,15 +140,24 @@ def test_the_command_reports_the_outbox_by_default(tmp_path):
     result = doctor(tmp_path)
     assert result.returncode == 0, result.stderr
     for kind in ("sms", "email", "public"):
-        assert any(line.split("│")[1:3] and kind in line and "outbox" in line for line in result.stdout.splitlines()), result.stdout
+        assert any(line.split("│")[1:3] and kind in line and "outbox" in line for line in result.stdout.splitlines()), (
+            result.stdout
+        )
     assert "nothing was sent" in result.stdout
 
 
 def test_the_command_fails_on_a_malformed_setting_and_never_prints_a_secret(tmp_path):
     token = "s3cr3t-" + "9" * 20
     key = "SG.leaky.value-that-must-not-show"
-    result = doctor(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=token, TWILIO_FROM_NUMBER="+4860120431",
-                    SENDGRID_API_KEY=key, SENDGRID_FROM_EMAIL="not an address", CRISIS_PUBLIC_URL=PUBLIC_URL)
+    result = doctor(
+        tmp_path,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=token,
+        TWILIO_FROM_NUMBER="+4860120431",
+        SENDGRID_API_KEY=key,
+        SENDGRID_FROM_EMAIL="not an address",
+        CRISIS_PUBLIC_URL=PUBLIC_URL,
+    )
     assert result.returncode == 1
     output = result.stdout + result.stderr
     assert "TWILIO_AUTH_TOKEN is not 32 hex" in output and "SENDGRID_FROM_EMAIL" in output
@@ -140,8 +165,15 @@ def test_the_command_fails_on_a_malformed_setting_and_never_prints_a_secret(tmp_
 
 
 def test_the_command_passes_with_good_settings_and_shows_no_secret(tmp_path):
-    result = doctor(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER="+48601204311",
-                    SENDGRID_API_KEY=API_KEY, SENDGRID_FROM_EMAIL=FROM_EMAIL, CRISIS_PUBLIC_URL=PUBLIC_URL)
+    result = doctor(
+        tmp_path,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_FROM_NUMBER="+48601204311",
+        SENDGRID_API_KEY=API_KEY,
+        SENDGRID_FROM_EMAIL=FROM_EMAIL,
+        CRISIS_PUBLIC_URL=PUBLIC_URL,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "twilio" in result.stdout and "sendgrid" in result.stdout
     assert f"{PUBLIC_URL}/webhooks/twilio/status" in result.stdout

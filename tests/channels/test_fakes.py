@@ -15,8 +15,12 @@ from tests.fakes.providers import Fault, RemoteFake
 
 @pytest.fixture(scope="module")
 def fakes():
-    process = subprocess.Popen([sys.executable, "-m", "tests.fakes.providers", "--auth-token", AUTH_TOKEN, "--api-key", API_KEY],
-                               cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.providers", "--auth-token", AUTH_TOKEN, "--api-key", API_KEY],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(3))
         yield settings
@@ -26,8 +30,16 @@ def fakes():
 
 
 def message(channel: ChannelKind, address: str) -> OutgoingMessage:
-    return OutgoingMessage(ledger_key=f"inc-f/page.x/{channel.value}", incident_id="inc-f", person_id="p", kind="page",
-                           channel=channel, address=address, subject="s", body="b")
+    return OutgoingMessage(
+        ledger_key=f"inc-f/page.x/{channel.value}",
+        incident_id="inc-f",
+        person_id="p",
+        kind="page",
+        channel=channel,
+        address=address,
+        subject="s",
+        body="b",
+    )
 
 
 async def test_a_fake_process_serves_both_apis_and_takes_faults_over_http(fakes):

@@ -34,8 +34,14 @@ class NotifyOnce:
 
 
 def page() -> Notice:
-    return Notice(incident_id="inc-t", person=EWA, kind="page", subject="SEV2 crisis: test", body="You are paged.",
-                  sms="SEV2 crisis: test. You are paged.")
+    return Notice(
+        incident_id="inc-t",
+        person=EWA,
+        kind="page",
+        subject="SEV2 crisis: test",
+        body="You are paged.",
+        sms="SEV2 crisis: test. You are paged.",
+    )
 
 
 async def run(env, activities, notice: Notice):
@@ -44,7 +50,9 @@ async def run(env, activities, notice: Notice):
         return await env.client.execute_workflow(NotifyOnce.run, notice, id=f"inc-{uuid.uuid4().hex[:8]}", task_queue=queue)
 
 
-async def test_provider_errors_are_retried_with_backoff_and_sent_once(time_skipping_env, settings, sessions, roster_dir, fake_twilio, fake_sendgrid):
+async def test_provider_errors_are_retried_with_backoff_and_sent_once(
+    time_skipping_env, settings, sessions, roster_dir, fake_twilio, fake_sendgrid
+):
     fake_twilio.fail(times=2, status=503)
     fake_sendgrid.fail(times=1, status=429)
     deliveries = await run(time_skipping_env, make_activities(settings, sessions, roster_dir), page())
@@ -54,7 +62,9 @@ async def test_provider_errors_are_retried_with_backoff_and_sent_once(time_skipp
     assert len(fake_sendgrid.requests) == 2 and len(fake_sendgrid.accepted) == 1
 
 
-async def test_a_person_no_channel_can_reach_fails_without_retries(time_skipping_env, settings, sessions, roster_dir, fake_twilio, fake_sendgrid):
+async def test_a_person_no_channel_can_reach_fails_without_retries(
+    time_skipping_env, settings, sessions, roster_dir, fake_twilio, fake_sendgrid
+):
     set_contact(roster_dir, EWA, phone=INVALID_NUMBER, email="ewa@invalid.example")
     with pytest.raises(WorkflowFailureError) as failure:
         await run(time_skipping_env, make_activities(settings, sessions, roster_dir), page())
@@ -65,7 +75,9 @@ async def test_a_person_no_channel_can_reach_fails_without_retries(time_skipping
     assert len(fake_twilio.requests) == 1 and len(fake_sendgrid.requests) == 1  # one attempt only
 
 
-async def test_a_retry_keeps_the_link_already_sent_by_sms(time_skipping_env, settings, sessions, roster_dir, fake_twilio, fake_sendgrid):
+async def test_a_retry_keeps_the_link_already_sent_by_sms(
+    time_skipping_env, settings, sessions, roster_dir, fake_twilio, fake_sendgrid
+):
     fake_sendgrid.fail(times=2, status=503)
     await run(time_skipping_env, make_activities(settings, sessions, roster_dir), page())
 

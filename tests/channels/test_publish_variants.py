@@ -12,7 +12,11 @@ from domain.variants import Channel, Form, build_variants, find, variant_sha256
 from store import service
 from tests.channels.conftest import activity_info
 
-FORMS = {Form.TITLE: "Investigating: Ordering in our app is down", Form.SHORT: "Ordering in our app is down. Updates: status.example.com", Form.LONG: "Ordering in our app is down.\n\nYou can order at the counter."}
+FORMS = {
+    Form.TITLE: "Investigating: Ordering in our app is down",
+    Form.SHORT: "Ordering in our app is down. Updates: status.example.com",
+    Form.LONG: "Ordering in our app is down.\n\nYou can order at the counter.",
+}
 
 
 class Recording:
@@ -29,21 +33,36 @@ class Recording:
 
 
 def publication(variants, targets) -> Publication:
-    return Publication(incident_id="inc-test", version=1, kind=StatementKind.HOLDING, title="Mention surge: internal", text=FORMS[Form.LONG],
-                       targets=targets, variants=variants)
+    return Publication(
+        incident_id="inc-test",
+        version=1,
+        kind=StatementKind.HOLDING,
+        title="Mention surge: internal",
+        text=FORMS[Form.LONG],
+        targets=targets,
+        variants=variants,
+    )
 
 
 async def test_each_target_publishes_its_own_variant_and_reports_its_hash(sessions, roster_dir):
     x_account, scheduler = Recording(), Recording()
     outbox = OutboxChannel(sessions)
     activities = IncidentActivities(
-        sessions, RosterSource(roster_dir), {kind: outbox for kind in ChannelKind}, "http://test",
-        publishing={"outbox": outbox, "x_account": x_account, "scheduler": scheduler}, variants={"x_account": Channel.X, "scheduler": Channel.LINKEDIN},
+        sessions,
+        RosterSource(roster_dir),
+        {kind: outbox for kind in ChannelKind},
+        "http://test",
+        publishing={"outbox": outbox, "x_account": x_account, "scheduler": scheduler},
+        variants={"x_account": Channel.X, "scheduler": Channel.LINKEDIN},
     )
     variants = build_variants(FORMS)
     environment = activity_info(ActivityEnvironment(), activity_id="publish.v1")
     receipts = await environment.run(activities.publish, publication(variants, ["outbox", "x_account", "scheduler"]))
-    assert [(r.channel, r.variant, r.error) for r in receipts] == [("outbox", "status_page", None), ("x_account", "x", None), ("scheduler", "linkedin", None)]
+    assert [(r.channel, r.variant, r.error) for r in receipts] == [
+        ("outbox", "status_page", None),
+        ("x_account", "x", None),
+        ("scheduler", "linkedin", None),
+    ]
     assert x_account.sent[0].body == FORMS[Form.SHORT] and x_account.sent[0].subject == ""
     assert scheduler.sent[0].body == FORMS[Form.LONG]
     async with sessions() as session:
@@ -57,8 +76,12 @@ async def test_a_variant_over_its_limit_is_refused_not_cut(sessions, roster_dir)
     x_account = Recording()
     outbox = OutboxChannel(sessions)
     activities = IncidentActivities(
-        sessions, RosterSource(roster_dir), {kind: outbox for kind in ChannelKind}, "http://test",
-        publishing={"outbox": outbox, "x_account": x_account}, variants={"x_account": Channel.X},
+        sessions,
+        RosterSource(roster_dir),
+        {kind: outbox for kind in ChannelKind},
+        "http://test",
+        publishing={"outbox": outbox, "x_account": x_account},
+        variants={"x_account": Channel.X},
     )
     variants = build_variants({**FORMS, Form.SHORT: "界" * 141})
     environment = activity_info(ActivityEnvironment(), activity_id="publish.v1")
@@ -74,14 +97,22 @@ async def test_the_social_networks_and_the_status_page_publish_their_own_variant
     networks = {name: Recording() for name in ("x", "mastodon", "bluesky", "statuspage")}
     outbox = OutboxChannel(sessions)
     activities = IncidentActivities(
-        sessions, RosterSource(roster_dir), {kind: outbox for kind in ChannelKind}, "http://test",
-        publishing={"outbox": outbox, **networks}, default_targets=[*networks, "outbox"],
+        sessions,
+        RosterSource(roster_dir),
+        {kind: outbox for kind in ChannelKind},
+        "http://test",
+        publishing={"outbox": outbox, **networks},
+        default_targets=[*networks, "outbox"],
     )
     variants = build_variants(FORMS)
     environment = activity_info(ActivityEnvironment(), activity_id="publish.v1")
     receipts = await environment.run(activities.publish, publication(variants, None))  # no publish_to: every target set up
     assert {r.channel: (r.variant, r.error) for r in receipts} == {
-        "x": ("x", None), "mastodon": ("mastodon", None), "bluesky": ("bluesky", None), "statuspage": ("status_page", None), "outbox": ("status_page", None),
+        "x": ("x", None),
+        "mastodon": ("mastodon", None),
+        "bluesky": ("bluesky", None),
+        "statuspage": ("status_page", None),
+        "outbox": ("status_page", None),
     }
     for name in ("x", "mastodon", "bluesky"):
         assert networks[name].sent[0].body == FORMS[Form.SHORT]

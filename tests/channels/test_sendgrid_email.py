@@ -14,10 +14,18 @@ KEY = "inc-1/page.incident_commander.0.0/email"
 
 def email(address: str | None = "ewa.lewandowska@northwind.example", **fields) -> OutgoingMessage:
     values = {
-        "ledger_key": KEY, "incident_id": "inc-1", "person_id": "ewa.lewandowska", "kind": "page", "channel": ChannelKind.EMAIL,
-        "address": address, "subject": "SEV2 crisis: Online ordering is down",
+        "ledger_key": KEY,
+        "incident_id": "inc-1",
+        "person_id": "ewa.lewandowska",
+        "kind": "page",
+        "channel": ChannelKind.EMAIL,
+        "address": address,
+        "subject": "SEV2 crisis: Online ordering is down",
         "body": "You are paged as incident_commander.\n\nAcknowledge within 5 minutes <or> the next person is paged.",
-        "links": [Link(label="Acknowledge", url="https://c.example/a/tok?x=1&y=2"), Link(label="Incident", url="https://c.example/incidents/inc-1/view")],
+        "links": [
+            Link(label="Acknowledge", url="https://c.example/a/tok?x=1&y=2"),
+            Link(label="Incident", url="https://c.example/incidents/inc-1/view"),
+        ],
     }
     values.update(fields)
     return OutgoingMessage(**values)
@@ -34,7 +42,9 @@ async def test_sends_personalizations_from_content_and_the_ledger_key(fake_sendg
     assert request.method == "POST" and request.path == "/v3/mail/send"
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     mail = request.json
-    assert mail["personalizations"] == [{"to": [{"email": "ewa.lewandowska@northwind.example"}], "custom_args": {LEDGER_ARG: KEY}}]
+    assert mail["personalizations"] == [
+        {"to": [{"email": "ewa.lewandowska@northwind.example"}], "custom_args": {LEDGER_ARG: KEY}}
+    ]
     assert mail["from"] == {"email": FROM_EMAIL}
     assert mail["subject"] == "SEV2 crisis: Online ordering is down"
     assert [part["type"] for part in mail["content"]] == ["text/plain", "text/html"]

@@ -47,8 +47,16 @@ def slack_channel(fake: FakeSlack) -> SlackChannel:
 
 
 def message(kind: str, address: str | None, **fields) -> OutgoingMessage:
-    values = {"ledger_key": f"inc-s/{kind}/slack", "incident_id": "inc-s", "person_id": None, "kind": kind, "channel": ChatKind.SLACK,
-              "address": address, "subject": "", "body": ""}
+    values = {
+        "ledger_key": f"inc-s/{kind}/slack",
+        "incident_id": "inc-s",
+        "person_id": None,
+        "kind": kind,
+        "channel": ChatKind.SLACK,
+        "address": address,
+        "subject": "",
+        "body": "",
+    }
     return OutgoingMessage(**(values | fields))
 
 
@@ -58,7 +66,9 @@ def test_the_channel_name_comes_from_the_incident_id_and_scenario():
 
 
 async def test_a_page_is_a_direct_message_whose_button_carries_the_token(slack):
-    delivery = await slack_channel(slack).send(message("page", EWA_SLACK, subject="SEV1 crisis: Hijacked", body="You are paged.", action="tok-123"))
+    delivery = await slack_channel(slack).send(
+        message("page", EWA_SLACK, subject="SEV1 crisis: Hijacked", body="You are paged.", action="tok-123")
+    )
     [posted] = slack.messages_to(EWA_SLACK)
     assert posted["text"].startswith("SEV1 crisis: Hijacked") and slack.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert slack.requests[0].headers["content-type"].startswith("application/x-www-form-urlencoded")
@@ -68,7 +78,9 @@ async def test_a_page_is_a_direct_message_whose_button_carries_the_token(slack):
 
 
 async def test_an_approval_request_has_approve_and_request_changes(slack):
-    await slack_channel(slack).send(message("approval", EWA_SLACK, subject="Approve statement v2", body="The text.", action="tok-9"))
+    await slack_channel(slack).send(
+        message("approval", EWA_SLACK, subject="Approve statement v2", body="The text.", action="tok-9")
+    )
     buttons = slack.messages_to(EWA_SLACK)[0]["blocks"][1]["elements"]
     assert [(b["action_id"], b["value"]) for b in buttons] == [("approve", "tok-9"), ("request_changes", "tok-9")]
 
@@ -85,24 +97,42 @@ async def test_slack_errors_are_permanent_or_worth_a_retry(slack):
 
 def summary(status: str = "open", phase: str = "identify") -> IncidentSummary:
     now = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc)
-    return IncidentSummary(id="inc-room", title="Instagram account hijacked", playbook="account_compromise", scenario="account_compromise",
-                           severity="SEV1", phase=phase, status=status, drill=False, declared_at=now, updated_at=now, closed_at=None,
-                           pending=[], projected_seq=3)
+    return IncidentSummary(
+        id="inc-room",
+        title="Instagram account hijacked",
+        playbook="account_compromise",
+        scenario="account_compromise",
+        severity="SEV1",
+        phase=phase,
+        status=status,
+        drill=False,
+        declared_at=now,
+        updated_at=now,
+        closed_at=None,
+        pending=[],
+        projected_seq=3,
+    )
 
 
 def event(seq: int, kind: str, message_text: str, **data) -> TimelineEvent:
-    return TimelineEvent(seq=seq, at=datetime(2026, 12, 6, 3, seq, tzinfo=timezone.utc), kind=kind, message=message_text, data=data)
+    return TimelineEvent(
+        seq=seq, at=datetime(2026, 12, 6, 3, seq, tzinfo=timezone.utc), kind=kind, message=message_text, data=data
+    )
 
 
-async def test_the_incident_room_opens_invites_the_paged_posts_events_and_archives_at_close(tmp_path, sessions, roster_dir, slack):
+async def test_the_incident_room_opens_invites_the_paged_posts_events_and_archives_at_close(
+    tmp_path, sessions, roster_dir, slack
+):
     set_contact(roster_dir, EWA, slack=EWA_SLACK)
     settings = provider_settings(tmp_path)
     activities = make_activities(settings, sessions, roster_dir)
     activities._chat.__init__(sessions, {ChatKind.SLACK: slack_channel(slack)}, activities._roster, PUBLIC_URL)
     record = activity_info(ActivityEnvironment(), workflow_id="inc-room", activity_id="record.1")
-    first = [event(1, "paged", "Paged ewa.lewandowska as incident_commander", person=EWA),
-             event(2, "paged", "Paged piotr.zielinski as security_lead", person="piotr.zielinski"),
-             event(3, "acknowledged", "ewa.lewandowska acknowledged as incident_commander")]
+    first = [
+        event(1, "paged", "Paged ewa.lewandowska as incident_commander", person=EWA),
+        event(2, "paged", "Paged piotr.zielinski as security_lead", person="piotr.zielinski"),
+        event(3, "acknowledged", "ewa.lewandowska acknowledged as incident_commander"),
+    ]
     first[2].via = "Slack"
 
     await record.run(activities.record, Projection(summary=summary(), events=first))
@@ -117,12 +147,20 @@ async def test_the_incident_room_opens_invites_the_paged_posts_events_and_archiv
     assert slack.channels[room]["pins"] and len(posted) == 2
     assert posted[1] == "ewa.lewandowska acknowledged as incident_commander (via Slack)"
 
-    later = [event(4, "phase_changed", "Phase: communicate"), event(5, "statement_published", "Statement v1 published to outbox"),
-             event(6, "deadline_missed", "Missed the deadline: first_statement"), event(7, "task_assigned", "Task assigned")]
+    later = [
+        event(4, "phase_changed", "Phase: communicate"),
+        event(5, "statement_published", "Statement v1 published to outbox"),
+        event(6, "deadline_missed", "Missed the deadline: first_statement"),
+        event(7, "task_assigned", "Task assigned"),
+    ]
     await record.run(activities.record, Projection(summary=summary("closed", "closed"), events=later))
     posted = [m["text"] for m in slack.messages_to(room)]
-    assert posted[2:] == ["Phase: communicate", "Statement v1 published to outbox", "Missed the deadline: first_statement",
-                          f"The incident is closed. Post-incident report: {PUBLIC_URL}/incidents/inc-room/report"]
+    assert posted[2:] == [
+        "Phase: communicate",
+        "Statement v1 published to outbox",
+        "Missed the deadline: first_statement",
+        f"The incident is closed. Post-incident report: {PUBLIC_URL}/incidents/inc-room/report",
+    ]
     assert slack.channels[room]["archived"] is True
 
 
@@ -139,13 +177,19 @@ async def test_a_slack_outage_never_holds_up_the_read_model(tmp_path, sessions, 
         assert (await service.get_incident(session, "inc-room")).phase == "identify"
 
 
-async def test_notify_sends_a_page_to_slack_only_for_people_with_a_slack_id(tmp_path, sessions, roster_dir, slack, fake_twilio, fake_sendgrid):
+async def test_notify_sends_a_page_to_slack_only_for_people_with_a_slack_id(
+    tmp_path, sessions, roster_dir, slack, fake_twilio, fake_sendgrid
+):
     set_contact(roster_dir, EWA, slack=EWA_SLACK)
     settings = provider_settings(tmp_path, fake_twilio.url, fake_sendgrid.url)
     activities = make_activities(settings, sessions, roster_dir)
     activities._chat.__init__(sessions, {ChatKind.SLACK: slack_channel(slack)}, activities._roster, PUBLIC_URL)
-    page = Notice(incident_id="inc-n", person=EWA, kind="page", subject="SEV1 crisis: Hijacked", body="You are paged.", sms="SEV1 Hijacked.")
-    deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-n", activity_id="page.ic.0.0").run(activities.notify, page)
+    page = Notice(
+        incident_id="inc-n", person=EWA, kind="page", subject="SEV1 crisis: Hijacked", body="You are paged.", sms="SEV1 Hijacked."
+    )
+    deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-n", activity_id="page.ic.0.0").run(
+        activities.notify, page
+    )
 
     assert [d.channel for d in deliveries] == ["twilio", "sendgrid", "slack"]
     token = slack.messages_to(EWA_SLACK)[0]["blocks"][1]["elements"][0]["value"]
@@ -154,7 +198,9 @@ async def test_notify_sends_a_page_to_slack_only_for_people_with_a_slack_id(tmp_
     assert (row.person_id, row.purpose, row.ledger_key) == (EWA, "acknowledge", "inc-n/page.ic.0.0/slack")
 
     others = Notice(incident_id="inc-n", person="anna.kowalska", kind="page", subject="S", body="B", sms="S")
-    deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-n", activity_id="page.cl.0.0").run(activities.notify, others)
+    deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-n", activity_id="page.cl.0.0").run(
+        activities.notify, others
+    )
     assert "slack" not in [d.channel for d in deliveries]
 
 
@@ -170,12 +216,19 @@ def test_slack_is_on_only_with_its_token_and_signing_secret(tmp_path):
 
 def test_the_verifier_takes_slacks_own_example_signature():
     """The worked example of Slack's request-signing documentation."""
-    body = (b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar"
-            b"&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2F"
-            b"commands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
+    body = (
+        b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar"
+        b"&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2F"
+        b"commands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+    )
     assert slack_signature(SECRET, "1531420618", body) == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
     SlackVerifier(SECRET, clock=lambda: 1531420618 + 60).verify(
-        {"x-slack-request-timestamp": "1531420618", "x-slack-signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"}, body)
+        {
+            "x-slack-request-timestamp": "1531420618",
+            "x-slack-signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+        },
+        body,
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -183,8 +236,14 @@ async def app(tmp_path, slack, small_playbooks):
     playbooks = shutil.copytree(small_playbooks, tmp_path / "playbooks-with-slack")
     set_contact(playbooks, EWA, slack=EWA_SLACK)
     set_contact(playbooks, "james.whitfield", slack=JAMES_SLACK)
-    settings = provider_settings(tmp_path, CRISIS_PLAYBOOKS_DIR=str(playbooks), SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                                 SLACK_API_URL=f"{slack.url}/api/", SLACK_USER_SCOPES={JAMES_SLACK: ["respond"]})
+    settings = provider_settings(
+        tmp_path,
+        CRISIS_PLAYBOOKS_DIR=str(playbooks),
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=f"{slack.url}/api/",
+        SLACK_USER_SCOPES={JAMES_SLACK: ["respond"]},
+    )
     async with running(settings) as application:
         yield application
 
@@ -195,8 +254,14 @@ signer = SlackSigner(SECRET)
 async def page_token(app, person: str = EWA) -> str:
     """A page sent to ``person`` in Slack through the dispatcher, as the notify activity sends it; its token."""
     async with app.state.sessions() as session:
-        minted = await tokens.mint(session, ledger_key=f"inc-i/page.x.{time.time_ns()}/slack", incident_id="inc-i", person_id=person,
-                                   purpose="acknowledge", ttl=timedelta(hours=1))
+        minted = await tokens.mint(
+            session,
+            ledger_key=f"inc-i/page.x.{time.time_ns()}/slack",
+            incident_id="inc-i",
+            person_id=person,
+            purpose="acknowledge",
+            ttl=timedelta(hours=1),
+        )
         await session.commit()
     return minted.token
 
@@ -210,11 +275,18 @@ async def test_forged_stale_replayed_and_unsigned_requests_are_refused(app, clie
     token = await page_token(app)
     payload = block_action(STRANGER, "acknowledge", token, "D0EWA0001", "1.000001")
     body, headers = signer.interactivity(payload)
-    forged = {**headers, "X-Slack-Signature": SlackSigner("another-secret").headers(body, int(headers["X-Slack-Request-Timestamp"]))["X-Slack-Signature"]}
+    forged = {
+        **headers,
+        "X-Slack-Signature": SlackSigner("another-secret").headers(body, int(headers["X-Slack-Request-Timestamp"]))[
+            "X-Slack-Signature"
+        ],
+    }
     assert (await client.post("/webhooks/slack/interactivity", content=body, headers=forged)).status_code == 403
     stale = await press(client, payload, timestamp=int(time.time()) - 301)
     assert stale.status_code == 403 and "five minutes" in stale.json()["detail"]
-    unsigned = await client.post("/webhooks/slack/interactivity", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    unsigned = await client.post(
+        "/webhooks/slack/interactivity", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert unsigned.status_code == 403
     assert slack.calls("chat.postEphemeral") == []  # none of them was even read
 
@@ -238,7 +310,9 @@ async def test_another_team_member_cannot_press_someone_elses_button(app, client
     token = await page_token(app, person=EWA)
     await press(client, block_action(JAMES_SLACK, "acknowledge", token, "C0ROOM001", "1.000003"))
     [said] = slack.calls("chat.postEphemeral")
-    assert said["user"] == JAMES_SLACK and said["text"] == "This is for Ewa Lewandowska: only they can act on it. Nothing changed."
+    assert (
+        said["user"] == JAMES_SLACK and said["text"] == "This is for Ewa Lewandowska: only they can act on it. Nothing changed."
+    )
 
 
 async def test_a_forged_or_mismatched_button_value_changes_nothing(app, client, slack):
@@ -249,7 +323,12 @@ async def test_a_forged_or_mismatched_button_value_changes_nothing(app, client, 
 
 
 async def test_an_empty_change_request_is_sent_back_to_the_modal(app, client, slack):
-    payload = view_submission(EWA_SLACK, "request_changes", json.dumps({"token": "t"}), {"comment": {"comment": {"type": "plain_text_input", "value": " "}}})
+    payload = view_submission(
+        EWA_SLACK,
+        "request_changes",
+        json.dumps({"token": "t"}),
+        {"comment": {"comment": {"type": "plain_text_input", "value": " "}}},
+    )
     answer = await press(client, payload)
     assert answer.json() == {"response_action": "errors", "errors": {"comment": "Say what should change."}}
 
@@ -257,7 +336,11 @@ async def test_an_empty_change_request_is_sent_back_to_the_modal(app, client, sl
 async def test_the_slash_command_declares_only_for_users_an_admin_allowed(app, client):
     body, headers = signer.command(JAMES_SLACK, "declare misinformation Fake recall notice")
     refused = (await client.post("/webhooks/slack/commands", content=body, headers=headers)).json()
-    assert refused["response_type"] == "ephemeral" and "declare scope in SLACK_USER_SCOPES" in refused["text"] and JAMES_SLACK in refused["text"]
+    assert (
+        refused["response_type"] == "ephemeral"
+        and "declare scope in SLACK_USER_SCOPES" in refused["text"]
+        and JAMES_SLACK in refused["text"]
+    )
     body, headers = signer.command(EWA_SLACK, "status")
     usage = (await client.post("/webhooks/slack/commands", content=body, headers=headers)).json()
     assert usage["text"].startswith("Usage: /crisis declare <playbook> <title>")
@@ -294,7 +377,10 @@ async def test_a_slow_slack_gets_a_budget_not_the_whole_projection(tmp_path, ses
     assert 1 <= len(slack.requests) < 6
 
 
-@pytest.mark.parametrize(("scopes", "named"), [({"U0EWA0001": ["declar"]}, "unknown scope declar"), ({"ewa": ["declare"]}, "'ewa' is not a Slack member id")])
+@pytest.mark.parametrize(
+    ("scopes", "named"),
+    [({"U0EWA0001": ["declar"]}, "unknown scope declar"), ({"ewa": ["declare"]}, "'ewa' is not a Slack member id")],
+)
 def test_a_typo_in_the_slack_user_scopes_is_refused_by_name(tmp_path, scopes, named):
     from pydantic import ValidationError
 

@@ -42,8 +42,16 @@ def api(prism: Prism) -> SlackApi:
 
 
 def message(kind: str, address: str | None = CHANNEL, **fields) -> OutgoingMessage:
-    values = {"ledger_key": f"inc-c/{kind}/slack", "incident_id": "inc-c", "person_id": None, "kind": kind, "channel": ChatKind.SLACK,
-              "address": address, "subject": "inc-c-account-compromise", "body": "Phase: assess"}
+    values = {
+        "ledger_key": f"inc-c/{kind}/slack",
+        "incident_id": "inc-c",
+        "person_id": None,
+        "kind": kind,
+        "channel": ChatKind.SLACK,
+        "address": address,
+        "subject": "inc-c-account-compromise",
+        "body": "Phase: assess",
+    }
     return OutgoingMessage(**(values | fields))
 
 
@@ -65,7 +73,12 @@ async def test_each_message_matches_slacks_web_api_description(slack_mock, kind,
 
 async def test_the_pinned_summary_matches_slacks_web_api_description(slack_mock):
     slack = api(slack_mock)
-    posted = await slack.call("chat.postMessage", channel=CHANNEL, text="SEV1 Hijacked", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}])
+    posted = await slack.call(
+        "chat.postMessage",
+        channel=CHANNEL,
+        text="SEV1 Hijacked",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}],
+    )
     assert posted["ok"] is True
     assert (await slack.call("pins.add", channel=CHANNEL, timestamp=TS))["ok"] is True
 

@@ -31,8 +31,16 @@ def teams(teams_server):
 
 
 def card_message(**fields) -> OutgoingMessage:
-    values = {"ledger_key": "inc-t/chat.event.1/teams", "incident_id": "inc-t", "person_id": None, "kind": "chat.event", "channel": ChatKind.TEAMS,
-              "subject": "SEV2 Checkout down", "body": "Phase: assess", "links": [Link(label="Open the incident", url=f"{PUBLIC_URL}/incidents/inc-t/view")]}
+    values = {
+        "ledger_key": "inc-t/chat.event.1/teams",
+        "incident_id": "inc-t",
+        "person_id": None,
+        "kind": "chat.event",
+        "channel": ChatKind.TEAMS,
+        "subject": "SEV2 Checkout down",
+        "body": "Phase: assess",
+        "links": [Link(label="Open the incident", url=f"{PUBLIC_URL}/incidents/inc-t/view")],
+    }
     return OutgoingMessage(**(values | fields))
 
 
@@ -40,7 +48,9 @@ async def test_a_card_reaches_the_webhook_in_the_shape_teams_renders(teams):
     delivery = await TeamsChannel(teams.webhook_url).send(card_message(drill=True))
     [card] = teams.cards()
     assert [block["text"] for block in card["body"]] == ["DRILL", "SEV2 Checkout down", "Phase: assess"]
-    assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open the incident", "url": f"{PUBLIC_URL}/incidents/inc-t/view"}]
+    assert card["actions"] == [
+        {"type": "Action.OpenUrl", "title": "Open the incident", "url": f"{PUBLIC_URL}/incidents/inc-t/view"}
+    ]
     assert delivery.accepted and delivery.provider_id.startswith("08585")
 
 
@@ -50,8 +60,10 @@ def test_the_fake_refuses_what_teams_would_not_render():
     broken = webhook_payload(card_message())
     broken["attachments"][0]["contentType"] = "application/json"
     broken["attachments"][0]["content"]["actions"][0]["url"] = "/relative"
-    assert card_problems(broken) == ["attachments.0.contentType: not application/vnd.microsoft.card.adaptive",
-                                     "attachments.0.content.actions.0: an Action.OpenUrl with a title and an absolute url is expected"]
+    assert card_problems(broken) == [
+        "attachments.0.contentType: not application/vnd.microsoft.card.adaptive",
+        "attachments.0.content.actions.0: an Action.OpenUrl with a title and an absolute url is expected",
+    ]
     assert card_problems({"text": "hello"}) == ['the body is not {"type": "message", ...}']
 
 
@@ -72,8 +84,12 @@ async def test_pages_and_the_incidents_events_reach_teams(tmp_path, sessions, ro
     activities = make_activities(settings, sessions, roster_dir)
     activities._chat.__init__(sessions, chats, activities._roster, PUBLIC_URL)
 
-    page = Notice(incident_id="inc-t", person=EWA, kind="page", subject="SEV1 crisis: Hijacked", body="You are paged.", sms="SEV1 Hijacked.")
-    deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-t", activity_id="page.ic.0.0").run(activities.notify, page)
+    page = Notice(
+        incident_id="inc-t", person=EWA, kind="page", subject="SEV1 crisis: Hijacked", body="You are paged.", sms="SEV1 Hijacked."
+    )
+    deliveries = await activity_info(ActivityEnvironment(), workflow_id="inc-t", activity_id="page.ic.0.0").run(
+        activities.notify, page
+    )
     assert [d.channel for d in deliveries] == ["twilio", "sendgrid", "teams"]
     [card] = teams.cards()
     assert card["body"][1]["text"] == "For Ewa Lewandowska: You are paged."
@@ -81,13 +97,37 @@ async def test_pages_and_the_incidents_events_reach_teams(tmp_path, sessions, ro
     assert acknowledge["title"] == "Acknowledge" and incident["url"] == f"{PUBLIC_URL}/incidents/inc-t/view"
     async with sessions() as session:
         row = await tokens.find(session, acknowledge["url"].rsplit("/a/", 1)[1])
-    assert (row.person_id, row.purpose, row.ledger_key) == (EWA, "acknowledge", "inc-t/page.ic.0.0/teams")  # its own link, not the SMS one
+    assert (row.person_id, row.purpose, row.ledger_key) == (
+        EWA,
+        "acknowledge",
+        "inc-t/page.ic.0.0/teams",
+    )  # its own link, not the SMS one
 
     now = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc)
-    summary = IncidentSummary(id="inc-t", title="Checkout down", playbook="technical_outage", scenario="technical_outage", severity="SEV2",
-                              phase="closed", status="closed", drill=False, declared_at=now, updated_at=now, closed_at=now, pending=[], projected_seq=2)
-    events = [TimelineEvent(seq=1, at=now, kind="statement_approved", message="Statement v1 approved"),
-              TimelineEvent(seq=2, at=now, kind="task_assigned", message="Task assigned")]
-    await activity_info(ActivityEnvironment(), workflow_id="inc-t", activity_id="record.9").run(activities.record, Projection(summary=summary, events=events))
+    summary = IncidentSummary(
+        id="inc-t",
+        title="Checkout down",
+        playbook="technical_outage",
+        scenario="technical_outage",
+        severity="SEV2",
+        phase="closed",
+        status="closed",
+        drill=False,
+        declared_at=now,
+        updated_at=now,
+        closed_at=now,
+        pending=[],
+        projected_seq=2,
+    )
+    events = [
+        TimelineEvent(seq=1, at=now, kind="statement_approved", message="Statement v1 approved"),
+        TimelineEvent(seq=2, at=now, kind="task_assigned", message="Task assigned"),
+    ]
+    await activity_info(ActivityEnvironment(), workflow_id="inc-t", activity_id="record.9").run(
+        activities.record, Projection(summary=summary, events=events)
+    )
     texts = [card["body"][1]["text"] for card in teams.cards()[1:]]
-    assert texts == ["Statement v1 approved", f"The incident is closed. Post-incident report: {PUBLIC_URL}/incidents/inc-t/report"]
+    assert texts == [
+        "Statement v1 approved",
+        f"The incident is closed. Post-incident report: {PUBLIC_URL}/incidents/inc-t/report",
+    ]

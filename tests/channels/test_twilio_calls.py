@@ -29,16 +29,28 @@ from tests.channels.conftest import (
 )
 
 
-def call(address: str | None = "+48601204311", body: str = "This is crisisflow. SEV1 Hijacked - paged as incident_commander. Press 1.",
-         language: str = "en") -> OutgoingMessage:
+def call(
+    address: str | None = "+48601204311",
+    body: str = "This is crisisflow. SEV1 Hijacked - paged as incident_commander. Press 1.",
+    language: str = "en",
+) -> OutgoingMessage:
     return OutgoingMessage(
-        ledger_key="inc-1/page.incident_commander.0.0/call", incident_id="inc-1", person_id=EWA, kind="page",
-        channel=ChannelKind.CALL, address=address, subject="SEV1 crisis", body=body, language=language,
+        ledger_key="inc-1/page.incident_commander.0.0/call",
+        incident_id="inc-1",
+        person_id=EWA,
+        kind="page",
+        channel=ChannelKind.CALL,
+        address=address,
+        subject="SEV1 crisis",
+        body=body,
+        language=language,
     )
 
 
 def channel(url: str, timeout: float = 5) -> TwilioCallChannel:
-    return TwilioCallChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=url, timeout=timeout)
+    return TwilioCallChannel(
+        ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=url, timeout=timeout
+    )
 
 
 async def test_a_call_is_placed_with_the_page_to_read_machine_detection_and_a_status_callback(fake_twilio):
@@ -74,11 +86,21 @@ def test_calls_need_a_caller_id_not_a_messaging_service(tmp_path):
     assert call_choice.provider == "outbox" and "TWILIO_FROM_NUMBER" in call_choice.detail
 
 
-async def test_the_notify_activity_calls_for_a_page_and_texts_instead_for_anything_else(tmp_path, sessions, roster_dir, fake_twilio, fake_sendgrid):
+async def test_the_notify_activity_calls_for_a_page_and_texts_instead_for_anything_else(
+    tmp_path, sessions, roster_dir, fake_twilio, fake_sendgrid
+):
     settings = provider_settings(tmp_path, fake_twilio.url, fake_sendgrid.url)
     activities = make_activities(settings, sessions, roster_dir, timeout=5)
-    page = Notice(incident_id="inc-c", person=EWA, kind="page", subject="SEV1 crisis: Hijacked", body="You are paged.",
-                  sms="SEV1 Hijacked - wezwanie jako incident_commander.", language="pl", channels=["call"])
+    page = Notice(
+        incident_id="inc-c",
+        person=EWA,
+        kind="page",
+        subject="SEV1 crisis: Hijacked",
+        body="You are paged.",
+        sms="SEV1 Hijacked - wezwanie jako incident_commander.",
+        language="pl",
+        channels=["call"],
+    )
     env = activity_info(ActivityEnvironment(), workflow_id="inc-c", activity_id="page.incident_commander.0.0")
 
     [delivery] = await env.run(activities.notify, page)

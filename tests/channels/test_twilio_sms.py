@@ -15,11 +15,22 @@ from tests.fakes.providers import free_port
 CALLBACK = f"{PUBLIC_URL}/webhooks/twilio/status"
 
 
-def sms(address: str | None = "+48601204311", body: str = "SEV2 crisis: the app is down. Reply ACK 1234 or open https://c.example/a/t", **fields) -> OutgoingMessage:
+def sms(
+    address: str | None = "+48601204311",
+    body: str = "SEV2 crisis: the app is down. Reply ACK 1234 or open https://c.example/a/t",
+    **fields,
+) -> OutgoingMessage:
     return OutgoingMessage(
-        ledger_key="inc-1/page.incident_commander.0.0/sms", incident_id="inc-1", person_id="ewa.lewandowska", kind="page",
-        channel=ChannelKind.SMS, address=address, subject="SEV2 crisis", body=body,
-        links=[Link(label="Acknowledge", url="https://c.example/a/t")], **fields,
+        ledger_key="inc-1/page.incident_commander.0.0/sms",
+        incident_id="inc-1",
+        person_id="ewa.lewandowska",
+        kind="page",
+        channel=ChannelKind.SMS,
+        address=address,
+        subject="SEV2 crisis",
+        body=body,
+        links=[Link(label="Acknowledge", url="https://c.example/a/t")],
+        **fields,
     )
 
 
@@ -67,9 +78,7 @@ async def test_provider_trouble_is_transient(fake_twilio, status):
     assert not fake_twilio.accepted
 
 
-@pytest.mark.parametrize(
-    ("to", "code"), [(INVALID_NUMBER, 21211), ("+15005550004", 21610), ("+15005550009", 21614)]
-)
+@pytest.mark.parametrize(("to", "code"), [(INVALID_NUMBER, 21211), ("+15005550004", 21610), ("+15005550009", 21614)])
 async def test_a_refused_recipient_is_permanent_and_the_reason_names_no_number(fake_twilio, to, code):
     with pytest.raises(PermanentDeliveryError) as refused:
         await channel(fake_twilio.url).send(sms(address=to))

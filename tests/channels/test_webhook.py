@@ -41,17 +41,28 @@ def receiver(receiver_server):
     receiver_server.reset()
 
 
-def statement(key: str = "inc-7/publish.holding.1/public", kind: str = "statement.holding", drill: bool = False) -> OutgoingMessage:
+def statement(
+    key: str = "inc-7/publish.holding.1/public", kind: str = "statement.holding", drill: bool = False
+) -> OutgoingMessage:
     return OutgoingMessage(
-        ledger_key=key, incident_id="inc-7", person_id=None, kind=kind, channel=ChannelKind.PUBLIC,
-        subject="Login outage — statement v1", body="We are aware of login problems. Zażółć gęślą jaźń — next update 14:00.",
-        links=[Link(label="Incident", url="https://crisis.northwind.example/incidents/inc-7/view")], drill=drill,
+        ledger_key=key,
+        incident_id="inc-7",
+        person_id=None,
+        kind=kind,
+        channel=ChannelKind.PUBLIC,
+        subject="Login outage — statement v1",
+        body="We are aware of login problems. Zażółć gęślą jaźń — next update 14:00.",
+        links=[Link(label="Incident", url="https://crisis.northwind.example/incidents/inc-7/view")],
+        drill=drill,
     )
 
 
 async def rows(sessions, key: str):
     async with sessions() as session:
-        return [(row.attempt, row.status, row.provider, row.provider_id, row.error) for row in await ledger.attempts(session, ledger_key=key)]
+        return [
+            (row.attempt, row.status, row.provider, row.provider_id, row.error)
+            for row in await ledger.attempts(session, ledger_key=key)
+        ]
 
 
 # ---- sign and verify -----------------------------------------------------------------------------
@@ -105,7 +116,11 @@ async def test_the_post_is_signed_over_the_exact_body_and_carries_the_documented
     assert document["text"].endswith("Zażółć gęślą jaźń — next update 14:00.")
     assert document["links"] == [{"label": "Incident", "url": "https://crisis.northwind.example/incidents/inc-7/view"}]
     assert document["drill"] is True and document["sent_at"].endswith("+00:00")
-    assert (delivery.accepted, delivery.channel, delivery.provider_id) == (True, "status_page", receiver.deliveries[document["ledger_key"]])
+    assert (delivery.accepted, delivery.channel, delivery.provider_id) == (
+        True,
+        "status_page",
+        receiver.deliveries[document["ledger_key"]],
+    )
     assert SECRET not in repr(channel)
 
 
@@ -125,12 +140,27 @@ async def test_without_a_request_id_the_ledger_key_is_the_provider_id():
     assert delivery.provider_id == "inc-7/publish.holding.1/public"
 
 
-@pytest.mark.parametrize("status, error", [(408, TransientDeliveryError), (425, TransientDeliveryError), (429, TransientDeliveryError),
-                                           (500, TransientDeliveryError), (503, TransientDeliveryError), (400, PermanentDeliveryError),
-                                           (404, PermanentDeliveryError), (410, PermanentDeliveryError), (301, PermanentDeliveryError)])
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (408, TransientDeliveryError),
+        (425, TransientDeliveryError),
+        (429, TransientDeliveryError),
+        (500, TransientDeliveryError),
+        (503, TransientDeliveryError),
+        (400, PermanentDeliveryError),
+        (404, PermanentDeliveryError),
+        (410, PermanentDeliveryError),
+        (301, PermanentDeliveryError),
+    ],
+)
 async def test_answers_are_sorted_into_transient_and_permanent(status, error):
-    channel = WebhookChannel("status_page", "https://status.example/hook", SECRET,
-                             transport=httpx.MockTransport(lambda request: httpx.Response(status, text="nope from ops@example.com")))
+    channel = WebhookChannel(
+        "status_page",
+        "https://status.example/hook",
+        SECRET,
+        transport=httpx.MockTransport(lambda request: httpx.Response(status, text="nope from ops@example.com")),
+    )
     with pytest.raises(error) as raised:
         await channel.send(statement())
     assert f"answered {status}" in raised.value.reason and "ops@example.com" not in raised.value.reason
@@ -156,7 +186,10 @@ def test_a_channel_without_a_secret_cannot_be_built():
 def test_the_payload_follows_the_message():
     document = payload(statement(kind="social.resume"))
     assert (document["event"], document["ledger_key"], document["subject"]) == (
-        "social.resume", "inc-7/publish.holding.1/public", "Login outage — statement v1")
+        "social.resume",
+        "inc-7/publish.holding.1/public",
+        "Login outage — statement v1",
+    )
 
 
 # ---- through the dispatcher and its ledger -------------------------------------------------------
@@ -178,8 +211,10 @@ async def test_503_then_200_is_retried_and_accepted_exactly_once(receiver, sessi
     assert (again.duplicate, again.provider_id) == (True, first.provider_id)
     recorded = await rows(sessions, message.ledger_key)
     assert [(attempt, status, provider) for attempt, status, provider, _, _ in recorded] == [
-        (1, "failed", "status_page"), (2, "sent", "status_page")]
-    assert recorded[0][4] == "transient: webhook status_page answered 503: {\"message\":\"injected 503\",\"status\":503}"
+        (1, "failed", "status_page"),
+        (2, "sent", "status_page"),
+    ]
+    assert recorded[0][4] == 'transient: webhook status_page answered 503: {"message":"injected 503","status":503}'
     assert recorded[1][3] == first.provider_id
 
 
@@ -198,7 +233,9 @@ async def test_a_400_is_recorded_failed_for_good(receiver, sessions):
 
 async def test_a_receiver_slower_than_the_timeout_is_transient(receiver, sessions):
     receiver.delay(1.0, times=1)
-    dispatcher = Dispatcher(sessions, {ChannelKind.PUBLIC: WebhookChannel("status_page", receiver.url_for(), SECRET, timeout=0.3)})
+    dispatcher = Dispatcher(
+        sessions, {ChannelKind.PUBLIC: WebhookChannel("status_page", receiver.url_for(), SECRET, timeout=0.3)}
+    )
     message = statement(key="inc-7/publish.update.3/public")
 
     with pytest.raises(TransientDeliveryError, match="did not answer within 0.3 s"):
@@ -219,9 +256,13 @@ def webhooks_setting(**targets) -> str:
 
 
 def test_publish_webhooks_are_parsed_and_their_secrets_kept_secret(tmp_path, monkeypatch):
-    monkeypatch.setenv("CRISIS_PUBLISH_WEBHOOKS", webhooks_setting(
-        status_page={"url": "https://status.example/hook", "secret": SECRET},
-        social_scheduler={"url": "https://scheduler.example/in", "secret": "another-long-secret", "timeout": 3}))
+    monkeypatch.setenv(
+        "CRISIS_PUBLISH_WEBHOOKS",
+        webhooks_setting(
+            status_page={"url": "https://status.example/hook", "secret": SECRET},
+            social_scheduler={"url": "https://scheduler.example/in", "secret": "another-long-secret", "timeout": 3},
+        ),
+    )
     settings = Settings(_env_file=None, CRISIS_DATA_DIR=str(tmp_path))
 
     assert sorted(settings.publish_webhooks) == ["social_scheduler", "status_page"]
@@ -305,9 +346,15 @@ async def test_customer_email_goes_to_the_list_through_sendgrid(tmp_path, sessio
 
 
 async def test_customer_email_without_sendgrid_or_a_list_goes_to_the_outbox(tmp_path, sessions, fake_sendgrid):
-    assert isinstance(publishing_targets(targets_settings(tmp_path, list_email="customers@lists.northwind.example"), sessions)["customer_email"],
-                      OutboxChannel)
-    assert isinstance(publishing_targets(targets_settings(tmp_path, fake_sendgrid.url), sessions)["customer_email"], OutboxChannel)
+    assert isinstance(
+        publishing_targets(targets_settings(tmp_path, list_email="customers@lists.northwind.example"), sessions)[
+            "customer_email"
+        ],
+        OutboxChannel,
+    )
+    assert isinstance(
+        publishing_targets(targets_settings(tmp_path, fake_sendgrid.url), sessions)["customer_email"], OutboxChannel
+    )
 
 
 # ---- crisis doctor -----------------------------------------------------------------------------------
@@ -331,21 +378,37 @@ def test_doctor_lists_the_targets_and_checks_them_without_showing_secrets(tmp_pa
     assert shown["nosecret"][2] == "secret is empty"
     assert shown["customer_email"][0] == "outbox"
     assert not diagnosis.ok
-    assert "CRISIS_PUBLISH_WEBHOOKS target 'relative': url is not an absolute http(s) URL (the target is left out)" in diagnosis.errors
+    assert (
+        "CRISIS_PUBLISH_WEBHOOKS target 'relative': url is not an absolute http(s) URL (the target is left out)"
+        in diagnosis.errors
+    )
     assert "CRISIS_PUBLISH_WEBHOOKS target 'nosecret': secret is empty (the target is left out)" in diagnosis.errors
     assert any("'social_scheduler' is plain http" in warning for warning in diagnosis.warnings)
     assert any("'social_scheduler': the secret is shorter" in warning for warning in diagnosis.warnings)
     assert any("CRISIS_CUSTOMER_LIST_EMAIL is set but SendGrid is not configured" in warning for warning in diagnosis.warnings)
     everything = " ".join([*diagnosis.errors, *diagnosis.warnings, *(c.detail for c in diagnosis.publishing)])
-    assert SECRET not in everything and "short" not in everything.replace("shorter", "") and "t0ken" not in everything and "pw" not in everything
+    assert (
+        SECRET not in everything
+        and "short" not in everything.replace("shorter", "")
+        and "t0ken" not in everything
+        and "pw" not in everything
+    )
 
 
 def test_doctor_is_content_with_good_targets(tmp_path, fake_sendgrid):
-    settings = targets_settings(tmp_path, fake_sendgrid.url, list_email="customers@lists.northwind.example",
-                                status_page={"url": "https://status.example/hook", "secret": SECRET})
+    settings = targets_settings(
+        tmp_path,
+        fake_sendgrid.url,
+        list_email="customers@lists.northwind.example",
+        status_page={"url": "https://status.example/hook", "secret": SECRET},
+    )
     diagnosis = diagnose(settings)
     assert not [p for p in diagnosis.errors if "PUBLISH" in p or "CUSTOMER" in p]
-    assert [(c.target, c.provider) for c in diagnosis.publishing] == [("status_page", "webhook"), ("customer_email", "sendgrid"), ("outbox", "outbox")]
+    assert [(c.target, c.provider) for c in diagnosis.publishing] == [
+        ("status_page", "webhook"),
+        ("customer_email", "sendgrid"),
+        ("outbox", "outbox"),
+    ]
 
 
 def test_doctor_refuses_a_malformed_customer_list_address(tmp_path):

@@ -51,8 +51,13 @@ def temporal() -> FakeTemporal:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(tmp_path, fake_twilio, fake_sendgrid, signer, temporal, small_playbooks):
-    settings = provider_settings(tmp_path, fake_twilio.url, fake_sendgrid.url, SENDGRID_WEBHOOK_PUBLIC_KEY=signer.public_key,
-                                 CRISIS_PLAYBOOKS_DIR=str(small_playbooks))
+    settings = provider_settings(
+        tmp_path,
+        fake_twilio.url,
+        fake_sendgrid.url,
+        SENDGRID_WEBHOOK_PUBLIC_KEY=signer.public_key,
+        CRISIS_PLAYBOOKS_DIR=str(small_playbooks),
+    )
     async with running(settings, temporal) as application:
         yield application
 
@@ -63,8 +68,18 @@ async def send(app, channel: ChannelKind, kind: str = "page", key: str | None = 
     dispatcher = Dispatcher(sessions, build_channels(app.state.settings, sessions, timeout=5))
     address = "+48601204311" if channel is ChannelKind.SMS else "ewa.lewandowska@northwind.example"
     key = key or f"inc-w/{kind}.incident_commander.0.0/{channel.value}"
-    await dispatcher.send(OutgoingMessage(ledger_key=key, incident_id="inc-w", person_id=EWA, kind=kind, channel=channel,
-                                          address=address, subject="SEV2 crisis", body="You are paged."))
+    await dispatcher.send(
+        OutgoingMessage(
+            ledger_key=key,
+            incident_id="inc-w",
+            person_id=EWA,
+            kind=kind,
+            channel=channel,
+            address=address,
+            subject="SEV2 crisis",
+            body="You are paged.",
+        )
+    )
     return key
 
 
@@ -108,7 +123,11 @@ async def test_an_undelivered_page_sms_fails_the_row_and_signals_the_workflow_on
     assert first.json()["changed"] is True and again.json()["detail"] == "the message is already recorded as failed"
     assert await status_of(app, key) == ("failed", "SMS undelivered (Twilio error 30003)")
     assert temporal.signals == [
-        ("inc-w", "delivery_failed", DeliveryFailure(ledger_key=key, person=EWA, channel="sms", reason="SMS undelivered (Twilio error 30003)"))
+        (
+            "inc-w",
+            "delivery_failed",
+            DeliveryFailure(ledger_key=key, person=EWA, channel="sms", reason="SMS undelivered (Twilio error 30003)"),
+        )
     ]
 
 
@@ -181,14 +200,17 @@ async def test_a_malformed_callback_is_400(client, body, content_type):
     if isinstance(body, dict):
         answer = await client.post("/webhooks/twilio/status", data=body, headers=signed_twilio(body))
     else:
-        answer = await client.post("/webhooks/twilio/status", content=body,
-                                   headers={"Content-Type": content_type, **signed_twilio({})})
+        answer = await client.post(
+            "/webhooks/twilio/status", content=body, headers={"Content-Type": content_type, **signed_twilio({})}
+        )
     assert answer.status_code in (400, 403)
     assert answer.status_code == 400 or content_type is not None
 
 
 async def test_without_an_auth_token_every_twilio_webhook_is_403(tmp_path, fake_twilio, fake_sendgrid, small_playbooks):
-    settings = provider_settings(tmp_path, fake_twilio.url, fake_sendgrid.url, TWILIO_AUTH_TOKEN=None, CRISIS_PLAYBOOKS_DIR=str(small_playbooks))
+    settings = provider_settings(
+        tmp_path, fake_twilio.url, fake_sendgrid.url, TWILIO_AUTH_TOKEN=None, CRISIS_PLAYBOOKS_DIR=str(small_playbooks)
+    )
     form = {"MessageSid": "SM1", "MessageStatus": "delivered"}
     async with running(settings, FakeTemporal()) as application:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url=PUBLIC_URL) as http:
@@ -252,7 +274,9 @@ async def test_a_bounced_or_dropped_page_email_signals_the_workflow_once(app, cl
     assert (failure.ledger_key, failure.person, failure.channel) == (key, EWA, "email")
 
 
-async def test_a_replayed_batch_changes_nothing_and_its_signature_does_not_fit_another_time(app, client, fake_sendgrid, signer, temporal):
+async def test_a_replayed_batch_changes_nothing_and_its_signature_does_not_fit_another_time(
+    app, client, fake_sendgrid, signer, temporal
+):
     """A captured request sent again, byte for byte, is refused as a replay and moves nothing (the
     ledger only moves forward, once); with its timestamp changed the signature no longer fits."""
     key = await send(app, ChannelKind.EMAIL)
@@ -267,7 +291,10 @@ async def test_a_replayed_batch_changes_nothing_and_its_signature_does_not_fit_a
 
 
 async def test_a_batch_with_a_replayed_event_and_a_new_one_applies_the_new_one(app, client, fake_sendgrid, signer):
-    delivered, fresh = await send(app, ChannelKind.EMAIL, key="inc-w/a/email"), await send(app, ChannelKind.EMAIL, key="inc-w/b/email")
+    delivered, fresh = (
+        await send(app, ChannelKind.EMAIL, key="inc-w/a/email"),
+        await send(app, ChannelKind.EMAIL, key="inc-w/b/email"),
+    )
     assert (await post_events(client, fake_sendgrid.event_batch(delivered, "delivered"), signer)).status_code == 200
     events = [*fake_sendgrid.event_batch(delivered, "delivered"), *fake_sendgrid.event_batch(fresh, "delivered")]
     answer = await post_events(client, events, signer)
@@ -276,7 +303,10 @@ async def test_a_batch_with_a_replayed_event_and_a_new_one_applies_the_new_one(a
 
 
 async def test_a_batch_mixes_ours_others_and_uninteresting_events(app, client, fake_sendgrid, signer, temporal):
-    delivered, bounced = await send(app, ChannelKind.EMAIL, key="inc-w/a/email"), await send(app, ChannelKind.EMAIL, key="inc-w/b/email")
+    delivered, bounced = (
+        await send(app, ChannelKind.EMAIL, key="inc-w/a/email"),
+        await send(app, ChannelKind.EMAIL, key="inc-w/b/email"),
+    )
     events = [
         *fake_sendgrid.event_batch(delivered, "processed"),
         *fake_sendgrid.event_batch(delivered, "delivered"),
@@ -303,7 +333,7 @@ async def test_tampered_or_unsigned_events_are_403_and_change_nothing(app, clien
     assert temporal.signals == []
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"event": "bounce"}', b'[1, 2]', b'[{"no": "event"}]'])
+@pytest.mark.parametrize("body", [b"not json", b'{"event": "bounce"}', b"[1, 2]", b'[{"no": "event"}]'])
 async def test_a_malformed_batch_is_400(client, signer, body):
     answer = await client.post("/webhooks/sendgrid/events", content=body, headers=signer.headers(body))
     assert answer.status_code == 400
@@ -314,7 +344,9 @@ async def test_events_about_unknown_messages_only_are_404(client, signer):
     assert (await post_events(client, events, signer)).status_code == 404
 
 
-async def test_without_a_public_key_every_event_is_refused_and_start_up_says_so(tmp_path, fake_twilio, fake_sendgrid, small_playbooks, caplog):
+async def test_without_a_public_key_every_event_is_refused_and_start_up_says_so(
+    tmp_path, fake_twilio, fake_sendgrid, small_playbooks, caplog
+):
     """A forged bounce must not re-send a page by SMS or write the timeline: with SendGrid sending
     and no verification key, nothing can be checked, so everything is refused (as Twilio's are
     without a token), and the API says so when it starts."""

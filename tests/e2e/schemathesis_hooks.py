@@ -39,6 +39,10 @@ def flatmap_body(ctx, body):
     strings = [key for key, value in body.items() if isinstance(value, str)]
     variants = [st.just(body)] * 2
     if strings:
-        variants.append(st.builds(_with_control, st.just(body), st.sampled_from(strings), st.sampled_from(CONTROLS)).map(lambda b: _count("control", b)))
+        variants.append(
+            st.builds(_with_control, st.just(body), st.sampled_from(strings), st.sampled_from(CONTROLS)).map(
+                lambda b: _count("control", b)
+            )
+        )
     variants.append(st.builds(lambda key: {**body, key: _deep()}, st.sampled_from(sorted(body))).map(lambda b: _count("deep", b)))
     return st.one_of(variants)

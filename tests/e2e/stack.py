@@ -51,7 +51,9 @@ def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], ti
 class DevStack:
     """``crisis dev`` with the caller's environment plus ``extra_env``, run from ``cwd`` (default: here)."""
 
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None, api_key: str | None = API_KEY, cwd: Path | None = None):
+    def __init__(
+        self, data_dir: Path, extra_env: dict[str, str] | None = None, api_key: str | None = API_KEY, cwd: Path | None = None
+    ):
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
         self.cwd = cwd
@@ -92,7 +94,9 @@ class DevStack:
 
     async def sign_in(self, page) -> None:
         """Give a Playwright page the session cookie the sign-in form sets (tests/api covers the form)."""
-        await page.context.add_cookies([{"name": "crisis_session", "value": self.key, "url": self.url, "httpOnly": True, "sameSite": "Lax"}])
+        await page.context.add_cookies(
+            [{"name": "crisis_session", "value": self.key, "url": self.url, "httpOnly": True, "sameSite": "Lax"}]
+        )
 
     @property
     def url(self) -> str:
@@ -106,7 +110,9 @@ class DevStack:
         """Start ``crisis dev`` without waiting for it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         output = open(self.log, "ab")
-        self.process = subprocess.Popen([str(BIN / "crisis"), "dev"], env=self.env, cwd=self.cwd, stdout=output, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(BIN / "crisis"), "dev"], env=self.env, cwd=self.cwd, stdout=output, stderr=subprocess.STDOUT
+        )
 
     def wait_ready(self, timeout: float = 90) -> None:
         assert self.process is not None
@@ -125,7 +131,11 @@ class DevStack:
     def temporal_pid(self) -> int:
         """The pid of the Temporal dev server ``crisis dev`` runs as its child."""
         assert self.process is not None
-        found = [pid for pid in children(self.process.pid) if "temporal" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()]
+        found = [
+            pid
+            for pid in children(self.process.pid)
+            if "temporal" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        ]
         assert len(found) == 1, f"expected one Temporal child of {self.process.pid}, found {found}"
         return found[0]
 
@@ -181,7 +191,8 @@ def write_quick_playbooks(
     book["identify"]["acknowledge_within"] = {severity: f"{wait_s}s" for severity in ("SEV1", "SEV2", "SEV3", "SEV4")}
     first_statement = book["communicate"]["first_statement_within"]
     book["communicate"]["first_statement_within"] = {
-        severity: format_duration(parse_duration(within) + timedelta(seconds=wait_s)) for severity, within in first_statement.items()
+        severity: format_duration(parse_duration(within) + timedelta(seconds=wait_s))
+        for severity, within in first_statement.items()
     }
     (folder / f"{playbook}.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
     return folder

@@ -26,7 +26,9 @@ async def test_the_timeline_and_the_history_name_the_key_that_acted(stack, tempo
 
         for _ in range(100):
             with sqlite3.connect(stack.data_dir / "crisis.db") as db:
-                projected = db.execute("SELECT kind, actor, via FROM timeline_events WHERE incident_id = ? AND kind = 'acknowledged'", (incident,)).fetchall()
+                projected = db.execute(
+                    "SELECT kind, actor, via FROM timeline_events WHERE incident_id = ? AND kind = 'acknowledged'", (incident,)
+                ).fetchall()
             if projected:
                 break
             await asyncio.sleep(0.1)
@@ -36,8 +38,12 @@ async def test_the_timeline_and_the_history_name_the_key_that_acted(stack, tempo
         assert "via API key ops-desk" in page.text and "via API key bootstrap" in page.text
 
         history = await temporal.get_workflow_handle(incident).fetch_history()
-        arguments = [payload.data for event in history.events if event.HasField("workflow_execution_update_accepted_event_attributes")
-                     for payload in event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads]
+        arguments = [
+            payload.data
+            for event in history.events
+            if event.HasField("workflow_execution_update_accepted_event_attributes")
+            for payload in event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads
+        ]
         assert any(b'"via":"API key ops-desk"' in data for data in arguments)
 
         assert (await admin.post("/apikeys/ops-desk/revoke")).status_code == 200

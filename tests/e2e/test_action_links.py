@@ -12,11 +12,15 @@ pytestmark = pytest.mark.e2e
 
 
 async def _declare_and_get_page_link(client: httpx.AsyncClient, person: str = "ewa.lewandowska") -> tuple[str, str]:
-    incident = (await client.post("/incidents", json={"playbook": "technical_outage", "title": "Link test", "summary": "Testing links."})).json()
+    incident = (
+        await client.post("/incidents", json={"playbook": "technical_outage", "title": "Link test", "summary": "Testing links."})
+    ).json()
     for _ in range(100):
         messages = (await client.get("/outbox", params={"incident": incident["id"]})).json()
         pages = [m for m in messages if m["kind"] == "page" and m["person_id"] == person and m["channel"] == "email"]
-        projected = any(row["id"] == incident["id"] for row in (await client.get("/incidents")).json())  # the page shows its title
+        projected = any(
+            row["id"] == incident["id"] for row in (await client.get("/incidents")).json()
+        )  # the page shows its title
         if pages and projected:
             link = next(link["url"] for link in pages[0]["links"] if "/a/" in link["url"])
             return incident["id"], urlparse(link).path

@@ -17,8 +17,11 @@ TEXT = "No. The giveaway is a scam posted from our hijacked account; please don'
 
 async def _answer_link(client: httpx.AsyncClient, incident_id: str, person: str, version: int) -> str:
     for _ in range(100):
-        mails = [m for m in (await client.get("/outbox", params={"incident": incident_id})).json()
-                 if m["kind"] == "answer_approval" and m["person_id"] == person and f"v{version}" in m["subject"]]
+        mails = [
+            m
+            for m in (await client.get("/outbox", params={"incident": incident_id})).json()
+            if m["kind"] == "answer_approval" and m["person_id"] == person and f"v{version}" in m["subject"]
+        ]
         if mails:
             return urlparse(next(link["url"] for link in mails[0]["links"] if "/a/" in link["url"])).path
         await asyncio.sleep(0.1)
@@ -27,7 +30,11 @@ async def _answer_link(client: httpx.AsyncClient, incident_id: str, person: str,
 
 async def test_propose_and_approve_by_link_and_api_with_clear_refusals(stack):
     async with stack.async_client() as client:
-        incident = (await client.post("/incidents", json={"playbook": "account_compromise", "title": "Answers test", "summary": "A fake giveaway."})).json()
+        incident = (
+            await client.post(
+                "/incidents", json={"playbook": "account_compromise", "title": "Answers test", "summary": "A fake giveaway."}
+            )
+        ).json()
         answers = f"/incidents/{incident['id']}/answers"
 
         assert (await client.post("/incidents/inc-nope/answers/x", json={"person": ANNA, "text": "x"})).status_code == 404
@@ -51,7 +58,10 @@ async def test_propose_and_approve_by_link_and_api_with_clear_refusals(stack):
 
         proposed = await client.post(f"{answers}/{GIVEAWAY}", json={"person": ANNA, "text": TEXT})
         assert proposed.status_code == 200 and proposed.json()["changes"] == [f"Answer '{GIVEAWAY}' v2 proposed by {ANNA}"]
-        assert {(p["role"], p["version"]) for p in proposed.json()["pending"] if p["kind"] == "answer_approval"} == {("security_lead", 2), ("legal", 2)}
+        assert {(p["role"], p["version"]) for p in proposed.json()["pending"] if p["kind"] == "answer_approval"} == {
+            ("security_lead", 2),
+            ("legal", 2),
+        }
         decision = f"{answers}/{GIVEAWAY}/versions"
         for version, person, status, detail in [
             (9, PIOTR, 422, f"version: answer '{GIVEAWAY}' has no version 9"),
@@ -67,15 +77,24 @@ async def test_propose_and_approve_by_link_and_api_with_clear_refusals(stack):
         assert shown.status_code == 200 and TEXT in html.unescape(shown.text) and "+No. The giveaway is a scam" in shown.text
         assert (await client.get(answers)).json()[0]["proposal"]["decisions"] == []
         done = await client.post(link, data={"decision": "approve"})
-        assert done.status_code == 200 and f"Answer '{GIVEAWAY}' v2 approved by {PIOTR} (security_lead)" in html.unescape(done.text)
+        assert done.status_code == 200 and f"Answer '{GIVEAWAY}' v2 approved by {PIOTR} (security_lead)" in html.unescape(
+            done.text
+        )
         assert (await client.post(link, data={"decision": "approve"})).status_code == 410
 
         approved = await client.post(f"{decision}/2/decision", json={"person": KASIA, "decision": "approve"})
-        assert approved.status_code == 200 and approved.json()["changes"][-1].endswith("it replaces the playbook's v1 for this incident")
+        assert approved.status_code == 200 and approved.json()["changes"][-1].endswith(
+            "it replaces the playbook's v1 for this incident"
+        )
         again = await client.post(f"{decision}/2/decision", json={"person": KASIA, "decision": "approve"})
         assert again.status_code == 409 and "approved; nothing to decide" in again.json()["detail"]
         kit = (await client.get(answers)).json()
-        assert (kit[0]["id"], kit[0]["text"], kit[0]["source"], kit[0]["approved_by"]) == (GIVEAWAY, TEXT, "incident", [PIOTR, KASIA])
+        assert (kit[0]["id"], kit[0]["text"], kit[0]["source"], kit[0]["approved_by"]) == (
+            GIVEAWAY,
+            TEXT,
+            "incident",
+            [PIOTR, KASIA],
+        )
         late_link = await _answer_link(client, incident["id"], KASIA, 2)
         stale = await client.get(late_link)
         assert stale.status_code == 410 and "is approved; nothing to decide" in html.unescape(stale.text)

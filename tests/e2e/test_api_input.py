@@ -121,7 +121,14 @@ def test_filters_reject_unknown_values(client):
 
 def test_reference_endpoints(client):
     playbooks = client.get("/playbooks").json()
-    assert {p["id"] for p in playbooks} == {"technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation", "data_breach"}
+    assert {p["id"] for p in playbooks} == {
+        "technical_outage",
+        "account_compromise",
+        "controversial_post",
+        "customer_backlash",
+        "misinformation",
+        "data_breach",
+    }
     team = client.get("/team").json()
     assert team["people"] and all(set(p) == {"id", "name", "roles", "timezone"} for p in team["people"])
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -140,7 +147,9 @@ def test_subscribers_hear_the_incident_news(client):
     assert [s["email"] for s in client.get(url).json()] == ["press@example.com"]
     client.post(f"/incidents/{incident['id']}/acknowledge", json={"person": "ewa.lewandowska"})
     for _ in range(100):
-        mails = [m for m in client.get("/outbox", params={"incident": incident["id"]}).json() if m["kind"] == "briefing.acknowledged"]
+        mails = [
+            m for m in client.get("/outbox", params={"incident": incident["id"]}).json() if m["kind"] == "briefing.acknowledged"
+        ]
         if any(m["person_id"] is None for m in mails):
             break
         time.sleep(0.1)
@@ -149,19 +158,27 @@ def test_subscribers_hear_the_incident_news(client):
 
 def test_a_statement_over_a_channel_limit_is_422_naming_the_channel_and_the_numbers(client):
     incident = client.post("/incidents", json=VALID).json()["id"]
-    response = client.post(f"/incidents/{incident}/statements", json={"person": "anna.kowalska", "text": "Checkout is down. " * 20, "title": "Checkout"})
+    response = client.post(
+        f"/incidents/{incident}/statements",
+        json={"person": "anna.kowalska", "text": "Checkout is down. " * 20, "title": "Checkout"},
+    )
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("variants: x: 359 weighted characters, over the limit of 280; bluesky: 359 graphemes, over the limit of 300;")
+    assert response.json()["detail"].startswith(
+        "variants: x: 359 weighted characters, over the limit of 280; bluesky: 359 graphemes, over the limit of 300;"
+    )
 
 
 def test_the_fact_sheet_is_edited_through_the_api_and_a_bad_link_names_the_field(client):
     incident = client.post("/incidents", json=VALID).json()["id"]
-    bad = client.post(f"/incidents/{incident}/fact-sheet", json={"person": "anna.kowalska", "fields": {"status_page": "status.example.com"}})
+    bad = client.post(
+        f"/incidents/{incident}/fact-sheet", json={"person": "anna.kowalska", "fields": {"status_page": "status.example.com"}}
+    )
     assert bad.status_code == 422 and "body.fields.status_page" in _fields(bad)
     internal = client.post(f"/incidents/{incident}/fact-sheet", json={"person": "anna.kowalska", "fields": {"title": "x"}})
     assert internal.status_code == 422 and "body.fields.title" in _fields(internal)
-    edited = client.post(f"/incidents/{incident}/fact-sheet", json={"person": "anna.kowalska", "fields": {"headline": "Checkout is not working"}})
+    edited = client.post(
+        f"/incidents/{incident}/fact-sheet", json={"person": "anna.kowalska", "fields": {"headline": "Checkout is not working"}}
+    )
     assert edited.status_code == 200, edited.text
     assert edited.json()["fact_sheet"]["headline"] == "Checkout is not working"
     assert edited.json()["changes"] == ["Public fact sheet v1 by anna.kowalska: headline"]
-

@@ -12,7 +12,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 async def _to_approval(client: httpx.AsyncClient) -> dict:
-    incident = (await client.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A fake recall notice spreads."})).json()
+    incident = (
+        await client.post(
+            "/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A fake recall notice spreads."}
+        )
+    ).json()
     for _ in range(300):
         state = (await client.get(f"/incidents/{incident['id']}")).json()
         if any(p["kind"] == "approval" for p in state["pending"]):
@@ -27,8 +31,11 @@ async def _to_approval(client: httpx.AsyncClient) -> dict:
 
 async def _approval_link(client, incident_id: str, person: str, version: int) -> str:
     for _ in range(100):
-        mails = [m for m in (await client.get("/outbox", params={"incident": incident_id})).json()
-                 if m["kind"] == "approval" and m["person_id"] == person and m["channel"] == "email" and f"v{version}" in m["subject"]]
+        mails = [
+            m
+            for m in (await client.get("/outbox", params={"incident": incident_id})).json()
+            if m["kind"] == "approval" and m["person_id"] == person and m["channel"] == "email" and f"v{version}" in m["subject"]
+        ]
         if mails:
             return urlparse(next(link["url"] for link in mails[0]["links"] if "/a/" in link["url"])).path
         await asyncio.sleep(0.1)
@@ -69,7 +76,9 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
         await page.locator("#approve button").click()
         await page.wait_for_load_state()
         result = await page.locator("#message").inner_text()
-        assert "approved by" in result and "Next: it still needs approval from" in result, result  # the result says what happens next
+        assert "approved by" in result and "Next: it still needs approval from" in result, (
+            result
+        )  # the result says what happens next
         assert await page.locator("header nav").count() == 0
 
         reject_path = await _approval_link(client, incident_id, second["people"][0], second["version"])
@@ -84,12 +93,18 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
 
         state = (await client.get(f"/incidents/{incident_id}")).json()
         assert state["statements"][-1]["status"] == "rejected"
-        decided = {event["kind"]: event["via"] for event in state["timeline"] if event["kind"] in ("statement_approved_by", "statement_rejected")}
+        decided = {
+            event["kind"]: event["via"]
+            for event in state["timeline"]
+            if event["kind"] in ("statement_approved_by", "statement_rejected")
+        }
         assert decided == {"statement_approved_by": "email link", "statement_rejected": "email link, API key bootstrap"}
         draft = next(p for p in state["pending"] if p["kind"] == "statement_draft")
         revised = state["statements"][-1]["text"] + "\nSource: the official recall register."
         short = next(v["text"] for v in state["statements"][-1]["variants"] if v["channel"] == "x")
-        response = await client.post(f"/incidents/{incident_id}/statements", json={"person": draft["people"][0], "text": revised, "short": short})
+        response = await client.post(
+            f"/incidents/{incident_id}/statements", json={"person": draft["people"][0], "text": revised, "short": short}
+        )
         assert response.status_code == 200, response.text
         state = (await client.get(f"/incidents/{incident_id}")).json()
         new_version = state["statements"][-1]["version"]
@@ -97,7 +112,9 @@ async def test_approve_and_request_changes_from_the_emailed_links(stack, page):
 
         new_path = await _approval_link(client, incident_id, first["people"][0], new_version)
         await page.goto(f"{stack.url}{new_path}")
-        assert await page.locator("#diff ins").inner_text() == "Source: the official recall register."  # the word diff, highlighted
+        assert (
+            await page.locator("#diff ins").inner_text() == "Source: the official recall register."
+        )  # the word diff, highlighted
         assert "Name the official recall register as the source." in await page.locator("#previous-comments").inner_text()
         await _fits_a_phone(page)
 

@@ -11,8 +11,11 @@ from tests.e2e.stack import BIN, PROJECT, DevStack, until
 
 
 def without_crisis_settings() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items()
-            if not name.startswith(("CRISIS_", "DATABASE_URL", "TWILIO_", "SENDGRID_", "SLACK_"))} | {"COLUMNS": "250"}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("CRISIS_", "DATABASE_URL", "TWILIO_", "SENDGRID_", "SLACK_"))
+    } | {"COLUMNS": "250"}
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +30,26 @@ def checkout(tmp_path_factory):
 
 
 def crisis(folder, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "crisis"), *args], cwd=folder, env=without_crisis_settings(), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(BIN / "crisis"), *args], cwd=folder, env=without_crisis_settings(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_ls_and_declare_find_the_dev_stack_from_its_folder_with_nothing_exported(checkout):
     folder, stack = checkout
     assert (folder / "var" / "dev-api-url").read_text().strip() == stack.url
 
-    declared = crisis(folder, "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.",
-                      "--severity", "SEV3")
+    declared = crisis(
+        folder,
+        "declare",
+        "controversial_post",
+        "--title",
+        "Tone-deaf holiday post",
+        "--summary",
+        "A scheduled post offended many.",
+        "--severity",
+        "SEV3",
+    )
 
     assert declared.returncode == 0, declared.stderr
     first_line = declared.stdout.splitlines()[0]
@@ -45,8 +59,11 @@ def test_ls_and_declare_find_the_dev_stack_from_its_folder_with_nothing_exported
     assert page in declared.stdout
     with stack.client() as http:
         assert http.get(page).status_code == 200
-    listed = until(lambda: (result := crisis(folder, "ls")).returncode == 0 and incident_id in result.stdout and result, seconds=120,
-                   what="the incident listed")
+    listed = until(
+        lambda: (result := crisis(folder, "ls")).returncode == 0 and incident_id in result.stdout and result,
+        seconds=120,
+        what="the incident listed",
+    )
     assert page in listed.stdout and "Tone-deaf holiday post" in listed.stdout
 
 

@@ -25,9 +25,23 @@ def bare_temporal(tmp_path):
     port, ui_port = free_port(), free_port()
     log = open(tmp_path / "temporal.log", "wb")
     server = subprocess.Popen(
-        [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-         "--headless", "--log-level", "error"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--headless",
+            "--log-level",
+            "error",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     yield f"127.0.0.1:{port}"
     server.kill()  # in memory and thrown away: no need for a graceful stop
@@ -37,8 +51,13 @@ def bare_temporal(tmp_path):
 def run_init(address: str) -> subprocess.CompletedProcess:
     service = yaml.safe_load((PROJECT / "docker-compose.yml").read_text())["services"]["temporal-init"]
     script = service["command"][0].replace("$$", "$")  # compose's escape for a literal $
-    env = {**os.environ, **service["environment"], "TEMPORAL_ADDRESS": address, "TEMPORAL_NAMESPACE": "crisis",
-           "PATH": f"{BIN}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        **service["environment"],
+        "TEMPORAL_ADDRESS": address,
+        "TEMPORAL_NAMESPACE": "crisis",
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+    }
     return subprocess.run([*service["entrypoint"], script], env=env, capture_output=True, text=True, timeout=180)
 
 
@@ -47,8 +66,14 @@ async def test_temporal_init_creates_the_namespace_and_search_attributes_and_can
     assert first.returncode == 0, first.stdout + first.stderr
     client = await Client.connect(bare_temporal, namespace="crisis")
     response = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace="crisis"))
-    expected = {key.name: (IndexedValueType.INDEXED_VALUE_TYPE_BOOL if key.indexed_value_type.name == "BOOL"
-                           else IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD) for key in ALL}
+    expected = {
+        key.name: (
+            IndexedValueType.INDEXED_VALUE_TYPE_BOOL
+            if key.indexed_value_type.name == "BOOL"
+            else IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        )
+        for key in ALL
+    }
     assert {name: kind for name, kind in response.custom_attributes.items() if name in expected} == expected
 
     started = time.monotonic()

@@ -26,11 +26,17 @@ ESCALATION_WAIT = 3  # seconds; technical_outage escalates this fast in the rest
 
 def test_restart_keeps_incidents_and_they_continue(tmp_path):
     playbooks = write_quick_playbooks(tmp_path / "playbooks", ESCALATION_WAIT)
-    stack = DevStack(tmp_path / "data", {"CRISIS_PLAYBOOKS_DIR": str(playbooks)}, api_key=None)  # as `make dev` without CRISIS_API_KEY
+    stack = DevStack(
+        tmp_path / "data", {"CRISIS_PLAYBOOKS_DIR": str(playbooks)}, api_key=None
+    )  # as `make dev` without CRISIS_API_KEY
     commander = "ewa.lewandowska"
 
     def pages_to(http, incident: str, person: str) -> list[dict]:
-        return [m for m in http.get("/outbox", params={"incident": incident}).json() if m["kind"] == "page" and m["person_id"] == person]
+        return [
+            m
+            for m in http.get("/outbox", params={"incident": incident}).json()
+            if m["kind"] == "page" and m["person_id"] == person
+        ]
 
     stack.start()
     try:
@@ -41,9 +47,18 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
         announced = f"API key      {first_key} (admin; kept in {key_file.resolve()})"
         until(lambda: announced in stack.log.read_text(), seconds=10, what="the API key announced")
         with stack.client() as http:
-            incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall rumour", "summary": "A fake recall notice is circulating."}).json()
+            incident = http.post(
+                "/incidents",
+                json={
+                    "playbook": "misinformation",
+                    "title": "Fake recall rumour",
+                    "summary": "A fake recall notice is circulating.",
+                },
+            ).json()
             assert http.post(f"/incidents/{incident['id']}/acknowledge", json={"person": commander}).status_code == 200
-            escalating = http.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}).json()["id"]
+            escalating = http.post(
+                "/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}
+            ).json()["id"]
             until(lambda: pages_to(http, escalating, commander), what="level 1 paged")
             stopped_at = time.monotonic()
     finally:
@@ -61,7 +76,9 @@ def test_restart_keeps_incidents_and_they_continue(tmp_path):
             assessed = http.post(f"/incidents/{incident['id']}/assessment", json={"person": commander, "severity": "SEV2"})
             assert assessed.status_code == 200 and assessed.json()["severity"] == "SEV2"
             until(lambda: pages_to(http, escalating, "james.whitfield"), what="level 2 paged once the stack is back")
-            assert http.post(f"/incidents/{escalating}/acknowledge", json={"person": "james.whitfield"}).json()["phase"] == "assess"
+            assert (
+                http.post(f"/incidents/{escalating}/acknowledge", json={"person": "james.whitfield"}).json()["phase"] == "assess"
+            )
             listed = http.get("/incidents").json()
             assert sorted(i["id"] for i in listed) == sorted([incident["id"], escalating])
             assert len(pages_to(http, escalating, commander)) == 2  # SMS and email, each sent once
@@ -93,10 +110,15 @@ def broken_playbooks(tmp_path):
 
 
 def test_playbooks_check_prints_every_problem_and_fails(broken_playbooks):
-    result = subprocess.run([str(BIN / "crisis"), "playbooks", "check", str(broken_playbooks)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(BIN / "crisis"), "playbooks", "check", str(broken_playbooks)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert f"{broken_playbooks / 'technical_outage.yaml'}:respond.tasks.0.due_after: 'soon' is not a duration; write it as 90s, 5m, 2h or 3d" in lines
+    assert (
+        f"{broken_playbooks / 'technical_outage.yaml'}:respond.tasks.0.due_after: 'soon' is not a duration; write it as 90s, 5m,"
+        " 2h or 3d" in lines
+    )
 
 
 def test_playbooks_check_passes_on_the_shipped_folder():
@@ -120,18 +142,34 @@ def test_playbook_schema_is_json_schema():
     assert schema["title"] == "Playbook" and "respond" in schema["properties"]
 
 
-
-
 def test_cli_declares_and_lists_through_the_api(stack):
     declared = subprocess.run(
-        [str(BIN / "crisis"), "declare", "controversial_post", "--title", "Tone-deaf holiday post", "--summary", "A scheduled post offended many.", "--severity", "SEV3", "--json", "--url", stack.url],
-        capture_output=True, text=True, timeout=60, env=stack.env,
+        [
+            str(BIN / "crisis"),
+            "declare",
+            "controversial_post",
+            "--title",
+            "Tone-deaf holiday post",
+            "--summary",
+            "A scheduled post offended many.",
+            "--severity",
+            "SEV3",
+            "--json",
+            "--url",
+            stack.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=stack.env,
     )
     assert declared.returncode == 0, declared.stderr
     incident = json.loads(declared.stdout)
     assert incident["severity"] == "SEV3" and incident["phase"] == "identify"
     for _ in range(50):
-        listed = subprocess.run([str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60, env=stack.env)
+        listed = subprocess.run(
+            [str(BIN / "crisis"), "ls", "--url", stack.url], capture_output=True, text=True, timeout=60, env=stack.env
+        )
         if incident["id"] in listed.stdout:
             break
         time.sleep(0.1)
@@ -141,7 +179,10 @@ def test_cli_declares_and_lists_through_the_api(stack):
 def test_cli_declare_shows_the_api_refusal(stack):
     refused = subprocess.run(
         [str(BIN / "crisis"), "declare", "alien_invasion", "--title", "x", "--summary", "y", "--url", stack.url],
-        capture_output=True, text=True, timeout=60, env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=stack.env,
     )
     assert refused.returncode == 1
     assert "422" in refused.stderr and "alien_invasion" in refused.stderr

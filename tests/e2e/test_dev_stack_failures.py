@@ -21,10 +21,14 @@ def test_when_the_temporal_dev_server_dies_crisis_dev_stops_and_says_why(tmp_pat
     try:
         temporal = stack.temporal_pid()
         os.kill(temporal, signal.SIGKILL)
-        code = until(lambda: stack.process.poll() is not None and [stack.process.returncode], seconds=90, what="crisis dev stopping")[0]
+        code = until(
+            lambda: stack.process.poll() is not None and [stack.process.returncode], seconds=90, what="crisis dev stopping"
+        )[0]
         assert code == 1
         said = " ".join(stack.log.read_text().split())
-        assert f"the Temporal dev server (pid {temporal}) was killed by SIGKILL; crisisflow stopped the API and the worker" in said
+        assert (
+            f"the Temporal dev server (pid {temporal}) was killed by SIGKILL; crisisflow stopped the API and the worker" in said
+        )
         assert "start it again with `crisis dev`" in said
     finally:
         stack.stop()
@@ -57,9 +61,23 @@ def test_a_leftover_dev_server_is_named_by_its_port_and_its_data_folder(tmp_path
     stack = DevStack(tmp_path / "data")
     stack.data_dir.mkdir(parents=True)
     leftover = subprocess.Popen(  # as a `crisis dev` killed before this version left it running
-        [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(stack.temporal_port), "--headless",
-         "--db-filename", str(stack.data_dir / "temporal.db"), "--log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(stack.temporal_port),
+            "--headless",
+            "--db-filename",
+            str(stack.data_dir / "temporal.db"),
+            "--log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         until(lambda: _port_open(stack.temporal_port), seconds=60, what="the leftover dev server listening")
@@ -67,12 +85,24 @@ def test_a_leftover_dev_server_is_named_by_its_port_and_its_data_folder(tmp_path
         said = " ".join(same_port.stderr.split())
         assert same_port.returncode == 1
         assert f"port {stack.temporal_port} (CRISIS_TEMPORAL_PORT) is already in use by process {leftover.pid} (" in said
-        assert f"a Temporal dev server, likely left over from an earlier `crisis dev` (`kill {leftover.pid}` stops it); free it or set CRISIS_TEMPORAL_PORT" in said
+        assert (
+            f"a Temporal dev server, likely left over from an earlier `crisis dev` (`kill {leftover.pid}` stops it); free it or"
+            " set CRISIS_TEMPORAL_PORT" in said
+        )
 
-        other_port = subprocess.run([str(BIN / "crisis"), "dev"], env={**stack.env, "CRISIS_TEMPORAL_PORT": str(free_port())}, capture_output=True, text=True, timeout=60)
+        other_port = subprocess.run(
+            [str(BIN / "crisis"), "dev"],
+            env={**stack.env, "CRISIS_TEMPORAL_PORT": str(free_port())},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         said = " ".join(other_port.stderr.split())
         assert other_port.returncode == 1
-        assert f"the data folder {stack.data_dir.resolve()} is in use: {(stack.data_dir / 'temporal.db').resolve()} is open in process {leftover.pid} (" in said
+        assert (
+            f"the data folder {stack.data_dir.resolve()} is in use: {(stack.data_dir / 'temporal.db').resolve()} is open in"
+            f" process {leftover.pid} (" in said
+        )
         assert f"(`kill {leftover.pid}` stops it); stop it or set CRISIS_DATA_DIR to another folder" in said
         assert not _port_open(stack.api_port)
     finally:

@@ -17,7 +17,13 @@ PARTICIPANTS = ["ewa.lewandowska", "anna.kowalska"]
 
 
 def crisis(stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "crisis"), *args, "--url", stack.url], capture_output=True, text=True, timeout=60, env={**stack.env, "COLUMNS": "250"})
+    return subprocess.run(
+        [str(BIN / "crisis"), *args, "--url", stack.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**stack.env, "COLUMNS": "250"},
+    )
 
 
 async def until(probe, attempts: int = 100):
@@ -56,7 +62,10 @@ async def test_crisis_drill_pages_only_the_participants_and_marks_everything(sta
     [
         ({"playbook": "nope"}, "playbook: unknown playbook 'nope'"),
         ({"playbook": "customer_backlash", "participants": ["ghost"]}, "participants: not in the team roster: ghost"),
-        ({"playbook": "customer_backlash", "participants": ["anna.kowalska"]}, "participants: a drill needs someone who holds incident_commander"),
+        (
+            {"playbook": "customer_backlash", "participants": ["anna.kowalska"]},
+            "participants: a drill needs someone who holds incident_commander",
+        ),
         ({"playbook": "customer_backlash", "colour": "red"}, "colour"),
     ],
 )
@@ -89,6 +98,7 @@ async def test_recurring_drills_schedule_list_trigger_and_unschedule(stack, temp
 
     await temporal.get_schedule_handle(schedule_id).trigger()  # what the schedule does every 90 days, now
     async with stack.async_client() as client:
+
         async def started():
             schedules = (await client.get("/drills/schedules")).json()
             runs = next((s["recent_runs"] for s in schedules if s["id"] == schedule_id), [])

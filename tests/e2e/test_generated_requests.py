@@ -30,14 +30,41 @@ def test_generated_requests_find_no_server_error_and_nothing_outside_the_schema(
     try:
         report = tmp_path / "report"
         command = [
-            str(BIN / "schemathesis"), "run", f"{stack.url}/openapi.json", "-H", f"Authorization: Bearer {stack.key}",
-            "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-            "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "10", "--seed", "20261201",
-            "--max-time", str(MAX_SECONDS), "--request-timeout", "30", "--workers", "1",
-            "--report", "json", "--report-dir", str(report), "--no-color",
+            str(BIN / "schemathesis"),
+            "run",
+            f"{stack.url}/openapi.json",
+            "-H",
+            f"Authorization: Bearer {stack.key}",
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            "10",
+            "--seed",
+            "20261201",
+            "--max-time",
+            str(MAX_SECONDS),
+            "--request-timeout",
+            "30",
+            "--workers",
+            "1",
+            "--report",
+            "json",
+            "--report-dir",
+            str(report),
+            "--no-color",
         ]
         counts = tmp_path / "hook-counts"
-        env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(PROJECT), "CRISIS_HOOK_COUNTS": str(counts)}
+        env = {
+            **os.environ,
+            "NO_COLOR": "1",
+            "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
+            "PYTHONPATH": str(PROJECT),
+            "CRISIS_HOOK_COUNTS": str(counts),
+        }
         run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 120, cwd=tmp_path, env=env)
     finally:
         stack.stop()

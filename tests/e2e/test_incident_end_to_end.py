@@ -33,7 +33,11 @@ async def test_declare_drive_to_closed_and_audit(stack, temporal):
     async with stack.async_client() as client:
         declared = await client.post(
             "/incidents",
-            json={"playbook": "account_compromise", "title": "Brand account posting crypto scam", "summary": "Our main account posts scam links."},
+            json={
+                "playbook": "account_compromise",
+                "title": "Brand account posting crypto scam",
+                "summary": "Our main account posts scam links.",
+            },
             headers={"Idempotency-Key": "e2e-hacked-account"},
         )
         assert declared.status_code == 201, declared.text
@@ -41,7 +45,11 @@ async def test_declare_drive_to_closed_and_audit(stack, temporal):
         assert incident["phase"] == "identify" and incident["status"] == "open"
         again = await client.post(
             "/incidents",
-            json={"playbook": "account_compromise", "title": "Brand account posting crypto scam", "summary": "Our main account posts scam links."},
+            json={
+                "playbook": "account_compromise",
+                "title": "Brand account posting crypto scam",
+                "summary": "Our main account posts scam links.",
+            },
             headers={"Idempotency-Key": "e2e-hacked-account"},
         )
         assert again.status_code == 200 and again.json()["id"] == incident["id"]
@@ -54,7 +62,13 @@ async def test_declare_drive_to_closed_and_audit(stack, temporal):
 
         outbox = (await client.get("/outbox", params={"incident": incident["id"]})).json()
         kinds = {(m["kind"], m["channel"]) for m in outbox}
-        assert {("page", "sms"), ("page", "email"), ("approval", "email"), ("statement.holding", "public"), ("statement.resolution", "public")} <= kinds
+        assert {
+            ("page", "sms"),
+            ("page", "email"),
+            ("approval", "email"),
+            ("statement.holding", "public"),
+            ("statement.resolution", "public"),
+        } <= kinds
         assert all(any(link["url"].endswith(f"/incidents/{incident['id']}/view") for link in m["links"]) for m in outbox)
         assert all(any("/a/" in link["url"] for link in m["links"]) for m in outbox if m["kind"] == "page")
 
@@ -72,13 +86,27 @@ async def test_declare_drive_to_closed_and_audit(stack, temporal):
         assert page.status_code == 200 and "Timeline" in page.text
 
     timeline_kinds = [e["kind"] for e in final["timeline"]]
-    for expected in ("declared", "paged", "acknowledged", "assessed", "task_completed", "statement_published", "resolved", "review_submitted"):
+    for expected in (
+        "declared",
+        "paged",
+        "acknowledged",
+        "assessed",
+        "task_completed",
+        "statement_published",
+        "resolved",
+        "review_submitted",
+    ):
         assert expected in timeline_kinds
 
     handle = temporal.get_workflow_handle(incident["id"])
     description = await handle.describe()
     attributes = {pair.key.name: pair.value for pair in description.typed_search_attributes if pair.key.name.startswith("Crisis")}
-    assert attributes == {"CrisisScenario": "account_compromise", "CrisisSeverity": final["severity"], "CrisisPhase": "closed", "CrisisDrill": False}
+    assert attributes == {
+        "CrisisScenario": "account_compromise",
+        "CrisisSeverity": final["severity"],
+        "CrisisPhase": "closed",
+        "CrisisDrill": False,
+    }
     assert await description.static_summary() == "Brand account posting crypto scam"
 
     history = json.dumps((await handle.fetch_history()).to_json_dict())

@@ -29,18 +29,30 @@ async def _until_internal_approval(client: httpx.AsyncClient, incident_id: str) 
 
 async def test_an_internal_message_is_approved_by_link_and_api_then_emailed_to_its_list(stack):
     async with stack.async_client() as client:
-        incident = (await client.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Card payments fail in the app."})).json()
+        incident = (
+            await client.post(
+                "/incidents",
+                json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Card payments fail in the app."},
+            )
+        ).json()
         state = await _until_internal_approval(client, incident["id"])
-        approvers = [p["people"][0] for p in state["pending"] if p["kind"] == "internal_approval" and p["audience"] == "all_staff"]
+        approvers = [
+            p["people"][0] for p in state["pending"] if p["kind"] == "internal_approval" and p["audience"] == "all_staff"
+        ]
         by_link, by_api = approvers
 
-        unknown = await client.post(f"/incidents/{incident['id']}/internal/press/versions/1/decision", json={"person": by_api, "decision": "approve"})
+        unknown = await client.post(
+            f"/incidents/{incident['id']}/internal/press/versions/1/decision", json={"person": by_api, "decision": "approve"}
+        )
         assert unknown.status_code == 422 and unknown.json()["detail"].startswith("audience: unknown internal audience 'press'")
 
         link = None
         for _ in range(100):
-            mails = [m for m in (await client.get("/outbox", params={"incident": incident["id"]})).json()
-                     if m["kind"] == "internal_approval" and m["person_id"] == by_link and "All staff" in m["subject"]]
+            mails = [
+                m
+                for m in (await client.get("/outbox", params={"incident": incident["id"]})).json()
+                if m["kind"] == "internal_approval" and m["person_id"] == by_link and "All staff" in m["subject"]
+            ]
             if mails:
                 link = urlparse(next(item["url"] for item in mails[0]["links"] if "/a/" in item["url"])).path
                 break
@@ -52,10 +64,14 @@ async def test_an_internal_message_is_approved_by_link_and_api_then_emailed_to_i
             done = await person.post(link, data={"decision": "approve"}, headers={"Origin": "null"})
         assert done.status_code == 200 and f"approved by {by_link}" in done.text
 
-        decided = await client.post(f"/incidents/{incident['id']}/internal/all_staff/versions/1/decision", json={"person": by_api, "decision": "approve"})
+        decided = await client.post(
+            f"/incidents/{incident['id']}/internal/all_staff/versions/1/decision", json={"person": by_api, "decision": "approve"}
+        )
         assert decided.status_code == 200
         for _ in range(100):
-            sent = [m for m in (await client.get("/outbox", params={"incident": incident["id"]})).json() if m["kind"] == "internal"]
+            sent = [
+                m for m in (await client.get("/outbox", params={"incident": incident["id"]})).json() if m["kind"] == "internal"
+            ]
             if sent:
                 break
             await asyncio.sleep(0.1)

@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 def crisis(stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "crisis"), *args, "--url", stack.url], capture_output=True, text=True, timeout=120, env=stack.env)
+    return subprocess.run(
+        [str(BIN / "crisis"), *args, "--url", stack.url], capture_output=True, text=True, timeout=120, env=stack.env
+    )
 
 
 async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack, page, tmp_path):
@@ -23,7 +25,9 @@ async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack
 
     start = minutes_ago(60)
     spike_at = start + timedelta(minutes=30)
-    mentions = sorted(stream(start, 30, 8, CALM, 500_000) + stream(spike_at, 5, 120, ANGRY, 510_000), key=lambda m: m["created_at"])
+    mentions = sorted(
+        stream(start, 30, 8, CALM, 500_000) + stream(spike_at, 5, 120, ANGRY, 510_000), key=lambda m: m["created_at"]
+    )
     export = tmp_path / "export.jsonl"
     export.write_text("\n".join(json.dumps(m) for m in mentions) + "\n", encoding="utf-8")
 
@@ -43,7 +47,9 @@ async def test_an_imported_surge_is_confirmed_on_the_dashboard_and_charted(stack
     assert refused.returncode == 1 and f"{broken}:3: created_at" in refused.stderr, refused.stderr
 
     for _ in range(100):
-        signals = httpx.get(f"{stack.url}/signals", params={"status": "suggested", "topic": "brand"}, headers=stack.headers).json()
+        signals = httpx.get(
+            f"{stack.url}/signals", params={"status": "suggested", "topic": "brand"}, headers=stack.headers
+        ).json()
         if signals:
             break
         await page.wait_for_timeout(100)

@@ -88,8 +88,15 @@ def catalog():
 def plan_for(catalog, incident_id: str) -> IncidentPlan:
     book = catalog.playbooks["misinformation"]
     return IncidentPlan(
-        id=incident_id, title="Fake recall rumour", summary="A fake recall notice circulates.", severity=book.default_severity,
-        language=book.languages[0], drill=True, playbook=book, org=catalog.roster.org_chart(), template=catalog.template(book, book.languages[0]),
+        id=incident_id,
+        title="Fake recall rumour",
+        summary="A fake recall notice circulates.",
+        severity=book.default_severity,
+        language=book.languages[0],
+        drill=True,
+        playbook=book,
+        org=catalog.roster.org_chart(),
+        template=catalog.template(book, book.languages[0]),
     )
 
 
@@ -113,6 +120,7 @@ async def test_a_standalone_worker_serves_sdk_metrics_logs_json_and_stops_gracef
     incident = f"inc-obs-{uuid.uuid4().hex[:12]}"
     try:
         async with httpx.AsyncClient(timeout=10) as client:
+
             async def sdk_metrics():
                 if worker.poll() is not None:
                     raise AssertionError(f"crisis worker exited with {worker.returncode}:\n{log_path.read_text()}")

@@ -6,10 +6,17 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
+
 async def test_dashboard_lists_the_incident_and_links_to_its_page(stack, page):
     with stack.client() as api:
         declared = api.post(
-            "/incidents", json={"playbook": "customer_backlash", "title": "Price rise backlash", "summary": "Thousands of angry replies.", "drill": True},
+            "/incidents",
+            json={
+                "playbook": "customer_backlash",
+                "title": "Price rise backlash",
+                "summary": "Thousands of angry replies.",
+                "drill": True,
+            },
         ).json()
     await stack.sign_in(page)
     for _ in range(50):
@@ -41,7 +48,9 @@ async def test_unknown_incident_page_is_a_clear_404(stack, page):
 
 async def test_the_commander_changes_the_severity_from_the_incident_page(stack, page):
     with stack.client() as api:
-        declared = api.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}).json()
+        declared = api.post(
+            "/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}
+        ).json()
         url = f"/incidents/{declared['id']}"
         api.post(f"{url}/acknowledge", json={"person": "ewa.lewandowska"})
         for _ in range(100):
@@ -61,6 +70,11 @@ async def test_the_commander_changes_the_severity_from_the_incident_page(stack, 
     await form.locator("select[name='person']").select_option("ewa.lewandowska")
     await form.locator("input[name='reason']").fill("Stores cannot take cards either.")
     await form.locator("button").click()
-    await page.wait_for_url(re.compile(rf"{re.escape(url)}/view\?me=ewa\.lewandowska#severity$"))  # back to the form, as the person who acted
-    assert "Severity raised from SEV3 to SEV1 by ewa.lewandowska: Stores cannot take cards either." in await page.locator("#timeline").inner_text()
+    await page.wait_for_url(
+        re.compile(rf"{re.escape(url)}/view\?me=ewa\.lewandowska#severity$")
+    )  # back to the form, as the person who acted
+    assert (
+        "Severity raised from SEV3 to SEV1 by ewa.lewandowska: Stores cannot take cards either."
+        in await page.locator("#timeline").inner_text()
+    )
     assert "now SEV1" in await page.locator("form#severity").inner_text()

@@ -50,7 +50,8 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
         try:
             api = stack.client()
             incident = api.post(
-                "/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail.", "severity": "SEV2"},
+                "/incidents",
+                json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail.", "severity": "SEV2"},
             ).json()
 
             def sms_to(person):
@@ -94,7 +95,9 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             assert api.get(f"/incidents/{incident['id']}").json()["phase"] == "identify"
             answered = send_reply(phone["james.whitfield"], "ack", sid="SM" + "2" * 32)
             assert answered.status_code == 200 and "<Response><Message>Acknowledged" in answered.text
-            assert send_reply(phone["james.whitfield"], "ack", sid="SM" + "2" * 32).status_code == 409  # the same message replayed
+            assert (
+                send_reply(phone["james.whitfield"], "ack", sid="SM" + "2" * 32).status_code == 409
+            )  # the same message replayed
             assert "No open page for you" in send_reply(phone["james.whitfield"], "ack").text  # a second ACK does nothing
 
             state = api.get(f"/incidents/{incident['id']}").json()
@@ -102,7 +105,10 @@ def test_no_answer_escalates_and_an_ack_reply_stops_the_chain(tmp_path, quick_pl
             ack = next(a for a in state["acknowledgements"] if a["role"] == "incident_commander")
             assert ack["acknowledged_by"] == "james.whitfield"
 
-            until(lambda: [m for m in sms_to("ewa.lewandowska") if "james.whitfield took it" in m["Body"]], what="level 1 told who took it")
+            until(
+                lambda: [m for m in sms_to("ewa.lewandowska") if "james.whitfield took it" in m["Body"]],
+                what="level 1 told who took it",
+            )
             time.sleep(WAIT + 2)
             executive_pages = [r for r in twilio.accepted if r.form.get("To") in {phone["sarah.collins"]}]
             assert executive_pages == [], "the chain must stop at the acknowledgement"

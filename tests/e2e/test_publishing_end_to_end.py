@@ -42,8 +42,12 @@ def prism_proxy(spec: Path, upstream: str, log: Path) -> tuple[subprocess.Popen,
     """Prism in front of a fake: requests and answers are checked against ``spec``; with
     ``--errors`` a request that breaks it is refused, never forwarded."""
     port = free_port()
-    process = subprocess.Popen([str(prism_binary()), "proxy", str(spec), upstream, "--host", "127.0.0.1", "--port", str(port), "--errors"],
-                               stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(prism_binary()), "proxy", str(spec), upstream, "--host", "127.0.0.1", "--port", str(port), "--errors"],
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while "Prism is listening" not in log.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -57,7 +61,9 @@ def prism_verdicts(log: Path) -> tuple[int, int, list[str]]:
     """(requests received, requests forwarded, violations reported) in a Prism proxy's log."""
     text = log.read_text(errors="replace")
     lines = text.splitlines()
-    violations = [line for line in lines if "Violation" in line or "[VALIDATOR]" in line and ("error" in line or "warning" in line)]
+    violations = [
+        line for line in lines if "Violation" in line or "[VALIDATOR]" in line and ("error" in line or "warning" in line)
+    ]
     return text.count("Request received"), text.count("Forwarding"), violations
 
 
@@ -76,7 +82,9 @@ async def answer_on_every_network(x: FakeX, mastodon: FakeMastodon, bluesky_repl
     """The public answers the holding statement: on X two replies and a quote, on Mastodon a reply,
     on Bluesky a reply (the angry ones make a surge: three or more negative within minutes)."""
     x.public_answer("angry_ann", ANGRY, reply_to=receipts["x"]["provider_id"])
-    x.public_answer("quoting_quinn", "Quoting this non-answer: terrible service, a disaster.", quote_of=receipts["x"]["provider_id"])
+    x.public_answer(
+        "quoting_quinn", "Quoting this non-answer: terrible service, a disaster.", quote_of=receipts["x"]["provider_id"]
+    )
     x.public_answer("kind_kim", "Thank you for the quick update, great work.", reply_to=receipts["x"]["provider_id"])
     mastodon.public_reply("mad_max", "Awful. I was charged twice, this is a disaster.", receipts["mastodon"]["provider_id"])
     await bluesky_reply(receipts["bluesky"]["provider_id"], "Terrible, still broken and nobody answers.")
@@ -95,25 +103,46 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
             at = AtUri.from_str(uri)
             ours = await crowd.com.atproto.repo.get_record({"repo": at.host, "collection": "app.bsky.feed.post", "rkey": at.rkey})
             ref = models.ComAtprotoRepoStrongRef.Main(uri=ours.uri, cid=ours.cid)
-            await crowd.send_post(text, profile_identify=crowd_did, reply_to=models.AppBskyFeedPost.ReplyRef(root=ref, parent=ref))
+            await crowd.send_post(
+                text, profile_identify=crowd_did, reply_to=models.AppBskyFeedPost.ReplyRef(root=ref, parent=ref)
+            )
 
-        with FakeX(TOKEN) as x, FakeMastodon(TOKEN) as mastodon, FakeStatuspage(STATUSPAGE_KEY, PAGE_ID, COMPONENTS) as statuspage:
+        with (
+            FakeX(TOKEN) as x,
+            FakeMastodon(TOKEN) as mastodon,
+            FakeStatuspage(STATUSPAGE_KEY, PAGE_ID, COMPONENTS) as statuspage,
+        ):
             x_proxy, x_url = prism_proxy(SPECS / "x_api_v2.json", x.url, tmp_path / "prism-x.log")
             proxies.append(x_proxy)
             mastodon_proxy, mastodon_url = prism_proxy(SPECS / "mastodon_api.json", mastodon.url, tmp_path / "prism-mastodon.log")
             proxies.append(mastodon_proxy)
-            stack = DevStack(tmp_path / "data", {
-                "CRISIS_PLAYBOOKS_DIR": str(quick_playbooks(tmp_path / "playbooks")),
-                "X_ACCESS_TOKEN": TOKEN, "X_API_URL": x_url,
-                "MASTODON_API_BASE_URL": mastodon_url, "MASTODON_ACCESS_TOKEN": TOKEN,
-                "BLUESKY_PDS_URL": network.url, "BLUESKY_HANDLE": BRAND, "BLUESKY_APP_PASSWORD": app_password,
-                "STATUSPAGE_API_KEY": STATUSPAGE_KEY, "STATUSPAGE_PAGE_ID": PAGE_ID, "STATUSPAGE_API_URL": statuspage.api_url,
-            })
+            stack = DevStack(
+                tmp_path / "data",
+                {
+                    "CRISIS_PLAYBOOKS_DIR": str(quick_playbooks(tmp_path / "playbooks")),
+                    "X_ACCESS_TOKEN": TOKEN,
+                    "X_API_URL": x_url,
+                    "MASTODON_API_BASE_URL": mastodon_url,
+                    "MASTODON_ACCESS_TOKEN": TOKEN,
+                    "BLUESKY_PDS_URL": network.url,
+                    "BLUESKY_HANDLE": BRAND,
+                    "BLUESKY_APP_PASSWORD": app_password,
+                    "STATUSPAGE_API_KEY": STATUSPAGE_KEY,
+                    "STATUSPAGE_PAGE_ID": PAGE_ID,
+                    "STATUSPAGE_API_URL": statuspage.api_url,
+                },
+            )
             stack.start()
             try:
                 # X rate-limits our posts until the incident page has shown it (its reset in two seconds).
-                x.inject(Fault(status=429, times=10**6, body={"code": 88, "message": "Rate limit exceeded"},
-                               headers={"x-rate-limit-reset": str(int(time.time()) + 2)}))
+                x.inject(
+                    Fault(
+                        status=429,
+                        times=10**6,
+                        body={"code": 88, "message": "Rate limit exceeded"},
+                        headers={"x-rate-limit-reset": str(int(time.time()) + 2)},
+                    )
+                )
                 seen_retrying: list[str] = []
 
                 async def watch_the_page(api: httpx.AsyncClient, incident: str) -> None:
@@ -125,11 +154,23 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
                         x.clear_faults()
 
                 async with stack.async_client() as api:
-                    declared = await api.post("/incidents", json={"playbook": "technical_outage", "title": "Payments fail in the app",
-                                                                  "summary": "Card payments time out.", "severity": "SEV2"})
+                    declared = await api.post(
+                        "/incidents",
+                        json={
+                            "playbook": "technical_outage",
+                            "title": "Payments fail in the app",
+                            "summary": "Card payments time out.",
+                            "severity": "SEV2",
+                        },
+                    )
                     assert declared.status_code == 201, declared.text
                     incident = declared.json()["id"]
-                    await drive(api, incident, lambda receipts: answer_on_every_network(x, mastodon, bluesky_reply, receipts), watch_the_page)
+                    await drive(
+                        api,
+                        incident,
+                        lambda receipts: answer_on_every_network(x, mastodon, bluesky_reply, receipts),
+                        watch_the_page,
+                    )
                     temporal = await Client.connect(stack.temporal_address, data_converter=pydantic_data_converter)
                     await temporal.get_workflow_handle(incident).result()  # the last read of the replies runs at the close
                     final = (await api.get(f"/incidents/{incident}")).raise_for_status().json()
@@ -144,8 +185,11 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
                         receipt = next((r for r in statement["receipts"] if r["channel"] == "bluesky"), None)
                         if receipt is not None:
                             at = AtUri.from_str(receipt["provider_id"])
-                            bluesky_posts.append(await crowd.com.atproto.repo.get_record(
-                                {"repo": at.host, "collection": "app.bsky.feed.post", "rkey": at.rkey}))
+                            bluesky_posts.append(
+                                await crowd.com.atproto.repo.get_record(
+                                    {"repo": at.host, "collection": "app.bsky.feed.post", "rkey": at.rkey}
+                                )
+                            )
             finally:
                 stack.stop()
             x_log, mastodon_log = tmp_path / "prism-x.log", tmp_path / "prism-mastodon.log"
@@ -166,7 +210,9 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
     receipts = [{r["channel"]: r for r in s["receipts"]} for s in published]
     for by_channel in receipts:
         assert {"x", "mastodon", "bluesky", "statuspage", "outbox"} <= set(by_channel), by_channel
-        assert all(by_channel[name]["error"] is None and by_channel[name]["url"] for name in ("x", "mastodon", "bluesky", "statuspage"))
+        assert all(
+            by_channel[name]["error"] is None and by_channel[name]["url"] for name in ("x", "mastodon", "bluesky", "statuspage")
+        )
 
     # X and Mastodon: three posts each, exactly as approved, the later two answering the first; every
     # request Prism received passed the spec and was forwarded, and no answer broke it either.
@@ -196,12 +242,17 @@ async def test_one_incident_reaches_all_four_targets_and_the_replies_come_back(t
     assert any(s["id"] == holding["surge"]["signal"] and s["incident_id"] == incident for s in signals)
     assert any(e["kind"] == "reply_surge" for e in final["timeline"])
     [told] = [m for m in outbox if m["kind"] == "reply_surge"]  # the comms lead on duty, by email
-    assert told["channel"] == "email" and re.search(rf"\b\d of \d replies to statement v{published[0]['version']} are negative", told["body"]), told
+    assert told["channel"] == "email" and re.search(
+        rf"\b\d of \d replies to statement v{published[0]['version']} are negative", told["body"]
+    ), told
     # The incident page and the report: the receipts per channel, the bar of the holding statement's replies and the surge.
     chart = f'class="replies-chart" data-version="{published[0]["version"]}"'
     assert chart in page and "Surge of negative replies" in page and chart in report_page
     for by_channel in receipts:
-        assert all(by_channel[name]["url"] in page and by_channel[name]["url"] in report_page for name in ("x", "mastodon", "bluesky", "statuspage"))
+        assert all(
+            by_channel[name]["url"] in page and by_channel[name]["url"] in report_page
+            for name in ("x", "mastodon", "bluesky", "statuspage")
+        )
         assert all(f"- {name}: <{by_channel[name]['url']}>" in report for name in ("x", "mastodon", "bluesky", "statuspage"))
     assert "Replies and quotes: 5, 80% negative. **Surge of negative replies**" in report
     for width, charts in seen_in_browser.items():
@@ -229,7 +280,9 @@ async def look_in_chromium(stack: DevStack, incident: str) -> dict[int, dict]:
             await page.goto(f"{stack.url}/incidents/{incident}/view")
             assert await violations(page) == [], width
             assert not (await page_facts(page))["sideways"], f"the incident page scrolls sideways at {width} px"
-            seen[width] = await page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('svg.replies-chart')).map(
+            seen[
+                width
+            ] = await page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('svg.replies-chart')).map(
                 svg => [svg.dataset.version, {label: svg.getAttribute('aria-label'), width: svg.getBoundingClientRect().width,
                         counts: Object.fromEntries(Array.from(svg.querySelectorAll('rect')).map(
                             r => [r.getAttribute('class'), Number(r.dataset.count)]))}]))""")
@@ -254,7 +307,9 @@ async def drive(api: httpx.AsyncClient, incident: str, answer, look, max_seconds
         published = [s for s in statements if s["status"] == "published"]
         waiting = next((s for s in statements if s["status"] == "pending_approval"), None)
         if waiting is not None and waiting["text"] != TEXTS[waiting["kind"]]:
-            response = await api.post(f"/incidents/{incident}/statements", json={"person": "anna.kowalska", "text": TEXTS[waiting["kind"]]})
+            response = await api.post(
+                f"/incidents/{incident}/statements", json={"person": "anna.kowalska", "text": TEXTS[waiting["kind"]]}
+            )
             assert response.status_code == 200, response.text
             continue
         if published and not answered:
@@ -262,11 +317,17 @@ async def drive(api: httpx.AsyncClient, incident: str, answer, look, max_seconds
             answered = True
         kinds = [s["kind"] for s in published]
         if kinds == ["holding"] and waiting is None and not any(s["status"] == "approved" for s in statements):
-            response = await api.post(f"/incidents/{incident}/statements", json={"person": "anna.kowalska", "text": TEXTS["update"]})
+            response = await api.post(
+                f"/incidents/{incident}/statements", json={"person": "anna.kowalska", "text": TEXTS["update"]}
+            )
             assert response.status_code == 200, response.text
             continue
         step = next_step(state)
-        if step is None or (step.update == "resolve" and "update" not in kinds) or (step.update == "resolve" and not replies_read(state)):
+        if (
+            step is None
+            or (step.update == "resolve" and "update" not in kinds)
+            or (step.update == "resolve" and not replies_read(state))
+        ):
             await asyncio.sleep(0.2)
             continue
         response = await api.post(f"/incidents/{incident}/{step.path}", json=step.body)

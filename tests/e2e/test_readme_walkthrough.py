@@ -22,7 +22,9 @@ def test_readme_walkthrough_closes_the_incident(stack, tmp_path):
     assert script != walkthrough(), "the walkthrough must start by setting API"
     assert "KEY=${CRISIS_API_KEY:-$(cat var/dev-api-key)}" in script and 'curl -s -H "Authorization: Bearer $KEY"' in script
     env = {"PATH": os.environ["PATH"], "CRISIS_API_KEY": stack.key}  # as in a shell where CRISIS_API_KEY was exported
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     output = result.stdout
     assert '"severity": "SEV2"' in output
@@ -41,6 +43,12 @@ def test_without_crisis_api_key_the_walkthrough_reads_the_key_make_dev_kept(stac
     (tmp_path / "var" / "dev-api-key").write_text(stack.key + "\n")
     first_lines = walkthrough().split("\n# 1.", 1)[0].replace("API=http://localhost:8000", f"API={stack.url}", 1)
     script = first_lines + '\ncurl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $KEY" $API/incidents'
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                            env={"PATH": os.environ["PATH"]})
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert result.returncode == 0 and result.stdout == "200", result.stderr + result.stdout

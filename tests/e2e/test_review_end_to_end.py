@@ -36,14 +36,24 @@ async def feedback_links(client: httpx.AsyncClient, incident_id: str) -> dict[st
     messages = (await client.get("/outbox", params={"incident": incident_id})).json()
     return {
         m["person_id"]: urlparse(next(link["url"] for link in m["links"] if "/a/" in link["url"])).path
-        for m in messages if m["kind"] == "feedback"
+        for m in messages
+        if m["kind"] == "feedback"
     }
 
 
 REVIEW = {
-    "person": "ewa.lewandowska", "summary": "Ordering was down 40 minutes.", "went_well": ["Fast page"], "went_badly": ["No canary"],
-    "action_items": [{"title": "Canary deploys for checkout", "owner": "engineering_on_call", "due": "2026-12-15",
-                      "playbook_section": "respond.tasks.confirm_scope"}],
+    "person": "ewa.lewandowska",
+    "summary": "Ordering was down 40 minutes.",
+    "went_well": ["Fast page"],
+    "went_badly": ["No canary"],
+    "action_items": [
+        {
+            "title": "Canary deploys for checkout",
+            "owner": "engineering_on_call",
+            "due": "2026-12-15",
+            "playbook_section": "respond.tasks.confirm_scope",
+        }
+    ],
 }
 
 
@@ -53,9 +63,16 @@ def reviewed(stack):
 
     async def build():
         async with stack.async_client() as client:
-            declared = (await client.post("/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."})).json()
+            declared = (
+                await client.post(
+                    "/incidents", json={"playbook": "technical_outage", "title": "Checkout down", "summary": "Orders fail."}
+                )
+            ).json()
             state = await drive_to_review(client, declared["id"])
-            given = await client.post(f"/incidents/{declared['id']}/feedback", json={"person": "ewa.lewandowska", "rating": 4, "went_well": "Clear roles"})
+            given = await client.post(
+                f"/incidents/{declared['id']}/feedback",
+                json={"person": "ewa.lewandowska", "rating": 4, "went_well": "Clear roles"},
+            )
             assert given.status_code == 200, given.text
             return declared["id"], state, await feedback_links(client, declared["id"])
 
@@ -106,7 +123,10 @@ async def test_after_the_review_links_say_closed_and_the_report_has_everything(s
         assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
         assert "# Post-incident report: Checkout down" in markdown.text and "| time to acknowledge |" in markdown.text
         # every text people or playbooks wrote is Markdown-escaped (#16.11); the escapes render as the plain words
-        assert r"| Canary deploys for checkout | engineering\_on\_call | 2026-12-15 | respond.tasks.confirm\_scope |" in markdown.text
+        assert (
+            r"| Canary deploys for checkout | engineering\_on\_call | 2026-12-15 | respond.tasks.confirm\_scope |"
+            in markdown.text
+        )
         assert "### v1 holding: published" in markdown.text and "mean rating 4.0/5" in markdown.text
         assert (await client.get("/incidents/inc-nope/report", params={"format": "md"})).status_code == 404
 

@@ -8,6 +8,7 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
+
 async def test_the_heat_map_places_every_risk_in_its_cell_and_links_to_its_checklist(stack, page):
     with stack.client() as api:
         register = api.get("/risks").json()
@@ -63,7 +64,13 @@ async def test_the_risks_link_in_the_header_opens_the_register(stack, page):
 async def test_the_incident_page_shows_the_incidents_answers_kit_and_an_answer_approved_from_the_emailed_link(stack, page):
     with stack.client() as api:
         declared = api.post(
-            "/incidents", json={"playbook": "misinformation", "title": "Contamination rumour", "summary": "A false claim spreads.", "drill": True},
+            "/incidents",
+            json={
+                "playbook": "misinformation",
+                "title": "Contamination rumour",
+                "summary": "A false claim spreads.",
+                "drill": True,
+            },
         ).json()
     await stack.sign_in(page)
     for _ in range(50):
@@ -79,27 +86,41 @@ async def test_the_incident_page_shows_the_incidents_answers_kit_and_an_answer_a
     assert "Czy to prawda, co ludzie mówią o waszych produktach?" in polish
     held = page.locator("#answers-in-use dd[data-answer='is_it_true']")
     assert await held.get_attribute("data-held") == "verify_facts"
-    assert "Held: do not use yet. Waiting for the task 'Verify the facts with the owning team' (not started)" in await held.inner_text()
+    assert (
+        "Held: do not use yet. Waiting for the task 'Verify the facts with the owning team' (not started)"
+        in await held.inner_text()
+    )
 
     incident = f"{stack.url}/incidents/{declared['id']}"
     httpx.post(f"{incident}/acknowledge", json={"person": "ewa.lewandowska"}, headers=stack.headers).raise_for_status()
     edited = "No. Independent lab tests found nothing wrong; the results are on our website."
-    refused = httpx.post(f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}, headers=stack.headers)
+    refused = httpx.post(
+        f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}, headers=stack.headers
+    )
     assert refused.status_code == 409 and "answer 'is_it_true' is held" in refused.text
-    httpx.post(f"{incident}/assessment", json={"person": "ewa.lewandowska", "severity": "SEV2"}, headers=stack.headers).raise_for_status()
+    httpx.post(
+        f"{incident}/assessment", json={"person": "ewa.lewandowska", "severity": "SEV2"}, headers=stack.headers
+    ).raise_for_status()
     for _ in range(100):
         if any(t["id"] == "verify_facts" for t in httpx.get(incident, headers=stack.headers).json()["tasks"]):
             break
         await page.wait_for_timeout(100)
-    httpx.post(f"{incident}/tasks/verify_facts/complete", json={"person": "ewa.lewandowska"}, headers=stack.headers).raise_for_status()
-    proposed = httpx.post(f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}, headers=stack.headers).json()
+    httpx.post(
+        f"{incident}/tasks/verify_facts/complete", json={"person": "ewa.lewandowska"}, headers=stack.headers
+    ).raise_for_status()
+    proposed = httpx.post(
+        f"{incident}/answers/is_it_true", json={"person": "anna.kowalska", "text": edited}, headers=stack.headers
+    ).json()
     approvers = [(p["people"][0], p["role"]) for p in proposed["pending"] if p["kind"] == "answer_approval"]
     assert [role for _, role in approvers] == ["legal", "executive_sponsor"]
     (by_link, _), (by_api, _) = approvers
     link = None
     for _ in range(100):
-        mails = [m for m in httpx.get(f"{stack.url}/outbox", params={"incident": declared["id"]}, headers=stack.headers).json()
-                 if m["kind"] == "answer_approval" and m["person_id"] == by_link]
+        mails = [
+            m
+            for m in httpx.get(f"{stack.url}/outbox", params={"incident": declared["id"]}, headers=stack.headers).json()
+            if m["kind"] == "answer_approval" and m["person_id"] == by_link
+        ]
         if mails:
             link = next(link["url"] for link in mails[0]["links"] if "/a/" in link["url"])
             break
@@ -112,9 +133,15 @@ async def test_the_incident_page_shows_the_incidents_answers_kit_and_an_answer_a
     await page.locator("#approve button").click()
     await page.wait_for_load_state()
     assert f"approved by {by_link} (legal)" in await page.locator("#message").inner_text()
-    httpx.post(f"{incident}/answers/is_it_true/versions/2/decision", json={"person": by_api, "decision": "approve"}, headers=stack.headers).raise_for_status()
+    httpx.post(
+        f"{incident}/answers/is_it_true/versions/2/decision",
+        json={"person": by_api, "decision": "approve"},
+        headers=stack.headers,
+    ).raise_for_status()
     pending_text = "We are checking; the statement has the latest."
-    httpx.post(f"{incident}/answers/proof", json={"person": "anna.kowalska", "text": pending_text}, headers=stack.headers).raise_for_status()
+    httpx.post(
+        f"{incident}/answers/proof", json={"person": "anna.kowalska", "text": pending_text}, headers=stack.headers
+    ).raise_for_status()
 
     await page.goto(f"{incident}/view")
     approved = page.locator("#answers-in-use dd[data-answer='is_it_true']")

@@ -159,7 +159,9 @@ async def revise_in_the_editor(page, width: int | None = None) -> None:
     await short.fill("Checkout is failing. " * 15)
     over = page.locator("#statement-short-counts li[data-channel='x']")
     await expect(over).to_have_text("Over the limit: X 314 / 280 weighted characters (34 too many)")
-    await expect(page.locator("#statement-short-counts li[data-channel='bluesky']")).to_have_text("Over the limit: Bluesky 314 / 300 graphemes (14 too many)")
+    await expect(page.locator("#statement-short-counts li[data-channel='bluesky']")).to_have_text(
+        "Over the limit: Bluesky 314 / 300 graphemes (14 too many)"
+    )
     await expect(page.locator("#statement-preview-summary")).to_contain_text("Over a limit on 2 counts")
     if width:
         await page.locator("#statement-editor").screenshot(path=str(ARTIFACTS / str(width) / "editor-over-the-limit.png"))
@@ -174,7 +176,9 @@ async def revise_in_the_editor(page, width: int | None = None) -> None:
     linkedin = page.locator("#statement-text-counts li[data-channel='linkedin']")
     await expect(linkedin).to_have_text(f"LinkedIn {len(before) + len(' Updates every hour.'):,} / 3,000 characters")
     await page.get_by_text("What each channel will publish").click()
-    await expect(page.locator("#statement-channels figure[data-channels~='x'] pre")).to_have_text("Checkout works again. Updates every hour.")
+    await expect(page.locator("#statement-channels figure[data-channels~='x'] pre")).to_have_text(
+        "Checkout works again. Updates every hour."
+    )
     awaiting = await page.locator("#awaiting-heading").inner_text()
     await page.get_by_role("button", name="Send for approval").first.click()
     await page.wait_for_url(re.compile(r"/view(\?[^#]*)?(#.*)?$"))
@@ -206,7 +210,8 @@ async def drive_to_closed(
                     """([before, published]) => document.querySelector('#pending ul.actions').dataset.kinds !== before ||
                         (!published &&
                          (document.querySelector('#statements') || {innerText: ''}).innerText.includes('published'))""",
-                    arg=[" ".join(kinds), published], timeout=WAIT_MS,
+                    arg=[" ".join(kinds), published],
+                    timeout=WAIT_MS,
                 )
             except PlaywrightTimeout:  # a slow publication on a loaded machine: look again, as a person would
                 await page.reload()
@@ -236,7 +241,9 @@ async def test_every_playbook_goes_from_the_declare_form_to_closed_by_clicking_a
     await page.goto(f"{stack.url}/")
     check = Checked(viewport["width"])
     for number, playbook in enumerate(PLAYBOOKS):
-        incident = await declare(page, check, playbook, f"{playbook.replace('_', ' ').capitalize()} drill ({viewport['width']} px)")
+        incident = await declare(
+            page, check, playbook, f"{playbook.replace('_', ' ').capitalize()} drill ({viewport['width']} px)"
+        )
         done = await drive_to_closed(page, check, viewport["width"], playbook, give_feedback=number == 0, revise=number == 0)
         assert {"acknowledge", "assessment", "approval", "resolve", "review"} <= set(done), (playbook, done)
         await expect(page.locator("#pending")).to_contain_text("Nothing.")
@@ -311,14 +318,18 @@ async def test_the_pages_update_themselves_and_say_when_the_connection_is_lost(s
     await expect(row.locator(".phase")).to_have_text("identify")
     declared_at = watcher.locator("#timeline time").first  # in the reader's zone, never raw ISO
     await expect(declared_at).to_contain_text(re.compile(r"GMT-5|EST"))
-    assert not re.search(r"\d{4}-\d\d-\d\dT|\.\d{6}", await declared_at.inner_text()) and "UTC" in await declared_at.get_attribute("title")
+    assert not re.search(
+        r"\d{4}-\d\d-\d\dT|\.\d{6}", await declared_at.inner_text()
+    ) and "UTC" in await declared_at.get_attribute("title")
     await watcher.evaluate("window.notReloaded = true")
     await board.evaluate("window.notReloaded = true")
     await expect(watcher.locator("#pending ul.actions")).to_have_attribute("data-kinds", re.compile("acknowledge"))
 
     await acknowledged(actor, None)  # another person acts, on another device
 
-    await expect(watcher.locator("#pending ul.actions")).to_have_attribute("data-kinds", re.compile("assessment"), timeout=WAIT_MS)
+    await expect(watcher.locator("#pending ul.actions")).to_have_attribute(
+        "data-kinds", re.compile("assessment"), timeout=WAIT_MS
+    )
     await expect(row.locator(".phase")).to_have_text("assess", timeout=WAIT_MS)
     assert await watcher.evaluate("window.notReloaded") and await board.evaluate("window.notReloaded")
     assert await watcher.locator("#connection").is_hidden()
@@ -339,26 +350,58 @@ async def test_the_pages_update_themselves_and_say_when_the_connection_is_lost(s
 # every phase and the report of each playbook. /docs and /redoc are FastAPI's Swagger UI and ReDoc,
 # pages for developers built from a CDN's scripts, not the room's.
 EVERY_PAGE = {
-    "sign in", "sign in refused", "acknowledge by link", "result of a link", "a used link", "a forged link",
-    "approval by link", "result of a request for changes", "approval by link, second round", "answer approval by link",
-    "internal message approval by link", "result of an internal approval", "feedback by link", "result of feedback", "a link that no longer applies",
-    "dashboard", "dashboard with a refusal", "incident", "incident with a preview", "report", "reports", "risks", "outbox",
-    "signals", "signal", "a signal decision refused", "no such incident", "no such page", "no such signal",
+    "sign in",
+    "sign in refused",
+    "acknowledge by link",
+    "result of a link",
+    "a used link",
+    "a forged link",
+    "approval by link",
+    "result of a request for changes",
+    "approval by link, second round",
+    "answer approval by link",
+    "internal message approval by link",
+    "result of an internal approval",
+    "feedback by link",
+    "result of feedback",
+    "a link that no longer applies",
+    "dashboard",
+    "dashboard with a refusal",
+    "incident",
+    "incident with a preview",
+    "report",
+    "reports",
+    "risks",
+    "outbox",
+    "signals",
+    "signal",
+    "a signal decision refused",
+    "no such incident",
+    "no such page",
+    "no such signal",
 }
 
 
 async def link_for(api, incident: str, kind: str, person: str | None = None, subject: str = "") -> str:
     """The action link of the newest ``kind`` email of the incident (to ``person``), as the outbox shows it to an admin."""
     for _ in range(600):
-        mails = [m for m in (await api.get("/outbox", params={"incident": incident})).json()
-                 if m["kind"] == kind and m["channel"] == "email" and person in (None, m["person_id"]) and subject in (m["subject"] or "")]
+        mails = [
+            m
+            for m in (await api.get("/outbox", params={"incident": incident})).json()
+            if m["kind"] == kind
+            and m["channel"] == "email"
+            and person in (None, m["person_id"])
+            and subject in (m["subject"] or "")
+        ]
         if mails:
             return urlparse(next(link["url"] for link in mails[0]["links"] if "/a/" in link["url"])).path
         await asyncio.sleep(0.1)
     raise AssertionError(f"no {kind} email{f' for {person}' if person else ''} on {incident}")
 
 
-async def drive_by_api(api, incident: str, until, hold: tuple[str, ...] = ("decide_statement", "resolve", "submit_review")) -> dict:
+async def drive_by_api(
+    api, incident: str, until, hold: tuple[str, ...] = ("decide_statement", "resolve", "submit_review")
+) -> dict:
     """The team acts by API (tests/driver.py) until ``until(state)``; what is in ``hold`` waits."""
     for _ in range(900):
         state = (await api.get(f"/incidents/{incident}")).json()
@@ -380,9 +423,12 @@ def waiting(kind: str):
 async def a_suggested_signal(api) -> str:
     """A surge of angry mentions posted as a listening tool would: listening suggests an incident."""
     start = minutes_ago(60)
-    mentions = sorted(stream(start, 30, 8, CALM, 700_000) + stream(start + timedelta(minutes=30), 5, 120, ANGRY, 710_000), key=lambda m: m["created_at"])
+    mentions = sorted(
+        stream(start, 30, 8, CALM, 700_000) + stream(start + timedelta(minutes=30), 5, 120, ANGRY, 710_000),
+        key=lambda m: m["created_at"],
+    )
     for batch in range(0, len(mentions), 250):
-        posted = await api.post("/mentions", json=mentions[batch:batch + 250])
+        posted = await api.post("/mentions", json=mentions[batch : batch + 250])
         assert posted.status_code == 200, posted.text
     for _ in range(600):
         if found := (await api.get("/signals", params={"status": "suggested"})).json():
@@ -424,7 +470,10 @@ async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
         await expect(visitor.locator("#message")).to_be_visible()
         await check(visitor, "sign in refused")
 
-        declared = await api.post("/incidents", json={"playbook": "technical_outage", "title": "Every page checked", "summary": "For axe.", "drill": True})
+        declared = await api.post(
+            "/incidents",
+            json={"playbook": "technical_outage", "title": "Every page checked", "summary": "For axe.", "drill": True},
+        )
         incident = declared.json()["id"]
         acknowledge = await link_for(api, incident, "page", EWA)
         await visitor.goto(f"{stack.url}{acknowledge}")
@@ -437,7 +486,9 @@ async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
         await visitor.goto(f"{stack.url}/a/{'x' * 43}")
         await check(visitor, "a forged link", link_visitor=True)
 
-        state = await drive_by_api(api, incident, lambda state: waiting("approval")(state) and waiting("internal_approval")(state))
+        state = await drive_by_api(
+            api, incident, lambda state: waiting("approval")(state) and waiting("internal_approval")(state)
+        )
         first = next(item for item in state["pending"] if item["kind"] == "approval")
         approval = await link_for(api, incident, "approval", first["people"][0], f"v{first['version']}")
         await visitor.goto(f"{stack.url}{approval}")
@@ -446,7 +497,10 @@ async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
         await visitor.get_by_role("button", name="Request changes").click()
         await expect(visitor.locator("#message")).to_contain_text("Changes requested")
         await check(visitor, "result of a request for changes", link_visitor=True)
-        revised = await api.post(f"/incidents/{incident}/statements", json={"person": EWA, "text": "We are fixing checkout. Next update within the hour."})
+        revised = await api.post(
+            f"/incidents/{incident}/statements",
+            json={"person": EWA, "text": "We are fixing checkout. Next update within the hour."},
+        )
         assert revised.status_code == 200, revised.text
         state = (await api.get(f"/incidents/{incident}")).json()
         second = next(item for item in state["pending"] if item["kind"] == "approval" and item["version"] > first["version"])
@@ -463,7 +517,10 @@ async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
         await visitor.get_by_role("button", name="Approve").click()
         await expect(visitor.locator("#message")).to_contain_text("Next: it still needs approval from")
         await check(visitor, "result of an internal approval", link_visitor=True)
-        proposed = await api.post(f"/incidents/{incident}/answers/when_fixed", json={"person": EWA, "text": "Within the hour; we post every update on the status page."})
+        proposed = await api.post(
+            f"/incidents/{incident}/answers/when_fixed",
+            json={"person": EWA, "text": "Within the hour; we post every update on the status page."},
+        )
         assert proposed.status_code == 200, proposed.text
         await visitor.goto(f"{stack.url}{await link_for(api, incident, 'answer_approval')}")
         await check(visitor, "answer approval by link", link_visitor=True)
@@ -493,8 +550,14 @@ async def test_every_page_passes_axe_at_1280_and_390_px(stack, chromium):
         await expect(reader.locator("h1")).to_have_text("Nothing was decided")
         await check(reader, "a signal decision refused")
         for path, name in (
-            ("/signals", "signals"), (f"/signals/{signal}", "signal"), ("/outbox", "outbox"), ("/reports", "reports"), ("/risks/view", "risks"),
-            (f"/incidents/{incident}/report", "report"), ("/incidents/inc-nope/view", "no such incident"), ("/nowhere", "no such page"),
+            ("/signals", "signals"),
+            (f"/signals/{signal}", "signal"),
+            ("/outbox", "outbox"),
+            ("/reports", "reports"),
+            ("/risks/view", "risks"),
+            (f"/incidents/{incident}/report", "report"),
+            ("/incidents/inc-nope/view", "no such incident"),
+            ("/nowhere", "no such page"),
             ("/signals/nope", "no such signal"),
         ):
             await reader.goto(f"{stack.url}{path}")
@@ -524,12 +587,18 @@ async def test_the_fact_sheet_and_an_answer_of_the_kit_are_changed_from_the_inci
     await page.get_by_text("Edit the fact sheet").click()
     await page.locator("#fact-sheet-remedy").fill("Everyone who paid the new price gets the difference back.")
     await page.get_by_role("button", name="Save the fact sheet").click()
-    await expect(page.locator("#fact-sheet dd[data-field='remedy']")).to_have_text("Everyone who paid the new price gets the difference back.")
-    await expect(page.locator("#fact-sheet dd[data-field='headline']")).to_have_text("We are looking into a problem")  # unchanged fields stay
+    await expect(page.locator("#fact-sheet dd[data-field='remedy']")).to_have_text(
+        "Everyone who paid the new price gets the difference back."
+    )
+    await expect(page.locator("#fact-sheet dd[data-field='headline']")).to_have_text(
+        "We are looking into a problem"
+    )  # unchanged fields stay
 
     answer = page.locator("dd[data-answer='why_change']")
     await answer.get_by_text("Propose a new version").click()
-    await answer.get_by_label("Answer for this incident").fill("Our costs rose; we are refunding the difference to everyone who paid it.")
+    await answer.get_by_label("Answer for this incident").fill(
+        "Our costs rose; we are refunding the difference to everyone who paid it."
+    )
     await answer.get_by_role("button", name="Send for approval").click()
     await expect(page.locator("#pending ul.actions")).to_have_attribute("data-kinds", re.compile("answer_approval"))
     await check(page, "incident with an answer proposal")

@@ -18,27 +18,40 @@ COMMANDER = "ewa.lewandowska"
 
 def _payloads(*values) -> dict:
     encoding = base64.b64encode(b"json/plain").decode()
-    return {"payloads": [{"metadata": {"encoding": encoding}, "data": base64.b64encode(json.dumps(value).encode()).decode()} for value in values]}
+    return {
+        "payloads": [
+            {"metadata": {"encoding": encoding}, "data": base64.b64encode(json.dumps(value).encode()).decode()}
+            for value in values
+        ]
+    }
 
 
 def test_writes_through_the_temporal_ui_are_refused_and_change_nothing(stack):
     with stack.client() as http:
-        incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A rumour."}).json()["id"]
+        incident = http.post(
+            "/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A rumour."}
+        ).json()["id"]
     with httpx.Client(base_url=f"http://127.0.0.1:{stack.ui_port}", timeout=30) as ui:
         assert ui.get("/").status_code == 200  # and the UI's double-submit CSRF cookie, which a browser would send
         csrf = {"X-CSRF-TOKEN": ui.cookies["_csrf"]}
         workflow = f"/api/v1/namespaces/default/workflows/{incident}"
         forged = {"person": COMMANDER, "via": "API key bootstrap"}
         writes = {
-            "update": (f"{workflow}/update/acknowledge", {
-                "workflowExecution": {"workflowId": incident},
-                "request": {"meta": {"updateId": "forged-ack"}, "input": {"name": "acknowledge", "args": _payloads(forged)}},
-                "waitPolicy": {"lifecycleStage": "UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED"},
-            }),
+            "update": (
+                f"{workflow}/update/acknowledge",
+                {
+                    "workflowExecution": {"workflowId": incident},
+                    "request": {"meta": {"updateId": "forged-ack"}, "input": {"name": "acknowledge", "args": _payloads(forged)}},
+                    "waitPolicy": {"lifecycleStage": "UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED"},
+                },
+            ),
             "signal": (f"{workflow}/signal/delivery_failed", {"input": _payloads({})}),
             "terminate": (f"{workflow}/terminate", {"reason": "forged"}),
             "cancel": (f"{workflow}/cancel", {}),
-            "start": ("/api/v1/namespaces/default/workflows/inc-forged", {"workflowType": {"name": "IncidentWorkflow"}, "taskQueue": {"name": "crisisflow"}}),
+            "start": (
+                "/api/v1/namespaces/default/workflows/inc-forged",
+                {"workflowType": {"name": "IncidentWorkflow"}, "taskQueue": {"name": "crisisflow"}},
+            ),
         }
         for name, (path, body) in writes.items():
             refused = ui.post(path, json=body, headers=csrf)
@@ -59,7 +72,9 @@ def test_writes_through_the_temporal_ui_are_refused_and_change_nothing(stack):
 
 async def test_the_temporal_ui_shows_its_write_actions_disabled(stack, page):
     with stack.client() as http:
-        incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Rumour to audit", "summary": "A rumour."}).json()["id"]
+        incident = http.post(
+            "/incidents", json={"playbook": "misinformation", "title": "Rumour to audit", "summary": "A rumour."}
+        ).json()["id"]
     refused = []
     page.on("response", lambda response: refused.append(response.url) if response.status >= 400 else None)
     await page.goto(f"http://127.0.0.1:{stack.ui_port}/namespaces/default/workflows/{incident}")

@@ -137,7 +137,9 @@ class FakeProvider:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10) -> FakeProvider:
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app, host=self.host, port=self.port, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"fake-{self.name}", daemon=True)
         self._thread.start()
@@ -205,7 +207,9 @@ class FakeProvider:
             return fault
 
     async def _record(self, request: Request) -> tuple[Recorded, Fault | None]:
-        recorded = Recorded(request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()}, await request.body())
+        recorded = Recorded(
+            request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()}, await request.body()
+        )
         with self._lock:
             self._requests.append(recorded)
         fault = self._next_fault()
@@ -225,8 +229,11 @@ class FakeProvider:
         if fault is None or fault.status is None:
             return None
         recorded.status = fault.status
-        return JSONResponse(fault.body if fault.body is not None else self.error_body(fault.status), status_code=fault.status,
-                            headers=fault.headers)
+        return JSONResponse(
+            fault.body if fault.body is not None else self.error_body(fault.status),
+            status_code=fault.status,
+            headers=fault.headers,
+        )
 
     # ---- control endpoints (for a fake in another process) ----
 
@@ -271,7 +278,9 @@ class FakeTwilio(FakeProvider):
         ]
 
     def error_body(self, status: int) -> Any:
-        return twilio_error(status, 20429 if status == 429 else 20500, "Too Many Requests" if status == 429 else "Internal Server Error")
+        return twilio_error(
+            status, 20429 if status == 429 else 20500, "Too Many Requests" if status == 429 else "Internal Server Error"
+        )
 
     def _authorized(self, request: Request, sid: str) -> bool:
         header = request.headers.get("authorization", "")
@@ -281,7 +290,11 @@ class FakeTwilio(FakeProvider):
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return False
-        return user == sid and (self.account_sid is None or user == self.account_sid) and (self.auth_token is None or password == self.auth_token)
+        return (
+            user == sid
+            and (self.account_sid is None or user == self.account_sid)
+            and (self.auth_token is None or password == self.auth_token)
+        )
 
     async def _admitted(self, request: Request) -> tuple[Recorded, Callable[[int, int, str], Response], Response | None]:
         """The request recorded, a way to refuse it as Twilio does, and Twilio's answer before it
@@ -379,11 +392,30 @@ class FakeTwilio(FakeProvider):
         now = formatdate(usegmt=True)
         return JSONResponse(
             {
-                "account_sid": sid, "answered_by": None, "api_version": "2010-04-01", "caller_name": None, "date_created": now,
-                "date_updated": now, "direction": "outbound-api", "duration": None, "end_time": None, "forwarded_from": None,
-                "from": caller, "from_formatted": caller, "group_sid": None, "parent_call_sid": None, "phone_number_sid": None,
-                "price": None, "price_unit": "USD", "sid": call_sid, "start_time": None, "status": "queued",
-                "subresource_uris": {}, "to": to, "to_formatted": to, "uri": f"/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json",
+                "account_sid": sid,
+                "answered_by": None,
+                "api_version": "2010-04-01",
+                "caller_name": None,
+                "date_created": now,
+                "date_updated": now,
+                "direction": "outbound-api",
+                "duration": None,
+                "end_time": None,
+                "forwarded_from": None,
+                "from": caller,
+                "from_formatted": caller,
+                "group_sid": None,
+                "parent_call_sid": None,
+                "phone_number_sid": None,
+                "price": None,
+                "price_unit": "USD",
+                "sid": call_sid,
+                "start_time": None,
+                "status": "queued",
+                "subresource_uris": {},
+                "to": to,
+                "to_formatted": to,
+                "uri": f"/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json",
             },
             status_code=201,
         )
@@ -393,8 +425,15 @@ class FakeTwilio(FakeProvider):
 
     def _call_form(self, sid: str, status: str, **extra: str) -> dict[str, str]:
         placed = self.call(sid)
-        form = {"AccountSid": placed.path.split("/")[3], "ApiVersion": "2010-04-01", "CallSid": sid,
-                "CallStatus": status, "Direction": "outbound-api", "From": placed.form.get("From", ""), "To": placed.form.get("To", "")}
+        form = {
+            "AccountSid": placed.path.split("/")[3],
+            "ApiVersion": "2010-04-01",
+            "CallSid": sid,
+            "CallStatus": status,
+            "Direction": "outbound-api",
+            "From": placed.form.get("From", ""),
+            "To": placed.form.get("To", ""),
+        }
         return form | {name: value for name, value in extra.items() if value is not None}
 
     def signed(self, url: str, form: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -406,9 +445,14 @@ class FakeTwilio(FakeProvider):
         """URL, form and headers of Twilio's request to the call's Url once it is answered (with
         synchronous answering-machine detection, ``AnsweredBy`` says who: human, machine_start…)."""
         url = self.call(sid).form["Url"]
-        return self.signed(url, self._call_form(sid, "in-progress", AnsweredBy=answered_by if self.call(sid).form.get("MachineDetection") else None))
+        return self.signed(
+            url,
+            self._call_form(sid, "in-progress", AnsweredBy=answered_by if self.call(sid).form.get("MachineDetection") else None),
+        )
 
-    def press_request(self, sid: str, twiml: str, digits: str | None, answered_by: str = "human") -> tuple[str, dict[str, str], dict[str, str]]:
+    def press_request(
+        self, sid: str, twiml: str, digits: str | None, answered_by: str = "human"
+    ) -> tuple[str, dict[str, str], dict[str, str]]:
         """Twilio's request to the ``<Gather>`` action of ``twiml`` after the person pressed ``digits``."""
         import xml.etree.ElementTree as ElementTree
 
@@ -418,8 +462,9 @@ class FakeTwilio(FakeProvider):
         extra = {"Digits": digits, "FinishedOnKey": "" if digits else None, "AnsweredBy": answered_by}
         return self.signed(gather.get("action"), self._call_form(sid, "in-progress", **extra))
 
-    def call_status_request(self, sid: str, status: str = "completed", answered_by: str | None = "human",
-                            duration: str = "42") -> tuple[str, dict[str, str], dict[str, str]]:
+    def call_status_request(
+        self, sid: str, status: str = "completed", answered_by: str | None = "human", duration: str = "42"
+    ) -> tuple[str, dict[str, str], dict[str, str]]:
         """Twilio's StatusCallback request once the call ended (busy, no-answer, failed, completed)."""
         url = self.call(sid).form["StatusCallback"]
         extra = {"AnsweredBy": answered_by, "CallDuration": duration if status == "completed" else "0"}
@@ -428,7 +473,9 @@ class FakeTwilio(FakeProvider):
     def message(self, sid: str) -> Recorded:
         return next(request for request in self.requests if request.provider_id == sid)
 
-    def callback_request(self, sid: str, status: str, error_code: str | None = None) -> tuple[str, dict[str, str], dict[str, str]]:
+    def callback_request(
+        self, sid: str, status: str, error_code: str | None = None
+    ) -> tuple[str, dict[str, str], dict[str, str]]:
         """URL, form and headers of the status callback Twilio would send for message ``sid``."""
         from twilio.request_validator import RequestValidator
 
@@ -543,25 +590,55 @@ class FakeSendGrid(FakeProvider):
             return refuse(400, "Bad Request", None)
         personalizations = mail.get("personalizations")
         if not isinstance(personalizations, list) or not personalizations:
-            return refuse(400, "The personalizations field is required and must have at least one personalization.", "personalizations")
+            return refuse(
+                400, "The personalizations field is required and must have at least one personalization.", "personalizations"
+            )
         for i, personalization in enumerate(personalizations):
             recipients = personalization.get("to") if isinstance(personalization, dict) else None
             if not isinstance(recipients, list) or not recipients:
-                return refuse(400, "The to array is required for all personalization objects, and must have at least one email object with a valid email address.", f"personalizations.{i}.to")
+                return refuse(
+                    400,
+                    "The to array is required for all personalization objects, and must have at least one email object with a"
+                    " valid email address.",
+                    f"personalizations.{i}.to",
+                )
             for j, recipient in enumerate(recipients):
                 address = recipient.get("email", "") if isinstance(recipient, dict) else ""
                 if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address) or address.endswith(INVALID_EMAIL_DOMAIN):
                     return refuse(400, "Does not contain a valid address.", f"personalizations.{i}.to.{j}.email")
         sender = mail.get("from")
         if not isinstance(sender, dict) or not sender.get("email"):
-            return refuse(400, "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.", "from")
+            return refuse(
+                400,
+                "The from object must be provided for every email send. It is an object that requires the email parameter, but"
+                " may also contain a name parameter.",
+                "from",
+            )
         if not mail.get("subject") and not all(isinstance(p, dict) and p.get("subject") for p in personalizations):
-            return refuse(400, "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.", "subject")
+            return refuse(
+                400,
+                "The subject is required. You can get around this requirement if you use a template with a subject defined or if"
+                " every personalization has a subject defined.",
+                "subject",
+            )
         content = mail.get("content")
-        if not mail.get("template_id") and (not isinstance(content, list) or not content or not all(isinstance(c, dict) and c.get("type") and c.get("value") for c in content)):
-            return refuse(400, "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block.", "content")
+        if not mail.get("template_id") and (
+            not isinstance(content, list)
+            or not content
+            or not all(isinstance(c, dict) and c.get("type") and c.get("value") for c in content)
+        ):
+            return refuse(
+                400,
+                "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined"
+                " content block.",
+                "content",
+            )
         if content and content[0].get("type") != "text/plain" and any(c.get("type") == "text/plain" for c in content):
-            return refuse(400, "If present, text/plain content must be first, followed by text/html, followed by any other content.", "content")
+            return refuse(
+                400,
+                "If present, text/plain content must be first, followed by text/html, followed by any other content.",
+                "content",
+            )
         message_id = secrets.token_urlsafe(16)[:22]
         self._accept(recorded, 202, message_id)
         return Response(status_code=202, headers={"X-Message-Id": message_id})
@@ -575,7 +652,9 @@ class FakeSendGrid(FakeProvider):
     def sent_with(self, ledger_key: str) -> Recorded:
         return next(r for r in self.accepted if self.custom_args(r.json).get("crisis_ledger_key") == ledger_key)
 
-    def event_batch(self, ledger_key: str, event: str = "bounce", reason: str | None = None, **extra: Any) -> list[dict[str, Any]]:
+    def event_batch(
+        self, ledger_key: str, event: str = "bounce", reason: str | None = None, **extra: Any
+    ) -> list[dict[str, Any]]:
         """The event SendGrid would post about the message sent with ``ledger_key``."""
         sent = self.sent_with(ledger_key)
         mail = sent.json
@@ -628,7 +707,11 @@ class SlackSigner:
 
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac.new(self.secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-        return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/x-www-form-urlencoded"}
+        return {
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
 
     def interactivity(self, payload: dict[str, Any], timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
         """Body and headers of an interactivity request (``payload`` as a JSON form field)."""
@@ -637,31 +720,56 @@ class SlackSigner:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return body, self.headers(body, timestamp)
 
-    def command(self, user: str, text: str, command: str = "/crisis", timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    def command(
+        self, user: str, text: str, command: str = "/crisis", timestamp: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         from urllib.parse import urlencode
 
-        body = urlencode({"command": command, "text": text, "user_id": user, "user_name": user.lower(), "team_id": "T0001",
-                          "channel_id": "C0001", "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
-                          "response_url": "https://hooks.slack.com/commands/T0001/1/x"}).encode()
+        body = urlencode(
+            {
+                "command": command,
+                "text": text,
+                "user_id": user,
+                "user_name": user.lower(),
+                "team_id": "T0001",
+                "channel_id": "C0001",
+                "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+                "response_url": "https://hooks.slack.com/commands/T0001/1/x",
+            }
+        ).encode()
         return body, self.headers(body, timestamp)
 
 
 def block_action(user: str, action_id: str, value: str, channel: str, ts: str) -> dict[str, Any]:
     """The ``block_actions`` payload Slack sends when ``user`` presses a button of message ``ts``."""
     return {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0001"}, "team": {"id": "T0001"},
-        "api_app_id": "A0001", "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
+        "team": {"id": "T0001"},
+        "api_app_id": "A0001",
+        "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
         "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel}, "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                                                  "action_ts": f"{time.time():.6f}"}],
+        "channel": {"id": channel},
+        "actions": [
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": f"{time.time():.6f}"}
+        ],
     }
 
 
 def view_submission(user: str, callback_id: str, private_metadata: str, values: dict[str, Any]) -> dict[str, Any]:
     """The ``view_submission`` payload of a modal (``values``: block id → action id → element state)."""
-    return {"type": "view_submission", "user": {"id": user}, "team": {"id": "T0001"},
-            "view": {"id": "V" + secrets.token_hex(4).upper(), "type": "modal", "callback_id": callback_id,
-                     "private_metadata": private_metadata, "state": {"values": values}}}
+    return {
+        "type": "view_submission",
+        "user": {"id": user},
+        "team": {"id": "T0001"},
+        "view": {
+            "id": "V" + secrets.token_hex(4).upper(),
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+        },
+    }
 
 
 class FakeSlack(FakeProvider):
@@ -783,7 +891,11 @@ class FakeSlack(FakeProvider):
 
     def messages_to(self, target: str) -> list[dict[str, Any]]:
         """What chat.postMessage posted to a channel or user, blocks parsed."""
-        return [{**form, "blocks": json.loads(form.get("blocks") or "[]")} for form in self.calls("chat.postMessage") if form.get("channel") == target]
+        return [
+            {**form, "blocks": json.loads(form.get("blocks") or "[]")}
+            for form in self.calls("chat.postMessage")
+            if form.get("channel") == target
+        ]
 
 
 # ---- Microsoft Teams -------------------------------------------------------------------------
@@ -792,7 +904,7 @@ class FakeSlack(FakeProvider):
 def card_problems(payload: Any) -> list[str]:
     """Why a Workflows webhook body is not a message with Adaptive Cards Teams would render."""
     if not isinstance(payload, dict) or payload.get("type") != "message":
-        return ["the body is not {\"type\": \"message\", ...}"]
+        return ['the body is not {"type": "message", ...}']
     attachments = payload.get("attachments")
     if not isinstance(attachments, list) or not attachments:
         return ["attachments: a non-empty list is required"]
@@ -813,8 +925,14 @@ def card_problems(payload: Any) -> list[str]:
             if element.get("type") != "TextBlock" or not isinstance(element.get("text"), str) or not element["text"]:
                 problems.append(f"{where}.content.body.{position}: a TextBlock with text is expected")
         for position, action in enumerate(card.get("actions") or []):
-            if action.get("type") != "Action.OpenUrl" or not re.match(r"https?://", str(action.get("url", ""))) or not action.get("title"):
-                problems.append(f"{where}.content.actions.{position}: an Action.OpenUrl with a title and an absolute url is expected")
+            if (
+                action.get("type") != "Action.OpenUrl"
+                or not re.match(r"https?://", str(action.get("url", "")))
+                or not action.get("title")
+            ):
+                problems.append(
+                    f"{where}.content.actions.{position}: an Action.OpenUrl with a title and an absolute url is expected"
+                )
     return problems
 
 
@@ -928,10 +1046,14 @@ class RemoteFake:
         httpx.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
 
     def callback(self, sid: str, status: str, error_code: str | None = None) -> dict[str, Any]:
-        return httpx.post(f"{self.url}/_fake/callback", json={"sid": sid, "status": status, "error_code": error_code}, timeout=40).json()
+        return httpx.post(
+            f"{self.url}/_fake/callback", json={"sid": sid, "status": status, "error_code": error_code}, timeout=40
+        ).json()
 
     def event(self, ledger_key: str, event: str = "bounce", reason: str | None = None) -> dict[str, Any]:
-        return httpx.post(f"{self.url}/_fake/event", json={"ledger_key": ledger_key, "event": event, "reason": reason}, timeout=40).json()
+        return httpx.post(
+            f"{self.url}/_fake/event", json={"ledger_key": ledger_key, "event": event, "reason": reason}, timeout=40
+        ).json()
 
 
 def main() -> None:

@@ -48,9 +48,18 @@ class FakeX(FakeProvider):
     def _tweet(self, author: str, text: str, reply_to: str | None = None, quote_of: str | None = None) -> dict[str, Any]:
         tweet_id = str(next(self._ids))
         root = self.tweets[reply_to]["conversation_id"] if reply_to else tweet_id
-        referenced = [{"type": "replied_to", "id": reply_to}] if reply_to else [{"type": "quoted", "id": quote_of}] if quote_of else []
-        tweet = {"id": tweet_id, "text": text, "author_id": author, "conversation_id": root, "created_at": _now(),
-                 "edit_history_tweet_ids": [tweet_id], **({"referenced_tweets": referenced} if referenced else {})}
+        referenced = (
+            [{"type": "replied_to", "id": reply_to}] if reply_to else [{"type": "quoted", "id": quote_of}] if quote_of else []
+        )
+        tweet = {
+            "id": tweet_id,
+            "text": text,
+            "author_id": author,
+            "conversation_id": root,
+            "created_at": _now(),
+            "edit_history_tweet_ids": [tweet_id],
+            **({"referenced_tweets": referenced} if referenced else {}),
+        }
         with self._lock:
             self.tweets[tweet_id] = tweet
         return tweet
@@ -68,7 +77,9 @@ class FakeX(FakeProvider):
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
     async def _record(self, request: Request) -> Recorded:
-        recorded = Recorded(method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body())
+        recorded = Recorded(
+            method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body()
+        )
         with self._lock:
             self._requests.append(recorded)
         return recorded
@@ -82,21 +93,37 @@ class FakeX(FakeProvider):
         body = recorded.json
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and reply_to not in self.tweets:
-            return JSONResponse({"title": "Invalid Request", "type": "https://api.twitter.com/2/problems/invalid-request",
-                                 "detail": "the post you are replying to does not exist"}, 400)
+            return JSONResponse(
+                {
+                    "title": "Invalid Request",
+                    "type": "https://api.twitter.com/2/problems/invalid-request",
+                    "detail": "the post you are replying to does not exist",
+                },
+                400,
+            )
         tweet = self._tweet("1000", body["text"], reply_to)
         self._accept(recorded, 201, tweet["id"])
         return JSONResponse({"data": {"id": tweet["id"], "text": tweet["text"]}}, 201)
 
     def _page(self, request: Request, found: list[dict[str, Any]]) -> Response:
-        fields = set(",".join(request.query_params.getlist("tweet.fields") + request.query_params.getlist("post.fields")).split(",")) | {"id", "text", "edit_history_tweet_ids"}
+        fields = set(
+            ",".join(request.query_params.getlist("tweet.fields") + request.query_params.getlist("post.fields")).split(",")
+        ) | {"id", "text", "edit_history_tweet_ids"}
         if not found:
             return JSONResponse({"meta": {"result_count": 0}})
         found = sorted(found, key=lambda tweet: int(tweet["id"]), reverse=True)
         data = [{key: value for key, value in tweet.items() if key in fields} for tweet in found]
-        users = [{"id": uid, "name": self.users[uid].title(), "username": self.users[uid]} for uid in sorted({t["author_id"] for t in found})]
-        return JSONResponse({"data": data, "includes": {"users": users},
-                             "meta": {"newest_id": found[0]["id"], "oldest_id": found[-1]["id"], "result_count": len(found)}})
+        users = [
+            {"id": uid, "name": self.users[uid].title(), "username": self.users[uid]}
+            for uid in sorted({t["author_id"] for t in found})
+        ]
+        return JSONResponse(
+            {
+                "data": data,
+                "includes": {"users": users},
+                "meta": {"newest_id": found[0]["id"], "oldest_id": found[-1]["id"], "result_count": len(found)},
+            }
+        )
 
     async def _me(self, request: Request) -> Response:
         await self._record(request)
@@ -117,7 +144,9 @@ class FakeX(FakeProvider):
         if not self._authorized(request):
             return JSONResponse({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
         quoted = request.path_params["id"]
-        return self._page(request, [t for t in self.tweets.values() if {"type": "quoted", "id": quoted} in t.get("referenced_tweets", [])])
+        return self._page(
+            request, [t for t in self.tweets.values() if {"type": "quoted", "id": quoted} in t.get("referenced_tweets", [])]
+        )
 
 
 class FakeMastodon(FakeProvider):
@@ -144,27 +173,71 @@ class FakeMastodon(FakeProvider):
         username = self.accounts[account_id]
         base = self.url
         return {
-            "id": account_id, "username": username, "acct": username, "display_name": username.title(), "locked": False, "bot": False,
-            "group": False, "discoverable": True, "indexable": True, "created_at": "2024-01-01T00:00:00.000Z", "note": "",
-            "url": f"{base}/@{username}", "uri": f"{base}/users/{username}", "avatar": f"{base}/avatars/original/missing.png",
-            "avatar_static": f"{base}/avatars/original/missing.png", "header": f"{base}/headers/original/missing.png",
-            "header_static": f"{base}/headers/original/missing.png", "followers_count": 0, "following_count": 0, "statuses_count": 0,
-            "last_status_at": None, "emojis": [], "fields": [],
+            "id": account_id,
+            "username": username,
+            "acct": username,
+            "display_name": username.title(),
+            "locked": False,
+            "bot": False,
+            "group": False,
+            "discoverable": True,
+            "indexable": True,
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "note": "",
+            "url": f"{base}/@{username}",
+            "uri": f"{base}/users/{username}",
+            "avatar": f"{base}/avatars/original/missing.png",
+            "avatar_static": f"{base}/avatars/original/missing.png",
+            "header": f"{base}/headers/original/missing.png",
+            "header_static": f"{base}/headers/original/missing.png",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": 0,
+            "last_status_at": None,
+            "emojis": [],
+            "fields": [],
         }
 
     def _status_of(self, account_id: str, text: str, reply_to: str | None = None) -> dict[str, Any]:
         status_id = str(next(self._ids))
         username = self.accounts[account_id]
         parent = self.statuses.get(reply_to) if reply_to else None
-        mentions = [{"id": parent["account"]["id"], "username": parent["account"]["username"], "acct": parent["account"]["acct"],
-                     "url": parent["account"]["url"]}] if parent and parent["account"]["id"] != account_id else []
+        mentions = (
+            [
+                {
+                    "id": parent["account"]["id"],
+                    "username": parent["account"]["username"],
+                    "acct": parent["account"]["acct"],
+                    "url": parent["account"]["url"],
+                }
+            ]
+            if parent and parent["account"]["id"] != account_id
+            else []
+        )
         status = {
-            "id": status_id, "uri": f"{self.url}/users/{username}/statuses/{status_id}", "url": f"{self.url}/@{username}/{status_id}",
-            "created_at": _now(), "account": self.account(account_id), "content": f"<p>{text}</p>", "visibility": "public",
-            "sensitive": False, "spoiler_text": "", "media_attachments": [], "mentions": mentions, "tags": [], "emojis": [],
-            "reblogs_count": 0, "favourites_count": 0, "replies_count": 0, "in_reply_to_id": reply_to,
-            "in_reply_to_account_id": parent["account"]["id"] if parent else None, "language": "en", "edited_at": None,
-            "reblog": None, "poll": None, "card": None,
+            "id": status_id,
+            "uri": f"{self.url}/users/{username}/statuses/{status_id}",
+            "url": f"{self.url}/@{username}/{status_id}",
+            "created_at": _now(),
+            "account": self.account(account_id),
+            "content": f"<p>{text}</p>",
+            "visibility": "public",
+            "sensitive": False,
+            "spoiler_text": "",
+            "media_attachments": [],
+            "mentions": mentions,
+            "tags": [],
+            "emojis": [],
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "replies_count": 0,
+            "in_reply_to_id": reply_to,
+            "in_reply_to_account_id": parent["account"]["id"] if parent else None,
+            "language": "en",
+            "edited_at": None,
+            "reblog": None,
+            "poll": None,
+            "card": None,
         }
         with self._lock:
             self.statuses[status_id] = status
@@ -178,8 +251,17 @@ class FakeMastodon(FakeProvider):
         self.accounts[account_id] = username
         status = self._status_of(account_id, text, reply_to)
         with self._lock:
-            self.notifications.insert(0, {"id": str(len(self.notifications) + 1), "type": "mention", "created_at": status["created_at"],
-                                          "group_key": f"ungrouped-{len(self.notifications) + 1}", "account": status["account"], "status": status})
+            self.notifications.insert(
+                0,
+                {
+                    "id": str(len(self.notifications) + 1),
+                    "type": "mention",
+                    "created_at": status["created_at"],
+                    "group_key": f"ungrouped-{len(self.notifications) + 1}",
+                    "account": status["account"],
+                    "status": status,
+                },
+            )
         return status["id"]
 
     def ours(self) -> list[dict[str, Any]]:
@@ -192,7 +274,9 @@ class FakeMastodon(FakeProvider):
         return JSONResponse({"error": "The access token is invalid"}, 401)
 
     async def _record(self, request: Request) -> Recorded:
-        recorded = Recorded(method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body())
+        recorded = Recorded(
+            method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body()
+        )
         with self._lock:
             self._requests.append(recorded)
         return recorded

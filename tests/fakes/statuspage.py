@@ -87,7 +87,9 @@ class FakeStatuspage(FakeProvider):
         if not isinstance(ids, list) or any(component not in self.components for component in ids):
             return "incident.component_ids must list components of this page"
         states = incident.get("components", {})
-        if not isinstance(states, dict) or any(k not in self.components or v not in COMPONENT_STATUSES for k, v in states.items()):
+        if not isinstance(states, dict) or any(
+            k not in self.components or v not in COMPONENT_STATUSES for k, v in states.items()
+        ):
             return "incident.components must map this page's components to a component status"
         return None
 
@@ -130,7 +132,9 @@ class FakeStatuspage(FakeProvider):
             self.components[component] = status
             incident["components"][component] = status
         if "body" in change:
-            incident["incident_updates"].insert(0, {"id": secrets.token_hex(6), "status": incident["status"], "body": change["body"]})
+            incident["incident_updates"].insert(
+                0, {"id": secrets.token_hex(6), "status": incident["status"], "body": change["body"]}
+            )
         if incident["status"] == "resolved":
             incident["resolved_at"] = time.time()
 
@@ -139,9 +143,17 @@ class FakeStatuspage(FakeProvider):
         if isinstance(checked, Response):
             return checked
         incident_id = secrets.token_hex(6)
-        incident = {"id": incident_id, "name": checked["name"], "status": checked.get("status", "investigating"),
-                    "impact_override": checked.get("impact_override"), "components": {}, "incident_updates": [],
-                    "shortlink": f"https://stspg.io/{incident_id}", "page_id": self.page_id, "resolved_at": None}
+        incident = {
+            "id": incident_id,
+            "name": checked["name"],
+            "status": checked.get("status", "investigating"),
+            "impact_override": checked.get("impact_override"),
+            "components": {},
+            "incident_updates": [],
+            "shortlink": f"https://stspg.io/{incident_id}",
+            "page_id": self.page_id,
+            "resolved_at": None,
+        }
         self._apply(incident, checked)
         self.incidents[incident_id] = incident
         self._accept(recorded, 201, incident_id)

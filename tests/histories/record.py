@@ -40,17 +40,30 @@ PREFIX: list[str] = [""]
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
 
 
-NAMES = [*PLAYBOOKS, "voice-content-data_breach", "voice-flow-holding", "voice-content-internal", "level-at-once", "answers", "escalation", "escalation-outage"]
+NAMES = [
+    *PLAYBOOKS,
+    "voice-content-data_breach",
+    "voice-flow-holding",
+    "voice-content-internal",
+    "level-at-once",
+    "answers",
+    "escalation",
+    "escalation-outage",
+]
 
 
 async def record(names: set[str]) -> None:
     if unknown := names - set(NAMES):
         raise SystemExit(f"no recorder for {sorted(unknown)}; the recorders are {NAMES}")
-    if existing := [name for name in (names or NAMES) if (HERE / f"{PREFIX[0]}{name}.json").exists()]:
-        raise SystemExit(f"{existing} exist: a history is never re-recorded; rename each to v<N>-<name>.json first if a new patch changed its path")
+    if existing := [name for name in names or NAMES if (HERE / f"{PREFIX[0]}{name}.json").exists()]:
+        raise SystemExit(
+            f"{existing} exist: a history is never re-recorded; rename each to v<N>-<name>.json first if a new patch changed its"
+            " path"
+        )
     catalog = load_catalog(PROJECT / "playbooks")
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
     )
     async with env:
         await register_search_attributes(env.client)
@@ -109,15 +122,25 @@ async def record_voice_flow(env, harness) -> None:
     await env.sleep(plan.playbook.holding_point(Severity.SEV2) + timedelta(seconds=1))
     state = await harness.until(handle, lambda s: any(p["kind"] == "approval" for p in s["pending"]))
     approvals = [p for p in state["pending"] if p["kind"] == "approval"]
-    await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approvals[0]["people"][0], decision="reject", comment="Name the source."))
+    await harness.act(
+        handle,
+        "decide_statement",
+        DecideStatement(version=1, person=approvals[0]["people"][0], decision="reject", comment="Name the source."),
+    )
     await harness.until_emailed(plan.id, "revision", "anna.kowalska")  # the comms lead on duty: not paged, first in the role
-    await harness.act(handle, "submit_statement", StatementDraft(person="anna.kowalska", text="The claim is false; we name its source in our next update."))
+    await harness.act(
+        handle,
+        "submit_statement",
+        StatementDraft(person="anna.kowalska", text="The claim is false; we name its source in our next update."),
+    )
     state = await harness.until(handle, lambda s: any(p["kind"] == "approval" and p["version"] == 2 for p in s["pending"]))
     for item in [p for p in state["pending"] if p["kind"] == "approval"]:
         await harness.act(handle, "decide_statement", DecideStatement(version=2, person=item["people"][0], decision="approve"))
     state = await harness.until(handle, lambda s: s["next_update_due"] is not None)
     await harness.act(handle, "assess", Assessment(person="ewa.lewandowska", severity=Severity.SEV2))
-    await harness.act(handle, "reassess", Reassessment(person="ewa.lewandowska", severity=Severity.SEV1, reason="National press picked it up."))
+    await harness.act(
+        handle, "reassess", Reassessment(person="ewa.lewandowska", severity=Severity.SEV1, reason="National press picked it up.")
+    )
     lead = plan.playbook.communicate.approval_within.at(Severity.SEV1)
     published = datetime.fromisoformat(state["statements"][1]["published_at"])
     await env.sleep(datetime.fromisoformat(state["next_update_due"]) - published - lead + timedelta(seconds=1))
@@ -131,19 +154,37 @@ async def record_answers(harness) -> None:
     await harness.until(handle, lambda s: s["pending"])
     await harness.act(handle, "acknowledge", Acknowledge(person="ewa.lewandowska"))
     author, approvers = "anna.kowalska", ["piotr.zielinski", "katarzyna.wisniewska"]
-    await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id="is_giveaway_real", person=author, text="No, it is a scam."))
-    await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id="is_giveaway_real", version=2, person=approvers[1], decision="reject", comment="Say what to do."))
-    await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id="is_giveaway_real", person=author, text="No, it is a scam: don't click its links."))
+    await harness.act(
+        handle, "propose_kit_answer", ProposeAnswer(answer_id="is_giveaway_real", person=author, text="No, it is a scam.")
+    )
+    await harness.act(
+        handle,
+        "decide_kit_answer",
+        DecideAnswer(answer_id="is_giveaway_real", version=2, person=approvers[1], decision="reject", comment="Say what to do."),
+    )
+    await harness.act(
+        handle,
+        "propose_kit_answer",
+        ProposeAnswer(answer_id="is_giveaway_real", person=author, text="No, it is a scam: don't click its links."),
+    )
     for approver in approvers:
-        await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id="is_giveaway_real", version=3, person=approver, decision="approve"))
+        await harness.act(
+            handle,
+            "decide_kit_answer",
+            DecideAnswer(answer_id="is_giveaway_real", version=3, person=approver, decision="approve"),
+        )
     await harness.until(handle, lambda s: sum(e["kind"].startswith("answer_") for e in s["timeline"]) == 6)
     await harness.drive_to_closed(handle)
     await save(handle, "answers")
+
+
 async def record_escalation_outage(env, harness, catalog, sms: SmsOutage) -> None:
     """The commander's level 1 is paged while SMS is down (its email goes, its SMS is retried),
     level 2 is paged on time and acknowledges, both pages' SMS are cancelled, SMS comes back, and
     the incident runs to closed."""
-    plan = harness.commander_only(harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-escalation-outage"))
+    plan = harness.commander_only(
+        harness.plan("account_compromise", severity=Severity.SEV1, incident_id="inc-replay-escalation-outage")
+    )
     second = catalog.roster.org_chart().policy("incident_commander").levels[1].people[0]
     handle = await harness.start(plan)
     await harness.until(handle, lambda s: s["pending"])
@@ -166,9 +207,13 @@ async def record_level_at_once(env, harness, catalog) -> None:
     handle = await harness.start(plan)
     wait = plan.playbook.identify.acknowledge_within.at(Severity.SEV1) + timedelta(seconds=1)
     for number in (0, 1):
-        await harness.until(handle, lambda s, level=number: sum(e["kind"] == "paged" and e["data"]["level"] == level for e in s["timeline"]) > 0)
+        await harness.until(
+            handle, lambda s, level=number: sum(e["kind"] == "paged" and e["data"]["level"] == level for e in s["timeline"]) > 0
+        )
         await env.sleep(wait)
-    await harness.until(handle, lambda s: sum(e["kind"] == "paged" and e["data"]["level"] == 2 for e in s["timeline"]) == len(levels[2].people))
+    await harness.until(
+        handle, lambda s: sum(e["kind"] == "paged" and e["data"]["level"] == 2 for e in s["timeline"]) == len(levels[2].people)
+    )
     await harness.act(handle, "acknowledge", Acknowledge(person=levels[2].people[-1]))
     await harness.until(handle, lambda s: s["phase"] == "assess")
     await harness.drive_to_closed(handle)
@@ -181,7 +226,10 @@ async def save(handle, name: str) -> None:
     overwritten: it guards the path the code took when it was recorded."""
     path = HERE / f"{PREFIX[0]}{name}.json"
     if path.exists():
-        raise SystemExit(f"{path.name} exists: keep it (rename it to v<N>-{path.name} if the code changed under a new patch) and record beside it")
+        raise SystemExit(
+            f"{path.name} exists: keep it (rename it to v<N>-{path.name} if the code changed under a new patch) and record"
+            " beside it"
+        )
     await handle.result()
     history = await handle.fetch_history()
     path.write_text(history.to_json())

@@ -33,7 +33,9 @@ class Listening:
     def start_worker(self) -> None:
         sessions = self.sessions
         self.worker = build_worker(
-            self.client, self.settings, build_activities(self.settings, sessions),
+            self.client,
+            self.settings,
+            build_activities(self.settings, sessions),
             build_listening_activities(self.client, self.settings, sessions),
         )
         self._running = asyncio.create_task(self.worker.run())
@@ -69,14 +71,19 @@ async def listening(time_skipping_env, tmp_path):
     engine = create_engine(url)
     await create_schema(engine)
     settings = Settings(
-        CRISIS_DATA_DIR=str(tmp_path), DATABASE_URL=url, CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
-        CRISIS_TASK_QUEUE=f"listening-{uuid.uuid4().hex[:8]}", CRISIS_SENTIMENT_PROCESSES=0,  # small batches: no pool needed
+        CRISIS_DATA_DIR=str(tmp_path),
+        DATABASE_URL=url,
+        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
+        CRISIS_TASK_QUEUE=f"listening-{uuid.uuid4().hex[:8]}",
+        CRISIS_SENTIMENT_PROCESSES=0,  # small batches: no pool needed
         CRISIS_API_KEY=TEST_API_KEY,
     )
     app = create_app(settings, temporal=time_skipping_env.client)
     try:
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=30, headers=API_HEADERS) as api:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=30, headers=API_HEADERS
+            ) as api:
                 ready = Listening(settings, time_skipping_env.client, api, session_factory(engine))
                 ready.start_worker()
                 try:

@@ -6,16 +6,30 @@ from datetime import datetime, timedelta, timezone
 
 def post(at: datetime, text: str, number: int, platform: str = "x", reach: int | None = None, **extra) -> dict:
     return {
-        "platform": platform, "external_id": f"{platform}-{number}", "author": f"user{number % 97}", "text": text,
-        "url": f"https://{platform}.example/status/{number}", "created_at": at.isoformat(),
-        "reach": reach if reach is not None else 50 + number % 1000, **extra,
+        "platform": platform,
+        "external_id": f"{platform}-{number}",
+        "author": f"user{number % 97}",
+        "text": text,
+        "url": f"https://{platform}.example/status/{number}",
+        "created_at": at.isoformat(),
+        "reach": reach if reach is not None else 50 + number % 1000,
+        **extra,
     }
 
 
-CALM = ["Morning flat white from Northwind, lovely", "Northwind queue is long today", "Trying the new Northwind oat latte",
-        "northwind coffee is fine I guess", "Meeting a friend at Northwind later"]
-ANGRY = ["Northwind, this is a disgrace. Terrible service, never again", "Northwind? awful, I want a refund",
-         "Northwind staff were rude and the coffee was awful", "Worst experience ever at Northwind, horrible"]
+CALM = [
+    "Morning flat white from Northwind, lovely",
+    "Northwind queue is long today",
+    "Trying the new Northwind oat latte",
+    "northwind coffee is fine I guess",
+    "Meeting a friend at Northwind later",
+]
+ANGRY = [
+    "Northwind, this is a disgrace. Terrible service, never again",
+    "Northwind? awful, I want a refund",
+    "Northwind staff were rude and the coffee was awful",
+    "Worst experience ever at Northwind, horrible",
+]
 
 
 def stream(start: datetime, minutes: int, per_minute: int, texts: list[str], first_number: int, seed: int = 0) -> list[dict]:

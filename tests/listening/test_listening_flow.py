@@ -25,7 +25,7 @@ def spike_stream(start, first_number: int = 0) -> tuple[list[dict], object]:
 
 async def feed(listening, mentions: list[dict], batch: int = 500) -> None:
     for offset in range(0, len(mentions), batch):
-        await listening.post(mentions[offset:offset + batch])
+        await listening.post(mentions[offset : offset + batch])
 
 
 async def test_a_batch_is_stored_once_and_duplicates_are_counted(listening):
@@ -39,7 +39,9 @@ async def test_a_batch_is_stored_once_and_duplicates_are_counted(listening):
     assert same_id_other_platform["stored"] == 1
     wrapped = await listening.api.post("/mentions", json={"mentions": [post(start, "unrelated chatter", 900)]})
     assert wrapped.json() == {"received": 1, "stored": 1, "duplicates": 0, "topics": {}}
-    mixed = await listening.post([post(start, "rain again", 901), post(start, "Northwind app down", 902), post(start, "northwind", 903)])
+    mixed = await listening.post(
+        [post(start, "rain again", 901), post(start, "Northwind app down", 902), post(start, "northwind", 903)]
+    )
     assert mixed == {"received": 3, "stored": 3, "duplicates": 0, "topics": {"brand": 1, "ordering_app": 1}}
     assert await listening.stored() == 106
 
@@ -66,7 +68,11 @@ async def test_bad_batches_are_refused_whole_with_the_item_and_field_named(liste
     await refused([{**good[0], "topic": "weather"}], 422, "mentions.0.topic: unknown topic 'weather'")
     await refused([{**good[0], "url": "not a link"}], 422, "mentions.0.url")
     await refused([{**good[0], "reach": -5}], 422, "mentions.0.reach")
-    await refused([good[0], {**good[1], "text": "bad\x00byte"}], 422, "mentions.1.text: must not contain control characters: U+0000 (NUL) at position 3")
+    await refused(
+        [good[0], {**good[1], "text": "bad\x00byte"}],
+        422,
+        "mentions.1.text: must not contain control characters: U+0000 (NUL) at position 3",
+    )
     await refused([good[0], "just a string"], 422, "mentions.1: Input should be a valid dictionary")
     await refused({"posts": []}, 422, "body: must be a JSON array")
     response = await listening.api.post("/mentions", content=b"{not json", headers={"Content-Type": "application/json"})
@@ -118,10 +124,14 @@ async def test_a_dismissed_signal_stays_dismissed(listening):
     mentions, _ = spike_stream(minutes_ago(50))
     await feed(listening, mentions)
     [signal] = await listening.signals("suggested")
-    response = await listening.api.post(f"/signals/{signal['id']}/dismiss", json={"person": "maria.nowak", "reason": "a meme, not a crisis"})
+    response = await listening.api.post(
+        f"/signals/{signal['id']}/dismiss", json={"person": "maria.nowak", "reason": "a meme, not a crisis"}
+    )
     assert response.status_code == 200 and response.json()["status"] == "dismissed"
     assert response.json()["note"] == "a meme, not a crisis"
-    confirm = await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska", "headline": "A headline"})
+    confirm = await listening.api.post(
+        f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska", "headline": "A headline"}
+    )
     assert confirm.status_code == 409
     assert (await listening.api.get("/signals/sig-nope")).status_code == 404
 
@@ -130,7 +140,10 @@ async def test_a_topic_that_declares_directly_opens_the_incident_itself(listenin
     start = minutes_ago(20)
     chatter = [post(start + timedelta(seconds=20 * i), "ordering app works fine", i) for i in range(30)]
     outage_at = start + timedelta(minutes=12)
-    outage = [post(outage_at + timedelta(seconds=3 * i), "The Northwind app is down, checkout outage again", 1000 + i) for i in range(12)]
+    outage = [
+        post(outage_at + timedelta(seconds=3 * i), "The Northwind app is down, checkout outage again", 1000 + i)
+        for i in range(12)
+    ]
     await feed(listening, sorted(chatter + outage, key=lambda item: item["created_at"]), batch=10)
     [signal] = await listening.signals("declared")
     assert signal["topic"] == "ordering_app" and signal["reasons"] == ["keyword:down"]
@@ -144,10 +157,15 @@ async def test_a_direct_declaration_names_the_topic_and_the_ingest_key_in_the_ti
     start = minutes_ago(20)
     chatter = [post(start + timedelta(seconds=20 * i), "ordering app works fine", i) for i in range(30)]
     outage_at = start + timedelta(minutes=12)
-    outage = [post(outage_at + timedelta(seconds=3 * i), "The Northwind app is down, checkout outage again", 1000 + i) for i in range(12)]
+    outage = [
+        post(outage_at + timedelta(seconds=3 * i), "The Northwind app is down, checkout outage again", 1000 + i)
+        for i in range(12)
+    ]
     mentions = sorted(chatter + outage, key=lambda item: item["created_at"])
     for offset in range(0, len(mentions), 10):
-        posted = await listening.api.post("/mentions", json=mentions[offset:offset + 10], headers={"Authorization": f"Bearer {made['key']}"})
+        posted = await listening.api.post(
+            "/mentions", json=mentions[offset : offset + 10], headers={"Authorization": f"Bearer {made['key']}"}
+        )
         assert posted.status_code == 200, posted.text
     [signal] = await listening.signals("declared")
     state = (await listening.api.get(f"/incidents/{signal['incident_id']}")).json()
@@ -190,7 +208,11 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
     mentions, spike_at = spike_stream(minutes_ago(60))
     await feed(listening, mentions)
     [signal] = await listening.signals("suggested")
-    confirmed = (await listening.api.post(f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska", "headline": "Complaints about our new menu"})).json()
+    confirmed = (
+        await listening.api.post(
+            f"/signals/{signal['id']}/confirm", json={"person": "ewa.lewandowska", "headline": "Complaints about our new menu"}
+        )
+    ).json()
     incident = confirmed["incident"]["id"]
 
     page = (await listening.api.get(f"/incidents/{incident}/view")).text
@@ -209,7 +231,10 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
         response = await listening.api.post(f"/incidents/{incident}/{step.path}", json=step.body)
         assert response.status_code == 200, response.text
     published_at = datetime.fromisoformat(next(s for s in state["statements"] if s["status"] == "published")["published_at"])
-    calm = [post(published_at + timedelta(milliseconds=10 * i), "Thanks Northwind, good to know, great reply", 60_000 + i) for i in range(40)]
+    calm = [
+        post(published_at + timedelta(milliseconds=10 * i), "Thanks Northwind, good to know, great reply", 60_000 + i)
+        for i in range(40)
+    ]
     await listening.post(calm)
     await asyncio.sleep(0.5)  # the chart runs to now
 
@@ -230,7 +255,9 @@ async def test_the_detector_continues_as_new_and_keeps_its_place(listening):
 
     mentions, spike_at = spike_stream(minutes_ago(60))
     handle = await listening.client.start_workflow(
-        ListeningWorkflow.run, ListeningInput(topic="brand", evaluations_per_run=1), id=workflow_id("brand"),
+        ListeningWorkflow.run,
+        ListeningInput(topic="brand", evaluations_per_run=1),
+        id=workflow_id("brand"),
         task_queue=listening.settings.task_queue,
     )
     first_run = (await handle.describe()).run_id

@@ -65,7 +65,9 @@ def families(text: str) -> dict:
 
 
 def test_metrics_label_requests_by_route_template_and_log_them_with_the_incident(tmp_path, request_log):
-    app = create_app(Settings(DATABASE_URL=database(tmp_path / "crisis.db"), CRISIS_API_KEY=TEST_API_KEY), temporal=UnknownWorkflows())
+    app = create_app(
+        Settings(DATABASE_URL=database(tmp_path / "crisis.db"), CRISIS_API_KEY=TEST_API_KEY), temporal=UnknownWorkflows()
+    )
     with TestClient(app, headers=API_HEADERS) as client:
         assert client.get("/incidents/inc-abc123").status_code == 404
         assert client.post("/incidents", content=b"x" * 70_000, headers={"content-type": "application/json"}).status_code == 413
@@ -73,11 +75,19 @@ def test_metrics_label_requests_by_route_template_and_log_them_with_the_incident
         response = client.get("/metrics")
     assert response.status_code == 200
     found = families(response.text)
-    requests = {(s.labels["method"], s.labels["route"], s.labels["status"]) for s in found["crisis_http_request_duration_seconds"].samples}
+    requests = {
+        (s.labels["method"], s.labels["route"], s.labels["status"]) for s in found["crisis_http_request_duration_seconds"].samples
+    }
     assert {("GET", "/incidents/{incident}", "404"), ("POST", "<unmatched>", "413"), ("GET", "<unmatched>", "404")} <= requests
     assert not any("inc-abc123" in label for labels in requests for label in labels)
     assert found["crisis_read_model_up"].samples[0].value == 1
-    assert {s.labels["phase"] for s in found["crisis_incidents_open"].samples} == {"identify", "assess", "respond", "communicate", "review"}
+    assert {s.labels["phase"] for s in found["crisis_incidents_open"].samples} == {
+        "identify",
+        "assess",
+        "respond",
+        "communicate",
+        "review",
+    }
     assert {"crisis_pages", "crisis_notifications", "crisis_deadlines_missed", "process_cpu_seconds"} <= set(found)
 
     lines = [json.loads(line) for line in request_log.getvalue().splitlines()]
@@ -110,7 +120,9 @@ def test_the_api_refuses_a_database_behind_the_code(tmp_path):
 def test_the_request_log_never_writes_an_action_links_token(tmp_path, request_log):
     """#16.10: the log wrote ``GET /a/<token> 200``; whoever reads the logs could act as the person paged."""
     token = "Zq3" + "x" * 40
-    app = create_app(Settings(DATABASE_URL=database(tmp_path / "crisis.db"), CRISIS_API_KEY=TEST_API_KEY), temporal=UnknownWorkflows())
+    app = create_app(
+        Settings(DATABASE_URL=database(tmp_path / "crisis.db"), CRISIS_API_KEY=TEST_API_KEY), temporal=UnknownWorkflows()
+    )
     with TestClient(app, headers=API_HEADERS) as client:
         assert client.get(f"/a/{token}").status_code == 403  # no such link
         assert client.post(f"/a/{token}", headers={"origin": "null"}).status_code == 403
@@ -121,7 +133,10 @@ def test_the_request_log_never_writes_an_action_links_token(tmp_path, request_lo
     assert token not in written
     lines = [json.loads(line) for line in written.splitlines()]
     assert [(line["method"], line["path"], line["status"]) for line in lines if line["path"].startswith("/a/")] == [
-        ("GET", "/a/{token}", 403), ("POST", "/a/{token}", 403), ("POST", "/a/{token}", 413), ("GET", "/a/{token}", 404)
+        ("GET", "/a/{token}", 403),
+        ("POST", "/a/{token}", 403),
+        ("POST", "/a/{token}", 413),
+        ("GET", "/a/{token}", 404),
     ]
     assert all(line["message"].split()[1] == line["path"] for line in lines)
     assert any(line["path"] == "/incidents/inc-abc123" for line in lines)  # ids that are no secret stay readable

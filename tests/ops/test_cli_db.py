@@ -40,7 +40,9 @@ async def test_the_worker_refuses_a_database_behind_the_code_before_it_connects(
     """In process (the command prints the same line as the API's: see above)."""
     from worker import run_worker
 
-    settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", CRISIS_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}")
+    settings = Settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", CRISIS_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}"
+    )
     with pytest.raises(migrate.SchemaBehind) as refused:
         await run_worker(settings)
     assert str(refused.value) == EXPECTED

@@ -21,11 +21,32 @@ SETTINGS = {field.alias for field in Settings.model_fields.values()}
 # What the infrastructure images read, as their documentation names it.
 IMAGE_VARIABLES = {
     "postgres": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "PGDATA", "POSTGRES_INITDB_ARGS"},
-    "temporalio/server": {"DB", "DB_PORT", "POSTGRES_USER", "POSTGRES_PWD", "POSTGRES_SEEDS", "DBNAME", "VISIBILITY_DBNAME",
-                          "BIND_ON_IP", "NUM_HISTORY_SHARDS", "DYNAMIC_CONFIG_FILE_PATH", "LOG_LEVEL", "SERVICES"},
+    "temporalio/server": {
+        "DB",
+        "DB_PORT",
+        "POSTGRES_USER",
+        "POSTGRES_PWD",
+        "POSTGRES_SEEDS",
+        "DBNAME",
+        "VISIBILITY_DBNAME",
+        "BIND_ON_IP",
+        "NUM_HISTORY_SHARDS",
+        "DYNAMIC_CONFIG_FILE_PATH",
+        "LOG_LEVEL",
+        "SERVICES",
+    },
     "temporalio/admin-tools": {"SQL_PASSWORD", "SQL_USER", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"},
-    "temporalio/ui": {"TEMPORAL_ADDRESS", "TEMPORAL_CORS_ORIGINS", "TEMPORAL_UI_PORT", "TEMPORAL_DEFAULT_NAMESPACE", "TEMPORAL_DISABLE_WRITE_ACTIONS",
-                      *(f"TEMPORAL_AUTH_{name}" for name in ("ENABLED", "TYPE", "PROVIDER_URL", "ISSUER_URL", "CLIENT_ID", "CLIENT_SECRET", "CALLBACK_URL", "SCOPES"))},
+    "temporalio/ui": {
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_CORS_ORIGINS",
+        "TEMPORAL_UI_PORT",
+        "TEMPORAL_DEFAULT_NAMESPACE",
+        "TEMPORAL_DISABLE_WRITE_ACTIONS",
+        *(
+            f"TEMPORAL_AUTH_{name}"
+            for name in ("ENABLED", "TYPE", "PROVIDER_URL", "ISSUER_URL", "CLIENT_ID", "CLIENT_SECRET", "CALLBACK_URL", "SCOPES")
+        ),
+    },
 }
 
 
@@ -41,7 +62,9 @@ def environment(service: dict) -> dict[str, str]:
 
 
 def test_the_services_of_a_production_stack():
-    assert {"postgresql", "temporal-schema", "temporal", "temporal-init", "temporal-ui", "migrate", "api", "worker"} <= set(SERVICES)
+    assert {"postgresql", "temporal-schema", "temporal", "temporal-init", "temporal-ui", "migrate", "api", "worker"} <= set(
+        SERVICES
+    )
     assert image_name(SERVICES["postgresql"]) == "postgres"
     assert image_name(SERVICES["temporal"]) == "temporalio/server"
     assert image_name(SERVICES["temporal-ui"]) == "temporalio/ui"
@@ -65,7 +88,9 @@ def test_every_dependency_waits_for_health_or_a_finished_step():
             check = SERVICES[target].get("healthcheck")
             assert check and check.get("test") and not check.get("disable"), f"{target} has dependants but no healthcheck"
         if "service_completed_successfully" in conditions:
-            assert SERVICES[target].get("restart", "no") in ("no", "on-failure") or SERVICES[target]["restart"].startswith("on-failure"), target
+            assert SERVICES[target].get("restart", "no") in ("no", "on-failure") or SERVICES[target]["restart"].startswith(
+                "on-failure"
+            ), target
     # the application starts only after the schema step, the search attributes and (through them) Temporal
     for name in ("api", "worker"):
         assert SERVICES[name]["depends_on"] == {
@@ -164,7 +189,11 @@ async def test_the_database_init_script_makes_a_database_the_migrations_run_on(p
 
     sql = COMPOSE["configs"]["crisisflow-database"]["content"]
     assert "${CRISIS_DB_PASSWORD}" in sql
-    sql = sql.replace("${CRISIS_DB_PASSWORD}", "pw_from_env").replace("ROLE crisis ", "ROLE crisis_app ").replace("OWNER crisis;", "OWNER crisis_app;")
+    sql = (
+        sql.replace("${CRISIS_DB_PASSWORD}", "pw_from_env")
+        .replace("ROLE crisis ", "ROLE crisis_app ")
+        .replace("OWNER crisis;", "OWNER crisis_app;")
+    )
     connection = await asyncpg.connect(host="127.0.0.1", port=postgres.port, user="crisis", database="postgres")
     try:
         for statement in filter(str.strip, sql.split(";")):

@@ -56,15 +56,20 @@ def test_the_top_level_modules_import_only_from_the_layers_below_them():
 
 
 def test_an_upward_import_inside_a_function_is_found():
-    worker = "from settings import Settings\n\ndef declare():\n    from api.incidents import declare_incident\n    import devstack\n"
+    worker = (
+        "from settings import Settings\n\ndef declare():\n    from api.incidents import declare_incident\n    import devstack\n"
+    )
     assert upward_imports("worker", worker) == ["api", "devstack"]
     assert upward_imports("settings", "from channels.targets import PublishWebhooks\n") == []
 
 
 def test_docs_architecture_describes_every_layer_in_order():
     """docs/architecture.md's table of what each layer may import has one row per layer, top first."""
-    rows = [line.split("|")[1].strip().strip("`") for line in (PROJECT / "docs" / "architecture.md").read_text().splitlines()
-            if line.startswith("| `")]
+    rows = [
+        line.split("|")[1].strip().strip("`")
+        for line in (PROJECT / "docs" / "architecture.md").read_text().splitlines()
+        if line.startswith("| `")
+    ]
     names = [row.removesuffix("/").removesuffix(".py") for row in rows]
     layers = [name for name in names if name in layer_of()]
     assert sorted(layers) == sorted(layer_of())

@@ -66,7 +66,10 @@ async def test_activity_records_carry_the_incident_id(capture):
         logger.info("outbox sms → ewa")
 
     await environment.run(notify)
-    logger.info("what the SDK's activity.logger adds", extra={"temporal_activity": {"workflow_id": "inc-43", "activity_type": "publish", "attempt": 2}})
+    logger.info(
+        "what the SDK's activity.logger adds",
+        extra={"temporal_activity": {"workflow_id": "inc-43", "activity_type": "publish", "attempt": 2}},
+    )
     records = lines(stream)
     assert [r["incident_id"] for r in records] == ["inc-42", "inc-43"]
     assert records[0]["activity_type"] == "notify" and records[0]["attempt"] == 1
@@ -75,9 +78,14 @@ async def test_activity_records_carry_the_incident_id(capture):
 
 def test_workflow_logger_records_carry_the_incident_id(capture):
     logger, stream = capture(JsonFormatter())
-    logger.info("entering assess", extra={"temporal_workflow": {"workflow_id": "inc-7", "workflow_type": "IncidentWorkflow", "run_id": "r1"}})
+    logger.info(
+        "entering assess",
+        extra={"temporal_workflow": {"workflow_id": "inc-7", "workflow_type": "IncidentWorkflow", "run_id": "r1"}},
+    )
     [record] = lines(stream)
-    assert record["incident_id"] == "inc-7" and record["workflow_type"] == "IncidentWorkflow" and "temporal_workflow" not in record
+    assert (
+        record["incident_id"] == "inc-7" and record["workflow_type"] == "IncidentWorkflow" and "temporal_workflow" not in record
+    )
 
 
 def test_request_records_carry_the_routes_incident(capture):
@@ -111,7 +119,9 @@ def test_secret_values_are_masked_wherever_they_appear(capture, formatter):
         TWILIO_AUTH_TOKEN="twilio-token-456",
     )
     logger, stream = capture(formatter(settings.secret_values()))
-    logger.error("connecting with %s and key %s", settings.database_url, "tk-super-secret-key", extra={"token": "twilio-token-456"})
+    logger.error(
+        "connecting with %s and key %s", settings.database_url, "tk-super-secret-key", extra={"token": "twilio-token-456"}
+    )
     try:
         raise RuntimeError('auth "tk-super-secret-key" refused')
     except RuntimeError:

@@ -15,7 +15,10 @@ def build_wheel(source: Path, out: Path) -> subprocess.CompletedProcess:
     """setuptools' own PEP 517 hook, as pip calls it, on a copy of what the wheel is made of."""
     return subprocess.run(
         [sys.executable, "-c", f"from setuptools import build_meta; print(build_meta.build_wheel({str(out)!r}))"],
-        cwd=source, capture_output=True, text=True, timeout=300,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -23,19 +23,28 @@ def test_mtls_files_are_read_into_the_tls_config(tmp_path):
     (tmp_path / "client.pem").write_bytes(b"CERT")
     (tmp_path / "client.key").write_bytes(b"KEY")
     (tmp_path / "ca.pem").write_bytes(b"CA")
-    config = tls_config(Settings(
-        CRISIS_TEMPORAL_TLS_CERT=str(tmp_path / "client.pem"), CRISIS_TEMPORAL_TLS_KEY=str(tmp_path / "client.key"),
-        CRISIS_TEMPORAL_TLS_CA=str(tmp_path / "ca.pem"), CRISIS_TEMPORAL_TLS_SERVER_NAME="temporal.internal",
-    ))
-    assert config == TLSConfig(client_cert=b"CERT", client_private_key=b"KEY", server_root_ca_cert=b"CA", domain="temporal.internal")
+    config = tls_config(
+        Settings(
+            CRISIS_TEMPORAL_TLS_CERT=str(tmp_path / "client.pem"),
+            CRISIS_TEMPORAL_TLS_KEY=str(tmp_path / "client.key"),
+            CRISIS_TEMPORAL_TLS_CA=str(tmp_path / "ca.pem"),
+            CRISIS_TEMPORAL_TLS_SERVER_NAME="temporal.internal",
+        )
+    )
+    assert config == TLSConfig(
+        client_cert=b"CERT", client_private_key=b"KEY", server_root_ca_cert=b"CA", domain="temporal.internal"
+    )
     assert tls_config(Settings(CRISIS_TEMPORAL_TLS_SERVER_NAME="temporal.internal")) == TLSConfig(domain="temporal.internal")
 
 
-@pytest.mark.parametrize("settings, problem", [
-    ({"CRISIS_TEMPORAL_TLS_CERT": "/x/client.pem"}, "needs both"),
-    ({"CRISIS_TEMPORAL_TLS_KEY": "/x/client.key"}, "needs both"),
-    ({"CRISIS_TEMPORAL_TLS": "false", "CRISIS_TEMPORAL_TLS_CA": "/x/ca.pem"}, "is false but TLS files are set"),
-])
+@pytest.mark.parametrize(
+    "settings, problem",
+    [
+        ({"CRISIS_TEMPORAL_TLS_CERT": "/x/client.pem"}, "needs both"),
+        ({"CRISIS_TEMPORAL_TLS_KEY": "/x/client.key"}, "needs both"),
+        ({"CRISIS_TEMPORAL_TLS": "false", "CRISIS_TEMPORAL_TLS_CA": "/x/ca.pem"}, "is false but TLS files are set"),
+    ],
+)
 def test_contradictory_tls_settings_are_refused(settings, problem):
     with pytest.raises(ValueError, match=problem):
         tls_config(Settings(**settings))

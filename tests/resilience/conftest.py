@@ -19,4 +19,6 @@ def quick_playbooks(tmp_path) -> Path:
 def providers(quick_playbooks):
     roster = yaml.safe_load((quick_playbooks / "team.yaml").read_text())
     with FakeTwilio(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID) as twilio, FakeSendGrid(api_key=SENDGRID_KEY) as sendgrid:
-        yield Providers(twilio, sendgrid, {p["id"]: p["phone"] for p in roster["people"]}, {p["id"]: p["email"] for p in roster["people"]})
+        yield Providers(
+            twilio, sendgrid, {p["id"]: p["phone"] for p in roster["people"]}, {p["id"]: p["email"] for p in roster["people"]}
+        )

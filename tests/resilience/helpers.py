@@ -43,7 +43,11 @@ class Providers:
         return [r.form["Body"] for r in self.twilio.accepted if r.form.get("To") == self.phone[person]]
 
     def emails_to(self, person: str) -> list[str]:
-        return [r.json["subject"] for r in self.sendgrid.accepted if r.json["personalizations"][0]["to"][0]["email"] == self.email[person]]
+        return [
+            r.json["subject"]
+            for r in self.sendgrid.accepted
+            if r.json["personalizations"][0]["to"][0]["email"] == self.email[person]
+        ]
 
 
 def paging_stack(data_dir: Path, providers: Providers, playbooks: Path, **settings: str) -> SplitStack:

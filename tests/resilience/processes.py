@@ -23,7 +23,9 @@ class SplitStack(DevStack):
         self.api: subprocess.Popen | None = None
 
     def _settings(self) -> Settings:
-        return Settings(CRISIS_DATA_DIR=self.data_dir, CRISIS_TEMPORAL_PORT=self.temporal_port, CRISIS_TEMPORAL_UI_PORT=self.ui_port)
+        return Settings(
+            CRISIS_DATA_DIR=self.data_dir, CRISIS_TEMPORAL_PORT=self.temporal_port, CRISIS_TEMPORAL_UI_PORT=self.ui_port
+        )
 
     def _crisis(self, *command: str) -> subprocess.Popen:
         log = open(self.data_dir / f"crisis-{command[0]}.log", "ab")
@@ -34,7 +36,9 @@ class SplitStack(DevStack):
 
     def start(self, timeout: float = 90) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        migrate = subprocess.run([str(BIN / "crisis"), "db", "upgrade"], env=self.env, capture_output=True, text=True, timeout=120)
+        migrate = subprocess.run(
+            [str(BIN / "crisis"), "db", "upgrade"], env=self.env, capture_output=True, text=True, timeout=120
+        )
         assert migrate.returncode == 0, migrate.stderr
         self.start_temporal(timeout)
         self.start_worker()

@@ -37,7 +37,10 @@ def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twic
             until(lambda: caught_up(url, http, incident), what="the read model caught up")
 
             providers.twilio.delay(3)  # Twilio holds the level-2 page, then accepts it
-            until(lambda: any(r.form.get("To") == providers.phone["james.whitfield"] for r in providers.twilio.requests), what="the level-2 page at Twilio")
+            until(
+                lambda: any(r.form.get("To") == providers.phone["james.whitfield"] for r in providers.twilio.requests),
+                what="the level-2 page at Twilio",
+            )
             server.halt()
             halted_at = time.monotonic()
             until(lambda: providers.sms_to("james.whitfield"), what="Twilio accepted the level-2 page")
@@ -54,7 +57,11 @@ def test_an_outage_of_the_database_mid_send_loses_nothing_and_sends_nothing_twic
 
         # The level-2 page the outage held up went out once. The chain did not wait for it: a
         # later round may have paged him again, under its own ledger key.
-        held_up = [row for row in model.ledger if row.ledger_key.endswith("/page.incident_commander.0.1/sms") and row.accepted_at is not None]
+        held_up = [
+            row
+            for row in model.ledger
+            if row.ledger_key.endswith("/page.incident_commander.0.1/sms") and row.accepted_at is not None
+        ]
         assert len(held_up) == 1, held_up
         assert_no_sms_twice(providers, model)
         assert [seq for seq, _, _ in model.timeline] == list(range(1, model.projected_seq + 1))

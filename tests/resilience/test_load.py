@@ -28,21 +28,31 @@ async def test_fifty_concurrent_declarations_all_run_and_none_is_lost(tmp_path):
     try:
         async with stack.async_client(timeout=120) as http:
             body = {"playbook": "technical_outage", "summary": "A burst of declarations.", "severity": "SEV3"}
-            answers = await asyncio.gather(*(http.post("/incidents", json={**body, "title": f"Burst {i}"}) for i in range(DECLARATIONS)))
-            assert Counter(answer.status_code for answer in answers) == {201: DECLARATIONS}, [a.text for a in answers if a.status_code != 201]
+            answers = await asyncio.gather(
+                *(http.post("/incidents", json={**body, "title": f"Burst {i}"}) for i in range(DECLARATIONS))
+            )
+            assert Counter(answer.status_code for answer in answers) == {201: DECLARATIONS}, [
+                a.text for a in answers if a.status_code != 201
+            ]
             declared = {answer.json()["id"] for answer in answers}
             assert len(declared) == DECLARATIONS
 
             temporal = await Client.connect(stack.temporal_address)
 
             async def all_running():
-                running = {w.id async for w in temporal.list_workflows('WorkflowType="IncidentWorkflow" AND ExecutionStatus="Running"')}
+                running = {
+                    w.id async for w in temporal.list_workflows('WorkflowType="IncidentWorkflow" AND ExecutionStatus="Running"')
+                }
                 return running == declared or f"{len(declared & running)} running"
 
             async def all_in_the_read_model_and_paged():
                 listed = {row["id"] for row in (await http.get("/incidents", params={"limit": 1000})).json()}
-                paged = {m["incident_id"] for m in (await http.get("/outbox", params={"limit": 5000})).json() if m["kind"] == "page"}
-                return (listed == declared and paged == declared) or f"{len(listed & declared)} listed, {len(paged & declared)} paged"
+                paged = {
+                    m["incident_id"] for m in (await http.get("/outbox", params={"limit": 5000})).json() if m["kind"] == "page"
+                }
+                return (
+                    listed == declared and paged == declared
+                ) or f"{len(listed & declared)} listed, {len(paged & declared)} paged"
 
             await eventually(all_running, what="every workflow running")
             await eventually(all_in_the_read_model_and_paged, what="every incident in the read model and paged")

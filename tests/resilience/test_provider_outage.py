@@ -42,7 +42,9 @@ def test_pages_are_delivered_in_order_once_the_providers_are_back(tmp_path, quic
         assert len(ewa_sms) == 2 and "Reply ACK" in ewa_sms[0] and "james.whitfield took it" in ewa_sms[1], ewa_sms
         assert len(ewa_email) == 2 and ewa_email[1].startswith("Taken:"), ewa_email
         assert len(providers.sms_to("james.whitfield")) == 1
-        assert providers.emails_to("james.whitfield").count("SEV2 crisis: Checkout down") == 1  # he is briefed as a stakeholder too
+        assert (
+            providers.emails_to("james.whitfield").count("SEV2 crisis: Checkout down") == 1
+        )  # he is briefed as a stakeholder too
         assert_no_sms_twice(providers, model)
 
         first_page = [row for row in model.ledger if row.person_id == "ewa.lewandowska" and row.kind == "page"]

@@ -25,13 +25,17 @@ def test_a_frozen_temporal_answers_503_with_retry_after_in_seconds(tmp_path):
     stack.start()
     try:
         with stack.client(timeout=120) as http:
-            incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A rumour."}).json()["id"]
+            incident = http.post(
+                "/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A rumour."}
+            ).json()["id"]
             temporal = stack.temporal_pid()
             os.kill(temporal, signal.SIGSTOP)
             try:
                 calls = {
                     "read": lambda: http.get(f"/incidents/{incident}"),
-                    "declare": lambda: http.post("/incidents", json={"playbook": "misinformation", "title": "Second", "summary": "Another."}),
+                    "declare": lambda: http.post(
+                        "/incidents", json={"playbook": "misinformation", "title": "Second", "summary": "Another."}
+                    ),
                     "acknowledge": lambda: http.post(f"/incidents/{incident}/acknowledge", json={"person": COMMANDER}),
                 }
                 for name, call in calls.items():
@@ -47,7 +51,9 @@ def test_a_frozen_temporal_answers_503_with_retry_after_in_seconds(tmp_path):
 
             def acknowledged():
                 answer = http.post(f"/incidents/{incident}/acknowledge", json={"person": COMMANDER})
-                return answer.status_code == 200 or (answer.status_code == 409 and "assess" in http.get(f"/incidents/{incident}").text)
+                return answer.status_code == 200 or (
+                    answer.status_code == 409 and "assess" in http.get(f"/incidents/{incident}").text
+                )
 
             until(acknowledged, seconds=60, what="the acknowledgement once Temporal thaws")
             assert http.get(f"/incidents/{incident}").json()["phase"] == "assess"
@@ -63,7 +69,9 @@ def test_a_stalled_worker_is_waited_for_while_temporal_answers(tmp_path):
     stack.start()
     try:
         with stack.client(timeout=120) as http, ThreadPoolExecutor(2) as pool:
-            incident = http.post("/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A rumour."}).json()["id"]
+            incident = http.post(
+                "/incidents", json={"playbook": "misinformation", "title": "Fake recall", "summary": "A rumour."}
+            ).json()["id"]
             until(lambda: http.get(f"/incidents/{incident}").status_code == 200, what="the incident answering")
             os.kill(stack.worker.pid, signal.SIGSTOP)
             try:

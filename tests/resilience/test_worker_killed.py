@@ -27,7 +27,9 @@ def test_a_killed_worker_is_replaced_and_the_incident_completes_without_duplicat
         with stack.client() as http:
             incident = http.post("/incidents", json=DECLARATION).json()["id"]
             until(lambda: paged(http, incident, "ewa.lewandowska"), what="level 1 paged")
-            until(lambda: caught_up(database, http, incident), what="the read model caught up")  # the worker is idle, on the timer
+            until(
+                lambda: caught_up(database, http, incident), what="the read model caught up"
+            )  # the worker is idle, on the timer
 
             stack.kill_worker()
             stack.start_worker()

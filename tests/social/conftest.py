@@ -45,8 +45,10 @@ def social_mocks(tmp_path_factory):
     # Without --errors: X's and Mastodon's descriptions have answers Prism cannot make valid (their
     # examples are partial), and those are Prism's answers, not our requests; every request is still
     # checked and an invalid one refused.
-    mocks = {"x": start_prism(SPECS / "x_api_v2.json", folder / "x.log", errors=False),
-             "mastodon": start_prism(SPECS / "mastodon_api.json", folder / "mastodon.log", errors=False)}
+    mocks = {
+        "x": start_prism(SPECS / "x_api_v2.json", folder / "x.log", errors=False),
+        "mastodon": start_prism(SPECS / "mastodon_api.json", folder / "mastodon.log", errors=False),
+    }
     try:
         for mock in mocks.values():
             wait_ready(mock)
@@ -112,8 +114,14 @@ def start_bluesky_network(folder: Path, postgres_url: str) -> LocalPDS:
     environment = {**os.environ, "NODE_PATH": str(NODE_MODULES), "LOG_ENABLED": "false"}
     url = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
     with open(log, "wb") as output:
-        process = subprocess.Popen(["node", str(NETWORK_SCRIPT), str(port), url, "bsky"], stdout=output, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env=environment, cwd=folder)
+        process = subprocess.Popen(
+            ["node", str(NETWORK_SCRIPT), str(port), url, "bsky"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=environment,
+            cwd=folder,
+        )
     said = ""
     deadline = time.monotonic() + 240
     while "PDS_URL=" not in (said := log.read_text(errors="replace")):
@@ -149,7 +157,8 @@ async def bluesky_account(pds: LocalPDS, handle: str) -> tuple[str, str]:
 
     client = AsyncClient(pds.url)
     account = await client.com.atproto.server.create_account(
-        {"handle": handle, "email": f"{handle.split('.')[0]}@northwind.example", "password": "account-password-1"})
+        {"handle": handle, "email": f"{handle.split('.')[0]}@northwind.example", "password": "account-password-1"}
+    )
     await client.login(handle, "account-password-1", fetch_bsky_profile=False)
     app_password = await client.com.atproto.server.create_app_password({"name": "crisisflow"})
     return account.did, app_password.password

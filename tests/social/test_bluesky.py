@@ -13,9 +13,16 @@ HOLDING = "Some of you cannot pay in the app. We are on it; next update by 15:30
 
 
 def statement(kind: str, body: str, thread: str | None = None) -> OutgoingMessage:
-    return OutgoingMessage(ledger_key=f"inc-b/publish.{kind}/public/bluesky", incident_id="inc-b", person_id=None,
-                           kind=f"statement.{kind}", channel=ChannelKind.PUBLIC, subject="internal", body=body,
-                           post=PublicPost(statement=kind, thread=thread))
+    return OutgoingMessage(
+        ledger_key=f"inc-b/publish.{kind}/public/bluesky",
+        incident_id="inc-b",
+        person_id=None,
+        kind=f"statement.{kind}",
+        channel=ChannelKind.PUBLIC,
+        subject="internal",
+        body=body,
+        post=PublicPost(statement=kind, thread=thread),
+    )
 
 
 async def test_statements_are_posted_as_one_thread_and_read_back(pds):
@@ -32,10 +39,12 @@ async def test_statements_are_posted_as_one_thread_and_read_back(pds):
     reader = AsyncClient(pds.url)
     await reader.login("northwind.test", app_password, fetch_bsky_profile=False)
     record = await reader.com.atproto.repo.get_record(
-        {"repo": did, "collection": "app.bsky.feed.post", "rkey": AtUri.from_str(update.provider_id).rkey})
+        {"repo": did, "collection": "app.bsky.feed.post", "rkey": AtUri.from_str(update.provider_id).rkey}
+    )
     assert record.value.reply.root.uri == first.provider_id and record.value.reply.parent.uri == first.provider_id
-    holding = await reader.com.atproto.repo.get_record({"repo": did, "collection": "app.bsky.feed.post",
-                                                        "rkey": AtUri.from_str(first.provider_id).rkey})
+    holding = await reader.com.atproto.repo.get_record(
+        {"repo": did, "collection": "app.bsky.feed.post", "rkey": AtUri.from_str(first.provider_id).rkey}
+    )
     assert record.value.reply.root.cid == holding.cid
     [link] = holding.value.facets
     assert link.features[0].uri == "https://status.northwind.example/i/7"
@@ -44,7 +53,9 @@ async def test_statements_are_posted_as_one_thread_and_read_back(pds):
 async def test_a_wrong_app_password_is_refused_for_good(pds):
     await bluesky_account(pds, "wrongpass.test")
     with pytest.raises(PermanentDeliveryError, match="bluesky answered 401"):
-        await BlueskyChannel(pds.url, "wrongpass.test", "not-the-password", timeout=30).send(statement("holding", "We are on it."))
+        await BlueskyChannel(pds.url, "wrongpass.test", "not-the-password", timeout=30).send(
+            statement("holding", "We are on it.")
+        )
 
 
 async def test_a_statement_over_300_graphemes_never_reaches_the_pds(pds):
@@ -68,12 +79,22 @@ async def test_replies_and_quotes_come_back_from_the_appview_without_our_own(pds
     crowd_did, crowd_password = await bluesky_account(pds, "angry-customer.test")
     crowd = AsyncClient(pds.url)
     await crowd.login("angry-customer.test", crowd_password, fetch_bsky_profile=False)
-    ours = await crowd.com.atproto.repo.get_record({"repo": AtUri.from_str(first.provider_id).host, "collection": "app.bsky.feed.post",
-                                                    "rkey": AtUri.from_str(first.provider_id).rkey})
+    ours = await crowd.com.atproto.repo.get_record(
+        {
+            "repo": AtUri.from_str(first.provider_id).host,
+            "collection": "app.bsky.feed.post",
+            "rkey": AtUri.from_str(first.provider_id).rkey,
+        }
+    )
     ref = models.ComAtprotoRepoStrongRef.Main(uri=ours.uri, cid=ours.cid)
-    reply = await crowd.send_post("This is terrible, I was charged twice!", profile_identify=crowd_did,
-                                  reply_to=models.AppBskyFeedPost.ReplyRef(root=ref, parent=ref))
-    quote = await crowd.send_post("Look at this non-answer.", profile_identify=crowd_did, embed=models.AppBskyEmbedRecord.Main(record=ref))
+    reply = await crowd.send_post(
+        "This is terrible, I was charged twice!",
+        profile_identify=crowd_did,
+        reply_to=models.AppBskyFeedPost.ReplyRef(root=ref, parent=ref),
+    )
+    quote = await crowd.send_post(
+        "Look at this non-answer.", profile_identify=crowd_did, embed=models.AppBskyEmbedRecord.Main(record=ref)
+    )
 
     found = []
     for _ in range(200):  # the AppView indexes the firehose beside the PDS: poll for the effect

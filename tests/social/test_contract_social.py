@@ -12,11 +12,19 @@ from channels.mastodon import MastodonChannel
 from tests.social.conftest import TOKEN, x_channel
 
 
-def statement(body: str = "We know the app is down for some of you and are working on it. Next update by 15:30 UTC.",
-              kind: str = "holding", thread: str | None = None) -> OutgoingMessage:
+def statement(
+    body: str = "We know the app is down for some of you and are working on it. Next update by 15:30 UTC.",
+    kind: str = "holding",
+    thread: str | None = None,
+) -> OutgoingMessage:
     return OutgoingMessage(
-        ledger_key=f"inc-s/publish.v1/public/{kind}", incident_id="inc-s", person_id=None, kind=f"statement.{kind}",
-        channel=ChannelKind.PUBLIC, subject="internal title — statement v1", body=body,
+        ledger_key=f"inc-s/publish.v1/public/{kind}",
+        incident_id="inc-s",
+        person_id=None,
+        kind=f"statement.{kind}",
+        channel=ChannelKind.PUBLIC,
+        subject="internal title — statement v1",
+        body=body,
         post=PublicPost(statement=kind, thread=thread, severity="SEV2"),
     )
 
@@ -116,13 +124,21 @@ async def test_replies_on_x_and_mastodon_flow_into_the_listening_stream_tied_to_
     from tests.channels.conftest import PROJECT, PUBLIC_URL
 
     outbox = OutboxChannel(sessions)
-    work = IncidentActivities(sessions, RosterSource(PROJECT / "playbooks"), {kind: outbox for kind in ChannelKind}, PUBLIC_URL,
-                              publishing={"x": x_channel(social_mocks["x"]), "mastodon": mastodon(social_mocks["mastodon"]), "outbox": outbox})
-    request = RepliesRequest(incident_id="inc-talk", posts=[
-        PublishedPost(version=1, target="x", post_id="1346889436626259968"),
-        PublishedPost(version=2, target="mastodon", post_id="109372843234"),
-        PublishedPost(version=1, target="outbox", post_id="7"),  # takes no replies: skipped
-    ])
+    work = IncidentActivities(
+        sessions,
+        RosterSource(PROJECT / "playbooks"),
+        {kind: outbox for kind in ChannelKind},
+        PUBLIC_URL,
+        publishing={"x": x_channel(social_mocks["x"]), "mastodon": mastodon(social_mocks["mastodon"]), "outbox": outbox},
+    )
+    request = RepliesRequest(
+        incident_id="inc-talk",
+        posts=[
+            PublishedPost(version=1, target="x", post_id="1346889436626259968"),
+            PublishedPost(version=2, target="mastodon", post_id="109372843234"),
+            PublishedPost(version=1, target="outbox", post_id="7"),  # takes no replies: skipped
+        ],
+    )
     stored = await ActivityEnvironment().run(work.read_replies, request)
     async with sessions() as session:
         replies = await mention_store.incident_replies(session, "inc-talk")

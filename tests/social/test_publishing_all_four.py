@@ -52,7 +52,8 @@ async def drive(harness, handle) -> dict:
 
 
 async def test_holding_update_and_resolution_reach_all_four_and_the_replies_come_back(
-        time_skipping_env, catalog, tmp_path, social_mocks, pds, statuspage):
+    time_skipping_env, catalog, tmp_path, social_mocks, pds, statuspage
+):
     did, app_password = await bluesky_account(pds, "northwind-all.test")
     targets = {
         "x": x_channel(social_mocks["x"]),
@@ -87,8 +88,12 @@ async def test_holding_update_and_resolution_reach_all_four_and_the_replies_come
     reader = AsyncClient(pds.url)
     await reader.login("northwind-all.test", app_password, fetch_bsky_profile=False)
     posts = [{r["channel"]: r for r in s["receipts"]}["bluesky"]["provider_id"] for s in published]
-    records = [await reader.com.atproto.repo.get_record({"repo": did, "collection": "app.bsky.feed.post", "rkey": AtUri.from_str(uri).rkey})
-               for uri in posts]
+    records = [
+        await reader.com.atproto.repo.get_record(
+            {"repo": did, "collection": "app.bsky.feed.post", "rkey": AtUri.from_str(uri).rkey}
+        )
+        for uri in posts
+    ]
     assert [record.value.text for record in records] == [TEXTS["holding"], TEXTS["update"], TEXTS["resolution"]]
     assert records[0].value.reply is None
     assert all(record.value.reply.root.uri == posts[0] and record.value.reply.parent.uri == posts[0] for record in records[1:])
@@ -103,8 +108,13 @@ async def test_holding_update_and_resolution_reach_all_four_and_the_replies_come
     # (What comes back from the mocks is their specs' single example, which carries our own post's
     # id and account, so it is rightly left out here; tests/social/test_contract_social.py reads
     # replies from other accounts into the stream.)
-    reads = [json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data) for e in history.events
-             if e.HasField("activity_task_scheduled_event_attributes") and e.activity_task_scheduled_event_attributes.activity_type.name == "watch_replies"]
+    reads = [
+        json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data)
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "watch_replies"
+    ]
     assert reads and {(p["version"], p["target"]) for p in reads[-1]["posts"]} == {
-        (s["version"], target) for s in published for target in ("x", "mastodon", "bluesky")}
+        (s["version"], target) for s in published for target in ("x", "mastodon", "bluesky")
+    }
     assert all(row.incident_id == plan.id for row in replies)

@@ -15,8 +15,13 @@ def channel(fake, key: str = STATUSPAGE_KEY) -> StatuspageChannel:
 
 def statement(kind: str, body: str, thread: str | None = None, severity: str = "SEV1") -> OutgoingMessage:
     return OutgoingMessage(
-        ledger_key=f"inc-sp/publish.{kind}/public/statuspage", incident_id="inc-sp", person_id=None, kind=f"statement.{kind}",
-        channel=ChannelKind.PUBLIC, subject="Checkout 500s after deploy 4812 — statement", body=body,
+        ledger_key=f"inc-sp/publish.{kind}/public/statuspage",
+        incident_id="inc-sp",
+        person_id=None,
+        kind=f"statement.{kind}",
+        channel=ChannelKind.PUBLIC,
+        subject="Checkout 500s after deploy 4812 — statement",
+        body=body,
         post=PublicPost(statement=kind, thread=thread, severity=severity, components=COMPONENTS, headline="Service disruption"),
     )
 
@@ -35,8 +40,10 @@ async def test_holding_opens_an_incident_updates_follow_and_the_resolution_resol
 
     assert resolved.provider_id == opened.provider_id and incident["status"] == "resolved"
     assert [update["body"] for update in reversed(incident["incident_updates"])] == [
-        "Some of you cannot pay in the app. We are on it.", "We found the cause and are rolling back.",
-        "Payments work again. Sorry for the trouble."]
+        "Some of you cannot pay in the app. We are on it.",
+        "We found the cause and are rolling back.",
+        "Payments work again. Sorry for the trouble.",
+    ]
     assert statuspage.components == {component: "operational" for component in COMPONENTS}
     # Three requests, each at least a second after the one before: the fake refuses faster ones.
     assert [r.status for r in statuspage.requests] == [201, 200, 200] and statuspage.too_fast == 0
@@ -57,8 +64,11 @@ async def test_the_fake_refuses_a_shape_statuspage_does_not_document(statuspage)
     import httpx
 
     async with httpx.AsyncClient() as client:
-        answer = await client.post(f"{statuspage.api_url}/pages/{PAGE_ID}/incidents", headers={"Authorization": f"OAuth {STATUSPAGE_KEY}"},
-                                   json={"incident": {"name": "x", "impact_override": "catastrophic"}})
+        answer = await client.post(
+            f"{statuspage.api_url}/pages/{PAGE_ID}/incidents",
+            headers={"Authorization": f"OAuth {STATUSPAGE_KEY}"},
+            json={"incident": {"name": "x", "impact_override": "catastrophic"}},
+        )
     assert answer.status_code == 422 and "impact_override" in answer.text
 
 

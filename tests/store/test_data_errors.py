@@ -26,8 +26,19 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
 
 def _projection(title: str, actor: str | None = None) -> Projection:
     summary = IncidentSummary(
-        id="inc-nul", title=title, playbook="technical_outage", scenario="technical_outage", severity="SEV2", phase="identify",
-        status="open", drill=False, declared_at=NOW, updated_at=NOW, closed_at=None, pending=[], projected_seq=1,
+        id="inc-nul",
+        title=title,
+        playbook="technical_outage",
+        scenario="technical_outage",
+        severity="SEV2",
+        phase="identify",
+        status="open",
+        drill=False,
+        declared_at=NOW,
+        updated_at=NOW,
+        closed_at=None,
+        pending=[],
+        projected_seq=1,
     )
     event = TimelineEvent(seq=1, at=NOW, kind="declared", actor=actor, message=f"Incident declared: {title}")
     return Projection(summary=summary, events=[event])
@@ -35,7 +46,9 @@ def _projection(title: str, actor: str | None = None) -> Projection:
 
 @pytest.fixture
 def activities(postgresql_engine):
-    return make_activities(Settings(CRISIS_PUBLIC_URL="http://testserver"), session_factory(postgresql_engine), PROJECT / "playbooks")
+    return make_activities(
+        Settings(CRISIS_PUBLIC_URL="http://testserver"), session_factory(postgresql_engine), PROJECT / "playbooks"
+    )
 
 
 async def test_a_projection_with_a_nul_reaches_the_read_model_and_says_what_was_refused(activities, postgresql_engine):
@@ -53,13 +66,23 @@ async def test_a_clean_projection_says_nothing(activities):
 
 async def test_data_that_cannot_be_stored_even_cleaned_fails_for_good(activities):
     with pytest.raises(ApplicationError) as failure:
-        await ActivityEnvironment().run(activities.record, _projection("Checkout down", actor="k" * 120))  # longer than the column
+        await ActivityEnvironment().run(
+            activities.record, _projection("Checkout down", actor="k" * 120)
+        )  # longer than the column
     assert failure.value.non_retryable and failure.value.type == DATA_ERROR
     assert "the database refused the data: " in failure.value.message and "k" * 120 not in failure.value.message
 
 
 async def test_a_send_whose_ledger_entry_is_refused_fails_for_good(activities):
-    notice = Notice(incident_id="inc-nul", person="ewa.lewandowska", kind="page", subject="Page: Checkout\x00down", body="b", sms="s", channels=["email"])
+    notice = Notice(
+        incident_id="inc-nul",
+        person="ewa.lewandowska",
+        kind="page",
+        subject="Page: Checkout\x00down",
+        body="b",
+        sms="s",
+        channels=["email"],
+    )
     environment = ActivityEnvironment()
     with pytest.raises(ApplicationError) as failure:
         await environment.run(activities.notify, notice)

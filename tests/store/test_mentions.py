@@ -10,14 +10,28 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 def row(number: int, topic: str | None = "brand", platform: str = "x", at: datetime = T0, **changes) -> dict:
     return {
-        "platform": platform, "external_id": str(number), "author": "ann", "text": f"northwind post {number}",
-        "url": f"https://x.example/{number}", "created_at": at + timedelta(seconds=number), "language": "en", "reach": number,
-        "topic": topic, "sentiment": -0.5 if number % 2 else 0.4, "negative": bool(number % 2), "received_at": T0, **changes,
+        "platform": platform,
+        "external_id": str(number),
+        "author": "ann",
+        "text": f"northwind post {number}",
+        "url": f"https://x.example/{number}",
+        "created_at": at + timedelta(seconds=number),
+        "language": "en",
+        "reach": number,
+        "topic": topic,
+        "sentiment": -0.5 if number % 2 else 0.4,
+        "negative": bool(number % 2),
+        "received_at": T0,
+        **changes,
     }
 
 
 async def test_a_batch_is_stored_once_with_counts_per_topic(sessions):
-    batch = [row(i) for i in range(300)] + [row(i, topic="ordering_app", platform="facebook") for i in range(50)] + [row(7, topic=None, platform="tiktok")]
+    batch = (
+        [row(i) for i in range(300)]
+        + [row(i, topic="ordering_app", platform="facebook") for i in range(50)]
+        + [row(7, topic=None, platform="tiktok")]
+    )
     async with sessions() as session:
         assert await store.insert_mentions(session, batch) == {"brand": 300, "ordering_app": 50, None: 1}
     async with sessions() as session:
@@ -34,7 +48,10 @@ async def test_the_detector_reads_times_back_as_stored(sessions):
         assert await store.first_topic_mention(session, "brand") == T0
         found = await store.topic_mentions(session, "brand", T0 + timedelta(seconds=1), T0 + timedelta(seconds=3))
         assert [(at, negative, scored, reach) for at, negative, scored, reach, *_ in found] == [
-            (T0 + timedelta(seconds=1), True, True, 1), (T0 + timedelta(seconds=2), False, True, 2), (T0 + timedelta(seconds=3), True, True, 3)]
+            (T0 + timedelta(seconds=1), True, True, 1),
+            (T0 + timedelta(seconds=2), False, True, 2),
+            (T0 + timedelta(seconds=3), True, True, 3),
+        ]
         assert found[0][4:] == ("northwind post 1", "x", "1", "ann", "https://x.example/1")
         series = await store.mention_series(session, ["brand", "other"], T0, T0 + timedelta(minutes=1))
         assert len(series) == 5 and series[0] == (T0, True, False, 0)
@@ -42,9 +59,18 @@ async def test_the_detector_reads_times_back_as_stored(sessions):
 
 def signal(signal_id: str = "sig-brand-1") -> dict:
     return {
-        "id": signal_id, "topic": "brand", "status": "suggested", "reasons": ["volume"], "playbook": "customer_backlash",
-        "title": "Mention surge: Northwind", "summary": "412 mentions", "bucket_start": T0, "first_mention_at": T0,
-        "stream_time": T0 + timedelta(seconds=30), "detected_at": T0 + timedelta(seconds=31), "evidence": {"count": 412},
+        "id": signal_id,
+        "topic": "brand",
+        "status": "suggested",
+        "reasons": ["volume"],
+        "playbook": "customer_backlash",
+        "title": "Mention surge: Northwind",
+        "summary": "412 mentions",
+        "bucket_start": T0,
+        "first_mention_at": T0,
+        "stream_time": T0 + timedelta(seconds=30),
+        "detected_at": T0 + timedelta(seconds=31),
+        "evidence": {"count": 412},
     }
 
 

@@ -83,10 +83,12 @@ async def test_a_database_made_before_migrations_is_adopted(empty_engine):
     await migrate.upgrade(empty_engine, migrate.BASELINE)
     async with empty_engine.begin() as connection:
         await connection.execute(text("DROP TABLE alembic_version"))
-        await connection.execute(text(
-            "INSERT INTO outbox_messages (ledger_key, incident_id, channel, kind, subject, body, links, drill, created_at) "
-            "VALUES ('k', 'inc-1', 'sms', 'page', 's', 'b', '[]', false, CURRENT_TIMESTAMP)"
-        ))
+        await connection.execute(
+            text(
+                "INSERT INTO outbox_messages (ledger_key, incident_id, channel, kind, subject, body, links, drill, created_at) "
+                "VALUES ('k', 'inc-1', 'sms', 'page', 's', 'b', '[]', false, CURRENT_TIMESTAMP)"
+            )
+        )
     with pytest.raises(migrate.SchemaBehind, match=r"unversioned \(made before migrations\)"):
         await migrate.check_schema(empty_engine)
     before, after = await migrate.upgrade(empty_engine)

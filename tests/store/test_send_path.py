@@ -28,16 +28,24 @@ async def test_attempts_are_numbered_and_the_accepted_one_is_found(sessions):
         await ledger.finish_attempt(session, second, status=LedgerStatus.SENT, provider_id="SM1")
     async with sessions() as session:
         history = await ledger.key_history(session, KEY)
-        assert (history.accepted.attempt, history.accepted.provider, history.accepted.provider_id, history.next_attempt) == (2, "twilio", "SM1", 3)
+        assert (history.accepted.attempt, history.accepted.provider, history.accepted.provider_id, history.next_attempt) == (
+            2,
+            "twilio",
+            "SM1",
+            3,
+        )
         rows = await ledger.attempts(session, ledger_key=KEY)
     assert [(r.attempt, r.status, r.error, r.accepted_at is not None) for r in rows] == [
-        (1, "failed", "transient: 503", False), (2, "sent", None, True),
+        (1, "failed", "transient: 503", False),
+        (2, "sent", None, True),
     ]
 
 
 async def test_an_attempt_stored_by_its_provider_is_sent_at_once(sessions):
     async with sessions() as session:
-        await ledger.add_attempt(session, await ledger.key_history(session, KEY), **{**ATTEMPT, "provider": "outbox"}, status=LedgerStatus.SENT)
+        await ledger.add_attempt(
+            session, await ledger.key_history(session, KEY), **{**ATTEMPT, "provider": "outbox"}, status=LedgerStatus.SENT
+        )
         await session.commit()
     async with sessions() as session:
         assert (await ledger.key_history(session, KEY)).accepted.provider == "outbox"
@@ -48,7 +56,9 @@ async def test_a_retried_send_replaces_its_unsent_token_and_codes_stay_apart(ses
     for key in (KEY, KEY, KEY.replace("/sms", "/email")):
         async with sessions() as session:
             minted.setdefault(key, []).append(
-                await tokens.mint(session, ledger_key=key, incident_id="inc-1", person_id="ewa", purpose="acknowledge", ttl=timedelta(hours=1))
+                await tokens.mint(
+                    session, ledger_key=key, incident_id="inc-1", person_id="ewa", purpose="acknowledge", ttl=timedelta(hours=1)
+                )
             )
             await session.commit()
     async with sessions() as session:

@@ -32,7 +32,9 @@ def event(seq: int, kind: str = "note", **data) -> dict:
     return {"seq": seq, "at": T0 + timedelta(minutes=seq), "kind": kind, "actor": None, "message": f"event {seq}", "data": data}
 
 
-def outbox_message(ledger_key: str, incident_id: str = "inc-1", channel: str = "sms", kind: str = "page", drill: bool = False) -> dict:
+def outbox_message(
+    ledger_key: str, incident_id: str = "inc-1", channel: str = "sms", kind: str = "page", drill: bool = False
+) -> dict:
     return {
         "ledger_key": ledger_key,
         "incident_id": incident_id,
@@ -139,18 +141,28 @@ async def test_list_outbox_filters_by_incident_newest_first(sessions):
 
 async def test_metric_counts(sessions):
     async with sessions() as session:
-        await service.project_incident(session, summary("inc-a", phase="respond"), [
-            event(1, "deadline_missed", deadline="acknowledge.incident_commander"),
-            event(2, "deadline_missed", deadline="acknowledge.comms_lead"),
-            event(3, "deadline_missed", deadline="task.lock_account"),
-            event(4, "reminder_sent", deadline="task.lock_account"),
-        ])
+        await service.project_incident(
+            session,
+            summary("inc-a", phase="respond"),
+            [
+                event(1, "deadline_missed", deadline="acknowledge.incident_commander"),
+                event(2, "deadline_missed", deadline="acknowledge.comms_lead"),
+                event(3, "deadline_missed", deadline="task.lock_account"),
+                event(4, "reminder_sent", deadline="task.lock_account"),
+            ],
+        )
     async with sessions() as session:
-        await service.project_incident(session, summary("inc-b", phase="respond", drill=True), [event(1, "deadline_missed", deadline="first_statement")])
+        await service.project_incident(
+            session, summary("inc-b", phase="respond", drill=True), [event(1, "deadline_missed", deadline="first_statement")]
+        )
     async with sessions() as session:
         await service.project_incident(session, summary("inc-c", phase="closed", status="closed"), [])
-    for key, channel, kind, drill in (("a/1/sms", "sms", "page", False), ("a/1/email", "email", "page", False),
-                                      ("a/2/sms", "sms", "page", False), ("b/1/email", "email", "approval", True)):
+    for key, channel, kind, drill in (
+        ("a/1/sms", "sms", "page", False),
+        ("a/1/email", "email", "page", False),
+        ("a/2/sms", "sms", "page", False),
+        ("b/1/email", "email", "approval", True),
+    ):
         async with sessions() as session:
             await service.record_outbox(session, outbox_message(key, channel=channel, kind=kind, drill=drill))
             await session.commit()
@@ -158,9 +170,15 @@ async def test_metric_counts(sessions):
     async with sessions() as session:
         assert await service.count_open_incidents(session) == {("respond", False): 1, ("respond", True): 1}
         assert await service.count_notifications(session) == {
-            ("sms", "page", "sent", False): 2, ("email", "page", "sent", False): 1, ("email", "approval", "sent", True): 1,
+            ("sms", "page", "sent", False): 2,
+            ("email", "page", "sent", False): 1,
+            ("email", "approval", "sent", True): 1,
         }
-        assert await service.count_missed_deadlines(session) == {("acknowledge", False): 2, ("task", False): 1, ("first_statement", True): 1}
+        assert await service.count_missed_deadlines(session) == {
+            ("acknowledge", False): 2,
+            ("task", False): 1,
+            ("first_statement", True): 1,
+        }
 
 
 async def test_metric_counts_of_an_empty_database(sessions):

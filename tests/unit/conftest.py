@@ -79,7 +79,11 @@ def copy_fixtures(target: Path, only: tuple[str, ...] | None = None) -> Path:
     def ignore(directory: str, names: list[str]) -> list[str]:
         if only is None:
             return []
-        keep = {"team.yaml", "templates"} | {f"{p}.yaml" for p in only} | {f"{p}.{language}.j2" for p in only for language in ("en", "pl")}
+        keep = (
+            {"team.yaml", "templates"}
+            | {f"{p}.yaml" for p in only}
+            | {f"{p}.{language}.j2" for p in only for language in ("en", "pl")}
+        )
         internal = tuple(f"{p}_" for p in only)  # the playbook's internal audiences' templates
         return [name for name in names if name not in keep and not (name.startswith(internal) and name.endswith(".j2"))]
 

@@ -28,17 +28,34 @@ def kinds(drive: Driver):
     """(check, decide, the version, its timeline kind) of each approvable thing."""
     incident = drive.incident
     return [
-        (lambda a: incident.check_decision(1, a), lambda a: incident.decide(1, a, drive.now), lambda: incident.statement(1), "statement"),
-        (lambda a: incident.check_answer_decision("when_fixed", 2, a), lambda a: incident.decide_answer("when_fixed", 2, a, drive.now),
-         lambda: incident.answer_version("when_fixed", 2), "answer"),
-        (lambda a: incident.check_internal_decision("all_staff", 1, a), lambda a: incident.decide_internal("all_staff", 1, a, drive.now),
-         lambda: incident.internal_history("all_staff")[0], "internal"),
+        (
+            lambda a: incident.check_decision(1, a),
+            lambda a: incident.decide(1, a, drive.now),
+            lambda: incident.statement(1),
+            "statement",
+        ),
+        (
+            lambda a: incident.check_answer_decision("when_fixed", 2, a),
+            lambda a: incident.decide_answer("when_fixed", 2, a, drive.now),
+            lambda: incident.answer_version("when_fixed", 2),
+            "answer",
+        ),
+        (
+            lambda a: incident.check_internal_decision("all_staff", 1, a),
+            lambda a: incident.decide_internal("all_staff", 1, a, drive.now),
+            lambda: incident.internal_history("all_staff")[0],
+            "internal",
+        ),
     ]
 
 
 def test_each_kind_is_approved_role_by_role_and_its_events_name_the_roles(outage: Driver):
     waiting = [(p.kind, p.role) for p in outage.incident.pending(outage.now) if p.kind.endswith("approval")]
-    assert waiting == [(kind, role) for kind in ("approval", "answer_approval", "internal_approval") for role in ("incident_commander", "engineering_on_call")]
+    assert waiting == [
+        (kind, role)
+        for kind in ("approval", "answer_approval", "internal_approval")
+        for role in ("incident_commander", "engineering_on_call")
+    ]
     for check, decide, version, kind in kinds(outage):
         approve = StatementDecision(person=EWA, decision=Verdict.APPROVE)
         check(approve)
@@ -61,7 +78,11 @@ def test_a_request_for_changes_rejects_each_kind_in_its_own_status(outage: Drive
         decide(reject)
         assert version().status is status.REJECTED
         event = outage.state.timeline[-1]
-        assert event.kind == f"{kind}_rejected" and event.message.startswith("Changes requested on ") and event.message.endswith(f"by {JAKUB}: Say when.")
+        assert (
+            event.kind == f"{kind}_rejected"
+            and event.message.startswith("Changes requested on ")
+            and event.message.endswith(f"by {JAKUB}: Say when.")
+        )
         with pytest.raises(Rejected) as late:
             check(StatementDecision(person=EWA, decision=Verdict.APPROVE))
         assert late.value.message.endswith("is rejected; nothing to decide")

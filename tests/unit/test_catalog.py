@@ -9,7 +9,14 @@ from domain.severity import Severity
 from domain.statements import TEMPLATE_NAMES
 from tests.unit.conftest import FIXTURES, SHIPPED, edit_yaml, problems_of
 
-PLAYBOOK_IDS = {"account_compromise", "controversial_post", "customer_backlash", "misinformation", "technical_outage", "data_breach"}
+PLAYBOOK_IDS = {
+    "account_compromise",
+    "controversial_post",
+    "customer_backlash",
+    "misinformation",
+    "technical_outage",
+    "data_breach",
+}
 KNOWN_ROLES = (
     "comms_lead, customer_care_lead, data_protection_officer, engineering_on_call, executive_sponsor, "
     "incident_commander, legal, security_lead, social_media_manager"
@@ -40,7 +47,12 @@ def test_the_shipped_folder_loads(catalog: Catalog):
 
 @pytest.mark.shipped
 def test_the_shipped_folder_has_english_and_polish_templates_for_every_playbook(catalog: Catalog):
-    internal = {(audience.template, language) for playbook in catalog.playbooks.values() for audience in playbook.internal for language in ("en", "pl")}
+    internal = {
+        (audience.template, language)
+        for playbook in catalog.playbooks.values()
+        for audience in playbook.internal
+        for language in ("en", "pl")
+    }
     assert set(catalog.templates) == {(pid, language) for pid in PLAYBOOK_IDS for language in ("en", "pl")} | internal
     assert ("technical_outage_store_staff", "pl") in internal
 
@@ -169,8 +181,8 @@ def test_an_unknown_approver_role_is_reported_at_its_path(folder: Path):
 def test_an_approver_role_nobody_pages_is_refused(folder: Path):
     edit_yaml(folder / "misinformation.yaml", lambda data: data["identify"]["page"].remove("executive_sponsor"))
     assert problems_of(folder) == [
-        f"{folder}/misinformation.yaml:communicate.approvers.1: approver role 'executive_sponsor' is never paged, so nobody in it hears of "
-        "the incident before a statement waits on them; add 'executive_sponsor' to identify.page"
+        f"{folder}/misinformation.yaml:communicate.approvers.1: approver role 'executive_sponsor' is never paged, so nobody in it"
+        " hears of the incident before a statement waits on them; add 'executive_sponsor' to identify.page"
     ]
 
 
@@ -196,9 +208,7 @@ def test_a_commander_who_is_not_paged_is_reported(folder: Path):
 
 def test_repeated_task_ids_are_reported(folder: Path):
     edit_yaml(folder / "misinformation.yaml", set_in("respond", "tasks", 1, "id", value="collect_evidence"))
-    assert problems_of(folder) == [
-        f"{folder}/misinformation.yaml: respond.tasks: ids must be unique, repeated: collect_evidence"
-    ]
+    assert problems_of(folder) == [f"{folder}/misinformation.yaml: respond.tasks: ids must be unique, repeated: collect_evidence"]
 
 
 def test_an_id_that_does_not_match_the_file_name_is_reported(folder: Path):
@@ -237,16 +247,23 @@ def test_a_template_that_fails_to_render_is_reported_with_the_statement_kind(fol
 def test_a_template_naming_an_internal_field_is_refused_naming_the_file(folder: Path, name: str):
     template = folder / "templates" / "misinformation.pl.j2"
     source = template.read_text(encoding="utf-8")
-    template.write_text(source.replace("{% if form == \"title\" %}", f"{{{{ {name} }}}}\n{{% if form == \"title\" %}}", 1), encoding="utf-8")
+    template.write_text(
+        source.replace('{% if form == "title" %}', f'{{{{ {name} }}}}\n{{% if form == "title" %}}', 1), encoding="utf-8"
+    )
     [problem] = problems_of(folder)
-    assert problem.startswith(f"{template}: names '{name}', an internal field the public never reads; templates see only: changed, faq, form")
+    assert problem.startswith(
+        f"{template}: names '{name}', an internal field the public never reads; templates see only: changed, faq, form"
+    )
 
 
 def test_a_template_over_a_channel_limit_is_reported_with_the_channel_and_numbers(folder: Path):
     template = folder / "templates" / "misinformation.en.j2"
     source = template.read_text(encoding="utf-8")
     padding = "Our team is working through every report we receive, one by one, and will keep doing so until this is over."
-    template.write_text(source.replace("We're still checking the facts.", f"We're still checking the facts. {padding} {padding}"), encoding="utf-8")
+    template.write_text(
+        source.replace("We're still checking the facts.", f"We're still checking the facts. {padding} {padding}"),
+        encoding="utf-8",
+    )
     problems = problems_of(folder)
     over_x = [p for p in problems if p.startswith(f"{template}:update: with an empty fact sheet, x: ")]
     assert len(over_x) == 1 and re.fullmatch(r".*, x: (\d+) weighted characters, over the limit of 280", over_x[0])
@@ -258,8 +275,13 @@ def test_a_playbook_may_write_for_fewer_channels(folder: Path):
     template = folder / "templates" / "misinformation.en.j2"
     source = template.read_text(encoding="utf-8")
     padding = "Our team is working through every report we receive, one by one, and will keep doing so until this is over."
-    template.write_text(source.replace("We're still checking the facts.", f"We're still checking the facts. {padding} {padding}"), encoding="utf-8")
-    edit_yaml(folder / "misinformation.yaml", set_in("communicate", "channels", value=["mastodon", "linkedin", "status_page", "email"]))
+    template.write_text(
+        source.replace("We're still checking the facts.", f"We're still checking the facts. {padding} {padding}"),
+        encoding="utf-8",
+    )
+    edit_yaml(
+        folder / "misinformation.yaml", set_in("communicate", "channels", value=["mastodon", "linkedin", "status_page", "email"])
+    )
     load_catalog(folder)  # no short channel under 500 is written for
 
 
@@ -347,12 +369,16 @@ def test_an_escalation_naming_a_person_without_the_role_is_reported(folder: Path
 
 def test_a_channel_a_level_cannot_use_is_reported_with_the_ones_it_can(folder: Path):
     edit_yaml(folder / "team.yaml", set_in("roles", "incident_commander", "escalation", "levels", 0, "channels", value=["phone"]))
-    assert (f"{folder}/team.yaml:roles.incident_commander.escalation.EscalationPolicy.levels.0.channels.0: "
-            "Input should be 'sms', 'email' or 'call'") in problems_of(folder)
+    assert (
+        f"{folder}/team.yaml:roles.incident_commander.escalation.EscalationPolicy.levels.0.channels.0: "
+        "Input should be 'sms', 'email' or 'call'" in problems_of(folder)
+    )
 
 
 def test_a_level_that_calls_is_valid(folder: Path):
-    edit_yaml(folder / "team.yaml", set_in("roles", "incident_commander", "escalation", "levels", 2, "channels", value=["call", "sms"]))
+    edit_yaml(
+        folder / "team.yaml", set_in("roles", "incident_commander", "escalation", "levels", 2, "channels", value=["call", "sms"])
+    )
     levels = load_catalog(folder).roster.org_chart().policy("incident_commander").levels
     assert levels[2].channels == ["call", "sms"]
 
@@ -379,7 +405,10 @@ def test_two_broken_things_in_one_playbook_give_two_lines(folder: Path):
     edit_yaml(folder / "misinformation.yaml", mutate)
     assert problems_of(folder) == [
         f"{folder}/misinformation.yaml:respond.tasks.0.due_after: '5x' is not a duration; write it as 90s, 5m, 2h or 3d",
-        f"{folder}/misinformation.yaml:communicate.first_statement_within.SEV3: 'soon' is not a duration; write it as 90s, 5m, 2h or 3d",
+        (
+            f"{folder}/misinformation.yaml:communicate.first_statement_within.SEV3: 'soon' is not a duration; write it as 90s,"
+            " 5m, 2h or 3d"
+        ),
     ]
 
 
@@ -391,7 +420,10 @@ def test_roster_playbook_and_template_problems_are_reported_together(full_folder
     problems = problems_of(full_folder)
     assert f"{full_folder}/team.yaml:people.0.email: 'not-an-email' is not an email address" in problems
     assert f"{full_folder}/technical_outage.yaml:id: 'outage' must match the file name 'technical_outage'" in problems
-    assert f"{template}: names 'customer', which templates do not have; they see only: {', '.join(sorted(TEMPLATE_NAMES))}" in problems
+    assert (
+        f"{template}: names 'customer', which templates do not have; they see only: {', '.join(sorted(TEMPLATE_NAMES))}"
+        in problems
+    )
     assert len(problems) == 3
 
 
@@ -413,16 +445,17 @@ def test_a_playbook_whose_windows_cannot_meet_the_first_statement_is_refused_wit
 
     edit_yaml(folder / "misinformation.yaml", slow)
     assert problems_of(folder) == [
-        f"{folder}/misinformation.yaml:communicate.first_statement_within.SEV2: 1 h, but the windows before the first statement add up to "
-        "1 h 25 min: acknowledge 10 min + assessment 45 min + tasks before the statement (collect_evidence) 10 min + approval 20 min"
+        f"{folder}/misinformation.yaml:communicate.first_statement_within.SEV2: 1 h, but the windows before the first statement"
+        " add up to 1 h 25 min: acknowledge 10 min + assessment 45 min + tasks before the statement (collect_evidence) 10 min +"
+        " approval 20 min"
     ]
 
 
 def test_a_playbook_without_an_approval_window_is_refused(folder: Path):
     edit_yaml(folder / "misinformation.yaml", lambda data: data["communicate"].pop("approval_within"))
     assert problems_of(folder) == [
-        f"{folder}/misinformation.yaml:communicate.approval_within: missing: how long approvers get for the first statement, by severity "
-        "(the holding statement goes to approval that long before first_statement_within)"
+        f"{folder}/misinformation.yaml:communicate.approval_within: missing: how long approvers get for the first statement, by"
+        " severity (the holding statement goes to approval that long before first_statement_within)"
     ]
 
 
@@ -431,7 +464,9 @@ def test_every_shipped_playbook_can_meet_its_first_statement_at_every_severity(c
     for playbook in catalog.playbooks.values():
         assert playbook.plan_problems() == [], playbook.id
         for severity in Severity:
-            assert sum((window for _, window in playbook.chain(severity)), timedelta()) <= playbook.communicate.first_statement_within.at(severity)
+            assert sum(
+                (window for _, window in playbook.chain(severity)), timedelta()
+            ) <= playbook.communicate.first_statement_within.at(severity)
             assert timedelta(0) < playbook.holding_point(severity) < playbook.communicate.first_statement_within.at(severity)
 
 
@@ -441,11 +476,15 @@ def test_every_shipped_playbook_can_meet_its_first_statement_at_every_severity(c
 def test_a_playbook_task_title_with_a_line_break_names_the_file_and_path(folder: Path):
     edit_yaml(folder / "misinformation.yaml", lambda data: data["respond"]["tasks"][0].update(title="Collect facts\nBcc: all"))
     problems = problems_of(folder)
-    assert any("misinformation.yaml" in problem and "respond.tasks.0.title" in problem and "single line" in problem for problem in problems), problems
+    assert any(
+        "misinformation.yaml" in problem and "respond.tasks.0.title" in problem and "single line" in problem
+        for problem in problems
+    ), problems
 
 
 def test_a_roster_name_with_a_nul_names_the_file_and_path(folder: Path):
     edit_yaml(folder / "team.yaml", lambda data: data["people"][0].update(name="Ewa\x00"))
     problems = problems_of(folder)
-    assert any("team.yaml" in problem and "people.0.name" in problem and "control characters" in problem for problem in problems), problems
-
+    assert any(
+        "team.yaml" in problem and "people.0.name" in problem and "control characters" in problem for problem in problems
+    ), problems

@@ -94,7 +94,12 @@ def test_the_api_serves_the_register_as_json_with_the_last_drill_from_the_record
     api.include_router(risks.router)
     client = TestClient(api)
     body = client.get("/risks").json()
-    assert (body["organization"], body["total"], body["ready"], body["blocking"]) == ("Northwind Coffee", 11, 0, ["health_rumour", "instagram_hijack"])
+    assert (body["organization"], body["total"], body["ready"], body["blocking"]) == (
+        "Northwind Coffee",
+        11,
+        0,
+        ["health_rumour", "instagram_hijack"],
+    )
     first = body["risks"][0]
     assert (first["priority"], first["band"], first["drill_every"], first["last_drill"]) == (20, "critical", "90d", None)
     assert [c["name"] for c in first["checks"]] == ["playbook", "escalation", "contacts", "templates", "answers", "drill"]
@@ -102,17 +107,35 @@ def test_the_api_serves_the_register_as_json_with_the_last_drill_from_the_record
 
     drilled = datetime.now(timezone.utc) - timedelta(days=3)
     asyncio.run(_record_drill(engine, first["playbook"], drilled, "closed"))
-    asyncio.run(_record_drill(engine, first["playbook"], drilled + timedelta(days=1), "open"))  # a drill still running does not count yet
+    asyncio.run(
+        _record_drill(engine, first["playbook"], drilled + timedelta(days=1), "open")
+    )  # a drill still running does not count yet
     first = client.get("/risks").json()["risks"][0]
     assert first["last_drill"] == drilled.date().isoformat()
-    assert first["checks"][-1]["status"] == "pass" and first["checks"][-1]["detail"].startswith(f"last drill {drilled.date().isoformat()}")
+    assert first["checks"][-1]["status"] == "pass" and first["checks"][-1]["detail"].startswith(
+        f"last drill {drilled.date().isoformat()}"
+    )
     asyncio.run(engine.dispose())
 
 
 async def _record_drill(engine, playbook: str, at: datetime, status: str) -> None:
     async with session_factory(engine)() as session:
-        session.add(IncidentRow(id=f"inc-{status}", title="Drill", playbook=playbook, scenario="misinformation", severity="SEV2", phase=status,
-                                status=status, drill=True, declared_at=at, updated_at=at, closed_at=at if status == "closed" else None, pending=[]))
+        session.add(
+            IncidentRow(
+                id=f"inc-{status}",
+                title="Drill",
+                playbook=playbook,
+                scenario="misinformation",
+                severity="SEV2",
+                phase=status,
+                status=status,
+                drill=True,
+                declared_at=at,
+                updated_at=at,
+                closed_at=at if status == "closed" else None,
+                pending=[],
+            )
+        )
         await session.commit()
 
 
@@ -122,7 +145,9 @@ def test_readiness_shows_the_last_drill_from_the_database(tmp_path: Path):
     drilled = datetime.now(timezone.utc) - timedelta(days=2)
     asyncio.run(_record_drill(engine, "misinformation", drilled, "closed"))
     asyncio.run(engine.dispose())
-    result = runner.invoke(app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path)})
+    result = runner.invoke(
+        app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path)}
+    )
     assert result.exit_code == 0, result.output
     misinformation = [line for line in result.output.splitlines() if "misinformation" in line and "│" in line]
     assert misinformation and all(drilled.date().isoformat() in line for line in misinformation[:1])
@@ -130,21 +155,30 @@ def test_readiness_shows_the_last_drill_from_the_database(tmp_path: Path):
 
 
 def test_readiness_without_a_database_says_so_and_creates_none(tmp_path: Path):
-    result = runner.invoke(app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path / "none")})
+    result = runner.invoke(
+        app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", "CRISIS_DATA_DIR": str(tmp_path / "none")}
+    )
     assert result.exit_code == 0, result.output
     assert "no drill records read (no database at" in result.output
     assert not (tmp_path / "none").exists()
 
 
 def test_readiness_says_when_sendgrid_events_cannot_be_verified(tmp_path: Path):
-    sendgrid = {"SENDGRID_API_KEY": "SG.abcdefghijkl.mnopqrstuvwxyz0123", "SENDGRID_FROM_EMAIL": "crisis@example.com",
-                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}"}
+    sendgrid = {
+        "SENDGRID_API_KEY": "SG.abcdefghijkl.mnopqrstuvwxyz0123",
+        "SENDGRID_FROM_EMAIL": "crisis@example.com",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+    }
     unsigned = runner.invoke(app, ["readiness", str(SHIPPED), "--allow-undrilled"], env={"COLUMNS": "200", **sendgrid})
     assert unsigned.exit_code == 0, unsigned.output
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid/events refuses every event (403)" in unsigned.output
     from tests.fakes.providers import EventSigner
 
-    signed = runner.invoke(app, ["readiness", str(SHIPPED)], env={"COLUMNS": "200", **sendgrid, "SENDGRID_WEBHOOK_PUBLIC_KEY": EventSigner().public_key})
+    signed = runner.invoke(
+        app,
+        ["readiness", str(SHIPPED)],
+        env={"COLUMNS": "200", **sendgrid, "SENDGRID_WEBHOOK_PUBLIC_KEY": EventSigner().public_key},
+    )
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY" not in signed.output
 
 
@@ -157,15 +191,27 @@ def test_readiness_and_the_roster_check_say_who_cannot_be_reached_on_each_config
         data["roles"]["incident_commander"]["escalation"]["levels"][2]["channels"] = ["call", "sms"]
 
     edit_yaml(folder / "team.yaml", reachable_in_part)
-    env = {"COLUMNS": "250", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-           "TWILIO_AUTH_TOKEN": "f" * 32, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s" * 32}
+    env = {
+        "COLUMNS": "250",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": "f" * 32,
+        "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32,
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s" * 32,
+    }
     for command, code in ((["readiness", str(folder), "--allow-undrilled"], 1), (["playbooks", "check", str(folder)], 0)):
         result = runner.invoke(app, command, env=env)
         assert result.exit_code == code, result.output  # readiness: anna's phone fails the contacts of critical risks too
         output = " ".join(result.output.split())
         assert "incident_commander call people, but Twilio calls are not configured" in output  # a messaging service cannot call
-        assert "! sms: anna.kowalska cannot be reached: '+48123456' is not a valid number for its country (fix: correct people.2.phone in team.yaml)" in output
-        assert "! slack: james.whitfield cannot be reached: no Slack member id (fix: add people.1.slack (U…) in team.yaml)" in output
+        assert (
+            "! sms: anna.kowalska cannot be reached: '+48123456' is not a valid number for its country (fix: correct"
+            " people.2.phone in team.yaml)" in output
+        )
+        assert (
+            "! slack: james.whitfield cannot be reached: no Slack member id (fix: add people.1.slack (U…) in team.yaml)" in output
+        )
         assert "! slack: ewa.lewandowska" not in output and "! email:" not in output  # SendGrid is not configured
 
 

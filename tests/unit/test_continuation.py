@@ -12,7 +12,10 @@ def publish_updates(drive: Driver, count: int) -> None:
         drive.tick(minutes=30)
         statement = drive.system_draft()
         drive.approve_all(statement.version)
-        receipts = [Receipt(channel="x", provider_id=f"post-{statement.version}", sha256=statement.sha256), Receipt(channel="outbox", sha256=statement.sha256)]
+        receipts = [
+            Receipt(channel="x", provider_id=f"post-{statement.version}", sha256=statement.sha256),
+            Receipt(channel="outbox", sha256=statement.sha256),
+        ]
         drive.incident.mark_published(statement.version, drive.now, receipts)
 
 

@@ -14,15 +14,21 @@ def samples(start: datetime, minutes: int, per_minute: int, negative_every: int)
     found = []
     for minute in range(minutes):
         for i in range(per_minute):
-            found.append(Sample(at=start + timedelta(minutes=minute, seconds=i), scored=True, negative=i % negative_every == 0, reach=10))
+            found.append(
+                Sample(at=start + timedelta(minutes=minute, seconds=i), scored=True, negative=i % negative_every == 0, reach=10)
+            )
     return found
 
 
 def test_a_statement_that_calmed_the_conversation():
     published = T0 + timedelta(hours=1)
     talk = conversation(
-        ["brand"], samples(T0, 60, 10, 2) + samples(published, 60, 10, 10), T0, T0 + timedelta(hours=2, minutes=30),
-        [(1, "holding", published)], now=T0 + timedelta(hours=3),
+        ["brand"],
+        samples(T0, 60, 10, 2) + samples(published, 60, 10, 10),
+        T0,
+        T0 + timedelta(hours=2, minutes=30),
+        [(1, "holding", published)],
+        now=T0 + timedelta(hours=3),
     )
     [effect] = talk.statements
     assert effect.before == 0.5 and effect.after == 0.1 and round(effect.change, 2) == -0.4
@@ -34,7 +40,14 @@ def test_a_statement_that_calmed_the_conversation():
 
 def test_the_hour_after_is_marked_incomplete_until_it_has_passed():
     published = T0 + timedelta(minutes=30)
-    talk = conversation(["brand"], samples(T0, 40, 5, 3), T0, T0 + timedelta(minutes=40), [(1, "holding", published)], now=T0 + timedelta(minutes=40))
+    talk = conversation(
+        ["brand"],
+        samples(T0, 40, 5, 3),
+        T0,
+        T0 + timedelta(minutes=40),
+        [(1, "holding", published)],
+        now=T0 + timedelta(minutes=40),
+    )
     assert not talk.statements[0].after_complete
     unscored = conversation(["brand"], [], T0, T0 + timedelta(minutes=40), [(1, "holding", published)], now=T0)
     assert unscored.statements[0].before is None and unscored.statements[0].change is None
@@ -48,7 +61,14 @@ def test_bucket_width_keeps_the_chart_readable():
 
 def test_the_chart_is_self_contained_svg_with_every_bucket_and_statement():
     published = T0 + timedelta(minutes=50)
-    talk = conversation(["brand"], samples(T0, 90, 4, 2), T0, T0 + timedelta(minutes=90), [(1, "holding", published), (2, "update", published + timedelta(minutes=20))], now=T0 + timedelta(hours=3))
+    talk = conversation(
+        ["brand"],
+        samples(T0, 90, 4, 2),
+        T0,
+        T0 + timedelta(minutes=90),
+        [(1, "holding", published), (2, "update", published + timedelta(minutes=20))],
+        now=T0 + timedelta(hours=3),
+    )
     svg = str(conversation_svg(talk))
     root = ET.fromstring(svg)  # well-formed XML
     bars = [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "volume"]
@@ -65,4 +85,3 @@ def test_text_in_the_chart_is_escaped():
     svg = str(conversation_svg(talk))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     ET.fromstring(svg)
-

@@ -10,7 +10,10 @@ from tests.unit.conftest import ANNA, EWA, JAMES, T0
 def test_a_drill_without_participants_is_the_whole_team_marked_as_a_drill(catalog):
     plan = drill_plan(catalog, DrillRequest(playbook="technical_outage"), "inc-d1")
     assert plan.drill and plan.participants == [] and plan.org == catalog.roster.org_chart()
-    assert plan.title == "Drill: Technical outage" and plan.playbook.stakeholders == catalog.playbooks["technical_outage"].stakeholders
+    assert (
+        plan.title == "Drill: Technical outage"
+        and plan.playbook.stakeholders == catalog.playbooks["technical_outage"].stakeholders
+    )
 
 
 def test_participants_are_the_only_people_paged_and_play_the_roles_nobody_of_them_holds(catalog):
@@ -35,7 +38,10 @@ def test_participants_are_the_only_people_paged_and_play_the_roles_nobody_of_the
     [
         (DrillRequest(playbook="nope"), "playbook: unknown playbook 'nope'"),
         (DrillRequest(playbook="technical_outage", participants=["ghost"]), "participants: not in the team roster: ghost"),
-        (DrillRequest(playbook="technical_outage", participants=[ANNA]), "participants: a drill needs someone who holds incident_commander"),
+        (
+            DrillRequest(playbook="technical_outage", participants=[ANNA]),
+            "participants: a drill needs someone who holds incident_commander",
+        ),
         (DrillRequest(playbook="technical_outage", language="de"), "language: 'de' is not offered"),
     ],
 )

@@ -36,7 +36,10 @@ def test_a_markdown_cell_stays_one_cell_on_one_line():
 def test_the_report_escapes_every_text_people_wrote(drive: Driver):
     drive.to_closed()
     review = ReviewSubmission(
-        person="ewa", summary=f"Summary {HOSTILE}\n# not a heading", went_well=[HOSTILE], went_badly=["x | y"],
+        person="ewa",
+        summary=f"Summary {HOSTILE}\n# not a heading",
+        went_well=[HOSTILE],
+        went_badly=["x | y"],
         action_items=[ActionItem(title=f"Fix {HOSTILE}", owner="ewa|ops", playbook_section="respond | tasks")],
     )
     state = drive.state.model_copy(update={"title": f"Title {HOSTILE}", "review": review})
@@ -51,8 +54,14 @@ def test_the_report_escapes_every_text_people_wrote(drive: Driver):
 
 
 def test_a_csv_cell_never_starts_a_formula():
-    assert [csv_cell(value) for value in ("=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "plain", 3, None)] == [
-        "'=HYPERLINK(\"http://x\")", "'+1", "'-1", "'@SUM(A1)", "plain", 3, None
+    assert [csv_cell(value) for value in ('=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "plain", 3, None)] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "plain",
+        3,
+        None,
     ]
     rows = list(csv.reader(io.StringIO(_csv(["a", "b"], [["=1+1", 2.5]]))))
     assert rows == [["a", "b"], ["'=1+1", "2.5"]]

@@ -34,7 +34,11 @@ def test_a_new_incident_has_an_empty_fact_sheet_apart_from_its_internal_title(dr
 def test_the_comms_lead_edits_the_fact_sheet_in_versions_on_the_timeline(drive: Driver):
     edit(drive, headline="Our Instagram account was taken over", status_page="https://status.example.com")
     drive.tick(minutes=5)
-    edit(drive, what_to_do="Do not click links in our Instagram posts or messages today.", headline="Our Instagram account was taken over")
+    edit(
+        drive,
+        what_to_do="Do not click links in our Instagram posts or messages today.",
+        headline="Our Instagram account was taken over",
+    )
     sheet = drive.state.fact_sheet
     assert sheet.headline == "Our Instagram account was taken over"
     assert sheet.what_to_do.startswith("Do not click")
@@ -62,7 +66,10 @@ def test_an_empty_string_clears_a_field_and_an_omitted_one_stays(drive: Driver):
 def test_an_edit_that_changes_nothing_is_refused_naming_the_field(drive: Driver):
     edit(drive, headline="Our app is down")
     refused = rejection(drive.incident, headline="Our app is down")
-    assert (refused.kind, refused.message) == ("invalid", "fields: nothing would change; give at least one field with a new value")
+    assert (refused.kind, refused.message) == (
+        "invalid",
+        "fields: nothing would change; give at least one field with a new value",
+    )
     assert rejection(drive.incident).kind == "invalid"
 
 
@@ -101,7 +108,9 @@ def test_the_assessment_fills_the_fact_sheet(drive: Driver):
     drive.assess(
         severity=Severity.SEV1,
         facts=["The attacker reset the password at 09:12."],  # internal: stays in the assessment
-        fact_sheet=FactSheetFields(headline="Our Instagram account was taken over", who_is_affected="Followers who got direct messages from us today."),
+        fact_sheet=FactSheetFields(
+            headline="Our Instagram account was taken over", who_is_affected="Followers who got direct messages from us today."
+        ),
     )
     assert drive.state.fact_sheet.headline == "Our Instagram account was taken over"
     assert drive.state.fact_sheet_versions[-1].author == EWA

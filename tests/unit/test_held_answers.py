@@ -27,7 +27,9 @@ def entry(drive: Driver, answer_id: str) -> dict:
 
 @pytest.mark.shipped
 def test_the_shipped_kits_bind_the_answers_that_assert_facts(catalog):
-    bound = {(playbook, a.id): a.released_by.task for playbook, kit in catalog.answers.items() for a in kit.answers if a.released_by}
+    bound = {
+        (playbook, a.id): a.released_by.task for playbook, kit in catalog.answers.items() for a in kit.answers if a.released_by
+    }
     refund = next(a for a in catalog.answers["customer_backlash"].answers if a.id == "refund")
     assert refund.released_by.fact == "remedy"
     assert bound == {
@@ -51,8 +53,13 @@ def test_a_held_answer_shows_what_it_waits_for_and_no_usable_text(outage: Driver
     kit_text = next(a for a in catalog.answers["technical_outage"].answers if a.id == CHARGED).answer["en"]
     assert held["released"] is False and held["text"] is None and held["held_text"] == kit_text
     assert held["waiting_for"] == {
-        "task": "check_customer_charges", "fact": None, "title": "Check for failed or duplicate charges", "status": "open",
-        "why": "it asserts what the task 'Check for failed or duplicate charges' establishes; it is released when that task is done",
+        "task": "check_customer_charges",
+        "fact": None,
+        "title": "Check for failed or duplicate charges",
+        "status": "open",
+        "why": (
+            "it asserts what the task 'Check for failed or duplicate charges' establishes; it is released when that task is done"
+        ),
     }
     assert entry(outage, "when_fixed")["released"] is True and entry(outage, "when_fixed")["text"]
 
@@ -68,8 +75,9 @@ def test_proposing_a_held_answer_is_refused_with_the_reason(outage: Driver):
     with pytest.raises(Rejected) as info:
         outage.incident.check_answer_proposal(CHARGED, action)
     assert info.value.kind == "conflict"
-    assert info.value.message == (
-        f"answer '{CHARGED}' is held: it asserts what the task 'Check for failed or duplicate charges' establishes; "
+    assert (
+        info.value.message
+        == f"answer '{CHARGED}' is held: it asserts what the task 'Check for failed or duplicate charges' establishes; "
         "it is released when that task is done (task 'check_customer_charges' is open); adapt it then"
     )
 
@@ -79,7 +87,10 @@ def test_completing_the_task_releases_the_answer_on_the_timeline(outage: Driver)
     outage.complete("confirm_scope")
     released = [e for e in outage.state.timeline if e.kind == "answer_released"]
     assert [(e.data["answer_id"], e.message) for e in released] == [
-        ("what_happened", "Answer 'what_happened' released: the task 'Confirm the scope with engineering' that establishes it is done"),
+        (
+            "what_happened",
+            "Answer 'what_happened' released: the task 'Confirm the scope with engineering' that establishes it is done",
+        ),
         (SECURITY, f"Answer '{SECURITY}' released: the task 'Confirm the scope with engineering' that establishes it is done"),
     ]
     now = entry(outage, SECURITY)
@@ -129,13 +140,17 @@ def test_a_kit_bound_to_a_task_the_playbook_lacks_is_refused(tmp_path):
     folder, path = outage_folder(tmp_path)
     edit_yaml(path, lambda data: data["answers"][2].update(released_by={"task": "refund_everyone"}))
     (found,) = problems_of(folder)
-    assert found.startswith(f"{path}:answers.2.released_by.task: unknown task 'refund_everyone' (playbook 'technical_outage' has: confirm_scope, ")
+    assert found.startswith(
+        f"{path}:answers.2.released_by.task: unknown task 'refund_everyone' (playbook 'technical_outage' has: confirm_scope, "
+    )
 
 
 def test_a_binding_names_a_task_or_a_fact_sheet_field(tmp_path):
     folder, path = outage_folder(tmp_path)
     edit_yaml(path, lambda data: data["answers"][2].update(released_by={"fact": "remedy", "task": "check_customer_charges"}))
-    assert problems_of(folder) == [f"{path}:answers.2.released_by: give either task (a respond task id) or fact (a fact sheet field), not both or neither"]
+    assert problems_of(folder) == [
+        f"{path}:answers.2.released_by: give either task (a respond task id) or fact (a fact sheet field), not both or neither"
+    ]
     edit_yaml(path, lambda data: data["answers"][2].update(released_by={"fact": "refund_policy"}))
     assert problems_of(folder) == [
         f"{path}:answers.2.released_by.fact: unknown fact sheet field 'refund_policy' (the sheet has: headline, what_happened, "
@@ -155,14 +170,19 @@ def test_an_answer_bound_to_a_fact_waits_for_the_fact_sheet_to_state_it(backlash
     held = entry(backlash, "refund")
     assert held["released"] is False and held["text"] is None
     assert held["waiting_for"] == {
-        "task": None, "fact": "remedy", "title": "fact sheet: remedy", "status": "empty",
+        "task": None,
+        "fact": "remedy",
+        "title": "fact sheet: remedy",
+        "status": "empty",
         "why": "it asserts what the public fact sheet's 'remedy' states; it is released when that field is filled in",
     }
     with pytest.raises(Rejected, match=r"answer 'refund' is held: .* \(fact sheet field 'remedy' is empty\); adapt it then"):
         backlash.incident.check_answer_proposal("refund", AnswerDraft(person=ANNA, text="Yes, a full refund."))
     backlash.incident.edit_fact_sheet(FactSheetEdit(person=ANNA, fields={"headline": "Loyalty changes"}), backlash.now)
     assert entry(backlash, "refund")["released"] is False
-    backlash.incident.edit_fact_sheet(FactSheetEdit(person=ANNA, fields={"remedy": "Points taken since Monday are restored by Friday."}), backlash.now)
+    backlash.incident.edit_fact_sheet(
+        FactSheetEdit(person=ANNA, fields={"remedy": "Points taken since Monday are restored by Friday."}), backlash.now
+    )
     assert entry(backlash, "refund")["released"] is True and entry(backlash, "refund")["text"]
     assert backlash.state.timeline[-1].message == "Answer 'refund' released: the public fact sheet now states its 'remedy'"
     backlash.incident.edit_fact_sheet(FactSheetEdit(person=ANNA, fields={"remedy": ""}), backlash.now)

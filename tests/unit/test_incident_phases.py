@@ -178,7 +178,10 @@ def test_entering_assess_sets_the_assessment_deadline(drive: Driver):
 
 def test_assessing_before_the_assess_phase_is_a_conflict(drive: Driver):
     rejected = rejection(drive.incident.check_assessment, Assessment(person=EWA, severity=Severity.SEV2))
-    assert (rejected.kind, rejected.message) == ("conflict", "cannot submit the assessment in the identify phase (only in assess)")
+    assert (rejected.kind, rejected.message) == (
+        "conflict",
+        "cannot submit the assessment in the identify phase (only in assess)",
+    )
 
 
 def test_assessing_after_the_assess_phase_is_a_conflict(drive: Driver):
@@ -359,7 +362,10 @@ def test_an_unknown_task_is_invalid_even_before_tasks_open(drive: Driver):
 def test_completing_a_task_before_respond_is_a_conflict(drive: Driver):
     drive.to_assess()
     rejected = rejection(drive.incident.check_complete_task, "recover_access", TaskCompletion(person=EWA))
-    assert (rejected.kind, rejected.message) == ("conflict", "cannot complete tasks in the assess phase (only in respond or communicate)")
+    assert (rejected.kind, rejected.message) == (
+        "conflict",
+        "cannot complete tasks in the assess phase (only in respond or communicate)",
+    )
 
 
 def test_completing_a_task_twice_is_a_conflict(drive: Driver):
@@ -460,4 +466,3 @@ def test_a_reassessment_that_does_not_fit_is_refused(drive: Driver, stage, perso
     with pytest.raises(Rejected) as info:
         drive.incident.check_reassessment(Reassessment(person=person, severity=severity, reason="Why not."))
     assert info.value.kind == kind and message in info.value.message
-

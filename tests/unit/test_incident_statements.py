@@ -41,16 +41,23 @@ def holding(communicating: Driver) -> Driver:
 
 def test_the_holding_point_is_the_approvers_window_before_the_first_statement_deadline(drive: Driver):
     communicate = drive.incident.playbook.communicate
-    assert drive.incident.holding_at() == T0 + communicate.first_statement_within.at(Severity.SEV2) - communicate.approval_within.at(Severity.SEV2)
+    assert drive.incident.holding_at() == T0 + communicate.first_statement_within.at(
+        Severity.SEV2
+    ) - communicate.approval_within.at(Severity.SEV2)
     drive.to_assess()
     drive.assess(severity=Severity.SEV1)
-    assert drive.incident.holding_at() == T0 + communicate.first_statement_within.at(Severity.SEV1) - communicate.approval_within.at(Severity.SEV1)
+    assert drive.incident.holding_at() == T0 + communicate.first_statement_within.at(
+        Severity.SEV1
+    ) - communicate.approval_within.at(Severity.SEV1)
 
 
 def test_at_the_holding_point_statements_open_before_the_assessment(drive: Driver):
     drive.to_assess()
     assert not drive.incident.statements_open()
-    assert "cannot draft a statement in the assess phase" in rejection(drive.incident.check_statement_draft, StatementDraft(person=ANNA, text="x")).message
+    assert (
+        "cannot draft a statement in the assess phase"
+        in rejection(drive.incident.check_statement_draft, StatementDraft(person=ANNA, text="x")).message
+    )
     drive.now = drive.incident.holding_at()
     drive.incident.open_statements_early(drive.now)
     assert drive.incident.statements_open() and drive.incident.phase is Phase.ASSESS
@@ -63,8 +70,6 @@ def test_at_the_holding_point_statements_open_before_the_assessment(drive: Drive
     drive.decide(holding.version, KASIA, REJECT, "Too vague")
     revised = drive.draft("We are securing the account; do not click links in our posts.")
     assert revised.kind is StatementKind.HOLDING and revised.status is StatementStatus.PENDING_APPROVAL
-
-
 
 
 def test_the_system_draft_waits_for_approval(holding: Driver):
@@ -80,13 +85,19 @@ def test_the_first_statement_is_a_holding_statement(communicating: Driver):
 def test_drafting_outside_communicate_is_a_conflict(drive: Driver):
     drive.to_respond()
     rejected = rejection(drive.incident.check_statement_draft, StatementDraft(person=ANNA, text="Hello"))
-    assert (rejected.kind, rejected.message) == ("conflict", "cannot draft a statement in the respond phase (only in communicate)")
+    assert (rejected.kind, rejected.message) == (
+        "conflict",
+        "cannot draft a statement in the respond phase (only in communicate)",
+    )
 
 
 def test_only_the_author_or_commander_role_may_draft(communicating: Driver):
     rejected = rejection(communicating.incident.check_statement_draft, StatementDraft(person=PIOTR, text="Hello"))
     assert rejected.kind == "invalid"
-    assert rejected.message == "person: 'piotr.zielinski' cannot draft statements; that needs the role comms_lead or incident_commander"
+    assert (
+        rejected.message
+        == "person: 'piotr.zielinski' cannot draft statements; that needs the role comms_lead or incident_commander"
+    )
 
 
 def test_the_commander_may_draft(communicating: Driver):
@@ -128,7 +139,10 @@ def test_every_approver_role_approves_the_statement(holding: Driver):
     holding.decide(1, DANIEL)
     v1 = holding.incident.statement(1)
     assert v1.status is StatementStatus.APPROVED
-    assert [(d.person, d.roles, d.decision) for d in v1.decisions] == [(PIOTR, ["security_lead"], APPROVE), (DANIEL, ["legal"], APPROVE)]
+    assert [(d.person, d.roles, d.decision) for d in v1.decisions] == [
+        (PIOTR, ["security_lead"], APPROVE),
+        (DANIEL, ["legal"], APPROVE),
+    ]
     assert holding.incident.approved_unpublished() is v1
     assert holding.state.timeline[-1].kind == "statement_approved"
 

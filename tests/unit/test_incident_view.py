@@ -348,7 +348,11 @@ def test_people_actions_name_their_actor(drive: Driver):
 def test_phase_changes_are_events(drive: Driver):
     drive.to_assess()
     event = drive.state.timeline[-1]
-    assert (event.kind, event.message, event.data) == ("phase_changed", "Phase identify → assess", {"phase": "assess", "previous": "identify"})
+    assert (event.kind, event.message, event.data) == (
+        "phase_changed",
+        "Phase identify → assess",
+        {"phase": "assess", "previous": "identify"},
+    )
 
 
 # ---- the view -------------------------------------------------------------------------------
@@ -430,10 +434,18 @@ def test_the_plan_pinned_in_history_round_trips_and_carries_no_contact(plan: Inc
 # ---- the typed contract ----------------------------------------------------------------------
 
 PENDING_FIELDS = {
-    "acknowledge": {"role"}, "assessment": {"questions"}, "task": {"task_id"}, "approval": {"version", "role"}, "statement_draft": {"version"},
-    "answer_approval": {"answer_id", "version", "number", "role"}, "answer_draft": {"answer_id", "version"},
-    "internal_approval": {"audience", "version", "number", "role"}, "internal_draft": {"audience", "version"},
-    "resolve": set(), "review": set(), "feedback": set(),
+    "acknowledge": {"role"},
+    "assessment": {"questions"},
+    "task": {"task_id"},
+    "approval": {"version", "role"},
+    "statement_draft": {"version"},
+    "answer_approval": {"answer_id", "version", "number", "role"},
+    "answer_draft": {"answer_id", "version"},
+    "internal_approval": {"audience", "version", "number", "role"},
+    "internal_draft": {"audience", "version"},
+    "resolve": set(),
+    "review": set(),
+    "feedback": set(),
 }
 
 
@@ -441,7 +453,15 @@ def test_each_kind_of_pending_item_has_its_own_fields_and_reads_back_as_itself()
     assert {kind.value for kind in PendingKind} == set(PENDING_FIELDS)
     items = TypeAdapter(list[PendingItem])
     for kind, own in PENDING_FIELDS.items():
-        values = {"role": "legal", "questions": [], "task_id": "t", "version": 2, "answer_id": "a", "number": 3, "audience": "all_staff"}
+        values = {
+            "role": "legal",
+            "questions": [],
+            "task_id": "t",
+            "version": 2,
+            "answer_id": "a",
+            "number": 3,
+            "audience": "all_staff",
+        }
         item = {"kind": kind, "title": "Something", "people": [EWA], "due_at": None, **{name: values[name] for name in own}}
         [read] = items.validate_python([item])
         assert read.kind == kind and set(read.model_dump(mode="json")) == {"kind", "title", "people", "due_at", *own}
@@ -473,7 +493,11 @@ def test_the_view_keeps_the_json_shape_of_the_state_it_shows(drive: Driver):
 def test_every_timeline_event_has_a_kind_of_the_enum_and_an_unknown_kind_is_refused(drive: Driver):
     _full_run(drive)
     assert all(isinstance(event.kind, EventKind) for event in drive.state.timeline)
-    assert {event.kind for event in drive.state.timeline} >= {EventKind.DECLARED, EventKind.STATEMENT_PUBLISHED, EventKind.REVIEW_SUBMITTED}
+    assert {event.kind for event in drive.state.timeline} >= {
+        EventKind.DECLARED,
+        EventKind.STATEMENT_PUBLISHED,
+        EventKind.REVIEW_SUBMITTED,
+    }
     event = drive.state.timeline[0].model_dump(mode="json")
     assert TimelineEvent.model_validate(event).kind is EventKind.DECLARED and event["kind"] == "declared"
     with pytest.raises(ValidationError):

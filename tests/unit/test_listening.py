@@ -38,16 +38,27 @@ TOPIC = Topic(
 
 
 def mention(at: datetime, text: str = "northwind coffee this morning", negative: bool = False, reach: int = 100) -> MentionFacts:
-    return MentionFacts(created_at=at, negative=negative, scored=True, reach=reach, text=text, platform="x",
-                        external_id=f"{at.timestamp()}-{random.random()}", author="someone", url="https://x.example/p")
+    return MentionFacts(
+        created_at=at,
+        negative=negative,
+        scored=True,
+        reach=reach,
+        text=text,
+        platform="x",
+        external_id=f"{at.timestamp()}-{random.random()}",
+        author="someone",
+        url="https://x.example/p",
+    )
 
 
-def chatter(rng: random.Random, start: datetime, minutes: int, per_minute, negative_share: float = 0.2, text: str = "northwind again") -> list[MentionFacts]:
+def chatter(
+    rng: random.Random, start: datetime, minutes: int, per_minute, negative_share: float = 0.2, text: str = "northwind again"
+) -> list[MentionFacts]:
     """Mentions at random seconds; ``per_minute`` is a number or a function of the minute."""
     found = []
     for minute in range(minutes):
         rate = per_minute(minute) if callable(per_minute) else per_minute
-        count = max(0, round(rng.gauss(rate, rate ** 0.5)))
+        count = max(0, round(rng.gauss(rate, rate**0.5)))
         for _ in range(count):
             at = start + timedelta(minutes=minute, seconds=rng.uniform(0, 60))
             found.append(mention(at, text, negative=rng.random() < negative_share, reach=rng.randint(10, 5000)))
@@ -63,7 +74,7 @@ def run(topic: Topic, mentions: list[MentionFacts], step: timedelta = timedelta(
     now = mentions[0].created_at
     while now <= end:
         since = 0 if state.next_bucket is None else bisect.bisect_left(times, state.next_bucket)
-        arrived = mentions[since:bisect.bisect_right(times, now)]
+        arrived = mentions[since : bisect.bisect_right(times, now)]
         state, found = evaluate(topic, state, count_buckets(topic, arrived), now)
         detections += found
         now += step
@@ -87,7 +98,11 @@ def test_slow_growth_is_followed_by_the_baseline_not_detected():
 def test_a_sudden_spike_is_detected_once_within_a_minute_of_stream_time():
     rng = random.Random(3)
     spike_at = START + timedelta(minutes=90)
-    stream = chatter(rng, START, 90, 10) + chatter(rng, spike_at, 15, 150, negative_share=0.5) + chatter(rng, spike_at + timedelta(minutes=15), 60, 10)
+    stream = (
+        chatter(rng, START, 90, 10)
+        + chatter(rng, spike_at, 15, 150, negative_share=0.5)
+        + chatter(rng, spike_at + timedelta(minutes=15), 60, 10)
+    )
     stream.sort(key=lambda m: m.created_at)
     _, detections = run(TOPIC, stream)
     assert len(detections) == 1, [d.summary for d in detections]
@@ -108,7 +123,10 @@ def test_a_sudden_spike_is_detected_once_within_a_minute_of_stream_time():
 def test_a_rumour_burst_with_a_keyword_suggests_the_misinformation_playbook():
     rng = random.Random(4)
     burst_at = START + timedelta(minutes=60, seconds=5)
-    rumour = [mention(burst_at + timedelta(seconds=4 * i), "is it true northwind coffee is fake? hoax or not", reach=20000 + i) for i in range(8)]
+    rumour = [
+        mention(burst_at + timedelta(seconds=4 * i), "is it true northwind coffee is fake? hoax or not", reach=20000 + i)
+        for i in range(8)
+    ]
     stream = sorted(chatter(rng, START, 120, 10) + rumour, key=lambda m: m.created_at)
     _, detections = run(TOPIC, stream)
     assert len(detections) == 1
@@ -122,7 +140,9 @@ def test_a_rumour_burst_with_a_keyword_suggests_the_misinformation_playbook():
 
 def test_a_keyword_trigger_needs_its_minimum():
     rng = random.Random(5)
-    stream = chatter(rng, START, 60, 10) + [mention(START + timedelta(minutes=30, seconds=i), "northwind got hacked?") for i in range(2)]
+    stream = chatter(rng, START, 60, 10) + [
+        mention(START + timedelta(minutes=30, seconds=i), "northwind got hacked?") for i in range(2)
+    ]
     _, detections = run(TOPIC, sorted(stream, key=lambda m: m.created_at))
     assert detections == []
 
@@ -205,17 +225,36 @@ def _copy_playbooks(tmp_path: Path, topics: object) -> Path:
 @pytest.mark.parametrize(
     ("topics", "expected"),
     [
-        ({"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "nope"}]},
-         "topics.yaml:topics.0.playbook: unknown playbook 'nope'"),
-        ({"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "misinformation",
-                      "keywords": [{"terms": ["fake"], "playbook": "gone"}]}]},
-         "topics.yaml:topics.0.keywords.0.playbook: unknown playbook 'gone'"),
-        ({"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "misinformation", "bucket": "7m"}]},
-         "topics.yaml:topics.0.bucket: must divide a day evenly"),
-        ({"topics": [{"id": "brand", "name": "B", "terms": [], "playbook": "misinformation"}]},
-         "topics.yaml:topics.0.terms: List should have at least 1 item"),
-        ({"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "misinformation", "z_threshold": "high"}]},
-         "topics.yaml:topics.0.z_threshold: Input should be a valid number"),
+        (
+            {"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "nope"}]},
+            "topics.yaml:topics.0.playbook: unknown playbook 'nope'",
+        ),
+        (
+            {
+                "topics": [
+                    {
+                        "id": "brand",
+                        "name": "B",
+                        "terms": ["x1"],
+                        "playbook": "misinformation",
+                        "keywords": [{"terms": ["fake"], "playbook": "gone"}],
+                    }
+                ]
+            },
+            "topics.yaml:topics.0.keywords.0.playbook: unknown playbook 'gone'",
+        ),
+        (
+            {"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "misinformation", "bucket": "7m"}]},
+            "topics.yaml:topics.0.bucket: must divide a day evenly",
+        ),
+        (
+            {"topics": [{"id": "brand", "name": "B", "terms": [], "playbook": "misinformation"}]},
+            "topics.yaml:topics.0.terms: List should have at least 1 item",
+        ),
+        (
+            {"topics": [{"id": "brand", "name": "B", "terms": ["x1"], "playbook": "misinformation", "z_threshold": "high"}]},
+            "topics.yaml:topics.0.z_threshold: Input should be a valid number",
+        ),
     ],
 )
 def test_bad_topics_are_reported_as_file_path_reason(tmp_path, topics, expected):

@@ -34,7 +34,17 @@ def test_every_notice_is_for_a_person_id_of_the_incident():
 
 
 def test_notice_kinds():
-    assert [n.kind for n in all_notices()] == ["page", "taken", "reminder", "task", "approval", "revision", "review", "answer_approval", "answer_revision"]
+    assert [n.kind for n in all_notices()] == [
+        "page",
+        "taken",
+        "reminder",
+        "task",
+        "approval",
+        "revision",
+        "review",
+        "answer_approval",
+        "answer_revision",
+    ]
 
 
 def test_both_languages_have_every_text_with_the_same_placeholders():
@@ -128,8 +138,10 @@ def test_approval_subjects_name_the_incident_and_its_severity(language):
     assert say.answer_approval_request(KASIA, 3, "x", 2, "legal", "Q?", "A.").subject.endswith(": Account hijacked")
 
 
-
-@pytest.mark.parametrize(("language", "tag", "note"), [("en", "[INTERNAL] ", "Do not forward it"), ("pl", "[WEWNĘTRZNE] ", "Nie przekazujcie jej dalej")])
+@pytest.mark.parametrize(
+    ("language", "tag", "note"),
+    [("en", "[INTERNAL] ", "Do not forward it"), ("pl", "[WEWNĘTRZNE] ", "Nie przekazujcie jej dalej")],
+)
 def test_stakeholder_briefings_carry_internal_text_marked_as_internal(language: str, tag: str, note: str):
     say = Messenger("inc-1", "Mention surge: Northwind app", "SEV2", "49 mentions; reach 547,850.", language)
     briefing = messages.briefing(say, ["executives"], "declared")

@@ -77,7 +77,9 @@ def test_resolved_after_the_statement_deadline_with_nothing_said_counts_as_misse
     drive.resolve()
     statement = by_name(metrics_of(drive), "first_statement")
     assert statement.status == "missed"
-    assert statement.margin == -(timedelta(hours=2) - drive.incident.playbook.communicate.first_statement_within.at(drive.incident.severity))
+    assert statement.margin == -(
+        timedelta(hours=2) - drive.incident.playbook.communicate.first_statement_within.at(drive.incident.severity)
+    )
 
 
 def test_several_approval_rounds_with_the_wait_per_approver(drive: Driver):

@@ -29,7 +29,11 @@ def deadline(drive: Driver, name: str) -> dict:
 
 def test_the_gdpr_clocks_start_at_declaration(breach: Driver):
     art33, art34 = deadline(breach, ART33), deadline(breach, ART34)
-    assert art33["due_at"] == "2026-01-04T00:00:00Z" and T0 + timedelta(hours=72) == breach.state.deadlines[ART33].due_at and art33["status"] == "open"
+    assert (
+        art33["due_at"] == "2026-01-04T00:00:00Z"
+        and T0 + timedelta(hours=72) == breach.state.deadlines[ART33].due_at
+        and art33["status"] == "open"
+    )
     assert art33["label"] == "Supervisory authority notified (GDPR art. 33; UODO in Poland, ICO in the UK), 72 h from awareness"
     assert art34["label"].startswith("People affected told without undue delay when the risk is high (GDPR art. 34")
 
@@ -64,10 +68,11 @@ def test_the_incident_cannot_be_resolved_while_an_obligations_task_is_open(breac
     breach.enter(breach.incident.phase.COMMUNICATE)
     with pytest.raises(Rejected) as info:
         breach.incident.check_resolve(Resolution(person=EWA, summary="Contained."))
-    assert info.value.message == (
-        "the task 'Tell the people affected (GDPR art. 34)' is still open and meets an obligation: People affected told without undue "
-        "delay when the risk is high (GDPR art. 34; this plan allows 72 h) (due 2026-01-04 00:00 UTC); complete it first, with a note "
-        "saying why if it is not required"
+    assert (
+        info.value.message
+        == "the task 'Tell the people affected (GDPR art. 34)' is still open and meets an obligation: People affected told"
+        " without undue delay when the risk is high (GDPR art. 34; this plan allows 72 h) (due 2026-01-04 00:00 UTC); complete"
+        " it first, with a note saying why if it is not required"
     )
     breach.complete("notify_affected_people", person=DPO, note="Not required: the DPO judged the risk low (breach register #7).")
     breach.resolve()
@@ -80,7 +85,11 @@ def test_a_false_alarm_closed_before_the_respond_phase_waives_the_clocks(breach:
     breach.incident.cancel_open_tasks(breach.now)
     assert deadline(breach, ART33)["status"] == "waived" and deadline(breach, ART34)["status"] == "waived"
     waived = [e.message for e in breach.state.timeline if e.kind == "obligation_waived"]
-    assert waived[0] == "Deadline waived: Supervisory authority notified (GDPR art. 33; UODO in Poland, ICO in the UK), 72 h from awareness (resolved before the respond phase)"
+    assert (
+        waived[0]
+        == "Deadline waived: Supervisory authority notified (GDPR art. 33; UODO in Poland, ICO in the UK), 72 h from awareness"
+        " (resolved before the respond phase)"
+    )
 
 
 def test_the_report_counts_the_legal_deadlines(breach: Driver):
@@ -98,7 +107,9 @@ def test_an_obligation_must_name_a_task_of_the_playbook(tmp_path):
     path = folder / "data_breach.yaml"
     edit_yaml(path, lambda data: data["obligations"][0].update(met_by="call_the_regulator"))
     (problem,) = problems_of(folder)
-    assert problem.startswith(f"{path}: obligations.0.met_by: unknown task 'call_the_regulator' (respond.tasks has: contain_exposure, ")
+    assert problem.startswith(
+        f"{path}: obligations.0.met_by: unknown task 'call_the_regulator' (respond.tasks has: contain_exposure, "
+    )
 
 
 def test_obligation_ids_are_unique(tmp_path):
@@ -110,11 +121,16 @@ def test_obligation_ids_are_unique(tmp_path):
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_data_breach_statements_read_only_the_public_fact_sheet(catalog, language):
-    sheet = FactSheet(headline="Customer emails exposed", what_happened="A server exposed names and emails of app customers.",
-                      faq="https://www.northwind.example/data-incident")
+    sheet = FactSheet(
+        headline="Customer emails exposed",
+        what_happened="A server exposed names and emails of app customers.",
+        faq="https://www.northwind.example/data-incident",
+    )
     template = catalog.templates[("data_breach", language)]
     assert names_problems(template) == []  # no internal title, summary, severity, facts or resolution
     for kind in StatementKind:
         for facts in (FactSheet(), sheet):
-            text = render_statement(template, StatementContext(kind=kind, organization="Northwind Coffee", next_update="15:30", fact_sheet=facts))
+            text = render_statement(
+                template, StatementContext(kind=kind, organization="Northwind Coffee", next_update="15:30", fact_sheet=facts)
+            )
             assert ("Customer emails exposed" in text) is (facts is sheet)

@@ -44,7 +44,11 @@ def test_no_polish_text_speaks_in_one_gender(catalog):
 
 def test_the_gender_check_catches_what_the_proofreading_found():
     assert GENDERED_PAST.findall("Kliknąłem w link / podałem swoje dane, którego dane podałeś")
-    assert BRACKETED_GENDER.search("potwierdził(a)") and BRACKETED_GENDER.search("wzywany(-a)") and BRACKETED_GENDER.search("przejął(-ęła)")
+    assert (
+        BRACKETED_GENDER.search("potwierdził(a)")
+        and BRACKETED_GENDER.search("wzywany(-a)")
+        and BRACKETED_GENDER.search("przejął(-ęła)")
+    )
 
 
 def test_the_answer_approval_sms_does_not_read_as_an_order_to_reply():

@@ -27,7 +27,12 @@ def test_the_promise_allows_for_the_approvers_then_the_cadence_rounded_up_to_fiv
         (datetime(2026, 12, 7, 14, 30, tzinfo=timezone.utc), "Europe/Warsaw", "en", "15:30 CET"),
         (datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc), "Europe/Warsaw", "pl", "8 grudnia, godz. 9:00"),
         (datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc), "Europe/Warsaw", "en", "09:00 CET on 8 December"),
-        (datetime(2026, 12, 7, 23, 30, tzinfo=timezone.utc), "Europe/Warsaw", "en", "00:30 CET on 8 December"),  # tomorrow in Warsaw
+        (
+            datetime(2026, 12, 7, 23, 30, tzinfo=timezone.utc),
+            "Europe/Warsaw",
+            "en",
+            "00:30 CET on 8 December",
+        ),  # tomorrow in Warsaw
         (datetime(2026, 12, 7, 14, 30, tzinfo=timezone.utc), "UTC", "pl", "godz. 14:30 UTC"),
         (datetime(2026, 12, 7, 14, 30, tzinfo=timezone.utc), "America/New_York", "en", "09:30 EST"),
     ],
@@ -42,7 +47,9 @@ def test_summer_time_is_named_as_the_reader_s_clock_shows_it():
 
 def _published_with_promise(drive: Driver, promise: datetime):
     drive.to_communicate()
-    holding = drive.incident.add_statement(StatementKind.HOLDING, "We are on it. Next update by 14:35.", "crisisflow", drive.now, promise=promise)
+    holding = drive.incident.add_statement(
+        StatementKind.HOLDING, "We are on it. Next update by 14:35.", "crisisflow", drive.now, promise=promise
+    )
     return holding
 
 
@@ -88,4 +95,3 @@ def test_the_update_is_drafted_the_approvers_window_before_the_promise(drive: Dr
     lead = timedelta(minutes=20)
     assert not drive.incident.update_due(promise - lead - timedelta(seconds=1), lead)
     assert drive.incident.update_due(promise - lead, lead)
-

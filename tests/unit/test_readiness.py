@@ -121,7 +121,9 @@ def test_a_missing_template_language_fails_and_names_the_file(catalog: Catalog):
 
 def test_a_template_that_does_not_render_fails(catalog: Catalog):
     templates = dict(catalog.templates) | {("misinformation", "en"): "{{ customer }}"}
-    templates_check = check(assess_risk(risk_of(catalog, "health_rumour"), replace(catalog, templates=templates), TODAY), "templates")
+    templates_check = check(
+        assess_risk(risk_of(catalog, "health_rumour"), replace(catalog, templates=templates), TODAY), "templates"
+    )
     assert templates_check.status is Status.FAIL
     assert templates_check.detail.startswith("en: names 'customer', which templates do not have")
 
@@ -150,7 +152,9 @@ def test_drills_within_the_interval_pass_and_overdue_ones_fail(catalog: Catalog)
 
 
 def test_an_overdue_drill_of_a_critical_risk_blocks(catalog: Catalog):
-    drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks} | {"misinformation": TODAY - timedelta(days=400)}
+    drilled = {playbook: TODAY - timedelta(days=1) for playbook in catalog.playbooks} | {
+        "misinformation": TODAY - timedelta(days=400)
+    }
     readiness = assess(catalog, TODAY, last_drills=drilled)
     assert [r.risk.id for r in readiness.blocking] == ["health_rumour"]
     assert [r.risk.id for r in readiness.gate(allow_undrilled=True)] == ["health_rumour"]  # drilled, but too long ago
@@ -165,7 +169,13 @@ def test_the_overall_score_weighs_risks_by_priority(catalog: Catalog):
     readiness = assess(replace(catalog, roster=roster_with(one_care_lead)), TODAY, last_drills=drilled)
     unready = {r.risk.id for r in readiness.risks if not r.ready}
     # customer_care_lead is paged by technical_outage, customer_backlash and data_breach
-    assert unready == {"ordering_outage", "loyalty_points_bug", "price_rise_backlash", "viral_service_complaint", "customer_data_exposed"}
+    assert unready == {
+        "ordering_outage",
+        "loyalty_points_bug",
+        "price_rise_backlash",
+        "viral_service_complaint",
+        "customer_data_exposed",
+    }
     assert readiness.blocking == []
     total = sum(r.risk.priority for r in readiness.risks)
     expected = sum(r.score * r.risk.priority for r in readiness.risks) / total

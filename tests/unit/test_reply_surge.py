@@ -14,8 +14,17 @@ T0 = datetime(2026, 12, 6, 14, 0, tzinfo=timezone.utc)
 
 def reply(minute: float, negative: bool, scored: bool = True, reach: int = 0) -> MentionFacts:
     at = T0 + timedelta(minutes=minute)
-    return MentionFacts(at, negative and scored, scored, reach, "charged twice, this is terrible" if negative else "thanks for the update",
-                        "x", f"r{minute}", "@someone", f"https://x.com/i/web/status/{minute}")
+    return MentionFacts(
+        at,
+        negative and scored,
+        scored,
+        reach,
+        "charged twice, this is terrible" if negative else "thanks for the update",
+        "x",
+        f"r{minute}",
+        "@someone",
+        f"https://x.com/i/web/status/{minute}",
+    )
 
 
 def judge(replies, rule=None):
@@ -54,7 +63,11 @@ def test_the_playbook_sets_the_threshold_and_the_pace():
     assert judge([reply(i, negative=True) for i in range(3)], rule) is not None
     assert judge([reply(i * 3, negative=True) for i in range(3)], rule) is None  # six minutes apart end to end
     watch = RepliesWatch.model_validate({"read_every": "30s", "surge": {"min_negative": 3}})
-    assert watch.read_every == timedelta(seconds=30) and watch.surge.min_negative == 3 and watch.surge.within == timedelta(minutes=15)
+    assert (
+        watch.read_every == timedelta(seconds=30)
+        and watch.surge.min_negative == 3
+        and watch.surge.within == timedelta(minutes=15)
+    )
     with pytest.raises(ValidationError, match="min_negative"):
         RepliesWatch.model_validate({"surge": {"min_negative": 0}})
     with pytest.raises(ValidationError, match="negatives"):

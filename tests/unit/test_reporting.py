@@ -35,7 +35,11 @@ def test_aggregates_per_month_scenario_and_severity_leave_missing_figures_out():
         Row("d", "technical_outage", "SEV2", DEC, 600, 900, 7200),
     ]
     result = aggregate(rows)
-    assert [(a.month, a.severity, a.incidents) for a in result] == [("2026-11", "SEV1", 1), ("2026-11", "SEV2", 2), ("2026-12", "SEV2", 1)]
+    assert [(a.month, a.severity, a.incidents) for a in result] == [
+        ("2026-11", "SEV1", 1),
+        ("2026-11", "SEV2", 2),
+        ("2026-12", "SEV2", 1),
+    ]
     november = result[1]
     assert november.median_minutes["time_to_acknowledge_s"] == 4.0
     assert november.median_minutes["time_to_first_statement_s"] == 20.0  # the incident with nothing published is left out

@@ -36,8 +36,16 @@ def write_risks(folder: Path, *risks: dict) -> Path:
 
 @pytest.mark.parametrize(
     ("priority", "band"),
-    [(1, Band.LOW), (4, Band.LOW), (5, Band.MEDIUM), (9, Band.MEDIUM), (10, Band.HIGH), (16, Band.HIGH),
-     (20, Band.CRITICAL), (25, Band.CRITICAL)],
+    [
+        (1, Band.LOW),
+        (4, Band.LOW),
+        (5, Band.MEDIUM),
+        (9, Band.MEDIUM),
+        (10, Band.HIGH),
+        (16, Band.HIGH),
+        (20, Band.CRITICAL),
+        (25, Band.CRITICAL),
+    ],
 )
 def test_bands_split_the_five_by_five_matrix(priority, band):
     assert band_of(priority) is band
@@ -163,8 +171,9 @@ def test_a_broken_playbook_is_reported_once_not_again_by_its_risks(full_folder: 
 
 KIT = {
     "languages": ["en", "pl"],
-    "answers": [{"id": "is_it_true", "question": {"en": "Is it true?", "pl": "Czy to prawda?"},
-                 "answer": {"en": "No.", "pl": "Nie."}}],
+    "answers": [
+        {"id": "is_it_true", "question": {"en": "Is it true?", "pl": "Czy to prawda?"}, "answer": {"en": "No.", "pl": "Nie."}}
+    ],
 }
 
 

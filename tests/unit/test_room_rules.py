@@ -25,17 +25,35 @@ def test_a_word_diff_against_nothing_is_empty():
 
 def _incident(id, severity, due_in_minutes=None, drill=False, status="open"):
     now = datetime.now(timezone.utc)
-    pending = [] if due_in_minutes is None else [{"title": "x", "people": [], "due_at": (now + timedelta(minutes=due_in_minutes)).isoformat()}]
+    pending = (
+        []
+        if due_in_minutes is None
+        else [{"title": "x", "people": [], "due_at": (now + timedelta(minutes=due_in_minutes)).isoformat()}]
+    )
     return SimpleNamespace(id=id, severity=severity, pending=pending, drill=drill, status=status)
 
 
 def test_the_dashboard_puts_open_incidents_by_severity_then_overdue_then_soonest_deadline():
     now = datetime.now(timezone.utc)
-    rows = triage([
-        _incident("closed-sev1", "SEV1", status="closed"), _incident("sev3-overdue", "SEV3", -5), _incident("sev1-later", "SEV1", 30),
-        _incident("sev1-overdue", "SEV1", -1), _incident("sev1-soon", "SEV1", 5), _incident("sev2-nothing", "SEV2"),
-    ], now)
-    assert [row["incident"].id for row in rows] == ["sev1-overdue", "sev1-soon", "sev1-later", "sev2-nothing", "sev3-overdue", "closed-sev1"]
+    rows = triage(
+        [
+            _incident("closed-sev1", "SEV1", status="closed"),
+            _incident("sev3-overdue", "SEV3", -5),
+            _incident("sev1-later", "SEV1", 30),
+            _incident("sev1-overdue", "SEV1", -1),
+            _incident("sev1-soon", "SEV1", 5),
+            _incident("sev2-nothing", "SEV2"),
+        ],
+        now,
+    )
+    assert [row["incident"].id for row in rows] == [
+        "sev1-overdue",
+        "sev1-soon",
+        "sev1-later",
+        "sev2-nothing",
+        "sev3-overdue",
+        "closed-sev1",
+    ]
     assert [row["overdue"] for row in rows][:2] == [True, False]
 
 

@@ -270,7 +270,12 @@ def test_an_escalation_policy_pages_levels_of_people_and_roles():
         _team(),
         {
             "boss": {"escalation": ["cy", "di"]},
-            "lead": {"escalation": {"levels": [{"people": ["ada", "bob"], "channels": ["sms"], "wait": "2m"}, {"roles": ["boss"]}], "repeat": 2}},
+            "lead": {
+                "escalation": {
+                    "levels": [{"people": ["ada", "bob"], "channels": ["sms"], "wait": "2m"}, {"roles": ["boss"]}],
+                    "repeat": 2,
+                }
+            },
         },
     )
     assert team.problems() == []
@@ -300,7 +305,16 @@ def test_policy_channels_are_sms_email_or_call():
 
 
 def test_a_policy_level_may_phone_its_people():
-    team = roster(_team(), {"lead": {"escalation": {"levels": [{"people": ["ada"], "channels": ["call"]}, {"people": ["bob"], "channels": ["call", "sms"]}]}}})
+    team = roster(
+        _team(),
+        {
+            "lead": {
+                "escalation": {
+                    "levels": [{"people": ["ada"], "channels": ["call"]}, {"people": ["bob"], "channels": ["call", "sms"]}]
+                }
+            }
+        },
+    )
     assert [level.channels for level in team.org_chart().policy("lead").levels] == [["call"], ["call", "sms"]]
 
 

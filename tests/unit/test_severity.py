@@ -31,4 +31,3 @@ def test_extreme_in_either_dimension_is_sev1(other):
 @pytest.mark.parametrize("reach", list(Level))
 def test_matrix_is_symmetric(impact, reach):
     assert severity_from_matrix(impact, reach) is severity_from_matrix(reach, impact)
-

@@ -12,14 +12,21 @@ NOW = 1_800_000_000.0
 
 
 def statement(body: str) -> OutgoingMessage:
-    return OutgoingMessage(ledger_key="inc/publish.v1/public/x", incident_id="inc", person_id=None, kind="statement.holding",
-                           channel=ChannelKind.PUBLIC, subject="s", body=body)
+    return OutgoingMessage(
+        ledger_key="inc/publish.v1/public/x",
+        incident_id="inc",
+        person_id=None,
+        kind="statement.holding",
+        channel=ChannelKind.PUBLIC,
+        subject="s",
+        body=body,
+    )
 
 
 def test_x_counts_links_as_23_and_wide_characters_as_2():
     assert x_length("a" * 280) == 280
     assert x_length("Read more: https://status.northwind.example/incidents/very/long/path/2026") == len("Read more: ") + 23
-    assert x_length("障害" ) == 4
+    assert x_length("障害") == 4
     assert x_length("zażółć") == 6  # Latin letters with diacritics are 1 each
 
 
@@ -79,4 +86,4 @@ def test_bluesky_links_get_facets_with_byte_offsets():
 
 
 def test_mastodon_html_becomes_text():
-    assert plain("<p>Is it <a href=\"#\">down</a>?</p><p>Still &amp; again</p>") == "Is it down?\n\nStill & again"
+    assert plain('<p>Is it <a href="#">down</a>?</p><p>Still &amp; again</p>') == "Is it down?\n\nStill & again"

@@ -66,10 +66,14 @@ def test_matching_receipts_are_kept_and_a_different_text_is_flagged(drive: Drive
     drive.to_communicate()
     statement = drive.system_draft(text="Exactly this.")
     drive.approve_all(statement.version)
-    drive.incident.mark_published(statement.version, drive.now, [
-        Receipt(channel="outbox", sha256=text_sha256("Exactly this."), provider_id="1"),
-        Receipt(channel="status_page", sha256=text_sha256("Exactly this!"), provider_id="2"),
-    ])
+    drive.incident.mark_published(
+        statement.version,
+        drive.now,
+        [
+            Receipt(channel="outbox", sha256=text_sha256("Exactly this."), provider_id="1"),
+            Receipt(channel="status_page", sha256=text_sha256("Exactly this!"), provider_id="2"),
+        ],
+    )
     assert statement.mismatch
     assert drive.state.timeline[-2].kind == "publication_mismatch" and "status_page" in drive.state.timeline[-2].message
 
@@ -89,7 +93,9 @@ def test_the_fallback_is_approved_by_the_playbook_and_replaces_the_pending_draft
 def test_a_rejection_keeps_its_comment_for_the_author(drive: Driver):
     drive.to_communicate()
     statement = drive.system_draft()
-    drive.incident.check_decision(statement.version, StatementDecision(person=KASIA, decision=Verdict.REJECT, comment="Cite the source"))
+    drive.incident.check_decision(
+        statement.version, StatementDecision(person=KASIA, decision=Verdict.REJECT, comment="Cite the source")
+    )
     drive.decide(statement.version, KASIA, Verdict.REJECT, "Cite the source")
     assert statement.status is StatementStatus.REJECTED and statement.decisions[0].comment == "Cite the source"
 
@@ -103,7 +109,9 @@ def test_a_draft_over_the_channels_limit_is_refused_with_the_limit_named(catalog
     try:
         drive.incident.check_statement_draft(StatementDraft(person=ANNA, text="x" * 281))
     except Rejected as rejected:
-        assert rejected.kind == "invalid" and rejected.message == "text: 281 characters; this playbook's channels take at most 280"
+        assert (
+            rejected.kind == "invalid" and rejected.message == "text: 281 characters; this playbook's channels take at most 280"
+        )
     else:
         raise AssertionError("an oversized draft was accepted")
     drive.incident.check_statement_draft(StatementDraft(person=ANNA, text="x" * 280, title="A title"))
@@ -116,4 +124,7 @@ def test_a_template_longer_than_the_limit_is_a_catalog_problem(folder):
     edit_yaml(folder / "misinformation.yaml", set_in("communicate", "max_length", value=40))
     found = problems_of(folder)
     assert found and all("over communicate.max_length 40" in line for line in found)
-    assert any(line.startswith(f"{folder}/templates/misinformation.en.j2:holding: with an empty fact sheet, renders to ") for line in found)
+    assert any(
+        line.startswith(f"{folder}/templates/misinformation.en.j2:holding: with an empty fact sheet, renders to ")
+        for line in found
+    )

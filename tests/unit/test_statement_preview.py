@@ -23,7 +23,11 @@ def test_every_channel_is_previewed_with_its_count_its_limit_and_the_field_it_co
     preview = preview_statement(communicating.incident, StatementPreview(text="We are fixing it. 👍🏽", title="Login outage"))
     variants = by_channel(preview)
     assert list(variants) == [channel.value for channel in CHANNELS]
-    assert (variants["x"].length, variants["x"].limit, variants["x"].unit) == (20, 280, "weighted characters")  # the emoji weighs 2
+    assert (variants["x"].length, variants["x"].limit, variants["x"].unit) == (
+        20,
+        280,
+        "weighted characters",
+    )  # the emoji weighs 2
     assert (variants["bluesky"].length, variants["bluesky"].unit) == (19, "graphemes")  # the emoji with its skin tone is one
     assert (variants["sms"].length, variants["sms"].limit, variants["sms"].unit) == (1, 5, "segments")
     assert {item.field for item in preview.variants} == {"text"}  # no short form: the short channels read the text

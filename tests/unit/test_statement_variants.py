@@ -10,12 +10,18 @@ from domain.statements import StatementContext, StatementKind, long_text, render
 from domain.variants import CHANNELS, Channel, Form, build_variants, find, set_sha256, variant_sha256
 from tests.unit.conftest import ANNA, KASIA, PIOTR, T0, Driver, make_plan
 
-FORMS = {Form.TITLE: "Our Instagram account was taken over", Form.SHORT: "Don't click links from our Instagram account.", Form.LONG: "Our Instagram account was taken over.\n\nDon't click its links."}
+FORMS = {
+    Form.TITLE: "Our Instagram account was taken over",
+    Form.SHORT: "Don't click links from our Instagram account.",
+    Form.LONG: "Our Instagram account was taken over.\n\nDon't click its links.",
+}
 
 
 def system_draft(drive: Driver, forms: dict = FORMS, kind: StatementKind | None = None):
     variants = build_variants(forms)
-    return drive.incident.add_statement(kind or drive.incident.next_statement_kind(), long_text(variants), SYSTEM_AUTHOR, drive.now, variants=variants)
+    return drive.incident.add_statement(
+        kind or drive.incident.next_statement_kind(), long_text(variants), SYSTEM_AUTHOR, drive.now, variants=variants
+    )
 
 
 def edit(drive: Driver, **fields) -> None:
@@ -37,7 +43,8 @@ def communicating(drive: Driver) -> Driver:
 
 def test_a_persons_draft_becomes_one_variant_per_channel(communicating: Driver):
     draft = communicating.incident.draft_statement(
-        StatementDraft(person=ANNA, text="Long text.\n\nSecond paragraph.", short="Short text.", title="A title"), communicating.now
+        StatementDraft(person=ANNA, text="Long text.\n\nSecond paragraph.", short="Short text.", title="A title"),
+        communicating.now,
     )
     assert [v.channel for v in draft.variants] == list(CHANNELS)
     assert find(draft.variants, "x").text == "Short text." and find(draft.variants, "sms").text == "Short text."
@@ -51,14 +58,21 @@ def test_a_draft_without_a_title_takes_the_headline_else_its_first_line(communic
     edit(communicating, headline="Our app is down")
     second = communicating.incident.draft_statement(StatementDraft(person=ANNA, text="Other"), communicating.now)
     assert find(second.variants, "status_page").title == "First line"  # the last statement's title comes first
-    assert find(communicating.incident.draft_variants(StatementDraft(person=ANNA, text="x", title="Given")), "email").title == "Given"
+    assert (
+        find(communicating.incident.draft_variants(StatementDraft(person=ANNA, text="x", title="Given")), "email").title
+        == "Given"
+    )
 
 
 def test_a_draft_over_a_channel_limit_is_refused_naming_the_channel_and_the_numbers(communicating: Driver):
     refused = refusal(communicating, StatementDraft(person=ANNA, text="Our app is down. " * 20, title="Outage"))
     assert refused.kind == "invalid"
-    assert refused.message.startswith("variants: x: 339 weighted characters, over the limit of 280; bluesky: 339 graphemes, over the limit of 300;")
-    communicating.incident.check_statement_draft(StatementDraft(person=ANNA, text="Our app is down. " * 20, short="Our app is down.", title="Outage"))
+    assert refused.message.startswith(
+        "variants: x: 339 weighted characters, over the limit of 280; bluesky: 339 graphemes, over the limit of 300;"
+    )
+    communicating.incident.check_statement_draft(
+        StatementDraft(person=ANNA, text="Our app is down. " * 20, short="Our app is down.", title="Outage")
+    )
 
 
 def test_approval_covers_the_whole_set_with_one_hash(communicating: Driver):
@@ -71,7 +85,10 @@ def test_approval_covers_the_whole_set_with_one_hash(communicating: Driver):
 def test_a_set_with_a_variant_over_its_limit_cannot_be_approved_only_sent_back(communicating: Driver):
     statement = system_draft(communicating, {**FORMS, Form.SHORT: "界" * 141})
     event = communicating.state.timeline[-1]
-    assert (event.kind, event.message) == ("statement_over_limit", f"Statement v{statement.version} cannot be approved as it is: x: 282 weighted characters, over the limit of 280")
+    assert (event.kind, event.message) == (
+        "statement_over_limit",
+        f"Statement v{statement.version} cannot be approved as it is: x: 282 weighted characters, over the limit of 280",
+    )
     with pytest.raises(Rejected) as info:
         communicating.incident.check_decision(statement.version, StatementDecision(person=PIOTR, decision=Verdict.APPROVE))
     assert info.value.kind == "invalid" and "x: 282 weighted characters, over the limit of 280" in info.value.message
@@ -124,7 +141,9 @@ def test_a_persons_draft_identical_to_the_published_one_is_flagged(communicating
     communicating.publish(first.version)
     again = communicating.incident.draft_statement(draft, communicating.now)
     assert (again.repeats, again.repeats_why) == (first.version, "the same text on every channel")
-    different = communicating.incident.draft_statement(StatementDraft(person=ANNA, text="Long, and new.", short="Short.", title="Title"), communicating.now)
+    different = communicating.incident.draft_statement(
+        StatementDraft(person=ANNA, text="Long, and new.", short="Short.", title="Title"), communicating.now
+    )
     assert different.repeats is None
 
 

@@ -55,7 +55,9 @@ def test_the_title_is_one_line_whatever_the_template_writes():
 
 
 def test_update_and_resolution_statements():
-    assert render_statement(TEMPLATE, context(StatementKind.UPDATE, next_update="16:00 CET")).endswith("Next update by 16:00 CET.")
+    assert render_statement(TEMPLATE, context(StatementKind.UPDATE, next_update="16:00 CET")).endswith(
+        "Next update by 16:00 CET."
+    )
     text = render_statement(TEMPLATE, context(StatementKind.RESOLUTION, next_update=None))
     assert text.startswith("Resolved: Our Instagram account was taken over. Our account is back under our control")
     assert "Next update" not in text
@@ -77,17 +79,26 @@ def test_drill_statements_start_with_the_drill_prefix_in_every_form():
 
 
 def test_output_keeps_at_most_one_blank_line_between_paragraphs():
-    assert render_statement("\n\n  {{ headline }}   \n\n\n\nsecond   \n\n", context()) == "Our Instagram account was taken over\n\nsecond"
+    assert (
+        render_statement("\n\n  {{ headline }}   \n\n\n\nsecond   \n\n", context())
+        == "Our Instagram account was taken over\n\nsecond"
+    )
 
 
 def test_the_sentence_filter_ends_a_field_with_one_full_stop():
     source = "{{ headline | sentence }}|{{ what_to_do | sentence }}|{{ remedy | sentence }}"
-    assert render_statement(source, context()) == "Our Instagram account was taken over.|Don't click links in its posts or messages.|"
+    assert (
+        render_statement(source, context())
+        == "Our Instagram account was taken over.|Don't click links in its posts or messages.|"
+    )
 
 
 def test_the_template_sees_the_kind_the_form_and_the_changed_fields():
     source = "{{ kind }} {{ form }} {{ changed | join(',') }}"
-    assert render_statement(source, context(StatementKind.UPDATE, changed=("headline", "remedy")), Form.SHORT) == "update short headline,remedy"
+    assert (
+        render_statement(source, context(StatementKind.UPDATE, changed=("headline", "remedy")), Form.SHORT)
+        == "update short headline,remedy"
+    )
 
 
 def test_templates_are_not_html_escaped():
@@ -99,13 +110,17 @@ def test_a_template_naming_an_internal_field_is_refused_by_name(name):
     problems = names_problems(f"Hello {{{{ {name} }}}}")
     assert problems[0].startswith(f"names '{name}', an internal field the public never reads; templates see only: ")
     with pytest.raises(TemplateProblem, match=f"names '{name}', an internal field"):
-        render_statement(f"{{% if kind == 'x' %}}{{{{ {name} }}}}{{% else %}}ok{{% endif %}}", context())  # even in a branch not taken
+        render_statement(
+            f"{{% if kind == 'x' %}}{{{{ {name} }}}}{{% else %}}ok{{% endif %}}", context()
+        )  # even in a branch not taken
 
 
 def test_an_unknown_name_is_a_template_problem_listing_what_templates_see():
     with pytest.raises(TemplateProblem) as info:
         render_statement("Dear {{ customer }}", context())
-    assert str(info.value).startswith("names 'customer', which templates do not have; they see only: changed, faq, form, headline")
+    assert str(info.value).startswith(
+        "names 'customer', which templates do not have; they see only: changed, faq, form, headline"
+    )
     assert all(name in str(info.value) for name in FIELDS)
 
 
@@ -180,12 +195,17 @@ def test_a_template_is_parsed_and_compiled_once_however_often_it_renders(monkeyp
 
 def test_a_syntax_error_is_worded_the_same_every_time():
     for _ in range(2):
-        assert names_problems("{% if kind %}unterminated") == ["line 1: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'."]
+        assert names_problems("{% if kind %}unterminated") == [
+            "line 1: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The"
+            " innermost block that needs to be closed is 'if'."
+        ]
 
 
 def test_sample_contexts_cover_every_kind_with_an_empty_and_a_full_sheet_as_a_drill():
     samples = sample_contexts("Example", "pl")
-    assert {(c.kind, c.fact_sheet.is_empty()) for c in samples} == {(kind, empty) for kind in StatementKind for empty in (True, False)}
+    assert {(c.kind, c.fact_sheet.is_empty()) for c in samples} == {
+        (kind, empty) for kind in StatementKind for empty in (True, False)
+    }
     assert all(c.organization == "Example" and c.drill for c in samples)
     assert all(c.next_update for c in samples if c.kind is not StatementKind.RESOLUTION)
     assert all(c.next_update is None for c in samples if c.kind is StatementKind.RESOLUTION)

@@ -41,8 +41,14 @@ def test_the_report_shows_no_raw_iso_times(drive: Driver):
     review = next(line for line in markdown.splitlines() if line.startswith("| post-incident review submitted"))
     assert f"| {state.deadlines['review'].due_at:%Y-%m-%d %H:%M:%S} |" in review  # due days after the declaration: dated
     html = templates.get_template("report.html").render(
-        report=Report(state, drive.incident.commander_role, drive.now), state=state, chart="", describe=str, clock_time=clock_time,
-        incident={}, conversation=None, request=SimpleNamespace(state=SimpleNamespace()),
+        report=Report(state, drive.incident.commander_role, drive.now),
+        state=state,
+        chart="",
+        describe=str,
+        clock_time=clock_time,
+        incident={},
+        conversation=None,
+        request=SimpleNamespace(state=SimpleNamespace()),
     )
     assert not RAW_ISO.search(html)
 
@@ -53,8 +59,17 @@ def test_the_incident_page_shows_no_raw_iso_times(drive: Driver):
     view = drive.incident.view(drive.now).model_dump(mode="json")
     assert RAW_ISO.search(str(view["timeline"][0]["at"]))  # what the API answers with
     html = templates.get_template("incident.html").render(
-        incident=view, temporal_url="", kit=None, kit_languages=[], conversation=None, conversation_chart=None,
-        request=SimpleNamespace(state=SimpleNamespace()), names={}, pending=view["pending"], people=[], form={},
+        incident=view,
+        temporal_url="",
+        kit=None,
+        kit_languages=[],
+        conversation=None,
+        conversation_chart=None,
+        request=SimpleNamespace(state=SimpleNamespace()),
+        names={},
+        pending=view["pending"],
+        people=[],
+        form={},
     )
     shown = re.sub(r"<[^>]*>", "", html)  # <time datetime="…"> carries ISO for the reader's clock; people read the text
     assert not RAW_ISO.search(shown), RAW_ISO.search(shown)
@@ -71,12 +86,18 @@ def test_the_csv_export_writes_plain_utc_times():
 def test_the_approval_page_says_when_the_statement_promises_the_next_update(drive: Driver):
     drive.to_communicate()
     promise = drive.now + timedelta(hours=1, minutes=10, seconds=3)
-    statement = drive.incident.add_statement(StatementKind.HOLDING, "Next update by 01:10 CET.", "crisisflow", drive.now, promise=promise)
+    statement = drive.incident.add_statement(
+        StatementKind.HOLDING, "Next update by 01:10 CET.", "crisisflow", drive.now, promise=promise
+    )
     view = drive.incident.view(drive.now).model_dump(mode="json")
     html = templates.get_template("approval.html").render(
-        incident=view, statement=view["statements"][-1], person="Katarzyna", action="/a/x", due_at=None, decisions=[],
+        incident=view,
+        statement=view["statements"][-1],
+        person="Katarzyna",
+        action="/a/x",
+        due_at=None,
+        decisions=[],
         request=SimpleNamespace(state=SimpleNamespace()),
     )
     assert re.search(rf'<strong id="promise"><time datetime="[^"]+">{promise:%Y-%m-%d %H:%M} UTC</time></strong>', html)
     assert statement.promise == promise
-

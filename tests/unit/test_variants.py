@@ -117,7 +117,11 @@ def test_sms_takes_at_most_five_segments():
 # ---- the set -----------------------------------------------------------------------------------
 
 
-FORMS = {Form.TITLE: "Our app is not taking orders", Form.SHORT: "Our app is down. Updates: status.example.com", Form.LONG: "Our app is down.\n\nWe are on it."}
+FORMS = {
+    Form.TITLE: "Our app is not taking orders",
+    Form.SHORT: "Our app is down. Updates: status.example.com",
+    Form.LONG: "Our app is down.\n\nWe are on it.",
+}
 
 
 def test_every_channel_gets_its_form_and_titles_go_where_there_is_one():

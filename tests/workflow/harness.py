@@ -34,7 +34,13 @@ class Harness:
     sessions: object
     catalog: Catalog
 
-    def plan(self, playbook: str = "account_compromise", severity: Severity = Severity.SEV2, drill: bool = False, incident_id: str | None = None) -> IncidentPlan:
+    def plan(
+        self,
+        playbook: str = "account_compromise",
+        severity: Severity = Severity.SEV2,
+        drill: bool = False,
+        incident_id: str | None = None,
+    ) -> IncidentPlan:
         book = self.catalog.playbooks[playbook]
         return IncidentPlan(
             id=incident_id or f"inc-{uuid.uuid4().hex[:16]}",
@@ -139,7 +145,11 @@ class EmailOutage(SmsOutage):
 
 @asynccontextmanager
 async def open_harness(
-    env: WorkflowEnvironment, catalog: Catalog, database: Path, channels: dict[ChannelKind, Channel] | None = None, roster: Path | None = None,
+    env: WorkflowEnvironment,
+    catalog: Catalog,
+    database: Path,
+    channels: dict[ChannelKind, Channel] | None = None,
+    roster: Path | None = None,
     publishing: dict[str, Channel] | None = None,
 ):
     """``channels``: the providers to use instead of the outbox, per kind (the outbox for the rest);
@@ -151,8 +161,14 @@ async def open_harness(
     outbox = OutboxChannel(sessions)
     kinds = {kind: outbox for kind in ChannelKind} | (channels or {})
     targets = {**(publishing or {}), "outbox": kinds[ChannelKind.PUBLIC]}
-    activities = IncidentActivities(sessions, RosterSource(roster or catalog.directory), kinds, "http://test", publishing=targets,
-                                    default_targets=list(targets))
+    activities = IncidentActivities(
+        sessions,
+        RosterSource(roster or catalog.directory),
+        kinds,
+        "http://test",
+        publishing=targets,
+        default_targets=list(targets),
+    )
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     try:
         async with Worker(

@@ -44,19 +44,33 @@ async def test_a_proposal_is_emailed_to_the_approvers_rejected_revised_approved_
     assert all(any("/a/" in link["url"] for link in m.links) for m in asked)
 
     await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=2, person=PIOTR, decision="approve"))
-    await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=2, person=KASIA, decision="reject", comment="Name the platform."))
+    await harness.act(
+        handle,
+        "decide_kit_answer",
+        DecideAnswer(answer_id=GIVEAWAY, version=2, person=KASIA, decision="reject", comment="Name the platform."),
+    )
     (told,) = await _mails(harness, plan.id, "answer_revision", 1)
     assert told.person_id == ANNA and told.body.endswith("v2: Name the platform. Propose a new version.")
 
     await harness.act(handle, "propose_kit_answer", ProposeAnswer(answer_id=GIVEAWAY, person=ANNA, text=REVISED))
     await _mails(harness, plan.id, "answer_approval", 4)
     for person in (PIOTR, KASIA):
-        await harness.act(handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=3, person=person, decision="approve"))
+        await harness.act(
+            handle, "decide_kit_answer", DecideAnswer(answer_id=GIVEAWAY, version=3, person=person, decision="approve")
+        )
     state = await harness.state(handle)
     entry = next(a for a in state["answers_kit"] if a["id"] == GIVEAWAY)
     assert (entry["text"], entry["version"], entry["source"]) == (REVISED, 3, "incident")
     kinds = [e["kind"] for e in state["timeline"] if e["kind"].startswith("answer_")]
-    assert kinds == ["answer_proposed", "answer_approved_by", "answer_rejected", "answer_proposed", "answer_approved_by", "answer_approved_by", "answer_approved"]
+    assert kinds == [
+        "answer_proposed",
+        "answer_approved_by",
+        "answer_rejected",
+        "answer_proposed",
+        "answer_approved_by",
+        "answer_approved_by",
+        "answer_approved",
+    ]
 
     final = await harness.drive_to_closed(handle)
     assert final["status"] == "closed"

@@ -57,7 +57,9 @@ def events(state: dict, kind: str) -> list[dict]:
 async def test_a_page_refused_on_sms_and_email_is_recorded_and_the_next_level_is_paged(time_skipping_env, catalog, tmp_path):
     first, second = (level.people[0] for level in catalog.roster.org_chart().policy(ROLE).levels[:2])
     refusing = Refusing(first)
-    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.SMS: refusing, ChannelKind.EMAIL: refusing}) as harness:
+    async with open_harness(
+        time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.SMS: refusing, ChannelKind.EMAIL: refusing}
+    ) as harness:
         plan = harness.commander_only(harness.plan("account_compromise", severity=Severity.SEV1))
         handle = await harness.start(plan)
         page = f"page {first} as {ROLE}, level 1, round 1"
@@ -88,7 +90,9 @@ async def test_a_refused_call_pages_by_sms_instead(time_skipping_env, tmp_path):
     (folder / "team.yaml").write_text(yaml.safe_dump(team, sort_keys=False, allow_unicode=True), encoding="utf-8")
     catalog = load_catalog(folder)
     calls = Refusing(first)
-    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.CALL: calls}, roster=folder) as harness:
+    async with open_harness(
+        time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.CALL: calls}, roster=folder
+    ) as harness:
         plan = harness.commander_only(harness.plan("account_compromise"))
         handle = await harness.start(plan)
         state = await harness.until(handle, lambda s: any(e["data"]["person"] == first for e in events(s, "paged")))
@@ -100,7 +104,9 @@ async def test_a_refused_call_pages_by_sms_instead(time_skipping_env, tmp_path):
     assert not calls.delivered
 
 
-async def test_an_internal_message_its_email_provider_cannot_take_is_recorded_and_the_incident_closes(time_skipping_env, catalog, tmp_path):
+async def test_an_internal_message_its_email_provider_cannot_take_is_recorded_and_the_incident_closes(
+    time_skipping_env, catalog, tmp_path
+):
     email = DownFor("internal")
     async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.EMAIL: email}) as harness:
         plan = harness.commander_only(harness.plan("technical_outage"))
@@ -108,7 +114,10 @@ async def test_an_internal_message_its_email_provider_cannot_take_is_recorded_an
         await harness.drive_until(handle, lambda s: any(m["status"] == "approved" for m in s["internal_messages"]))
 
         await harness.env.sleep(NOTICE_CLOSES_WITHIN + timedelta(minutes=1))
-        state = await harness.until(handle, lambda s: any(e["data"]["what"].startswith("email the internal message to") for e in events(s, "notice_failed")))
+        state = await harness.until(
+            handle,
+            lambda s: any(e["data"]["what"].startswith("email the internal message to") for e in events(s, "notice_failed")),
+        )
         failed = next(e for e in events(state, "notice_failed") if e["data"]["what"].startswith("email the internal message to"))
         assert failed["data"]["channels"] == ["email"] and failed["data"]["reached_by"] == []
         assert "503 Service Unavailable" in failed["data"]["reason"]
@@ -117,11 +126,15 @@ async def test_an_internal_message_its_email_provider_cannot_take_is_recorded_an
     assert email.tries and not [m for m in email.delivered if m.kind == "internal"]
 
 
-async def test_a_scheduler_that_is_down_is_recorded_at_the_pause_and_the_resume_and_the_incident_closes(time_skipping_env, catalog, tmp_path):
+async def test_a_scheduler_that_is_down_is_recorded_at_the_pause_and_the_resume_and_the_incident_closes(
+    time_skipping_env, catalog, tmp_path
+):
     scheduler = SmsOutage()
     async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", publishing={"scheduler": scheduler}) as harness:
         plan = harness.commander_only(harness.plan("account_compromise"))
-        communicate = plan.playbook.communicate.model_copy(update={"pause_scheduled_posts": ["scheduler"], "publish_to": ["outbox"]})
+        communicate = plan.playbook.communicate.model_copy(
+            update={"pause_scheduled_posts": ["scheduler"], "publish_to": ["outbox"]}
+        )
         plan = plan.model_copy(update={"playbook": plan.playbook.model_copy(update={"communicate": communicate})})
         handle = await harness.start(plan)
 
@@ -140,7 +153,9 @@ async def test_a_scheduler_that_is_down_is_recorded_at_the_pause_and_the_resume_
     assert scheduler.tries and not scheduler.delivered
 
 
-async def test_a_publishing_target_that_is_down_is_given_up_in_the_receipts_and_the_incident_closes(time_skipping_env, catalog, tmp_path):
+async def test_a_publishing_target_that_is_down_is_given_up_in_the_receipts_and_the_incident_closes(
+    time_skipping_env, catalog, tmp_path
+):
     network = SmsOutage()
     async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", publishing={"network": network}) as harness:
         plan = harness.commander_only(harness.plan("account_compromise"))
@@ -154,7 +169,9 @@ async def test_a_publishing_target_that_is_down_is_given_up_in_the_receipts_and_
         holding = next(st for st in state["statements"] if st["status"] == "published")
         receipts = {r["channel"]: r for r in holding["receipts"]}
         assert receipts["outbox"]["error"] is None
-        assert receipts["network"]["error"].startswith(f"given up after {PUBLISH_RETRY.maximum_attempts} tries: 503 Service Unavailable")
+        assert receipts["network"]["error"].startswith(
+            f"given up after {PUBLISH_RETRY.maximum_attempts} tries: 503 Service Unavailable"
+        )
         assert any(e["data"]["target"] == "network" for e in events(state, "publication_failed"))
         assert next(d for d in state["deadlines"] if d["name"] == "first_statement")["status"] == "met"
         assert network.tries and not network.delivered

@@ -37,7 +37,9 @@ def calling_playbooks(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("calls") / "playbooks"
     shutil.copytree(PROJECT / "playbooks", folder)
     roster = yaml.safe_load((folder / "team.yaml").read_text(encoding="utf-8"))
-    roster["roles"][ROLE]["escalation"] = {"levels": [{"people": [FIRST], "channels": ["call"]}, {"people": [SECOND], "channels": ["call", "sms"]}]}
+    roster["roles"][ROLE]["escalation"] = {
+        "levels": [{"people": [FIRST], "channels": ["call"]}, {"people": [SECOND], "channels": ["call", "sms"]}]
+    }
     (folder / "team.yaml").write_text(yaml.safe_dump(roster, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return folder
 
@@ -53,10 +55,18 @@ async def stack(time_skipping_env, calling_playbooks, twilio, tmp_path):
     """The worker (calls through Twilio, the rest to the outbox) and the API on the same database."""
     database = tmp_path / "crisis.db"
     catalog = load_catalog(calling_playbooks)
-    calls = TwilioCallChannel(ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=twilio.url, timeout=5)
+    calls = TwilioCallChannel(
+        ACCOUNT_SID, AUTH_TOKEN, from_number=FROM_NUMBER, public_url=PUBLIC_URL, api_url=twilio.url, timeout=5
+    )
     settings = Settings(
-        _env_file=None, CRISIS_DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite+aiosqlite:///{database}", CRISIS_PUBLIC_URL=PUBLIC_URL,
-        CRISIS_PLAYBOOKS_DIR=str(calling_playbooks), TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
+        _env_file=None,
+        CRISIS_DATA_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        CRISIS_PUBLIC_URL=PUBLIC_URL,
+        CRISIS_PLAYBOOKS_DIR=str(calling_playbooks),
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_FROM_NUMBER=FROM_NUMBER,
         TWILIO_API_URL=twilio.url,
     )
     async with open_harness(time_skipping_env, catalog, database, channels={ChannelKind.CALL: calls}) as harness:
@@ -67,7 +77,9 @@ async def stack(time_skipping_env, calling_playbooks, twilio, tmp_path):
 
 
 def paged(person: str, level: int):
-    return lambda s: any(e["kind"] == "paged" and e["data"]["person"] == person and e["data"]["level"] == level for e in s["timeline"])
+    return lambda s: any(
+        e["kind"] == "paged" and e["data"]["person"] == person and e["data"]["level"] == level for e in s["timeline"]
+    )
 
 
 def call_to(twilio: FakeTwilio, person_phone: str) -> str:
@@ -125,7 +137,9 @@ async def test_a_call_level_escalates_past_voicemail_and_a_wrong_key_and_1_ackno
 async def test_a_call_page_in_polish_is_read_in_polish(stack, twilio, catalog):
     harness, client = stack
     twilio.reset()
-    plan = harness.commander_only(harness.plan("account_compromise", severity=Severity.SEV1)).model_copy(update={"language": "pl"})
+    plan = harness.commander_only(harness.plan("account_compromise", severity=Severity.SEV1)).model_copy(
+        update={"language": "pl"}
+    )
     handle = await harness.start(plan)
     await harness.until(handle, paged(FIRST, 0))
     sid = call_to(twilio, next(p.phone for p in catalog.roster.people if p.id == FIRST))

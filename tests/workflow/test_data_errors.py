@@ -41,7 +41,9 @@ async def test_a_send_the_database_refuses_is_tried_once_and_shown_on_the_incide
     state = await harness.until(handle, lambda s: any(e["kind"] == "data_error" for e in s["timeline"]))
     state = await harness.until(handle, lambda s: sum(e["kind"] == "data_error" for e in s["timeline"]) == 2)
     errors = {e["data"]["what"]: e["message"] for e in state["timeline"] if e["kind"] == "data_error"}
-    assert set(errors) == {f"page {first} as {ROLE}, level 1, round 1", "brief stakeholders: declared"}, errors  # the page and the briefing, once each
+    assert set(errors) == {f"page {first} as {ROLE}, level 1, round 1", "brief stakeholders: declared"}, (
+        errors
+    )  # the page and the briefing, once each
     assert all("0x00" in message and "not retried" in message for message in errors.values())
     page = f"{plan.id}/page.{ROLE}.0.0/email"
     assert email.tries.count(page) == 1  # failed for good: no second try

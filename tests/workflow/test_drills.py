@@ -50,6 +50,9 @@ async def test_a_scheduled_drill_runs_to_its_report_reaching_only_its_participan
 async def test_a_scheduled_drill_of_an_unknown_playbook_fails_with_the_reason(harness):
     with pytest.raises(WorkflowFailureError) as failed:
         await harness.env.client.execute_workflow(
-            ScheduledDrillWorkflow.run, DrillRequest(playbook="gone"), id=f"drill-run-{uuid.uuid4().hex[:8]}", task_queue=harness.task_queue
+            ScheduledDrillWorkflow.run,
+            DrillRequest(playbook="gone"),
+            id=f"drill-run-{uuid.uuid4().hex[:8]}",
+            task_queue=harness.task_queue,
         )
     assert "unknown playbook 'gone'" in str(failed.value.cause.cause)

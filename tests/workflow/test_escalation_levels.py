@@ -10,7 +10,9 @@ ROLE = "incident_commander"  # the shipped roster's level 3 pages every executiv
 
 
 def paged(person: str, level: int):
-    return lambda s: any(e["kind"] == "paged" and e["data"]["person"] == person and e["data"]["level"] == level for e in s["timeline"])
+    return lambda s: any(
+        e["kind"] == "paged" and e["data"]["person"] == person and e["data"]["level"] == level for e in s["timeline"]
+    )
 
 
 async def test_everyone_on_a_level_is_paged_at_once(harness, catalog):
@@ -27,7 +29,9 @@ async def test_everyone_on_a_level_is_paged_at_once(harness, catalog):
 
     history = await handle.fetch_history()
     scheduled_by = {
-        event.activity_task_scheduled_event_attributes.activity_id: event.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        event.activity_task_scheduled_event_attributes.activity_id: (
+            event.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        )
         for event in history.events
         if event.HasField("activity_task_scheduled_event_attributes")
     }

@@ -45,7 +45,9 @@ async def test_the_next_level_is_paged_on_time_while_sms_is_down_and_late_pages_
     await harness.until(handle, lambda s: s["phase"] == "assess")
     await harness.env.sleep(RETRYING_AFTER + timedelta(seconds=1))  # the two pages are still being retried then
     await harness.until_emailed(plan.id, "taken", first)  # told who took it, though their SMS never went
-    state = await harness.until(handle, lambda s: sum(e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE for e in s["timeline"]) == 2)
+    state = await harness.until(
+        handle, lambda s: sum(e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE for e in s["timeline"]) == 2
+    )
     withdrawn = [e for e in state["timeline"] if e["kind"] == "page_withdrawn" and e["data"]["role"] == ROLE]
     assert [e["data"]["person"] for e in withdrawn] == [first, second]
     assert withdrawn[0]["message"] == f"Stopped retrying the page to {first} ({ROLE}, level 1): {second} took it first"
@@ -54,9 +56,15 @@ async def test_the_next_level_is_paged_on_time_while_sms_is_down_and_late_pages_
     # The provider comes back: the two pages' SMS are not sent late, now that the page is taken.
     history = await handle.fetch_history()
     cancelled = {
-        e.activity_task_scheduled_event_attributes.activity_id: e.event_id for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+        e.activity_task_scheduled_event_attributes.activity_id: e.event_id
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
     }
-    requested = {e.activity_task_cancel_requested_event_attributes.scheduled_event_id for e in history.events if e.HasField("activity_task_cancel_requested_event_attributes")}
+    requested = {
+        e.activity_task_cancel_requested_event_attributes.scheduled_event_id
+        for e in history.events
+        if e.HasField("activity_task_cancel_requested_event_attributes")
+    }
     assert {cancelled[f"page.{ROLE}.0.0"], cancelled[f"page.{ROLE}.0.1"]} <= requested
     sms.down = False
     await harness.env.sleep(timedelta(minutes=5))

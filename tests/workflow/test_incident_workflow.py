@@ -47,7 +47,9 @@ async def test_unacknowledged_page_escalates_after_its_deadline(harness, catalog
     await harness.until(handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == first for e in s["timeline"]))
     within = plan.playbook.identify.acknowledge_within.at(Severity.SEV1)
     await harness.env.sleep(within + timedelta(seconds=1))
-    state = await harness.until(handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == second for e in s["timeline"]))
+    state = await harness.until(
+        handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == second for e in s["timeline"])
+    )
     messages = [e["message"] for e in state["timeline"]]
     assert any(m.startswith(f"No acknowledgement from {first}") for m in messages)
     assert any(m.startswith(f"Escalated to {second} (incident_commander, level 2") for m in messages)
@@ -75,9 +77,13 @@ async def test_overdue_task_is_reminded_then_passed_down_the_role(harness, catal
     task = state["tasks"][0]
     spec = next(t for t in plan.playbook.respond.tasks if t.id == task["id"])
     await harness.env.sleep(spec.due_after + timedelta(seconds=1))
-    await harness.until(handle, lambda s: any(e["kind"] == "task_reminded" and e["data"]["task_id"] == task["id"] for e in s["timeline"]))
+    await harness.until(
+        handle, lambda s: any(e["kind"] == "task_reminded" and e["data"]["task_id"] == task["id"] for e in s["timeline"])
+    )
     await harness.env.sleep(plan.playbook.respond.escalate_after + timedelta(seconds=1))
-    state = await harness.until(handle, lambda s: any(e["kind"] == "task_escalated" and e["data"]["task_id"] == task["id"] for e in s["timeline"]))
+    state = await harness.until(
+        handle, lambda s: any(e["kind"] == "task_escalated" and e["data"]["task_id"] == task["id"] for e in s["timeline"])
+    )
     chain = catalog.roster.org_chart().members(task["owner"])
     moved = next(t for t in state["tasks"] if t["id"] == task["id"])
     assert moved["assignee"] == chain[chain.index(task["assignee"]) + 1]
@@ -100,12 +106,20 @@ async def test_rejection_needs_a_new_version_and_old_versions_cannot_be_decided(
     handle = await harness.start(harness.plan("misinformation"))
     state = await _to_communicate(harness, handle)
     approval = next(p for p in state["pending"] if p["kind"] == "approval")
-    await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="reject", comment="Cite the source"))
+    await harness.act(
+        handle,
+        "decide_statement",
+        DecideStatement(version=1, person=approval["people"][0], decision="reject", comment="Cite the source"),
+    )
     state = await harness.state(handle)
     draft = next(p for p in state["pending"] if p["kind"] == "statement_draft")
-    await harness.act(handle, "submit_statement", StatementDraft(person=draft["people"][0], text="Corrected: the claim is false."))
+    await harness.act(
+        handle, "submit_statement", StatementDraft(person=draft["people"][0], text="Corrected: the claim is false.")
+    )
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="approve"))
+        await harness.act(
+            handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="approve")
+        )
     assert refused.value.cause.type == "Rejected.conflict"
     state = await harness.state(handle)
     assert [s["status"] for s in state["statements"]] == ["rejected", "pending_approval"]
@@ -123,7 +137,11 @@ async def test_approvers_get_their_link_by_sms_and_the_author_hears_of_requested
     assert texts and all("http://test/a/" in m.body for m in texts)
     emails = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email"]
     assert emails and all(m.subject == f"[{state['severity']}] Approve statement v1: {plan.title}" for m in emails)
-    await harness.act(handle, "decide_statement", DecideStatement(version=1, person=approval["people"][0], decision="reject", comment="Cite the source"))
+    await harness.act(
+        handle,
+        "decide_statement",
+        DecideStatement(version=1, person=approval["people"][0], decision="reject", comment="Cite the source"),
+    )
     author = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == plan.playbook.communicate.author)
     await harness.until_emailed(plan.id, "revision", author)
     told = next(m for m in await harness.outbox(plan.id) if m.kind == "revision" and m.channel == "email")
@@ -161,7 +179,11 @@ async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_sho
     assert state["severity"] == "SEV2"  # the driver's assessment: high impact, medium reach
     commander = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == "incident_commander")
     paged = list(dict.fromkeys(page["person"] for a in state["acknowledgements"] for page in a["pages"]))
-    await harness.act(handle, "reassess", Reassessment(person=commander, severity=Severity.SEV1, reason="Stores cannot take card payments either."))
+    await harness.act(
+        handle,
+        "reassess",
+        Reassessment(person=commander, severity=Severity.SEV1, reason="Stores cannot take card payments either."),
+    )
     for person in paged:
         await harness.until_emailed(plan.id, "severity", person)
     outbox = await harness.outbox(plan.id)
@@ -180,9 +202,13 @@ async def test_a_reassessment_reaches_everyone_paged_and_every_later_message_sho
         await asyncio.sleep(0.05)
     assert briefed and all(m.subject.startswith("[INTERNAL] [SEV1] ") for m in briefed)
     author = next(a["acknowledged_by"] for a in state["acknowledgements"] if a["role"] == "comms_lead")
-    await harness.act(handle, "submit_statement", StatementDraft(person=author, text="Card payments fail in the app and in stores."))
+    await harness.act(
+        handle, "submit_statement", StatementDraft(person=author, text="Card payments fail in the app and in stores.")
+    )
     for _ in range(100):
-        second_round = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email" and "v2" in m.subject]
+        second_round = [
+            m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.channel == "email" and "v2" in m.subject
+        ]
         if second_round:
             break
         await asyncio.sleep(0.05)
@@ -209,7 +235,9 @@ async def test_the_holding_statement_promises_the_next_update_in_the_organisatio
     state = await harness.until(handle, lambda s: s["statements"][0]["status"] == "published")
     assert next(d for d in state["deadlines"] if d["name"] == "update.1")["due_at"] == holding["promise"]
     lead = communicate.approval_within.at(Severity.SEV2)
-    await harness.env.sleep(promise - datetime.fromisoformat(state["statements"][0]["published_at"]) - lead + timedelta(seconds=2))
+    await harness.env.sleep(
+        promise - datetime.fromisoformat(state["statements"][0]["published_at"]) - lead + timedelta(seconds=2)
+    )
     state = await harness.until(handle, lambda s: len(s["statements"]) == 2)
     update = state["statements"][1]
     assert update["kind"] == "update" and datetime.fromisoformat(update["created_at"]) <= promise - lead + timedelta(seconds=2)
@@ -222,7 +250,12 @@ async def test_the_holding_statement_promises_the_next_update_in_the_organisatio
         ("assess", Assessment(person="ewa.lewandowska", severity=Severity.SEV1), "Rejected.conflict", "identify phase"),
         ("task_done", TaskDone(task_id="lock_account", person="ewa.lewandowska"), "Rejected.invalid", "unknown task"),
         ("resolve", Resolution(person="ewa.lewandowska", summary="over"), "Rejected.conflict", "identify phase"),
-        ("decide_statement", DecideStatement(version=1, person="ewa.lewandowska", decision="approve"), "Rejected.invalid", "no statement version 1"),
+        (
+            "decide_statement",
+            DecideStatement(version=1, person="ewa.lewandowska", decision="approve"),
+            "Rejected.invalid",
+            "no statement version 1",
+        ),
     ],
 )
 async def test_invalid_updates_are_rejected_and_change_nothing(harness, update, action, kind, message):
@@ -256,7 +289,9 @@ async def test_updates_follow_the_cadence_until_resolved(harness):
     handle = await harness.start(plan)
     state = await _to_communicate(harness, handle)
     for item in [p for p in state["pending"] if p["kind"] == "approval"]:
-        await harness.act(handle, "decide_statement", DecideStatement(version=item["version"], person=item["people"][0], decision="approve"))
+        await harness.act(
+            handle, "decide_statement", DecideStatement(version=item["version"], person=item["people"][0], decision="approve")
+        )
     state = await harness.until(handle, lambda s: any(x["status"] == "published" for x in s["statements"]))
     assert state["next_update_due"] is not None
     published_at = datetime.fromisoformat(state["statements"][0]["published_at"])
@@ -285,7 +320,12 @@ async def test_search_attributes_follow_the_phase(harness):
         if found.get("CrisisPhase") == "respond":
             break
         await asyncio.sleep(0.05)
-    assert found == {"CrisisScenario": "controversial_post", "CrisisSeverity": "SEV1", "CrisisPhase": "respond", "CrisisDrill": True}
+    assert found == {
+        "CrisisScenario": "controversial_post",
+        "CrisisSeverity": "SEV1",
+        "CrisisPhase": "respond",
+        "CrisisDrill": True,
+    }
 
 
 async def test_an_undelivered_page_is_sent_again_on_the_other_channel(harness, catalog):
@@ -293,7 +333,9 @@ async def test_an_undelivered_page_is_sent_again_on_the_other_channel(harness, c
     handle = await harness.start(plan)
     first = catalog.roster.org_chart().members("incident_commander")[0]
     await harness.until(handle, lambda s: any(e["kind"] == "paged" and e["data"]["person"] == first for e in s["timeline"]))
-    failure = DeliveryFailure(ledger_key=f"{plan.id}/page.incident_commander.0.0/sms", person=first, channel="sms", reason="30003 unreachable")
+    failure = DeliveryFailure(
+        ledger_key=f"{plan.id}/page.incident_commander.0.0/sms", person=first, channel="sms", reason="30003 unreachable"
+    )
     await handle.signal(IncidentWorkflow.delivery_failed, failure)
     await handle.signal(IncidentWorkflow.delivery_failed, failure)
     state = await harness.until(handle, lambda s: any(e["kind"] == "delivery_failed" for e in s["timeline"]))
@@ -301,7 +343,9 @@ async def test_an_undelivered_page_is_sent_again_on_the_other_channel(harness, c
         f"sms to {first} did not arrive (30003 unreachable); sent again by email"
     ]
     for _ in range(100):
-        resent = [m for m in await harness.outbox(plan.id) if m.ledger_key.endswith("page.incident_commander.0.0.fallback.email/email")]
+        resent = [
+            m for m in await harness.outbox(plan.id) if m.ledger_key.endswith("page.incident_commander.0.0.fallback.email/email")
+        ]
         if resent:
             break
         await asyncio.sleep(0.05)
@@ -312,7 +356,10 @@ async def test_a_failure_report_for_an_unknown_message_changes_nothing(harness):
     plan = harness.plan("technical_outage")
     handle = await harness.start(plan)
     await harness.until(handle, lambda s: s["pending"])
-    await handle.signal(IncidentWorkflow.delivery_failed, DeliveryFailure(ledger_key="x/y/sms", person="ewa.lewandowska", channel="sms", reason="?"))
+    await handle.signal(
+        IncidentWorkflow.delivery_failed,
+        DeliveryFailure(ledger_key="x/y/sms", person="ewa.lewandowska", channel="sms", reason="?"),
+    )
     state = await harness.state(handle)
     assert not any(e["kind"] == "delivery_failed" for e in state["timeline"])
 
@@ -326,7 +373,9 @@ async def test_the_fallback_holding_statement_goes_out_when_approvals_do_not_arr
     fallback = next(x for x in state["statements"] if x["fallback"])
     assert fallback["author"] == "fallback" and fallback["kind"] == "holding" and not fallback["mismatch"]
     status_page = next(v for v in fallback["variants"] if v["channel"] == "status_page")
-    assert [(r["variant"], r["sha256"]) for r in fallback["receipts"]] == [("status_page", variant_sha256(Variant.model_validate(status_page)))]
+    assert [(r["variant"], r["sha256"]) for r in fallback["receipts"]] == [
+        ("status_page", variant_sha256(Variant.model_validate(status_page)))
+    ]
     assert state["statements"][0]["status"] == "superseded"
     assert any(e["kind"] == "fallback_statement" for e in state["timeline"])
     public = [m for m in await harness.outbox(plan.id) if m.channel == "public"]
@@ -342,9 +391,13 @@ async def test_approvers_are_reminded_then_the_next_approver_is_asked(harness, c
     due = next(d for d in state["deadlines"] if d["name"] == "first_statement")["due_at"]
     remaining = datetime.fromisoformat(due) - datetime.fromisoformat(statement["created_at"])
     await harness.env.sleep(remaining / 2 + timedelta(seconds=1))
-    await harness.until(handle, lambda s: any(e["kind"] == "reminder_sent" and e["data"].get("version") == version for e in s["timeline"]))
+    await harness.until(
+        handle, lambda s: any(e["kind"] == "reminder_sent" and e["data"].get("version") == version for e in s["timeline"])
+    )
     reminders = [m for m in await harness.outbox(plan.id) if m.kind == "approval" and m.subject.startswith("Reminder: ")]
-    assert {m.person_id for m in reminders} == {catalog.roster.org_chart().members(r)[0] for r in plan.playbook.communicate.approvers}
+    assert {m.person_id for m in reminders} == {
+        catalog.roster.org_chart().members(r)[0] for r in plan.playbook.communicate.approvers
+    }
     await harness.env.sleep(remaining / 2 + timedelta(seconds=1))
     state = await harness.until(handle, lambda s: any(e["kind"] == "approval_escalated" for e in s["timeline"]))
     escalated = {e["data"]["role"]: e["data"]["person"] for e in state["timeline"] if e["kind"] == "approval_escalated"}
@@ -357,7 +410,9 @@ async def test_approvers_are_reminded_then_the_next_approver_is_asked(harness, c
 
 async def test_schedulers_pause_at_declaration_and_resume_at_close_and_unknown_targets_are_reported(harness):
     plan = harness.plan("account_compromise")
-    communicate = plan.playbook.communicate.model_copy(update={"pause_scheduled_posts": ["outbox"], "publish_to": ["outbox", "status_page"]})
+    communicate = plan.playbook.communicate.model_copy(
+        update={"pause_scheduled_posts": ["outbox"], "publish_to": ["outbox", "status_page"]}
+    )
     plan = plan.model_copy(update={"playbook": plan.playbook.model_copy(update={"communicate": communicate})})
     handle = await harness.start(plan)
     await harness.drive_to_closed(handle)
@@ -369,7 +424,9 @@ async def test_schedulers_pause_at_declaration_and_resume_at_close_and_unknown_t
     # of them the outbox takes first is up to the activity slots).
     history = await handle.fetch_history()
     scheduled_by = {
-        event.activity_task_scheduled_event_attributes.activity_id: event.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        event.activity_task_scheduled_event_attributes.activity_id: (
+            event.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        )
         for event in history.events
         if event.HasField("activity_task_scheduled_event_attributes")
     }
@@ -396,7 +453,12 @@ async def test_stakeholders_are_briefed_at_each_milestone(harness, catalog):
     expected = set(catalog.roster.stakeholder_people(plan.playbook.stakeholders))
     assert {m.person_id for m in briefings if m.kind == "briefing.declared"} == expected
     assert all(m.channel == "email" for m in briefings)
-    assert {e["data"]["event"] for e in final["timeline"] if e["kind"] == "stakeholders_briefed"} == {"declared", "acknowledged", "published", "resolved"}
+    assert {e["data"]["event"] for e in final["timeline"] if e["kind"] == "stakeholders_briefed"} == {
+        "declared",
+        "acknowledged",
+        "published",
+        "resolved",
+    }
 
 
 class NumberedPosts:
@@ -425,7 +487,9 @@ async def test_later_statements_answer_each_targets_first_post_with_the_status_p
     first_post = {r["channel"]: r["provider_id"] for r in published[0]["receipts"]}
     assert first_post == {"outbox": "post-1"}
     inputs = {
-        event.activity_task_scheduled_event_attributes.activity_id: json.loads(event.activity_task_scheduled_event_attributes.input.payloads[0].data)
+        event.activity_task_scheduled_event_attributes.activity_id: json.loads(
+            event.activity_task_scheduled_event_attributes.input.payloads[0].data
+        )
         for event in history.events
         if event.HasField("activity_task_scheduled_event_attributes")
         and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
@@ -465,10 +529,16 @@ async def test_replies_to_our_posts_are_read_into_the_listening_stream_until_the
         history = await handle.fetch_history()
     first = next(s for s in final["statements"] if s["status"] == "published")
     assert {r["channel"] for r in first["receipts"]} == {"x", "outbox"}
-    read = [e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
-            and e.activity_task_scheduled_event_attributes.activity_type.name == "watch_replies"]
+    read = [
+        e
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "watch_replies"
+    ]
     assert read  # at least the read at the close
-    assert {(row.external_id, row.statement_version, row.platform) for row in replies} >= {("reply-to-post-1", first["version"], "x")}
+    assert {(row.external_id, row.statement_version, row.platform) for row in replies} >= {
+        ("reply-to-post-1", first["version"], "x")
+    }
     assert all(row.negative for row in replies)
 
 
@@ -480,9 +550,18 @@ class AngryCrowd(NumberedPosts):
     async def replies(self, post_id: str):
         from channels.social import Reply
 
-        angry = [Reply(id=f"{post_id}-angry-{n}", author=f"@customer{n}", text="This is terrible, I was charged twice and nobody answers!")
-                 for n in range(4)]
-        kind = [Reply(id=f"{post_id}-kind-{n}", author=f"@fan{n}", text="Thank you for the quick update, great work.") for n in range(2)]
+        angry = [
+            Reply(
+                id=f"{post_id}-angry-{n}",
+                author=f"@customer{n}",
+                text="This is terrible, I was charged twice and nobody answers!",
+            )
+            for n in range(4)
+        ]
+        kind = [
+            Reply(id=f"{post_id}-kind-{n}", author=f"@fan{n}", text="Thank you for the quick update, great work.")
+            for n in range(2)
+        ]
         return angry + (kind if post_id == "post-1" else [])
 
 
@@ -494,7 +573,9 @@ async def test_a_surge_of_negative_replies_to_a_statement_raises_a_signal_on_the
         plan = harness.plan("technical_outage")
         book = plan.playbook
         watch = RepliesWatch.model_validate({"read_every": "1m", "surge": {"min_negative": 4, "negative_share": 0.7}})
-        plan = plan.model_copy(update={"playbook": book.model_copy(update={"communicate": book.communicate.model_copy(update={"replies": watch})})})
+        plan = plan.model_copy(
+            update={"playbook": book.model_copy(update={"communicate": book.communicate.model_copy(update={"replies": watch})})}
+        )
         handle = await harness.start(plan)
         await harness.drive_to_closed(handle)
         await handle.result()
@@ -510,7 +591,9 @@ async def test_a_surge_of_negative_replies_to_a_statement_raises_a_signal_on_the
     # The comms lead on duty is emailed once per surge, with the numbers.
     assert len(told) == len(later) and all(m.channel == "email" for m in told)
     assert {m.person_id for m in told} <= set(catalog.roster.org_chart().members(plan.playbook.communicate.author))
-    assert sorted(m.subject for m in told) == sorted(f"Negative replies are surging under statement v{v}: {plan.title}" for v in later)
+    assert sorted(m.subject for m in told) == sorted(
+        f"Negative replies are surging under statement v{v}: {plan.title}" for v in later
+    )
     assert all("4 of 4 replies" in m.body for m in told)
     assert later, "an update or the resolution was published too"
     # The first statement drew 4 angry replies of 6 (67 %, under the 70 % asked): no surge. Every
@@ -521,6 +604,9 @@ async def test_a_surge_of_negative_replies_to_a_statement_raises_a_signal_on_the
     assert sorted(event.data["version"] for event in surges) == later
     assert sorted(event.data["signal"] for event in surges) == sorted(signal.id for signal in signals)
     assert all("4 of 4 replies" in event.message for event in surges)
-    kinds = {e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
-             if e.HasField("activity_task_scheduled_event_attributes")}
+    kinds = {
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
     assert "watch_replies" in kinds and "read_replies" not in kinds

@@ -85,7 +85,9 @@ async def test_a_sev1_outage_runs_for_30_days_in_runs_under_10k_events_each_and_
     asked = [m for m in outbox if m.kind == "answer_approval" and m.channel == "email"]
     assert asked, sorted({m.kind for m in outbox})
     for message in asked:
-        done = await http.post(approval_link(message), content="decision=approve", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        done = await http.post(
+            approval_link(message), content="decision=approve", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         assert done.status_code in (200, 409), done.text
     state = await team.state()
     answer = next(a for a in state["answers_kit"] if a["id"] == "when_fixed")

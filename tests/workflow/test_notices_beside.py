@@ -26,7 +26,9 @@ def failed_notices(state: dict) -> list[dict]:
     return [event for event in state["timeline"] if event["kind"] == "notice_failed"]
 
 
-async def test_a_statement_is_approved_and_published_on_time_while_email_is_down_for_an_hour(time_skipping_env, catalog, tmp_path):
+async def test_a_statement_is_approved_and_published_on_time_while_email_is_down_for_an_hour(
+    time_skipping_env, catalog, tmp_path
+):
     email = EmailOutage()
     async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.EMAIL: email}) as harness:
         plan = harness.commander_only(harness.plan("account_compromise"))
@@ -52,7 +54,9 @@ async def test_a_statement_is_approved_and_published_on_time_while_email_is_down
         assert (await handle.result()).status == "closed"
 
 
-async def test_a_permanent_twilio_400_for_one_person_is_recorded_and_the_incident_carries_on(time_skipping_env, catalog, tmp_path):
+async def test_a_permanent_twilio_400_for_one_person_is_recorded_and_the_incident_carries_on(
+    time_skipping_env, catalog, tmp_path
+):
     approver = catalog.roster.org_chart().members("legal")[0]
     roster = tmp_path / "playbooks"
     roster.mkdir()
@@ -63,7 +67,9 @@ async def test_a_permanent_twilio_400_for_one_person_is_recorded_and_the_inciden
 
     with FakeTwilio(auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID) as twilio:
         sms = TwilioSMSChannel(ACCOUNT_SID, AUTH_TOKEN, from_number="+15005550006", api_url=twilio.url, timeout=10)
-        async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.SMS: sms}, roster=roster) as harness:
+        async with open_harness(
+            time_skipping_env, catalog, tmp_path / "crisis.db", {ChannelKind.SMS: sms}, roster=roster
+        ) as harness:
             plan = harness.commander_only(harness.plan("account_compromise"))
             handle = await harness.start(plan)
             final = await harness.drive_to_closed(handle)
@@ -99,4 +105,7 @@ async def test_the_incident_closes_while_a_notice_is_still_failing(time_skipping
     commander = plan.org.members("incident_commander")[0]
     review = next(e for e in failures if e["data"]["what"] == f"ask {commander} for the review")
     assert review["data"]["reached_by"] == ["sms"]
-    assert any(e["data"]["what"].startswith("ask ") and "for feedback by link" in e["data"]["what"] and e["data"]["reached_by"] == [] for e in failures)
+    assert any(
+        e["data"]["what"].startswith("ask ") and "for feedback by link" in e["data"]["what"] and e["data"]["reached_by"] == []
+        for e in failures
+    )

@@ -22,7 +22,12 @@ async def test_a_missed_gdpr_deadline_is_recorded_and_reminded(harness):
     await harness.until(handle, lambda s: s["phase"] == "respond")
     await harness.act(handle, "task_done", TaskDone(task_id="contain_exposure", person=EWA, note="Bucket closed."))
     await harness.env.sleep(timedelta(hours=72, seconds=1))
-    state = await harness.until(handle, lambda s: any(e["kind"] == "reminder_sent" and e["data"].get("deadline") == "obligation.gdpr_art33_authority" for e in s["timeline"]))
+    state = await harness.until(
+        handle,
+        lambda s: any(
+            e["kind"] == "reminder_sent" and e["data"].get("deadline") == "obligation.gdpr_art33_authority" for e in s["timeline"]
+        ),
+    )
     missed = [e["data"]["deadline"] for e in state["timeline"] if e["kind"] == "deadline_missed"]
     assert "obligation.gdpr_art33_authority" in missed and "obligation.gdpr_art34_people" in missed
     reminded = {m.person_id for m in await harness.outbox(plan.id) if m.kind == "reminder" and "GDPR art. 33" in m.subject}
@@ -34,7 +39,11 @@ async def test_a_missed_gdpr_deadline_is_recorded_and_reminded(harness):
         await harness.act(handle, "resolve", Resolution(person=EWA, summary="Contained."))
     assert info.value.cause.type == "Rejected.conflict"
     assert "meets an obligation: Supervisory authority notified (GDPR art. 33" in info.value.cause.message
-    await harness.act(handle, "task_done", TaskDone(task_id="notify_supervisory_authority", person=DPO, note="UODO case 2026/123, late: see review."))
+    await harness.act(
+        handle,
+        "task_done",
+        TaskDone(task_id="notify_supervisory_authority", person=DPO, note="UODO case 2026/123, late: see review."),
+    )
     state = await harness.state(handle)
     art33 = next(d for d in state["deadlines"] if d["name"] == "obligation.gdpr_art33_authority")
     assert art33["status"] == "missed" and art33["met_at"]

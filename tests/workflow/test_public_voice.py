@@ -16,7 +16,10 @@ async def test_the_comms_lead_edits_the_fact_sheet_through_an_update(harness):
     plan = harness.plan("technical_outage")
     handle = await harness.start(plan)
     await harness.until(handle, lambda s: s["pending"])
-    edit = FactSheetEdit(person="anna.kowalska", fields=FactSheetFields(headline="Our app is not taking orders", status_page="https://status.example.com"))
+    edit = FactSheetEdit(
+        person="anna.kowalska",
+        fields=FactSheetFields(headline="Our app is not taking orders", status_page="https://status.example.com"),
+    )
     receipt = await harness.act(handle, "edit_fact_sheet", edit)
     assert receipt.events == ["Public fact sheet v1 by anna.kowalska: headline, status_page"]
     with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -38,10 +41,15 @@ def signal_declared(harness, playbook: str = "technical_outage"):
     """An incident as a topic that declares by itself opens it: the detector's title and numbers, no fact sheet."""
     plan = harness.plan(playbook)
     detection = DetectionOrigin(
-        signal_id="sig-app-20261206T101500Z", topic="ordering_app", reasons=["volume", "negative_sentiment"],
-        first_mention_at=datetime(2026, 12, 6, 10, 15, tzinfo=timezone.utc), detected_at=datetime(2026, 12, 6, 10, 20, tzinfo=timezone.utc),
+        signal_id="sig-app-20261206T101500Z",
+        topic="ordering_app",
+        reasons=["volume", "negative_sentiment"],
+        first_mention_at=datetime(2026, 12, 6, 10, 15, tzinfo=timezone.utc),
+        detected_at=datetime(2026, 12, 6, 10, 20, tzinfo=timezone.utc),
     )
-    return plan.model_copy(update={"title": SURGE_TITLE, "summary": SURGE_SUMMARY, "detection": detection, "declared_via": "topic ordering_app"})
+    return plan.model_copy(
+        update={"title": SURGE_TITLE, "summary": SURGE_SUMMARY, "detection": detection, "declared_via": "topic ordering_app"}
+    )
 
 
 async def test_a_signal_declared_incident_whose_fallback_fires_publishes_no_detector_text(harness):
@@ -49,7 +57,11 @@ async def test_a_signal_declared_incident_whose_fallback_fires_publishes_no_dete
     handle = await harness.start(plan)
     state = await _to_communicate(harness, handle)
     # The comms lead's draft headline is not approved: the fallback must not carry it either.
-    await harness.act(handle, "edit_fact_sheet", FactSheetEdit(person="anna.kowalska", fields=FactSheetFields(headline="UNAPPROVED draft headline")))
+    await harness.act(
+        handle,
+        "edit_fact_sheet",
+        FactSheetEdit(person="anna.kowalska", fields=FactSheetFields(headline="UNAPPROVED draft headline")),
+    )
     await harness.env.sleep(plan.playbook.communicate.fallback_after + timedelta(seconds=1))
     state = await harness.until(handle, lambda s: any(x["fallback"] and x["status"] == "published" for x in s["statements"]))
     fallback = next(x for x in state["statements"] if x["fallback"])
@@ -68,7 +80,11 @@ async def test_statements_are_drafted_from_the_fact_sheet_as_channel_variants(ha
     plan = signal_declared(harness)
     handle = await harness.start(plan)
     await harness.until(handle, lambda s: s["pending"])
-    sheet = FactSheetFields(headline="Ordering in our app is down", what_to_do="You can order at the counter.", status_page="https://status.northwind.example.com")
+    sheet = FactSheetFields(
+        headline="Ordering in our app is down",
+        what_to_do="You can order at the counter.",
+        status_page="https://status.northwind.example.com",
+    )
     await harness.act(handle, "edit_fact_sheet", FactSheetEdit(person="anna.kowalska", fields=sheet))
     state = await _to_communicate(harness, handle)
     holding = state["statements"][-1]
@@ -76,7 +92,9 @@ async def test_statements_are_drafted_from_the_fact_sheet_as_channel_variants(ha
     assert {"channel", "text", "length", "limit"} <= set(holding["variants"][0])
     x = next(v for v in holding["variants"] if v["channel"] == "x")
     assert x["text"].startswith("Ordering in our app is down.") and x["limit"] == 280 and x["length"] <= 280
-    assert next(v["title"] for v in holding["variants"] if v["channel"] == "email") == "Investigating: Ordering in our app is down"
+    assert (
+        next(v["title"] for v in holding["variants"] if v["channel"] == "email") == "Investigating: Ordering in our app is down"
+    )
     everything = " ".join(v["text"] for v in holding["variants"])
     assert SURGE_TITLE not in everything and "547,850" not in everything
     assert holding["changed"] == ["headline", "what_to_do", "status_page"] and holding["fact_sheet_version"] == 1

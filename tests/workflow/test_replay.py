@@ -70,5 +70,9 @@ async def test_a_history_whose_input_has_a_playbook_field_the_model_no_longer_ha
     history, playbook = with_retired_field(json.loads((HISTORIES / "controversial_post.json").read_text()))
     with pytest.raises(ValidationError) as refused:
         Playbook.model_validate(playbook)  # an author writing it today is told which field is unknown
-    assert {error["loc"][-1] for error in refused.value.errors() if error["type"] == "extra_forbidden"} == {"retired_option", "retired_cadence_note", "SEV5"}
+    assert {error["loc"][-1] for error in refused.value.errors() if error["type"] == "extra_forbidden"} == {
+        "retired_option",
+        "retired_cadence_note",
+        "SEV5",
+    }
     await replay("controversial_post-with-retired-fields", json.dumps(history))

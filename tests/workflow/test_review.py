@@ -31,20 +31,30 @@ async def test_feedback_is_asked_of_team_and_stakeholders_reminded_and_closed_wi
     state = await drive_to_review(harness, handle)
     stakeholders = catalog.roster.stakeholder_people(plan.playbook.stakeholders)
     asked = state["feedback_requested"]
-    assert set(stakeholders) <= set(asked) and state["timeline"][-1]["kind"] in ("feedback_requested", "stakeholders_briefed", "phase_changed")
+    assert set(stakeholders) <= set(asked) and state["timeline"][-1]["kind"] in (
+        "feedback_requested",
+        "stakeholders_briefed",
+        "phase_changed",
+    )
     outbox = await harness.outbox(plan.id)
     links = {m.person_id: m.links for m in outbox if m.kind == "feedback"}
     assert set(links) == set(asked)
     assert all(any("/a/" in link["url"] for link in person_links) for person_links in links.values())
     assert next(p for p in state["pending"] if p["kind"] == "feedback")["people"] == asked
 
-    await harness.act(handle, "submit_feedback", FeedbackSubmission(person=asked[0], rating=4, went_well="Fast page", went_badly="Slow approvals"))
+    await harness.act(
+        handle,
+        "submit_feedback",
+        FeedbackSubmission(person=asked[0], rating=4, went_well="Fast page", went_badly="Slow approvals"),
+    )
     with pytest.raises(WorkflowUpdateFailedError) as twice:
         await harness.act(handle, "submit_feedback", FeedbackSubmission(person=asked[0], rating=2))
     assert "already given feedback" in str(twice.value.cause)
 
     await harness.env.sleep(plan.playbook.review.due_after / 2)
-    state = await harness.until(handle, lambda s: any(e["kind"] == "feedback_requested" and e["data"]["reminder"] for e in s["timeline"]))
+    state = await harness.until(
+        handle, lambda s: any(e["kind"] == "feedback_requested" and e["data"]["reminder"] for e in s["timeline"])
+    )
     reminder = next(e for e in state["timeline"] if e["kind"] == "feedback_requested" and e["data"]["reminder"])
     assert asked[0] not in reminder["data"]["people"] and set(reminder["data"]["people"]) == set(asked[1:])
     outbox = await harness.outbox(plan.id)

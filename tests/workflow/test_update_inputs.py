@@ -61,7 +61,9 @@ async def _in_respond(harness):
 async def test_an_update_in_its_earlier_form_is_handled_by_its_successor(harness):
     handle, state = await _in_respond(harness)
     task = state["tasks"][0]
-    receipt = await handle.execute_update("complete_task", args=[task["id"], {"person": EWA, "note": "done", "via": None}], result_type=UpdateReceipt)
+    receipt = await handle.execute_update(
+        "complete_task", args=[task["id"], {"person": EWA, "note": "done", "via": None}], result_type=UpdateReceipt
+    )
     assert receipt.events[0] == f"Task '{task['title']}' done by {EWA}"
     state = await harness.state(handle)
     done = next(t for t in state["tasks"] if t["id"] == task["id"])
@@ -85,8 +87,11 @@ async def test_an_unknown_or_malformed_update_is_rejected_and_changes_nothing(ha
         await handle.execute_update(name, args=args)
     assert refused.value.cause.type == "Rejected.invalid" and message in refused.value.cause.message
     history = await handle.fetch_history()
-    accepted = [e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name for e in history.events
-                if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    accepted = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
     assert name not in accepted
     after = await harness.state(handle)
     assert [t["status"] for t in after["tasks"]] == [t["status"] for t in before["tasks"]]

@@ -7,6 +7,7 @@ Create Date: 2026-11-25
 The read model as crisisflow first shipped it. A database made before migrations existed (by
 ``create_all``) has exactly these tables: ``crisis db upgrade`` adopts it at this revision.
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

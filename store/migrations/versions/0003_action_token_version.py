@@ -6,6 +6,7 @@ Revises: 0002
 Write revisions in plain SQLAlchemy (never import the app's models: they move on, a revision
 must not). SQLite cannot ALTER most things: inside ``op.batch_alter_table`` it rebuilds the table.
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

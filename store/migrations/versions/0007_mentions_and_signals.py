@@ -7,6 +7,7 @@ Create Date: 2026-12-01
 Write revisions in plain SQLAlchemy (never import the app's models: they move on, a revision
 must not).
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
