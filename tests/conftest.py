@@ -72,3 +72,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.postgres)
         if any(item.get_closest_marker(name) for name in SLOW_SUITES):
             item.add_marker(pytest.mark.slow)
+    # The month-long incident first: in a parallel run (-n 2) its worker starts on it at once while
+    # the other takes the rest, instead of it starting last and running alone.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
