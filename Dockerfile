@@ -16,6 +16,14 @@ COPY services services
 COPY workflows workflows
 COPY worker.py devstack.py settings.py ./
 RUN /opt/crisisflow/bin/pip install .
+# The project's bytecode, valid whatever the copy below does to file times (unchecked-hash; -f
+# replaces pip's timestamp-checked files). The image runs with PYTHONDONTWRITEBYTECODE=1 as a user
+# who cannot write here, and Temporal's sandbox imports workflows/incident.py afresh for every
+# incident it runs or replays: without a .pyc it would compile the module again each time
+# (docs/operations.md, "Bytecode in the image"; tests/ops/test_bytecode.py runs this line).
+RUN cd "$(/opt/crisisflow/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+ && /opt/crisisflow/bin/python -m compileall -q -f --invalidation-mode unchecked-hash \
+    workflows activities domain services channels store api cli worker.py devstack.py settings.py
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 --user-group crisis && mkdir -p /data && chown crisis:crisis /data
