@@ -39,6 +39,7 @@ from store import service, tokens
 from store.service import project_incident, project_metrics
 
 DATA_ERROR = "DataError"
+TEMPLATE_PROBLEM = "TemplateProblem"
 REFUSED_PREFIX = "the database refused the data: "
 
 
@@ -61,6 +62,13 @@ def _final(error: DBAPIError) -> ApplicationError:
     """Data the database refuses is refused again on every retry: the activity fails for good, and
     the workflow shows it on the incident instead of retrying forever."""
     return ApplicationError(f"{REFUSED_PREFIX}{_refused(error)}", type=DATA_ERROR, non_retryable=True)
+
+
+def _unrenderable(problem: Exception) -> ApplicationError:
+    """Rendering is pure: the same template and fact sheet fail the same way on every try, whatever
+    the error (the template's, a fact sheet's value, a variant that cannot be built), so none is retried."""
+    reason = str(problem) if isinstance(problem, TemplateProblem) else f"{type(problem).__name__}: {problem}"
+    return ApplicationError(printable(reason)[:500], type=TEMPLATE_PROBLEM, non_retryable=True)
 
 
 def _printable_values(value):
@@ -550,9 +558,11 @@ class IncidentActivities:
                 receipts.append(outcome)
             elif isinstance(outcome, PermanentDeliveryError):
                 receipts.append(Receipt(channel=name, sha256="", error=f"refused: {outcome.reason}"))
+            elif _is_data_error(outcome):
+                # Refused again on every try, so this target is given up in its receipt and the others keep theirs.
+                activity.logger.error("%s: the database refused the data for %s: %s", kind, name, _refused(outcome))
+                receipts.append(Receipt(channel=name, sha256="", error=f"{REFUSED_PREFIX}{_refused(outcome)}"))
             elif isinstance(outcome, Exception):  # transient: the retry sends only what the ledger lacks
-                if _is_data_error(outcome):
-                    raise _final(outcome) from None
                 reason = getattr(outcome, "reason", None) or type(outcome).__name__
                 if last:  # the workflow bounds this send: what still fails is said in its receipt
                     receipts.append(Receipt(channel=name, sha256="", error=f"given up after {attempt} tries: {reason}"))
@@ -631,16 +641,16 @@ class IncidentActivities:
     async def render(self, request: RenderRequest) -> str:
         try:
             return render_statement(request.template, request.context)
-        except TemplateProblem as problem:
-            raise ApplicationError(f"statement template: {problem}", non_retryable=True) from None
+        except Exception as problem:
+            raise _unrenderable(problem) from None
 
     @activity.defn
     async def render_variants(self, request: RenderRequest) -> list[Variant]:
         """The statement for every channel from the template: title, short and long forms, measured."""
         try:
             return render_variants(request.template, request.context, request.channels)
-        except TemplateProblem as problem:
-            raise ApplicationError(f"statement template: {problem}", non_retryable=True) from None
+        except Exception as problem:
+            raise _unrenderable(problem) from None
 
     @activity.defn
     async def record(self, projection: Projection) -> str | None:

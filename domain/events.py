@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     # communicate: statements
     HOLDING_ON_TIME = "holding_on_time"
     STATEMENT_DRAFTED = "statement_drafted"
+    DRAFT_FAILED = "draft_failed"  # the playbook's template could not render a statement or message
     STATEMENT_OVER_LIMIT = "statement_over_limit"
     STATEMENT_REPEATS = "statement_repeats"
     STATEMENT_REJECTED = "statement_rejected"

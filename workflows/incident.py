@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
-    from activities.incident import DATA_ERROR, REFUSED_PREFIX, IncidentActivities
+    from activities.incident import DATA_ERROR, REFUSED_PREFIX, TEMPLATE_PROBLEM, IncidentActivities
     from activities.models import (
         IncidentOutcome,
         IncidentSummary,
@@ -98,6 +98,14 @@ PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 # far below Temporal's 10,240-event warning even when its sends beside the flow take their longest.
 CONTINUE_AS_NEW = "engine-continue-as-new"
 CONTINUE_AS_NEW_AFTER = 2_000
+# Drafting from the template is tried a few times (a worker lost mid-render), never for ever: a template
+# or fact-sheet error fails every try alike (the activity says so at once), and the incident goes on
+# without that draft, its failure on the timeline.
+RENDER_BOUNDED = "engine-rest-render-bounded"
+# A publication the database refuses the data of is published with that said in its receipts, once: it
+# used to be tried again at once, for ever, since the statement stayed approved and unpublished.
+PUBLICATION_REFUSED = "engine-rest-publication-refused"
+RENDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
 
 
 InFlight = dict[asyncio.Task, tuple[str, int, int]]  # a role's pages still being sent → person, level, round
@@ -160,6 +168,9 @@ class IncidentWorkflow:
         self._escalations: dict[str, datetime | None] = dict(continued.task_escalations) if continued else {}
         self._beside = False  # notices beside the flow (NOTICES_BESIDE), decided when the run starts
         self._bounded = False  # pages, internal messages and scheduler signals bounded (EVERY_SEND_BOUNDED), likewise
+        self._render_bounded = False  # drafting bounded, a failed draft on the timeline (RENDER_BOUNDED), likewise
+        self._refusal_published = False  # a publication the database refuses ends in its receipts (PUBLICATION_REFUSED)
+        self._resolution_undrafted = False  # the resolution statement could not be drafted: the review goes on without it
         self._continued = continued is not None
 
     @property
@@ -174,6 +185,8 @@ class IncidentWorkflow:
     async def run(self, plan: IncidentPlan) -> IncidentOutcome:
         self._beside = workflow.patched(NOTICES_BESIDE)
         self._bounded = self._beside and workflow.patched(EVERY_SEND_BOUNDED)
+        self._render_bounded = workflow.patched(RENDER_BOUNDED)
+        self._refusal_published = workflow.patched(PUBLICATION_REFUSED)
         projector = asyncio.create_task(self._project_changes())
         if plan.continued is None:
             await self._from_declaration(plan)
@@ -495,7 +508,7 @@ class IncidentWorkflow:
         # Updates are drafted the approvers' window before the promised time, not at it.
         promising = workflow.patched("voice-flow-promise")
         self._spawn(self._publish_fallback())
-        while not incident.communication_finished():
+        while not incident.communication_finished() and not (incident.resolved and self._resolution_undrafted):
             seen = incident.state.revision
             now = workflow.now()
             if (approved := incident.approved_unpublished()) is not None:
@@ -504,10 +517,11 @@ class IncidentWorkflow:
             if incident.resolved:
                 incident.withdraw_in_flight(now)
                 if incident.resolution_statement_due():
-                    await self._draft(StatementKind.RESOLUTION)
+                    self._resolution_undrafted = not await self._draft(StatementKind.RESOLUTION)
                     continue
             elif incident.in_flight() is None and (not incident.published() or incident.update_due(now, self._lead(promising))):
-                await self._draft(incident.next_statement_kind())
+                if not await self._draft(incident.next_statement_kind()):
+                    await self._after_failed_draft()
                 continue
             current = incident.in_flight()
             asking = current and ((current.version, current.status) if tell_author else current.version)
@@ -554,9 +568,17 @@ class IncidentWorkflow:
             source = incident.plan.internal_templates.get(audience.id)
             if source is None:
                 continue
-            body, _, _ = await self._render(
-                StatementKind.HOLDING, f"render.internal.{audience.id}", timedelta(0), incident.state.fact_sheet, template=source
+            rendered = await self._render(
+                StatementKind.HOLDING,
+                f"render.internal.{audience.id}",
+                timedelta(0),
+                incident.state.fact_sheet,
+                template=source,
+                what=(f"the internal message for {audience.id}", "it is not sent; write it by hand if it is needed"),
             )
+            if rendered is None:
+                continue
+            body, _, _ = rendered
             message = incident.add_internal(audience.id, body, SYSTEM_AUTHOR, workflow.now())
             await self._ask_about_internal(message.number)
 
@@ -670,18 +692,47 @@ class IncidentWorkflow:
         if await self._wait_until(spoken, incident.state.declared_at + after, "fallback holding statement due"):
             return
         # Pre-approved text only: the template with an empty fact sheet, never what the sheet (or a detector) says now.
-        text, promise, variants = await self._render(
-            StatementKind.HOLDING, "render.fallback", timedelta(0), FactSheet()
-        )  # published at once
+        rendered = await self._render(
+            StatementKind.HOLDING,
+            "render.fallback",
+            timedelta(0),
+            FactSheet(),
+            what=("the fallback holding statement", "none is published; the statements already asked for go on"),
+        )
+        if rendered is None:
+            return
+        text, promise, variants = rendered  # published at once
         incident.add_fallback(text, workflow.now(), promise, variants=variants)
 
-    async def _draft(self, kind: StatementKind) -> None:
+    async def _draft(self, kind: StatementKind) -> bool:
+        """Draft the next statement from the template; False when it could not be (on the timeline)."""
         incident = self._incident
-        rendered = await self._render(
-            kind, f"render.{incident.statement_count + 1}", incident.approval_window(), incident.state.fact_sheet
+        instead = (
+            "the incident goes on to its review without one"
+            if kind is StatementKind.RESOLUTION
+            else "write it by hand (it then goes to approval as usual); an edit of the fact sheet drafts it again"
         )
+        rendered = await self._render(
+            kind,
+            f"render.{incident.statement_count + 1}",
+            incident.approval_window(),
+            incident.state.fact_sheet,
+            what=(f"the {kind.value} statement", instead),
+        )
+        if rendered is None:
+            return False
         text, promise, variants = rendered
         incident.add_statement(kind, text, SYSTEM_AUTHOR, workflow.now(), promise=promise, variants=variants)
+        return True
+
+    async def _after_failed_draft(self) -> None:
+        """A statement the template could not draft is drafted again only once the fact sheet changed
+        (the template is pinned), unless someone writes one by hand or resolves the incident first."""
+        incident = self._incident
+        sheet = incident.state.fact_sheet
+        await workflow.wait_condition(
+            lambda: incident.state.fact_sheet != sheet or incident.in_flight() is not None or incident.resolved
+        )
 
     def _history_long(self) -> bool:
         """Time to continue as new: the server suggests it, or this run's history reached our bound.
@@ -736,11 +787,15 @@ class IncidentWorkflow:
         approval: timedelta,
         fact_sheet: FactSheet,
         template: str | None = None,
-    ) -> tuple[str, datetime | None, list[Variant] | None]:
+        *,
+        what: tuple[str, str],
+    ) -> tuple[str, datetime | None, list[Variant] | None] | None:
         """The statement from the template: its long form, the next update it promises (the approvers'
         window and the cadence from now, worded in the organisation's time zone and the incident's
         language) and, in the public voice, every channel's variant. ``template``: an internal
-        audience's, which may also read the internal title and summary and gives one text."""
+        audience's, which may also read the internal title and summary and gives one text. None when
+        it could not be drafted (``RENDER_BOUNDED``): ``what`` names the draft and what happens instead
+        on the timeline."""
         incident = self._incident
         now = workflow.now()
         cadence = incident.playbook.communicate.update_every.at(incident.severity)
@@ -776,24 +831,39 @@ class IncidentWorkflow:
         request = RenderRequest(
             template=template or incident.plan.template, context=context, channels=incident.playbook.communicate.channels
         )
-        if template is not None or not incident.public_voice:
-            text = await workflow.execute_activity_method(
-                IncidentActivities.render,
+        retry_policy = RENDER_RETRY if self._render_bounded else RETRY
+        try:
+            if template is not None or not incident.public_voice:
+                text = await workflow.execute_activity_method(
+                    IncidentActivities.render,
+                    request,
+                    activity_id=activity_id,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=retry_policy,
+                    summary=summary,
+                )
+                return text, promise, None
+            variants = await workflow.execute_activity_method(
+                IncidentActivities.render_variants,
                 request,
                 activity_id=activity_id,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
-                summary=summary,
+                retry_policy=retry_policy,
+                summary=f"{summary}, one variant per channel",
             )
-            return text, promise, None
-        variants = await workflow.execute_activity_method(
-            IncidentActivities.render_variants,
-            request,
-            activity_id=activity_id,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"{summary}, one variant per channel",
-        )
+        except ActivityError as error:
+            if not self._render_bounded or _cancelled(error):
+                raise
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == TEMPLATE_PROBLEM:
+                reason = cause.message
+            else:  # a worker lost, a timeout: given up after the bounded tries
+                reason = (
+                    f"given up after {RENDER_RETRY.maximum_attempts} tries: {getattr(cause, 'message', None) or cause or error}"
+                )
+            drafting, instead = what
+            incident.record_draft_failed(drafting, reason, instead, workflow.now())
+            return None
         return long_text(variants), promise, variants
 
     async def _publish(self, version: int) -> None:
@@ -827,16 +897,26 @@ class IncidentWorkflow:
             )
         except ActivityError as error:
             if self._shown_if_refused(error, what):
-                return
-            if not self._bounded or _cancelled(error):
+                if not self._refusal_published:
+                    return
+                sent = [
+                    Receipt(channel=target, sha256="", error=f"not known to be published: {error.cause.message}")
+                    for target in publication.targets or ["every target"]
+                ]
+            elif not self._bounded or _cancelled(error):
                 raise
-            # Out of time before its last try (a rate limit asked for a longer wait): the targets still failing say so.
-            failed, reason = _undelivered(error)
-            sent = [
-                Receipt(channel=target, sha256="", error=f"not known to be published: {reason}")
-                for target in failed or publication.targets or ["every target"]
-            ]
+            else:
+                # Out of time before its last try (a rate limit asked for a longer wait): the targets still failing say so.
+                failed, reason = _undelivered(error)
+                sent = [
+                    Receipt(channel=target, sha256="", error=f"not known to be published: {reason}")
+                    for target in failed or publication.targets or ["every target"]
+                ]
         receipts = [Receipt.model_validate(receipt) for receipt in sent] if with_receipts else []
+        if self._refusal_published:
+            for receipt in receipts:
+                if receipt.error and receipt.error.startswith(REFUSED_PREFIX):
+                    self._show_data_error(what, receipt.error.removeprefix(REFUSED_PREFIX))
         incident.mark_published(version, workflow.now(), receipts)
         await self._brief("published", version=version, text=statement.text)
 

@@ -61,4 +61,11 @@ PATCHES: dict[str, Patch] = {
     "engine-continue-as-new": Patch(
         date(2026, 12, 6), "a long incident continues as new between update cycles, carrying its state"
     ),
+    "engine-rest-render-bounded": Patch(
+        date(2026, 12, 6),
+        "drafting from the template is bounded and a draft that fails is on the timeline, not the incident's end",
+    ),
+    "engine-rest-publication-refused": Patch(
+        date(2026, 12, 6), "a publication the database refuses is published once, the refusal in its receipts, not tried for ever"
+    ),
 }

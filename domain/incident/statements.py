@@ -295,6 +295,18 @@ class Statements:
         )
         return statement
 
+    def record_draft_failed(self, what: str, reason: str, instead: str, now: datetime) -> None:
+        """The playbook's template could not render ``what`` (a template or fact-sheet error: drafting
+        it again the same way fails the same way); ``instead`` says what happens now."""
+        self._event(
+            now,
+            EventKind.DRAFT_FAILED,
+            None,
+            f"Could not draft {what} from the playbook's template ({reason}); {instead}",
+            what=what,
+            reason=reason,
+        )
+
     def mark_published(self, version: int, now: datetime, receipts: list[Receipt] | None = None) -> None:
         statement = self.statement(version)
         statement.status = StatementStatus.PUBLISHED

@@ -51,3 +51,40 @@ async def test_a_send_the_database_refuses_is_tried_once_and_shown_on_the_incide
     await harness.until(handle, lambda s: s["phase"] == "assess")
     timeline = await harness.timeline(plan.id)
     assert any(e.kind == "data_error" for e in timeline)  # and the read model has it (GET /readyz counts it)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def refusing_target(time_skipping_env, catalog, tmp_path):
+    target = RefusedByTheDatabase()
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", publishing={"status_page": target}) as harness:
+        yield harness, target
+
+
+async def test_a_publication_the_database_refuses_is_tried_once_and_the_incident_goes_on(refusing_target):
+    """The statement used to stay approved and unpublished, so the workflow published it again at
+    once, for ever: now the refused target is given up in its receipt, the others keep theirs."""
+    harness, target = refusing_target
+    plan = harness.commander_only(harness.plan("account_compromise"))
+    handle = await harness.start(plan)
+    state = await harness.drive_until(handle, lambda s: any(st["status"] == "published" for st in s["statements"]))
+    receipts = {receipt["channel"]: receipt for receipt in state["statements"][0]["receipts"]}
+    assert receipts["outbox"]["error"] is None  # the other target published
+    assert (
+        receipts["status_page"]["error"].startswith("the database refused the data: ")
+        and "0x00" in receipts["status_page"]["error"]
+    )
+    assert target.tries == [f"{plan.id}/publish.v1/public/status_page"]  # once: never again
+    kinds = [(event["kind"], event["data"].get("what") or event["data"].get("target")) for event in state["timeline"]]
+    assert ("publication_failed", "status_page") in kinds
+    assert ("data_error", "publish statement v1 (holding)") in kinds
+
+    state = await harness.drive_to_closed(handle)
+    await handle.result()
+    history = await handle.fetch_history()
+    published = [
+        event.activity_task_scheduled_event_attributes.activity_id
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+        and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
+    ]
+    assert published == [f"publish.v{statement['version']}" for statement in state["statements"]]  # each version once
