@@ -1,8 +1,9 @@
-"""``python -m bench [--quick] [--output PATH] [--only fanout|load]``: run every benchmark, print the table, write the report.
+"""``python -m bench [--quick] [--output PATH] [--only latency|fanout|load|replay]``: every benchmark, table and report.
 
 The full run writes docs/BENCHMARKS.md (or ``--output``); ``--quick`` is a smoke run with small
-sizes that writes only to ``--output`` when given and judges no target. ``--only fanout`` or
-``--only load`` runs that benchmark alone and prints its figures (no report), for working on it.
+sizes that writes only to ``--output`` when given and judges no target. ``--only latency`` (declare
+→ first page and approval, each beside its floor), ``--only fanout``, ``--only load`` or ``--only
+replay`` runs that benchmark alone and prints its figures (no report), for working on it.
 """
 
 import argparse
@@ -31,7 +32,18 @@ from bench.playbooks import (
     write_memory_playbooks,
 )
 from bench.replay import long_incident_replay
-from bench.report import Breakdowns, Results, fanout_table, load_table, machine, markdown, now, replay_table, tables
+from bench.report import (
+    Breakdowns,
+    Results,
+    fanout_table,
+    latency_tables,
+    load_table,
+    machine,
+    markdown,
+    now,
+    replay_table,
+    tables,
+)
 from bench.stack import HEADERS, BenchStack, Satellite, cpu_seconds
 from domain.catalog import load_catalog
 
@@ -110,13 +122,16 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
                 say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
                 async with Floor(client) as floor:
                     latency = await cases.latency(api, pages, floor, pages_per_incident, sizes)
-                say(f"approval: {sizes.approval_incidents} incident(s) driven to approval, every decision timed")
-                approval = await cases.approval(api, sizes)
+                    say(
+                        f"approval: {sizes.approval_incidents} incident(s) driven to approval, every decision timed"
+                        " after a bare Update's round trip"
+                    )
+                    approval = await cases.approval(api, floor, sizes)
             say("reading the histories of the timed samples")
             steps = Breakdowns(
                 first_page=await start_breakdown(client, latency.first_page, "notify"),
                 floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
-                approval=await approval_breakdown(client, approval),
+                approval=await approval_breakdown(client, approval.decisions),
             )
             fanout = await run_fanout(fanout_side, stack, providers, sizes)
             say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
@@ -157,6 +172,35 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         load={"others": others, "load_at_start": watch.load_at_start, "load_at_end": os.getloadavg()[0]},
         replay=replay,
     )
+
+
+async def run_latency(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
+    """Declare → first page and approval alone, each beside its floor, on their own ``crisis dev``: their rows."""
+    playbooks = PROJECT / "playbooks"
+    pages_per_incident = 2 * len(load_catalog(playbooks).playbooks[cases.PLAYBOOK].identify.page)
+    stack = BenchStack(folder / "dev", playbooks)
+    pages = None
+    try:
+        say("starting crisis dev")
+        stack.launch()
+        client = await stack.wait_temporal()
+        await asyncio.to_thread(stack.wait_ready)
+        pages = OutboxPages(stack.database)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=60, headers=HEADERS) as api, Floor(client) as floor:
+            say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
+            latency = await cases.latency(api, pages, floor, pages_per_incident, sizes)
+            say(f"approval: {sizes.approval_incidents} incident(s) driven to approval, each decision after an Update floor")
+            approval = await cases.approval(api, floor, sizes)
+        steps = Breakdowns(
+            first_page=await start_breakdown(client, latency.first_page, "notify"),
+            floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
+            approval=await approval_breakdown(client, approval.decisions),
+        )
+    finally:
+        if pages is not None:
+            pages.close()
+        stack.stop()
+    return latency_tables(latency, approval, steps, quick)
 
 
 async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
@@ -215,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         "--output", type=Path, help=f"where to write the report (default for the full run: {DOCUMENT.relative_to(PROJECT)})"
     )
     parser.add_argument(
-        "--only", choices=["fanout", "load", "replay"], help="run this benchmark alone and print its figures (no report)"
+        "--only",
+        choices=["latency", "fanout", "load", "replay"],
+        help="run this benchmark alone and print its figures (no report)",
     )
     args = parser.parse_args(argv)
     sizes = cases.QUICK if args.quick else cases.FULL
@@ -225,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.only == "replay":
         print(replay_table(asyncio.run(long_incident_replay(sizes.history_replays)), args.quick))
+        return 0
+    if args.only == "latency":
+        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
+            print(asyncio.run(run_latency(sizes, args.quick, Path(folder))))
         return 0
     if args.only == "load":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:

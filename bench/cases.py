@@ -172,9 +172,24 @@ async def gather_limited(jobs: list[Callable[[], Awaitable]], limit: int) -> lis
     return await asyncio.gather(*(run(job) for job in jobs))
 
 
-async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[Sample]:
+@dataclass
+class ApprovalResult:
+    decisions: list[Sample]
+    floor: list[Sample]  # a bare Update's round trip, one before each decision
+
+    @property
+    def decisions_ms(self) -> list[float]:
+        return ms(self.decisions)
+
+    @property
+    def floor_ms(self) -> list[float]:
+        return ms(self.floor)
+
+
+async def approval(api: httpx.AsyncClient, floor: Floor, sizes: Sizes) -> ApprovalResult:
     """``POST /incidents/{id}/statements/{version}/decision`` → its answer (the Update's result and
-    the incident as it then stands), for every approver role of every prepared incident."""
+    the incident as it then stands), for every approver role of every prepared incident; before
+    each, one bare Update's round trip (the floor), with the same spacing, so both see the same server."""
 
     async def prepare(index: int) -> str:
         incident = await declare(api, f"Approval benchmark {index}")
@@ -182,13 +197,15 @@ async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[Sample]:
         return incident
 
     incidents = await gather_limited([lambda i=i: prepare(i) for i in range(sizes.warmup + sizes.approval_incidents)], limit=4)
-    samples: list[Sample] = []
+    result = ApprovalResult([], [])
     for index, incident in enumerate(incidents):
         while True:
             state = (await api.get(f"/incidents/{incident}")).raise_for_status().json()
             items = _approvals(state)
             if not items:
                 break
+            floor_sample = await floor.update_sample()
+            await asyncio.sleep(sizes.gap_s)
             item = items[0]
             body = {"person": item["people"][0], "decision": "approve"}
             sent = time.time()
@@ -197,9 +214,10 @@ async def approval(api: httpx.AsyncClient, sizes: Sizes) -> list[Sample]:
             if response.status_code != 200:
                 raise RuntimeError(f"{incident}: decision answered {response.status_code}: {response.text}")
             if index >= sizes.warmup:
-                samples.append(Sample(incident, sent, answered))
+                result.decisions.append(Sample(incident, sent, answered))
+                result.floor.append(floor_sample)
             await asyncio.sleep(sizes.gap_s)
-    return samples
+    return result
 
 
 # ---- fan-out ---------------------------------------------------------------------------------
