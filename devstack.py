@@ -26,7 +26,8 @@ from starlette.routing import Route
 from temporalio.client import Client
 
 from api.main import create_app
-from services.temporal_connection import connect
+from domain.catalog import load_catalog
+from services.temporal_connection import bounded_on_connection_of, connect
 from settings import Settings
 from store import apikeys
 from store.db import create_engine, session_factory
@@ -352,7 +353,7 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 async def run_stack(settings: Settings, announce) -> None:
-    app = create_app(settings)  # validates the playbooks before anything starts
+    load_catalog(settings.playbooks_dir)  # validates the playbooks before anything starts
     engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow, single_connection=True)
     try:
         await upgrade(engine)  # the embedded database needs no step: it is migrated at start
@@ -368,6 +369,8 @@ async def run_stack(settings: Settings, announce) -> None:
         worker = build_worker(
             client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
         )
+        # The API on the worker's connection: its declarations start eagerly on this worker.
+        app = create_app(settings, temporal=bounded_on_connection_of(client, settings))
         api = _EmbeddedServer(
             uvicorn.Config(
                 app,

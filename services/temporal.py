@@ -41,6 +41,12 @@ async def start_incident(client: Client, task_queue: str, plan: IncidentPlan, me
     REJECT_DUPLICATE keeps a closed incident's id taken (until the namespace's retention deletes
     it), and the default FAIL conflict policy lets the caller tell "created" (201) from "already
     there" (200) without a second round trip. ``memo`` goes with the workflow (no personal data).
+
+    The start asks to be eager: when ``client``'s connection has a worker on ``task_queue`` with a
+    free slot (``crisis dev``, where the API and the worker share one), the server hands the first
+    workflow task back with the answer and that worker runs it at once; otherwise (``crisis api``
+    beside separate workers) the request is an ordinary start. The history's first event says
+    which (``eager_execution_accepted``).
     """
     details = f"Playbook **{plan.playbook.name}** (`{plan.playbook.id}`), declared {plan.severity}"
     if plan.drill:
@@ -64,6 +70,7 @@ async def start_incident(client: Client, task_queue: str, plan: IncidentPlan, me
             memo=memo,
             static_summary=("[DRILL] " if plan.drill else "") + plan.title,
             static_details=details,
+            request_eager_start=True,
         )
     except WorkflowAlreadyStartedError:
         return False

@@ -211,3 +211,18 @@ async def connect(settings: Settings, metrics: bool = False, bounded: bool = Fal
     if bounds:
         bounds.service = client.workflow_service
     return client
+
+
+def bounded_on_connection_of(client: Client, settings: Settings) -> Client:
+    """The API's client (bounded like ``connect(bounded=True)``'s) on ``client``'s connection.
+
+    ``crisis dev`` gives its API this client on the worker's connection: a declaration's start then
+    asks for an eager start (``services.temporal.start_incident``), and the SDK hands the new
+    workflow's first task straight to the worker of the same connection, skipping a round of the
+    task queue (docs/operations.md, "Eager workflow start")."""
+    bounds = BoundedRpcTimeouts(timedelta(seconds=settings.temporal_rpc_timeout_s))
+    shared = Client(
+        client.service_client, namespace=client.namespace, data_converter=client.data_converter, interceptors=[bounds]
+    )
+    bounds.service = shared.workflow_service
+    return shared
