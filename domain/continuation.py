@@ -3,13 +3,15 @@
 
 The next run gets the incident's state, not its history: the recent timeline (every event is in the
 read model already), the statements from the last published one on, and the counters and facts
-that keep numbering, threads and metrics right (:class:`domain.incident.EarlierRuns`). Sends keep
+that keep numbering, threads and metrics right (:class:`domain.incident.EarlierRuns`), and the
+approval rounds of the statements it drops, which the post-incident review lists. Sends keep
 their activity ids across runs (the ledger key is the workflow id and the activity id, never the
 run id), so nothing a run sent goes again; the watchers a run leaves running start again in the next
 from the state and the clocks carried here.
 """
 
 from domain.incident import EarlierRuns, IncidentState, StatementStatus
+from domain.metrics import approval_rounds, approver_totals
 
 KEEP_EVENTS = 100  # the incident page's recent timeline; earlier events are read from the read model
 
@@ -36,6 +38,8 @@ def carried(state: IncidentState, keep_events: int = KEEP_EVENTS) -> IncidentSta
         threads=threads,
         first_published_at=state.earlier.first_published_at or first_published,
         reply_surges=state.earlier.reply_surges + surges,
+        approval_rounds=state.earlier.approval_rounds + approval_rounds(dropped_statements),
+        approver_waits=approver_totals(dropped_statements, state.earlier.approver_waits),
     )
     return state.model_copy(
         update={"timeline": state.timeline[dropped_events:], "statements": state.statements[first_kept:], "earlier": earlier},

@@ -6,6 +6,7 @@ open when it stopped mattering (resolved before it fell due) is ``moot`` and cou
 The score is the share of counted deadlines that were met: a drill's mark against its playbook.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from domain.actions import Verdict
 from domain.durations import humanize
 from domain.incident import Deadline, IncidentState, IncidentView, StatementStatus, StatementVersion
+from domain.incident.state import ApprovalRound, ApproverTotals, Decided
 
 
 class DeadlineResult(BaseModel):
@@ -29,23 +31,6 @@ class DeadlineResult(BaseModel):
     @property
     def counted(self) -> bool:
         return self.status in ("met", "missed")
-
-
-class Decided(BaseModel):
-    person: str
-    roles: list[str]
-    decision: str
-    waited: timedelta = Field(description="From the version being drafted to this person's decision.")
-
-
-class ApprovalRound(BaseModel):
-    """One statement version put to the approvers."""
-
-    version: int
-    kind: str
-    outcome: str
-    decisions: list[Decided]
-    lasted: timedelta | None = Field(None, description="From drafted to approved or rejected.")
 
 
 class ApproverWait(BaseModel):
@@ -178,7 +163,7 @@ def compute(state: IncidentState, commander_role: str, now: datetime) -> Inciden
         time_to_first_statement=min(published) - start if published else None,
         time_to_resolve=state.resolution.at - start if state.resolution else None,
         acknowledged_by_role=by_role,
-        approval_rounds=_rounds(state),
+        approval_rounds=state.earlier.approval_rounds + approval_rounds(state.statements),
         approver_waits=_waits(state),
         highest_escalation_level=max(escalation.values(), default=0),
         escalation_by_role=escalation,
@@ -200,9 +185,10 @@ def _deadline(state: IncidentState, name: str, end: datetime) -> DeadlineResult:
     return result
 
 
-def _rounds(state: IncidentState) -> list[ApprovalRound]:
+def approval_rounds(statements: list[StatementVersion]) -> list[ApprovalRound]:
+    """Each statement version put to the approvers (not the fallback: the playbook approved it)."""
     rounds = []
-    for statement in state.statements:
+    for statement in statements:
         if statement.fallback:
             continue
         decisions = [
@@ -230,14 +216,30 @@ def _settled_at(statement: StatementVersion) -> datetime | None:
     return max(approvals) if statement.sha256 and approvals else None
 
 
-def _waits(state: IncidentState) -> list[ApproverWait]:
-    waits: dict[str, list[timedelta]] = {}
-    for statement in state.statements:
+def approver_totals(statements: list[StatementVersion], earlier: Iterable[ApproverTotals] = ()) -> list[ApproverTotals]:
+    """Each approver's decisions on ``statements`` summed, on top of ``earlier`` totals."""
+    totals = {total.person: total.model_copy() for total in earlier}
+    for statement in statements:
         for decision in statement.decisions:
-            waits.setdefault(decision.person, []).append(decision.at - statement.created_at)
+            waited = decision.at - statement.created_at
+            total = totals.setdefault(
+                decision.person, ApproverTotals(person=decision.person, decisions=0, total_wait=timedelta(), longest_wait=waited)
+            )
+            total.decisions += 1
+            total.total_wait += waited
+            total.longest_wait = max(total.longest_wait, waited)
+    return list(totals.values())
+
+
+def _waits(state: IncidentState) -> list[ApproverWait]:
     return [
-        ApproverWait(person=person, decisions=len(times), mean_wait=sum(times, timedelta()) / len(times), longest_wait=max(times))
-        for person, times in waits.items()
+        ApproverWait(
+            person=total.person,
+            decisions=total.decisions,
+            mean_wait=total.total_wait / total.decisions,
+            longest_wait=total.longest_wait,
+        )
+        for total in approver_totals(state.statements, state.earlier.approver_waits)
     ]
 
 

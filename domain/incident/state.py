@@ -3,7 +3,7 @@ rules in :mod:`domain.incident` change, as pydantic models the workflow queries 
 
 import difflib
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -297,6 +297,32 @@ class FeedbackRecord(BaseModel):
     at: datetime
 
 
+class Decided(BaseModel):
+    person: str
+    roles: list[str]
+    decision: str
+    waited: timedelta = Field(description="From the version being drafted to this person's decision.")
+
+
+class ApprovalRound(BaseModel):
+    """One statement version put to the approvers."""
+
+    version: int
+    kind: str
+    outcome: str
+    decisions: list[Decided]
+    lasted: timedelta | None = Field(None, description="From drafted to approved or rejected.")
+
+
+class ApproverTotals(BaseModel):
+    """One approver's decisions on statements an earlier run dropped, summed (a mean is not additive)."""
+
+    person: str
+    decisions: int
+    total_wait: timedelta
+    longest_wait: timedelta
+
+
 class EarlierRuns(BaseModel):
     """What the incident's earlier workflow runs leave to the current one when it continues as new
     (workflows/incident.py): the counts that keep timeline and statement numbers going, and the few
@@ -310,6 +336,12 @@ class EarlierRuns(BaseModel):
     first_published_at: datetime | None = None
     reply_surges: list[str] = Field(
         default_factory=list, description="Signals of the reply surges on the dropped part of the timeline."
+    )
+    approval_rounds: list[ApprovalRound] = Field(
+        default_factory=list, description="The approval rounds of the dropped statements, for the post-incident review."
+    )
+    approver_waits: list[ApproverTotals] = Field(
+        default_factory=list, description="Each approver's decisions on the dropped statements, for the review."
     )
 
 

@@ -67,3 +67,37 @@ def test_a_second_continuation_adds_to_what_the_first_left(drive: Driver):
     assert twice.earlier.runs == 2 and twice.earlier.statements == 5 and [s.version for s in twice.statements] == [6]
     assert twice.earlier.events + len(twice.timeline) == drive.incident.event_count
     assert twice.earlier.threads == {"x": "post-1"} and twice.earlier.first_published_at == once.earlier.first_published_at
+
+
+def test_the_review_counts_the_approval_rounds_and_waits_of_every_run(drive: Driver):
+    """The review's approval-rounds table and approver waits used to cover only the statements the
+    last run kept; the rounds of dropped statements are carried, and read back through the view."""
+    from domain.actions import Verdict
+    from tests.unit.conftest import KASIA, PIOTR
+
+    drive.to_communicate()
+    rejected = drive.system_draft()
+    drive.tick(minutes=4)
+    drive.decide(rejected.version, PIOTR, Verdict.REJECT, comment="Say when.")
+    revised = drive.draft("We are recovering the account; next update at noon.")
+    drive.tick(minutes=2)
+    drive.approve_all(revised.version)
+    drive.publish(revised.version)
+    publish_updates(drive, 2)
+    whole = metrics.compute(drive.state, drive.incident.commander_role, drive.now)
+    assert len(whole.approval_rounds) == 4
+
+    for _ in range(2):  # two continue-as-new, each run publishing two more
+        drive.incident = Incident.resumed(drive.incident.plan, carried(drive.state, keep_events=3), public_voice=True)
+        publish_updates(drive, 2)
+    assert drive.state.earlier.runs == 2 and [s.version for s in drive.state.statements] == [6, 7, 8]
+
+    state = metrics.state_from_view(drive.incident.view(drive.now).model_dump(mode="json"))  # as the report reads it
+    figures = metrics.compute(state, drive.incident.commander_role, drive.now)
+    rounds = [(r.version, r.outcome) for r in figures.approval_rounds]
+    assert rounds == [(1, "rejected"), (2, "published"), *[(v, "published") for v in range(3, 9)]]
+    assert figures.approval_rounds[0].decisions[0].person == PIOTR and figures.approval_rounds[0].lasted.total_seconds() == 240
+    assert metrics.summarize(state, figures).approval_rounds == 8
+    waits = {w.person: w for w in figures.approver_waits}
+    assert waits[PIOTR].decisions == 8 and waits[KASIA].decisions == 7  # the rejection was Piotr's alone
+    assert waits[PIOTR].longest_wait.total_seconds() == 240
