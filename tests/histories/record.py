@@ -13,7 +13,10 @@ revised, approved), one of the voice-flow paths (``voice-flow-holding``: the hol
 sent to approval at the holding point, its author told of requested changes, the next-update
 promise, a re-assessment), one of the data-breach playbook (``voice-content-data_breach``: its GDPR
 clocks are watched and its kit answers are released by tasks), and one whose internal messages are
-approved and emailed (``voice-content-internal``). Names given record only those histories.
+approved and emailed (``voice-content-internal``), and the run of a long incident that started from
+a continue-as-new input (``continued``: a SEV1 outage through the API and worker, as
+tests/long_incident.py runs it, continued once and then resolved and closed; the history is that
+second run's). Names given record only those histories.
 """
 
 import asyncio
@@ -30,6 +33,7 @@ from domain.actions import Acknowledge, Assessment, DecideAnswer, DecideStatemen
 from domain.catalog import load_catalog
 from domain.severity import Severity
 from tests.conftest import PROJECT, register_search_attributes
+from tests.long_incident import Team, open_stack
 from tests.workflow.harness import SmsOutage, open_harness
 from workflows.incident import RETRYING_AFTER
 
@@ -49,6 +53,7 @@ NAMES = [
     "answers",
     "escalation",
     "escalation-outage",
+    "continued",
 ]
 
 
@@ -93,10 +98,28 @@ async def record(names: set[str]) -> None:
                     await record_answers(harness)
                 if not names or "escalation" in names:
                     await record_escalation(env, harness, catalog)
+            if not names or "continued" in names:
+                await record_continued(env, Path(scratch))
             if not names or "escalation-outage" in names:
                 sms = SmsOutage()
                 async with open_harness(env, catalog, Path(scratch) / "outage.db", {ChannelKind.SMS: sms}) as harness:
                     await record_escalation_outage(env, harness, catalog, sms)
+
+
+async def record_continued(env, scratch: Path) -> None:
+    """A SEV1 outage runs until its first run continues as new (about 14 hours of its 30-minute
+    cadence); the continued run is resolved, publishes its resolution statement, is reviewed and
+    closes. Its history starts from the continuation: the state the first run carried."""
+    async with open_stack(env, scratch) as stack:
+        team = await Team.declare(stack)
+        start = await env.get_current_time()
+        state = await team.run_until(start + timedelta(days=3), stop=lambda s: s["earlier"]["runs"] >= 1)
+        assert state["earlier"]["runs"] == 1, "the incident did not continue as new"
+        commander = next(item for item in state["pending"] if item["kind"] == "resolve")["people"][0]
+        await team.post("resolve", {"person": commander, "summary": "Checkout is back in every region."})
+        state = await team.run_until(start + timedelta(days=10), stop=lambda s: s["status"] == "closed")
+        assert state["status"] == "closed" and state["earlier"]["runs"] == 1, state["earlier"]
+        await save(env.client.get_workflow_handle(team.incident), "continued")
 
 
 async def record_escalation(env, harness, catalog) -> None:

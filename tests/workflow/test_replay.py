@@ -54,6 +54,18 @@ async def test_history_replays(name):
     await replay(Path(name).stem, text)
 
 
+def test_a_run_that_started_from_a_continue_as_new_input_is_replayed():
+    """A long incident's later runs start from the state the run before carried (``continued``):
+    that path of ``__init__`` and ``_resume`` is replayed too, not only runs that were declared."""
+    continued = []
+    for name in LISTED:
+        started = json.loads((HISTORIES / name).read_text())["events"][0]["workflowExecutionStartedEventAttributes"]
+        plan = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+        if started.get("continuedExecutionRunId") and plan.get("continued"):
+            continued.append(name)
+    assert continued, "record one: python -m tests.histories.record --prefix <branch>- continued"
+
+
 def with_retired_field(history: dict) -> tuple[dict, dict]:
     """The history with its input's playbook carrying fields this code does not know, as a history
     recorded before an optional playbook field was removed would; and that playbook."""
