@@ -1,9 +1,11 @@
-"""``python -m bench [--quick] [--output PATH] [--only latency|fanout|load|replay]``: every benchmark, table and report.
+"""``python -m bench [--quick] [--output PATH] [--only latency|fanout|load|memory|replay]``: every benchmark, table
+and report.
 
 The full run writes docs/BENCHMARKS.md (or ``--output``); ``--quick`` is a smoke run with small
 sizes that writes only to ``--output`` when given and judges no target. ``--only latency`` (declare
-→ first page and approval, each beside its floor), ``--only fanout``, ``--only load`` or ``--only
-replay`` runs that benchmark alone and prints its figures (no report), for working on it.
+→ first page and approval, each beside its floor), ``--only fanout``, ``--only load``, ``--only
+memory`` (both memory runs) or ``--only replay`` runs that benchmark alone and prints its figures
+(no report), for working on it.
 """
 
 import argparse
@@ -26,6 +28,7 @@ from bench.pages import OutboxPages, ProviderPages
 from bench.playbooks import (
     FANOUT_PLAYBOOK,
     MEMORY_PLAYBOOK,
+    MEMORY_ROLES_PLAYBOOK,
     person_email,
     person_phone,
     write_fanout_playbooks,
@@ -40,6 +43,7 @@ from bench.report import (
     load_table,
     machine,
     markdown,
+    memory_table,
     now,
     replay_table,
     tables,
@@ -99,12 +103,12 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     pages_per_incident = 2 * len(catalog.playbooks[cases.PLAYBOOK].identify.page)  # the first level, SMS + email
     fanout_playbooks = write_fanout_playbooks(playbooks, folder / "playbooks-fanout", sizes.fanout_people)
     memory_playbooks = write_memory_playbooks(playbooks, folder / "playbooks-memory")
-    memory_pages_per_incident = 2 * len(load_catalog(memory_playbooks).playbooks[MEMORY_PLAYBOOK].identify.page)
 
     stack = BenchStack(folder / "dev", playbooks)
     with ProviderPages(PROVIDER_DELAY_S) as providers:
         fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks, providers.settings)
         memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
+        roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks)
         load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
         opened: list[OutboxPages] = []
         try:
@@ -114,9 +118,15 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
             )
             stack.launch()
             client = await stack.wait_temporal()
-            await asyncio.gather(asyncio.to_thread(stack.wait_ready), fanout_side.start(), memory_side.start(), load_side.start())
-            pages, memory_pages = (OutboxPages(s.database) for s in (stack, memory_side))
-            opened += [pages, memory_pages]
+            await asyncio.gather(
+                asyncio.to_thread(stack.wait_ready),
+                fanout_side.start(),
+                memory_side.start(),
+                roles_side.start(),
+                load_side.start(),
+            )
+            pages = OutboxPages(stack.database)
+            opened.append(pages)
 
             async with httpx.AsyncClient(base_url=stack.url, timeout=60, headers=HEADERS) as api:
                 say(f"latency: {sizes.latency_samples} declarations alternating with as many floor runs")
@@ -134,8 +144,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
                 approval=await approval_breakdown(client, approval.decisions),
             )
             fanout = await run_fanout(fanout_side, stack, providers, sizes)
-            say(f"memory: {sizes.memory_incidents:,} open incidents on the separate worker")
-            memory = await cases.memory(memory_side, memory_pages, MEMORY_PLAYBOOK, memory_pages_per_incident, sizes)
+            memory, memory_roles = await measure_memory(memory_side, roles_side, memory_playbooks, sizes)
             say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
             declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
             say(
@@ -148,7 +157,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         finally:
             for pages_db in opened:
                 pages_db.close()
-            for satellite in (fanout_side, memory_side, load_side):
+            for satellite in (fanout_side, memory_side, roles_side, load_side):
                 satellite.stop()
             stack.stop()
     say(
@@ -164,6 +173,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         steps=steps,
         fanout=fanout,
         memory=memory,
+        memory_roles=memory_roles,
         declare_load=declare_load,
         mentions=mentions,
         started=started_at,
@@ -201,6 +211,43 @@ async def run_latency(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
             pages.close()
         stack.stop()
     return latency_tables(latency, approval, steps, quick)
+
+
+async def measure_memory(
+    commander_side: Satellite, roles_side: Satellite, memory_playbooks: Path, sizes: cases.Sizes
+) -> tuple[cases.MemoryResult, cases.MemoryResult]:
+    """The two memory runs, one after the other, each on its own worker: commander-only incidents,
+    then ``technical_outage`` with every role of its identify phase paged."""
+    catalog = load_catalog(memory_playbooks)
+    results = []
+    for side, playbook in ((commander_side, MEMORY_PLAYBOOK), (roles_side, MEMORY_ROLES_PLAYBOOK)):
+        roles = len(catalog.playbooks[playbook].identify.page)
+        say(f"memory: {sizes.memory_incidents:,} open {playbook} incidents ({roles} role(s) paged) on the {side.name} worker")
+        pages = OutboxPages(side.database)
+        try:
+            results.append(await cases.memory(side, pages, playbook, roles, sizes))
+        finally:
+            pages.close()
+    return results[0], results[1]
+
+
+async def run_memory(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
+    """The memory benchmarks alone, on ``crisis dev`` for its Temporal server and two satellite pairs: their table."""
+    memory_playbooks = write_memory_playbooks(PROJECT / "playbooks", folder / "playbooks-memory")
+    stack = BenchStack(folder / "dev", PROJECT / "playbooks")
+    commander_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
+    roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks)
+    try:
+        say("starting crisis dev, then two crisis api + crisis worker pairs for the memory runs")
+        stack.launch()
+        await stack.wait_temporal()
+        await asyncio.gather(asyncio.to_thread(stack.wait_ready), commander_side.start(), roles_side.start())
+        commander, roles = await measure_memory(commander_side, roles_side, memory_playbooks, sizes)
+    finally:
+        commander_side.stop()
+        roles_side.stop()
+        stack.stop()
+    return memory_table(commander, roles, quick)
 
 
 async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
@@ -260,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["latency", "fanout", "load", "replay"],
+        choices=["latency", "fanout", "load", "memory", "replay"],
         help="run this benchmark alone and print its figures (no report)",
     )
     args = parser.parse_args(argv)
@@ -275,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only == "latency":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
             print(asyncio.run(run_latency(sizes, args.quick, Path(folder))))
+        return 0
+    if args.only == "memory":
+        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
+            print(asyncio.run(run_memory(sizes, args.quick, Path(folder))))
         return 0
     if args.only == "load":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:

@@ -287,6 +287,8 @@ async def fanout(
 
 @dataclass
 class MemoryResult:
+    playbook: str
+    roles_paged: int
     incidents: int
     baseline_bytes: int
     after_bytes: int
@@ -303,9 +305,11 @@ class MemoryResult:
         return (self.after_bytes - self.baseline_bytes) / self.incidents
 
 
-async def memory(satellite: Satellite, pages: Pages, playbook: str, pages_per_incident: int, sizes: Sizes) -> MemoryResult:
-    """Worker RSS once ``memory_incidents`` incidents of ``playbook`` are open, paged and waiting on
-    their acknowledge deadlines (timers), against the same worker's RSS before them."""
+async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged: int, sizes: Sizes) -> MemoryResult:
+    """Worker RSS once ``memory_incidents`` incidents of ``playbook`` are open, paged (each of its
+    ``roles_paged`` roles by SMS and email) and waiting on their acknowledge deadlines (timers),
+    against the same worker's RSS before them."""
+    pages_per_incident = 2 * roles_paged
     warmup = sizes.memory_warmup
     async with httpx.AsyncClient(base_url=satellite.url, timeout=60, headers=HEADERS) as api:
         for index in range(warmup):
@@ -328,6 +332,8 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, pages_per_in
         await wait_idle(satellite, sizes.idle_window_s)
         settled = time.monotonic()
         return MemoryResult(
+            playbook=playbook,
+            roles_paged=roles_paged,
             incidents=sizes.memory_incidents,
             baseline_bytes=baseline,
             after_bytes=satellite.worker_rss(),

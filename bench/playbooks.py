@@ -4,8 +4,9 @@
   declaration. Each role's escalation has exactly one person, so every one of them is paged at
   once, on SMS and email: 2 × N provider calls.
 - memory: ``technical_outage`` as it is, except that only the incident commander is paged at
-  declaration (2 sends instead of 10), so that 1,000 incidents can be declared and paged within
-  the run's time; the incidents then wait on their acknowledge deadline like any other.
+  declaration (2 sends instead of 10); the incidents then wait on their acknowledge deadline like
+  any other. The five-role memory row declares the copied ``technical_outage`` itself
+  (``MEMORY_ROLES_PLAYBOOK``), all five roles paged.
 """
 
 import shutil
@@ -18,6 +19,7 @@ from domain.catalog import ROSTER_FILE, load_catalog
 FANOUT_PLAYBOOK = "fanout_team"
 MEMORY_PLAYBOOK = "memory_hold"
 MEMORY_SOURCE = "technical_outage"
+MEMORY_ROLES_PLAYBOOK = MEMORY_SOURCE  # unchanged in the memory folder: five roles paged, 10 sends
 
 
 def role_name(index: int) -> str:
