@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         Rejected,
         StatementStatus,
     )
+    from domain.pinned import share_pinned
     from domain.preview import DraftPreview
     from domain.preview import preview_statement as draft_preview
     from domain.promise import promise_at, word_promise
@@ -153,6 +154,7 @@ class IncidentFlow:
     """The workflow's state, flow and handlers; the workflow class adds only its definition."""
 
     def __init__(self, plan: IncidentPlan) -> None:
+        share_pinned(plan)  # open incidents of one playbook hold one copy of what was pinned, not one each
         continued = plan.continued  # what the run before this one carried over (None for the first run)
         if continued is None:
             # Statements as channel variants drafted from the public fact sheet; histories from before replay without.
