@@ -122,13 +122,19 @@ class StatementDecision(Action):
     comment: long_text(max_length=2000) | None = None
 
 
-Version = Field(description="The version decided on, as the approval request named it.")
+def _key(description: str | None = None):
+    """An id the playbook gives (an answer of its kit, an internal audience)."""
+    return Field(min_length=1, max_length=100, description=description)
 
 
-class DecideStatement(StatementDecision):
+class VersionDecision(StatementDecision):
+    """A decision on one version: the Updates' input, with the version the API takes from its path."""
+
+    version: int = Field(description="The version decided on, as the approval request named it.")
+
+
+class DecideStatement(VersionDecision):
     """The ``decide_statement`` Update: a decision on one version of the public statement."""
-
-    version: int = Version
 
 
 class AnswerDraft(Action):
@@ -143,14 +149,13 @@ class AnswerDraft(Action):
 class ProposeAnswer(AnswerDraft):
     """The ``propose_kit_answer`` Update: a new version of one answer of the kit (or a new answer)."""
 
-    answer_id: str = Field(min_length=1, max_length=100, description="The answer's id in the kit, or a new one.")
+    answer_id: str = _key("The answer's id in the kit, or a new one.")
 
 
-class DecideAnswer(StatementDecision):
+class DecideAnswer(VersionDecision):
     """The ``decide_kit_answer`` Update: a decision on one version of an answer of the kit."""
 
-    answer_id: str = Field(min_length=1, max_length=100)
-    version: int = Version
+    answer_id: str = _key()
 
 
 class InternalDraft(Action):
@@ -163,14 +168,13 @@ class InternalDraft(Action):
 class ReviseInternal(InternalDraft):
     """The ``revise_internal`` Update: a new version of one internal audience's message."""
 
-    audience: str = Field(min_length=1, max_length=100, description="The playbook's id of the internal audience.")
+    audience: str = _key("The playbook's id of the internal audience.")
 
 
-class DecideInternal(StatementDecision):
+class DecideInternal(VersionDecision):
     """The ``decide_internal_message`` Update: a decision on one version of an internal audience's message."""
 
-    audience: str = Field(min_length=1, max_length=100)
-    version: int = Version
+    audience: str = _key()
 
 
 class Resolution(Action):

@@ -837,25 +837,15 @@ class IncidentFlow:
         request = RenderRequest(
             template=template or incident.plan.template, context=context, channels=incident.playbook.communicate.channels
         )
-        retry_policy = RENDER_RETRY if self._render_bounded else RETRY
+        variants_wanted = template is None and incident.public_voice
         try:
-            if template is not None or not incident.public_voice:
-                text = await workflow.execute_activity_method(
-                    IncidentActivities.render,
-                    request,
-                    activity_id=activity_id,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=retry_policy,
-                    summary=summary,
-                )
-                return text, promise, None
-            variants = await workflow.execute_activity_method(
-                IncidentActivities.render_variants,
+            rendered = await workflow.execute_activity_method(
+                IncidentActivities.render_variants if variants_wanted else IncidentActivities.render,
                 request,
                 activity_id=activity_id,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=retry_policy,
-                summary=f"{summary}, one variant per channel",
+                retry_policy=RENDER_RETRY if self._render_bounded else RETRY,
+                summary=f"{summary}, one variant per channel" if variants_wanted else summary,
             )
         except ActivityError as error:
             if not self._render_bounded or _cancelled(error):
@@ -870,7 +860,9 @@ class IncidentFlow:
             drafting, instead = what
             incident.record_draft_failed(drafting, reason, instead, workflow.now())
             return None
-        return long_text(variants), promise, variants
+        if not variants_wanted:
+            return rendered, promise, None
+        return long_text(rendered), promise, rendered
 
     async def _publish(self, version: int) -> None:
         incident = self._incident

@@ -76,12 +76,19 @@ class StatementDraftItem(Waiting):
     version: int = Field(description="The version its approvers sent back.")
 
 
-class AnswerApprovalItem(Waiting):
+class NumberedApproval(Waiting):
+    """A version waiting on an approver role, under the incident-wide number its emailed link names."""
+
+    version: int
+    number: int = Field(
+        description="The incident-wide number (of the answer proposal or the internal message) an approval link names."
+    )
+    role: str
+
+
+class AnswerApprovalItem(NumberedApproval):
     kind: Literal[PendingKind.ANSWER_APPROVAL] = PendingKind.ANSWER_APPROVAL
     answer_id: str
-    version: int
-    number: int = Field(description="The incident-wide proposal number an approval link names.")
-    role: str
 
 
 class AnswerDraftItem(Waiting):
@@ -90,12 +97,9 @@ class AnswerDraftItem(Waiting):
     version: int
 
 
-class InternalApprovalItem(Waiting):
+class InternalApprovalItem(NumberedApproval):
     kind: Literal[PendingKind.INTERNAL_APPROVAL] = PendingKind.INTERNAL_APPROVAL
     audience: str
-    version: int
-    number: int = Field(description="The incident-wide message number an approval link names.")
-    role: str
 
 
 class InternalDraftItem(Waiting):
