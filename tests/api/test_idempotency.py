@@ -2,22 +2,8 @@
 the time-skipping server: the same key and body give the same incident, a different body is
 refused naming what differs, and a key belongs to the API key that sent it."""
 
-import asyncio
-import uuid
-from contextlib import suppress
-from pathlib import Path
-
-import httpx
-import pytest_asyncio
-
-from api.main import create_app
 from services.temporal import incident_id
-from settings import Settings
-from store.db import create_engine, create_schema, session_factory
-from tests.conftest import API_HEADERS, TEST_API_KEY
-from worker import build_activities, build_listening_activities, build_worker
 
-PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 DRILL = {
     "playbook": "technical_outage",
     "title": "Quarterly drill",
@@ -31,39 +17,6 @@ BREACH = {
     "summary": "Scam links posted.",
     "severity": "SEV1",
 }
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(time_skipping_env, tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}"
-    engine = create_engine(url)
-    await create_schema(engine)
-    settings = Settings(
-        CRISIS_DATA_DIR=str(tmp_path),
-        DATABASE_URL=url,
-        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
-        CRISIS_API_KEY=TEST_API_KEY,
-        CRISIS_TASK_QUEUE=f"idempotency-{uuid.uuid4().hex[:8]}",
-        CRISIS_SENTIMENT_PROCESSES=0,
-    )
-    client = time_skipping_env.client
-    sessions = session_factory(engine)
-    worker = build_worker(
-        client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
-    )
-    running = asyncio.create_task(worker.run())
-    app = create_app(settings, temporal=client)
-    try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60, headers=API_HEADERS
-            ) as http:
-                yield http
-    finally:
-        await worker.shutdown()
-        with suppress(asyncio.CancelledError):
-            await running
-        await engine.dispose()
 
 
 async def test_a_reused_key_with_another_body_is_refused_naming_what_differs(api):

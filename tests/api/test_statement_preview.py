@@ -5,22 +5,13 @@ each field, as a fragment for its script and as the whole page for the Preview b
 a draft refused over a limit shows the refusal beside the field it comes from."""
 
 import asyncio
-import uuid
-from contextlib import suppress
-from pathlib import Path
 
 import httpx
-import pytest_asyncio
 
 from api.auth import SESSION_COOKIE
-from api.main import create_app
 from domain.variants import CHANNELS
-from settings import Settings
-from store.db import create_engine, create_schema, session_factory
-from tests.conftest import API_HEADERS, TEST_API_KEY
-from worker import build_activities, build_listening_activities, build_worker
+from tests.conftest import TEST_API_KEY
 
-PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 BASE = "http://test"
 OUTAGE = {
     "playbook": "technical_outage",
@@ -33,40 +24,6 @@ EWA = "ewa.lewandowska"  # incident commander and comms lead
 LONG = (
     "Checkout is failing for some customers and we are working on a fix. " * 6
 )  # 407 characters once stripped: too long for X and Bluesky
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(time_skipping_env, tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}"
-    engine = create_engine(url)
-    await create_schema(engine)
-    settings = Settings(
-        CRISIS_DATA_DIR=str(tmp_path),
-        DATABASE_URL=url,
-        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
-        CRISIS_API_KEY=TEST_API_KEY,
-        CRISIS_TASK_QUEUE=f"preview-{uuid.uuid4().hex[:8]}",
-        CRISIS_SENTIMENT_PROCESSES=0,
-        CRISIS_PUBLIC_URL=BASE,
-    )
-    client = time_skipping_env.client
-    sessions = session_factory(engine)
-    worker = build_worker(
-        client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
-    )
-    running = asyncio.create_task(worker.run())
-    app = create_app(settings, temporal=client)
-    try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=BASE, timeout=60, headers=API_HEADERS
-            ) as http:
-                yield http
-    finally:
-        await worker.shutdown()
-        with suppress(asyncio.CancelledError):
-            await running
-        await engine.dispose()
 
 
 def browser(api: httpx.AsyncClient) -> httpx.AsyncClient:

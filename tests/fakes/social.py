@@ -27,15 +27,46 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeX(FakeProvider):
+class BearerTokenFake(FakeProvider):
+    """A provider that wants the bearer token it was made with (``_refused`` says no in its own
+    words). Every request is logged; a post also takes the next injected fault."""
+
+    def __init__(self, token: str, **kwargs):
+        self.token = token
+        super().__init__(**kwargs)
+
+    def _refused(self) -> Response:
+        raise NotImplementedError
+
+    async def _log(self, request: Request) -> Recorded:
+        recorded = Recorded(
+            method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body()
+        )
+        with self._lock:
+            self._requests.append(recorded)
+        return recorded
+
+    async def _refusal(self, request: Request) -> Response | None:
+        """A read: logged; the refusal when its token is wrong, else None."""
+        await self._log(request)
+        return None if request.headers.get("authorization") == f"Bearer {self.token}" else self._refused()
+
+    async def _posted(self, request: Request) -> tuple[Recorded, Response | None]:
+        """A post: logged, then the injected fault or the refusal of a wrong token, if any."""
+        recorded = await self._log(request)
+        if (faulted := self._faulted(recorded, self._next_fault())) is not None:
+            return recorded, faulted
+        return recorded, None if request.headers.get("authorization") == f"Bearer {self.token}" else self._refused()
+
+
+class FakeX(BearerTokenFake):
     name = "x"
 
     def __init__(self, token: str, brand: str = "northwind", **kwargs):
-        self.token = token
         self.users = {"1000": brand}
         self.tweets: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1_860_000_000_000_000_000)
-        super().__init__(**kwargs)
+        super().__init__(token, **kwargs)
 
     def routes(self) -> list[Route]:
         return [
@@ -73,23 +104,13 @@ class FakeX(FakeProvider):
     def ours(self) -> list[dict[str, Any]]:
         return [tweet for tweet in self.tweets.values() if tweet["author_id"] == "1000"]
 
-    def _authorized(self, request: Request) -> bool:
-        return request.headers.get("authorization") == f"Bearer {self.token}"
-
-    async def _record(self, request: Request) -> Recorded:
-        recorded = Recorded(
-            method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body()
-        )
-        with self._lock:
-            self._requests.append(recorded)
-        return recorded
+    def _refused(self) -> Response:
+        return JSONResponse({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
 
     async def _create(self, request: Request) -> Response:
-        recorded = await self._record(request)
-        if (faulted := self._faulted(recorded, self._next_fault())) is not None:
-            return faulted
-        if not self._authorized(request):
-            return JSONResponse({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
+        recorded, refusal = await self._posted(request)
+        if refusal is not None:
+            return refusal
         body = recorded.json
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and reply_to not in self.tweets:
@@ -126,40 +147,36 @@ class FakeX(FakeProvider):
         )
 
     async def _me(self, request: Request) -> Response:
-        await self._record(request)
-        if not self._authorized(request):
-            return JSONResponse({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
+        if (refusal := await self._refusal(request)) is not None:
+            return refusal
         return JSONResponse({"data": {"id": "1000", "name": self.users["1000"].title(), "username": self.users["1000"]}})
 
     async def _search(self, request: Request) -> Response:
-        await self._record(request)
-        if not self._authorized(request):
-            return JSONResponse({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
+        if (refusal := await self._refusal(request)) is not None:
+            return refusal
         query = request.query_params.get("query", "")
         root = query.removeprefix("conversation_id:") if query.startswith("conversation_id:") else None
         return self._page(request, [t for t in self.tweets.values() if root and t["conversation_id"] == root])
 
     async def _quotes(self, request: Request) -> Response:
-        await self._record(request)
-        if not self._authorized(request):
-            return JSONResponse({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
+        if (refusal := await self._refusal(request)) is not None:
+            return refusal
         quoted = request.path_params["id"]
         return self._page(
             request, [t for t in self.tweets.values() if {"type": "quoted", "id": quoted} in t.get("referenced_tweets", [])]
         )
 
 
-class FakeMastodon(FakeProvider):
+class FakeMastodon(BearerTokenFake):
     name = "mastodon"
 
     def __init__(self, token: str, brand: str = "northwind", **kwargs):
-        self.token = token
         self.accounts = {"1": brand}
         self.statuses: dict[str, dict[str, Any]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.by_idempotency_key: dict[str, str] = {}
         self._ids = itertools.count(113_000_000_000_000_000)
-        super().__init__(**kwargs)
+        super().__init__(token, **kwargs)
 
     def routes(self) -> list[Route]:
         return [
@@ -267,26 +284,13 @@ class FakeMastodon(FakeProvider):
     def ours(self) -> list[dict[str, Any]]:
         return [status for status in self.statuses.values() if status["account"]["id"] == "1"]
 
-    def _authorized(self, request: Request) -> bool:
-        return request.headers.get("authorization") == f"Bearer {self.token}"
-
-    def _refuse(self) -> Response:
+    def _refused(self) -> Response:
         return JSONResponse({"error": "The access token is invalid"}, 401)
 
-    async def _record(self, request: Request) -> Recorded:
-        recorded = Recorded(
-            method=request.method, path=request.url.path, headers=dict(request.headers), body=await request.body()
-        )
-        with self._lock:
-            self._requests.append(recorded)
-        return recorded
-
     async def _create(self, request: Request) -> Response:
-        recorded = await self._record(request)
-        if (faulted := self._faulted(recorded, self._next_fault())) is not None:
-            return faulted
-        if not self._authorized(request):
-            return self._refuse()
+        recorded, refusal = await self._posted(request)
+        if refusal is not None:
+            return refusal
         key = request.headers.get("idempotency-key")
         if key and key in self.by_idempotency_key:  # Mastodon keeps one status per key
             return JSONResponse(self.statuses[self.by_idempotency_key[key]])
@@ -301,16 +305,14 @@ class FakeMastodon(FakeProvider):
         return JSONResponse(status)
 
     async def _status(self, request: Request) -> Response:
-        await self._record(request)
-        if not self._authorized(request):
-            return self._refuse()
+        if (refusal := await self._refusal(request)) is not None:
+            return refusal
         status = self.statuses.get(request.path_params["id"])
         return JSONResponse(status) if status else JSONResponse({"error": "Record not found"}, 404)
 
     async def _context(self, request: Request) -> Response:
-        await self._record(request)
-        if not self._authorized(request):
-            return self._refuse()
+        if (refusal := await self._refusal(request)) is not None:
+            return refusal
         root = request.path_params["id"]
         if root not in self.statuses:
             return JSONResponse({"error": "Record not found"}, 404)
@@ -322,9 +324,8 @@ class FakeMastodon(FakeProvider):
         return JSONResponse({"ancestors": [], "descendants": descendants})
 
     async def _notifications(self, request: Request) -> Response:
-        await self._record(request)
-        if not self._authorized(request):
-            return self._refuse()
+        if (refusal := await self._refusal(request)) is not None:
+            return refusal
         types = request.query_params.getlist("types[]") or request.query_params.getlist("types")
         found = [n for n in self.notifications if not types or n["type"] in types]
         return JSONResponse(found[: int(request.query_params.get("limit", 40))])

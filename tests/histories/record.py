@@ -32,8 +32,9 @@ from channels.base import ChannelKind
 from domain.actions import Acknowledge, Assessment, DecideAnswer, DecideStatement, ProposeAnswer, Reassessment, StatementDraft
 from domain.catalog import load_catalog
 from domain.severity import Severity
+from tests.app_stack import open_stack
 from tests.conftest import PROJECT, register_search_attributes
-from tests.long_incident import Team, open_stack
+from tests.long_incident import Team
 from tests.workflow.harness import SmsOutage, open_harness
 from workflows.incident import RETRYING_AFTER
 

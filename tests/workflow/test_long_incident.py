@@ -17,7 +17,8 @@ from temporalio.worker import Replayer
 
 from activities.models import IncidentOutcome
 from store import service
-from tests.long_incident import Team, open_stack, runs_of
+from tests.app_stack import open_stack
+from tests.long_incident import Team, runs_of
 from workflows.incident import CONTINUE_AS_NEW_AFTER, IncidentWorkflow
 
 DAYS = 30
