@@ -151,17 +151,19 @@ async def open_harness(
     channels: dict[ChannelKind, Channel] | None = None,
     roster: Path | None = None,
     publishing: dict[str, Channel] | None = None,
+    activities_class: type[IncidentActivities] = IncidentActivities,
 ):
     """``channels``: the providers to use instead of the outbox, per kind (the outbox for the rest);
     ``roster``: a folder whose team.yaml the activities read contacts from (the catalog's by default);
-    ``publishing``: publishing targets by name besides the outbox, all of them the default targets."""
+    ``publishing``: publishing targets by name besides the outbox, all of them the default targets;
+    ``activities_class``: the activities as another worker version would run them."""
     engine = create_engine(f"sqlite+aiosqlite:///{database}", single_connection=True)  # as the worker's
     await create_schema(engine)
     sessions = session_factory(engine)
     outbox = OutboxChannel(sessions)
     kinds = {kind: outbox for kind in ChannelKind} | (channels or {})
     targets = {**(publishing or {}), "outbox": kinds[ChannelKind.PUBLIC]}
-    activities = IncidentActivities(
+    activities = activities_class(
         sessions,
         RosterSource(roster or catalog.directory),
         kinds,

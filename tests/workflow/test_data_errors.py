@@ -4,9 +4,14 @@ on (the refusal itself is proven on PostgreSQL in tests/store/test_data_errors.p
 
 import pytest_asyncio
 from sqlalchemy.exc import DataError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from activities.incident import DATA_ERROR, REFUSED_PREFIX, IncidentActivities
+from activities.models import Publication
 from channels.base import ChannelKind, Delivery, OutgoingMessage
 from domain.actions import Acknowledge
+from domain.incident import Receipt
 from domain.severity import Severity
 from tests.workflow.harness import open_harness
 
@@ -88,3 +93,36 @@ async def test_a_publication_the_database_refuses_is_tried_once_and_the_incident
         and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
     ]
     assert published == [f"publish.v{statement['version']}" for statement in state["statements"]]  # each version once
+
+
+class RefusingPublisher(IncidentActivities):
+    """A worker whose publication fails for good with a data error, as one from before a refused
+    target became a receipt does: the workflow still publishes the statement once."""
+
+    @activity.defn(name="publish")
+    async def publish(self, publication: Publication) -> list[Receipt]:
+        raise ApplicationError(
+            f'{REFUSED_PREFIX}invalid byte sequence for encoding "UTF8": 0x00', type=DATA_ERROR, non_retryable=True
+        )
+
+
+async def test_a_publication_failing_for_good_on_a_data_error_is_published_once_with_the_refusal(
+    time_skipping_env, catalog, tmp_path
+):
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db", activities_class=RefusingPublisher) as harness:
+        plan = harness.commander_only(harness.plan("account_compromise"))
+        handle = await harness.start(plan)
+        state = await harness.drive_until(handle, lambda s: any(st["status"] == "published" for st in s["statements"]))
+        [receipt] = state["statements"][0]["receipts"]  # the default target, not known to be reached
+        assert receipt["channel"] == "every target" and "0x00" in receipt["error"]
+        assert any(e["kind"] == "data_error" and e["data"]["what"] == "publish statement v1 (holding)" for e in state["timeline"])
+        state = await harness.drive_to_closed(handle)
+        await handle.result()
+        history = await handle.fetch_history()
+        scheduled = [
+            event.activity_task_scheduled_event_attributes.activity_id
+            for event in history.events
+            if event.HasField("activity_task_scheduled_event_attributes")
+            and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
+        ]
+        assert scheduled == [f"publish.v{statement['version']}" for statement in state["statements"]]
