@@ -58,6 +58,21 @@ async def test_a_send_the_database_refuses_is_tried_once_and_shown_on_the_incide
     assert any(e.kind == "data_error" for e in timeline)  # and the read model has it (GET /readyz counts it)
 
 
+async def closed_publishing_each_version_once(harness, handle) -> None:
+    """Drive the incident to closed; its history published each statement version once (a refused
+    publication used to be published again at once, for ever)."""
+    state = await harness.drive_to_closed(handle)
+    await handle.result()
+    history = await handle.fetch_history()
+    published = [
+        event.activity_task_scheduled_event_attributes.activity_id
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+        and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
+    ]
+    assert published == [f"publish.v{statement['version']}" for statement in state["statements"]]
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def refusing_target(time_skipping_env, catalog, tmp_path):
     target = RefusedByTheDatabase()
@@ -83,16 +98,7 @@ async def test_a_publication_the_database_refuses_is_tried_once_and_the_incident
     assert ("publication_failed", "status_page") in kinds
     assert ("data_error", "publish statement v1 (holding)") in kinds
 
-    state = await harness.drive_to_closed(handle)
-    await handle.result()
-    history = await handle.fetch_history()
-    published = [
-        event.activity_task_scheduled_event_attributes.activity_id
-        for event in history.events
-        if event.HasField("activity_task_scheduled_event_attributes")
-        and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
-    ]
-    assert published == [f"publish.v{statement['version']}" for statement in state["statements"]]  # each version once
+    await closed_publishing_each_version_once(harness, handle)
 
 
 class RefusingPublisher(IncidentActivities):
@@ -116,13 +122,4 @@ async def test_a_publication_failing_for_good_on_a_data_error_is_published_once_
         [receipt] = state["statements"][0]["receipts"]  # the default target, not known to be reached
         assert receipt["channel"] == "every target" and "0x00" in receipt["error"]
         assert any(e["kind"] == "data_error" and e["data"]["what"] == "publish statement v1 (holding)" for e in state["timeline"])
-        state = await harness.drive_to_closed(handle)
-        await handle.result()
-        history = await handle.fetch_history()
-        scheduled = [
-            event.activity_task_scheduled_event_attributes.activity_id
-            for event in history.events
-            if event.HasField("activity_task_scheduled_event_attributes")
-            and event.activity_task_scheduled_event_attributes.activity_type.name == "publish"
-        ]
-        assert scheduled == [f"publish.v{statement['version']}" for statement in state["statements"]]
+        await closed_publishing_each_version_once(harness, handle)
