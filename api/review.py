@@ -120,6 +120,8 @@ class Report:
             for d in self.deadlines
         ]
         lines += ["", "## Approval rounds", ""]
+        if metrics.rounds_not_listed:
+            lines.append(f"- {metrics.rounds_not_listed} earlier rounds, counted but not listed one by one")
         for round_ in metrics.approval_rounds:
             who = (
                 ", ".join(f"{cell(d.person)} {d.decision} after {describe(d.waited)}" for d in round_.decisions) or "no decisions"

@@ -14,9 +14,13 @@ from domain.incident import EarlierRuns, IncidentState, StatementStatus
 from domain.metrics import approval_rounds, approver_totals
 
 KEEP_EVENTS = 100  # the incident page's recent timeline; earlier events are read from the read model
+# The review lists the latest approval rounds one by one and counts the older ones: carrying every
+# round of a month-long SEV1 outage (about 270 bytes each) took the state query's answer past
+# Temporal's 512 KiB payload warning in the 30-day test.
+KEEP_ROUNDS = 200
 
 
-def carried(state: IncidentState, keep_events: int = KEEP_EVENTS) -> IncidentState:
+def carried(state: IncidentState, keep_events: int = KEEP_EVENTS, keep_rounds: int = KEEP_ROUNDS) -> IncidentState:
     """``state`` with its records trimmed to what the next run needs. Called at a safe point: no
     statement is in flight, so the last published statement is the latest one that matters."""
     published = [index for index, statement in enumerate(state.statements) if statement.status is StatementStatus.PUBLISHED]
@@ -30,6 +34,7 @@ def carried(state: IncidentState, keep_events: int = KEEP_EVENTS) -> IncidentSta
                 if receipt.error is None and receipt.provider_id and receipt.channel not in threads:
                     threads[receipt.channel] = receipt.provider_id
     first_published = next((s.published_at for s in dropped_statements if s.published_at is not None), None)
+    rounds = state.earlier.approval_rounds + approval_rounds(dropped_statements)
     surges = [event.data["signal"] for event in state.timeline[:dropped_events] if event.kind == "reply_surge"]
     earlier = EarlierRuns(
         runs=state.earlier.runs + 1,
@@ -38,7 +43,8 @@ def carried(state: IncidentState, keep_events: int = KEEP_EVENTS) -> IncidentSta
         threads=threads,
         first_published_at=state.earlier.first_published_at or first_published,
         reply_surges=state.earlier.reply_surges + surges,
-        approval_rounds=state.earlier.approval_rounds + approval_rounds(dropped_statements),
+        approval_rounds=rounds[-keep_rounds:],
+        rounds_not_kept=state.earlier.rounds_not_kept + max(len(rounds) - keep_rounds, 0),
         approver_waits=approver_totals(dropped_statements, state.earlier.approver_waits),
     )
     return state.model_copy(

@@ -48,6 +48,7 @@ class IncidentMetrics(BaseModel):
     time_to_resolve: timedelta | None = None
     acknowledged_by_role: dict[str, timedelta | None] = Field(default_factory=dict)
     approval_rounds: list[ApprovalRound] = Field(default_factory=list)
+    rounds_not_listed: int = Field(0, description="A long incident's oldest approval rounds: counted, not listed.")
     approver_waits: list[ApproverWait] = Field(default_factory=list)
     highest_escalation_level: int = Field(0, description="1 = the first level of an escalation policy; 0 = nobody was paged.")
     escalation_by_role: dict[str, int] = Field(default_factory=dict)
@@ -122,7 +123,7 @@ def summarize(state: IncidentState, metrics: IncidentMetrics) -> MetricsSummary:
         deadlines_met=metrics.met,
         deadlines_missed=metrics.missed,
         highest_escalation_level=metrics.highest_escalation_level,
-        approval_rounds=len(metrics.approval_rounds),
+        approval_rounds=metrics.rounds_not_listed + len(metrics.approval_rounds),
         feedback_count=len(ratings),
         feedback_mean=sum(ratings) / len(ratings) if ratings else None,
         projected_seq=state.earlier.events + len(state.timeline),
@@ -164,6 +165,7 @@ def compute(state: IncidentState, commander_role: str, now: datetime) -> Inciden
         time_to_resolve=state.resolution.at - start if state.resolution else None,
         acknowledged_by_role=by_role,
         approval_rounds=state.earlier.approval_rounds + approval_rounds(state.statements),
+        rounds_not_listed=state.earlier.rounds_not_kept,
         approver_waits=_waits(state),
         highest_escalation_level=max(escalation.values(), default=0),
         escalation_by_role=escalation,

@@ -338,7 +338,11 @@ class EarlierRuns(BaseModel):
         default_factory=list, description="Signals of the reply surges on the dropped part of the timeline."
     )
     approval_rounds: list[ApprovalRound] = Field(
-        default_factory=list, description="The approval rounds of the dropped statements, for the post-incident review."
+        default_factory=list,
+        description="The latest approval rounds of the dropped statements, for the post-incident review (at most KEEP_ROUNDS).",
+    )
+    rounds_not_kept: int = Field(
+        0, description="Approval rounds of dropped statements older than those kept: counted, not listed."
     )
     approver_waits: list[ApproverTotals] = Field(
         default_factory=list, description="Each approver's decisions on the dropped statements, for the review."

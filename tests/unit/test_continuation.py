@@ -101,3 +101,24 @@ def test_the_review_counts_the_approval_rounds_and_waits_of_every_run(drive: Dri
     waits = {w.person: w for w in figures.approver_waits}
     assert waits[PIOTR].decisions == 8 and waits[KASIA].decisions == 7  # the rejection was Piotr's alone
     assert waits[PIOTR].longest_wait.total_seconds() == 240
+
+
+def test_a_long_incident_carries_its_latest_rounds_and_counts_the_older_ones(drive: Driver):
+    """Every round of a month-long outage would take the state past Temporal's payload warning: the
+    oldest are counted, not listed, and the review still counts every one."""
+    drive.to_communicate()
+    publish_updates(drive, 4)
+    for _ in range(2):
+        drive.incident = Incident.resumed(
+            drive.incident.plan, carried(drive.state, keep_events=3, keep_rounds=2), public_voice=True
+        )
+        publish_updates(drive, 3)
+    assert [r.version for r in drive.state.earlier.approval_rounds] == [5, 6] and drive.state.earlier.rounds_not_kept == 4
+    state = metrics.state_from_view(drive.incident.view(drive.now).model_dump(mode="json"))
+    figures = metrics.compute(state, drive.incident.commander_role, drive.now)
+    assert [r.version for r in figures.approval_rounds] == [5, 6, 7, 8, 9, 10] and figures.rounds_not_listed == 4
+    assert metrics.summarize(state, figures).approval_rounds == 10
+    from api.review import Report
+
+    markdown = Report(state, drive.incident.commander_role, drive.now).markdown()
+    assert "- 4 earlier rounds, counted but not listed one by one\n- v5 (update): published;" in markdown
