@@ -70,9 +70,9 @@ def _refusal(errors: list[dict[str, Any]]) -> HTTPException:
     return HTTPException(422, detail)
 
 
-def _items(raw: bytes) -> list[Any]:
+def _items(raw: bytes, scope: dict) -> list[Any]:
     try:
-        body = limits.loads(raw)
+        body = limits.loads(raw, scope=scope)
     except (ValueError, UnicodeDecodeError) as error:
         raise HTTPException(422, f"body: not valid JSON ({error})") from None
     items = body.get("mentions") if isinstance(body, dict) else body
@@ -98,7 +98,7 @@ async def ingest(
     """Store a batch of up to 5,000 mentions (a JSON array, or ``{"mentions": [...]}``) and wake the
     detectors of the topics they count for. Each mention keeps the name of the key that posted it:
     a topic that declares directly names those keys as who declared."""
-    items = _items(await request.body())
+    items = _items(await request.body(), request.scope)
     try:
         batch = _BATCH.validate_python(items)
     except ValidationError as error:

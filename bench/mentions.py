@@ -20,6 +20,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -65,10 +66,16 @@ class MentionsResult:
     spike_stream_s: float | None  # None: the spike was not detected
     spike_wall_s: float | None
     replay_speedup: float
+    cpu_s: float = 0.0  # CPU used by crisis dev and its children (sentiment processes, Temporal) while the mentions went in
 
     @property
     def per_s(self) -> float:
         return self.mentions / self.seconds
+
+    @property
+    def cpu_ms_per_batch(self) -> float:
+        """CPU per batch of 5,000: steadier than the rate on a shared machine, for A/B comparisons."""
+        return self.cpu_s * 1000 / self.batches
 
 
 def _post(rng: random.Random, number: int, at: datetime, text: str) -> dict:
@@ -93,7 +100,7 @@ def _chatter(rng: random.Random, count: int, start: datetime, end: datetime, fir
     return mentions
 
 
-async def _ingest(api: httpx.AsyncClient, count: int) -> tuple[float, int, float, int]:
+async def _ingest(api: httpx.AsyncClient, count: int, cpu: Callable[[], float]) -> tuple[float, int, float, int, float]:
     rng = random.Random(6)
     end = datetime.now(timezone.utc) - timedelta(hours=6)
     warmup = _chatter(rng, BATCH, end - timedelta(hours=31), end - timedelta(hours=30), -BATCH)  # starts the sentiment processes
@@ -101,6 +108,7 @@ async def _ingest(api: httpx.AsyncClient, count: int) -> tuple[float, int, float
     mentions = _chatter(rng, count, end - timedelta(hours=24), end, 0)
     bodies = [json.dumps(mentions[offset : offset + BATCH]).encode() for offset in range(0, count, BATCH)]
     stored, slowest = 0, 0.0
+    cpu_before = cpu()
     began = time.perf_counter()
     for body in bodies:
         sent = time.perf_counter()
@@ -108,7 +116,7 @@ async def _ingest(api: httpx.AsyncClient, count: int) -> tuple[float, int, float
         response.raise_for_status()
         slowest = max(slowest, time.perf_counter() - sent)
         stored += response.json()["stored"]
-    return time.perf_counter() - began, len(bodies), slowest, stored
+    return time.perf_counter() - began, len(bodies), slowest, stored, cpu() - cpu_before
 
 
 async def _spike(api: httpx.AsyncClient, calm_minutes: int, speedup: float) -> tuple[float | None, float | None]:
@@ -162,6 +170,6 @@ async def _spike(api: httpx.AsyncClient, calm_minutes: int, speedup: float) -> t
 
 async def measure_mentions(stack, count: int, calm_minutes: int, speedup: float) -> MentionsResult:
     async with httpx.AsyncClient(base_url=stack.url, timeout=120, headers=HEADERS) as api:
-        seconds, batches, slowest, stored = await _ingest(api, count)
+        seconds, batches, slowest, stored, cpu_s = await _ingest(api, count, stack.cpu_seconds)
         stream_s, wall_s = await _spike(api, calm_minutes, speedup)
-    return MentionsResult(stored, seconds, batches, slowest, stream_s, wall_s, speedup)
+    return MentionsResult(stored, seconds, batches, slowest, stream_s, wall_s, speedup, cpu_s)

@@ -105,6 +105,20 @@ def guess_language(text: str) -> str:
     return "pl" if _POLISH_LETTERS.search(text) else "en"
 
 
+_POLISH_WORD = re.compile(r"[\wąćęłńóśźż]+")
+_POLISH_NEGATIVE_STEMS = tuple((stem, valence) for stem, valence in _POLISH_NEGATIVE.items() if " " not in stem)
+
+
+@lru_cache(maxsize=65536)
+def _polish_valence(word: str) -> float | None:
+    """The first negative stem the word starts with, else the first positive one (a word's valence
+    depends on the word alone, and people repeat words: each is looked up once)."""
+    valence = next((v for stem, v in _POLISH_NEGATIVE_STEMS if word.startswith(stem)), None)
+    if valence is None:
+        valence = next((v for stem, v in _POLISH_POSITIVE.items() if word.startswith(stem)), None)
+    return valence
+
+
 def polish_score(text: str) -> float:
     """Sum of the lexicon's valences (a word after a negator flips), squashed to -1…1 like VADER's compound."""
     lowered = " " + text.lower() + " "
@@ -113,11 +127,9 @@ def polish_score(text: str) -> float:
         if phrase in lowered:
             total += _POLISH_NEGATIVE[phrase]
             lowered = lowered.replace(phrase, " ")
-    words = re.findall(r"[\wąćęłńóśźż]+", lowered)
+    words = _POLISH_WORD.findall(lowered)
     for position, word in enumerate(words):
-        valence = next((v for stem, v in _POLISH_NEGATIVE.items() if " " not in stem and word.startswith(stem)), None)
-        if valence is None:
-            valence = next((v for stem, v in _POLISH_POSITIVE.items() if word.startswith(stem)), None)
+        valence = _polish_valence(word)
         if valence is None:
             continue
         if position > 0 and words[position - 1] in ("nie", "nigdy", "bez"):

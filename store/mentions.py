@@ -49,6 +49,7 @@ async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     stored: Counter = Counter()
     if connection.dialect.name == "sqlite":
         by_topic: dict[str | None, list[tuple]] = {}
+        received = {at: _sqlite_time(at) for at in {row["received_at"] for row in rows}}  # a batch has one: converted once
         for row in rows:
             values = (
                 row["platform"],
@@ -62,7 +63,7 @@ async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
                 row["topic"],
                 row["sentiment"],
                 row["negative"],
-                _sqlite_time(row["received_at"]),
+                received[row["received_at"]],
                 row.get("ingested_by"),
                 row.get("incident_id"),
                 row.get("statement_version"),

@@ -106,3 +106,13 @@ def test_the_api_description_names_the_400_on_every_operation_with_a_body(client
             if "requestBody" in operation:
                 assert "400" in operation["responses"], (method, path)
     assert "400" in described["paths"]["/mentions"]["post"]["responses"]
+
+
+def test_a_body_the_middleware_checked_is_not_counted_again_but_a_stricter_limit_still_is():
+    body = nested(MAX_JSON_DEPTH).encode()
+    checked_within = {"crisisflow.json_depth_checked": MAX_JSON_DEPTH}
+    assert loads(body, scope=checked_within) == json.loads(body)
+    with pytest.raises(TooDeep):
+        loads(body, limit=MAX_JSON_DEPTH - 1, scope=checked_within)
+    with pytest.raises(TooDeep):
+        loads(nested(MAX_JSON_DEPTH + 1).encode(), scope={})

@@ -166,3 +166,34 @@ def test_an_approval_form_with_a_control_character_changes_nothing_and_keeps_the
 def test_provider_text_we_cannot_refuse_is_stored_without_its_control_characters():
     reason = redact("550 5.1.1 <ann@example.com>\x00 mailbox\r\nunknown\x1b[0m")
     assert reason == "550 5.1.1 <<email>>  mailbox  unknown [0m" and refusal(reason, multiline=False) is None
+
+
+def _refusal_character_by_character(value: str, multiline: bool) -> str | None:
+    """The rule as first written: every character looked at in turn."""
+    import unicodedata
+
+    for position, character in enumerate(value):
+        if multiline and character in "\t\n\r":
+            continue
+        if character in "\n\r\u2028\u2029":
+            return f"must be a single line: a line break at position {position}"
+        if unicodedata.category(character) == "Cc":
+            return f"must not contain control characters: at position {position}"
+    return None
+
+
+def test_the_quick_screen_refuses_exactly_what_the_character_rule_refuses():
+    """refusal() looks for suspects with a regular expression first: each code point up to U+2FFF
+    (every control character and separator is among them) and a spread of the rest, alone and after
+    printable text and a tab, gets the verdict (and the position) of the character-by-character rule."""
+    for code in [*range(0x3000), *range(0x3000, 0x110000, 251)]:
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        for text in (chr(code), f"ab\t{chr(code)}c"):
+            for multiline in (False, True):
+                expected = _refusal_character_by_character(text, multiline)
+                got = refusal(text, multiline=multiline)
+                assert (got is None) == (expected is None), (hex(code), multiline)
+                if got is not None:
+                    assert got.split(": ")[0] == expected.split(": ")[0], (hex(code), multiline)
+                    assert got.endswith(expected.rsplit(" ", 1)[1]), (hex(code), multiline)

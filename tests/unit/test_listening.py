@@ -3,6 +3,7 @@ stream time, each step judging what arrived since the detector's last final buck
 
 import bisect
 import random
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -203,6 +204,42 @@ def test_sentiment_english_vader_and_polish_lexicon():
     assert is_negative(score("Nie polecam, kiepska kawa", "pl"))  # a negated positive
     assert guess_language("Zażółć gęślą jaźń") == "pl" and guess_language("hello") == "en"
     assert score("hola, qué tal", "es") is None
+
+
+def test_polish_words_take_the_first_stem_they_start_with_negative_before_positive():
+    """Each word's valence is looked up once and remembered; the stems' order still decides."""
+    from domain.sentiment import _POLISH_NEGATIVE, _POLISH_POSITIVE, polish_score
+
+    def by_scanning(text: str) -> float:
+        lowered = " " + text.lower() + " "
+        total = 0.0
+        for phrase in ("nie działa", "nigdy więcej", "zwrot pieniędzy"):
+            if phrase in lowered:
+                total += _POLISH_NEGATIVE[phrase]
+                lowered = lowered.replace(phrase, " ")
+        words = re.findall(r"[\wąćęłńóśźż]+", lowered)
+        for position, word in enumerate(words):
+            valence = next((v for stem, v in _POLISH_NEGATIVE.items() if " " not in stem and word.startswith(stem)), None)
+            if valence is None:
+                valence = next((v for stem, v in _POLISH_POSITIVE.items() if word.startswith(stem)), None)
+            if valence is None:
+                continue
+            if position > 0 and words[position - 1] in ("nie", "nigdy", "bez"):
+                valence = -0.75 * valence
+            total += valence
+        return total / (total * total + 15) ** 0.5
+
+    texts = [
+        "Zła kawa, złe ciastka, zły dzień",
+        "ukradli mi dane, ukradl ktoś konto",
+        "nie polecam, nie działa, nigdy więcej, zwrot pieniędzy proszę",
+        "super super super, świetna obsługa, bez skandalu",
+        "SKANDAL! Oszuści! Żenada i masakra",
+        "Kawa w Northwind dziś świetna, polecam",
+        "zwykły dzień bez niczego",
+    ]
+    for text in texts * 2:  # the second time from the remembered words
+        assert polish_score(text) == by_scanning(text), text
 
 
 def test_the_shipped_topics_are_valid():
