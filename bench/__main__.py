@@ -1,10 +1,10 @@
-"""``python -m bench [--quick] [--output PATH] [--only latency|fanout|load|memory|replay]``: every benchmark, table
-and report.
+"""``python -m bench [--quick] [--output PATH] [--only latency|fanout|load|memory|mentions|replay]``: every
+benchmark, table and report.
 
 The full run writes docs/BENCHMARKS.md (or ``--output``); ``--quick`` is a smoke run with small
 sizes that writes only to ``--output`` when given and judges no target. ``--only latency`` (declare
 → first page and approval, each beside its floor), ``--only fanout``, ``--only load``, ``--only
-memory`` (both memory runs) or ``--only replay`` runs that benchmark alone and prints its figures
+memory`` (both memory runs), ``--only mentions`` or ``--only replay`` runs that benchmark alone and prints its figures
 (no report), for working on it.
 """
 
@@ -23,7 +23,7 @@ from bench import cases
 from bench.breakdown import approval_breakdown, start_breakdown
 from bench.floor import ACTIVITY as FLOOR_ACTIVITY
 from bench.floor import Floor
-from bench.mentions import measure_mentions
+from bench.mentions import MentionsResult, measure_mentions
 from bench.pages import OutboxPages, ProviderPages
 from bench.playbooks import (
     FANOUT_PLAYBOOK,
@@ -44,6 +44,7 @@ from bench.report import (
     machine,
     markdown,
     memory_table,
+    mentions_table,
     now,
     replay_table,
     tables,
@@ -106,7 +107,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
 
     stack = BenchStack(folder / "dev", playbooks)
     with ProviderPages(PROVIDER_DELAY_S) as providers:
-        fanout_side = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks, providers.settings)
+        fanout_sides = fanout_satellites(folder, stack, fanout_playbooks, providers)
         memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
         roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks)
         load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
@@ -120,7 +121,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
             client = await stack.wait_temporal()
             await asyncio.gather(
                 asyncio.to_thread(stack.wait_ready),
-                fanout_side.start(),
+                *(satellite.start() for satellite in fanout_sides),
                 memory_side.start(),
                 roles_side.start(),
                 load_side.start(),
@@ -143,7 +144,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
                 floor=await start_breakdown(client, latency.floor, FLOOR_ACTIVITY),
                 approval=await approval_breakdown(client, approval.decisions),
             )
-            fanout = await run_fanout(fanout_side, stack, providers, sizes)
+            fanout = await run_fanout(fanout_sides, stack, providers, sizes)
             memory, memory_roles = await measure_memory(memory_side, roles_side, memory_playbooks, sizes)
             say(f"load: {sizes.load_declarations} declarations, {sizes.load_concurrency} at a time, on the load worker")
             declare_load = await cases.load(load_side, client, stack.temporal_cpu_seconds, MEMORY_PLAYBOOK, sizes)
@@ -157,7 +158,7 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
         finally:
             for pages_db in opened:
                 pages_db.close()
-            for satellite in (fanout_side, memory_side, roles_side, load_side):
+            for satellite in (*fanout_sides, memory_side, roles_side, load_side):
                 satellite.stop()
             stack.stop()
     say(
@@ -268,33 +269,59 @@ async def run_load(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
     return load_table(result, quick)
 
 
+def fanout_satellites(folder: Path, stack: BenchStack, playbooks: Path, providers: ProviderPages) -> list[Satellite]:
+    """One satellite with one worker process and one with two, alike otherwise (each its own task
+    queue, database and data folder)."""
+    return [
+        Satellite(
+            f"fanout-{workers}w", folder / f"fanout-{workers}w", stack.temporal_address, playbooks, providers.settings, workers
+        )
+        for workers in (1, 2)
+    ]
+
+
 async def run_fanout(
-    satellite: Satellite, server: BenchStack, providers: ProviderPages, sizes: cases.Sizes
-) -> cases.FanoutResult:
+    satellites: list[Satellite], server: BenchStack, providers: ProviderPages, sizes: cases.Sizes
+) -> cases.FanoutComparison:
     say(
-        f"fan-out: {sizes.fanout_runs} run(s) paging {sizes.fanout_people} people through the Twilio and SendGrid fakes "
-        f"({providers.delay_s * 1000:.0f} ms a call)"
+        f"fan-out: {sizes.fanout_runs} run(s) each on one and on two worker processes, in turns, paging"
+        f" {sizes.fanout_people:,} people through the Twilio and SendGrid fakes ({providers.delay_s * 1000:.0f} ms a call)"
     )
     phones = {person_phone(i) for i in range(sizes.fanout_people)}
     emails = {person_email(i) for i in range(sizes.fanout_people)}
-    return await cases.fanout(satellite, server, providers, FANOUT_PLAYBOOK, sizes, phones, emails)
+    one, two = await cases.fanout(satellites, server, providers, FANOUT_PLAYBOOK, sizes, phones, emails)
+    return cases.FanoutComparison(one=one, two=two)
 
 
-async def fanout_alone(sizes: cases.Sizes, folder: Path) -> cases.FanoutResult:
-    """The fan-out on its own: ``crisis dev`` for its Temporal server, and the fan-out satellite."""
+async def fanout_alone(sizes: cases.Sizes, folder: Path) -> cases.FanoutComparison:
+    """The fan-out on its own: ``crisis dev`` for its Temporal server, and the fan-out satellites."""
     playbooks = PROJECT / "playbooks"
     fanout_playbooks = write_fanout_playbooks(playbooks, folder / "playbooks-fanout", sizes.fanout_people)
     stack = BenchStack(folder / "dev", playbooks)
     with ProviderPages(PROVIDER_DELAY_S) as providers:
-        satellite = Satellite("fanout", folder / "fanout", stack.temporal_address, fanout_playbooks, providers.settings)
+        satellites = fanout_satellites(folder, stack, fanout_playbooks, providers)
         try:
             stack.launch()
             await stack.wait_temporal()
-            await satellite.start()
-            return await run_fanout(satellite, stack, providers, sizes)
+            await asyncio.gather(*(satellite.start() for satellite in satellites))
+            return await run_fanout(satellites, stack, providers, sizes)
         finally:
-            satellite.stop()
+            for satellite in satellites:
+                satellite.stop()
             stack.stop()
+
+
+async def mentions_alone(sizes: cases.Sizes, folder: Path) -> MentionsResult:
+    """The mentions and the spike on their own ``crisis dev``."""
+    stack = BenchStack(folder / "dev", PROJECT / "playbooks")
+    try:
+        stack.launch()
+        await stack.wait_temporal()
+        await asyncio.to_thread(stack.wait_ready)
+        say(f"mentions: {sizes.mentions:,} ingested in batches of 5,000, then a spike replayed at {sizes.replay_speedup:g} ×")
+        return await measure_mentions(stack, sizes.mentions, sizes.calm_minutes, sizes.replay_speedup)
+    finally:
+        stack.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["latency", "fanout", "load", "memory", "replay"],
+        choices=["latency", "fanout", "load", "memory", "mentions", "replay"],
         help="run this benchmark alone and print its figures (no report)",
     )
     args = parser.parse_args(argv)
@@ -315,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only == "fanout":
         with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
             print(fanout_table(asyncio.run(fanout_alone(sizes, Path(folder))), args.quick))
+        return 0
+    if args.only == "mentions":
+        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as folder:
+            print(mentions_table(asyncio.run(mentions_alone(sizes, Path(folder))), args.quick))
         return 0
     if args.only == "replay":
         print(replay_table(asyncio.run(long_incident_replay(sizes.history_replays)), args.quick))

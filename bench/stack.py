@@ -8,7 +8,8 @@
   takes none of their work), with their own data folder and playbooks folder. The memory
   benchmark measures the satellite worker's RSS; the fan-out benchmark uses one with a 200-person
   team, which must not weigh on the other figures (every declaration pins the whole org chart),
-  and with Twilio and SendGrid settings pointing at the bench's loopback fakes.
+  and with Twilio and SendGrid settings pointing at the bench's loopback fakes. A satellite may
+  run several ``crisis worker`` processes on its task queue (``workers``), as one scales out.
 
 Every process gets a clean environment: no CRISIS_*, TWILIO_* or SENDGRID_* setting of the caller
 (nothing can reach a real provider: every message goes to the outbox, or to the loopback fakes
@@ -131,8 +132,10 @@ class Satellite:
         temporal_address: str,
         playbooks_dir: Path = PROJECT / "playbooks",
         settings: dict[str, str] | None = None,
+        workers: int = 1,
     ):
         self.name = name
+        self.workers = workers
         self.settings = settings or {}
         self.data_dir = data_dir
         self.temporal_address = temporal_address
@@ -140,7 +143,7 @@ class Satellite:
         self.api_port = free_port()
         self.task_queue = f"crisisflow-bench-{name}"
         self.api: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
+        self.worker_processes: list[subprocess.Popen] = []
 
     @property
     def env(self) -> dict[str, str]:
@@ -164,14 +167,15 @@ class Satellite:
     def _log(self, command: str) -> Path:
         return self.data_dir / f"crisis-{command}.log"
 
-    def _spawn(self, command: str) -> subprocess.Popen:
-        output = open(self._log(command), "ab")
+    def _spawn(self, command: str, log: str | None = None) -> subprocess.Popen:
+        output = open(self._log(log or command), "ab")
         return subprocess.Popen(
             [str(BIN / "crisis"), command], env=self.env, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT
         )
 
-    async def start(self, timeout: float = 120) -> None:
-        """Start both processes (the Temporal server must answer already) and wait for the API."""
+    async def start(self, timeout: float = 300) -> None:
+        """Start its processes (the Temporal server must answer already) and wait for the API; the timeout
+        is a ceiling for a loaded machine."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # A throwaway database: created at the latest schema in one step (``crisis api`` and
         # ``crisis worker`` only check the schema, and would otherwise race to create it).
@@ -181,19 +185,23 @@ class Satellite:
         finally:
             await engine.dispose()
         self.api = self._spawn("api")
-        self.worker = self._spawn("worker")
-        await asyncio.to_thread(wait_ready, self.url, [self.api, self.worker], [self._log("api"), self._log("worker")], timeout)
+        names = ["worker"] + [f"worker-{number}" for number in range(2, self.workers + 1)]
+        self.worker_processes = [self._spawn("worker", log=name) for name in names]
+        logs = [self._log("api")] + [self._log(name) for name in names]
+        await asyncio.to_thread(wait_ready, self.url, [self.api, *self.worker_processes], logs, timeout)
 
-    def _worker_process(self) -> psutil.Process:
-        assert self.worker is not None and self.worker.poll() is None, f"the {self.name} worker is not running"
-        return psutil.Process(self.worker.pid)
+    def _worker_process(self, process: subprocess.Popen) -> psutil.Process:
+        assert process.poll() is None, f"a {self.name} worker is not running"
+        return psutil.Process(process.pid)
 
     def worker_rss(self) -> int:
-        return self._worker_process().memory_info().rss
+        """The RSS of the (first) worker process."""
+        return self._worker_process(self.worker_processes[0]).memory_info().rss
 
     def worker_cpu_seconds(self) -> float:
-        times = self._worker_process().cpu_times()
-        return times.user + times.system
+        """CPU used so far by all its worker processes together."""
+        times = [self._worker_process(process).cpu_times() for process in self.worker_processes]
+        return sum(each.user + each.system for each in times)
 
     def api_cpu_seconds(self) -> float:
         assert self.api is not None and self.api.poll() is None, f"the {self.name} API is not running"
@@ -201,4 +209,4 @@ class Satellite:
         return times.user + times.system
 
     def stop(self) -> None:
-        stop_processes([self.api, self.worker])
+        stop_processes([self.api, *self.worker_processes])

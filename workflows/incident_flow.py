@@ -102,6 +102,13 @@ PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 # events. A run that long replays in about a second when a restarted worker picks the incident up
 # again, and its state query stays small; an update cycle writes about 100 events, so the run ends
 # far below Temporal's 10,240-event warning even when its sends beside the flow take their longest.
+# A workflow task must finish within the SDK's deadlock limit (2 s, wall time), and starting one
+# role's escalation costs the task about half a millisecond of CPU: a thousand roles took 435 ms of
+# CPU in one task, several seconds on a loaded machine, and the worker failed it as a deadlock and
+# then could not evict the run. More than PAGE_WAVE roles start in waves, one workflow task each.
+PAGE_IN_WAVES = "lean-scale-page-in-waves"
+PAGE_WAVE = 100
+WAVE_GAP = timedelta(milliseconds=1)  # a timer only to end the workflow task; the next wave starts in the next
 CONTINUE_AS_NEW = "engine-continue-as-new"
 CONTINUE_AS_NEW_AFTER = 2_000
 # Drafting from the template is tried a few times (a worker lost mid-render), never for ever: a template
@@ -291,7 +298,11 @@ class IncidentFlow:
 
     async def _identify(self) -> None:
         incident = self._incident
-        for role in incident.playbook.identify.page:
+        roles = incident.playbook.identify.page
+        in_waves = len(roles) > PAGE_WAVE and workflow.patched(PAGE_IN_WAVES)
+        for index, role in enumerate(roles):
+            if in_waves and index and index % PAGE_WAVE == 0:
+                await workflow.sleep(WAVE_GAP, summary=f"the next {min(PAGE_WAVE, len(roles) - index)} roles' escalations start")
             self._spawn(self._escalate(role))
         await workflow.wait_condition(lambda: incident.is_acknowledged(incident.commander_role))
 

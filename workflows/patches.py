@@ -26,6 +26,9 @@ class Patch:
 
 
 PATCHES: dict[str, Patch] = {
+    "lean-scale-page-in-waves": Patch(
+        date(2026, 12, 6), "more than 100 roles paged at declaration start their escalations 100 to a workflow task"
+    ),
     "tell-who-took-the-page": Patch(date(2026, 11, 25), "the people still paged are told who acknowledged"),
     "chase-approvals": Patch(date(2026, 11, 25), "approvers are reminded and the fallback approver asked"),
     "publication-receipts": Patch(date(2026, 11, 25), "a publication returns each target's receipt"),

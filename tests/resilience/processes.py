@@ -20,6 +20,7 @@ class SplitStack(DevStack):
         super().__init__(data_dir, extra_env)
         self.temporal: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
+        self.more_workers: list[subprocess.Popen] = []  # further `crisis worker` processes on the same task queue
         self.api: subprocess.Popen | None = None
 
     def _settings(self) -> Settings:
@@ -27,8 +28,8 @@ class SplitStack(DevStack):
             CRISIS_DATA_DIR=self.data_dir, CRISIS_TEMPORAL_PORT=self.temporal_port, CRISIS_TEMPORAL_UI_PORT=self.ui_port
         )
 
-    def _crisis(self, *command: str) -> subprocess.Popen:
-        log = open(self.data_dir / f"crisis-{command[0]}.log", "ab")
+    def _crisis(self, *command: str, log_name: str | None = None) -> subprocess.Popen:
+        log = open(self.data_dir / f"crisis-{log_name or command[0]}.log", "ab")
         return subprocess.Popen([str(BIN / "crisis"), *command], env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def log_of(self, command: str) -> str:
@@ -68,6 +69,13 @@ class SplitStack(DevStack):
     def start_worker(self) -> None:
         self.worker = self._crisis("worker")
 
+    def start_another_worker(self) -> subprocess.Popen:
+        """One more ``crisis worker`` beside the first, as ``docker compose up --scale worker=2`` would;
+        its log is ``crisis-worker-2.log`` (then 3, …), and it is polling once the log says so."""
+        process = self._crisis("worker", log_name=f"worker-{len(self.more_workers) + 2}")
+        self.more_workers.append(process)
+        return process
+
     def kill_worker(self) -> None:
         """SIGKILL: no shutdown, no running activity finished, as when a machine dies."""
         self.worker.send_signal(signal.SIGKILL)
@@ -94,7 +102,7 @@ class SplitStack(DevStack):
         uvicorn re-raises the SIGTERM it handled once its graceful shutdown is done, so the API's
         clean exit reads as -SIGTERM: counted as 0."""
         codes = []
-        for process in (self.api, self.worker):
+        for process in (self.api, self.worker, *self.more_workers):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:

@@ -1,0 +1,50 @@
+"""A large team paged at declaration starts its escalations in waves (issue 22 #4): a thousand roles in
+one workflow task took the worker past the SDK's 2-second deadlock limit on a loaded machine. With 250
+roles, no workflow task schedules more than ``PAGE_WAVE`` pages, and everyone is still paged once."""
+
+import asyncio
+from collections import Counter
+
+import pytest_asyncio
+
+from bench.playbooks import FANOUT_PLAYBOOK, write_fanout_playbooks
+from domain.catalog import load_catalog
+from tests.conftest import PROJECT
+from tests.workflow.harness import open_harness
+from workflows.incident_flow import PAGE_WAVE
+
+ROLES = 250
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def big_team(time_skipping_env, tmp_path):
+    catalog = load_catalog(write_fanout_playbooks(PROJECT / "playbooks", tmp_path / "playbooks", ROLES))
+    async with open_harness(time_skipping_env, catalog, tmp_path / "crisis.db") as ready:
+        yield ready
+
+
+def _pages_per_workflow_task(history) -> list[int]:
+    """How many page activities each workflow task scheduled, in order."""
+    counts, current = [], 0
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            current += event.activity_task_scheduled_event_attributes.activity_id.startswith("page.")
+        elif event.HasField("workflow_task_completed_event_attributes"):
+            counts.append(current)
+            current = 0
+    return [count for count in counts if count]
+
+
+async def test_a_team_of_250_roles_is_paged_in_waves_and_everyone_once(big_team):
+    plan = big_team.plan(FANOUT_PLAYBOOK)
+    handle = await big_team.start(plan)
+    for _ in range(600):
+        pages = [m for m in await big_team.outbox(plan.id) if m.kind == "page"]
+        if len(pages) >= 2 * ROLES:
+            break
+        await asyncio.sleep(0.1)
+    sent = Counter((m.person_id, m.channel) for m in await big_team.outbox(plan.id) if m.kind == "page")
+    assert len(sent) == 2 * ROLES and set(sent.values()) == {1}
+    waves = _pages_per_workflow_task(await handle.fetch_history())
+    assert max(waves) <= PAGE_WAVE and sum(waves) == ROLES, waves
+    assert len(waves) >= ROLES // PAGE_WAVE + 1
