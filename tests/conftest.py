@@ -56,6 +56,7 @@ async def time_skipping_env():
 SLOW_SUITES = ("e2e", "browser", "resilience", "contract", "postgres", "long")  # described in pyproject.toml
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks added here
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = Path(item.path)
@@ -72,6 +73,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.postgres)
         if any(item.get_closest_marker(name) for name in SLOW_SUITES):
             item.add_marker(pytest.mark.slow)
-    # The month-long incident first: in a parallel run (-n 2) its worker starts on it at once while
-    # the other takes the rest, instead of it starting last and running alone.
+            if not item.get_closest_marker("long"):
+                item.add_marker(pytest.mark.xdist_group("stacks"))
+    # make test runs in two processes (-n 2 --dist loadgroup): one takes every test that starts real
+    # servers, one after another as in a serial run (they share session stacks, and their timing is
+    # that of a machine with one test on it), while the other starts the month-long incident at
+    # once and then takes the rest, which run on the time-skipping server or in process.
     items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -130,7 +130,8 @@ async def test_a_standalone_worker_serves_sdk_metrics_logs_json_and_stops_gracef
                     return ""
                 return response.text if response.status_code == 200 else ""
 
-            text = await poll(sdk_metrics, lambda text: "temporal_worker_task_slots_available" in text)
+            # A worker's start (imports, the catalog, connecting) takes seconds, more on a loaded machine.
+            text = await poll(sdk_metrics, lambda text: "temporal_worker_task_slots_available" in text, seconds=120)
             assert f'task_queue="{queue}"' in text
 
             assert await start_incident(temporal, queue, plan_for(catalog, incident))
