@@ -244,12 +244,11 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
 
 
 async def act_as_caller(client, settings, caller, incident: str, update, action: Action) -> ActionResult:
-    """Run the Update and answer with the incident as the action left it (the Update's result
-    carries it) and what the action did. The action carries the caller's key as ``via``, whatever
-    the body said."""
+    """Run the Update, then answer with the incident as it now stands and what the action did.
+    The action carries the caller's key as ``via``, whatever the body said."""
     try:
         receipt = await act(client, incident, update, action.model_copy(update={"via": caller.via}))
-        state = receipt.incident if receipt.incident is not None else await query_state(client, incident)
+        state = await query_state(client, incident)
     except (IncidentNotFound, ActionRefused) as error:
         raise _refuse(error) from None
     return ActionResult(**dict(state), changes=receipt.events, links=incident_links(settings, incident))

@@ -1392,17 +1392,11 @@ class IncidentFlow:
         return self._incident.view(workflow.now())
 
     def _receipt(self, change: Callable[[], object]) -> UpdateReceipt:
-        """Apply a person's change and say what it did, with the incident as it now stands (the
-        API answers with it: no second round trip to read the state). A replay gives its results to
-        no one, so it does not build the view (the handler's changes are the same either way)."""
+        """Apply a person's change and say what it did."""
         before = len(self._incident.state.timeline)
         change()
         state = self._incident.state
-        return UpdateReceipt(
-            phase=state.phase,
-            events=[event.message for event in state.timeline[before:]],
-            incident=None if workflow.unsafe.is_replaying() else self._view(),
-        )
+        return UpdateReceipt(phase=state.phase, events=[event.message for event in state.timeline[before:]])
 
     @staticmethod
     def _validated(check: Callable[[], None]) -> None:
