@@ -222,20 +222,21 @@ def default_publishing_targets(settings) -> list[str]:
 
 
 def social_channels(settings, timeout: float = 10.0) -> dict[str, Channel]:
-    """The channel of each social network and status page whose settings are set."""
-    from channels.bluesky import BlueskyChannel
-    from channels.mastodon import MastodonChannel
-    from channels.statuspage import StatuspageChannel
-    from channels.x import XChannel
-
+    """The channel of each social network and status page whose settings are set. Each SDK is
+    imported only when its network is set up: X's and Bluesky's alone are 1.7 s of CPU (their
+    pydantic models), paid by every worker and API process that starts."""
     configured = social_settings(settings)
     concurrency = settings.worker_max_concurrent_activities
     found: dict[str, Channel] = {}
     if X_TARGET in configured:
+        from channels.x import XChannel
+
         found[X_TARGET] = XChannel(
             _secret(settings.x_access_token), (settings.x_api_url or "").strip() or None, timeout=timeout, concurrency=concurrency
         )
     if MASTODON_TARGET in configured:
+        from channels.mastodon import MastodonChannel
+
         found[MASTODON_TARGET] = MastodonChannel(
             settings.mastodon_api_base_url.strip(),
             _secret(settings.mastodon_access_token),
@@ -244,6 +245,8 @@ def social_channels(settings, timeout: float = 10.0) -> dict[str, Channel]:
             concurrency=concurrency,
         )
     if BLUESKY_TARGET in configured:
+        from channels.bluesky import BlueskyChannel
+
         found[BLUESKY_TARGET] = BlueskyChannel(
             (settings.bluesky_pds_url or "").strip() or None,
             settings.bluesky_handle.strip(),
@@ -251,6 +254,8 @@ def social_channels(settings, timeout: float = 10.0) -> dict[str, Channel]:
             timeout=timeout,
         )
     if STATUSPAGE_TARGET in configured:
+        from channels.statuspage import StatuspageChannel
+
         found[STATUSPAGE_TARGET] = StatuspageChannel(
             _secret(settings.statuspage_api_key),
             settings.statuspage_page_id.strip(),
