@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from activities.models import IncidentSummary
 from channels.base import Channel, ChatKind, Delivery, Link, OutgoingMessage
 from channels.dispatch import Compose, Dispatcher
-from channels.slack import channel_name
 from domain.events import EventKind
 from domain.incident import TimelineEvent
 from domain.messages import Notice
@@ -132,6 +131,8 @@ class ChatRooms:
     async def _mirror_slack(
         self, dispatcher: "Dispatcher | _Budgeted", summary: IncidentSummary, events: list[TimelineEvent]
     ) -> None:
+        from channels.slack import channel_name  # Slack is configured here: build_chats imported it already
+
         slack = ChatKind.SLACK
         room = await dispatcher.send(
             self._message(summary, slack, "open", "chat.open", subject=channel_name(summary.id, summary.scenario, summary.drill))

@@ -23,7 +23,8 @@ from api.deps import SessionDep, SettingsDep
 from api.ratelimit import TOO_MANY, RateLimited
 from channels.base import redact
 from channels.sendgrid_email import LEDGER_ARG
-from channels.twilio_sms import STATUS_CALLBACK_PATH, verify_twilio_request
+from channels.twilio_paths import STATUS_CALLBACK_PATH
+from channels.twilio_sms import verify_twilio_request
 from domain.messages import DeliveryFailure
 from store import ledger
 from store.models import NotificationRow

@@ -18,11 +18,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from channels.base import Channel, ChannelKind, ChatKind, Delivery, OutgoingMessage
 from channels.outbox import OutboxChannel
-from channels.sendgrid_email import SendGridEmailChannel
 from channels.social import BLUESKY_TARGET, MASTODON_TARGET, STATUSPAGE_TARGET, X_TARGET
 from channels.targets import CUSTOMER_EMAIL_TARGET, OUTBOX_TARGET
-from channels.twilio_call import CALL_STATUS_PATH, TwilioCallChannel
-from channels.twilio_sms import STATUS_CALLBACK_PATH, TwilioSMSChannel
+from channels.twilio_paths import CALL_STATUS_PATH, STATUS_CALLBACK_PATH
 
 log = logging.getLogger("crisisflow.channels")
 
@@ -96,11 +94,14 @@ def choices(settings) -> list[Choice]:
 
 def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0) -> dict[ChannelKind, Channel]:
     """The channel of each kind; ``timeout`` bounds each provider request (seconds). Each provider
-    may have as many calls in flight as the worker runs activities at once."""
+    may have as many calls in flight as the worker runs activities at once. A provider's SDK is
+    imported only once it is configured: an outbox-only worker starts without them (memory)."""
     concurrency = settings.worker_max_concurrent_activities
     outbox = OutboxChannel(sessions)
     channels: dict[ChannelKind, Channel] = {kind: outbox for kind in ChannelKind}
     if twilio_configured(settings):
+        from channels.twilio_sms import TwilioSMSChannel
+
         channels[ChannelKind.SMS] = TwilioSMSChannel(
             settings.twilio_account_sid.strip(),
             settings.twilio_auth_token.get_secret_value().strip(),
@@ -112,6 +113,8 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
             concurrency=concurrency,
         )
     if twilio_calls_configured(settings):
+        from channels.twilio_call import TwilioCallChannel
+
         channels[ChannelKind.CALL] = TwilioCallChannel(
             settings.twilio_account_sid.strip(),
             settings.twilio_auth_token.get_secret_value().strip(),
@@ -122,6 +125,8 @@ def build_channels(settings, sessions: async_sessionmaker, timeout: float = 10.0
             concurrency=concurrency,
         )
     if sendgrid_configured(settings):
+        from channels.sendgrid_email import SendGridEmailChannel
+
         channels[ChannelKind.EMAIL] = SendGridEmailChannel(
             settings.sendgrid_api_key.get_secret_value().strip(),
             settings.sendgrid_from_email.strip(),
@@ -157,16 +162,18 @@ def chat_choices(settings) -> list[tuple[str, str]]:
 
 
 def build_chats(settings, timeout: float = 10.0) -> dict[ChatKind, Channel]:
-    """The chat rooms the incidents are mirrored to: Slack and Teams, each once configured."""
-    from channels.slack import SlackApi, SlackChannel
-    from channels.teams import TeamsChannel
-
+    """The chat rooms the incidents are mirrored to: Slack and Teams, each once configured (and
+    only then imported: the Slack SDK and aiohttp are megabytes a worker without Slack need not hold)."""
     chats: dict[ChatKind, Channel] = {}
     if slack_configured(settings):
+        from channels.slack import SlackApi, SlackChannel
+
         chats[ChatKind.SLACK] = SlackChannel(
             SlackApi(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, timeout=timeout)
         )
     if teams_configured(settings):
+        from channels.teams import TeamsChannel
+
         chats[ChatKind.TEAMS] = TeamsChannel(settings.teams_webhook_url.get_secret_value().strip(), timeout=timeout)
     for name, detail in chat_choices(settings):
         log.info("chat %s: %s", name, detail)

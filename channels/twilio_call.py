@@ -19,6 +19,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.base import DEFAULT_CONCURRENCY, Delivery, OutgoingMessage, PermanentDeliveryError, SdkThreads
+from channels.twilio_paths import CALL_STATUS_PATH
 from channels.twilio_sms import DEFAULT_TIMEOUT, refusal, twilio_client
 from domain.messages import text
 
@@ -26,7 +27,6 @@ log = logging.getLogger("crisisflow.twilio")
 
 VOICE_PATH = "/webhooks/twilio/call/voice"
 GATHER_PATH = "/webhooks/twilio/call/gather"
-CALL_STATUS_PATH = "/webhooks/twilio/call/status"
 RING_FOR = 30  # seconds the phone rings before Twilio gives up (no-answer)
 KEY_WAIT = 10  # seconds Twilio waits for a key once the page has been read
 MAX_SAY = 1000  # characters read aloud; a page is a sentence or two

@@ -4,10 +4,10 @@ webhook signatures."""
 import hmac
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlparse, urlsplit, urlunsplit
 
 import requests
-from fastapi import HTTPException, Request
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
@@ -25,10 +25,12 @@ from channels.base import (
     redact,
 )
 
+if TYPE_CHECKING:  # FastAPI only where the API verifies a webhook: the worker sends SMS without it
+    from fastapi import Request
+
 log = logging.getLogger("crisisflow.twilio")
 
 TWILIO_API_URL = "https://api.twilio.com"
-STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_BODY = 1600  # characters Twilio accepts in one message body
 DEFAULT_TIMEOUT = 10.0  # seconds per request; the notify activity has 30 s for every channel
@@ -144,7 +146,7 @@ class _Form:
         return dict(self._pairs)
 
 
-def webhook_url(public_url: str, request: Request) -> str:
+def webhook_url(public_url: str, request: "Request") -> str:
     """The URL Twilio called, as it saw it: the public base URL, the path and the query."""
     query = f"?{request.url.query}" if request.url.query else ""
     return f"{public_url.rstrip('/')}{request.url.path}{query}"
@@ -158,11 +160,13 @@ def signature_matches(token: str, url: str, form, signature: str) -> bool:
     return any([hmac.compare_digest(candidate, given) for candidate in expected])
 
 
-async def verify_twilio_request(settings, request: Request) -> dict[str, str]:
+async def verify_twilio_request(settings, request: "Request") -> dict[str, str]:
     """The form fields of a request Twilio signed, or HTTPException: 403 when the signature is
     missing or wrong (or no TWILIO_AUTH_TOKEN is set, so nothing can be verified), 400 when the
     body is not a form. The signature covers ``CRISIS_PUBLIC_URL`` + path + query and every field,
     so the public URL must be the one configured in Twilio."""
+    from fastapi import HTTPException
+
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     if not token:
         log.warning("refused %s: TWILIO_AUTH_TOKEN is not set, so no Twilio signature can be checked", request.url.path)
