@@ -15,13 +15,14 @@ import cli.services, worker
 from channels.registry import build_channels, build_chats
 from settings import Settings
 
-settings = Settings(**dict(arg.split("=", 1) for arg in sys.argv[1:]))
+settings = Settings(_env_file=None, **dict(arg.split("=", 1) for arg in sys.argv[1:]))
 build_channels(settings, sessions=None)
 build_chats(settings)
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 OPTIONAL = {"fastapi", "starlette", "uvicorn", "twilio", "requests", "sendgrid", "python_http_client", "slack_sdk", "aiohttp"}
-# Settings the probe passes as Settings(...) keyword arguments (their aliases), not the caller's environment.
+# Settings the probe passes as Settings(...) keyword arguments (their aliases); the probe runs without
+# the caller's environment and .env file.
 NONE_SET = ["CRISIS_DATA_DIR=/nonexistent"]
 ALL_SET = NONE_SET + [
     "TWILIO_ACCOUNT_SID=AC" + "1" * 32,
@@ -36,7 +37,13 @@ ALL_SET = NONE_SET + [
 
 def imported(settings: list[str]) -> set[str]:
     probe = subprocess.run(
-        [sys.executable, "-c", PROBE, *settings], cwd=PROJECT, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", PROBE, *settings],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert probe.returncode == 0, probe.stderr
     return set(json.loads(probe.stdout.splitlines()[-1]))
