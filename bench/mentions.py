@@ -21,7 +21,7 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -67,6 +67,7 @@ class MentionsResult:
     spike_wall_s: float | None
     replay_speedup: float
     cpu_s: float = 0.0  # CPU used by crisis dev and its children (sentiment processes, Temporal) while the mentions went in
+    cpu_split: dict[str, float] = field(default_factory=dict)  # the same, by process: API and worker, sentiment, Temporal
 
     @property
     def per_s(self) -> float:
@@ -76,6 +77,9 @@ class MentionsResult:
     def cpu_ms_per_batch(self) -> float:
         """CPU per batch of 5,000: steadier than the rate on a shared machine, for A/B comparisons."""
         return self.cpu_s * 1000 / self.batches
+
+    def cpu_ms_per_batch_by_process(self) -> dict[str, float]:
+        return {kind: seconds * 1000 / self.batches for kind, seconds in self.cpu_split.items()}
 
 
 def _post(rng: random.Random, number: int, at: datetime, text: str) -> dict:
@@ -100,7 +104,9 @@ def _chatter(rng: random.Random, count: int, start: datetime, end: datetime, fir
     return mentions
 
 
-async def _ingest(api: httpx.AsyncClient, count: int, cpu: Callable[[], float]) -> tuple[float, int, float, int, float]:
+async def _ingest(
+    api: httpx.AsyncClient, count: int, cpu: Callable[[], dict[str, float]]
+) -> tuple[float, int, float, int, dict[str, float]]:
     rng = random.Random(6)
     end = datetime.now(timezone.utc) - timedelta(hours=6)
     warmup = _chatter(rng, BATCH, end - timedelta(hours=31), end - timedelta(hours=30), -BATCH)  # starts the sentiment processes
@@ -116,7 +122,14 @@ async def _ingest(api: httpx.AsyncClient, count: int, cpu: Callable[[], float]) 
         response.raise_for_status()
         slowest = max(slowest, time.perf_counter() - sent)
         stored += response.json()["stored"]
-    return time.perf_counter() - began, len(bodies), slowest, stored, cpu() - cpu_before
+    cpu_after = cpu()
+    return (
+        time.perf_counter() - began,
+        len(bodies),
+        slowest,
+        stored,
+        {kind: cpu_after[kind] - cpu_before[kind] for kind in cpu_after},
+    )
 
 
 async def _spike(api: httpx.AsyncClient, calm_minutes: int, speedup: float) -> tuple[float | None, float | None]:
@@ -170,6 +183,6 @@ async def _spike(api: httpx.AsyncClient, calm_minutes: int, speedup: float) -> t
 
 async def measure_mentions(stack, count: int, calm_minutes: int, speedup: float) -> MentionsResult:
     async with httpx.AsyncClient(base_url=stack.url, timeout=120, headers=HEADERS) as api:
-        seconds, batches, slowest, stored, cpu_s = await _ingest(api, count, stack.cpu_seconds)
+        seconds, batches, slowest, stored, cpu_split = await _ingest(api, count, stack.cpu_by_process)
         stream_s, wall_s = await _spike(api, calm_minutes, speedup)
-    return MentionsResult(stored, seconds, batches, slowest, stream_s, wall_s, speedup, cpu_s)
+    return MentionsResult(stored, seconds, batches, slowest, stream_s, wall_s, speedup, sum(cpu_split.values()), cpu_split)

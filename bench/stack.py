@@ -115,6 +115,21 @@ class BenchStack(DevStack):
         assert self.process is not None
         return cpu_seconds(self.process.pid)
 
+    def cpu_by_process(self) -> dict[str, float]:
+        """CPU used so far by ``crisis dev`` itself (API and worker), its Temporal server and its
+        other children (the sentiment processes)."""
+        assert self.process is not None
+        main = psutil.Process(self.process.pid)
+        used = {"API and worker": 0.0, "sentiment": 0.0, "Temporal": 0.0}
+        for each in [main, *main.children(recursive=True)]:
+            try:
+                times = each.cpu_times()
+                kind = "API and worker" if each.pid == main.pid else "Temporal" if each.name() == "temporal" else "sentiment"
+                used[kind] += times.user + times.system
+            except psutil.Error:
+                pass
+        return used
+
     def temporal_cpu_seconds(self) -> float:
         """CPU used so far by the dev server ``crisis dev`` started (its child process)."""
         assert self.process is not None
