@@ -16,6 +16,7 @@ from api import limits
 from api.auth import Ingester
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
+from api.sentiment_pool import score_all
 from domain.listening import TopicMatcher
 from domain.safe_text import LongText, OneLine, one_line
 from domain.sentiment import is_negative
@@ -26,6 +27,7 @@ from workflows.listening import nudge_topics
 router = APIRouter(tags=["listening"])
 
 MAX_BATCH = 5000
+PART = 500  # a batch is validated and matched in parts this size, each sent for scoring when ready
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of listening tools drift; a post from next week is a bug
 
 
@@ -99,29 +101,38 @@ async def ingest(
     detectors of the topics they count for. Each mention keeps the name of the key that posted it:
     a topic that declares directly names those keys as who declared."""
     items = _items(await request.body(), request.scope)
-    try:
-        batch = _BATCH.validate_python(items)
-    except ValidationError as error:
-        raise _refusal(error.errors()) from None
     matcher = TopicMatcher(catalog.topics)
     now = datetime.now(timezone.utc)
-    problems = []
+    latest = now + FUTURE_TOLERANCE
+    scorer = request.app.state.sentiment
+    in_processes = scorer.in_processes(len(items))
+    errors: list[dict[str, Any]] = []  # the model's, indexed in the whole batch
+    problems: list[dict[str, Any]] = []  # the batch's own rules, reported when no item breaks the model
     rows: list[dict[str, Any]] = []
+    scoring: list[tuple[list[dict[str, Any]], Any]] = []  # rows with a topic, and their scores (or a future of them)
     seen: set[tuple[str, str]] = set()
-    for index, mention in enumerate(batch):
-        if mention.created_at > now + FUTURE_TOLERANCE:
-            problems.append({"loc": (index, "created_at"), "msg": f"{mention.created_at.isoformat()} is in the future"})
-        if mention.topic is not None and mention.topic not in matcher.topics:
-            known = ", ".join(matcher.topics) or "none configured"
-            problems.append({"loc": (index, "topic"), "msg": f"unknown topic '{mention.topic}' (known: {known})"})
-        if problems:
+    for offset in range(0, len(items), PART):
+        try:
+            part = _BATCH.validate_python(items[offset : offset + PART])
+        except ValidationError as error:
+            errors.extend({**each, "loc": (each["loc"][0] + offset, *each["loc"][1:])} for each in error.errors())
             continue
-        key = (mention.platform, mention.external_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append(
-            {
+        if errors:
+            continue  # the batch is refused: the rest is only read for the count of its problems
+        topical: list[dict[str, Any]] = []
+        for index, mention in enumerate(part, start=offset):
+            if mention.created_at > latest:
+                problems.append({"loc": (index, "created_at"), "msg": f"{mention.created_at.isoformat()} is in the future"})
+            if mention.topic is not None and mention.topic not in matcher.topics:
+                known = ", ".join(matcher.topics) or "none configured"
+                problems.append({"loc": (index, "topic"), "msg": f"unknown topic '{mention.topic}' (known: {known})"})
+            if problems:
+                continue
+            key = (mention.platform, mention.external_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            row = {
                 "platform": mention.platform,
                 "external_id": mention.external_id,
                 "author": mention.author,
@@ -133,27 +144,32 @@ async def ingest(
                 "topic": matcher.topic_for(mention.text, mention.topic),
                 "received_at": now,
                 "ingested_by": caller.name,
+                "sentiment": None,
+                "negative": False,
             }
-        )
-    if problems:
-        raise _refusal(problems)
-    # Sentiment is only ever read per topic (detection, charts): a mention no topic counts is not scored.
-    scored = [row for row in rows if row["topic"] is not None]
-    for row, sentiment in zip(
-        scored, await request.app.state.sentiment.score([(row["text"], row["language"]) for row in scored])
-    ):
-        row["sentiment"], row["negative"] = sentiment, is_negative(sentiment)
-    for row in rows:
-        row.setdefault("sentiment", None)
-        row.setdefault("negative", False)
+            rows.append(row)
+            if row["topic"] is not None:  # sentiment is only ever read per topic (detection, charts)
+                topical.append(row)
+        if topical and not problems:
+            texts = [(row["text"], row["language"]) for row in topical]
+            # In the processes, this part is scored while the next ones are validated.
+            scoring.append((topical, scorer.submit(texts) if in_processes else score_all(texts)))
+    if errors or problems:
+        for _, scores in scoring:
+            if in_processes:
+                scores.cancel()
+        raise _refusal(errors or problems)
+    for topical, scores in scoring:
+        for row, sentiment in zip(topical, await scores if in_processes else scores):
+            row["sentiment"], row["negative"] = sentiment, is_negative(sentiment)
     stored = await store.insert_mentions(session, rows) if rows else Counter()
     topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))
-    if scored:
+    if scoring:
         # After the commit: a detector woken now finds the batch. If Temporal does not answer, the 503
         # asks the sender to retry, which stores nothing twice and (duplicates or not) wakes them again.
-        await nudge_topics(client, settings.task_queue, sorted({row["topic"] for row in scored}))
+        await nudge_topics(client, settings.task_queue, sorted({row["topic"] for topical, _ in scoring for row in topical}))
     total = sum(stored.values())
-    return IngestReceipt(received=len(batch), stored=total, duplicates=len(batch) - total, topics=topics)
+    return IngestReceipt(received=len(items), stored=total, duplicates=len(items) - total, topics=topics)
 
 
 @router.get("/incidents/{incident}/mentions", responses={404: {"description": "No such incident"}})

@@ -2,7 +2,9 @@
 
 VADER is pure Python and is most of the CPU a batch of mentions costs; in one process it would hold
 the event loop (which ``crisis dev`` shares with the worker) for the whole batch. A small pool of
-processes scores a batch's texts in parallel while the API process validates, matches and stores.
+processes scores a batch's texts in parallel while the API process validates, matches and stores:
+the route hands over each part of a batch as soon as that part is validated (:meth:`submit`), so
+the processes score while the API process is still validating the rest.
 ``CRISIS_SENTIMENT_PROCESSES=0`` scores in the API process instead.
 """
 
@@ -31,17 +33,16 @@ class SentimentScorer:
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
 
-    async def score(self, items: list[tuple[str, str | None]]) -> list[float | None]:
-        if self.processes == 0 or len(items) < 2 * _MIN_PER_PROCESS:
-            return score_all(items)
+    def in_processes(self, count: int) -> bool:
+        """Whether a batch of ``count`` texts is worth sending to the processes."""
+        return self.processes > 0 and count >= 2 * _MIN_PER_PROCESS
+
+    def submit(self, items: list[tuple[str, str | None]]) -> "asyncio.Future[list[float | None]]":
+        """Score ``items`` in one of the processes; the future has their scores in order."""
         if self._pool is None:
             # spawn, not fork: the API process has Temporal's and SQLite's threads running
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
-        size = -(-len(items) // self.processes)
-        chunks = [items[offset : offset + size] for offset in range(0, len(items), size)]
-        loop = asyncio.get_running_loop()
-        scored = await asyncio.gather(*(loop.run_in_executor(self._pool, score_all, chunk) for chunk in chunks))
-        return [value for chunk in scored for value in chunk]
+        return asyncio.get_running_loop().run_in_executor(self._pool, score_all, items)
 
     def close(self) -> None:
         if self._pool is not None:

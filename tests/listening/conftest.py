@@ -3,7 +3,7 @@ with a throwaway SQLite read model; the worker can be stopped and started again 
 
 import asyncio
 import uuid
-from contextlib import suppress
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +67,19 @@ class Listening:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def listening(time_skipping_env, tmp_path):
+    async with _listening(time_skipping_env, tmp_path, sentiment_processes=0) as ready:  # small batches: no pool needed
+        yield ready
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def listening_in_processes(time_skipping_env, tmp_path):
+    """With the sentiment processes of a real deployment, for batches large enough to use them."""
+    async with _listening(time_skipping_env, tmp_path, sentiment_processes=2) as ready:
+        yield ready
+
+
+@asynccontextmanager
+async def _listening(time_skipping_env, tmp_path, sentiment_processes: int):
     url = f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}"
     engine = create_engine(url)
     await create_schema(engine)
@@ -75,7 +88,7 @@ async def listening(time_skipping_env, tmp_path):
         DATABASE_URL=url,
         CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
         CRISIS_TASK_QUEUE=f"listening-{uuid.uuid4().hex[:8]}",
-        CRISIS_SENTIMENT_PROCESSES=0,  # small batches: no pool needed
+        CRISIS_SENTIMENT_PROCESSES=sentiment_processes,
         CRISIS_API_KEY=TEST_API_KEY,
     )
     app = create_app(settings, temporal=time_skipping_env.client)
