@@ -27,7 +27,12 @@ APPROVAL_WINDOW = timedelta(
 
 RETRIES_ON_503 = 10
 SKIP_DEADLINE = timedelta(minutes=5)
-STUCK_AFTER = timedelta(seconds=20)  # of wall time in a skip with the server's clock creeping
+# Of wall time in a skip with the server's clock creeping, twice running: a workflow task holds the
+# lock for well under a second, so 16 s without an activity in progress is a stuck lock (the 30-day
+# run met seven; at 20 s a look they cost it five minutes of waiting).
+STUCK_AFTER = timedelta(seconds=8)
+SETTLE_EVERY = 0.05  # seconds between looks at the activities in progress while the workflow drafts or publishes
+SETTLE_LOOKS = 20
 
 
 class Team:
@@ -36,6 +41,7 @@ class Team:
     def __init__(self, http: httpx.AsyncClient, env: WorkflowEnvironment, incident: str):
         self.http, self.env, self.incident = http, env, incident
         self.stuck_locks_released = 0
+        self.answered: dict | None = None
 
     @classmethod
     async def declare(cls, stack: Stack, declaration: dict = OUTAGE) -> "Team":
@@ -59,10 +65,12 @@ class Team:
     async def post(self, path: str, body: dict) -> dict:
         response = await self.http.post(f"/incidents/{self.incident}/{path}", json=body)
         assert response.status_code == 200, response.text
-        return response.json()
+        self.answered = response.json()
+        return self.answered
 
-    async def act(self, state: dict) -> bool:
-        """Do one thing the pending list asks (statement approvals and tasks); False when nothing."""
+    async def act(self, state: dict) -> dict | None:
+        """Do one thing the pending list asks (statement approvals and tasks) and return the API's
+        answer (the incident after the action); None when nothing is asked."""
         for item in state["pending"]:
             if item["kind"] == "acknowledge":
                 await self.post("acknowledge", {"person": item["people"][0]})
@@ -96,8 +104,8 @@ class Team:
                 )
             else:
                 continue
-            return True
-        return False
+            return self.answered
+        return None
 
     async def skip(self, duration: timedelta) -> None:
         """The server's clock moves on by ``duration``, as ``WorkflowEnvironment.sleep`` does, but with
@@ -134,11 +142,12 @@ class Team:
     async def run_until(self, end: datetime, stop=lambda state: False) -> dict:
         """Act on the incident and let its time pass, to the next update's drafting each time, until
         ``end`` (the server's clock) or ``stop(state)``."""
+        state = await self.state()
         while True:
-            state = await self.state()
             if stop(state):
                 return state
-            if await self.act(state):
+            if answered := await self.act(state):
+                state = answered  # the incident as the action left it, as a client reads its answer
                 continue
             now = await self.env.get_current_time()
             if now >= end:
@@ -148,7 +157,16 @@ class Team:
             if drafting and drafting > now and not in_flight(state):
                 await self.skip(min(drafting, end) - now + timedelta(seconds=1))
             else:
-                await asyncio.sleep(0.1)  # the workflow is drafting or publishing (activities run in real time)
+                await self.settle()
+            state = await self.state()
+
+    async def settle(self) -> None:
+        """Wait while the workflow drafts or publishes (activities run in real time), asking the
+        server whether activities are in progress rather than reading the whole incident again."""
+        for _ in range(SETTLE_LOOKS):
+            await asyncio.sleep(SETTLE_EVERY)
+            if not await self._activities_in_progress():
+                return
 
 
 def in_flight(state: dict) -> bool:
