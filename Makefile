@@ -27,7 +27,7 @@ dev: $(STAMP)
 test: $(STAMP) chromium prism axe pds postgresql
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
+	$(BIN)/pytest -n 3 --dist loadgroup --durations=25
 
 # The benchmarks on the embedded stack, beside the Temporal floor; rewrites docs/BENCHMARKS.md.
 bench: $(STAMP)

@@ -74,9 +74,10 @@ def pytest_collection_modifyitems(config, items):
         if any(item.get_closest_marker(name) for name in SLOW_SUITES):
             item.add_marker(pytest.mark.slow)
             if not item.get_closest_marker("long"):
-                item.add_marker(pytest.mark.xdist_group("stacks"))
-    # make test runs in two processes (-n 2 --dist loadgroup): one takes every test that starts real
-    # servers, one after another as in a serial run (they share session stacks, and their timing is
-    # that of a machine with one test on it), while the other starts the month-long incident at
-    # once and then takes the rest, which run on the time-skipping server or in process.
+                item.add_marker(pytest.mark.xdist_group("dev-stack" if "stack" in item.fixturenames else "own-servers"))
+    # make test runs in three processes (-n 3 --dist loadgroup, docs/testing.md): one takes the tests on
+    # a running dev stack (the session's or their module's), one after another as in a serial run, one
+    # the tests that start servers of their own, also one at a time, and the third starts the
+    # month-long incident at once; the rest, which run on the time-skipping server or in process,
+    # goes to whichever is free.
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
