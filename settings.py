@@ -168,7 +168,11 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(100, ge=1, alias="CRISIS_WORKER_MAX_CONCURRENT_ACTIVITIES")
     worker_max_concurrent_workflow_tasks: int = Field(100, ge=2, alias="CRISIS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
     worker_max_cached_workflows: int = Field(
-        1000, ge=0, alias="CRISIS_WORKER_MAX_CACHED_WORKFLOWS", description="Sticky cache size."
+        250,
+        ge=0,
+        alias="CRISIS_WORKER_MAX_CACHED_WORKFLOWS",
+        description="Sticky cache size: open incidents a worker keeps in memory between their steps; an "
+        "incident pushed out is replayed from its history at its next step (docs/operations.md, Memory).",
     )
     worker_activity_pollers: int = Field(5, ge=1, alias="CRISIS_WORKER_ACTIVITY_POLLERS")
     worker_workflow_pollers: int = Field(5, ge=2, alias="CRISIS_WORKER_WORKFLOW_POLLERS")

@@ -108,8 +108,8 @@ async def run(sizes: cases.Sizes, quick: bool, folder: Path) -> Results:
     stack = BenchStack(folder / "dev", playbooks)
     with ProviderPages(PROVIDER_DELAY_S) as providers:
         fanout_sides = fanout_satellites(folder, stack, fanout_playbooks, providers)
-        memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
-        roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks)
+        memory_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks, metrics=True)
+        roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks, metrics=True)
         load_side = Satellite("load", folder / "load", stack.temporal_address, memory_playbooks)
         opened: list[OutboxPages] = []
         try:
@@ -236,8 +236,8 @@ async def run_memory(sizes: cases.Sizes, quick: bool, folder: Path) -> str:
     """The memory benchmarks alone, on ``crisis dev`` for its Temporal server and two satellite pairs: their table."""
     memory_playbooks = write_memory_playbooks(PROJECT / "playbooks", folder / "playbooks-memory")
     stack = BenchStack(folder / "dev", PROJECT / "playbooks")
-    commander_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks)
-    roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks)
+    commander_side = Satellite("memory", folder / "memory", stack.temporal_address, memory_playbooks, metrics=True)
+    roles_side = Satellite("memory-roles", folder / "memory-roles", stack.temporal_address, memory_playbooks, metrics=True)
     try:
         say("starting crisis dev, then two crisis api + crisis worker pairs for the memory runs")
         stack.launch()

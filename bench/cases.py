@@ -2,6 +2,7 @@
 page "accepted by the provider" through :mod:`bench.pages`."""
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Sizes:
     calm_minutes: int = 30  # calm chatter before the replayed spike (the baseline needs 10 buckets)
     replay_speedup: float = 60.0  # the spike's stream replayed this many times faster than real time
     history_replays: int = 10  # replays of a long incident's run, each by a new Replayer (bench/replay.py)
+    memory_wakeups: int = 20  # incidents read after a memory run: as many of the first declared and of the last
 
 
 FULL = Sizes(
@@ -343,6 +345,7 @@ class MemoryResult:
     declare_s: float
     settle_s: float
     worker_cpu_s: float  # CPU the worker used from the first declaration to idle
+    cache: "CacheResult | None" = None
 
     @property
     def worker_cpu_ms_per_incident(self) -> float:
@@ -351,6 +354,55 @@ class MemoryResult:
     @property
     def per_incident_bytes(self) -> float:
         return (self.after_bytes - self.baseline_bytes) / self.incidents
+
+
+@dataclass
+class CacheResult:
+    """The worker's sticky cache over a memory run, from its SDK metrics (``CRISIS_WORKER_METRICS_BIND``),
+    and what reading an incident costs once it has been evicted, against one still cached."""
+
+    size_limit: int  # CRISIS_WORKER_MAX_CACHED_WORKFLOWS
+    size: int  # runs cached once the run is over
+    tasks: int  # the SDK's count of workflow task activations over the run
+    hits: int  # the SDK's count of cache hits over the run (it counts no misses)
+    evictions: int  # runs pushed out to make room, over the run
+    read_evictions: int  # ... over the reads below
+    evicted_read_ms: list[float]  # GET /incidents/{id} of the first incidents declared (evicted if the cache is full)
+    cached_read_ms: list[float]  # ... of the last ones declared (still cached)
+    failed_reads: list[int]  # the status of each read not answered 200
+
+
+# The SDK core's counters (temporalio 1.35); it has no miss counter, and evictions are the telling one.
+WORKER_METRICS = {
+    "tasks": "temporal_workflow_task_execution_latency_count",
+    "hits": "temporal_sticky_cache_hit",
+    "size": "temporal_sticky_cache_size",
+    "evictions": "temporal_sticky_cache_total_forced_eviction",
+}
+
+
+def metric_sum(text: str, name: str) -> float:
+    """The sum over label sets of a Prometheus sample ``name`` (counter, gauge, or a histogram's _sum/_count)."""
+    return sum(float(value) for value in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
+
+
+def cache_counts(text: str) -> dict[str, float]:
+    return {field: metric_sum(text, name) for field, name in WORKER_METRICS.items()}
+
+
+async def timed_reads(api: httpx.AsyncClient, incidents: list[str]) -> tuple[list[float], list[int]]:
+    """``GET /incidents/{id}`` (a query to the workflow) of each, one after the other: the answered
+    reads' times in ms, and the status of each read not answered 200 (a 503 when the worker did not
+    answer the query in time, on a loaded machine)."""
+    times, failed = [], []
+    for incident in incidents:
+        began = time.perf_counter()
+        response = await api.get(f"/incidents/{incident}")
+        if response.status_code == 200:
+            times.append((time.perf_counter() - began) * 1000)
+        else:
+            failed.append(response.status_code)
+    return times, failed
 
 
 async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged: int, sizes: Sizes) -> MemoryResult:
@@ -366,8 +418,9 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged:
         await wait_idle(satellite, sizes.idle_window_s)
         baseline = satellite.worker_rss()
         cpu_before = satellite.worker_cpu_seconds()
+        counts_before = cache_counts(await satellite.worker_metrics()) if satellite.metrics_bind else None
         began = time.monotonic()
-        await gather_limited(
+        incidents = await gather_limited(
             [lambda i=i: declare(api, f"Memory benchmark {i}", playbook) for i in range(sizes.memory_incidents)], limit=8
         )
         declared = time.monotonic()
@@ -379,7 +432,7 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged:
             await asyncio.sleep(0.2)
         await wait_idle(satellite, sizes.idle_window_s)
         settled = time.monotonic()
-        return MemoryResult(
+        result = MemoryResult(
             playbook=playbook,
             roles_paged=roles_paged,
             incidents=sizes.memory_incidents,
@@ -389,6 +442,24 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged:
             settle_s=settled - began,
             worker_cpu_s=satellite.worker_cpu_seconds() - cpu_before,
         )
+        if counts_before is not None:  # after the RSS: the reads below bring evicted incidents back
+            paged = cache_counts(await satellite.worker_metrics())
+            sample = max(1, min(sizes.memory_wakeups, len(incidents) // 2))
+            cached_reads, cached_failed = await timed_reads(api, incidents[-sample:])  # first: reading evicted ones evicts others
+            evicted_reads, evicted_failed = await timed_reads(api, incidents[:sample])
+            after_reads = cache_counts(await satellite.worker_metrics())
+            result.cache = CacheResult(
+                size_limit=satellite.max_cached_workflows,
+                size=int(paged["size"]),
+                tasks=int(paged["tasks"] - counts_before["tasks"]),
+                hits=int(paged["hits"] - counts_before["hits"]),
+                evictions=int(paged["evictions"] - counts_before["evictions"]),
+                read_evictions=int(after_reads["evictions"] - paged["evictions"]),
+                evicted_read_ms=evicted_reads,
+                cached_read_ms=cached_reads,
+                failed_reads=cached_failed + evicted_failed,
+            )
+        return result
 
 
 # ---- load ------------------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def memory_result_rows(mem: MemoryResult, quick: bool, key: str, limit_mb: float
             judged(quick, projected_mb <= limit_mb) + f" (projected {projected_mb:.0f} MB at {TARGETS['memory_incidents']:,})"
         )
     paged = "commander paged" if mem.roles_paged == 1 else f"{mem.roles_paged} roles paged"
-    return [
+    rows = [
         [
             f"{ROW_TITLES[key]} {mem.incidents:,} open incidents (technical_outage, {paged})",
             f"{after_mb:.0f} MB (idle worker after warm-up: {mem.baseline_bytes / MB:.0f} MB)",
@@ -305,6 +305,39 @@ def memory_result_rows(mem: MemoryResult, quick: bool, key: str, limit_mb: float
         [
             ROW_TITLES["per_incident" if key == "memory" else "per_incident_roles"],
             f"{mem.per_incident_bytes / 1024:.0f} KiB ((after − before) / {mem.incidents:,})",
+            "—",
+            "—",
+        ],
+    ]
+    return rows + cache_rows(mem, key)
+
+
+def cache_rows(mem: MemoryResult, key: str) -> list[list[str]]:
+    """What the worker's sticky cache did in the run, and what an evicted incident's next task cost."""
+    cache = mem.cache
+    if cache is None:
+        return []
+    title = "memory" if key == "memory" else "memory, all five roles paged"
+
+    def reads(times: list[float]) -> str:
+        if not times:
+            return NOT_MEASURED
+        summary = summarize(times)
+        return f"p50 {summary.p50:.0f} ms, max {summary.max:.0f} ms"
+
+    failed = f"; {len(cache.failed_reads)} not answered ({', '.join(map(str, cache.failed_reads))})" if cache.failed_reads else ""
+    return [
+        [
+            f"{title}: workflow cache (CRISIS_WORKER_MAX_CACHED_WORKFLOWS {cache.size_limit:,})",
+            f"{cache.size:,} incidents cached at the end; over the run {cache.evictions:,} evictions "
+            f"(the SDK's counters: {cache.tasks:,} workflow task activations, {cache.hits:,} cache hits)",
+            "—",
+            "—",
+        ],
+        [
+            f"{title}: an evicted incident's next task",
+            f"GET /incidents/{{id}} of the first incidents declared {reads(cache.evicted_read_ms)}; of the last "
+            f"{reads(cache.cached_read_ms)} ({cache.read_evictions} evictions while reading{failed})",
             "—",
             "—",
         ],
@@ -476,7 +509,7 @@ stack on free ports in a temporary folder and stops it at the end, so it can run
 | approval | incidents are driven over the API as a crisis team would (`tests/driver.py`: the commander acknowledges and assesses, the tasks due before the statement are completed) until the drafted statement waits for approval; then each approver's `POST /incidents/{id}/statements/{version}/decision` is timed to its answer (the incident as it then stands and what the decision did, from the Update's result), spaced like the declarations. |
 | Update floor | a bare `@workflow.defn` waiting for Updates, on the floor's worker and task queue: from calling `execute_update` in the bench (no HTTP) to its result, a synchronous handler that changes the state and answers. One such round trip goes before each timed decision, with the same spacing, so both see the same server; the ratio row divides the decisions by it, percentile by percentile. |
 | fan-out | a generated playbooks folder (the project's own, plus 1,000 people with one role each, and a playbook paging all 1,000 roles at once, validated with `domain.catalog.load_catalog`), on two satellites alike but for their worker processes: one `crisis worker`, and two on the same task queue (each satellite its own task queue, database and data folder); their `TWILIO_*` and `SENDGRID_*` settings point the official SDKs at the fakes of `tests/fakes/providers.py`, in the bench process; each fake answers every call after 50 ms (its `delay` hook). From sending `POST /incidents` to the moment the fakes had accepted all 2,000 calls (an SMS and an email for each person; the fake notes when it answered). The runs alternate between the two satellites, one at a time, so both see the same background. After each run the bench checks that every person got exactly one SMS and one email, all pages of that incident. One ordinary incident per worker warms the workers up first; the workers are idle and the fakes emptied before each run. The two-worker row passes when its p95 is within the target and below the one-worker row's p50 and p95. |
-| memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and the worker idle, each incident waiting on its acknowledge deadline (a timer, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. Two runs, each on a fresh `crisis api` + `crisis worker` pair: the first declares `technical_outage` with one change, made in a generated playbooks folder (only the incident commander is paged at declaration: 2 messages instead of 10); the second declares `technical_outage` as it is, all five roles paged (10 messages an incident). `python -m bench --only memory` runs both alone. The figure includes the worker's sticky cache of workflows (`CRISIS_WORKER_MAX_CACHED_WORKFLOWS`, 1,000 by default). |
+| memory | the RSS of the separate `crisis worker` process (psutil) when idle after 3 warm-up incidents, and again once all the benchmark's incidents are declared, paged and the worker idle, each incident waiting on its acknowledge deadline (a timer, 30 minutes at SEV4). Per-incident cost = (after − before) / incidents. Two runs, each on a fresh `crisis api` + `crisis worker` pair: the first declares `technical_outage` with one change, made in a generated playbooks folder (only the incident commander is paged at declaration: 2 messages instead of 10); the second declares `technical_outage` as it is, all five roles paged (10 messages an incident). `python -m bench --only memory` runs both alone. The figure includes the worker's sticky cache of workflows (`CRISIS_WORKER_MAX_CACHED_WORKFLOWS`, 250 by default, the bench's setting): with more incidents open than that, the least recently used are evicted and the RSS stops growing with them. The cache rows come from the worker's SDK metrics (`CRISIS_WORKER_METRICS_BIND`), read before the declarations and once the worker is idle: evictions (`temporal_sticky_cache_total_forced_eviction`: with none, every incident stayed cached), with the SDK's own counts of workflow task activations and cache hits beside them. Then, after the RSS is taken, the cost of an evicted incident's next task: `GET /incidents/{id}` (a query to the workflow) of the 20 first incidents declared (evicted when the cache is smaller than the run) and of the 20 last (still cached), one at a time, and the evictions meanwhile (each read of an evicted incident replays it, and evicts another when the cache is full). The replay of a long run (2,000 events) is the replay row's. |
 | load | a `crisis api` + `crisis worker` pair of its own (task queue, data folder; the memory benchmark's playbooks folder): one warm-up declaration, then `load_declarations` `POST /incidents` (the commander-only `memory_hold` playbook, SEV4) from `load_concurrency` loopback clients at once, each sent as soon as a client is free; latency per declaration answered 201, declarations/s = all of them ÷ first request to last answer. Then the read model is polled (`GET /incidents`) until it holds every declared incident, and Temporal's visibility is asked which of them run (`TaskQueue=… AND ExecutionStatus="Running"`). Run it alone with `python -m bench --only load`. |
 | mentions | `bench/mentions.py`: a day of generated chatter (every post about a monitored topic, so each is matched and scored for sentiment; English and Polish) posted to `POST /mentions` in batches of 5,000 by one client, each batch sent when the previous one is answered, after one untimed batch that starts the sentiment processes; mentions stored ÷ time from the first request to the last answer (validation, topic matching, sentiment, one insert transaction per batch and the detectors' wake-up are inside it; the worker judging the mentions runs in the same process meanwhile). |
 | spike | `bench/mentions.py`: the `brand` topic then gets calm chatter (10 a minute) and a surge (150 a minute, starting 25 s into a bucket), replayed as 10-second batches at a fixed speed-up over real time; the figure is the stream time from the surge's first post to the newest post the detector had seen when it fired (`stream_time` of the signal), with the wall time from the surge's first batch to the signal being listed beside it. |

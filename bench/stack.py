@@ -26,11 +26,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from settings import Settings
 from store.db import create_engine, create_schema
 from tests.e2e.stack import BIN, DevStack, free_port, wait_ready
 
@@ -148,10 +150,15 @@ class Satellite:
         playbooks_dir: Path = PROJECT / "playbooks",
         settings: dict[str, str] | None = None,
         workers: int = 1,
+        metrics: bool = False,
     ):
+        """``metrics``: the (first) worker serves the SDK's Prometheus metrics (``worker_metrics``)."""
         self.name = name
         self.workers = workers
-        self.settings = settings or {}
+        self.settings = dict(settings or {})
+        self.metrics_bind = f"127.0.0.1:{free_port()}" if metrics else None
+        if self.metrics_bind:
+            self.settings["CRISIS_WORKER_METRICS_BIND"] = self.metrics_bind
         self.data_dir = data_dir
         self.temporal_address = temporal_address
         self.playbooks_dir = playbooks_dir
@@ -208,6 +215,18 @@ class Satellite:
     def _worker_process(self, process: subprocess.Popen) -> psutil.Process:
         assert process.poll() is None, f"a {self.name} worker is not running"
         return psutil.Process(process.pid)
+
+    @property
+    def max_cached_workflows(self) -> int:
+        """The workers' sticky cache size: this satellite's setting, else the default."""
+        default = Settings.model_fields["worker_max_cached_workflows"].default
+        return int(self.settings.get("CRISIS_WORKER_MAX_CACHED_WORKFLOWS", default))
+
+    async def worker_metrics(self) -> str:
+        """The (first) worker's SDK metrics, Prometheus text."""
+        assert self.metrics_bind, f"the {self.name} satellite was started without metrics"
+        async with httpx.AsyncClient(timeout=30) as client:
+            return (await client.get(f"http://{self.metrics_bind}/metrics")).raise_for_status().text
 
     def worker_rss(self) -> int:
         """The RSS of the (first) worker process."""
