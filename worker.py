@@ -3,11 +3,12 @@
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
@@ -65,10 +66,12 @@ def build_worker(
     activities: IncidentActivities,
     listening: ListeningActivities,
     debug_mode: bool = False,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """``debug_mode``: Temporal's, without its 2-second deadlock detection (workflow code runs on the
     event loop's thread); only for tests whose thousands of queries meet a machine so loaded that one
-    waits longer than that for the CPU."""
+    waits longer than that for the CPU. ``interceptors``: Temporal's worker interceptors (tests hold
+    activities back with one)."""
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -81,6 +84,7 @@ def build_worker(
         max_concurrent_workflow_task_polls=settings.worker_workflow_pollers,
         graceful_shutdown_timeout=timedelta(seconds=10),  # a stopping worker finishes its running activities
         debug_mode=debug_mode,
+        interceptors=interceptors,
     )
 
 

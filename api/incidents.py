@@ -12,6 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from activities.models import IncidentSummary
 from api.auth import Declarer, Responder
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.held_views import HeldViews
 from api.ratelimit import TOO_MANY, RateLimited
 from domain.actions import (
     Acknowledge,
@@ -45,6 +46,7 @@ from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/incidents", tags=["incidents"])
+HELD_VIEWS = HeldViews()  # this process's last copy of each incident's view, for the answers of actions
 
 IncidentId = Annotated[
     str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Incident id, like inc-6ab9f1eb8f7d3388.")
@@ -228,6 +230,7 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
         state = await query_state(client, incident)
     except IncidentNotFound as error:
         raise _refuse(error) from None
+    HELD_VIEWS.hold(incident, state)
     try:
         replies = {item["version"]: item for item in await replies_to_statements(session, incident)}
     except (OperationalError, InterfaceError, ConnectionError) as unavailable:
@@ -244,11 +247,20 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
 
 
 async def act_as_caller(client, settings, caller, incident: str, update, action: Action) -> ActionResult:
-    """Run the Update, then answer with the incident as it now stands and what the action did.
-    The action carries the caller's key as ``via``, whatever the body said."""
+    """Run the Update and answer with the incident once the workflow has acted on it, and what the
+    action did. The action carries the caller's key as ``via`` and the digests of this process's copy
+    of the incident (``api/held_views.py``) as ``known``, whatever the body said; the Update answers
+    with the parts that changed since that copy. Without a copy, or when the answer has no view (an
+    incident started before it, or too much changed), the incident is read with a query as before."""
+    held = HELD_VIEWS.get(incident)
     try:
-        receipt = await act(client, incident, update, action.model_copy(update={"via": caller.via}))
-        state = await query_state(client, incident)
+        receipt = await act(
+            client, incident, update, action.model_copy(update={"via": caller.via, "known": held.digests if held else None})
+        )
+        state = HELD_VIEWS.answered(incident, receipt.view, held) if receipt.view is not None else None
+        if state is None:
+            state = await query_state(client, incident)
+            HELD_VIEWS.hold(incident, state)
     except (IncidentNotFound, ActionRefused) as error:
         raise _refuse(error) from None
     return ActionResult(**dict(state), changes=receipt.events, links=incident_links(settings, incident))

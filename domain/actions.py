@@ -28,6 +28,9 @@ class Action(Strict):
     via: SkipJsonSchema[one_line(max_length=120) | None] = Field(
         None, description="How the action arrived: API key, link, SMS reply."
     )
+    # Set by the API too: the digests of the incident's view parts it holds (domain/view_delta.py), so
+    # the Update answers with the incident as the parts that changed. None: the Update answers without it.
+    known: SkipJsonSchema[dict[str, str] | None] = Field(None, description="The view parts the caller holds, by digest.")
 
 
 class Acknowledge(Action):

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TargetSignal,
     )
     from channels.social import REPLY_TARGETS
-    from domain import messages, metrics
+    from domain import messages, metrics, view_delta
     from domain.actions import (
         Acknowledge,
         Action,
@@ -110,6 +110,10 @@ PAGE_IN_WAVES = "lean-scale-page-in-waves"
 PAGE_WAVE = 100
 WAVE_GAP = timedelta(milliseconds=1)  # a timer only to end the workflow task; the next wave starts in the next
 CONTINUE_AS_NEW = "engine-continue-as-new"
+# A person's action is answered once the flow has acted on it, with the incident as it then stands
+# (domain/view_delta.py): the answer needs no state query after the Update.
+SETTLED_ANSWERS = "lean-latency-settled-answers"
+SETTLE_PASSES = 8  # passes of the workflow's coroutines an answer waits for at most (one or two in practice)
 CONTINUE_AS_NEW_AFTER = 2_000
 # Drafting from the template is tried a few times (a worker lost mid-render), never for ever: a template
 # or fact-sheet error fails every try alike (the activity says so at once), and the incident goes on
@@ -184,6 +188,7 @@ class IncidentFlow:
         self._bounded = False  # pages, internal messages and scheduler signals bounded (EVERY_SEND_BOUNDED), likewise
         self._render_bounded = False  # drafting bounded, a failed draft on the timeline (RENDER_BOUNDED), likewise
         self._refusal_published = False  # a publication the database refuses ends in its receipts (PUBLICATION_REFUSED)
+        self._settled_answers = False  # answers wait for the flow and carry the view (SETTLED_ANSWERS), likewise
         self._resolution_undrafted = False  # the resolution statement could not be drafted: the review goes on without it
         self._continued = continued is not None
 
@@ -200,6 +205,7 @@ class IncidentFlow:
         self._bounded = self._beside and workflow.patched(EVERY_SEND_BOUNDED)
         self._render_bounded = workflow.patched(RENDER_BOUNDED)
         self._refusal_published = workflow.patched(PUBLICATION_REFUSED)
+        self._settled_answers = workflow.patched(SETTLED_ANSWERS)
         projector = asyncio.create_task(self._project_changes())
         if plan.continued is None:
             await self._from_declaration(plan)
@@ -1391,12 +1397,34 @@ class IncidentFlow:
     def _view(self) -> IncidentView:
         return self._incident.view(workflow.now())
 
-    def _receipt(self, change: Callable[[], object]) -> UpdateReceipt:
-        """Apply a person's change and say what it did."""
-        before = len(self._incident.state.timeline)
+    async def _receipt(self, change: Callable[[], object], known: dict[str, str] | None) -> UpdateReceipt:
+        """Apply a person's change and say what it did. With SETTLED_ANSWERS the answer waits until
+        the flow has acted on the change, and carries the incident as it then stands, as the parts
+        of its view the caller's copy (``known``) lacks."""
+        incident = self._incident
+        before = len(incident.state.timeline)
         change()
-        state = self._incident.state
-        return UpdateReceipt(phase=state.phase, events=[event.message for event in state.timeline[before:]])
+        events = [event.message for event in incident.state.timeline[before:]]
+        if not self._settled_answers:
+            return UpdateReceipt(phase=incident.phase, events=events)
+        await self._flow_settled()
+        if known is None or workflow.unsafe.is_replaying():  # a replay's results go to no one
+            return UpdateReceipt(phase=incident.phase, events=events)
+        view = self._view().model_dump(mode="json")
+        return UpdateReceipt(phase=incident.phase, events=events, view=view_delta.delta(view, known))
+
+    async def _flow_settled(self) -> None:
+        """Until every coroutine the change woke has run on to its next wait: the phase it moved to, the
+        statement it drafted, the activities it started (not their end). A condition that always holds
+        is checked after everything ready has run, and each pass that changed the incident is followed
+        by another; all within the workflow task, so nothing is recorded and the handler is done before
+        the run could complete or continue as new."""
+        incident = self._incident
+        for _ in range(SETTLE_PASSES):
+            mark = (incident.state.revision, incident.phase)
+            await workflow.wait_condition(lambda: True)
+            if (incident.state.revision, incident.phase) == mark:
+                return
 
     @staticmethod
     def _validated(check: Callable[[], None]) -> None:
@@ -1436,134 +1464,134 @@ class IncidentFlow:
         return draft_preview(self._incident, draft)
 
     @workflow.update
-    def acknowledge(self, action: Acknowledge) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.acknowledge(action, workflow.now()))
+    async def acknowledge(self, action: Acknowledge) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.acknowledge(action, workflow.now()), action.known)
 
     @acknowledge.validator
     def _check_acknowledge(self, action: Acknowledge) -> None:
         self._validated(lambda: self._incident.check_acknowledge(action))
 
     @workflow.update
-    def assess(self, action: Assessment) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.assess(action, workflow.now()))
+    async def assess(self, action: Assessment) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.assess(action, workflow.now()), action.known)
 
     @assess.validator
     def _check_assess(self, action: Assessment) -> None:
         self._validated(lambda: self._incident.check_assessment(action))
 
     @workflow.update
-    def edit_fact_sheet(self, action: FactSheetEdit) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.edit_fact_sheet(action, workflow.now()))
+    async def edit_fact_sheet(self, action: FactSheetEdit) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.edit_fact_sheet(action, workflow.now()), action.known)
 
     @edit_fact_sheet.validator
     def _check_edit_fact_sheet(self, action: FactSheetEdit) -> None:
         self._validated(lambda: self._incident.check_fact_sheet_edit(action))
 
     @workflow.update
-    def reassess(self, action: Reassessment) -> UpdateReceipt:
+    async def reassess(self, action: Reassessment) -> UpdateReceipt:
         def change() -> None:
             self._incident.reassess(action, workflow.now())
             self._spawn(self._tell_severity(self._incident.event_count))
 
-        return self._receipt(change)
+        return await self._receipt(change, action.known)
 
     @reassess.validator
     def _check_reassess(self, action: Reassessment) -> None:
         self._validated(lambda: self._incident.check_reassessment(action))
 
     @workflow.update
-    def task_done(self, action: TaskDone) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.complete_task(action.task_id, action, workflow.now()))
+    async def task_done(self, action: TaskDone) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.complete_task(action.task_id, action, workflow.now()), action.known)
 
     @task_done.validator
     def _check_task_done(self, action: TaskDone) -> None:
         self._validated(lambda: self._incident.check_complete_task(action.task_id, action))
 
     @workflow.update
-    def submit_statement(self, action: StatementDraft) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.draft_statement(action, workflow.now()))
+    async def submit_statement(self, action: StatementDraft) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.draft_statement(action, workflow.now()), action.known)
 
     @submit_statement.validator
     def _check_submit_statement(self, action: StatementDraft) -> None:
         self._validated(lambda: self._incident.check_statement_draft(action))
 
     @workflow.update
-    def decide_statement(self, action: DecideStatement) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.decide(action.version, action, workflow.now()))
+    async def decide_statement(self, action: DecideStatement) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.decide(action.version, action, workflow.now()), action.known)
 
     @decide_statement.validator
     def _check_decide_statement(self, action: DecideStatement) -> None:
         self._validated(lambda: self._incident.check_decision(action.version, action))
 
     @workflow.update
-    def propose_kit_answer(self, action: ProposeAnswer) -> UpdateReceipt:
+    async def propose_kit_answer(self, action: ProposeAnswer) -> UpdateReceipt:
         def change() -> None:
             proposal = self._incident.propose_answer(action.answer_id, action, workflow.now())
             self._spawn(self._ask_about_answer(proposal.number))
 
-        return self._receipt(change)
+        return await self._receipt(change, action.known)
 
     @propose_kit_answer.validator
     def _check_propose_kit_answer(self, action: ProposeAnswer) -> None:
         self._validated(lambda: self._incident.check_answer_proposal(action.answer_id, action))
 
     @workflow.update
-    def decide_kit_answer(self, action: DecideAnswer) -> UpdateReceipt:
+    async def decide_kit_answer(self, action: DecideAnswer) -> UpdateReceipt:
         def change() -> None:
             proposal = self._incident.decide_answer(action.answer_id, action.version, action, workflow.now())
             if proposal.status is AnswerStatus.REJECTED:
                 self._spawn(self._ask_about_answer(proposal.number))
 
-        return self._receipt(change)
+        return await self._receipt(change, action.known)
 
     @decide_kit_answer.validator
     def _check_decide_kit_answer(self, action: DecideAnswer) -> None:
         self._validated(lambda: self._incident.check_answer_decision(action.answer_id, action.version, action))
 
     @workflow.update
-    def revise_internal(self, action: ReviseInternal) -> UpdateReceipt:
+    async def revise_internal(self, action: ReviseInternal) -> UpdateReceipt:
         def change() -> None:
             message = self._incident.add_internal(action.audience, action.text, action.person, workflow.now(), via=action.via)
             self._spawn(self._ask_about_internal(message.number))
 
-        return self._receipt(change)
+        return await self._receipt(change, action.known)
 
     @revise_internal.validator
     def _check_revise_internal(self, action: ReviseInternal) -> None:
         self._validated(lambda: self._incident.check_internal_draft(action.audience, action))
 
     @workflow.update
-    def decide_internal_message(self, action: DecideInternal) -> UpdateReceipt:
+    async def decide_internal_message(self, action: DecideInternal) -> UpdateReceipt:
         def change() -> None:
             message = self._incident.decide_internal(action.audience, action.version, action, workflow.now())
             if message.status in (InternalStatus.REJECTED, InternalStatus.APPROVED):
                 self._spawn(self._ask_about_internal(message.number))
 
-        return self._receipt(change)
+        return await self._receipt(change, action.known)
 
     @decide_internal_message.validator
     def _check_decide_internal_message(self, action: DecideInternal) -> None:
         self._validated(lambda: self._incident.check_internal_decision(action.audience, action.version, action))
 
     @workflow.update
-    def resolve(self, action: Resolution) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.resolve(action, workflow.now()))
+    async def resolve(self, action: Resolution) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.resolve(action, workflow.now()), action.known)
 
     @resolve.validator
     def _check_resolve(self, action: Resolution) -> None:
         self._validated(lambda: self._incident.check_resolve(action))
 
     @workflow.update
-    def submit_review(self, action: ReviewSubmission) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.submit_review(action, workflow.now()))
+    async def submit_review(self, action: ReviewSubmission) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.submit_review(action, workflow.now()), action.known)
 
     @submit_review.validator
     def _check_submit_review(self, action: ReviewSubmission) -> None:
         self._validated(lambda: self._incident.check_review(action))
 
     @workflow.update
-    def submit_feedback(self, action: FeedbackSubmission) -> UpdateReceipt:
-        return self._receipt(lambda: self._incident.submit_feedback(action, workflow.now()))
+    async def submit_feedback(self, action: FeedbackSubmission) -> UpdateReceipt:
+        return await self._receipt(lambda: self._incident.submit_feedback(action, workflow.now()), action.known)
 
     @submit_feedback.validator
     def _check_submit_feedback(self, action: FeedbackSubmission) -> None:
@@ -1572,12 +1600,12 @@ class IncidentFlow:
     # ---- Updates as they were named before each took one input model -----------------------
 
     @workflow.update(dynamic=True)
-    def _earlier_update(self, name: str, args: Sequence[RawValue]) -> UpdateReceipt:
+    async def _earlier_update(self, name: str, args: Sequence[RawValue]) -> UpdateReceipt:
         """Recorded histories, and incidents running when the Updates changed, hold these with the
         identifiers as leading arguments (``complete_task("t1", {...})``): each is read as its
         successor's one input and handled by it."""
         update, action = self._earlier(name, args)
-        return getattr(self, update)(action)
+        return await getattr(self, update)(action)
 
     @_earlier_update.validator
     def _check_earlier_update(self, name: str, args: Sequence[RawValue]) -> None:

@@ -26,6 +26,10 @@ class Patch:
 
 
 PATCHES: dict[str, Patch] = {
+    "lean-latency-settled-answers": Patch(
+        date(2026, 12, 6),
+        "a person's action is answered once the flow has acted on it, with the view's parts the caller's copy lacks",
+    ),
     "lean-scale-page-in-waves": Patch(
         date(2026, 12, 6), "more than 100 roles paged at declaration start their escalations 100 to a workflow task"
     ),
