@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from domain.incident import IncidentView
-from domain.view_delta import ViewDelta, assemble, digest, encoded, encoded_parts
+from domain.view_delta import ViewDelta, assemble, digest, encoded, encoded_parts, names
 
 HELD_INCIDENTS = 256  # each held as its view's JSON text: about 180 KB for a SEV1 outage a day old, a few KB when young
 
@@ -51,9 +51,10 @@ class HeldViews:
         if text is None:
             return None
         sent = {name: encoded(value) for name, value in answer.sent.items()}
+        order = names(answer, known.parts)
         self._put(
             incident,
-            {name: sent.get(name) or known.parts[name] for name in answer.order},
-            {name: digest(sent[name]) if name in sent else known.digests[name] for name in answer.order},
+            {name: sent.get(name) or known.parts[name] for name in order},
+            {name: digest(sent[name]) if name in sent else known.digests[name] for name in order},
         )
         return IncidentView.model_validate_json(text)

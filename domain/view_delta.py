@@ -28,9 +28,10 @@ MAX_SENT_BYTES = 32 * 1024  # a larger delta is not sent (the caller reads the s
 
 class ViewDelta(BaseModel):
     """The view as parts: ``sent`` the ones the caller did not hold as they are, ``order`` every
-    part's name in order (a name not in ``sent`` is one the caller holds unchanged)."""
+    part's name in order (a name not in ``sent`` is one the caller holds unchanged), or none when
+    the parts are the ones the caller named, in its order."""
 
-    order: list[str]
+    order: list[str] | None = None
     sent: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -80,14 +81,19 @@ def delta(view: dict[str, Any], known: dict[str, str], limit: int = MAX_SENT_BYT
         if size > limit:
             return None
         sent[name] = value
-    return ViewDelta(order=list(cut), sent=sent)
+    return ViewDelta(order=None if list(cut) == list(known) else list(cut), sent=sent)
+
+
+def names(answer: ViewDelta, held: dict[str, str]) -> list[str]:
+    """Every part's name in the view ``answer`` describes, in order."""
+    return list(held) if answer.order is None else answer.order
 
 
 def assemble(answer: ViewDelta, held: dict[str, str]) -> str | None:
     """The view's JSON text from ``answer`` and the parts the caller held (as ``encoded_parts``
     gives them); None when a part left out is not among them."""
     fields: dict[str, str | list[str]] = {name: [] for name in SPLIT}
-    for name in answer.order:
+    for name in names(answer, held):
         text = encoded(answer.sent[name]) if name in answer.sent else held.get(name)
         if text is None:
             return None

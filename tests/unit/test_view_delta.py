@@ -62,8 +62,11 @@ def test_a_part_whose_digest_the_caller_has_wrong_is_sent_whole():
 
 
 def test_an_answer_naming_a_part_the_caller_does_not_hold_cannot_be_put_together():
-    answer = delta(VIEW, digests(encoded_parts(VIEW)))
-    assert assemble(answer, {}) is None
+    held = encoded_parts(VIEW)
+    grown = {**VIEW, "timeline": VIEW["timeline"] + [{"seq": n, "message": "new"} for n in range(TIMELINE_CHUNK)]}
+    answer = delta(grown, digests(held))
+    assert answer.order is not None
+    assert assemble(answer, {name: text for name, text in held.items() if name != "statements#0"}) is None
 
 
 def test_empty_lists_come_back_empty():
@@ -75,3 +78,15 @@ def test_empty_lists_come_back_empty():
 def test_more_to_send_than_the_limit_sends_nothing():
     assert delta(VIEW, {}, limit=100) is None
     assert delta(VIEW, digests(encoded_parts(VIEW)), limit=100) is not None
+
+
+def test_the_order_is_left_out_when_the_parts_are_the_ones_the_caller_named():
+    held = encoded_parts(VIEW)
+    changed = {**VIEW, "phase": "communicate"}
+    grown = {**VIEW, "timeline": VIEW["timeline"] + [{"seq": n, "message": "new"} for n in range(TIMELINE_CHUNK)]}
+
+    same = delta(changed, digests(held))
+    more = delta(grown, digests(held))
+
+    assert same.order is None and json.loads(assemble(same, held)) == changed
+    assert more.order == list(parts(grown)) and json.loads(assemble(more, held)) == grown
