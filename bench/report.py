@@ -486,7 +486,7 @@ HOW_TO = """\
 ## How to run
 
 ```sh
-make bench                       # the full run (about 10 minutes); rewrites docs/BENCHMARKS.md
+make bench                       # the full run (about 15 minutes); rewrites docs/BENCHMARKS.md
 .venv/bin/python -m bench --quick --output /tmp/bench.md   # smoke run, small sizes, not judged
 .venv/bin/python -m bench --only load                      # the load benchmark alone; prints, writes nothing
 .venv/bin/python -m bench --only replay                    # a long incident's replay alone; prints, writes nothing
