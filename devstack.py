@@ -32,7 +32,7 @@ from settings import Settings
 from store import apikeys
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
-from worker import build_activities, build_listening_activities, build_worker
+from worker import build_activities, build_listening_activities, build_worker, start_trimming
 from workflows.search_attributes import dev_server_flags
 
 STARTUP_TIMEOUT_S = 60
@@ -399,6 +399,7 @@ async def run_stack(settings: Settings, announce) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         worker_task = asyncio.create_task(worker.run())
+        trimming = start_trimming(client, settings)
         api_task = asyncio.create_task(api.serve())
         ui_task = asyncio.create_task(ui.serve())
         while not (api.started and ui.started) and not api_task.done() and not ui_task.done():
@@ -413,6 +414,8 @@ async def run_stack(settings: Settings, announce) -> None:
         temporal_gone = asyncio.create_task(temporal_exited(settings, server_process))
         await asyncio.wait([stopped, temporal_gone, worker_task, api_task, ui_task], return_when=asyncio.FIRST_COMPLETED)
         api.should_exit = ui.should_exit = True
+        if trimming is not None:
+            trimming.cancel()
         await api_task
         await ui_task
         if not worker_task.done():

@@ -174,6 +174,20 @@ class Settings(BaseSettings):
         description="Sticky cache size: open incidents a worker keeps in memory between their steps; an "
         "incident pushed out is replayed from its history at its next step (docs/operations.md, Memory).",
     )
+    worker_malloc_arenas: int = Field(
+        2,
+        ge=0,
+        alias="CRISIS_WORKER_MALLOC_ARENAS",
+        description="glibc only: malloc arenas a worker process may use (glibc's MALLOC_ARENA_MAX); 0 leaves glibc's "
+        "default of 8 a core. Few arenas keep less freed memory (docs/operations.md, Memory).",
+    )
+    worker_malloc_trim_s: float = Field(
+        2.0,
+        ge=0,
+        alias="CRISIS_WORKER_MALLOC_TRIM_S",
+        description="glibc only: how often a worker checks whether it went idle, to give freed memory back to the "
+        "system (malloc_trim) once it has; 0 never trims.",
+    )
     worker_activity_pollers: int = Field(5, ge=1, alias="CRISIS_WORKER_ACTIVITY_POLLERS")
     worker_workflow_pollers: int = Field(5, ge=2, alias="CRISIS_WORKER_WORKFLOW_POLLERS")
     worker_metrics_bind: str | None = Field(

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import Runtime
 from temporalio.worker import Interceptor, Worker
 
 from activities.drills import DrillActivities
@@ -16,6 +17,7 @@ from activities.listening import ListeningActivities, TopicSource
 from channels.registry import build_channels, build_chats, default_publishing_targets, publishing_targets
 from channels.targets import target_variants
 from domain.catalog import load_catalog
+from services.allocator import glibc, trim_when_idle
 from services.declare import DeclarationRefused, declare_from_signal
 from services.temporal_connection import connect
 from settings import Settings
@@ -88,6 +90,15 @@ def build_worker(
     )
 
 
+def start_trimming(client: Client, settings: Settings) -> asyncio.Task | None:
+    """The task that gives freed memory back to the system once the worker goes idle (glibc only,
+    ``CRISIS_WORKER_MALLOC_TRIM_S``), counted in the SDK's metrics; None where it does not run."""
+    if settings.worker_malloc_trim_s <= 0 or glibc() is None:
+        return None
+    meter = (client.service_client.config.runtime or Runtime.default()).metric_meter
+    return asyncio.create_task(trim_when_idle(settings.worker_malloc_trim_s, meter))
+
+
 async def run_worker(settings: Settings) -> None:
     """Standalone worker (``crisis worker``): refuses to start on an invalid playbooks folder or
     a database schema behind the code (``store.migrate.SchemaBehind``)."""
@@ -113,10 +124,13 @@ async def run_worker(settings: Settings) -> None:
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
         running = asyncio.create_task(worker.run())
         stopping = asyncio.create_task(stop.wait())
+        trimming = start_trimming(client, settings)
         await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
         if not running.done():  # SIGTERM (scaling down, a deploy): stop polling, finish what runs, exit
             await worker.shutdown()
         stopping.cancel()
+        if trimming is not None:
+            trimming.cancel()
         await running  # a worker that failed says why
         log.info("worker stopped")
     finally:

@@ -370,6 +370,9 @@ class CacheResult:
     evicted_read_ms: list[float]  # GET /incidents/{id} of the first incidents declared (evicted if the cache is full)
     cached_read_ms: list[float]  # ... of the last ones declared (still cached)
     failed_reads: list[int]  # the status of each read not answered 200
+    trims: int = 0  # the worker's malloc_trim(0) calls over the run, once idle (glibc, services/allocator.py)
+    trimmed_bytes: int = 0  # ... the resident memory they gave back
+    trim_cpu_ms: float = 0.0  # ... and their CPU time
 
 
 # The SDK core's counters (temporalio 1.35); it has no miss counter, and evictions are the telling one.
@@ -378,6 +381,9 @@ WORKER_METRICS = {
     "hits": "temporal_sticky_cache_hit",
     "size": "temporal_sticky_cache_size",
     "evictions": "temporal_sticky_cache_total_forced_eviction",
+    "trims": "crisis_worker_malloc_trims",
+    "trimmed_bytes": "crisis_worker_malloc_trimmed_bytes",
+    "trim_cpu_ms": "crisis_worker_malloc_trim_cpu_sum",
 }
 
 
@@ -458,6 +464,9 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged:
                 evicted_read_ms=evicted_reads,
                 cached_read_ms=cached_reads,
                 failed_reads=cached_failed + evicted_failed,
+                trims=int(paged["trims"] - counts_before["trims"]),
+                trimmed_bytes=int(paged["trimmed_bytes"] - counts_before["trimmed_bytes"]),
+                trim_cpu_ms=paged["trim_cpu_ms"] - counts_before["trim_cpu_ms"],
             )
         return result
 

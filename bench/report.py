@@ -330,7 +330,9 @@ def cache_rows(mem: MemoryResult, key: str) -> list[list[str]]:
         [
             f"{title}: workflow cache (CRISIS_WORKER_MAX_CACHED_WORKFLOWS {cache.size_limit:,})",
             f"{cache.size:,} incidents cached at the end; over the run {cache.evictions:,} evictions "
-            f"(the SDK's counters: {cache.tasks:,} workflow task activations, {cache.hits:,} cache hits)",
+            f"(the SDK's counters: {cache.tasks:,} workflow task activations, {cache.hits:,} cache hits); "
+            f"{cache.trims:,} malloc_trim(0) once idle gave back {cache.trimmed_bytes / MB:.0f} MB "
+            f"in {cache.trim_cpu_ms:.1f} ms of CPU",
             "—",
             "—",
         ],

@@ -17,6 +17,7 @@ from cli.common import (
     refuse_invalid_catalog,
     run_service,
 )
+from services.allocator import cap_arenas
 from settings import Settings
 
 
@@ -25,6 +26,7 @@ def dev() -> None:
     import devstack
 
     settings = load_settings()
+    cap_arenas(settings.worker_malloc_arenas)  # before any thread starts (the worker's run in this process)
     refuse_invalid_catalog(settings.playbooks_dir)
     try:
         devstack.check_ports(settings)
@@ -70,6 +72,7 @@ def worker() -> None:
     from worker import run_worker
 
     settings = load_settings()
+    cap_arenas(settings.worker_malloc_arenas)  # before any thread starts
     refuse_invalid_catalog(settings.playbooks_dir)
     refuse_bad_temporal_settings(settings)
     configure_logging(settings)
