@@ -42,6 +42,7 @@ def build_activities(settings: Settings, sessions) -> IncidentActivities:
         chats=build_chats(settings),
         default_targets=default_publishing_targets(settings),
         variants=target_variants(settings.publish_webhooks),
+        people_at_once=settings.worker_max_concurrent_activities,
     )
 
 

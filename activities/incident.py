@@ -13,7 +13,18 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.chat import ChatRooms
-from activities.models import Projection, Publication, RaisedSignal, RenderRequest, RepliesRequest, RepliesWatched, TargetSignal
+from activities.models import (
+    BatchedNotice,
+    NoticeBatch,
+    NoticeOutcome,
+    Projection,
+    Publication,
+    RaisedSignal,
+    RenderRequest,
+    RepliesRequest,
+    RepliesWatched,
+    TargetSignal,
+)
 from channels.base import (
     Channel,
     ChannelKind,
@@ -24,6 +35,7 @@ from channels.base import (
     OutgoingMessage,
     PermanentDeliveryError,
     PublicPost,
+    redact,
 )
 from channels.dispatch import Compose, Dispatcher
 from channels.targets import BUILT_IN_VARIANTS, OUTBOX_TARGET
@@ -81,6 +93,34 @@ def _printable_values(value):
     return value
 
 
+HEARTBEAT_EVERY_S = 5.0  # well within the batch's heartbeat timeout (the workflow's ACTIVITY_TIMEOUT, 30 s)
+
+
+async def _heartbeat_every(seconds: float) -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(seconds)
+
+
+def _notice_outcome(outcome: list[Delivery] | BaseException) -> NoticeOutcome:
+    """One notice's try in a batch, as the workflow reads it: its deliveries, or the error its own
+    activity would have failed with (type, message, the channels it names, whether it is final)."""
+    if isinstance(outcome, list):
+        return NoticeOutcome(deliveries=outcome)
+    if not isinstance(outcome, Exception):
+        raise outcome  # cancelled: the batch's, not a person's
+    if _is_data_error(outcome):
+        outcome = _final(outcome)
+    if isinstance(outcome, ApplicationError):
+        return NoticeOutcome(
+            failure=outcome.type or "ApplicationError",
+            message=outcome.message,
+            channels=[str(channel) for channel in outcome.details],
+            final=outcome.non_retryable,
+        )
+    return NoticeOutcome(failure=type(outcome).__name__, message=redact(str(outcome))[:500])
+
+
 # Notice kind -> the purpose of the single-use link its email carries (see api/action_links.py).
 APPROVAL_LINKS = {"approval": "approve", "answer_approval": "approve_answer", "internal_approval": "approve_internal"}
 
@@ -122,8 +162,13 @@ class IncidentActivities:
         chats: dict[ChatKind, Channel] | None = None,
         default_targets: list[str] | None = None,
         variants: dict[str, VariantChannel] | None = None,
+        people_at_once: int = 100,
     ):
+        """``people_at_once``: how many people batches (``notify_each``) reach at the same time, all
+        batches together; the worker passes its activity slots, as many as single pages could be."""
         self._sessions = sessions
+        self._people_at_once = people_at_once
+        self._reaching: asyncio.Semaphore | None = None  # made in the worker's event loop, at the first batch
         self._roster = roster
         self._dispatcher = Dispatcher(sessions, channels)
         self._publishing = {
@@ -140,6 +185,7 @@ class IncidentActivities:
         """Every activity, for the worker to register."""
         return [
             self.notify,
+            self.notify_each,
             self.publish,
             self.read_replies,
             self.watch_replies,
@@ -155,9 +201,11 @@ class IncidentActivities:
     def _incident_url(self, incident_id: str) -> str:
         return f"{self._public_url}/incidents/{incident_id}/view"
 
-    def _ledger_key(self, channel: ChannelKind) -> str:
+    def _ledger_key(self, channel: ChannelKind, send_id: str | None = None) -> str:
+        """workflow id / activity id / channel; a notice of a batch (``notify_each``) has the ``send_id``
+        its own activity would have had in place of the activity id."""
         info = activity.info()
-        return f"{info.workflow_id}/{info.activity_id}/{channel.value}"
+        return f"{info.workflow_id}/{send_id or info.activity_id}/{channel.value}"
 
     def _link_composer(self, notice: Notice, channel: ChannelKind, incident_link: Link) -> Compose | None:
         """How the message gets its action link, minted in the send's own transaction: a page's
@@ -194,7 +242,9 @@ class IncidentActivities:
 
         return with_link
 
-    async def _reach(self, notice: Notice, channel: ChannelKind, address: str | None, incident_link: Link) -> Delivery:
+    async def _reach(
+        self, notice: Notice, channel: ChannelKind, address: str | None, incident_link: Link, send_id: str | None
+    ) -> Delivery:
         if channel is ChannelKind.SMS:
             body = gsm_safe(notice.sms)
         elif channel is ChannelKind.CALL:
@@ -202,7 +252,7 @@ class IncidentActivities:
         else:
             body = notice.body
         message = OutgoingMessage(
-            ledger_key=self._ledger_key(channel),
+            ledger_key=self._ledger_key(channel, send_id),
             incident_id=notice.incident_id,
             person_id=notice.person,
             kind=notice.kind,
@@ -219,6 +269,34 @@ class IncidentActivities:
     @activity.defn
     async def notify(self, notice: Notice) -> list[Delivery]:
         """Reach one person on every channel they have, all at once, resolving contacts now (not at declaration)."""
+        return await self._notify(notice, None)
+
+    @activity.defn
+    async def notify_each(self, batch: NoticeBatch) -> list[NoticeOutcome]:
+        """Reach several people at once, one try each: a large team's pages go out in one activity per
+        batch instead of one each (issue 22 #4). Each notice keeps the ledger keys of its own activity
+        (its ``send_id``), so neither a retry of the batch nor the notice's own activity, which the
+        workflow runs for a person whose try here failed, sends anything a provider accepted already.
+        A person's failure is their outcome, never the batch's. It heartbeats while it runs, so a lost
+        worker is noticed within the heartbeat timeout however long a loaded machine makes the batch:
+        cut off by a timeout, a send the provider had accepted but the ledger not yet recorded would go
+        again on the retry."""
+        if self._reaching is None:
+            self._reaching = asyncio.Semaphore(self._people_at_once)
+        reaching = self._reaching
+
+        async def reach(item: BatchedNotice) -> list[Delivery]:
+            async with reaching:  # a hundred batches of ten must not start a thousand people's sends at once
+                return await self._notify(item.notice, item.send_id)
+
+        beating = asyncio.ensure_future(_heartbeat_every(HEARTBEAT_EVERY_S))
+        try:
+            outcomes = await asyncio.gather(*(reach(item) for item in batch.notices), return_exceptions=True)
+        finally:
+            beating.cancel()
+        return [_notice_outcome(outcome) for outcome in outcomes]
+
+    async def _notify(self, notice: Notice, send_id: str | None) -> list[Delivery]:
         person = self._roster.current().person(notice.person)
         if person is None:
             raise ApplicationError(f"'{notice.person}' is no longer in the team roster", non_retryable=True)
@@ -226,10 +304,16 @@ class IncidentActivities:
         addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email, ChannelKind.CALL: person.phone}
         channels = reaching(notice)
         chat = asyncio.ensure_future(
-            self._chat.ask(notice, self._ledger_key, lambda kind: self._link_composer(notice, kind, incident_link), incident_link)
+            self._chat.ask(
+                notice,
+                lambda kind: self._ledger_key(kind, send_id),
+                lambda kind: self._link_composer(notice, kind, incident_link),
+                incident_link,
+            )
         )
         outcomes = await asyncio.gather(
-            *(self._reach(notice, channel, addresses[channel], incident_link) for channel in channels), return_exceptions=True
+            *(self._reach(notice, channel, addresses[channel], incident_link, send_id) for channel in channels),
+            return_exceptions=True,
         )
         deliveries: list[Delivery] = []
         retry: list[str] = []
@@ -241,11 +325,11 @@ class IncidentActivities:
                 raise _final(outcome)
             elif isinstance(outcome, PermanentDeliveryError):
                 # Recorded in the ledger; the person's other channels still go.
-                activity.logger.warning("%s refused for good: %s", self._ledger_key(channel), outcome.reason)
+                activity.logger.warning("%s refused for good: %s", self._ledger_key(channel, send_id), outcome.reason)
                 refused = f"{channel.value}: {outcome.reason}"
                 deliveries.append(Delivery(channel=self._dispatcher.channel(channel).name, accepted=False, error=refused))
             elif isinstance(outcome, Exception):  # TransientDeliveryError, or anything unforeseen: worth a retry
-                activity.logger.warning("%s failed, will be retried: %s", self._ledger_key(channel), outcome)
+                activity.logger.warning("%s failed, will be retried: %s", self._ledger_key(channel, send_id), outcome)
                 retry.append(f"{channel.value}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
                 failed.append(channel.value)
             else:

@@ -4,8 +4,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_serializer
 
+from channels.base import Delivery
 from domain.incident import PendingItem, TimelineEvent
 from domain.listening import ReplySurge
+from domain.messages import Notice
 from domain.metrics import MetricsSummary
 from domain.statements import StatementContext, StatementKind
 from domain.variants import Channel, Variant
@@ -129,3 +131,26 @@ class IncidentOutcome(BaseModel):
     runs: int = Field(description="Workflow runs: a long incident continues as new at safe points.")
     events: int = Field(description="Timeline events over every run.")
     metrics: MetricsSummary | None = None
+
+
+class BatchedNotice(BaseModel):
+    send_id: str = Field(description="The activity id the notice would have had on its own: the middle of its ledger keys.")
+    notice: Notice
+
+
+class NoticeBatch(BaseModel):
+    """Several people's notices in one activity (a large team's pages, see IncidentActivities.notify_each)."""
+
+    notices: list[BatchedNotice]
+
+
+class NoticeOutcome(BaseModel):
+    """One notice's try in a batch: its deliveries, or the error its own activity would have failed with."""
+
+    deliveries: list[Delivery] | None = None
+    failure: str | None = Field(
+        None, description="The error's type (TransientDeliveryError, PermanentDeliveryError, DataError…)."
+    )
+    message: str = ""
+    channels: list[str] = Field(default_factory=list, description="The channels the error names as not reaching the person.")
+    final: bool = Field(False, description="Not worth another try (the notice's own activity would not have been retried).")

@@ -23,8 +23,11 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 with workflow.unsafe.imports_passed_through():
     from activities.incident import DATA_ERROR, REFUSED_PREFIX, TEMPLATE_PROBLEM, IncidentActivities
     from activities.models import (
+        BatchedNotice,
         IncidentOutcome,
         IncidentSummary,
+        NoticeBatch,
+        NoticeOutcome,
         Projection,
         Publication,
         PublishedPost,
@@ -32,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         RepliesRequest,
         TargetSignal,
     )
+    from channels.base import Delivery
     from channels.social import REPLY_TARGETS
     from domain import messages, metrics, view_delta
     from domain.actions import (
@@ -109,6 +113,16 @@ PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 PAGE_IN_WAVES = "lean-scale-page-in-waves"
 PAGE_WAVE = 100
 WAVE_GAP = timedelta(milliseconds=1)  # a timer only to end the workflow task; the next wave starts in the next
+# A team of more than PAGE_BATCH roles is paged PAGE_BATCH people an activity (``notify_each``): the pages
+# a workflow task starts go out together once it has started them all. An activity a page cost the worker
+# and the Temporal server more CPU than the page's two provider calls (bench/findings.md, "Fan-out"). A
+# person whose try in the batch failed is then tried on their own activity, with its retries and fallback.
+BATCH_PAGES = "lean-fanout-batch-pages"
+PAGE_BATCH = 10
+# A batch heartbeats as each person's try ends: a lost worker is noticed after ACTIVITY_TIMEOUT, as a
+# page's own activity would be, while a batch slowed by a loaded machine is not cut off for being long.
+BATCH_CLOSES_WITHIN = timedelta(minutes=10)
+BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=3)
 CONTINUE_AS_NEW = "engine-continue-as-new"
 # A person's action is answered once the flow has acted on it, with the incident as it then stands
 # (domain/view_delta.py): the answer needs no state query after the Update.
@@ -149,11 +163,15 @@ def _undelivered(error: ActivityError) -> tuple[list[str], str]:
             return [str(channel) for channel in last.details], f"{why}; last try: {last.message.split(': ', 1)[-1]}"
         return [], why
     if isinstance(cause, ApplicationError):
-        known = cause.type in ("TransientDeliveryError", "PermanentDeliveryError")
-        return [str(channel) for channel in cause.details] if known else [], cause.message.split(": ", 1)[
-            -1
-        ] if known else cause.message
+        return _refused_on(cause.type, cause.message, cause.details)
     return [], str(cause or error)
+
+
+def _refused_on(kind: str | None, message: str, details: Sequence) -> tuple[list[str], str]:
+    """The channels a notice's failed try names (a delivery error's details) and why."""
+    if kind in ("TransientDeliveryError", "PermanentDeliveryError"):
+        return [str(channel) for channel in details], message.split(": ", 1)[-1]
+    return [], message
 
 
 def _data_refused(error: BaseException) -> bool:
@@ -189,6 +207,10 @@ class IncidentFlow:
         self._render_bounded = False  # drafting bounded, a failed draft on the timeline (RENDER_BOUNDED), likewise
         self._refusal_published = False  # a publication the database refuses ends in its receipts (PUBLICATION_REFUSED)
         self._settled_answers = False  # answers wait for the flow and carry the view (SETTLED_ANSWERS), likewise
+        self._batching = False  # a large team's pages go PAGE_BATCH people an activity (BATCH_PAGES), decided at declaration
+        self._page_batch: list[tuple[str, messages.Notice]] | None = None  # pages this workflow task started, not yet sent
+        self._page_outcomes: dict[str, NoticeOutcome | None] = {}  # a batched page's try, until its page reads it
+        self._batches = 0
         self._resolution_undrafted = False  # the resolution statement could not be drafted: the review goes on without it
         self._continued = continued is not None
 
@@ -306,6 +328,7 @@ class IncidentFlow:
         incident = self._incident
         roles = incident.playbook.identify.page
         in_waves = len(roles) > PAGE_WAVE and workflow.patched(PAGE_IN_WAVES)
+        self._batching = self._bounded and len(roles) > PAGE_BATCH and workflow.patched(BATCH_PAGES)
         for index, role in enumerate(roles):
             if in_waves and index and index % PAGE_WAVE == 0:
                 await workflow.sleep(WAVE_GAP, summary=f"the next {min(PAGE_WAVE, len(roles) - index)} roles' escalations start")
@@ -393,7 +416,10 @@ class IncidentFlow:
         # Told who took the page even if one of its channels is still being retried then.
         paged[person] = level.channels
         what = f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}"
-        if self._bounded:
+        if self._batching:
+            if not await self._send_page_in_batch(notice, activity_id, what):
+                return  # on the timeline; the chain goes on
+        elif self._bounded:
             if not await self._send_notice(notice, activity_id, what, page=True):
                 return  # on the timeline; the chain goes on
         else:
@@ -1258,8 +1284,6 @@ class IncidentFlow:
         on a channel it did not use (the path a bounced page takes). True when it reached the person.
         A ``page`` rings a phone where its level says so, and a cancelled one is raised: the
         escalation says it was withdrawn."""
-        incident = self._incident
-        channels = list(dict.fromkeys("sms" if channel == "call" and not page else channel for channel in notice.channels))
         try:
             deliveries = await workflow.execute_activity_method(
                 IncidentActivities.notify,
@@ -1276,25 +1300,107 @@ class IncidentFlow:
                 raise
             if _cancelled(error) or self._shown_if_refused(error, summary):
                 return False
-            failed, reason = _undelivered(error)
-            failed = [channel for channel in failed if channel in channels] or channels
-            reached = [channel for channel in channels if channel not in failed]
-            other = next((channel for channel in NOTICE_CHANNELS if channel not in channels), None)
-            if not reached and may_fall_back and other is not None:
-                incident.record_delivery_failure(notice.person, " and ".join(failed), other, reason, workflow.now())
-                again = f"{summary} (again by {other})"
-                return await self._send_notice(
-                    messages.resent(notice, other), f"{activity_id}.fallback.{other}", again, may_fall_back=False, page=page
-                )
-            incident.record_notice_failed(notice.person, failed, reason, summary, reached, workflow.now())
-            return bool(reached)
+            return await self._not_sent(notice, activity_id, summary, _undelivered(error), may_fall_back, page)
+        self._sent_on(notice, deliveries, summary, page)
+        return True
+
+    async def _send_page_in_batch(self, notice: "messages.Notice", activity_id: str, summary: str) -> bool:
+        """A page of a large team (``BATCH_PAGES``): tried once in its workflow task's batch, then, if that
+        try failed and may be repeated, on its own activity as any page is (the same ledger keys, so a
+        channel the batch reached is not sent again). True when it reached the person."""
+        if self._page_batch is None:
+            self._page_batch = []
+            self._spawn(self._send_batches())
+        self._page_batch.append((activity_id, notice))
+        outcomes = self._page_outcomes
+        withdrawn = False
+        while True:
+            try:
+                await workflow.wait_condition(lambda: activity_id in outcomes)
+                break
+            except asyncio.CancelledError:
+                withdrawn = True  # the batch's try is under way: what it sends counts, as an activity's try does
+        outcome = outcomes.pop(activity_id)
+        if outcome is not None and outcome.deliveries is not None:
+            self._sent_on(notice, outcome.deliveries, summary, page=True)
+            return True
+        if withdrawn:
+            raise asyncio.CancelledError  # answered meanwhile: not tried again
+        if outcome is None or not outcome.final:  # the batch itself failed, or this person's try may be repeated
+            return await self._send_notice(notice, activity_id, summary, page=True)
+        if outcome.failure == DATA_ERROR and workflow.patched(DATA_ERRORS):
+            self._show_data_error(summary, outcome.message.removeprefix(REFUSED_PREFIX))
+            return False
+        return await self._not_sent(
+            notice, activity_id, summary, _refused_on(outcome.failure, outcome.message, outcome.channels), True, page=True
+        )
+
+    async def _send_batches(self) -> None:
+        """Send the pages collected in this workflow task, once every coroutine that pages in it has run
+        (a condition that always holds is checked after everything ready has run), PAGE_BATCH an activity."""
+        await workflow.wait_condition(lambda: True)
+        pages, self._page_batch = self._page_batch or [], None
+        batches = [pages[start : start + PAGE_BATCH] for start in range(0, len(pages), PAGE_BATCH)]
+        first = self._batches + 1
+        self._batches += len(batches)
+        await asyncio.gather(*(self._send_batch(batch, f"pages.{first + n}") for n, batch in enumerate(batches)))
+
+    async def _send_batch(self, pages: list[tuple[str, "messages.Notice"]], batch_id: str) -> None:
+        people = ", ".join(notice.person for _, notice in pages)
+        try:
+            outcomes: list[NoticeOutcome | None] = await workflow.execute_activity_method(
+                IncidentActivities.notify_each,
+                NoticeBatch(notices=[BatchedNotice(send_id=send_id, notice=notice) for send_id, notice in pages]),
+                activity_id=batch_id,
+                start_to_close_timeout=BATCH_CLOSES_WITHIN,
+                heartbeat_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=BATCH_RETRY,
+                summary=f"page {len(pages)} people: {people}",
+            )
+        except ActivityError:
+            outcomes = [None] * len(pages)  # each page on its own activity, which finds in the ledger what went
+        for (send_id, _), outcome in zip(pages, outcomes):
+            self._page_outcomes[send_id] = outcome
+
+    @staticmethod
+    def _channels_of(notice: "messages.Notice", page: bool) -> list[str]:
+        return list(dict.fromkeys("sms" if channel == "call" and not page else channel for channel in notice.channels))
+
+    async def _not_sent(
+        self,
+        notice: "messages.Notice",
+        activity_id: str,
+        summary: str,
+        undelivered: tuple[list[str], str],
+        may_fall_back: bool,
+        page: bool,
+    ) -> bool:
+        """A notice whose last try failed: when no channel reached the person, it goes once more on a
+        channel it did not use; what still failed is on the timeline. True when it reached the person."""
+        incident = self._incident
+        channels = self._channels_of(notice, page)
+        failed, reason = undelivered
+        failed = [channel for channel in failed if channel in channels] or channels
+        reached = [channel for channel in channels if channel not in failed]
+        other = next((channel for channel in NOTICE_CHANNELS if channel not in channels), None)
+        if not reached and may_fall_back and other is not None:
+            incident.record_delivery_failure(notice.person, " and ".join(failed), other, reason, workflow.now())
+            again = f"{summary} (again by {other})"
+            return await self._send_notice(
+                messages.resent(notice, other), f"{activity_id}.fallback.{other}", again, may_fall_back=False, page=page
+            )
+        incident.record_notice_failed(notice.person, failed, reason, summary, reached, workflow.now())
+        return bool(reached)
+
+    def _sent_on(self, notice: "messages.Notice", deliveries: list[Delivery], summary: str, page: bool) -> None:
+        """A notice sent: a channel that refused it for good is on the timeline."""
+        channels = self._channels_of(notice, page)
         refused = [
             r for d in deliveries if not d.accepted and d.error and (r := d.error.partition(": "))[0] in channels
         ]  # "sms: why"
         reached = [channel for channel in channels if channel not in {channel for channel, _, _ in refused}]
         for channel, _, reason in refused:
-            incident.record_notice_failed(notice.person, [channel], reason, summary, reached, workflow.now())
-        return True
+            self._incident.record_notice_failed(notice.person, [channel], reason, summary, reached, workflow.now())
 
     def _record_undelivered(self, error: ActivityError, what: str, who: str, channels: list[str]) -> None:
         """A bounded notice activity that gave up: shown on the timeline, never raised."""

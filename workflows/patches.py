@@ -33,6 +33,10 @@ PATCHES: dict[str, Patch] = {
     "lean-scale-page-in-waves": Patch(
         date(2026, 12, 6), "more than 100 roles paged at declaration start their escalations 100 to a workflow task"
     ),
+    "lean-fanout-batch-pages": Patch(
+        date(2026, 12, 7),
+        "a team of more than ten roles is paged ten people an activity; a person whose try failed is then tried alone",
+    ),
     "tell-who-took-the-page": Patch(date(2026, 11, 25), "the people still paged are told who acknowledged"),
     "chase-approvals": Patch(date(2026, 11, 25), "approvers are reminded and the fallback approver asked"),
     "publication-receipts": Patch(date(2026, 11, 25), "a publication returns each target's receipt"),

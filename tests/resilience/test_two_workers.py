@@ -1,7 +1,8 @@
 """Two ``crisis worker`` processes on one task queue (issue 22 #4): a fan-out's sends are shared
-between them, and one of them stopping in the middle of it (SIGTERM, as when scaling down or
-deploying) leaves nobody unpaged and nobody paged twice: the other worker takes what is left, and
-the ledger keeps every send to one provider call."""
+between them (30 people: three activities of ten pages, ``lean-fanout-batch-pages``), and one of
+them stopping in the middle of it (SIGTERM, as when scaling down or deploying) leaves nobody
+unpaged and nobody paged twice: the other worker takes what is left, and the ledger keeps every
+send to one provider call."""
 
 import asyncio
 import signal
@@ -24,7 +25,8 @@ DELAY_S = 0.5  # each provider call: long enough that both workers have sends in
 
 
 async def _send_workers(address: str, incident: str) -> Counter:
-    """Which worker (its identity, pid@host) started each page's activity, from the workflow's history."""
+    """Which worker (its identity, pid@host) started each activity that pages (``page.`` one person,
+    ``pages.`` a batch of them), from the workflow's history."""
     client = await Client.connect(address)
     history = await client.get_workflow_handle(incident).fetch_history()
     scheduled = {
@@ -36,7 +38,7 @@ async def _send_workers(address: str, incident: str) -> Counter:
         event.activity_task_started_event_attributes.identity
         for event in history.events
         if event.HasField("activity_task_started_event_attributes")
-        and scheduled[event.activity_task_started_event_attributes.scheduled_event_id].startswith("page.")
+        and scheduled[event.activity_task_started_event_attributes.scheduled_event_id].startswith(("page.", "pages."))
     )
 
 

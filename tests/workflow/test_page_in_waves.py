@@ -3,6 +3,7 @@ one workflow task took the worker past the SDK's 2-second deadlock limit on a lo
 roles, no workflow task schedules more than ``PAGE_WAVE`` pages, and everyone is still paged once."""
 
 import asyncio
+import json
 from collections import Counter
 
 import pytest_asyncio
@@ -24,11 +25,16 @@ async def big_team(time_skipping_env, tmp_path):
 
 
 def _pages_per_workflow_task(history) -> list[int]:
-    """How many page activities each workflow task scheduled, in order."""
+    """How many people each workflow task scheduled pages for, in order: one a ``page.`` activity,
+    and each notice of a batch (``pages.``, ``lean-fanout-batch-pages``)."""
     counts, current = [], 0
     for event in history.events:
         if event.HasField("activity_task_scheduled_event_attributes"):
-            current += event.activity_task_scheduled_event_attributes.activity_id.startswith("page.")
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_id.startswith("pages."):
+                current += len(json.loads(scheduled.input.payloads[0].data)["notices"])
+            else:
+                current += scheduled.activity_id.startswith("page.")
         elif event.HasField("workflow_task_completed_event_attributes"):
             counts.append(current)
             current = 0

@@ -1,0 +1,194 @@
+"""A large team's pages go out ten people an activity (issue 22 #4, ``lean-fanout-batch-pages``): one
+``notify_each`` a batch instead of one ``notify`` a person. A person whose try in the batch failed is
+tried again on their own activity (the same ledger keys, so the channel that reached them is not sent
+again) or, refused for good, is on the timeline; everyone else is paged once, and a batch retried as a
+whole sends nothing twice."""
+
+import asyncio
+from collections import Counter
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.testing import ActivityEnvironment
+
+import activities.incident
+from activities.incident import IncidentActivities, RosterSource
+from activities.models import BatchedNotice, NoticeBatch, NoticeOutcome
+from bench.playbooks import FANOUT_PLAYBOOK, person_id, write_fanout_playbooks
+from channels.base import ChannelKind, Delivery, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
+from channels.outbox import OutboxChannel
+from domain.catalog import load_catalog
+from domain.messages import DeliveryFailure, Notice
+from store.db import create_engine, create_schema, session_factory
+from tests.conftest import PROJECT
+from tests.workflow.harness import open_harness
+from workflows.incident import IncidentWorkflow
+from workflows.incident_flow import PAGE_BATCH
+
+ROLES = 25  # three batches: 10, 10 and 5
+FLAKY = person_id(3)  # their SMS fails once (a 503): tried again alone
+REFUSED = person_id(12)  # refused for good on SMS and email: on the timeline, not tried again
+BOUNCED = person_id(21)  # their SMS is reported undelivered later: the page goes again by email
+
+
+class Provider:
+    """Takes every message but those it was told to fail, and remembers each one it took."""
+
+    def __init__(self, name: str, fail_once: set[str] = frozenset(), refuse: set[str] = frozenset()) -> None:
+        self.name = name
+        self.fail_once = set(fail_once)
+        self.refuse = set(refuse)
+        self.tries: list[OutgoingMessage] = []
+        self.delivered: list[OutgoingMessage] = []
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        self.tries.append(message)
+        if message.person_id in self.refuse:
+            raise PermanentDeliveryError("400 Bad Request: the recipient is not valid")
+        if message.person_id in self.fail_once:
+            self.fail_once.discard(message.person_id)
+            raise TransientDeliveryError("503 Service Unavailable")
+        self.delivered.append(message)
+        return Delivery(channel=self.name, accepted=True, provider_id=f"{self.name}-{len(self.delivered)}")
+
+    def pages(self) -> Counter:
+        return Counter(m.person_id for m in self.delivered if m.kind == "page")
+
+
+class BatchLostOnce(IncidentActivities):
+    """The first batch's first try sends everything, then its worker is lost (the try fails): Temporal
+    runs the whole batch again."""
+
+    lost = False
+
+    @activity.defn(name="notify_each")
+    async def notify_each(self, batch: NoticeBatch) -> list[NoticeOutcome]:
+        outcomes = await super().notify_each(batch)
+        if not BatchLostOnce.lost and activity.info().activity_id == "pages.1":
+            BatchLostOnce.lost = True
+            raise RuntimeError("the worker was lost after its sends")
+        return outcomes
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def big_team(tmp_path):
+    return load_catalog(write_fanout_playbooks(PROJECT / "playbooks", tmp_path / "playbooks", ROLES))
+
+
+def _activities(history) -> list[str]:
+    return [
+        event.activity_task_scheduled_event_attributes.activity_id
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
+def _timeline(state: dict, kind: str) -> list[dict]:
+    return [event for event in state["timeline"] if event["kind"] == kind]
+
+
+async def test_a_batch_pages_everyone_once_and_only_the_failed_person_is_tried_again(time_skipping_env, big_team, tmp_path):
+    sms = Provider("sms", fail_once={FLAKY}, refuse={REFUSED})
+    email = Provider("email", refuse={REFUSED})
+    async with open_harness(
+        time_skipping_env, big_team, tmp_path / "crisis.db", {ChannelKind.SMS: sms, ChannelKind.EMAIL: email}
+    ) as harness:
+        plan = harness.plan(FANOUT_PLAYBOOK)
+        handle = await harness.start(plan)
+        state = await harness.until(handle, lambda s: len(_timeline(s, "paged")) == ROLES - 1 and _timeline(s, "notice_failed"))
+        everyone_else = Counter({person_id(i): 1 for i in range(ROLES) if person_id(i) != REFUSED})
+        assert sms.pages() == everyone_else and email.pages() == everyone_else
+        assert {e["data"]["person"] for e in _timeline(state, "paged")} == set(everyone_else)
+        (refused,) = _timeline(state, "notice_failed")
+        assert refused["data"]["channels"] == ["sms", "email"] and "400 Bad Request" in refused["data"]["reason"]
+        assert REFUSED in refused["message"]
+        # The flaky person's SMS went on the second try, their email once, in the batch.
+        assert [m.person_id for m in sms.tries].count(FLAKY) == 2 and [m.person_id for m in email.tries].count(FLAKY) == 1
+        flaky_role = f"bench_role_{int(FLAKY.rsplit('.', 1)[1]):03d}"
+        scheduled = _activities(await handle.fetch_history())
+        pages = [a for a in scheduled if a.startswith("page")]
+        assert pages == ["pages.1", "pages.2", "pages.3", f"page.{flaky_role}.0.0"], pages
+        assert ROLES > 2 * PAGE_BATCH
+
+        # A batched page's SMS reported undelivered later goes again by email, to that person only.
+        bounced = next(m for m in sms.delivered if m.person_id == BOUNCED)
+        await handle.signal(
+            IncidentWorkflow.delivery_failed,
+            DeliveryFailure(ledger_key=bounced.ledger_key, person=BOUNCED, channel="sms", reason="30003 Unreachable"),
+        )
+        state = await harness.until(handle, lambda s: len(_timeline(s, "delivery_failed")) == 1)
+        for _ in range(200):
+            if email.pages()[BOUNCED] == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert email.pages() == everyone_else + Counter({BOUNCED: 1})
+        assert sms.pages() == everyone_else
+        await handle.terminate("test over")
+
+
+async def test_a_batch_retried_as_a_whole_sends_nothing_twice(time_skipping_env, big_team, tmp_path):
+    sms, email = Provider("sms"), Provider("email")
+    async with open_harness(
+        time_skipping_env,
+        big_team,
+        tmp_path / "crisis.db",
+        {ChannelKind.SMS: sms, ChannelKind.EMAIL: email},
+        activities_class=BatchLostOnce,
+    ) as harness:
+        plan = harness.plan(FANOUT_PLAYBOOK)
+        handle = await harness.start(plan)
+        await harness.until(handle, lambda s: len(_timeline(s, "paged")) == ROLES)
+        assert BatchLostOnce.lost
+        everyone = Counter({person_id(i): 1 for i in range(ROLES)})
+        assert sms.pages() == everyone and email.pages() == everyone
+        # The retried batch found every send of its first try in the ledger: no provider was asked twice.
+        assert len(sms.tries) == len(email.tries) == ROLES
+        pages = [a for a in _activities(await handle.fetch_history()) if a.startswith("page")]
+        assert pages == ["pages.1", "pages.2", "pages.3"], pages
+        await handle.terminate("test over")
+
+
+class Slow(Provider):
+    in_flight: set[str] = set()
+    most_at_once = 0  # people whose sends were under way at the same time
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        Slow.in_flight.add(message.person_id)
+        Slow.most_at_once = max(Slow.most_at_once, len(Slow.in_flight))
+        await asyncio.sleep(0.5)
+        Slow.in_flight.discard(message.person_id)
+        return await super().send(message)
+
+
+async def test_a_batch_heartbeats_while_it_runs_and_reaches_no_more_people_at_once_than_allowed(big_team, tmp_path, monkeypatch):
+    """A batch slowed by a loaded machine must not be cut off by its heartbeat timeout: sends the
+    providers had accepted but the ledger had not yet recorded would go again on its retry. And the
+    worker's batches together reach at most ``people_at_once`` people at a time (its activity slots,
+    as many as single pages could be), not every person of every batch at once."""
+    monkeypatch.setattr(activities.incident, "HEARTBEAT_EVERY_S", 0.05)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}", single_connection=True)
+    await create_schema(engine)
+    sessions, slow = session_factory(engine), Slow("slow")
+    channels = {kind: OutboxChannel(sessions) for kind in ChannelKind} | {ChannelKind.SMS: slow, ChannelKind.EMAIL: slow}
+    notifier = IncidentActivities(sessions, RosterSource(big_team.directory), channels, "http://test", people_at_once=1)
+    batch = NoticeBatch(
+        notices=[
+            BatchedNotice(
+                send_id=f"page.bench_role_00{i}.0.0",
+                notice=Notice(
+                    incident_id="inc-beat", person=person_id(i), kind="page", subject="Paged", body="Paged.", sms="Paged."
+                ),
+            )
+            for i in range(2)
+        ]
+    )
+    environment = ActivityEnvironment()
+    beats: list[int] = []
+    environment.on_heartbeat = lambda *details: beats.append(len(slow.delivered))
+    try:
+        outcomes = await environment.run(notifier.notify_each, batch)
+    finally:
+        await engine.dispose()
+    assert [len(outcome.deliveries) for outcome in outcomes] == [2, 2]
+    assert beats.count(0) >= 5, beats  # beating before anyone was reached
+    assert Slow.most_at_once == 1  # SMS and email of one person at a time
