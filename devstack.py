@@ -27,6 +27,7 @@ from temporalio.client import Client
 
 from api.main import create_app
 from domain.catalog import load_catalog
+from services.heap import freeze_startup_heap
 from services.temporal_connection import bounded_on_connection_of, connect
 from settings import Settings
 from store import apikeys
@@ -410,6 +411,7 @@ async def run_stack(settings: Settings, announce) -> None:
                 raise RuntimeError(f"{what} stopped while starting")
         (settings.data_dir / DEV_URL_FILE).write_text(cli_api_url(settings) + "\n")
         announce(settings, key_file)
+        freeze_startup_heap()
         stopped = asyncio.create_task(stop.wait())
         temporal_gone = asyncio.create_task(temporal_exited(settings, server_process))
         await asyncio.wait([stopped, temporal_gone, worker_task, api_task, ui_task], return_when=asyncio.FIRST_COMPLETED)

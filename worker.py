@@ -19,6 +19,7 @@ from channels.targets import target_variants
 from domain.catalog import load_catalog
 from services.allocator import glibc, trim_when_idle
 from services.declare import DeclarationRefused, declare_from_signal
+from services.heap import freeze_startup_heap
 from services.temporal_connection import connect
 from settings import Settings
 from store.db import create_engine, session_factory
@@ -123,6 +124,7 @@ async def run_worker(settings: Settings) -> None:
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        freeze_startup_heap()
         running = asyncio.create_task(worker.run())
         stopping = asyncio.create_task(stop.wait())
         trimming = start_trimming(client, settings)

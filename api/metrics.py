@@ -6,9 +6,12 @@
   incidents by phase, pages and other messages by channel and delivery status, missed deadlines
   by kind. They are database-wide: every API replica reports the same values, so aggregate them
   with ``max``, not ``sum``. ``crisis_read_model_up`` is 0 when the database did not answer.
-- The process's own CPU, memory, file descriptors and GC (prometheus_client's collectors).
+- The process's own CPU, memory, file descriptors and GC (prometheus_client's collectors), and
+  ``crisis_process_gc_frozen_objects``: the start-up objects exempt from garbage collection
+  (services/heap.py; 0 in a process that did not freeze its heap).
 """
 
+import gc
 import logging
 import time
 
@@ -38,6 +41,7 @@ class ApiMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
+        self.registry.register(_FrozenHeap())
         self.request_seconds = Histogram(
             "crisis_http_request_duration_seconds",
             "HTTP requests by method, route template and status code.",
@@ -116,6 +120,15 @@ class ObservedRequests:
                 },
             )
             unbind_request(token)
+
+
+class _FrozenHeap:
+    def collect(self):
+        frozen = GaugeMetricFamily(
+            "crisis_process_gc_frozen_objects", "Objects from the process's start-up exempt from garbage collection (gc.freeze)."
+        )
+        frozen.add_metric([], gc.get_freeze_count())
+        yield frozen
 
 
 class ReadModelFigures:

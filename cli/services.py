@@ -87,6 +87,7 @@ def api() -> None:
     import uvicorn
 
     from api.main import create_app
+    from services.heap import freeze_startup_heap
 
     settings = load_settings()
     refuse_invalid_catalog(settings.playbooks_dir)
@@ -96,7 +97,9 @@ def api() -> None:
         asyncio.run(_check_schema(settings))
     except database_errors() as error:
         raise refuse_database(error) from None
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
+    app = create_app(settings)
+    freeze_startup_heap()
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
 
 
 async def _check_schema(settings: Settings) -> None:
