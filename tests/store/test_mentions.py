@@ -84,3 +84,31 @@ async def test_a_signal_is_stored_once_and_decided_once(sessions):
         decided = await store.get_signal(session, "sig-brand-1")
         assert (decided.status, decided.decided_by, decided.incident_id) == ("confirmed", "ewa", "inc-1")
         assert [s.id for s in await store.list_signals(session, status="suggested")] == ["sig-brand-2"]
+
+
+async def test_the_detector_reads_aware_times_to_the_microsecond_however_the_row_was_written(sessions):
+    """topic_mentions reads SQLite's text of a time itself: a row from the bulk insert and one
+    written through the ORM come back as the same aware UTC times the ORM reads."""
+    from sqlalchemy import select
+
+    from store.models import MentionRow
+
+    at = T0 + timedelta(microseconds=123_456)
+    async with sessions() as session:
+        await store.insert_mentions(session, [row(1, at=at), row(2, at=at.replace(microsecond=0))])
+        session.add(MentionRow(**{**row(3, at=at), "received_at": T0}))
+        await session.commit()
+    async with sessions() as session:
+        found = await store.topic_mentions(session, "brand", T0, T0 + timedelta(minutes=1))
+        through_orm = (await session.scalars(select(MentionRow.created_at).order_by(MentionRow.created_at))).all()
+    assert (
+        [each[0] for each in found]
+        == list(through_orm)
+        == [
+            at + timedelta(seconds=1),
+            T0 + timedelta(seconds=2),
+            at + timedelta(seconds=3),
+        ]
+    )
+    assert all(each[0].utcoffset() == timedelta(0) for each in found)
+    assert [each[1:4] for each in found] == [(True, True, 1), (False, True, 2), (True, True, 3)]

@@ -299,3 +299,44 @@ def test_bad_topics_are_reported_as_file_path_reason(tmp_path, topics, expected)
     with pytest.raises(CatalogError) as refused:
         load_catalog(folder)
     assert any(expected in str(problem) for problem in refused.value.problems), refused.value.problems
+
+
+def test_a_batch_of_texts_gets_the_keyword_hits_each_text_gets_alone():
+    """count_buckets looks for each stem once in the whole batch, then searches only the texts it
+    occurs in: the same hits as asking text by text, whatever the texts hold."""
+    from domain.listening import KeywordMatcher
+
+    topic = Topic(
+        id="brand",
+        name="Northwind",
+        terms=["northwind"],
+        playbook="customer_backlash",
+        keywords=[
+            KeywordTrigger(terms=["hacked", "włam*", "scam link"], min_count=1),
+            KeywordTrigger(terms=["boycott*"], min_count=1),
+            KeywordTrigger(terms=["fake"], min_count=1),
+        ],
+    )
+    texts = [
+        "Northwind was HACKED",
+        "unhacked northwind",  # the stem inside a word: no hit
+        "northwind: Włamanie!",
+        "boycottnorthwind now",  # the trailing * matches any ending
+        "a scam\nlink",  # the term's space is not a line break
+        "",
+        "scam link, fake, boycotts",  # three triggers in one text
+        "hacked",  # a stem at the very start and end of a text
+        "fakeness",
+        "İ fake",  # lowercasing that changes a text's length
+        "wrong: scam",
+        "link hacked\nfake\n",
+    ] * 3
+    matcher = KeywordMatcher(topic)
+    one_by_one: dict[int, list[int]] = {}
+    for position, text in enumerate(texts):
+        for index in matcher.hits(text):
+            one_by_one.setdefault(index, []).append(position)
+    assert matcher.hits_of_each(texts) == one_by_one
+    assert set(one_by_one) == {0, 1, 2}
+    assert matcher.hits_of_each([]) == {}
+    assert KeywordMatcher(topic).hits_of_each(["nothing here"]) == {}
