@@ -19,6 +19,7 @@ Schema) says exactly what is accepted. :func:`refusal` gives the same check to c
 text outside a model.
 """
 
+import json
 import re
 import unicodedata
 from typing import Annotated, Any
@@ -36,6 +37,22 @@ EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x0
 # Every character either kind may refuse (Cc and the line separators), found at C speed: most text
 # has none, and walking it character by character was most of the cost of validating a batch of mentions.
 _SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+# In a JSON document's bytes, what can decode to such a character: an escape of one (\n, \u2028 …)
+# or the character itself in UTF-8 (C0 controls cannot appear raw inside a JSON string).
+_SUSPECT_IN_JSON = re.compile(
+    rb"\\[bfnrt]|\\u(?:00[01][0-9A-Fa-f]|007[Ff]|00[89][0-9A-Fa-f]|202[89])|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]"
+)
+
+
+def json_may_hold_refused_text(raw: bytes) -> bool:
+    """False only when no string in the JSON document ``raw`` can hold a character that
+    :data:`OneLine` or :data:`LongText` refuses (one pass at C speed over the bytes), so a caller
+    may skip checking its strings one by one; True when one might (or the document is not UTF-8)."""
+    if json.detect_encoding(raw) != "utf-8":
+        return True
+    return _SUSPECT_IN_JSON.search(raw) is not None
 
 
 def _describe(character: str) -> str:

@@ -197,3 +197,76 @@ def test_the_quick_screen_refuses_exactly_what_the_character_rule_refuses():
                 if got is not None:
                     assert got.split(": ")[0] == expected.split(": ")[0], (hex(code), multiline)
                     assert got.endswith(expected.rsplit(" ", 1)[1]), (hex(code), multiline)
+
+
+def test_a_json_body_is_cleared_only_when_no_string_in_it_can_be_refused():
+    """POST /mentions skips the per-string checks for a body json_may_hold_refused_text clears:
+    every code point that either kind of text refuses, in a string encoded every way JSON allows
+    (escaped or raw UTF-8, upper- or lower-case hex), keeps the body from being cleared."""
+    import json
+
+    from domain.safe_text import json_may_hold_refused_text
+
+    for code in [*range(0x3000), *range(0x3000, 0x110000, 251)]:
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        text = f"ab\t{chr(code)}c" if code != ord("\t") else "ab\tc"
+        refused = refusal(text, multiline=False) is not None or refusal(text, multiline=True) is not None
+        escaped = json.dumps([{"text": text}]).encode()
+        bodies = [
+            escaped,
+            re.sub(rb"\\u([0-9a-f]{4})", lambda hex_digits: b"\\u" + hex_digits[1].upper(), escaped),
+            json.dumps([{"text": text}], ensure_ascii=False).encode(),
+        ]
+        if code < 0x10000:  # every character as a \uXXXX escape, \n and \t too
+            bodies.append(('[{"text": "' + "".join(f"\\u{ord(each):04x}" for each in text) + '"}]').encode())
+        for body in bodies:
+            assert json.loads(body) == [{"text": text}]
+            if refused:
+                assert json_may_hold_refused_text(body), (hex(code), body)
+    assert not json_may_hold_refused_text(
+        json.dumps([{"text": "Kawa w Northwind dziś świetna 🙂", "url": "https://a/b?c"}]).encode()
+    )
+    assert not json_may_hold_refused_text(json.dumps([{"text": "dziś"}], ensure_ascii=False).encode())
+    assert json_may_hold_refused_text('[{"text": "plain"}]'.encode("utf-16"))  # not UTF-8: not cleared
+
+
+def test_a_cleared_batch_validates_as_a_checked_one():
+    """The model without the text checks gives what the checked one gives, errors included, for
+    anything but a refused character (which the screen above keeps for the checked model)."""
+    from pydantic import ValidationError
+
+    from api.mentions import _BATCH, _CLEARED_BATCH
+
+    good = {
+        "platform": " X ",
+        "external_id": "1",
+        "author": " someone ",
+        "text": "  hi\there ",
+        "url": "https://x.example/1",
+        "created_at": "2026-12-01T09:00:00+01:00",
+        "language": "pl",
+        "reach": 5,
+        "topic": " brand ",
+        "extra": "ignored",
+    }
+    bad = [
+        {**good, "platform": ""},
+        {**good, "author": "a" * 201},
+        {**good, "text": 5},
+        {**good, "topic": "t" * 101},
+        {**good, "url": "ftp://x"},
+        {**good, "created_at": "2026-12-01T09:00:00"},
+        {**good, "reach": -1},
+        {**good, "language": "polish!"},
+        {key: value for key, value in good.items() if key != "author"},
+    ]
+    assert [m.model_dump() for m in _CLEARED_BATCH.validate_python([good, {**good, "topic": None}])] == [
+        m.model_dump() for m in _BATCH.validate_python([good, {**good, "topic": None}])
+    ]
+    for item in bad:
+        with pytest.raises(ValidationError) as checked:
+            _BATCH.validate_python([good, item])
+        with pytest.raises(ValidationError) as cleared:
+            _CLEARED_BATCH.validate_python([good, item])
+        assert [(e["loc"], e["msg"]) for e in cleared.value.errors()] == [(e["loc"], e["msg"]) for e in checked.value.errors()]
