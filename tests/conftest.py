@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.catalog import load_catalog
+from tests.critical_path import pytest_collection_finish, pytest_runtest_setup, pytest_runtest_teardown  # noqa: F401  (hooks)
 from tests.postgres import postgres  # noqa: F401  (fixture: the session's throwaway PostgreSQL server)
 from workflows.search_attributes import ALL
 
