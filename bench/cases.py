@@ -411,17 +411,23 @@ async def timed_reads(api: httpx.AsyncClient, incidents: list[str]) -> tuple[lis
     return times, failed
 
 
+# The worker gives freed memory back once it has been idle for CRISIS_WORKER_MALLOC_TRIM_S (2 s by
+# default, services/allocator.py), so its RSS at rest is read after a quiet window longer than that.
+MEMORY_AT_REST_S = 3.0
+
+
 async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged: int, sizes: Sizes) -> MemoryResult:
     """Worker RSS once ``memory_incidents`` incidents of ``playbook`` are open, paged (each of its
     ``roles_paged`` roles by SMS and email) and waiting on their acknowledge deadlines (timers),
-    against the same worker's RSS before them."""
+    against the same worker's RSS before them, each read with the worker at rest."""
     pages_per_incident = 2 * roles_paged
     warmup = sizes.memory_warmup
+    at_rest_s = max(sizes.idle_window_s, MEMORY_AT_REST_S)
     async with httpx.AsyncClient(base_url=satellite.url, timeout=60, headers=HEADERS) as api:
         for index in range(warmup):
             incident = await declare(api, f"Memory warm-up {index}", playbook)
             await pages.wait_sends(incident, pages_per_incident, timeout=120, poll_s=0.01)
-        await wait_idle(satellite, sizes.idle_window_s)
+        await wait_idle(satellite, at_rest_s)
         baseline = satellite.worker_rss()
         cpu_before = satellite.worker_cpu_seconds()
         counts_before = cache_counts(await satellite.worker_metrics()) if satellite.metrics_bind else None
@@ -436,7 +442,7 @@ async def memory(satellite: Satellite, pages: Pages, playbook: str, roles_paged:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{pages.count('page')} of {expected} pages after {MEMORY_PAGING_S} s")
             await asyncio.sleep(0.2)
-        await wait_idle(satellite, sizes.idle_window_s)
+        await wait_idle(satellite, at_rest_s)
         settled = time.monotonic()
         result = MemoryResult(
             playbook=playbook,
