@@ -56,10 +56,14 @@ async def test_metrics_after_an_incident(stack):
             assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
             return families(response.text)
 
-        def paged(found) -> bool:
-            return any(s.value >= 1 for s in samples(found["crisis_pages"], channel="sms", status="sent", drill="false"))
+        def paged_and_counted(found) -> bool:
+            """The page sent, and the incident counted open in identify: the gauge reads the read model,
+            which the projection brings up to date beside the flow."""
+            sent = samples(found["crisis_pages"], channel="sms", status="sent", drill="false")
+            identify = samples(found["crisis_incidents_open"], phase="identify", drill="false")
+            return any(s.value >= 1 for s in sent) and any(s.value >= 1 for s in identify)
 
-        found = await poll(scrape, paged)
+        found = await poll(scrape, paged_and_counted)
 
     assert found["crisis_read_model_up"].samples[0].value == 1
     open_by_phase = {s.labels["phase"]: s.value for s in samples(found["crisis_incidents_open"], drill="false")}
