@@ -19,9 +19,8 @@ YIELDED = pytest.StashKey[bool]()
 
 
 def pytest_collection_finish(session) -> None:
-    session.config.stash[BESIDE_THE_LONG_TEST] = "PYTEST_XDIST_WORKER" in os.environ and any(
-        item.get_closest_marker("long") for item in session.items
-    )
+    in_a_worker = hasattr(session.config, "workerinput")  # pytest-xdist's worker process (not an inherited variable)
+    session.config.stash[BESIDE_THE_LONG_TEST] = in_a_worker and any(item.get_closest_marker("long") for item in session.items)
 
 
 def pytest_runtest_setup(item) -> None:

@@ -96,7 +96,11 @@ def test_other_processes_give_the_long_test_the_cpu_first_in_a_parallel_run(tmp_
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "PYTHONPATH": str(PROJECT), "NICENESS_SEEN": str(tmp_path / "seen")},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(PROJECT),
+            "NICENESS_SEEN": str(tmp_path / "seen"),
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     seen = {path.stem: int(path.read_text()) for path in (tmp_path / "seen").glob("*.nice")}
