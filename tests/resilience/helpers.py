@@ -2,6 +2,7 @@
 settings, the crisis team's moves over the API, and a read-only look at the read model and the ledger."""
 
 import asyncio
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,11 @@ def paging_stack(data_dir: Path, providers: Providers, playbooks: Path, **settin
     stack = SplitStack(data_dir, {"CRISIS_PLAYBOOKS_DIR": str(playbooks), **providers.env(api_port), **settings})
     stack.api_port = api_port
     return stack
+
+
+def metric(text: str, name: str) -> float:
+    """The sum of a Prometheus metric's samples (all label sets) in a worker's /metrics text."""
+    return sum(float(value) for value in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
 
 
 def sqlite_url(stack: SplitStack) -> str:

@@ -2,8 +2,6 @@
 the memory lever of docs/operations.md): the worker evicts runs and replays them from their history
 at their next task, and every incident still runs to closed, each page sent once, each timeline whole."""
 
-import re
-
 import httpx
 import pytest
 
@@ -14,6 +12,7 @@ from tests.resilience.helpers import (
     assert_no_sms_twice,
     caught_up,
     drive_to_closed,
+    metric,
     paged,
     paging_stack,
     sqlite_url,
@@ -23,11 +22,6 @@ pytestmark = pytest.mark.e2e
 
 CACHE = 2
 INCIDENTS = 5
-
-
-def metric(text: str, name: str) -> float:
-    """The sum of a Prometheus metric's samples (all label sets) in the worker's /metrics text."""
-    return sum(float(value) for value in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
 
 
 def test_incidents_evicted_from_a_small_cache_all_run_to_closed_correctly(tmp_path, quick_playbooks, providers):

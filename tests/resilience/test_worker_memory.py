@@ -3,24 +3,18 @@
 system once it goes idle after work, counted in its SDK metrics. Read from the worker's process
 (its memory map and its /metrics), not from the code that sets them."""
 
-import re
-
 import httpx
 import pytest
 
 from services.allocator import glibc
 from tests.e2e.stack import free_port, until
 from tests.malloc_heaps import arena_heaps
-from tests.resilience.helpers import DECLARATION, paged, paging_stack
+from tests.resilience.helpers import DECLARATION, metric, paged, paging_stack
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(glibc() is None, reason="glibc's malloc only: mallopt and malloc_trim are not called elsewhere"),
 ]
-
-
-def metric(text: str, name: str) -> float:
-    return sum(float(value) for value in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
 
 
 def test_a_worker_keeps_two_arenas_and_gives_memory_back_once_idle(tmp_path, quick_playbooks, providers):
