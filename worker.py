@@ -21,6 +21,7 @@ from services.allocator import glibc, trim_when_idle
 from services.declare import DeclarationRefused, declare_from_signal
 from services.heap import freeze_startup_heap
 from services.temporal_connection import connect
+from services.workflow_runner import workflow_runner
 from settings import Settings
 from store.db import create_engine, session_factory
 from store.migrate import check_schema
@@ -89,6 +90,7 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(seconds=10),  # a stopping worker finishes its running activities
         debug_mode=debug_mode,
         interceptors=interceptors,
+        workflow_runner=workflow_runner(client.data_converter),
     )
 
 

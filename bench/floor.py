@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 from bench import floor_workflow
 from bench.breakdown import Sample
 from bench.floor_workflow import FloorWorkflow, UpdateFloorWorkflow, noop
+from services.workflow_runner import workflow_runner
 
 ACTIVITY = "bench_floor_noop"
 
@@ -37,7 +38,11 @@ class Floor:
 
     async def __aenter__(self) -> "Floor":
         self._worker = Worker(
-            self._client, task_queue=self._task_queue, workflows=[FloorWorkflow, UpdateFloorWorkflow], activities=[noop]
+            self._client,
+            task_queue=self._task_queue,
+            workflows=[FloorWorkflow, UpdateFloorWorkflow],
+            activities=[noop],
+            workflow_runner=workflow_runner(self._client.data_converter),
         )
         self._running = asyncio.create_task(self._worker.run())
         return self

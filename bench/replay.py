@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from services.workflow_runner import workflow_runner
 from tests.app_stack import open_stack
 from tests.conftest import register_search_attributes
 from tests.long_incident import Team, runs_of
@@ -55,7 +56,12 @@ async def long_incident_replay(samples: int) -> ReplayResult:
     for _ in range(samples):
         # Without deadlock detection: on a loaded machine a replay's first activation may wait more than
         # its 2 s for the CPU, which would end the sample instead of timing it.
-        replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, debug_mode=True)
+        replayer = Replayer(
+            workflows=[IncidentWorkflow],
+            data_converter=pydantic_data_converter,
+            workflow_runner=workflow_runner(pydantic_data_converter),
+            debug_mode=True,
+        )
         began = time.perf_counter()
         await replayer.replay_workflow(history)
         replay_ms.append((time.perf_counter() - began) * 1000)

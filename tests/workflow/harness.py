@@ -20,6 +20,7 @@ from domain.catalog import Catalog
 from domain.incident import IncidentPlan
 from domain.receipts import UpdateReceipt
 from domain.severity import Severity
+from services.workflow_runner import workflow_runner
 from store import service
 from store.db import create_engine, create_schema, session_factory
 from tests.driver import next_step
@@ -178,6 +179,7 @@ async def open_harness(
             task_queue=task_queue,
             workflows=[IncidentWorkflow, ScheduledDrillWorkflow],
             activities=activities.all() + DrillActivities(catalog.directory).all(),
+            workflow_runner=workflow_runner(env.client.data_converter),
         ):
             yield Harness(env, task_queue, sessions, catalog)
     finally:

@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.models import IncidentOutcome
+from services.workflow_runner import workflow_runner
 from store import service
 from tests.app_stack import open_stack
 from tests.long_incident import Team, runs_of
@@ -127,6 +128,11 @@ async def test_a_sev1_outage_runs_for_30_days_in_runs_under_10k_events_each_and_
 
     # The runs replay on today's code: the declared one, a continued one and the one that closed the
     # incident (without the deadlock detection a loaded machine would trip, as the worker above).
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, debug_mode=True)
+    replayer = Replayer(
+        workflows=[IncidentWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(pydantic_data_converter),
+        debug_mode=True,
+    )
     for history in (runs[0], runs[1], runs[-1]):
         await replayer.replay_workflow(history)

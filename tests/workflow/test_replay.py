@@ -14,6 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.playbook import Playbook
+from services.workflow_runner import workflow_runner
 from workflows.incident import IncidentWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -35,7 +36,11 @@ LISTED = manifest()
 
 
 def replay(name: str, history_json: str):
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[IncidentWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(pydantic_data_converter),
+    )
     return replayer.replay_workflow(WorkflowHistory.from_json(name, history_json))
 
 
