@@ -26,6 +26,10 @@ APPROVAL_WINDOW = timedelta(
 
 
 RETRIES_ON_503 = 10
+# A read of the incident that has no answer by then is asked again. The test server can leave a query
+# unanswered for good when it reaches a run in the moment that run continues as new (the API gives up
+# only at its own deadline, 30 s with its grace), and the lock of a refused task is usually stuck too.
+READ_DEADLINE = timedelta(seconds=8)
 SKIP_DEADLINE = timedelta(minutes=5)
 # Of wall time in a skip with the server's clock creeping, twice running: a workflow task holds the
 # lock for well under a second, so 16 s without an activity in progress is a stuck lock (the 30-day
@@ -41,6 +45,8 @@ class Team:
     def __init__(self, http: httpx.AsyncClient, env: WorkflowEnvironment, incident: str):
         self.http, self.env, self.incident = http, env, incident
         self.stuck_locks_released = 0
+        self.reads_asked_again = 0
+        self.lock_suspect = False
         self.answered: dict | None = None
 
     @classmethod
@@ -52,10 +58,17 @@ class Team:
     async def state(self) -> dict:
         """The incident, asked again as a 503 says (``Retry-After``), as a page or a client would: a
         query that arrives while the worker rebuilds a 2,000-event run (a continued run's first task,
-        or an evicted one) can miss the API's deadline on a loaded machine. Only reads are asked
-        again: an action that got a 503 may have been done."""
+        or an evicted one) can miss the API's deadline on a loaded machine. A read with no answer
+        within ``READ_DEADLINE`` is asked again too, and makes the next skip quicker to take the
+        server's lock for stuck (``skip``). Only reads are asked again: an action that got a 503 may
+        have been done."""
         for _ in range(RETRIES_ON_503):
-            response = await self.http.get(f"/incidents/{self.incident}")
+            try:
+                response = await asyncio.wait_for(self.http.get(f"/incidents/{self.incident}"), READ_DEADLINE.total_seconds())
+            except TimeoutError:
+                self.reads_asked_again += 1
+                self.lock_suspect = True
+                continue
             if response.status_code != 503:
                 break
             await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
@@ -118,7 +131,9 @@ class Team:
         the worker answers it ("workflow execution already completed"), so its lock is never
         released and time from then on passes at the wall clock's pace (a 34-minute skip outlasted
         its 5-minute deadline in CI). When the clock creeps while the incident has no activity in
-        progress, that lock is given back once, and counted in ``stuck_locks_released``."""
+        progress, that lock is given back once, and counted in ``stuck_locks_released``: after two
+        looks, or after one when a read of the incident has just gone unanswered (``state``), which
+        is how such a lock most often shows itself first."""
         request = SleepRequest()
         request.duration.FromTimedelta(duration)
         sleeping = asyncio.ensure_future(
@@ -128,11 +143,12 @@ class Team:
         while not (await asyncio.wait({sleeping}, timeout=STUCK_AFTER.total_seconds()))[0]:
             now = await self.env.get_current_time()
             creeping = creeping + 1 if now - clock < STUCK_AFTER * 2 and not await self._activities_in_progress() else 0
-            if creeping == 2:  # a task's lock is released within seconds; a stuck one stays
+            if creeping == (1 if self.lock_suspect else 2):  # a task's lock is released within seconds; a stuck one stays
                 await self.env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
                 self.stuck_locks_released += 1
                 creeping = 0
             clock = now
+        self.lock_suspect = False
         sleeping.result()
 
     async def _activities_in_progress(self) -> bool:
