@@ -16,7 +16,7 @@ from api import limits
 from api.auth import Ingester
 from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
-from api.sentiment_pool import score_all
+from api.sentiment_pool import topics_and_scores
 from domain.listening import TopicMatcher
 from domain.safe_text import LongText, OneLine, json_may_hold_refused_text, one_line
 from domain.sentiment import is_negative
@@ -122,7 +122,7 @@ async def ingest(
     errors: list[dict[str, Any]] = []  # the model's, indexed in the whole batch
     problems: list[dict[str, Any]] = []  # the batch's own rules, reported when no item breaks the model
     rows: list[dict[str, Any]] = []
-    scoring: list[tuple[list[dict[str, Any]], Any]] = []  # rows with a topic, and their scores (or a future of them)
+    scoring: list[tuple[list[dict[str, Any]], Any]] = []  # a part's rows, and their topics and scores (or a future of them)
     seen: set[tuple[str, str]] = set()
     for offset in range(0, len(items), PART):
         try:
@@ -132,7 +132,7 @@ async def ingest(
             continue
         if errors:
             continue  # the batch is refused: the rest is only read for the count of its problems
-        topical: list[dict[str, Any]] = []
+        fresh: list[dict[str, Any]] = []
         for index, mention in enumerate(part, start=offset):
             if mention.created_at > latest:
                 problems.append({"loc": (index, "created_at"), "msg": f"{mention.created_at.isoformat()} is in the future"})
@@ -154,33 +154,33 @@ async def ingest(
                 "created_at": mention.created_at.astimezone(timezone.utc),
                 "language": mention.language,
                 "reach": mention.reach,
-                "topic": matcher.topic_for(mention.text, mention.topic),
+                "topic": mention.topic,  # the one it names; matched by its text below when None
                 "received_at": now,
                 "ingested_by": caller.name,
                 "sentiment": None,
                 "negative": False,
             }
             rows.append(row)
-            if row["topic"] is not None:  # sentiment is only ever read per topic (detection, charts)
-                topical.append(row)
-        if topical and not problems:
-            texts = [(row["text"], row["language"]) for row in topical]
-            # In the processes, this part is scored while the next ones are validated.
-            scoring.append((topical, scorer.submit(texts) if in_processes else score_all(texts)))
+            fresh.append(row)
+        if fresh and not problems:
+            texts = [(row["text"], row["language"], row["topic"]) for row in fresh]
+            # In the processes, this part is matched and scored while the next ones are validated.
+            scoring.append((fresh, scorer.submit(matcher, texts) if in_processes else topics_and_scores(matcher, texts)))
     if errors or problems:
-        for _, scores in scoring:
+        for _, found in scoring:
             if in_processes:
-                scores.cancel()
+                found.cancel()
         raise _refusal(errors or problems)
-    for topical, scores in scoring:
-        for row, sentiment in zip(topical, await scores if in_processes else scores):
-            row["sentiment"], row["negative"] = sentiment, is_negative(sentiment)
+    for fresh, found in scoring:
+        for row, (topic, sentiment) in zip(fresh, await found if in_processes else found):
+            row["topic"], row["sentiment"], row["negative"] = topic, sentiment, is_negative(sentiment)
     stored = await store.insert_mentions(session, rows) if rows else Counter()
     topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))
-    if scoring:
+    woken = sorted({row["topic"] for row in rows if row["topic"] is not None})
+    if woken:
         # After the commit: a detector woken now finds the batch. If Temporal does not answer, the 503
         # asks the sender to retry, which stores nothing twice and (duplicates or not) wakes them again.
-        await nudge_topics(client, settings.task_queue, sorted({row["topic"] for topical, _ in scoring for row in topical}))
+        await nudge_topics(client, settings.task_queue, woken)
     total = sum(stored.values())
     return IngestReceipt(received=len(items), stored=total, duplicates=len(items) - total, topics=topics)
 

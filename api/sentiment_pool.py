@@ -2,23 +2,42 @@
 
 VADER is pure Python and is most of the CPU a batch of mentions costs; in one process it would hold
 the event loop (which ``crisis dev`` shares with the worker) for the whole batch. A small pool of
-processes scores a batch's texts in parallel while the API process validates, matches and stores:
-the route hands over each part of a batch as soon as that part is validated (:meth:`submit`), so
-the processes score while the API process is still validating the rest.
-``CRISIS_SENTIMENT_PROCESSES=0`` scores in the API process instead.
+processes matches a batch's texts to their topics and scores the topical ones, in parallel, while
+the API process validates and stores: the route hands over each part of a batch as soon as that
+part is validated (:meth:`submit`), so the processes work while the API process is still
+validating the rest. ``CRISIS_SENTIMENT_PROCESSES=0`` does it all in the API process instead.
 """
 
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from domain.listening import TopicMatcher
 from domain.sentiment import score
 
 _MIN_PER_PROCESS = 200  # below this, sending the texts over costs more than it saves
 
+Item = tuple[str, str | None, str | None]  # a mention's text, language and the topic it names (or None)
+Terms = tuple[tuple[str, tuple[str, ...]], ...]  # TopicMatcher.terms
+_matchers: dict[Terms, TopicMatcher] = {}  # in a process: the matcher of the topics' terms last sent
 
-def score_all(items: list[tuple[str, str | None]]) -> list[float | None]:
-    return [score(text, language) for text, language in items]
+
+def topics_and_scores(matcher: TopicMatcher, items: list[Item]) -> list[tuple[str | None, float | None]]:
+    """Each item's topic (the one it names, else the first its text has the terms of) and, when
+    it has one, its sentiment: sentiment is only ever read per topic (detection, charts)."""
+    found = []
+    for text, language, named in items:
+        topic = matcher.topic_for(text, named)
+        found.append((topic, None if topic is None else score(text, language)))
+    return found
+
+
+def _in_process(terms: Terms, items: list[Item]) -> list[tuple[str | None, float | None]]:
+    matcher = _matchers.get(terms)
+    if matcher is None:
+        _matchers.clear()  # topics.yaml changed: the old terms are not sent again
+        matcher = _matchers[terms] = TopicMatcher.from_terms(terms)
+    return topics_and_scores(matcher, items)
 
 
 def _warm() -> None:
@@ -37,12 +56,12 @@ class SentimentScorer:
         """Whether a batch of ``count`` texts is worth sending to the processes."""
         return self.processes > 0 and count >= 2 * _MIN_PER_PROCESS
 
-    def submit(self, items: list[tuple[str, str | None]]) -> "asyncio.Future[list[float | None]]":
-        """Score ``items`` in one of the processes; the future has their scores in order."""
+    def submit(self, matcher: TopicMatcher, items: list[Item]) -> "asyncio.Future[list[tuple[str | None, float | None]]]":
+        """:func:`topics_and_scores` of ``items`` in one of the processes; the future has them in order."""
         if self._pool is None:
             # spawn, not fork: the API process has Temporal's and SQLite's threads running
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
-        return asyncio.get_running_loop().run_in_executor(self._pool, score_all, items)
+        return asyncio.get_running_loop().run_in_executor(self._pool, _in_process, matcher.terms, items)
 
     def close(self) -> None:
         if self._pool is not None:

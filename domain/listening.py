@@ -131,7 +131,17 @@ class TopicMatcher:
 
     def __init__(self, topics: list[Topic]):
         self.topics = {topic.id: topic for topic in topics}
-        self._terms = [(topic.id, _Terms(topic.terms)) for topic in topics]
+        self.terms = tuple((topic.id, tuple(topic.terms)) for topic in topics)
+        self._terms = [(topic_id, _Terms(list(terms))) for topic_id, terms in self.terms]
+
+    @classmethod
+    def from_terms(cls, terms: tuple[tuple[str, tuple[str, ...]], ...]) -> "TopicMatcher":
+        """The matcher of topics with these ``terms`` (:attr:`terms` of another: small to send to a
+        process, which has no catalog); it matches as that one does but knows no topic's settings."""
+        matcher = cls([])
+        matcher.terms = terms
+        matcher._terms = [(topic_id, _Terms(list(each))) for topic_id, each in terms]
+        return matcher
 
     def topic_for(self, text: str, named: str | None = None) -> str | None:
         if named is not None:

@@ -1,21 +1,50 @@
-"""Sentiment scored in worker processes gives what the API process would."""
+"""Topics matched and sentiment scored in worker processes give what the API process would."""
 
-from api.sentiment_pool import SentimentScorer, score_all
+from api.sentiment_pool import SentimentScorer, topics_and_scores
+from domain.listening import Topic, TopicMatcher
+
+TOPICS = [
+    Topic(id="ordering_app", name="App", terms=["northwind app", "checkout*"], playbook="technical_outage"),
+    Topic(id="brand", name="Brand", terms=["northwind", "#northwind"], playbook="customer_backlash"),
+]
 
 
-async def test_the_sentiment_pool_scores_like_the_api_process():
+async def test_the_sentiment_pool_matches_and_scores_like_the_api_process():
     items = [
-        ("Northwind is a disgrace, awful service", "en"),
-        ("Świetna kawa, polecam", "pl"),
-        ("hola", "es"),
-        ("lovely", None),
-    ] * 150
+        ("Northwind is a disgrace, awful service", "en", None),
+        ("The Northwind app checkouts fail again", "en", None),
+        ("Świetna kawa w #Northwind, polecam", "pl", None),
+        ("hola northwind", "es", None),
+        ("lovely weather today", None, None),  # no topic: not scored
+        ("lovely weather today", None, "brand"),  # the topic it names counts, whatever its text
+    ] * 100
+    matcher = TopicMatcher(TOPICS)
     scorer = SentimentScorer(2)
     try:
-        parts = [scorer.submit(items[offset : offset + 250]) for offset in range(0, len(items), 250)]  # in flight together
-        assert [score for part in parts for score in await part] == score_all(items)
+        parts = [
+            scorer.submit(matcher, items[offset : offset + 150]) for offset in range(0, len(items), 150)
+        ]  # in flight together
+        in_processes = [found for part in parts for found in await part]
     finally:
         scorer.close()
+    assert in_processes == topics_and_scores(matcher, items)
+    assert in_processes[:6] == [
+        ("brand", in_processes[0][1]),
+        ("ordering_app", in_processes[1][1]),
+        ("brand", in_processes[2][1]),
+        ("brand", None),
+        (None, None),
+        ("brand", in_processes[5][1]),
+    ]
+    assert in_processes[0][1] < 0 < in_processes[2][1] and in_processes[5][1] is not None
+
+
+def test_a_matcher_from_terms_matches_as_the_catalogs_does():
+    matcher = TopicMatcher(TOPICS)
+    copy = TopicMatcher.from_terms(matcher.terms)
+    texts = ["northwind app down", "Checkout broken", "#northwind", "nothing here", "northwindcoffee", "the checkouts"]
+    assert [copy.topic_for(text) for text in texts] == [matcher.topic_for(text) for text in texts]
+    assert [matcher.topic_for(text) for text in texts] == ["ordering_app", "ordering_app", "brand", None, None, "ordering_app"]
 
 
 def test_only_batches_worth_sending_go_to_the_processes():
