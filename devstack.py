@@ -367,9 +367,8 @@ async def run_stack(settings: Settings, announce) -> None:
     try:
         client = await wait_for_temporal(settings, server_process)
         sessions = session_factory(engine)
-        worker = build_worker(
-            client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
-        )
+        listening = build_listening_activities(client, settings, sessions)
+        worker = build_worker(client, settings, build_activities(settings, sessions), listening)
         # The API on the worker's connection: its declarations start eagerly on this worker.
         app = create_app(settings, temporal=bounded_on_connection_of(client, settings))
         api = _EmbeddedServer(
@@ -422,6 +421,7 @@ async def run_stack(settings: Settings, announce) -> None:
         await ui_task
         if not worker_task.done():
             await worker.shutdown()
+        listening.close()
         if server_process.poll() is None:
             temporal_gone.cancel()
             await worker_task

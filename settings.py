@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         alias="CRISIS_SENTIMENT_PROCESSES",
         description="Processes that score mentions' sentiment for the API; 0: in the API process.",
     )
+    detector_processes: int = Field(
+        1,
+        ge=0,
+        le=64,
+        alias="CRISIS_DETECTOR_PROCESSES",
+        description="Processes beside the worker that judge a large pass of a topic's new mentions; 0: in the worker.",
+    )
 
     # Access and abuse resistance (docs/security.md).
     api_key: SecretStr | None = Field(

@@ -19,6 +19,7 @@ from channels.targets import target_variants
 from domain.catalog import load_catalog
 from services.allocator import glibc, trim_when_idle
 from services.declare import DeclarationRefused, declare_from_signal
+from services.detector import DetectorPool
 from services.heap import freeze_startup_heap
 from services.temporal_connection import connect
 from services.workflow_runner import workflow_runner
@@ -62,7 +63,7 @@ def build_listening_activities(client: Client, settings: Settings, sessions) -> 
         except DeclarationRefused as refused:  # retrying cannot help; the signal stays suggested for a person
             raise ApplicationError(f"{signal.id} cannot be declared: {refused}", non_retryable=True) from None
 
-    return ListeningActivities(sessions, TopicSource(settings.playbooks_dir), declare)
+    return ListeningActivities(sessions, TopicSource(settings.playbooks_dir), declare, DetectorPool(settings.detector_processes))
 
 
 def build_worker(
@@ -112,9 +113,8 @@ async def run_worker(settings: Settings) -> None:
         await check_schema(engine)
         client = await connect(settings, metrics=True)
         sessions = session_factory(engine)
-        worker = build_worker(
-            client, settings, build_activities(settings, sessions), build_listening_activities(client, settings, sessions)
-        )
+        listening = build_listening_activities(client, settings, sessions)
+        worker = build_worker(client, settings, build_activities(settings, sessions), listening)
         log.info(
             "worker polling task queue %s on %s (namespace %s), database %s%s",
             settings.task_queue,
@@ -136,6 +136,7 @@ async def run_worker(settings: Settings) -> None:
         stopping.cancel()
         if trimming is not None:
             trimming.cancel()
+        listening.close()
         await running  # a worker that failed says why
         log.info("worker stopped")
     finally:

@@ -1,6 +1,5 @@
 """Listening activities: judge a topic's new mentions, and declare the incident a topic asks for."""
 
-import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,16 +10,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.catalog import TOPICS_FILE
-from domain.listening import (
-    DetectionOrigin,
-    DetectorState,
-    MentionFacts,
-    Topic,
-    TopicsFile,
-    bucket_start,
-    count_buckets,
-    evaluate,
-)
+from domain.listening import DetectionOrigin, DetectorState, Topic, TopicsFile, bucket_start
+from services.detector import DetectorPool
 from store import mentions as store
 
 BUCKETS_PER_EVALUATION = 1440  # a day of 1-minute buckets at most per pass: a long backlog is judged in steps
@@ -52,12 +43,18 @@ class TopicSource:
 
 
 class ListeningActivities:
-    def __init__(self, sessions: async_sessionmaker, topics: TopicSource, declare):
+    def __init__(self, sessions: async_sessionmaker, topics: TopicSource, declare, detector: DetectorPool | None = None):
         """``declare(session, signal_row) -> incident id`` opens the incident through the API's one
-        declaration path (``worker.build_listening_activities`` passes it)."""
+        declaration path (``worker.build_listening_activities`` passes it). ``detector``: where a
+        pass is judged (by default in a thread of the worker)."""
         self._sessions = sessions
         self._topics = topics
         self._declare = declare
+        self._detector = detector or DetectorPool(0)
+
+    def close(self) -> None:
+        """Stop the detector's process, if it started."""
+        self._detector.close()
 
     def all(self) -> list:
         return [self.evaluate_topic, self.declare_from_signal]
@@ -77,9 +74,10 @@ class ListeningActivities:
             if since is None:
                 since = bucket_start(await store.first_topic_mention(session, topic.id), topic.bucket)
             until = min(newest, since + BUCKETS_PER_EVALUATION * topic.bucket)
-            facts = [MentionFacts(*row) for row in await store.topic_mentions(session, topic.id, since, until)]
-            # The counting is CPU work: off the event loop, which the API shares in `crisis dev`.
-            new_state, detections = await asyncio.to_thread(lambda: evaluate(topic, state, count_buckets(topic, facts), until))
+            rows, times_as_text = await store.topic_mention_rows(session, topic.id, since, until)
+            # The counting is CPU work: off the event loop, and for a large pass out of the process,
+            # whose interpreter the API shares in `crisis dev`.
+            new_state, detections = await self._detector.judge(topic, state, rows, until, times_as_text)
             detected_at = datetime.now(timezone.utc)
             new = await store.record_signals(
                 session,

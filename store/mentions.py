@@ -132,6 +132,29 @@ async def topic_mentions(session: AsyncSession, topic: str, since: datetime, unt
     return [(_from_sqlite_time(created_at), *rest) for created_at, *rest in result.all()]
 
 
+async def topic_mention_rows(session: AsyncSession, topic: str, since: datetime, until: datetime) -> tuple[list[tuple], bool]:
+    """:func:`topic_mentions`' rows as the database driver hands them, and whether their times are
+    SQLite's text (then the flags are 0 or 1): for the detector's process to turn into facts
+    (``services.detector.judge``). On SQLite, read straight from the driver: SQLAlchemy's row objects
+    would cost the worker about what building the facts there did, and plain tuples are cheap to send."""
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return await topic_mentions(session, topic, since, until), False
+    compiled = _TOPIC_MENTIONS_TEXT_TIMES.compile(dialect=connection.dialect)
+    values = {"topic": topic, "since": _sqlite_bound(since), "until": _sqlite_bound(until)}
+    driver = (await connection.get_raw_connection()).driver_connection
+    cursor = await driver.execute(str(compiled), [values[name] for name in compiled.positiontup])
+    try:
+        return list(await cursor.fetchall()), True
+    finally:
+        await cursor.close()
+
+
+def _sqlite_bound(value: datetime) -> str:
+    """A time as SQLAlchemy's :class:`store.models.UTCDateTime` binds it on SQLite (an aware one in UTC)."""
+    return _sqlite_time(value) if value.tzinfo is not None else value.isoformat(" ", "microseconds")
+
+
 async def ingest_keys(session: AsyncSession, topic: str, since: datetime, until: datetime) -> list[str]:
     """The names of the API keys whose mentions of the topic fall in [since, until], sorted: who fed
     a surge that declared an incident by itself."""
