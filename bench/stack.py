@@ -32,6 +32,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from services.detector import PROCESS_NAME as DETECTOR_PROCESS
 from settings import Settings
 from store.db import create_engine, create_schema
 from tests.e2e.stack import BIN, DevStack, free_port, wait_ready
@@ -118,15 +119,16 @@ class BenchStack(DevStack):
         return cpu_seconds(self.process.pid)
 
     def cpu_by_process(self) -> dict[str, float]:
-        """CPU used so far by ``crisis dev`` itself (API and worker), its Temporal server and its
-        other children (the sentiment processes)."""
+        """CPU used so far by ``crisis dev`` itself (API and worker), its Temporal server, the
+        worker's detector process and its other children (the sentiment processes)."""
         assert self.process is not None
         main = psutil.Process(self.process.pid)
-        used = {"API and worker": 0.0, "sentiment": 0.0, "Temporal": 0.0}
+        used = {"API and worker": 0.0, "sentiment": 0.0, "detector": 0.0, "Temporal": 0.0}
+        named = {"temporal": "Temporal", DETECTOR_PROCESS: "detector"}
         for each in [main, *main.children(recursive=True)]:
             try:
                 times = each.cpu_times()
-                kind = "API and worker" if each.pid == main.pid else "Temporal" if each.name() == "temporal" else "sentiment"
+                kind = "API and worker" if each.pid == main.pid else named.get(each.name(), "sentiment")
                 used[kind] += times.user + times.system
             except psutil.Error:
                 pass

@@ -4,8 +4,10 @@ same state and detections as the facts read through SQLAlchemy and judged in the
 
 from datetime import datetime, timedelta, timezone
 
+import psutil
+
 from domain.listening import DetectorState, KeywordTrigger, MentionFacts, Topic, count_buckets, evaluate
-from services.detector import MIN_ROWS, DetectorPool, judge
+from services.detector import MIN_ROWS, PROCESS_NAME, DetectorPool, judge
 from store import mentions as store
 from store.models import MentionRow
 
@@ -83,7 +85,7 @@ async def test_a_large_pass_is_judged_in_the_detectors_process_as_in_the_worker(
         assert in_process.in_processes(len(rows)) and not in_worker.in_processes(len(rows))
         assert not in_process.in_processes(MIN_ROWS - 1)
         judged = await in_process.judge(TOPIC, state, rows, until, times_as_text)
-        assert in_process._pool is not None  # it did go to the process
+        assert PROCESS_NAME in {child.name() for child in psutil.Process().children()}  # it did go to the process, named
         assert judged == await in_worker.judge(TOPIC, state, rows, until, times_as_text)
         assert judged[1], "the surge is detected"
     finally:
