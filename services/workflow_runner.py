@@ -25,8 +25,17 @@ from temporalio.worker import (
     WorkflowInstanceDetails,
     WorkflowRunner,
 )
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from temporalio.workflow import Info, _Definition
+
+# The workflow modules a run shares with every other run instead of importing its own copy. Without
+# this the sandbox imports ``workflows/incident.py`` anew for each run and applies ``@workflow.defn``
+# to its class again: most of the CPU of creating a run's instance (about 4 of 4 to 6 ms), paid in
+# every incident's first workflow task and in every replay (bench/findings.md, "A lighter first task,
+# pages first"). The module holds only the class, as the orchestration it imports holds no state at module
+# level (docs/workflow-changes.md); each run still gets its own instance, in a sandbox of its own.
+SHARED_WORKFLOW_MODULES = ("workflows.incident",)
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(*SHARED_WORKFLOW_MODULES)
 
 _PROBES: tuple[SerializationContext, ...] = (
     WorkflowSerializationContext(namespace="probe", workflow_id="probe"),
@@ -91,5 +100,5 @@ class ContextFreeSandboxedRunner(WorkflowRunner):
 
 def workflow_runner(converter: DataConverter) -> WorkflowRunner:
     """The runner for workflows whose payloads ``converter`` converts."""
-    sandboxed = SandboxedWorkflowRunner()
+    sandboxed = SandboxedWorkflowRunner(restrictions=RESTRICTIONS)
     return sandboxed if takes_context(converter) else ContextFreeSandboxedRunner(sandboxed)

@@ -1,8 +1,10 @@
 """IncidentWorkflow: one durable run of a playbook, from declaration to closed.
 
-The sandbox imports this module afresh for every workflow run, so it holds only the workflow's
-definition: the orchestration is :class:`workflows.incident_flow.IncidentFlow` and the rules it
-applies are in ``domain``, both passed through the sandbox and shared by every run.
+It holds only the workflow's definition: the orchestration is
+:class:`workflows.incident_flow.IncidentFlow` and the rules it applies are in ``domain``, both passed
+through the sandbox and shared by every run. Temporal's default sandbox would import this module
+afresh for every run; the incidents' runner (services/workflow_runner.py) passes it through too, so
+it must hold no state either.
 """
 
 from temporalio import workflow

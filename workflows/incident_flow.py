@@ -124,6 +124,11 @@ PAGE_BATCH = 10
 BATCH_CLOSES_WITHIN = timedelta(minutes=10)
 BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=3)
 CONTINUE_AS_NEW = "engine-continue-as-new"
+# The team's pages are the first activities a declaration schedules, before the stakeholders' briefing,
+# the schedulers' pause and the other work beside them: the worker starts the first activities of a
+# workflow task first (eagerly, on the worker that ran the task) and its database serves their writes in
+# that order, so a briefing scheduled first delayed every page behind its own sends (bench/findings.md).
+PAGES_FIRST = "lean-first-pages-first"
 # A person's action is answered once the flow has acted on it, with the incident as it then stands
 # (domain/view_delta.py): the answer needs no state query after the Update.
 SETTLED_ANSWERS = "lean-latency-settled-answers"
@@ -262,17 +267,24 @@ class IncidentFlow:
         # The first-statement clock runs from declaration: the holding statement goes to approval at
         # the playbook's holding point whatever the assessment and the checklist.
         on_time = workflow.patched("voice-flow-holding-on-time")
-        self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
-        self._spawn(self._brief("declared"))
-        if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
-            for obligation in incident.playbook.obligations:
-                self._spawn(self._watch_obligation(obligation.id), resumable=True)
-        if on_time:
-            self._spawn(self._hold_on_time())
-            self._spawn(self._watch_first_statement())
-        if not plan.drill and workflow.patched("publish-replies"):
-            self._spawn(self._read_replies(), resumable=True)
-        await self._identify()
+
+        def beside_the_pages() -> None:
+            self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
+            self._spawn(self._brief("declared"))
+            if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
+                for obligation in incident.playbook.obligations:
+                    self._spawn(self._watch_obligation(obligation.id), resumable=True)
+            if on_time:
+                self._spawn(self._hold_on_time())
+                self._spawn(self._watch_first_statement())
+            if not plan.drill and workflow.patched("publish-replies"):
+                self._spawn(self._read_replies(), resumable=True)
+
+        if workflow.patched(PAGES_FIRST):
+            await self._identify(then=beside_the_pages)
+        else:
+            beside_the_pages()
+            await self._identify()
         self._enter(Phase.ASSESS)
         self._spawn(self._brief("acknowledged", person=incident.commander))
         await self._await_deadline(
@@ -324,15 +336,22 @@ class IncidentFlow:
             metrics=figures,
         )
 
-    async def _identify(self) -> None:
+    async def _identify(self, then: Callable[[], None] | None = None) -> None:
+        """Start every role's escalation, then wait for the commander's acknowledgement. ``then`` (the
+        work beside the pages, PAGES_FIRST) starts once the first wave of escalations has."""
         incident = self._incident
         roles = incident.playbook.identify.page
         in_waves = len(roles) > PAGE_WAVE and workflow.patched(PAGE_IN_WAVES)
         self._batching = self._bounded and len(roles) > PAGE_BATCH and workflow.patched(BATCH_PAGES)
         for index, role in enumerate(roles):
             if in_waves and index and index % PAGE_WAVE == 0:
+                if then is not None:
+                    then()
+                    then = None
                 await workflow.sleep(WAVE_GAP, summary=f"the next {min(PAGE_WAVE, len(roles) - index)} roles' escalations start")
             self._spawn(self._escalate(role))
+        if then is not None:
+            then()
         await workflow.wait_condition(lambda: incident.is_acknowledged(incident.commander_role))
 
     async def _escalate(self, role: str) -> None:

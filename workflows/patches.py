@@ -33,6 +33,9 @@ PATCHES: dict[str, Patch] = {
     "lean-scale-page-in-waves": Patch(
         date(2026, 12, 6), "more than 100 roles paged at declaration start their escalations 100 to a workflow task"
     ),
+    "lean-first-pages-first": Patch(
+        date(2026, 12, 7), "a declaration's pages are scheduled before the briefing, the schedulers' pause and the watchers"
+    ),
     "lean-fanout-batch-pages": Patch(
         date(2026, 12, 7),
         "a team of more than ten roles is paged ten people an activity; a person whose try failed is then tried alone",
