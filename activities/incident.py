@@ -3,6 +3,8 @@
 import asyncio
 import hashlib
 from collections.abc import Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -102,6 +104,45 @@ async def _heartbeat_every(seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
+class _People:
+    """How many people the worker's batches reach at once, all batches together: a batch (or a part of
+    one, no larger than the places) takes as many places as it has people, in the order they came."""
+
+    def __init__(self, places: int):
+        self._free = places
+        self._turns = asyncio.Condition()
+        self._waiting: list[object] = []
+
+    @asynccontextmanager
+    async def holding(self, people: int):
+        turn = object()
+        async with self._turns:
+            self._waiting.append(turn)
+            try:
+                await self._turns.wait_for(lambda: self._waiting[0] is turn and self._free >= people)
+            finally:
+                self._waiting.remove(turn)
+                self._turns.notify_all()
+            self._free -= people
+        try:
+            yield
+        finally:
+            async with self._turns:
+                self._free += people
+                self._turns.notify_all()
+
+
+@dataclass
+class _Sending:
+    """One notice on its way: its messages and link makers (one a channel, in ``channels``' order) and its chat copies."""
+
+    notice: Notice
+    send_id: str | None
+    channels: list[ChannelKind]
+    sends: list[tuple[OutgoingMessage, Compose | None]]
+    chat: asyncio.Future
+
+
 def _notice_outcome(outcome: list[Delivery] | BaseException) -> NoticeOutcome:
     """One notice's try in a batch, as the workflow reads it: its deliveries, or the error its own
     activity would have failed with (type, message, the channels it names, whether it is final)."""
@@ -168,7 +209,7 @@ class IncidentActivities:
         batches together; the worker passes its activity slots, as many as single pages could be."""
         self._sessions = sessions
         self._people_at_once = people_at_once
-        self._reaching: asyncio.Semaphore | None = None  # made in the worker's event loop, at the first batch
+        self._reaching: _People | None = None  # made in the worker's event loop, at the first batch
         self._roster = roster
         self._dispatcher = Dispatcher(sessions, channels)
         self._publishing = {
@@ -242,16 +283,16 @@ class IncidentActivities:
 
         return with_link
 
-    async def _reach(
+    def _message(
         self, notice: Notice, channel: ChannelKind, address: str | None, incident_link: Link, send_id: str | None
-    ) -> Delivery:
+    ) -> OutgoingMessage:
         if channel is ChannelKind.SMS:
             body = gsm_safe(notice.sms)
         elif channel is ChannelKind.CALL:
             body = text(notice.language, "call.page", page=notice.sms)
         else:
             body = notice.body
-        message = OutgoingMessage(
+        return OutgoingMessage(
             ledger_key=self._ledger_key(channel, send_id),
             incident_id=notice.incident_id,
             person_id=notice.person,
@@ -264,12 +305,13 @@ class IncidentActivities:
             drill=notice.drill,
             language=notice.language,
         )
-        return await self._dispatcher.send(message, self._link_composer(notice, channel, incident_link))
 
     @activity.defn
     async def notify(self, notice: Notice) -> list[Delivery]:
         """Reach one person on every channel they have, all at once, resolving contacts now (not at declaration)."""
-        return await self._notify(notice, None)
+        sending = self._sending(notice, None)
+        outcomes = await self._dispatcher.send_all(sending.sends)
+        return await self._delivered(sending, outcomes)
 
     @activity.defn
     async def notify_each(self, batch: NoticeBatch) -> list[NoticeOutcome]:
@@ -277,32 +319,59 @@ class IncidentActivities:
         batch instead of one each (issue 22 #4). Each notice keeps the ledger keys of its own activity
         (its ``send_id``), so neither a retry of the batch nor the notice's own activity, which the
         workflow runs for a person whose try here failed, sends anything a provider accepted already.
-        A person's failure is their outcome, never the batch's. It heartbeats while it runs, so a lost
-        worker is noticed within the heartbeat timeout however long a loaded machine makes the batch:
-        cut off by a timeout, a send the provider had accepted but the ledger not yet recorded would go
-        again on the retry."""
+        A person's failure is their outcome, never the batch's. The batch's sends share their
+        database transactions (the dispatcher's ``send_all``). It heartbeats while it runs, so a lost
+        worker is noticed within the heartbeat timeout however long a loaded machine makes the batch;
+        and a send the providers were asked to make is recorded even if the batch is cut off (by a
+        timeout) meanwhile, so its retry does not send it again."""
         if self._reaching is None:
-            self._reaching = asyncio.Semaphore(self._people_at_once)
-        reaching = self._reaching
+            self._reaching = _People(self._people_at_once)
+        reaching, at_once = self._reaching, self._people_at_once
 
-        async def reach(item: BatchedNotice) -> list[Delivery]:
-            async with reaching:  # a hundred batches of ten must not start a thousand people's sends at once
-                return await self._notify(item.notice, item.send_id)
+        async def reach(notices: list[BatchedNotice]) -> list[NoticeOutcome]:
+            async with reaching.holding(len(notices)):  # the worker's batches together reach at most people_at_once
+                return await self._notify_all(notices)
 
         beating = asyncio.ensure_future(_heartbeat_every(HEARTBEAT_EVERY_S))
         try:
-            outcomes = await asyncio.gather(*(reach(item) for item in batch.notices), return_exceptions=True)
+            parts = [batch.notices[start : start + at_once] for start in range(0, len(batch.notices), at_once)]
+            return [outcome for part in await asyncio.gather(*(reach(part) for part in parts)) for outcome in part]
         finally:
             beating.cancel()
-        return [_notice_outcome(outcome) for outcome in outcomes]
 
-    async def _notify(self, notice: Notice, send_id: str | None) -> list[Delivery]:
+    async def _notify_all(self, notices: list[BatchedNotice]) -> list[NoticeOutcome]:
+        outcomes: list[NoticeOutcome | None] = [None] * len(notices)
+        sendings: list[tuple[int, _Sending]] = []
+        for index, item in enumerate(notices):
+            try:
+                sendings.append((index, self._sending(item.notice, item.send_id)))
+            except Exception as error:
+                outcomes[index] = _notice_outcome(error)
+        delivered = await self._dispatcher.send_all([send for _, sending in sendings for send in sending.sends])
+        start = 0
+        for index, sending in sendings:
+            answers, start = delivered[start : start + len(sending.sends)], start + len(sending.sends)
+            try:
+                outcomes[index] = _notice_outcome(await self._delivered(sending, answers))
+            except Exception as error:
+                outcomes[index] = _notice_outcome(error)
+        return outcomes
+
+    def _sending(self, notice: Notice, send_id: str | None) -> "_Sending":
+        """A notice's messages, one a channel, its contacts resolved now; and its chat copies, sent beside them."""
         person = self._roster.current().person(notice.person)
         if person is None:
             raise ApplicationError(f"'{notice.person}' is no longer in the team roster", non_retryable=True)
         incident_link = Link(label=text(notice.language, "link.incident"), url=self._incident_url(notice.incident_id))
         addresses = {ChannelKind.SMS: person.phone, ChannelKind.EMAIL: person.email, ChannelKind.CALL: person.phone}
         channels = reaching(notice)
+        sends = [
+            (
+                self._message(notice, channel, addresses[channel], incident_link, send_id),
+                self._link_composer(notice, channel, incident_link),
+            )
+            for channel in channels
+        ]
         chat = asyncio.ensure_future(
             self._chat.ask(
                 notice,
@@ -311,10 +380,11 @@ class IncidentActivities:
                 incident_link,
             )
         )
-        outcomes = await asyncio.gather(
-            *(self._reach(notice, channel, addresses[channel], incident_link, send_id) for channel in channels),
-            return_exceptions=True,
-        )
+        return _Sending(notice, send_id, channels, sends, chat)
+
+    async def _delivered(self, sending: "_Sending", outcomes: list[Delivery | Exception]) -> list[Delivery]:
+        """A notice's deliveries from its channels' outcomes, or the error its activity fails with."""
+        notice, send_id, channels = sending.notice, sending.send_id, sending.channels
         deliveries: list[Delivery] = []
         retry: list[str] = []
         failed: list[str] = []  # the error's details: the channels that did not reach the person (the workflow falls back)
@@ -328,13 +398,11 @@ class IncidentActivities:
                 activity.logger.warning("%s refused for good: %s", self._ledger_key(channel, send_id), outcome.reason)
                 refused = f"{channel.value}: {outcome.reason}"
                 deliveries.append(Delivery(channel=self._dispatcher.channel(channel).name, accepted=False, error=refused))
-            elif isinstance(outcome, Exception):  # TransientDeliveryError, or anything unforeseen: worth a retry
+            else:  # TransientDeliveryError, or anything unforeseen: worth a retry
                 activity.logger.warning("%s failed, will be retried: %s", self._ledger_key(channel, send_id), outcome)
                 retry.append(f"{channel.value}: {getattr(outcome, 'reason', None) or type(outcome).__name__}")
                 failed.append(channel.value)
-            else:
-                raise outcome
-        deliveries += await chat
+        deliveries += await sending.chat
         if retry:
             # The other channels went (the ledger has them): the retry sends only what is missing.
             raise ApplicationError("delivery will be retried: " + "; ".join(retry), *failed, type="TransientDeliveryError")

@@ -48,7 +48,13 @@ _HISTORY = (
     .where(LEDGER.c.ledger_key == bindparam("key"))
     .order_by(LEDGER.c.attempt.desc())
 )
+_HISTORIES = (
+    select(LEDGER.c.ledger_key, LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
+    .where(LEDGER.c.ledger_key.in_(bindparam("keys", expanding=True)))
+    .order_by(LEDGER.c.ledger_key, LEDGER.c.attempt.desc())
+)
 _ADD = insert(LEDGER)
+_ADD_RETURNING = insert(LEDGER).returning(LEDGER.c.id, sort_by_parameter_order=True)
 _FINISH = update(LEDGER).where(LEDGER.c.id == bindparam("row_id"))
 
 
@@ -68,8 +74,29 @@ async def key_history(session: AsyncSession, ledger_key: str) -> KeyHistory:
     return KeyHistory(accepted=accepted, next_attempt=(rows[0].attempt if rows else 0) + 1)
 
 
-async def add_attempt(
-    session: AsyncSession,
+async def add_attempt(session: AsyncSession, history: KeyHistory, **values) -> int:
+    """A new attempt of this key (the values of :func:`attempt_row`), its row id: ``queued`` before a
+    provider is called, or already ``sent`` when the provider is this database (the outbox) and takes
+    the message in the same transaction. Not committed."""
+    result = await session.execute(_ADD, attempt_row(history, **values))
+    return result.inserted_primary_key[0]
+
+
+async def key_histories(session: AsyncSession, ledger_keys: list[str]) -> dict[str, KeyHistory]:
+    """:func:`key_history` of several keys in one read (a batch of sends)."""
+    rows = (await session.execute(_HISTORIES, {"keys": ledger_keys})).all()
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row.ledger_key, []).append(row)
+    histories = {}
+    for key in ledger_keys:
+        attempts = found.get(key, [])
+        accepted = next((row for row in attempts if row.accepted_at is not None), None)
+        histories[key] = KeyHistory(accepted=accepted, next_attempt=(attempts[0].attempt if attempts else 0) + 1)
+    return histories
+
+
+def attempt_row(
     history: KeyHistory,
     *,
     ledger_key: str,
@@ -80,29 +107,61 @@ async def add_attempt(
     provider: str,
     status: LedgerStatus = LedgerStatus.QUEUED,
     provider_id: str | None = None,
-) -> int:
-    """A new attempt of this key, its row id: ``queued`` before a provider is called, or already
-    ``sent`` when the provider is this database (the outbox) and takes the message in the same
-    transaction. Not committed."""
+) -> dict:
+    """The values of a new attempt's row, for :func:`add_attempts`."""
     now = _now()
-    result = await session.execute(
-        _ADD,
-        {
-            "ledger_key": ledger_key,
-            "incident_id": incident_id,
-            "person_id": person_id,
-            "channel": channel,
-            "kind": kind,
-            "attempt": history.next_attempt,
-            "status": status.value,
-            "provider": provider,
-            "provider_id": provider_id,
-            "created_at": now,
-            "updated_at": now,
-            "accepted_at": now if status in ACCEPTED else None,
-        },
+    return {
+        "ledger_key": ledger_key,
+        "incident_id": incident_id,
+        "person_id": person_id,
+        "channel": channel,
+        "kind": kind,
+        "attempt": history.next_attempt,
+        "status": status.value,
+        "provider": provider,
+        "provider_id": provider_id,
+        "created_at": now,
+        "updated_at": now,
+        "accepted_at": now if status in ACCEPTED else None,
+    }
+
+
+async def add_attempts(session: AsyncSession, rows: list[dict]) -> list[int]:
+    """New attempts (:func:`attempt_row`) in one statement, their row ids in the same order. Not committed."""
+    if not rows:
+        return []
+    return list(await session.scalars(_ADD_RETURNING, rows))
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What became of one ``queued`` attempt: ``sent`` (with the provider's id) or ``failed`` (with why)."""
+
+    row_id: int
+    status: LedgerStatus
+    provider_id: str | None = None
+    error: str | None = None
+
+
+async def finish_attempts(session: AsyncSession, finished: list[Finished]) -> None:
+    """:func:`finish_attempt` for several ``queued`` attempts, in one statement and one transaction.
+    A queued row has no provider id or acceptance yet, so every row gets all of its columns set."""
+    now = _now()
+    await session.execute(
+        _FINISH,
+        [
+            {
+                "row_id": item.row_id,
+                "status": item.status.value,
+                "updated_at": now,
+                "error": item.error,
+                "provider_id": item.provider_id,
+                "accepted_at": now if item.status in ACCEPTED else None,
+            }
+            for item in finished
+        ],
     )
-    return result.inserted_primary_key[0]
+    await session.commit()
 
 
 async def finish_attempt(

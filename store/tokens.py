@@ -19,7 +19,13 @@ TOKENS = ActionTokenRow.__table__
 _OPEN_CODES = select(TOKENS.c.code).where(
     TOKENS.c.person_id == bindparam("person"), TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > bindparam("now")
 )
+_OPEN_CODES_OF = select(TOKENS.c.person_id, TOKENS.c.code).where(
+    TOKENS.c.person_id.in_(bindparam("people", expanding=True)),
+    TOKENS.c.used_at.is_(None),
+    TOKENS.c.expires_at > bindparam("now"),
+)
 _FRESH = ("token_hash", "code", "created_at", "expires_at")  # what a retried send replaces
+OPEN_CODES = "crisisflow.open_codes"  # session.info: the open codes of the people a transaction mints for (read_open_codes)
 
 
 def _upserts():
@@ -61,8 +67,13 @@ async def mint(
     send's ledger row, so a link exists exactly when an attempt to send it is recorded."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = datetime.now(timezone.utc)
-    open_codes = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
+    known = session.info.get(OPEN_CODES, {})
+    open_codes = known.get(person_id)
+    if open_codes is None:
+        open_codes = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
     code = next(c for c in (f"{secrets.randbelow(10000):04d}" for _ in range(100)) if c not in open_codes)
+    if person_id in known:
+        open_codes.add(code)
     await session.execute(
         _UPSERT[session.bind.dialect.name],
         {
@@ -78,6 +89,16 @@ async def mint(
         },
     )
     return Minted(token=token, code=code)
+
+
+async def read_open_codes(session: AsyncSession, person_ids: set[str]) -> None:
+    """Read the open codes of these people in one statement, for the :func:`mint` calls that follow in
+    this session's transaction (a batch of pages: one read, not one a send); each mint adds its own."""
+    known: dict[str, set[str]] = {person: set() for person in person_ids}
+    rows = await session.execute(_OPEN_CODES_OF, {"people": list(person_ids), "now": datetime.now(timezone.utc)})
+    for person, code in rows:
+        known[person].add(code)
+    session.info[OPEN_CODES] = known
 
 
 async def find(session: AsyncSession, token: str) -> ActionTokenRow | None:

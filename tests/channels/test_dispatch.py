@@ -5,7 +5,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -220,6 +220,93 @@ async def test_a_provider_send_commits_its_link_with_the_queued_row_and_links_no
     assert again.duplicate and composed == [] and channel.calls == 2  # accepted: no new link, no send
     assert [(a, s) for _, a, s, *_ in await rows(sessions)] == [(1, "failed"), (2, "sent")]
     assert await token_keys(sessions) == [message().ledger_key]  # the retry replaced the unsent link
+
+
+# ---- several sends at once (a batch of pages) ---------------------------------------------------
+
+
+def commits_of(sessions) -> list[int]:
+    """A list that counts the commits on the sessions' engine from now on."""
+    counted: list[int] = []
+    event.listen(sessions.kw["bind"].sync_engine, "commit", lambda _connection: counted.append(1))
+    return counted
+
+
+def statements_of(sessions) -> list[str]:
+    """A list of the SQL statements run on the sessions' engine from now on."""
+    run: list[str] = []
+    event.listen(sessions.kw["bind"].sync_engine, "before_cursor_execute", lambda *args: run.append(args[2]))
+    return run
+
+
+async def test_sends_together_share_one_transaction_before_the_providers_and_one_after(sessions):
+    channel = Scripted()
+    dispatcher = Dispatcher(sessions, {ChannelKind.SMS: channel})
+    await dispatcher.send(message("inc-1/page.a.0.0/sms"))  # accepted already: answered from the ledger
+    commits, statements = commits_of(sessions), statements_of(sessions)
+
+    keys = [f"inc-1/page.a.0.{n}/sms" for n in range(20)]
+    outcomes = await dispatcher.send_all([(message(key), mint_link) for key in keys])
+
+    assert len(commits) == 2  # not two a send
+    reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads  # the keys' attempts and the people's open link codes, each once for all
+    assert [(o.accepted, o.duplicate, o.provider_id) for o in outcomes[:2]] == [(True, True, "id-1"), (True, False, "id-2")]
+    assert channel.calls == 20 and all(o.accepted for o in outcomes)
+    assert sorted(await token_keys(sessions)) == sorted(keys[1:])  # a link for each send made, none for the one made before
+    assert [(key, status) for key in keys for _, _, status, *_ in await rows(sessions, key)] == [(key, "sent") for key in keys]
+
+
+async def test_a_send_that_fails_before_its_provider_is_called_fails_alone(sessions):
+    class RefusesOne(OutboxChannel):
+        async def store(self, session, message):
+            if message.ledger_key.endswith(".3/email"):
+                raise RuntimeError("disk full")
+            return await super().store(session, message)
+
+    keys = [f"inc-1/page.a.0.{n}/email" for n in range(5)]
+    dispatcher = Dispatcher(sessions, {ChannelKind.EMAIL: RefusesOne(sessions)})
+    outcomes = await dispatcher.send_all([(message(key, ChannelKind.EMAIL), mint_link) for key in keys])
+
+    assert [type(o).__name__ for o in outcomes] == ["Delivery"] * 3 + ["RuntimeError", "Delivery"]
+    assert sorted(await token_keys(sessions)) == sorted(keys[:3] + keys[4:])  # nothing half-written for the failed one
+    assert len(await rows(sessions)) == 4
+
+
+async def test_an_accepted_send_is_recorded_even_if_its_caller_is_cancelled_meanwhile(sessions):
+    """A send activity cut off by its start-to-close timeout is cancelled where it waits: if that is
+    after the provider was called and before ``sent`` was written, the retry would send it again."""
+
+    class Answering(Scripted):
+        """Takes the message when told to; as an SDK in its thread, even if its caller is cancelled meanwhile."""
+
+        called = asyncio.Event()
+        answer = asyncio.Event()
+
+        async def send(self, message: OutgoingMessage) -> Delivery:
+            Answering.called.set()
+            return await asyncio.shield(self._take(message))
+
+        async def _take(self, message: OutgoingMessage) -> Delivery:
+            await Answering.answer.wait()
+            return await super().send(message)
+
+    channel = Answering()
+    dispatcher = Dispatcher(sessions, {ChannelKind.SMS: channel})
+    sending = asyncio.create_task(dispatcher.send(message(), mint_link))
+    await Answering.called.wait()
+    sending.cancel()  # the activity's timeout, while the provider is taking the message
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    Answering.answer.set()
+    for _ in range(200):
+        if [status for _, _, status, *_ in await rows(sessions)] == ["sent"]:
+            break
+        await asyncio.sleep(0.01)
+
+    again = await dispatcher.send(message(), mint_link)  # the activity's retry
+    assert again.duplicate and channel.calls == 1
+    assert await rows(sessions) == [("sms", 1, "sent", "scripted", "id-1", None)]
 
 
 # ---- inside the notify activity, real SDKs against the fakes ----------------------------------------

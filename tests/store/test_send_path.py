@@ -68,3 +68,68 @@ async def test_a_retried_send_replaces_its_unsent_token_and_codes_stay_apart(ses
         assert (await tokens.find(session, minted[KEY][1].token)).ledger_key == KEY
     assert rows[0].token_hash == tokens.token_hash(minted[KEY][1].token) and rows[0].code == minted[KEY][1].code
     assert rows[0].code != rows[1].code  # two open links of one person never share an ACK code
+
+
+async def test_a_batch_of_sends_reads_adds_and_finishes_its_attempts_together(sessions):
+    keys = [KEY, KEY.replace("/sms", "/email"), "inc-1/page.legal.0.0/sms"]
+    async with sessions() as session:
+        first = await ledger.add_attempt(session, await ledger.key_history(session, keys[0]), **ATTEMPT)
+        await session.commit()
+    async with sessions() as session:
+        await ledger.finish_attempt(session, first, status=LedgerStatus.FAILED, error="transient: 503")
+    async with sessions() as session:
+        histories = await ledger.key_histories(session, keys)
+        assert [(h.accepted, h.next_attempt) for h in histories.values()] == [(None, 2), (None, 1), (None, 1)]
+        added = await ledger.add_attempts(
+            session, [ledger.attempt_row(histories[key], **{**ATTEMPT, "ledger_key": key}) for key in reversed(keys)]
+        )
+        await session.commit()
+        await ledger.finish_attempts(
+            session,
+            [
+                ledger.Finished(added[0], LedgerStatus.SENT, provider_id="SM3"),
+                ledger.Finished(added[1], LedgerStatus.FAILED, error="permanent: invalid address"),
+                ledger.Finished(added[2], LedgerStatus.SENT, provider_id="SM1"),
+            ],
+        )
+    async with sessions() as session:
+        histories = await ledger.key_histories(session, keys)
+        rows = {row.id: row for row in await ledger.attempts(session)}
+    assert [(rows[i].ledger_key, rows[i].attempt) for i in added] == [(key, 2 if key == KEY else 1) for key in reversed(keys)]
+    assert [(rows[i].status, rows[i].provider_id, rows[i].error, rows[i].accepted_at is not None) for i in added] == [
+        ("sent", "SM3", None, True),
+        ("failed", None, "permanent: invalid address", False),
+        ("sent", "SM1", None, True),
+    ]
+    assert [(h.accepted and h.accepted.provider_id, h.next_attempt) for h in histories.values()] == [
+        ("SM1", 3),
+        (None, 2),
+        ("SM3", 2),
+    ]
+
+
+async def test_codes_read_once_for_a_batch_keep_each_persons_open_codes_apart(sessions):
+    async with sessions() as session:
+        earlier = await tokens.mint(
+            session, ledger_key=KEY, incident_id="inc-1", person_id="ewa", purpose="acknowledge", ttl=timedelta(hours=1)
+        )
+        await session.commit()
+    async with sessions() as session:
+        await tokens.read_open_codes(session, {"ewa", "jan"})
+        assert session.info[tokens.OPEN_CODES] == {"ewa": {earlier.code}, "jan": set()}
+        minted = [
+            await tokens.mint(
+                session,
+                ledger_key=f"inc-1/page.x.0.{n}/sms",
+                incident_id="inc-1",
+                person_id=person,
+                purpose="acknowledge",
+                ttl=timedelta(hours=1),
+            )
+            for n, person in enumerate(["ewa"] * 40 + ["jan"])
+        ]
+        await session.commit()
+    ewas = [m.code for m in minted[:40]] + [earlier.code]
+    assert len(set(ewas)) == 41  # never two open links of one person with one code
+    async with sessions() as session:
+        assert len((await session.scalars(select(ActionTokenRow))).all()) == 42

@@ -19,6 +19,7 @@ from channels.base import ChannelKind, Delivery, OutgoingMessage, PermanentDeliv
 from channels.outbox import OutboxChannel
 from domain.catalog import load_catalog
 from domain.messages import DeliveryFailure, Notice
+from store import ledger
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import PROJECT
 from tests.workflow.harness import open_harness
@@ -192,3 +193,60 @@ async def test_a_batch_heartbeats_while_it_runs_and_reaches_no_more_people_at_on
     assert [len(outcome.deliveries) for outcome in outcomes] == [2, 2]
     assert beats.count(0) >= 5, beats  # beating before anyone was reached
     assert Slow.most_at_once == 1  # SMS and email of one person at a time
+
+
+class Answering(Provider):
+    """Takes each message only when told to, and says when it has been asked. As a provider's SDK in
+    its thread, it goes on taking a message whose caller was cancelled meanwhile."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.asked = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> Delivery:
+        self.asked.set()
+        return await asyncio.shield(self._take(message))
+
+    async def _take(self, message: OutgoingMessage) -> Delivery:
+        await self.answer.wait()
+        return await super().send(message)
+
+
+async def test_a_batch_cut_off_while_the_providers_take_its_pages_sends_nothing_twice_on_its_retry(big_team, tmp_path):
+    """Under load a batch's try can be cut off (its timeout: the worker cancels it) after the providers
+    were asked and before the ledger recorded what they took; the retry must find it recorded."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}", single_connection=True)
+    await create_schema(engine)
+    sessions, sms, email = session_factory(engine), Answering("sms"), Answering("email")
+    channels = {kind: OutboxChannel(sessions) for kind in ChannelKind} | {ChannelKind.SMS: sms, ChannelKind.EMAIL: email}
+    notifier = IncidentActivities(sessions, RosterSource(big_team.directory), channels, "http://test")
+    batch = NoticeBatch(
+        notices=[
+            BatchedNotice(
+                send_id=f"page.bench_role_00{i}.0.0",
+                notice=Notice(
+                    incident_id="inc-cut", person=person_id(i), kind="page", subject="Paged", body="Paged.", sms="Paged."
+                ),
+            )
+            for i in range(3)
+        ]
+    )
+    try:
+        first_try = ActivityEnvironment()
+        cut_off = asyncio.create_task(first_try.run(notifier.notify_each, batch))
+        await asyncio.gather(sms.asked.wait(), email.asked.wait())
+        first_try.cancel()
+        await asyncio.wait([cut_off])
+        sms.answer.set()
+        email.answer.set()  # the providers take the pages after the try was cut off
+        for _ in range(500):  # the retry comes a second later, its backoff; this try's writes take moments
+            async with sessions() as session:
+                if [row.status for row in await ledger.attempts(session, incident_id="inc-cut")] == ["sent"] * 6:
+                    break
+            await asyncio.sleep(0.02)
+        outcomes = await ActivityEnvironment().run(notifier.notify_each, batch)  # the retry
+    finally:
+        await engine.dispose()
+    assert [[(d.accepted, d.duplicate) for d in outcome.deliveries] for outcome in outcomes] == [[(True, True)] * 2] * 3
+    assert len(sms.tries) == len(email.tries) == 3
