@@ -123,6 +123,10 @@ PAGE_BATCH = 10
 # page's own activity would be, while a batch slowed by a loaded machine is not cut off for being long.
 BATCH_CLOSES_WITHIN = timedelta(minutes=10)
 BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=3)
+# A large team's escalation levels whose waits start in the same workflow task (a wave's first levels: up to
+# PAGE_WAVE roles) share one timer instead of a timer each: a thousand 30-minute timers cost the Temporal
+# server a thousand timer events and tasks for one deadline per wave (bench/findings.md, "Fan-out").
+WAVE_TIMERS = "lean-fanout-wave-timers"
 CONTINUE_AS_NEW = "engine-continue-as-new"
 # The team's pages are the first activities a declaration schedules, before the stakeholders' briefing,
 # the schedulers' pause and the other work beside them: the worker starts the first activities of a
@@ -184,6 +188,19 @@ def _data_refused(error: BaseException) -> bool:
     return isinstance(error, ActivityError) and isinstance(error.cause, ApplicationError) and error.cause.type == DATA_ERROR
 
 
+class _SharedTimer:
+    """One timer several waits end on (``WAVE_TIMERS``): ``passed`` once it has fired."""
+
+    def __init__(self, wait: timedelta, summary: str):
+        self.passed = False
+        self.waiting = 0
+        self.running = asyncio.create_task(self._run(wait, summary))
+
+    async def _run(self, wait: timedelta, summary: str) -> None:
+        await workflow.sleep(wait, summary=summary)
+        self.passed = True
+
+
 class IncidentFlow:
     """The workflow's state, flow and handlers; the workflow class adds only its definition."""
 
@@ -216,6 +233,7 @@ class IncidentFlow:
         self._page_batch: list[tuple[str, messages.Notice]] | None = None  # pages this workflow task started, not yet sent
         self._page_outcomes: dict[str, NoticeOutcome | None] = {}  # a batched page's try, until its page reads it
         self._batches = 0
+        self._wave_timers: dict[datetime, _SharedTimer] | None = None  # escalation waits by deadline (WAVE_TIMERS)
         self._resolution_undrafted = False  # the resolution statement could not be drafted: the review goes on without it
         self._continued = continued is not None
 
@@ -343,6 +361,8 @@ class IncidentFlow:
         roles = incident.playbook.identify.page
         in_waves = len(roles) > PAGE_WAVE and workflow.patched(PAGE_IN_WAVES)
         self._batching = self._bounded and len(roles) > PAGE_BATCH and workflow.patched(BATCH_PAGES)
+        if self._batching and workflow.patched(WAVE_TIMERS):
+            self._wave_timers = {}
         for index, role in enumerate(roles):
             if in_waves and index and index % PAGE_WAVE == 0:
                 if then is not None:
@@ -416,7 +436,11 @@ class IncidentFlow:
                 else:
                     for person in level.people:
                         await self._page(role, person, level, step, wait, paged)
-                if await self._wait(answered, wait, f"{role} acknowledges within {wait}"):
+                if self._wave_timers is not None:
+                    acknowledged = await self._wait_with_the_wave(answered, wait)
+                else:
+                    acknowledged = await self._wait(answered, wait, f"{role} acknowledges within {wait}")
+                if acknowledged:
                     return True
                 for person in level.people:
                     incident.record_no_answer(role, person, wait, workflow.now())
@@ -1234,6 +1258,26 @@ class IncidentFlow:
         except asyncio.TimeoutError:
             return False
         return True
+
+    async def _wait_with_the_wave(self, done: Callable[[], bool], wait: timedelta) -> bool:
+        """``_wait`` for an escalation level of a large team (``WAVE_TIMERS``): the waits that end at the same
+        instant share one timer, cancelled once none of them is waiting any more."""
+        if done():
+            return True
+        due = workflow.now() + wait
+        timer = self._wave_timers.get(due)
+        if timer is None:
+            timer = self._wave_timers[due] = _SharedTimer(wait, f"the pages sent now acknowledged within {wait}")
+        timer.waiting += 1
+        try:
+            await workflow.wait_condition(lambda: done() or timer.passed)
+        finally:
+            timer.waiting -= 1
+            if not timer.waiting:
+                timer.running.cancel()  # nothing once it has fired; a CancelTimer command before
+                if self._wave_timers.get(due) is timer:
+                    del self._wave_timers[due]
+        return done()
 
     async def _wait_until(self, done: Callable[[], bool], due_at: datetime, summary: str) -> bool:
         if done():

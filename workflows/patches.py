@@ -40,6 +40,9 @@ PATCHES: dict[str, Patch] = {
         date(2026, 12, 7),
         "a team of more than ten roles is paged ten people an activity; a person whose try failed is then tried alone",
     ),
+    "lean-fanout-wave-timers": Patch(
+        date(2026, 12, 7), "a large team's escalation levels whose waits end at the same instant share one timer"
+    ),
     "tell-who-took-the-page": Patch(date(2026, 11, 25), "the people still paged are told who acknowledged"),
     "chase-approvals": Patch(date(2026, 11, 25), "approvers are reminded and the fallback approver asked"),
     "publication-receipts": Patch(date(2026, 11, 25), "a publication returns each target's receipt"),

@@ -6,10 +6,13 @@ whole sends nothing twice."""
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 
 import pytest_asyncio
 from temporalio import activity
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Replayer
 
 import activities.incident
 from activities.incident import IncidentActivities, RosterSource
@@ -17,8 +20,10 @@ from activities.models import BatchedNotice, NoticeBatch, NoticeOutcome
 from bench.playbooks import FANOUT_PLAYBOOK, person_id, write_fanout_playbooks
 from channels.base import ChannelKind, Delivery, OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
 from channels.outbox import OutboxChannel
+from domain.actions import Acknowledge
 from domain.catalog import load_catalog
 from domain.messages import DeliveryFailure, Notice
+from services.workflow_runner import workflow_runner
 from store import ledger
 from store.db import create_engine, create_schema, session_factory
 from tests.conftest import PROJECT
@@ -250,3 +255,41 @@ async def test_a_batch_cut_off_while_the_providers_take_its_pages_sends_nothing_
         await engine.dispose()
     assert [[(d.accepted, d.duplicate) for d in outcome.deliveries] for outcome in outcomes] == [[(True, True)] * 2] * 3
     assert len(sms.tries) == len(email.tries) == 3
+
+
+def _escalation_timers(history, wait: timedelta) -> int:
+    return sum(
+        1
+        for event in history.events
+        if event.HasField("timer_started_event_attributes")
+        and event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta() == wait
+    )
+
+
+async def test_the_escalations_of_a_wave_wait_on_one_timer_and_each_still_ends_on_its_own(time_skipping_env, big_team, tmp_path):
+    """``lean-fanout-wave-timers``: the roles whose first level is paged in one workflow task share their
+    acknowledgement deadline's timer (one, not one a role); a role acknowledged meanwhile stops waiting
+    alone, and every other role's level still ends unanswered at the deadline."""
+    async with open_harness(time_skipping_env, big_team, tmp_path / "crisis.db") as harness:
+        plan = harness.plan(FANOUT_PLAYBOOK)
+        within = plan.playbook.identify.acknowledge_within.at(plan.severity)
+        handle = await harness.start(plan)
+        await harness.until(handle, lambda s: len(_timeline(s, "paged")) == ROLES)
+        taker = person_id(7)
+        await harness.act(handle, "acknowledge", Acknowledge(person=taker))
+        await harness.until(handle, lambda s: all(taker not in pending["people"] for pending in s["pending"]))
+        assert _escalation_timers(await handle.fetch_history(), within) == 1
+
+        await harness.env.sleep(within + timedelta(seconds=1))
+        state = await harness.until(handle, lambda s: len(_timeline(s, "escalation_exhausted")) == ROLES - 1)
+        unanswered = {event["data"]["person"] for event in _timeline(state, "page_unanswered")}
+        assert unanswered == {person_id(i) for i in range(ROLES)} - {taker}
+        history = await handle.fetch_history()
+        assert _escalation_timers(history, within) == 1
+        await handle.terminate("test over")
+    # The shared timer's path replays on today's code (no recorded history takes it yet).
+    await Replayer(
+        workflows=[IncidentWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(pydantic_data_converter),
+    ).replay_workflow(history)

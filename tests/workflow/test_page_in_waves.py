@@ -7,11 +7,15 @@ import json
 from collections import Counter
 
 import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from bench.playbooks import FANOUT_PLAYBOOK, write_fanout_playbooks
 from domain.catalog import load_catalog
+from services.workflow_runner import workflow_runner
 from tests.conftest import PROJECT
 from tests.workflow.harness import open_harness
+from workflows.incident import IncidentWorkflow
 from workflows.incident_flow import PAGE_WAVE
 
 ROLES = 250
@@ -51,6 +55,20 @@ async def test_a_team_of_250_roles_is_paged_in_waves_and_everyone_once(big_team)
         await asyncio.sleep(0.1)
     sent = Counter((m.person_id, m.channel) for m in await big_team.outbox(plan.id) if m.kind == "page")
     assert len(sent) == 2 * ROLES and set(sent.values()) == {1}
-    waves = _pages_per_workflow_task(await handle.fetch_history())
+    history = await handle.fetch_history()
+    waves = _pages_per_workflow_task(history)
     assert max(waves) <= PAGE_WAVE and sum(waves) == ROLES, waves
     assert len(waves) >= ROLES // PAGE_WAVE + 1
+    # ``lean-fanout-wave-timers``: one acknowledgement timer a wave, not one a role; and the run replays.
+    within = plan.playbook.identify.acknowledge_within.at(plan.severity)
+    timers = [
+        event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for event in history.events
+        if event.HasField("timer_started_event_attributes")
+    ]
+    assert timers.count(within) == len(waves), (timers.count(within), waves)
+    await Replayer(
+        workflows=[IncidentWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(pydantic_data_converter),
+    ).replay_workflow(history)
