@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
 from temporalio.worker import Interceptor, Worker
 
+from activities.detector import DetectorPool
 from activities.drills import DrillActivities
 from activities.incident import IncidentActivities, RosterSource
 from activities.listening import ListeningActivities, TopicSource
@@ -19,7 +20,6 @@ from channels.targets import target_variants
 from domain.catalog import load_catalog
 from services.allocator import glibc, trim_when_idle
 from services.declare import DeclarationRefused, declare_from_signal
-from services.detector import DetectorPool
 from services.heap import freeze_startup_heap
 from services.temporal_connection import connect
 from services.workflow_runner import workflow_runner

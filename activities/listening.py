@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.detector import DetectorPool
 from domain.catalog import TOPICS_FILE
 from domain.listening import DetectionOrigin, DetectorState, Topic, TopicsFile, bucket_start
-from services.detector import DetectorPool
 from store import mentions as store
 
 BUCKETS_PER_EVALUATION = 1440  # a day of 1-minute buckets at most per pass: a long backlog is judged in steps

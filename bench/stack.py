@@ -32,7 +32,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from services.detector import PROCESS_NAME as DETECTOR_PROCESS
+from activities.detector import PROCESS_NAME as DETECTOR_PROCESS
 from settings import Settings
 from store.db import create_engine, create_schema
 from tests.e2e.stack import BIN, DevStack, free_port, wait_ready

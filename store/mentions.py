@@ -135,7 +135,7 @@ async def topic_mentions(session: AsyncSession, topic: str, since: datetime, unt
 async def topic_mention_rows(session: AsyncSession, topic: str, since: datetime, until: datetime) -> tuple[list[tuple], bool]:
     """:func:`topic_mentions`' rows as the database driver hands them, and whether their times are
     SQLite's text (then the flags are 0 or 1): for the detector's process to turn into facts
-    (``services.detector.judge``). On SQLite, read straight from the driver: SQLAlchemy's row objects
+    (``activities.detector.judge``). On SQLite, read straight from the driver: SQLAlchemy's row objects
     would cost the worker about what building the facts there did, and plain tuples are cheap to send."""
     connection = await session.connection()
     if connection.dialect.name != "sqlite":

@@ -1,13 +1,13 @@
 """The detector's pass from the driver's rows (store.mentions.topic_mention_rows, judged by
-services.detector, in a process of its own when the pass is large) on SQLite and PostgreSQL: the
+activities.detector, in a process of its own when the pass is large) on SQLite and PostgreSQL: the
 same state and detections as the facts read through SQLAlchemy and judged in the worker."""
 
 from datetime import datetime, timedelta, timezone
 
 import psutil
 
+from activities.detector import MIN_ROWS, PROCESS_NAME, DetectorPool, judge
 from domain.listening import DetectorState, KeywordTrigger, MentionFacts, Topic, count_buckets, evaluate
-from services.detector import MIN_ROWS, PROCESS_NAME, DetectorPool, judge
 from store import mentions as store
 from store.models import MentionRow
 
