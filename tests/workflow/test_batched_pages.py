@@ -81,6 +81,21 @@ async def big_team(tmp_path):
     return load_catalog(write_fanout_playbooks(PROJECT / "playbooks", tmp_path / "playbooks", ROLES))
 
 
+def page_batch(incident: str, people: int) -> NoticeBatch:
+    """One page each for the big team's first ``people``, as a batch."""
+    return NoticeBatch(
+        notices=[
+            BatchedNotice(
+                send_id=f"page.bench_role_00{i}.0.0",
+                notice=Notice(
+                    incident_id=incident, person=person_id(i), kind="page", subject="Paged", body="Paged.", sms="Paged."
+                ),
+            )
+            for i in range(people)
+        ]
+    )
+
+
 def _activities(history) -> list[str]:
     return [
         event.activity_task_scheduled_event_attributes.activity_id
@@ -177,17 +192,7 @@ async def test_a_batch_heartbeats_while_it_runs_and_reaches_no_more_people_at_on
     sessions, slow = session_factory(engine), Slow("slow")
     channels = {kind: OutboxChannel(sessions) for kind in ChannelKind} | {ChannelKind.SMS: slow, ChannelKind.EMAIL: slow}
     notifier = IncidentActivities(sessions, RosterSource(big_team.directory), channels, "http://test", people_at_once=1)
-    batch = NoticeBatch(
-        notices=[
-            BatchedNotice(
-                send_id=f"page.bench_role_00{i}.0.0",
-                notice=Notice(
-                    incident_id="inc-beat", person=person_id(i), kind="page", subject="Paged", body="Paged.", sms="Paged."
-                ),
-            )
-            for i in range(2)
-        ]
-    )
+    batch = page_batch("inc-beat", 2)
     environment = ActivityEnvironment()
     beats: list[int] = []
     environment.on_heartbeat = lambda *details: beats.append(len(slow.delivered))
@@ -226,17 +231,7 @@ async def test_a_batch_cut_off_while_the_providers_take_its_pages_sends_nothing_
     sessions, sms, email = session_factory(engine), Answering("sms"), Answering("email")
     channels = {kind: OutboxChannel(sessions) for kind in ChannelKind} | {ChannelKind.SMS: sms, ChannelKind.EMAIL: email}
     notifier = IncidentActivities(sessions, RosterSource(big_team.directory), channels, "http://test")
-    batch = NoticeBatch(
-        notices=[
-            BatchedNotice(
-                send_id=f"page.bench_role_00{i}.0.0",
-                notice=Notice(
-                    incident_id="inc-cut", person=person_id(i), kind="page", subject="Paged", body="Paged.", sms="Paged."
-                ),
-            )
-            for i in range(3)
-        ]
-    )
+    batch = page_batch("inc-cut", 3)
     try:
         first_try = ActivityEnvironment()
         cut_off = asyncio.create_task(first_try.run(notifier.notify_each, batch))
