@@ -43,17 +43,11 @@ async def accepted_attempt(session: AsyncSession, ledger_key: str, provider: str
 # The send path's statements: plain SQL on the table, built once with bound parameters, so each
 # send pays neither the ORM's unit of work nor the building and cache-keying of a new statement.
 LEDGER = NotificationRow.__table__
-_HISTORY = (
-    select(LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
-    .where(LEDGER.c.ledger_key == bindparam("key"))
-    .order_by(LEDGER.c.attempt.desc())
-)
 _HISTORIES = (
     select(LEDGER.c.ledger_key, LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
     .where(LEDGER.c.ledger_key.in_(bindparam("keys", expanding=True)))
     .order_by(LEDGER.c.ledger_key, LEDGER.c.attempt.desc())
 )
-_ADD = insert(LEDGER)
 _ADD_RETURNING = insert(LEDGER).returning(LEDGER.c.id, sort_by_parameter_order=True)
 _FINISH = update(LEDGER).where(LEDGER.c.id == bindparam("row_id"))
 
@@ -65,35 +59,22 @@ class KeyHistory:
     accepted: Row | None  # attempt, provider and provider_id of the attempt a provider took, if any
     next_attempt: int
 
-
-async def key_history(session: AsyncSession, ledger_key: str) -> KeyHistory:
-    """The attempts of a key so far: whether a provider accepted one (sent, delivered, or failed
-    later by a delivery webhook: either way it is not sent again) and the next attempt's number."""
-    rows = (await session.execute(_HISTORY, {"key": ledger_key})).all()
-    accepted = next((row for row in rows if row.accepted_at is not None), None)
-    return KeyHistory(accepted=accepted, next_attempt=(rows[0].attempt if rows else 0) + 1)
-
-
-async def add_attempt(session: AsyncSession, history: KeyHistory, **values) -> int:
-    """A new attempt of this key (the values of :func:`attempt_row`), its row id: ``queued`` before a
-    provider is called, or already ``sent`` when the provider is this database (the outbox) and takes
-    the message in the same transaction. Not committed."""
-    result = await session.execute(_ADD, attempt_row(history, **values))
-    return result.inserted_primary_key[0]
+    @classmethod
+    def of(cls, attempts: list[Row]) -> "KeyHistory":
+        """From a key's attempts, newest first."""
+        accepted = next((row for row in attempts if row.accepted_at is not None), None)
+        return cls(accepted=accepted, next_attempt=(attempts[0].attempt if attempts else 0) + 1)
 
 
 async def key_histories(session: AsyncSession, ledger_keys: list[str]) -> dict[str, KeyHistory]:
-    """:func:`key_history` of several keys in one read (a batch of sends)."""
+    """The attempts of each key so far, in one read (a send, or a batch of them): whether a provider
+    accepted one (sent, delivered, or failed later by a delivery webhook: either way it is not sent
+    again) and the next attempt's number."""
     rows = (await session.execute(_HISTORIES, {"keys": ledger_keys})).all()
     found: dict[str, list[Row]] = {}
     for row in rows:
         found.setdefault(row.ledger_key, []).append(row)
-    histories = {}
-    for key in ledger_keys:
-        attempts = found.get(key, [])
-        accepted = next((row for row in attempts if row.accepted_at is not None), None)
-        histories[key] = KeyHistory(accepted=accepted, next_attempt=(attempts[0].attempt if attempts else 0) + 1)
-    return histories
+    return {key: KeyHistory.of(found.get(key, [])) for key in ledger_keys}
 
 
 def attempt_row(
@@ -144,8 +125,9 @@ class Finished:
 
 
 async def finish_attempts(session: AsyncSession, finished: list[Finished]) -> None:
-    """:func:`finish_attempt` for several ``queued`` attempts, in one statement and one transaction.
-    A queued row has no provider id or acceptance yet, so every row gets all of its columns set."""
+    """Record what the providers answered for these ``queued`` attempts, in one statement and one
+    transaction. A queued row has no provider id or acceptance yet, so every row gets all of its
+    columns set."""
     now = _now()
     await session.execute(
         _FINISH,
@@ -161,20 +143,6 @@ async def finish_attempts(session: AsyncSession, finished: list[Finished]) -> No
             for item in finished
         ],
     )
-    await session.commit()
-
-
-async def finish_attempt(
-    session: AsyncSession, row_id: int, *, status: LedgerStatus, provider_id: str | None = None, error: str | None = None
-) -> None:
-    """Record the outcome of a provider call: ``sent`` (with its id) or ``failed`` (with why)."""
-    now = _now()
-    values = {"status": status.value, "updated_at": now, "error": error}
-    if status in ACCEPTED:
-        values["accepted_at"] = now
-    if provider_id is not None:
-        values["provider_id"] = provider_id
-    await session.execute(_FINISH, {"row_id": row_id, **values})
     await session.commit()
 
 

@@ -111,9 +111,8 @@ async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(se
     """A crash between the provider's acceptance and the ledger write leaves ``queued``: the retry
     cannot know whether the provider took it, so it sends again (documented in operations.md)."""
     async with sessions() as session:
-        history = await ledger.key_history(session, message().ledger_key)
-        await ledger.add_attempt(
-            session,
+        history = (await ledger.key_histories(session, [message().ledger_key]))[message().ledger_key]
+        attempt = ledger.attempt_row(
             history,
             ledger_key=message().ledger_key,
             incident_id="inc-1",
@@ -122,6 +121,7 @@ async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(se
             kind="page",
             provider="scripted",
         )
+        await ledger.add_attempts(session, [attempt])
         await session.commit()
     channel = Scripted()
     await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())

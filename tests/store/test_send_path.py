@@ -12,22 +12,31 @@ KEY = "inc-1/page.incident_commander.0.0/sms"
 ATTEMPT = {"ledger_key": KEY, "incident_id": "inc-1", "person_id": "ewa", "channel": "sms", "kind": "page", "provider": "twilio"}
 
 
+async def history_of(session, key: str = KEY) -> ledger.KeyHistory:
+    return (await ledger.key_histories(session, [key]))[key]
+
+
+async def add(session, history: ledger.KeyHistory, **values) -> int:
+    (row_id,) = await ledger.add_attempts(session, [ledger.attempt_row(history, **values)])
+    return row_id
+
+
 async def test_attempts_are_numbered_and_the_accepted_one_is_found(sessions):
     async with sessions() as session:
-        assert await ledger.key_history(session, KEY) == ledger.KeyHistory(accepted=None, next_attempt=1)
-        first = await ledger.add_attempt(session, await ledger.key_history(session, KEY), **ATTEMPT)
+        assert await history_of(session) == ledger.KeyHistory(accepted=None, next_attempt=1)
+        first = await add(session, await history_of(session), **ATTEMPT)
         await session.commit()
     async with sessions() as session:
-        await ledger.finish_attempt(session, first, status=LedgerStatus.FAILED, error="transient: 503")
+        await ledger.finish_attempts(session, [ledger.Finished(first, LedgerStatus.FAILED, error="transient: 503")])
     async with sessions() as session:
-        history = await ledger.key_history(session, KEY)
+        history = await history_of(session)
         assert (history.accepted, history.next_attempt) == (None, 2)
-        second = await ledger.add_attempt(session, history, **ATTEMPT)
+        second = await add(session, history, **ATTEMPT)
         await session.commit()
     async with sessions() as session:
-        await ledger.finish_attempt(session, second, status=LedgerStatus.SENT, provider_id="SM1")
+        await ledger.finish_attempts(session, [ledger.Finished(second, LedgerStatus.SENT, provider_id="SM1")])
     async with sessions() as session:
-        history = await ledger.key_history(session, KEY)
+        history = await history_of(session)
         assert (history.accepted.attempt, history.accepted.provider, history.accepted.provider_id, history.next_attempt) == (
             2,
             "twilio",
@@ -43,12 +52,10 @@ async def test_attempts_are_numbered_and_the_accepted_one_is_found(sessions):
 
 async def test_an_attempt_stored_by_its_provider_is_sent_at_once(sessions):
     async with sessions() as session:
-        await ledger.add_attempt(
-            session, await ledger.key_history(session, KEY), **{**ATTEMPT, "provider": "outbox"}, status=LedgerStatus.SENT
-        )
+        await add(session, await history_of(session), **{**ATTEMPT, "provider": "outbox"}, status=LedgerStatus.SENT)
         await session.commit()
     async with sessions() as session:
-        assert (await ledger.key_history(session, KEY)).accepted.provider == "outbox"
+        assert (await history_of(session)).accepted.provider == "outbox"
 
 
 async def test_a_retried_send_replaces_its_unsent_token_and_codes_stay_apart(sessions):
@@ -73,10 +80,10 @@ async def test_a_retried_send_replaces_its_unsent_token_and_codes_stay_apart(ses
 async def test_a_batch_of_sends_reads_adds_and_finishes_its_attempts_together(sessions):
     keys = [KEY, KEY.replace("/sms", "/email"), "inc-1/page.legal.0.0/sms"]
     async with sessions() as session:
-        first = await ledger.add_attempt(session, await ledger.key_history(session, keys[0]), **ATTEMPT)
+        first = await add(session, await history_of(session, keys[0]), **ATTEMPT)
         await session.commit()
     async with sessions() as session:
-        await ledger.finish_attempt(session, first, status=LedgerStatus.FAILED, error="transient: 503")
+        await ledger.finish_attempts(session, [ledger.Finished(first, LedgerStatus.FAILED, error="transient: 503")])
     async with sessions() as session:
         histories = await ledger.key_histories(session, keys)
         assert [(h.accepted, h.next_attempt) for h in histories.values()] == [(None, 2), (None, 1), (None, 1)]
