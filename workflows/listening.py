@@ -2,7 +2,7 @@
 
 Mentions are stored by the API before anyone is woken, so none is lost if a worker stops. The
 workflow only keeps the detector's place (:class:`DetectorState`: the first bucket not yet final
-and the baseline) and asks an activity to judge what arrived since; the activity stores each
+and the baseline) and asks a local activity to judge what arrived since; the pass stores each
 detection as a signal under an id derived from the topic and bucket, so an evaluation repeated
 after a crash stores nothing twice. The API nudges the workflow after each batch (signal-with-start);
 a slow timer covers a nudge that never came. The run continues as new every few hundred
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
 EVALUATIONS_PER_RUN = 200
 SAFETY_POLL = timedelta(minutes=5)
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
+LOCAL_EVALUATION = "lean-scale-local-evaluation"
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
@@ -55,19 +56,34 @@ class ListeningWorkflow:
     def detector(self) -> DetectorState | None:
         return self._state
 
+    async def _evaluate(self, topic: str) -> Evaluation:
+        """One pass of the detector. A local activity: it runs in the worker that holds this
+        workflow's task, with no activity task for the server to schedule, hand out and record
+        (a pass follows every batch of mentions, so that was most of the server's work per batch);
+        a pass is safe to repeat, which is all a local activity asks."""
+        if workflow.patched(LOCAL_EVALUATION):
+            return await workflow.execute_local_activity(
+                ListeningActivities.evaluate_topic,
+                self._state,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=f"judge new mentions of {topic}",
+            )
+        return await workflow.execute_activity(
+            ListeningActivities.evaluate_topic,
+            self._state,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"judge new mentions of {topic}",
+        )
+
     @workflow.run
     async def run(self, start: ListeningInput) -> None:
         self._state = start.state or DetectorState(topic=start.topic)
         workflow.set_current_details(f"Watching topic `{start.topic}`")
         for _ in range(start.evaluations_per_run):
             self._nudged = False  # a nudge that arrives while the activity runs asks for one more pass
-            evaluation: Evaluation = await workflow.execute_activity(
-                ListeningActivities.evaluate_topic,
-                self._state,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
-                summary=f"judge new mentions of {start.topic}",
-            )
+            evaluation: Evaluation = await self._evaluate(start.topic)
             self._state = evaluation.state
             for signal_id in evaluation.declare:
                 try:

@@ -43,6 +43,10 @@ PATCHES: dict[str, Patch] = {
     "lean-fanout-wave-timers": Patch(
         date(2026, 12, 7), "a large team's escalation levels whose waits end at the same instant share one timer"
     ),
+    "lean-scale-local-evaluation": Patch(
+        date(2026, 12, 7),
+        "a topic's detector judges its new mentions in a local activity, with no activity task for the server",
+    ),
     "tell-who-took-the-page": Patch(date(2026, 11, 25), "the people still paged are told who acknowledged"),
     "chase-approvals": Patch(date(2026, 11, 25), "approvers are reminded and the fallback approver asked"),
     "publication-receipts": Patch(date(2026, 11, 25), "a publication returns each target's receipt"),

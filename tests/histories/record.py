@@ -16,27 +16,34 @@ clocks are watched and its kit answers are released by tasks), and one whose int
 approved and emailed (``voice-content-internal``), and the run of a long incident that started from
 a continue-as-new input (``continued``: a SEV1 outage through the API and worker, as
 tests/long_incident.py runs it, continued once and then resolved and closed; the history is that
-second run's). Names given record only those histories.
+second run's), and a topic's detector (``listening``: ``ListeningWorkflow`` judging a surge, until
+its topic is taken out of topics.yaml). Names given record only those histories.
 """
 
 import asyncio
+import shutil
 import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import yaml
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from channels.base import ChannelKind
 from domain.actions import Acknowledge, Assessment, DecideAnswer, DecideStatement, ProposeAnswer, Reassessment, StatementDraft
-from domain.catalog import load_catalog
+from domain.catalog import TOPICS_FILE, load_catalog
 from domain.severity import Severity
 from tests.app_stack import open_stack
 from tests.conftest import PROJECT, register_search_attributes
+from tests.listening.conftest import open_listening
+from tests.listening.streams import ANGRY, CALM, minutes_ago, stream
 from tests.long_incident import Team
 from tests.workflow.harness import SmsOutage, open_harness
 from workflows.incident import RETRYING_AFTER
+from workflows.listening import nudge_topics
+from workflows.listening import workflow_id as listening_id
 
 HERE = Path(__file__).parent
 # ``--prefix engine-`` records ``engine-<name>.json``: a new history beside an existing one of the same
@@ -55,6 +62,7 @@ NAMES = [
     "escalation",
     "escalation-outage",
     "continued",
+    "listening",
 ]
 
 
@@ -101,6 +109,8 @@ async def record(names: set[str]) -> None:
                     await record_escalation(env, harness, catalog)
             if not names or "continued" in names:
                 await record_continued(env, Path(scratch))
+            if not names or "listening" in names:
+                await record_listening(env, Path(scratch))
             if not names or "escalation-outage" in names:
                 sms = SmsOutage()
                 async with open_harness(env, catalog, Path(scratch) / "outage.db", {ChannelKind.SMS: sms}) as harness:
@@ -121,6 +131,26 @@ async def record_continued(env, scratch: Path) -> None:
         state = await team.run_until(start + timedelta(days=10), stop=lambda s: s["status"] == "closed")
         assert state["status"] == "closed" and state["earlier"]["runs"] == 1, state["earlier"]
         await save(env.client.get_workflow_handle(team.incident), "continued")
+
+
+async def record_listening(env, scratch: Path) -> None:
+    """The brand topic's detector (``ListeningWorkflow``, through the API and a worker): half an hour
+    of calm chatter, then a surge it judges a spike (a suggested signal); then the topic leaves
+    topics.yaml, and the next nudge finds it gone and the detector's run completes."""
+    playbooks = scratch / "listening-playbooks"
+    shutil.copytree(PROJECT / "playbooks", playbooks)
+    async with open_listening(env, scratch / "listening", sentiment_processes=0, playbooks=playbooks) as listening:
+        start = minutes_ago(60)
+        spike_at = start + timedelta(minutes=30)
+        mentions = sorted(stream(start, 30, 8, CALM, 0) + stream(spike_at, 5, 120, ANGRY, 10_000), key=lambda m: m["created_at"])
+        for offset in range(0, len(mentions), 500):
+            await listening.post(mentions[offset : offset + 500])
+        assert await listening.signals("suggested"), "the surge was not judged a spike"
+        topics = yaml.safe_load((playbooks / TOPICS_FILE).read_text())
+        topics["topics"] = [topic for topic in topics["topics"] if topic["id"] != "brand"]
+        (playbooks / TOPICS_FILE).write_text(yaml.safe_dump(topics, allow_unicode=True))
+        await nudge_topics(env.client, listening.settings.task_queue, ["brand"])
+        await save(env.client.get_workflow_handle(listening_id("brand")), "listening")
 
 
 async def record_escalation(env, harness, catalog) -> None:

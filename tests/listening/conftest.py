@@ -67,26 +67,28 @@ class Listening:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def listening(time_skipping_env, tmp_path):
-    async with _listening(time_skipping_env, tmp_path, sentiment_processes=0) as ready:  # small batches: no pool needed
+    async with open_listening(time_skipping_env, tmp_path, sentiment_processes=0) as ready:  # small batches: no pool needed
         yield ready
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def listening_in_processes(time_skipping_env, tmp_path):
     """With the sentiment processes of a real deployment, for batches large enough to use them."""
-    async with _listening(time_skipping_env, tmp_path, sentiment_processes=2) as ready:
+    async with open_listening(time_skipping_env, tmp_path, sentiment_processes=2) as ready:
         yield ready
 
 
 @asynccontextmanager
-async def _listening(time_skipping_env, tmp_path, sentiment_processes: int):
+async def open_listening(time_skipping_env, tmp_path, sentiment_processes: int, playbooks: Path = PLAYBOOKS):
+    """The API app and a worker on ``time_skipping_env``, the read model in ``tmp_path``, the topics
+    of ``playbooks``' topics.yaml (tests/histories/record.py edits a copy of it)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'crisis.db'}"
     engine = create_engine(url)
     await create_schema(engine)
     settings = Settings(
         CRISIS_DATA_DIR=str(tmp_path),
         DATABASE_URL=url,
-        CRISIS_PLAYBOOKS_DIR=str(PLAYBOOKS),
+        CRISIS_PLAYBOOKS_DIR=str(playbooks),
         CRISIS_TASK_QUEUE=f"listening-{uuid.uuid4().hex[:8]}",
         CRISIS_SENTIMENT_PROCESSES=sentiment_processes,
         CRISIS_API_KEY=TEST_API_KEY,

@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 from domain.playbook import Playbook
 from services.workflow_runner import workflow_runner
 from workflows.incident import IncidentWorkflow
+from workflows.listening import ListeningWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 COMPLETED = "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
@@ -37,7 +38,7 @@ LISTED = manifest()
 
 def replay(name: str, history_json: str):
     replayer = Replayer(
-        workflows=[IncidentWorkflow],
+        workflows=[IncidentWorkflow, ListeningWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(pydantic_data_converter),
     )
