@@ -80,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.roster import PolicyLevel
     from domain.statements import StatementContext, StatementKind, internal_context, long_text
     from domain.variants import Variant
+    from workflows.patches import BASELINE, BASELINE_COVERS
     from workflows.search_attributes import CRISIS_DRILL, CRISIS_PHASE, CRISIS_SCENARIO, CRISIS_SEVERITY
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -206,10 +207,11 @@ class IncidentFlow:
 
     def __init__(self, plan: IncidentPlan) -> None:
         share_pinned(plan)  # open incidents of one playbook hold one copy of what was pinned, not one each
+        self._baseline = workflow.patched(BASELINE)  # first, so the run's first workflow task decides it
         continued = plan.continued  # what the run before this one carried over (None for the first run)
         if continued is None:
             # Statements as channel variants drafted from the public fact sheet; histories from before replay without.
-            self._incident = Incident(plan, workflow.now(), public_voice=workflow.patched("voice-core-public-voice"))
+            self._incident = Incident(plan, workflow.now(), public_voice=self._patched("voice-core-public-voice"))
             self._projected_seq = 0
         else:
             self._incident = Incident.resumed(
@@ -237,6 +239,11 @@ class IncidentFlow:
         self._resolution_undrafted = False  # the resolution statement could not be drafted: the review goes on without it
         self._continued = continued is not None
 
+    def _patched(self, patch_id: str) -> bool:
+        """``workflow.patched``, except in a run that started with the baseline (workflows/patches.py):
+        there every patch it covers is taken without a marker of its own."""
+        return (self._baseline and patch_id in BASELINE_COVERS) or workflow.patched(patch_id)
+
     @property
     def _messenger(self) -> "messages.Messenger":
         """What the team is told, at the incident's current severity (a re-assessment changes it)."""
@@ -246,11 +253,11 @@ class IncidentFlow:
     # ---- the flow --------------------------------------------------------------------------
 
     async def run(self, plan: IncidentPlan) -> IncidentOutcome:
-        self._beside = workflow.patched(NOTICES_BESIDE)
-        self._bounded = self._beside and workflow.patched(EVERY_SEND_BOUNDED)
-        self._render_bounded = workflow.patched(RENDER_BOUNDED)
-        self._refusal_published = workflow.patched(PUBLICATION_REFUSED)
-        self._settled_answers = workflow.patched(SETTLED_ANSWERS)
+        self._beside = self._patched(NOTICES_BESIDE)
+        self._bounded = self._beside and self._patched(EVERY_SEND_BOUNDED)
+        self._render_bounded = self._patched(RENDER_BOUNDED)
+        self._refusal_published = self._patched(PUBLICATION_REFUSED)
+        self._settled_answers = self._patched(SETTLED_ANSWERS)
         projector = asyncio.create_task(self._project_changes())
         if plan.continued is None:
             await self._from_declaration(plan)
@@ -284,21 +291,21 @@ class IncidentFlow:
         incident = self._incident
         # The first-statement clock runs from declaration: the holding statement goes to approval at
         # the playbook's holding point whatever the assessment and the checklist.
-        on_time = workflow.patched("voice-flow-holding-on-time")
+        on_time = self._patched("voice-flow-holding-on-time")
 
         def beside_the_pages() -> None:
             self._spawn(self._tell_schedulers("social.pause", "Pause scheduled posts"))
             self._spawn(self._brief("declared"))
-            if incident.playbook.obligations and workflow.patched("voice-content-obligations"):
+            if incident.playbook.obligations and self._patched("voice-content-obligations"):
                 for obligation in incident.playbook.obligations:
                     self._spawn(self._watch_obligation(obligation.id), resumable=True)
             if on_time:
                 self._spawn(self._hold_on_time())
                 self._spawn(self._watch_first_statement())
-            if not plan.drill and workflow.patched("publish-replies"):
+            if not plan.drill and self._patched("publish-replies"):
                 self._spawn(self._read_replies(), resumable=True)
 
-        if workflow.patched(PAGES_FIRST):
+        if self._patched(PAGES_FIRST):
             await self._identify(then=beside_the_pages)
         else:
             beside_the_pages()
@@ -316,7 +323,7 @@ class IncidentFlow:
             await self._respond(watch_first_statement=not on_time)
         if incident.published() or not incident.resolved:
             self._enter(Phase.COMMUNICATE)
-            if incident.playbook.internal and incident.plan.internal_templates and workflow.patched("voice-content-internal"):
+            if incident.playbook.internal and incident.plan.internal_templates and self._patched("voice-content-internal"):
                 self._spawn(self._draft_internal())
             await (self._start_communicating() if on_time else self._communicate())
         elif self._communication is not None:
@@ -359,9 +366,9 @@ class IncidentFlow:
         work beside the pages, PAGES_FIRST) starts once the first wave of escalations has."""
         incident = self._incident
         roles = incident.playbook.identify.page
-        in_waves = len(roles) > PAGE_WAVE and workflow.patched(PAGE_IN_WAVES)
-        self._batching = self._bounded and len(roles) > PAGE_BATCH and workflow.patched(BATCH_PAGES)
-        if self._batching and workflow.patched(WAVE_TIMERS):
+        in_waves = len(roles) > PAGE_WAVE and self._patched(PAGE_IN_WAVES)
+        self._batching = self._bounded and len(roles) > PAGE_BATCH and self._patched(BATCH_PAGES)
+        if self._batching and self._patched(WAVE_TIMERS):
             self._wave_timers = {}
         for index, role in enumerate(roles):
             if in_waves and index and index % PAGE_WAVE == 0:
@@ -423,14 +430,14 @@ class IncidentFlow:
                     return True
                 wait = level.wait or default_wait
                 step = (round_, level_number)
-                if workflow.patched("escalate-on-time"):
+                if self._patched("escalate-on-time"):
                     for person in level.people:
                         in_flight[asyncio.create_task(self._page(role, person, level, step, wait, paged))] = (
                             person,
                             level_number,
                             round_,
                         )
-                elif len(level.people) > 1 and workflow.patched("page-a-level-at-once"):
+                elif len(level.people) > 1 and self._patched("page-a-level-at-once"):
                     # Everyone on the level at once: a level of twenty is paged in the time of one.
                     await asyncio.gather(*(self._page(role, person, level, step, wait, paged) for person in level.people))
                 else:
@@ -474,7 +481,7 @@ class IncidentFlow:
         """Everyone else paged for this role hears who acknowledged, on the channels that reached them."""
         incident = self._incident
         taker = incident.state.acknowledgements[role].acknowledged_by
-        if taker is None or not workflow.patched("tell-who-took-the-page"):
+        if taker is None or not self._patched("tell-who-took-the-page"):
             return
         for person, channels in paged.items():
             if person != taker:
@@ -596,9 +603,9 @@ class IncidentFlow:
         # A version is asked about once per status: its approvers, then, when one requests changes,
         # its author. (Once per version before: the author never heard of a request for changes.)
         asked: set[int | tuple[int, StatementStatus]] = set()
-        tell_author = workflow.patched("voice-flow-tell-author")
+        tell_author = self._patched("voice-flow-tell-author")
         # Updates are drafted the approvers' window before the promised time, not at it.
-        promising = workflow.patched("voice-flow-promise")
+        promising = self._patched("voice-flow-promise")
         self._spawn(self._publish_fallback())
         while not incident.communication_finished() and not (incident.resolved and self._resolution_undrafted):
             seen = incident.state.revision
@@ -628,7 +635,7 @@ class IncidentFlow:
                 and wait is not None
                 and incident.phase is Phase.COMMUNICATE
                 and self._history_long()
-                and workflow.patched(CONTINUE_AS_NEW)
+                and self._patched(CONTINUE_AS_NEW)
             ):
                 await self._continue_as_new_when_settled(seen, wait)
                 continue  # something changed first, or the next update is due: this run drafts it
@@ -642,7 +649,7 @@ class IncidentFlow:
                 person = incident.on_duty(role)
                 notice = self._messenger.approval_request(person, version, role, statement.for_approval())
                 await self._tell(notice, f"approval.v{version}.{role}", f"ask {person} ({role}) to approve v{version}")
-            if workflow.patched("chase-approvals"):
+            if self._patched("chase-approvals"):
                 self._spawn(self._chase_approval(version))
         elif statement.status is StatementStatus.REJECTED:
             rejection = next(d for d in statement.decisions if d.decision is Verdict.REJECT)
@@ -894,7 +901,7 @@ class IncidentFlow:
         promise = None
         if kind is StatementKind.RESOLUTION:
             next_update = None
-        elif workflow.patched("voice-flow-promise"):
+        elif self._patched("voice-flow-promise"):
             promise = promise_at(now, approval, cadence)
             next_update = word_promise(promise, now, incident.org.timezone, incident.plan.language)
         else:
@@ -964,11 +971,11 @@ class IncidentFlow:
             targets=incident.playbook.communicate.publish_to,
             variants=statement.variants,
         )
-        if workflow.patched("publish-threads"):
+        if self._patched("publish-threads"):
             publication = publication.model_copy(update=incident.publication_context())
         if self._bounded:
             publication = publication.model_copy(update={"tries": PUBLISH_RETRY.maximum_attempts})
-        with_receipts = workflow.patched("publication-receipts")
+        with_receipts = self._patched("publication-receipts")
         what = f"publish statement v{version} ({statement.kind.value}){' as the fallback' if statement.fallback else ''}"
         try:
             sent = await workflow.execute_activity(
@@ -1019,7 +1026,7 @@ class IncidentFlow:
         posts every few minutes until the incident closes (and once more at the close); a surge of
         negative replies to a statement goes on the timeline (the playbook's ``communicate.replies``)."""
         incident = self._incident
-        watch = incident.playbook.communicate.replies if workflow.patched(REPLY_SURGE) else None
+        watch = incident.playbook.communicate.replies if self._patched(REPLY_SURGE) else None
         every = watch.read_every if watch else READ_REPLIES_EVERY
         await workflow.wait_condition(lambda: bool(self._social_posts()) or incident.phase is Phase.CLOSED)
         while self._social_posts():
@@ -1040,7 +1047,7 @@ class IncidentFlow:
                     for signal in watched.raised:
                         if incident.record_reply_surge(
                             signal.id, signal.version, signal.summary, workflow.now()
-                        ) and workflow.patched(TELL_REPLY_SURGE):
+                        ) and self._patched(TELL_REPLY_SURGE):
                             person = incident.on_duty(incident.playbook.communicate.author)
                             notice = self._messenger.reply_surge(person, signal.version, signal.negative, signal.scored)
                             await self._tell(
@@ -1056,7 +1063,7 @@ class IncidentFlow:
     async def _brief(self, event: str, **values: object) -> None:
         """Keep the playbook's stakeholder groups and the incident's subscribers informed."""
         incident = self._incident
-        if not incident.playbook.stakeholders or not workflow.patched("brief-stakeholders"):
+        if not incident.playbook.stakeholders or not self._patched("brief-stakeholders"):
             return
         briefing = messages.briefing(self._messenger, incident.playbook.stakeholders, event, **values)
         activity_id = f"brief.{event}.{incident.event_count}"
@@ -1118,7 +1125,7 @@ class IncidentFlow:
         """Social scheduling tools stop posting cheerful content into a crisis, and start again after."""
         incident = self._incident
         targets = incident.playbook.communicate.pause_scheduled_posts
-        if not targets or not workflow.patched("pause-scheduled-posts"):
+        if not targets or not self._patched("pause-scheduled-posts"):
             return
         signal = TargetSignal(
             incident_id=incident.state.id,
@@ -1160,7 +1167,7 @@ class IncidentFlow:
         askees = list(
             dict.fromkeys([incident.commander] + [incident.on_duty(role) for role in incident.playbook.review.feedback_from])
         )
-        if workflow.patched("feedback-links"):
+        if self._patched("feedback-links"):
             await self._tell(
                 self._messenger.review_request(incident.commander, due),
                 f"review.request.{incident.commander}",
@@ -1391,7 +1398,7 @@ class IncidentFlow:
             raise asyncio.CancelledError  # answered meanwhile: not tried again
         if outcome is None or not outcome.final:  # the batch itself failed, or this person's try may be repeated
             return await self._send_notice(notice, activity_id, summary, page=True)
-        if outcome.failure == DATA_ERROR and workflow.patched(DATA_ERRORS):
+        if outcome.failure == DATA_ERROR and self._patched(DATA_ERRORS):
             self._show_data_error(summary, outcome.message.removeprefix(REFUSED_PREFIX))
             return False
         return await self._not_sent(
@@ -1474,7 +1481,7 @@ class IncidentFlow:
 
     def _shown_if_refused(self, error: ActivityError, what: str) -> bool:
         """True when the database refused the activity's data: shown on the incident, not raised."""
-        if not _data_refused(error) or not workflow.patched(DATA_ERRORS):
+        if not _data_refused(error) or not self._patched(DATA_ERRORS):
             return False
         self._show_data_error(what, error.cause.message.removeprefix(REFUSED_PREFIX))
         return True
@@ -1529,12 +1536,12 @@ class IncidentFlow:
                     else f"record {events[0].kind}",
                 )
             except ActivityError as error:
-                if not _data_refused(error) or not workflow.patched(DATA_ERRORS):
+                if not _data_refused(error) or not self._patched(DATA_ERRORS):
                     raise
                 refused = error.cause.message.removeprefix(
                     REFUSED_PREFIX
                 )  # nothing of this batch was stored: shown below, not retried
-            if refused and workflow.patched(DATA_ERRORS):
+            if refused and self._patched(DATA_ERRORS):
                 self._show_data_error("the read model (lists, search, reports)", refused)
             self._projected_seq = seq
 

@@ -33,6 +33,10 @@ PATCHES: dict[str, Patch] = {
     "lean-scale-page-in-waves": Patch(
         date(2026, 12, 6), "more than 100 roles paged at declaration start their escalations 100 to a workflow task"
     ),
+    "lean-first-baseline": Patch(
+        date(2026, 12, 7),
+        "a run that starts with it takes every patch of BASELINE_COVERS without a marker and a search-attribute upsert of each",
+    ),
     "lean-first-pages-first": Patch(
         date(2026, 12, 7), "a declaration's pages are scheduled before the briefing, the schedulers' pause and the watchers"
     ),
@@ -90,3 +94,45 @@ PATCHES: dict[str, Patch] = {
         date(2026, 12, 6), "a publication the database refuses is published once, the refusal in its receipts, not tried for ever"
     ),
 }
+
+BASELINE = "lean-first-baseline"
+# Every patch registered before the baseline. A run whose first workflow task recorded the baseline's
+# marker takes each of them without asking (``IncidentFlow._patched``): Temporal records a marker and
+# upserts the ``TemporalChangeVersion`` search attribute for every patch a run asks about, so a
+# declaration's first workflow task carried 24 such commands before its first page. A run without
+# the baseline (started before it, or replayed from such a history) asks about each as before. The
+# list is fixed: a patch added later is asked about in every run. Once no run without the baseline
+# can be running or replayed, the baseline retires with every patch it covers, whose old paths go.
+BASELINE_COVERS = frozenset(
+    {
+        "brief-stakeholders",
+        "chase-approvals",
+        "engine-continue-as-new",
+        "engine-rest-publication-refused",
+        "engine-rest-render-bounded",
+        "escalate-on-time",
+        "feedback-links",
+        "lean-fanout-batch-pages",
+        "lean-fanout-wave-timers",
+        "lean-first-pages-first",
+        "lean-latency-settled-answers",
+        "lean-scale-page-in-waves",
+        "page-a-level-at-once",
+        "pause-scheduled-posts",
+        "publication-receipts",
+        "publish-replies",
+        "publish-reply-surge",
+        "publish-reply-surge-tell",
+        "publish-threads",
+        "stall-every-send-bounded",
+        "stall-notices-beside-the-flow",
+        "tell-who-took-the-page",
+        "trust-input-data-errors",
+        "voice-content-internal",
+        "voice-content-obligations",
+        "voice-core-public-voice",
+        "voice-flow-holding-on-time",
+        "voice-flow-promise",
+        "voice-flow-tell-author",
+    }
+)

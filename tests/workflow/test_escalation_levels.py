@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from domain.actions import Acknowledge
 from domain.severity import Severity
+from workflows.patches import BASELINE
 
 ROLE = "incident_commander"  # the shipped roster's level 3 pages every executive sponsor
 
@@ -39,7 +40,8 @@ async def test_everyone_on_a_level_is_paged_at_once(harness, catalog):
     # One workflow task scheduled every page of the level: none waited for another's send.
     assert len({scheduled_by[activity_id] for activity_id in level_pages}) == 1
     markers = [e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")]
-    assert any(b"escalate-on-time" in marker.SerializeToString() for marker in markers)  # the path that pages a level at once now
+    # The path that pages a level at once now: escalate-on-time, asked about or taken with the baseline.
+    assert any(patch in marker.SerializeToString() for marker in markers for patch in (b"escalate-on-time", BASELINE.encode()))
     outbox = await harness.outbox(plan.id)
     for person in levels[2].people:
         assert {m.channel for m in outbox if m.kind == "page" and m.person_id == person} == {"sms", "email"}

@@ -9,28 +9,37 @@ WORKFLOWS = Path(__file__).parent.parent.parent / "workflows"
 
 
 def patch_ids_in_workflows() -> dict[str, list[str]]:
-    """Each ``workflow.patched`` / ``workflow.deprecate_patch`` id in workflows/, with where it is used."""
+    """Each ``workflow.patched`` / ``workflow.deprecate_patch`` id in workflows/ (also through
+    ``IncidentFlow._patched``), with where it is used."""
+    modules = {path: ast.parse(path.read_text(), str(path)) for path in sorted(WORKFLOWS.rglob("*.py"))}
+    constants = {  # module-level string constants of workflows/, which the workflows import from each other
+        target.id: statement.value.value
+        for module in modules.values()
+        for statement in module.body
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+        for target in statement.targets
+        if isinstance(target, ast.Name)
+    }
     used: dict[str, list[str]] = {}
-    for path in sorted(WORKFLOWS.rglob("*.py")):
-        module = ast.parse(path.read_text(), str(path))
-        constants = {
-            target.id: statement.value.value
-            for statement in module.body
-            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
-            for target in statement.targets
-            if isinstance(target, ast.Name)
+    for path, module in modules.items():
+        asks_for_its_callers = {  # IncidentFlow._patched's own workflow.patched(patch_id): its callers name the ids
+            id(node)
+            for function in ast.walk(module)
+            if getattr(function, "name", None) == "_patched"
+            for node in ast.walk(function)
         }
         for node in ast.walk(module):
             if (
-                isinstance(node, ast.Call)
+                id(node) not in asks_for_its_callers
+                and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("patched", "deprecate_patch")
+                and node.func.attr in ("patched", "_patched", "deprecate_patch")
             ):
                 where = f"{path.name}:{node.lineno}"
                 argument = node.args[0] if len(node.args) == 1 else None
                 patch_id = argument.value if isinstance(argument, ast.Constant) else constants.get(getattr(argument, "id", None))
                 assert isinstance(patch_id, str), (
-                    f"{where}: a patch id is a string literal or a module constant, so it can be registered"
+                    f"{where}: a patch id is a string literal or a module constant of workflows/, so it can be registered"
                 )
                 used.setdefault(patch_id, []).append(where)
     return used
