@@ -94,9 +94,9 @@ _POLISH_POSITIVE = {
 
 @lru_cache(maxsize=1)
 def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from domain.vader import Vader  # the lexicon loads here, in a process that scores
 
-    return SentimentIntensityAnalyzer()
+    return Vader()
 
 
 def guess_language(text: str) -> str:
