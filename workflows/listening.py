@@ -118,22 +118,28 @@ NUDGE_ATTEMPTS = 3
 
 
 async def nudge_topics(client: Client, task_queue: str, topics: list[str]) -> None:
-    """Wake each topic's detector, starting it when it does not run yet (signal-with-start). A
-    signal that meets a run just as it continues as new can be refused as "completed": asked again,
-    it reaches the next run. Temporal being unreachable is raised at once (the API answers 503)."""
-    for topic in topics:
-        for attempt in range(1, NUDGE_ATTEMPTS + 1):
-            try:
-                await client.start_workflow(
-                    ListeningWorkflow.run,
-                    ListeningInput(topic=topic),
-                    id=workflow_id(topic),
-                    task_queue=task_queue,
-                    start_signal="nudge",
-                    static_summary=f"Listening: {topic}",
-                )
-                break
-            except RPCError as error:
-                if error.status == RPCStatusCode.UNAVAILABLE or attempt == NUDGE_ATTEMPTS:
-                    raise
-                await asyncio.sleep(0.05 * attempt)
+    """Wake each topic's detector, starting it when it does not run yet (signal-with-start), all
+    at once: a batch's answer waits for the slowest nudge, not for their sum. A signal that meets a
+    run just as it continues as new can be refused as "completed": asked again, it reaches the next
+    run. Temporal being unreachable is raised once every nudge has ended (the API answers 503)."""
+    for outcome in await asyncio.gather(*(_nudge(client, task_queue, topic) for topic in topics), return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def _nudge(client: Client, task_queue: str, topic: str) -> None:
+    for attempt in range(1, NUDGE_ATTEMPTS + 1):
+        try:
+            await client.start_workflow(
+                ListeningWorkflow.run,
+                ListeningInput(topic=topic),
+                id=workflow_id(topic),
+                task_queue=task_queue,
+                start_signal="nudge",
+                static_summary=f"Listening: {topic}",
+            )
+            return
+        except RPCError as error:
+            if error.status == RPCStatusCode.UNAVAILABLE or attempt == NUDGE_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.05 * attempt)

@@ -9,7 +9,7 @@ from temporalio.service import RPCError
 
 from store import service
 from tests.listening.streams import ANGRY, CALM, minutes_ago, post, stream
-from workflows.listening import workflow_id
+from workflows.listening import ListeningWorkflow, workflow_id
 
 
 def spike_stream(start, first_number: int = 0) -> tuple[list[dict], object]:
@@ -251,7 +251,7 @@ async def test_the_incident_page_charts_the_conversation_and_each_statement(list
 
 
 async def test_the_detector_continues_as_new_and_keeps_its_place(listening):
-    from workflows.listening import ListeningInput, ListeningWorkflow
+    from workflows.listening import ListeningInput
 
     mentions, spike_at = spike_stream(minutes_ago(60))
     handle = await listening.client.start_workflow(
@@ -285,3 +285,21 @@ async def test_resending_a_stored_batch_wakes_the_detector_again(listening):
     receipt = await listening.post(batch)
     assert receipt["stored"] == 0 and receipt["duplicates"] == 5
     assert (await listening.client.get_workflow_handle(workflow_id("brand")).describe()).status == WorkflowExecutionStatus.RUNNING
+
+
+async def test_a_batch_of_two_topics_wakes_both_detectors(listening):
+    """The API nudges every topic a batch counts for at once; each detector then judges its own mentions."""
+    start = minutes_ago(10)
+    batch = [
+        post(start + timedelta(seconds=i), "Northwind espresso" if i % 2 else "Northwind app checkout", 80_000 + i)
+        for i in range(20)
+    ]
+    assert (await listening.post(batch))["topics"] == {"brand": 10, "ordering_app": 10}
+    for topic in ("brand", "ordering_app"):
+        handle = listening.client.get_workflow_handle(workflow_id(topic))
+        for _ in range(100):
+            state = await handle.query(ListeningWorkflow.detector)
+            if state is not None and state.next_bucket is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert state.topic == topic and state.next_bucket is not None, state
