@@ -1,4 +1,7 @@
-"""FastAPI dependencies: the settings, the Temporal client, database sessions and the catalog."""
+"""FastAPI dependencies: the settings, the Temporal client, database sessions and the catalog.
+
+They are ``async def`` though none of them waits: FastAPI runs a plain ``def`` dependency in its
+thread pool, a hop to a worker thread and back on every request that names it (#22 item 3)."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -11,15 +14,15 @@ from domain.catalog import Catalog
 from settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 

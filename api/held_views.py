@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from domain.incident import IncidentView
-from domain.view_delta import ViewDelta, assemble, digest, encoded, encoded_parts, names
+from domain.view_delta import ViewDelta, digest, encoded, encoded_parts, joined, names
 
 HELD_INCIDENTS = 256  # each held as its view's JSON text: about 180 KB for a SEV1 outage a day old, a few KB when young
 
@@ -43,18 +43,18 @@ class HeldViews:
         cut = encoded_parts(view.model_dump(mode="json"))
         self._put(incident, cut, {name: digest(text) for name, text in cut.items()})
 
-    def answered(self, incident: str, answer: ViewDelta, held: HeldView | None) -> IncidentView | None:
-        """The incident from an Update's answer and the copy its action named (``held``), kept as
-        the new copy; None when the answer left out a part that copy does not have."""
+    def answered(self, incident: str, answer: ViewDelta, held: HeldView | None) -> str | None:
+        """The incident's view as JSON text, from an Update's answer and the copy its action named
+        (``held``), kept as the new copy; None when the answer left out a part that copy does not have."""
         known = held or HeldView({}, {})
-        text = assemble(answer, known.parts)
-        if text is None:
-            return None
         sent = {name: encoded(value) for name, value in answer.sent.items()}
         order = names(answer, known.parts)
+        text = joined(order, {**known.parts, **sent})
+        if text is None:
+            return None
         self._put(
             incident,
             {name: sent.get(name) or known.parts[name] for name in order},
             {name: digest(sent[name]) if name in sent else known.digests[name] for name in order},
         )
-        return IncidentView.model_validate_json(text)
+        return text

@@ -1,5 +1,6 @@
 """Incidents over HTTP: declare, list, read, and every human action (each one a workflow Update)."""
 
+import json
 import logging
 from datetime import datetime
 from enum import StrEnum
@@ -246,6 +247,14 @@ async def get_incident(incident: IncidentId, client: ClientDep, settings: Settin
     return IncidentDetail(**{**dict(state), "statements": statements}, links=incident_links(settings, incident))
 
 
+def answer_from_view_json(text: str, links: IncidentLinks, changes: list[str]) -> ActionResult:
+    """An action's answer from the view's JSON text (``api/held_views.py``), validated once as a
+    whole: building the view and then the answer from it validated every part twice."""
+    return ActionResult.model_validate_json(
+        f'{text[:-1]},"links":{links.model_dump_json()},"changes":{json.dumps(changes, ensure_ascii=False)}}}'
+    )
+
+
 async def act_as_caller(client, settings, caller, incident: str, update, action: Action) -> ActionResult:
     """Run the Update and answer with the incident once the workflow has acted on it, and what the
     action did. The action carries the caller's key as ``via`` and the digests of this process's copy
@@ -253,17 +262,19 @@ async def act_as_caller(client, settings, caller, incident: str, update, action:
     with the parts that changed since that copy. Without a copy, or when the answer has no view (an
     incident started before it, or too much changed), the incident is read with a query as before."""
     held = HELD_VIEWS.get(incident)
+    links = incident_links(settings, incident)
     try:
         receipt = await act(
             client, incident, update, action.model_copy(update={"via": caller.via, "known": held.digests if held else None})
         )
-        state = HELD_VIEWS.answered(incident, receipt.view, held) if receipt.view is not None else None
-        if state is None:
-            state = await query_state(client, incident)
-            HELD_VIEWS.hold(incident, state)
+        text = HELD_VIEWS.answered(incident, receipt.view, held) if receipt.view is not None else None
+        if text is not None:
+            return answer_from_view_json(text, links, receipt.events)
+        state = await query_state(client, incident)
+        HELD_VIEWS.hold(incident, state)
     except (IncidentNotFound, ActionRefused) as error:
         raise _refuse(error) from None
-    return ActionResult(**dict(state), changes=receipt.events, links=incident_links(settings, incident))
+    return ActionResult(**dict(state), changes=receipt.events, links=links)
 
 
 @router.post("/{incident}/acknowledge", responses=REFUSALS)

@@ -231,6 +231,7 @@ class IncidentFlow:
         self._render_bounded = False  # drafting bounded, a failed draft on the timeline (RENDER_BOUNDED), likewise
         self._refusal_published = False  # a publication the database refuses ends in its receipts (PUBLICATION_REFUSED)
         self._settled_answers = False  # answers wait for the flow and carry the view (SETTLED_ANSWERS), likewise
+        self._written: view_delta.Written | None = None  # digests of the view's parts that stay as written, from the first answer
         self._batching = False  # a large team's pages go PAGE_BATCH people an activity (BATCH_PAGES), decided at declaration
         self._page_batch: list[tuple[str, messages.Notice]] | None = None  # pages this workflow task started, not yet sent
         self._page_outcomes: dict[str, NoticeOutcome | None] = {}  # a batched page's try, until its page reads it
@@ -1564,7 +1565,8 @@ class IncidentFlow:
         incident = self._incident
         lines = [f"**{incident.state.title}** — {incident.severity.value}, phase **{incident.phase.value}**", ""]
         for item in incident.pending(workflow.now()):
-            due = f" (due {item.due_at:%H:%M} UTC)" if item.due_at else ""
+            # hour and minute, not strftime: in the sandbox each strftime imports ``time`` through its importer
+            due = f" (due {item.due_at.hour:02d}:{item.due_at.minute:02d} UTC)" if item.due_at else ""
             lines.append(f"- waiting: {item.title}{due}")
         return "\n".join(lines)
 
@@ -1586,8 +1588,9 @@ class IncidentFlow:
         await self._flow_settled()
         if known is None or workflow.unsafe.is_replaying():  # a replay's results go to no one
             return UpdateReceipt(phase=incident.phase, events=events)
-        view = self._view().model_dump(mode="json")
-        return UpdateReceipt(phase=incident.phase, events=events, view=view_delta.delta(view, known))
+        if self._written is None:
+            self._written = view_delta.Written()
+        return UpdateReceipt(phase=incident.phase, events=events, view=view_delta.model_delta(self._view(), known, self._written))
 
     async def _flow_settled(self) -> None:
         """Until every coroutine the change woke has run on to its next wait: the phase it moved to, the
