@@ -61,15 +61,8 @@ class ListeningWorkflow:
         workflow's task, with no activity task for the server to schedule, hand out and record
         (a pass follows every batch of mentions, so that was most of the server's work per batch);
         a pass is safe to repeat, which is all a local activity asks."""
-        if workflow.patched(LOCAL_EVALUATION):
-            return await workflow.execute_local_activity(
-                ListeningActivities.evaluate_topic,
-                self._state,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
-                summary=f"judge new mentions of {topic}",
-            )
-        return await workflow.execute_activity(
+        judge = workflow.execute_local_activity if workflow.patched(LOCAL_EVALUATION) else workflow.execute_activity
+        return await judge(
             ListeningActivities.evaluate_topic,
             self._state,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
