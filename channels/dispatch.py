@@ -28,6 +28,7 @@ Messages API nor SendGrid's mail send takes an idempotency key that would close 
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -111,9 +112,9 @@ class Dispatcher:
         calls: list[_Call] = []
         async with self._sessions() as session:
             histories = await ledger.key_histories(session, [message.ledger_key for _, (message, _) in sends])
-            linked = {message.person_id for _, (message, compose) in sends if compose is not None and message.person_id}
-            if len(sends) > 1 and linked:
-                await tokens.read_open_codes(session, linked)  # the links' codes, read once for all
+            linked = Counter(message.person_id for _, (message, compose) in sends if compose is not None and message.person_id)
+            if linked:
+                await tokens.draw_codes(session, linked)  # the links' reply codes, checked once for all
             for index, (message, compose) in sends:
                 channel = self._channels[message.channel]
                 history = histories[message.ledger_key]

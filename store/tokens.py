@@ -14,18 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import ActionTokenRow
 
 TOKEN_BYTES = 32  # 256 random bits
+CODES = 10_000  # the reply codes: 0000-9999, typed in an SMS reply (ACK <code>)
+SPARE_CODES = 3  # codes drawn beyond those needed: a drawn code a person's open link holds is passed over
 # The send path's statements, built once with bound parameters (see store/ledger.py).
 TOKENS = ActionTokenRow.__table__
-_OPEN_CODES = select(TOKENS.c.code).where(
-    TOKENS.c.person_id == bindparam("person"), TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > bindparam("now")
+_OPEN = (TOKENS.c.used_at.is_(None), TOKENS.c.expires_at > bindparam("now"))
+_TAKEN = select(TOKENS.c.person_id, TOKENS.c.code).where(
+    TOKENS.c.person_id.in_(bindparam("people", expanding=True)), TOKENS.c.code.in_(bindparam("codes", expanding=True)), *_OPEN
 )
-_OPEN_CODES_OF = select(TOKENS.c.person_id, TOKENS.c.code).where(
-    TOKENS.c.person_id.in_(bindparam("people", expanding=True)),
-    TOKENS.c.used_at.is_(None),
-    TOKENS.c.expires_at > bindparam("now"),
-)
+_OPEN_CODES = select(TOKENS.c.code).where(TOKENS.c.person_id == bindparam("person"), *_OPEN)
 _FRESH = ("token_hash", "code", "created_at", "expires_at")  # what a retried send replaces
-OPEN_CODES = "crisisflow.open_codes"  # session.info: the open codes of the people a transaction mints for (read_open_codes)
+FREE_CODES = "crisisflow.free_codes"  # session.info: codes drawn for the mints of this transaction (draw_codes)
 
 
 def _upserts():
@@ -40,6 +39,7 @@ def _upserts():
 
 
 _UPSERT = _upserts()
+_RANDOM = secrets.SystemRandom()
 
 
 def token_hash(token: str) -> str:
@@ -64,16 +64,14 @@ async def mint(
 ) -> Minted:
     """A fresh token for one send. A retried send (same ledger key) replaces the unsent token, so
     exactly one link per page is ever valid. Not committed: the dispatcher commits it with the
-    send's ledger row, so a link exists exactly when an attempt to send it is recorded."""
+    send's ledger row, so a link exists exactly when an attempt to send it is recorded.
+
+    Its reply code is one no open link of the person holds, so ``ACK <code>`` names one page: one
+    drawn for this transaction (:func:`draw_codes`), else a few drawn and checked now."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = datetime.now(timezone.utc)
-    known = session.info.get(OPEN_CODES, {})
-    open_codes = known.get(person_id)
-    if open_codes is None:
-        open_codes = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
-    code = next(c for c in (f"{secrets.randbelow(10000):04d}" for _ in range(100)) if c not in open_codes)
-    if person_id in known:
-        open_codes.add(code)
+    drawn = session.info.get(FREE_CODES, {}).get(person_id)
+    code = drawn.pop() if drawn else await _free_code(session, person_id, now)
     await session.execute(
         _UPSERT[session.bind.dialect.name],
         {
@@ -91,14 +89,40 @@ async def mint(
     return Minted(token=token, code=code)
 
 
-async def read_open_codes(session: AsyncSession, person_ids: set[str]) -> None:
-    """Read the open codes of these people in one statement, for the :func:`mint` calls that follow in
-    this session's transaction (a batch of pages: one read, not one a send); each mint adds its own."""
-    known: dict[str, set[str]] = {person: set() for person in person_ids}
-    rows = await session.execute(_OPEN_CODES_OF, {"people": list(person_ids), "now": datetime.now(timezone.utc)})
-    for person, code in rows:
-        known[person].add(code)
-    session.info[OPEN_CODES] = known
+async def draw_codes(session: AsyncSession, wanted: dict[str, int]) -> None:
+    """Reply codes for the :func:`mint` calls that follow in this session's transaction (a send, or
+    a batch of them), so many links for a person from one read: for each person as many as wanted,
+    drawn at random and checked against the person's open links in one statement, whose cost
+    depends on the codes drawn, not on how many links the people hold. A person whose drawn codes
+    run out (all but a few of them taken) gets the next ones from :func:`mint`'s own draw."""
+    drawn = {person: _draw(count + SPARE_CODES) for person, count in wanted.items()}
+    session.info[FREE_CODES] = await _free(session, drawn, datetime.now(timezone.utc))
+
+
+def _draw(count: int) -> list[str]:
+    """Distinct random codes."""
+    return [f"{code:04d}" for code in _RANDOM.sample(range(CODES), min(count, CODES))]
+
+
+async def _free(session: AsyncSession, drawn: dict[str, list[str]], now: datetime) -> dict[str, list[str]]:
+    """Of each person's drawn codes, those none of the person's open links holds: one statement."""
+    codes = sorted({code for person_codes in drawn.values() for code in person_codes})
+    rows = await session.execute(_TAKEN, {"people": list(drawn), "codes": codes, "now": now})
+    taken = {(person, code) for person, code in rows}
+    return {person: [code for code in person_codes if (person, code) not in taken] for person, person_codes in drawn.items()}
+
+
+async def _free_code(session: AsyncSession, person_id: str, now: datetime) -> str:
+    """A code none of the person's open links holds: one of a few drawn; should they all be taken
+    (a person holding most of the codes), one of those left, from all the person's open codes."""
+    free = (await _free(session, {person_id: _draw(1 + SPARE_CODES)}, now))[person_id]
+    if free:
+        return free[0]
+    held = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
+    left = [code for code in (f"{n:04d}" for n in range(CODES)) if code not in held]
+    if not left:
+        raise RuntimeError(f"every reply code is held by an open link of {person_id}")
+    return _RANDOM.choice(left)
 
 
 async def find(session: AsyncSession, token: str) -> ActionTokenRow | None:

@@ -1,8 +1,9 @@
 """The dispatcher's statements (ledger and action tokens) on SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select
 
 from store import ledger, tokens
 from store.ledger import LedgerStatus
@@ -115,28 +116,59 @@ async def test_a_batch_of_sends_reads_adds_and_finishes_its_attempts_together(se
     ]
 
 
-async def test_codes_read_once_for_a_batch_keep_each_persons_open_codes_apart(sessions):
+async def mint_for(session, person: str, key: str = KEY) -> tokens.Minted:
+    return await tokens.mint(
+        session, ledger_key=key, incident_id="inc-1", person_id=person, purpose="acknowledge", ttl=timedelta(hours=1)
+    )
+
+
+async def test_codes_drawn_for_a_batch_keep_each_persons_open_codes_apart(sessions):
     async with sessions() as session:
-        earlier = await tokens.mint(
-            session, ledger_key=KEY, incident_id="inc-1", person_id="ewa", purpose="acknowledge", ttl=timedelta(hours=1)
-        )
+        earlier = await mint_for(session, "ewa")
         await session.commit()
     async with sessions() as session:
-        await tokens.read_open_codes(session, {"ewa", "jan"})
-        assert session.info[tokens.OPEN_CODES] == {"ewa": {earlier.code}, "jan": set()}
-        minted = [
-            await tokens.mint(
-                session,
-                ledger_key=f"inc-1/page.x.0.{n}/sms",
-                incident_id="inc-1",
-                person_id=person,
-                purpose="acknowledge",
-                ttl=timedelta(hours=1),
-            )
-            for n, person in enumerate(["ewa"] * 40 + ["jan"])
-        ]
+        await tokens.draw_codes(session, {"ewa": 5, "jan": 1})
+        drawn = session.info[tokens.FREE_CODES]
+        assert len(drawn["ewa"]) <= 5 + tokens.SPARE_CODES and earlier.code not in drawn["ewa"]
+        # more links than codes drawn: the rest draw their own, seeing the ones minted before them
+        minted = [await mint_for(session, person, f"inc-1/page.x.0.{n}/sms") for n, person in enumerate(["ewa"] * 40 + ["jan"])]
         await session.commit()
     ewas = [m.code for m in minted[:40]] + [earlier.code]
     assert len(set(ewas)) == 41  # never two open links of one person with one code
     async with sessions() as session:
         assert len((await session.scalars(select(ActionTokenRow))).all()) == 42
+
+
+async def test_a_person_holding_all_codes_but_one_gets_that_one_and_then_none(sessions):
+    """Drawn codes all taken: the code comes from those left. A used or expired link's code is free."""
+    now = datetime.now(timezone.utc)
+    held = {
+        "incident_id": "inc-0",
+        "person_id": "ewa",
+        "purpose": "acknowledge",
+        "created_at": now,
+        "expires_at": now + timedelta(hours=1),
+        "used_at": None,  # every row names the same columns: an insert of many takes the first row's
+    }
+    rows = [
+        {**held, "ledger_key": f"inc-0/page.{n}/sms", "token_hash": f"{n:064d}", "code": f"{n:04d}"}
+        for n in range(tokens.CODES)
+        if n != 42
+    ]
+    rows += [
+        {**held, "ledger_key": "inc-0/page.used/sms", "token_hash": "u" * 64, "code": "0042", "used_at": now},
+        {**held, "ledger_key": "inc-0/page.old/sms", "token_hash": "o" * 64, "code": "0042", "expires_at": now},
+    ]
+    async with sessions() as session:
+        await session.execute(insert(tokens.TOKENS), rows)
+        await session.commit()
+    async with sessions() as session:
+        await tokens.draw_codes(session, {"ewa": 2, "jan": 1})
+        assert set(session.info[tokens.FREE_CODES]["ewa"]) <= {"0042"} and len(session.info[tokens.FREE_CODES]["jan"]) == 4
+    async with sessions() as session:
+        assert (await mint_for(session, "ewa")).code == "0042"
+        await session.commit()
+    async with sessions() as session:
+        with pytest.raises(RuntimeError, match="every reply code"):
+            await mint_for(session, "ewa", "inc-1/page.y.0.0/sms")
+        assert (await mint_for(session, "jan", "inc-1/page.y.0.0/sms")).code != ""
