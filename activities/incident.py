@@ -225,6 +225,7 @@ class IncidentActivities:
     def all(self) -> list:
         """Every activity, for the worker to register."""
         return [
+            self.next_wave,
             self.notify,
             self.notify_each,
             self.publish,
@@ -305,6 +306,12 @@ class IncidentActivities:
             drill=notice.drill,
             language=notice.language,
         )
+
+    @activity.defn
+    async def next_wave(self) -> None:
+        """Returns at once: the workflow awaits it as a local activity between the waves of a large team's
+        escalations, which ends its activation (each wave well within the SDK's deadlock limit) but not its
+        workflow task (``WAVES_IN_ONE_TASK`` in workflows/incident_flow.py)."""
 
     @activity.defn
     async def notify(self, notice: Notice) -> list[Delivery]:

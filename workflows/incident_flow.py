@@ -114,6 +114,11 @@ PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 PAGE_IN_WAVES = "lean-scale-page-in-waves"
 PAGE_WAVE = 100
 WAVE_GAP = timedelta(milliseconds=1)  # a timer only to end the workflow task; the next wave starts in the next
+# The waves of a declaration's escalations start in one workflow task, each in an activation of its own: a
+# local activity that returns at once ends the activation without ending the task, where WAVE_GAP's 1 ms
+# timer took the Temporal server about a second to fire, so a thousand roles reached their pages over
+# nine seconds whatever the workers (bench/findings.md, "Fan-out").
+WAVES_IN_ONE_TASK = "lean-waves-in-one-task"
 # A team of more than PAGE_BATCH roles is paged PAGE_BATCH people an activity (``notify_each``): the pages
 # a workflow task starts go out together once it has started them all. An activity a page cost the worker
 # and the Temporal server more CPU than the page's two provider calls (bench/findings.md, "Fan-out"). A
@@ -376,11 +381,21 @@ class IncidentFlow:
                 if then is not None:
                     then()
                     then = None
-                await workflow.sleep(WAVE_GAP, summary=f"the next {min(PAGE_WAVE, len(roles) - index)} roles' escalations start")
+                await self._next_wave(min(PAGE_WAVE, len(roles) - index))
             self._spawn(self._escalate(role))
         if then is not None:
             then()
         await workflow.wait_condition(lambda: incident.is_acknowledged(incident.commander_role))
+
+    async def _next_wave(self, roles: int) -> None:
+        """Let the escalations started so far run before the next ``roles`` start (``PAGE_IN_WAVES``)."""
+        summary = f"the next {roles} roles' escalations start"
+        if workflow.patched(WAVES_IN_ONE_TASK):
+            await workflow.execute_local_activity_method(
+                IncidentActivities.next_wave, start_to_close_timeout=ACTIVITY_TIMEOUT, summary=summary
+            )
+        else:
+            await workflow.sleep(WAVE_GAP, summary=summary)
 
     async def _escalate(self, role: str) -> None:
         """Page the role's escalation policy level by level until someone acknowledges, then tell

@@ -47,6 +47,10 @@ PATCHES: dict[str, Patch] = {
     "lean-fanout-wave-timers": Patch(
         date(2026, 12, 7), "a large team's escalation levels whose waits end at the same instant share one timer"
     ),
+    "lean-waves-in-one-task": Patch(
+        date(2026, 12, 7),
+        "the waves of a large team's escalations start in one workflow task, a local activity between them instead of a timer",
+    ),
     "lean-scale-local-evaluation": Patch(
         date(2026, 12, 7),
         "a topic's detector judges its new mentions in a local activity, with no activity task for the server",

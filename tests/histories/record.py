@@ -16,8 +16,9 @@ clocks are watched and its kit answers are released by tasks), and one whose int
 approved and emailed (``voice-content-internal``), and the run of a long incident that started from
 a continue-as-new input (``continued``: a SEV1 outage through the API and worker, as
 tests/long_incident.py runs it, continued once and then resolved and closed; the history is that
-second run's), and a topic's detector (``listening``: ``ListeningWorkflow`` judging a surge, until
-its topic is taken out of topics.yaml). Names given record only those histories.
+second run's), a topic's detector (``listening``: ``ListeningWorkflow`` judging a surge, until
+its topic is taken out of topics.yaml), and a team of 150 roles paged in waves
+(``waves``: its commander acknowledges, the others never do). Names given record only those histories.
 """
 
 import asyncio
@@ -31,17 +32,20 @@ import yaml
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.playbooks import FANOUT_PLAYBOOK, person_id, write_fanout_playbooks
 from channels.base import ChannelKind
 from domain.actions import Acknowledge, Assessment, DecideAnswer, DecideStatement, ProposeAnswer, Reassessment, StatementDraft
 from domain.catalog import TOPICS_FILE, load_catalog
 from domain.severity import Severity
 from tests.app_stack import open_stack
 from tests.conftest import PROJECT, register_search_attributes
+from tests.driver import next_step
 from tests.listening.conftest import open_listening
 from tests.listening.streams import ANGRY, CALM, minutes_ago, stream
 from tests.long_incident import Team
 from tests.workflow.harness import SmsOutage, open_harness
 from workflows.incident import RETRYING_AFTER
+from workflows.incident_flow import PAGE_WAVE
 from workflows.listening import nudge_topics
 from workflows.listening import workflow_id as listening_id
 
@@ -63,6 +67,7 @@ NAMES = [
     "escalation-outage",
     "continued",
     "listening",
+    "waves",
 ]
 
 
@@ -111,10 +116,33 @@ async def record(names: set[str]) -> None:
                 await record_continued(env, Path(scratch))
             if not names or "listening" in names:
                 await record_listening(env, Path(scratch))
+            if not names or "waves" in names:
+                await record_waves(env, Path(scratch))
             if not names or "escalation-outage" in names:
                 sms = SmsOutage()
                 async with open_harness(env, catalog, Path(scratch) / "outage.db", {ChannelKind.SMS: sms}) as harness:
                     await record_escalation_outage(env, harness, catalog, sms)
+
+
+async def record_waves(env, scratch: Path) -> None:
+    """A team of more roles than a wave (``PAGE_WAVE``) paged at declaration, their escalations started
+    wave by wave, and the incident run to closed."""
+    roles = PAGE_WAVE + PAGE_WAVE // 2
+    catalog = load_catalog(write_fanout_playbooks(PROJECT / "playbooks", scratch / "playbooks-waves", roles))
+    async with open_harness(env, catalog, scratch / "waves.db") as harness:
+        handle = await harness.start(harness.plan(FANOUT_PLAYBOOK, incident_id="inc-replay-waves"))
+        await harness.until(handle, lambda s: sum(e["kind"] == "paged" for e in s["timeline"]) == roles)
+        await harness.act(handle, "acknowledge", Acknowledge(person=person_id(0)))
+        for _ in range(200):  # the rest run to closed without acknowledging: a history a tenth the size
+            state = await harness.state(handle)
+            if state["status"] == "closed":
+                break
+            step = next_step({**state, "pending": [item for item in state["pending"] if item["kind"] != "acknowledge"]})
+            if step is None:
+                await asyncio.sleep(0.05)
+            else:
+                await harness.act(handle, step.update, step.update_input())
+        await save(handle, "waves")
 
 
 async def record_continued(env, scratch: Path) -> None:
