@@ -157,8 +157,7 @@ async def _verified(request: Request, key: str, by_cookie: bool) -> Principal | 
     """The caller behind ``key``, or None when the key is unknown or revoked."""
     verified: RecentlyVerified = request.app.state.verified_keys
     try:
-        async with request.app.state.sessions() as session:
-            row = await apikeys.active(session, key)
+        row = await apikeys.active(request.app.state.engine, key)
     except DATABASE_UNAVAILABLE:
         if (known := verified.recall(key)) is None:
             raise

@@ -44,8 +44,7 @@ async def sign_in(request: Request):
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     key = (form.get("key") or [""])[0].strip()
     next_path = _local((form.get("next") or ["/"])[0])
-    async with request.app.state.sessions() as session:
-        row = await apikeys.active(session, key)
+    row = await apikeys.active(request.app.state.engine, key)
     if row is None:
         return _page(request, next_path, "That API key is not valid (unknown or revoked).", 401)
     settings = request.app.state.settings
