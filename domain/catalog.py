@@ -6,6 +6,7 @@ any problem is refused whole.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from domain.listening import Topic, TopicsFile
 from domain.playbook import Playbook
 from domain.risks import AnswerKit, Risk, RiskRegister
-from domain.roster import Roster
+from domain.roster import OrgChart, Roster
 from domain.statements import TemplateProblem, internal_context, render_statement, sample_contexts, template_problems
 
 ROSTER_FILE = "team.yaml"
@@ -50,6 +51,12 @@ class Catalog:
     risks: list[Risk] = field(default_factory=list)  # empty when the folder has no risks.yaml
     answers: dict[str, AnswerKit] = field(default_factory=dict)  # playbook id -> its answers kit
     topics: list[Topic] = field(default_factory=list)  # monitored topics; empty when there is no topics.yaml
+
+    @cached_property
+    def org_chart(self) -> OrgChart:
+        """The roster's org chart, which every declaration pins: built once, as a catalog's roster
+        does not change once loaded, and frozen, so the plans of many incidents may hold the same one."""
+        return self.roster.org_chart()
 
     def template(self, playbook: Playbook, language: str) -> str:
         return self.templates[(playbook.communicate.template, language)]

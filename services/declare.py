@@ -148,7 +148,7 @@ async def declare_incident(
         detected_at=declaration.detected_at or (detection.first_mention_at if detection else None),
         declared_via=via,
         playbook=playbook,
-        org=catalog.roster.org_chart(),
+        org=catalog.org_chart,
         template=catalog.template(playbook, language),
         answers=pin_answers(catalog.answers.get(playbook.id), language),
         internal_templates=catalog.internal_templates(playbook, language),

@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         IncidentPlan,
         IncidentView,
         InternalStatus,
+        PendingItem,
         Phase,
         Receipt,
         Rejected,
@@ -1518,8 +1519,9 @@ class IncidentFlow:
             await workflow.wait_condition(lambda: incident.event_count > self._projected_seq or self._finished)
             if incident.event_count == self._projected_seq:
                 return
-            self._sync_temporal_metadata()
             now = workflow.now()
+            pending = incident.pending(now)  # once, for the summary and the current details
+            self._sync_temporal_metadata(pending)
             seq = incident.event_count
             summary = IncidentSummary(
                 id=incident.state.id,
@@ -1533,7 +1535,7 @@ class IncidentFlow:
                 declared_at=incident.state.declared_at,
                 updated_at=now,
                 closed_at=incident.state.closed_at,
-                pending=incident.pending(now),
+                pending=pending,
                 projected_seq=seq,
             )
             earlier = incident.state.earlier.events
@@ -1561,8 +1563,9 @@ class IncidentFlow:
                 self._show_data_error("the read model (lists, search, reports)", refused)
             self._projected_seq = seq
 
-    def _sync_temporal_metadata(self) -> None:
-        """Search attributes and current details: what the Temporal UI shows without our database."""
+    def _sync_temporal_metadata(self, pending: list[PendingItem]) -> None:
+        """Search attributes and current details (with what is ``pending`` now): what the Temporal UI
+        shows without our database."""
         incident = self._incident
         wanted = {
             CRISIS_SCENARIO.name: (CRISIS_SCENARIO, incident.state.scenario),
@@ -1574,12 +1577,12 @@ class IncidentFlow:
         if changes:
             workflow.upsert_search_attributes(changes)
             self._searchable.update({name: value for name, (_, value) in wanted.items()})
-        workflow.set_current_details(self._details())
+        workflow.set_current_details(self._details(pending))
 
-    def _details(self) -> str:
+    def _details(self, pending: list[PendingItem]) -> str:
         incident = self._incident
         lines = [f"**{incident.state.title}** — {incident.severity.value}, phase **{incident.phase.value}**", ""]
-        for item in incident.pending(workflow.now()):
+        for item in pending:
             # hour and minute, not strftime: in the sandbox each strftime imports ``time`` through its importer
             due = f" (due {item.due_at.hour:02d}:{item.due_at.minute:02d} UTC)" if item.due_at else ""
             lines.append(f"- waiting: {item.title}{due}")
