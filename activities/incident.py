@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy.exc import DataError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -261,9 +261,8 @@ class IncidentActivities:
         else:
             return None
 
-        async def with_link(session: AsyncSession, message: OutgoingMessage) -> OutgoingMessage:
-            minted = await tokens.mint(
-                session,
+        async def with_link(links: tokens.Links, message: OutgoingMessage) -> OutgoingMessage:
+            minted = await links.mint(
                 ledger_key=message.ledger_key,
                 incident_id=notice.incident_id,
                 person_id=notice.person,
@@ -648,10 +647,9 @@ class IncidentActivities:
         ttl = max(request.due_at - datetime.now(timezone.utc) + timedelta(days=1), self._link_ttl)
         incident_link = Link(label=text(request.language, "link.incident"), url=self._incident_url(request.incident_id))
 
-        async def with_feedback_link(session: AsyncSession, message: OutgoingMessage) -> OutgoingMessage:
+        async def with_feedback_link(links: tokens.Links, message: OutgoingMessage) -> OutgoingMessage:
             """Minted in the send's own transaction, so a retry never replaces a link already sent."""
-            minted = await tokens.mint(
-                session,
+            minted = await links.mint(
                 ledger_key=message.ledger_key,
                 incident_id=request.incident_id,
                 person_id=message.person_id,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.safe_text import printable
 
@@ -144,4 +144,4 @@ class StoredChannel(Channel, Protocol):
     """A channel whose provider is our own database (the outbox): ``store`` takes the message in
     the caller's transaction, not committed."""
 
-    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Delivery: ...
+    async def store(self, connection: AsyncConnection, message: OutgoingMessage) -> Delivery: ...

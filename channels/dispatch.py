@@ -7,10 +7,12 @@ becomes ``sent`` with the provider's id, and from then on the same ledger key is
 
 One transaction before the provider call and one after, whatever the channel: the ledger read,
 the action link the message carries (``compose``) and the ``queued`` row are committed together,
-so a link exists exactly when an attempt to send it is recorded. The outbox is a table of the same
-database, so there the message itself joins that transaction and the row is written ``sent``:
-one transaction in all. Sends made together (``send_all``: a person's channels, a batch of pages)
-share them: one transaction before the calls for all, and the answers recorded as they come.
+so a link exists exactly when an attempt to send it is recorded. Both are Core statements on a
+connection of the sessions' engine (an ORM session adds CPU to each, on the path of every page).
+The outbox is a table of the same database, so there the message itself joins that transaction and
+the row is written ``sent``: one transaction in all. Sends made together (``send_all``: a person's
+channels, a batch of pages) share them: one transaction before the calls for all, and the answers
+recorded as they come.
 
 Once a provider has been called, its answer is recorded even if the caller is cancelled
 meanwhile: a send activity cut off by its timeout on a starved worker would otherwise leave an
@@ -33,7 +35,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from channels.base import (
     Channel,
@@ -53,14 +55,14 @@ log = logging.getLogger("crisisflow.dispatch")
 # Within the send activities' 30 s start-to-close timeout, with room for the other channel.
 RECORD_ACCEPTED_S = 20.0
 
-# Completes a message inside the send's transaction, when it is really going to be sent (e.g.
-# mints the action link it carries); may write, never commits.
-Compose = Callable[[AsyncSession, OutgoingMessage], Awaitable[OutgoingMessage]]
+# Completes a message inside the send's transaction, when it is really going to be sent: mints the
+# action link it carries, with the transaction's links.
+Compose = Callable[[tokens.Links, OutgoingMessage], Awaitable[OutgoingMessage]]
 
 
 class Dispatcher:
     def __init__(self, sessions: async_sessionmaker, channels: dict[ChannelKind, Channel]):
-        self._sessions = sessions
+        self._engine = sessions.kw["bind"]  # the send path's transactions are on its connections
         self._channels = channels
 
     def channel(self, kind: ChannelKind) -> Channel:
@@ -110,11 +112,12 @@ class Dispatcher:
         answered: dict[int, Delivery] = {}
         attempts: list[dict] = []
         calls: list[_Call] = []
-        async with self._sessions() as session:
-            histories = await ledger.key_histories(session, [message.ledger_key for _, (message, _) in sends])
+        async with self._engine.begin() as connection:
+            histories = await ledger.key_histories(connection, [message.ledger_key for _, (message, _) in sends])
+            links = tokens.Links(connection)
             linked = Counter(message.person_id for _, (message, compose) in sends if compose is not None and message.person_id)
             if linked:
-                await tokens.draw_codes(session, linked)  # the links' reply codes, checked once for all
+                await links.draw_codes(linked)  # the links' reply codes, checked once for all
             for index, (message, compose) in sends:
                 channel = self._channels[message.channel]
                 history = histories[message.ledger_key]
@@ -130,7 +133,7 @@ class Dispatcher:
                     )
                     continue
                 if compose is not None:
-                    message = await compose(session, message)
+                    message = await compose(links, message)
                 attempt = {
                     "ledger_key": message.ledger_key,
                     "incident_id": message.incident_id,
@@ -140,7 +143,7 @@ class Dispatcher:
                     "provider": channel.name,
                 }
                 if isinstance(channel, StoredChannel):
-                    delivery = await channel.store(session, message)
+                    delivery = await channel.store(connection, message)
                     attempts.append(
                         ledger.attempt_row(history, **attempt, status=LedgerStatus.SENT, provider_id=delivery.provider_id)
                     )
@@ -148,8 +151,7 @@ class Dispatcher:
                 else:
                     attempts.append(ledger.attempt_row(history, **attempt))
                     calls.append(_Call(index, message, channel, len(attempts) - 1, history.next_attempt))
-            row_ids = await ledger.add_attempts(session, attempts)
-            await session.commit()
+            row_ids = await ledger.add_attempts(connection, attempts)
         for index, delivery in answered.items():
             outcomes[index] = delivery
         for call in calls:
@@ -192,8 +194,8 @@ class Dispatcher:
         accepted = any(item.status is LedgerStatus.SENT for item in finished)
         while True:
             try:
-                async with self._sessions() as session:
-                    await ledger.finish_attempts(session, finished)
+                async with self._engine.begin() as connection:
+                    await ledger.finish_attempts(connection, finished)
                 return None
             except Exception as error:  # every send's answer: the other calls still get recorded
                 keys = ", ".join(call.message.ledger_key for call in calls)

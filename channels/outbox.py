@@ -3,7 +3,7 @@
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from channels.base import Delivery, OutgoingMessage
 from store.service import record_outbox
@@ -22,13 +22,13 @@ class OutboxChannel:
 
     async def send(self, message: OutgoingMessage) -> Delivery:
         async with self._sessions() as session:
-            delivery = await self.store(session, message)
+            delivery = await self.store(await session.connection(), message)
             await session.commit()
         return delivery
 
-    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Delivery:
+    async def store(self, connection: AsyncConnection, message: OutgoingMessage) -> Delivery:
         stored = await record_outbox(
-            session,
+            connection,
             {
                 "ledger_key": message.ledger_key,
                 "incident_id": message.incident_id,

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from store.models import NotificationRow
 
@@ -40,8 +40,9 @@ async def accepted_attempt(session: AsyncSession, ledger_key: str, provider: str
     return (await session.scalars(query.order_by(NotificationRow.attempt.desc()).limit(1))).first()
 
 
-# The send path's statements: plain SQL on the table, built once with bound parameters, so each
-# send pays neither the ORM's unit of work nor the building and cache-keying of a new statement.
+# The send path's statements: Core statements on the table, built once with bound parameters and
+# run on a connection (the dispatcher's transaction), so each send pays neither the ORM session's
+# execution and unit of work nor the building and cache-keying of a new statement.
 LEDGER = NotificationRow.__table__
 _HISTORIES = (
     select(LEDGER.c.ledger_key, LEDGER.c.attempt, LEDGER.c.accepted_at, LEDGER.c.provider, LEDGER.c.provider_id)
@@ -66,11 +67,11 @@ class KeyHistory:
         return cls(accepted=accepted, next_attempt=(attempts[0].attempt if attempts else 0) + 1)
 
 
-async def key_histories(session: AsyncSession, ledger_keys: list[str]) -> dict[str, KeyHistory]:
+async def key_histories(connection: AsyncConnection, ledger_keys: list[str]) -> dict[str, KeyHistory]:
     """The attempts of each key so far, in one read (a send, or a batch of them): whether a provider
     accepted one (sent, delivered, or failed later by a delivery webhook: either way it is not sent
     again) and the next attempt's number."""
-    rows = (await session.execute(_HISTORIES, {"keys": ledger_keys})).all()
+    rows = (await connection.execute(_HISTORIES, {"keys": ledger_keys})).all()
     found: dict[str, list[Row]] = {}
     for row in rows:
         found.setdefault(row.ledger_key, []).append(row)
@@ -107,11 +108,11 @@ def attempt_row(
     }
 
 
-async def add_attempts(session: AsyncSession, rows: list[dict]) -> list[int]:
+async def add_attempts(connection: AsyncConnection, rows: list[dict]) -> list[int]:
     """New attempts (:func:`attempt_row`) in one statement, their row ids in the same order. Not committed."""
     if not rows:
         return []
-    return list(await session.scalars(_ADD_RETURNING, rows))
+    return list(await connection.scalars(_ADD_RETURNING, rows))
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,11 @@ class Finished:
     error: str | None = None
 
 
-async def finish_attempts(session: AsyncSession, finished: list[Finished]) -> None:
-    """Record what the providers answered for these ``queued`` attempts, in one statement and one
-    transaction. A queued row has no provider id or acceptance yet, so every row gets all of its
-    columns set."""
+async def finish_attempts(connection: AsyncConnection, finished: list[Finished]) -> None:
+    """Record what the providers answered for these ``queued`` attempts, in one statement. A queued
+    row has no provider id or acceptance yet, so every row gets all of its columns set. Not committed."""
     now = _now()
-    await session.execute(
+    await connection.execute(
         _FINISH,
         [
             {
@@ -143,7 +143,6 @@ async def finish_attempts(session: AsyncSession, finished: list[Finished]) -> No
             for item in finished
         ],
     )
-    await session.commit()
 
 
 async def attempts(session: AsyncSession, ledger_key: str | None = None, incident_id: str | None = None) -> list[NotificationRow]:

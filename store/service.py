@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.events import EventKind
 from store.models import IncidentMetricsRow, IncidentRow, OutboxRow, SubscriberRow, TimelineRow
@@ -85,10 +85,10 @@ _OUTBOX_INSERT = {
 }
 
 
-async def record_outbox(session: AsyncSession, message: dict[str, Any]) -> bool:
+async def record_outbox(connection: AsyncConnection, message: dict[str, Any]) -> bool:
     """Store one delivered message; False when the ledger already had it (a retried send). Not
     committed: the dispatcher commits it with the send's ledger row."""
-    result = await session.execute(_OUTBOX_INSERT[session.bind.dialect.name], message)
+    result = await connection.execute(_OUTBOX_INSERT[connection.dialect.name], message)
     return bool(result.rowcount)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from store.models import ActionTokenRow
 
@@ -24,7 +24,6 @@ _TAKEN = select(TOKENS.c.person_id, TOKENS.c.code).where(
 )
 _OPEN_CODES = select(TOKENS.c.code).where(TOKENS.c.person_id == bindparam("person"), *_OPEN)
 _FRESH = ("token_hash", "code", "created_at", "expires_at")  # what a retried send replaces
-FREE_CODES = "crisisflow.free_codes"  # session.info: codes drawn for the mints of this transaction (draw_codes)
 
 
 def _upserts():
@@ -52,51 +51,59 @@ class Minted:
     code: str
 
 
-async def mint(
-    session: AsyncSession,
-    *,
-    ledger_key: str,
-    incident_id: str,
-    person_id: str,
-    purpose: str,
-    ttl: timedelta,
-    version: int | None = None,
-) -> Minted:
-    """A fresh token for one send. A retried send (same ledger key) replaces the unsent token, so
-    exactly one link per page is ever valid. Not committed: the dispatcher commits it with the
-    send's ledger row, so a link exists exactly when an attempt to send it is recorded.
+class Links:
+    """The action links minted in one transaction (a send's, or a batch of sends': the dispatcher
+    makes one for each and hands it to the sends' ``Compose``), as Core statements on its connection.
+    Nothing is committed here: the transaction's owner commits the links with the sends' ledger
+    rows, so a link exists exactly when an attempt to send it is recorded."""
 
-    Its reply code is one no open link of the person holds, so ``ACK <code>`` names one page: one
-    drawn for this transaction (:func:`draw_codes`), else a few drawn and checked now."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    now = datetime.now(timezone.utc)
-    drawn = session.info.get(FREE_CODES, {}).get(person_id)
-    code = drawn.pop() if drawn else await _free_code(session, person_id, now)
-    await session.execute(
-        _UPSERT[session.bind.dialect.name],
-        {
-            "ledger_key": ledger_key,
-            "incident_id": incident_id,
-            "person_id": person_id,
-            "purpose": purpose,
-            "version": version,
-            "token_hash": token_hash(token),
-            "code": code,
-            "created_at": now,
-            "expires_at": now + ttl,
-        },
-    )
-    return Minted(token=token, code=code)
+    def __init__(self, connection: AsyncConnection):
+        self._connection = connection
+        self._codes: dict[str, list[str]] = {}  # drawn by draw_codes, free, not yet given to a link
 
+    async def draw_codes(self, wanted: dict[str, int]) -> None:
+        """Reply codes for the :meth:`mint` calls to come (a send, or a batch of them), so many links
+        for a person from one read: for each person as many as wanted, drawn at random and checked
+        against the person's open links in one statement, whose cost depends on the codes drawn,
+        not on how many links the people hold. A person whose drawn codes run out (all but a few of
+        them taken) gets the next ones from :meth:`mint`'s own draw."""
+        drawn = {person: _draw(count + SPARE_CODES) for person, count in wanted.items()}
+        self._codes = await _free(self._connection, drawn, datetime.now(timezone.utc))
 
-async def draw_codes(session: AsyncSession, wanted: dict[str, int]) -> None:
-    """Reply codes for the :func:`mint` calls that follow in this session's transaction (a send, or
-    a batch of them), so many links for a person from one read: for each person as many as wanted,
-    drawn at random and checked against the person's open links in one statement, whose cost
-    depends on the codes drawn, not on how many links the people hold. A person whose drawn codes
-    run out (all but a few of them taken) gets the next ones from :func:`mint`'s own draw."""
-    drawn = {person: _draw(count + SPARE_CODES) for person, count in wanted.items()}
-    session.info[FREE_CODES] = await _free(session, drawn, datetime.now(timezone.utc))
+    async def mint(
+        self,
+        *,
+        ledger_key: str,
+        incident_id: str,
+        person_id: str,
+        purpose: str,
+        ttl: timedelta,
+        version: int | None = None,
+    ) -> Minted:
+        """A fresh token for one send. A retried send (same ledger key) replaces the unsent token,
+        so exactly one link per page is ever valid.
+
+        Its reply code is one no open link of the person holds, so ``ACK <code>`` names one page:
+        one drawn for this transaction (:meth:`draw_codes`), else a few drawn and checked now."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        now = datetime.now(timezone.utc)
+        drawn = self._codes.get(person_id)
+        code = drawn.pop() if drawn else await _free_code(self._connection, person_id, now)
+        await self._connection.execute(
+            _UPSERT[self._connection.dialect.name],
+            {
+                "ledger_key": ledger_key,
+                "incident_id": incident_id,
+                "person_id": person_id,
+                "purpose": purpose,
+                "version": version,
+                "token_hash": token_hash(token),
+                "code": code,
+                "created_at": now,
+                "expires_at": now + ttl,
+            },
+        )
+        return Minted(token=token, code=code)
 
 
 def _draw(count: int) -> list[str]:
@@ -104,21 +111,21 @@ def _draw(count: int) -> list[str]:
     return [f"{code:04d}" for code in _RANDOM.sample(range(CODES), min(count, CODES))]
 
 
-async def _free(session: AsyncSession, drawn: dict[str, list[str]], now: datetime) -> dict[str, list[str]]:
+async def _free(connection: AsyncConnection, drawn: dict[str, list[str]], now: datetime) -> dict[str, list[str]]:
     """Of each person's drawn codes, those none of the person's open links holds: one statement."""
     codes = sorted({code for person_codes in drawn.values() for code in person_codes})
-    rows = await session.execute(_TAKEN, {"people": list(drawn), "codes": codes, "now": now})
+    rows = await connection.execute(_TAKEN, {"people": list(drawn), "codes": codes, "now": now})
     taken = {(person, code) for person, code in rows}
     return {person: [code for code in person_codes if (person, code) not in taken] for person, person_codes in drawn.items()}
 
 
-async def _free_code(session: AsyncSession, person_id: str, now: datetime) -> str:
+async def _free_code(connection: AsyncConnection, person_id: str, now: datetime) -> str:
     """A code none of the person's open links holds: one of a few drawn; should they all be taken
     (a person holding most of the codes), one of those left, from all the person's open codes."""
-    free = (await _free(session, {person_id: _draw(1 + SPARE_CODES)}, now))[person_id]
+    free = (await _free(connection, {person_id: _draw(1 + SPARE_CODES)}, now))[person_id]
     if free:
         return free[0]
-    held = set(await session.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
+    held = set(await connection.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
     left = [code for code in (f"{n:04d}" for n in range(CODES)) if code not in held]
     if not left:
         raise RuntimeError(f"every reply code is held by an open link of {person_id}")

@@ -170,8 +170,7 @@ def test_cors_is_off_unless_origins_are_listed(make_app):
 def _mint(app, purpose: str = "acknowledge") -> str:
     async def mint():
         async with app.state.sessions() as session:
-            minted = await tokens.mint(
-                session,
+            minted = await tokens.Links(await session.connection()).mint(
                 ledger_key="inc-x/page.incident_commander.0.0/email",
                 incident_id="inc-x",
                 person_id="ewa.lewandowska",

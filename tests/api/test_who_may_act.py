@@ -75,8 +75,7 @@ def _mint_page(database_url: str, incident: str, person: str = "ewa.lewandowska"
         engine = create_engine(database_url)
         try:
             async with session_factory(engine)() as session:
-                minted = await tokens.mint(
-                    session,
+                minted = await tokens.Links(await session.connection()).mint(
                     ledger_key=f"{incident}/page.{person}/sms",
                     incident_id=incident,
                     person_id=person,
@@ -127,7 +126,7 @@ def _deliver_page(database_url: str, incident: str, token: str, person: str = "e
         try:
             async with session_factory(engine)() as session:
                 await service.record_outbox(
-                    session,
+                    await session.connection(),
                     {
                         "ledger_key": f"{incident}/page.{person}/sms",
                         "incident_id": incident,

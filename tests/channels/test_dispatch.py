@@ -110,8 +110,8 @@ async def test_an_unforeseen_error_is_recorded_and_raised(sessions):
 async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(sessions):
     """A crash between the provider's acceptance and the ledger write leaves ``queued``: the retry
     cannot know whether the provider took it, so it sends again (documented in operations.md)."""
-    async with sessions() as session:
-        history = (await ledger.key_histories(session, [message().ledger_key]))[message().ledger_key]
+    async with sessions.kw["bind"].begin() as connection:
+        history = (await ledger.key_histories(connection, [message().ledger_key]))[message().ledger_key]
         attempt = ledger.attempt_row(
             history,
             ledger_key=message().ledger_key,
@@ -121,8 +121,7 @@ async def test_the_at_least_once_window_an_attempt_left_queued_is_tried_again(se
             kind="page",
             provider="scripted",
         )
-        await ledger.add_attempts(session, [attempt])
-        await session.commit()
+        await ledger.add_attempts(connection, [attempt])
     channel = Scripted()
     await Dispatcher(sessions, {ChannelKind.SMS: channel}).send(message())
     assert channel.calls == 1
@@ -166,9 +165,8 @@ async def test_the_outbox_is_wrapped_too_and_still_fills_the_outbox(sessions):
         assert len((await session.scalars(select(OutboxRow))).all()) == 1
 
 
-async def mint_link(session, message: OutgoingMessage) -> OutgoingMessage:
-    minted = await tokens.mint(
-        session,
+async def mint_link(links: tokens.Links, message: OutgoingMessage) -> OutgoingMessage:
+    minted = await links.mint(
         ledger_key=message.ledger_key,
         incident_id=message.incident_id,
         person_id=EWA,
@@ -185,8 +183,8 @@ async def token_keys(sessions) -> list[str]:
 
 async def test_an_outbox_send_its_link_and_its_ledger_row_are_one_transaction(sessions):
     class Broken(OutboxChannel):
-        async def store(self, session, message):
-            await super().store(session, message)
+        async def store(self, connection, message):
+            await super().store(connection, message)
             raise RuntimeError("disk full")
 
     page = message("inc-1/page.a.0.0/email", ChannelKind.EMAIL)
@@ -212,9 +210,9 @@ async def test_a_provider_send_commits_its_link_with_the_queued_row_and_links_no
     await dispatcher.send(message(), mint_link)
     composed = []
 
-    async def watched(session, outgoing):
+    async def watched(links, outgoing):
         composed.append(outgoing.ledger_key)
-        return await mint_link(session, outgoing)
+        return await mint_link(links, outgoing)
 
     again = await dispatcher.send(message(), watched)
     assert again.duplicate and composed == [] and channel.calls == 2  # accepted: no new link, no send
@@ -259,10 +257,10 @@ async def test_sends_together_share_one_transaction_before_the_providers_and_one
 
 async def test_a_send_that_fails_before_its_provider_is_called_fails_alone(sessions):
     class RefusesOne(OutboxChannel):
-        async def store(self, session, message):
+        async def store(self, connection, message):
             if message.ledger_key.endswith(".3/email"):
                 raise RuntimeError("disk full")
-            return await super().store(session, message)
+            return await super().store(connection, message)
 
     keys = [f"inc-1/page.a.0.{n}/email" for n in range(5)]
     dispatcher = Dispatcher(sessions, {ChannelKind.EMAIL: RefusesOne(sessions)})
