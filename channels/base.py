@@ -141,7 +141,7 @@ class Channel(Protocol):
 
 @runtime_checkable
 class StoredChannel(Channel, Protocol):
-    """A channel whose provider is our own database (the outbox): ``store`` takes the message in
-    the caller's transaction, not committed."""
+    """A channel whose provider is our own database (the outbox): ``store_all`` takes messages (of
+    distinct ledger keys) in the caller's transaction, in one statement, not committed."""
 
-    async def store(self, connection: AsyncConnection, message: OutgoingMessage) -> Delivery: ...
+    async def store_all(self, connection: AsyncConnection, messages: list[OutgoingMessage]) -> list[Delivery]: ...

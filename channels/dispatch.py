@@ -12,7 +12,9 @@ connection of the sessions' engine (an ORM session adds CPU to each, on the path
 The outbox is a table of the same database, so there the message itself joins that transaction and
 the row is written ``sent``: one transaction in all. Sends made together (``send_all``: a person's
 channels, a batch of pages) share them: one transaction before the calls for all, and the answers
-recorded as they come.
+recorded as they come. In that transaction each kind of row is one statement for all the sends
+(their ledger read, their links' codes, links, outbox rows, ledger rows): most of a statement's
+CPU is the trip through asyncio and the driver, whatever it writes.
 
 Once a provider has been called, its answer is recorded even if the caller is cancelled
 meanwhile: a send activity cut off by its timeout on a starved worker would otherwise leave an
@@ -112,6 +114,7 @@ class Dispatcher:
         answered: dict[int, Delivery] = {}
         attempts: list[dict] = []
         calls: list[_Call] = []
+        stored: dict[StoredChannel, list[tuple[int, OutgoingMessage, ledger.KeyHistory, dict]]] = {}  # stored together
         async with self._engine.begin() as connection:
             histories = await ledger.key_histories(connection, [message.ledger_key for _, (message, _) in sends])
             links = tokens.Links(connection)
@@ -143,14 +146,18 @@ class Dispatcher:
                     "provider": channel.name,
                 }
                 if isinstance(channel, StoredChannel):
-                    delivery = await channel.store(connection, message)
+                    stored.setdefault(channel, []).append((index, message, history, attempt))
+                else:
+                    attempts.append(ledger.attempt_row(history, **attempt))
+                    calls.append(_Call(index, message, channel, len(attempts) - 1, history.next_attempt))
+            for channel, messages in stored.items():
+                deliveries = await channel.store_all(connection, [message for _, message, _, _ in messages])
+                for (index, _, history, attempt), delivery in zip(messages, deliveries, strict=True):
                     attempts.append(
                         ledger.attempt_row(history, **attempt, status=LedgerStatus.SENT, provider_id=delivery.provider_id)
                     )
                     answered[index] = delivery
-                else:
-                    attempts.append(ledger.attempt_row(history, **attempt))
-                    calls.append(_Call(index, message, channel, len(attempts) - 1, history.next_attempt))
+            await links.write()
             row_ids = await ledger.add_attempts(connection, attempts)
         for index, delivery in answered.items():
             outcomes[index] = delivery

@@ -49,7 +49,9 @@ _HISTORIES = (
     .where(LEDGER.c.ledger_key.in_(bindparam("keys", expanding=True)))
     .order_by(LEDGER.c.ledger_key, LEDGER.c.attempt.desc())
 )
-_ADD_RETURNING = insert(LEDGER).returning(LEDGER.c.id, sort_by_parameter_order=True)
+# Each row's id comes back with its key, in any order: asked in the rows' order, SQLite's would
+# insert them one statement a row.
+_ADD_RETURNING = insert(LEDGER).returning(LEDGER.c.id, LEDGER.c.ledger_key)
 _FINISH = update(LEDGER).where(LEDGER.c.id == bindparam("row_id"))
 
 
@@ -109,10 +111,14 @@ def attempt_row(
 
 
 async def add_attempts(connection: AsyncConnection, rows: list[dict]) -> list[int]:
-    """New attempts (:func:`attempt_row`) in one statement, their row ids in the same order. Not committed."""
+    """New attempts (:func:`attempt_row`) of distinct ledger keys, in one statement; their row ids in
+    the same order. Not committed."""
     if not rows:
         return []
-    return list(await connection.scalars(_ADD_RETURNING, rows))
+    ids = {key: row_id for row_id, key in await connection.execute(_ADD_RETURNING, rows)}
+    if len(ids) != len(rows):
+        raise ValueError("the attempts added together must be of distinct ledger keys")
+    return [ids[row["ledger_key"]] for row in rows]
 
 
 @dataclass(frozen=True)

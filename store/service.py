@@ -80,16 +80,18 @@ async def last_drills(session: AsyncSession) -> dict[str, datetime]:
 
 # Built once: a statement per message would be built and cache-keyed anew on every send.
 _OUTBOX_INSERT = {
-    name: dialect_insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["ledger_key"])
+    name: dialect_insert(OutboxRow.__table__)
+    .on_conflict_do_nothing(index_elements=["ledger_key"])
+    .returning(OutboxRow.__table__.c.ledger_key)
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
 
-async def record_outbox(connection: AsyncConnection, message: dict[str, Any]) -> bool:
-    """Store one delivered message; False when the ledger already had it (a retried send). Not
-    committed: the dispatcher commits it with the send's ledger row."""
-    result = await connection.execute(_OUTBOX_INSERT[connection.dialect.name], message)
-    return bool(result.rowcount)
+async def record_outbox(connection: AsyncConnection, messages: list[dict[str, Any]]) -> set[str]:
+    """Store delivered messages, in one statement; the ledger keys of those stored, without those the
+    outbox already had (a retried send). Not committed: the dispatcher commits them with the sends'
+    ledger rows."""
+    return set(await connection.scalars(_OUTBOX_INSERT[connection.dialect.name], messages))
 
 
 async def list_incidents(

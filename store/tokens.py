@@ -54,12 +54,14 @@ class Minted:
 class Links:
     """The action links minted in one transaction (a send's, or a batch of sends': the dispatcher
     makes one for each and hands it to the sends' ``Compose``), as Core statements on its connection.
-    Nothing is committed here: the transaction's owner commits the links with the sends' ledger
-    rows, so a link exists exactly when an attempt to send it is recorded."""
+    The links are written together, in one statement, by :meth:`write`, and committed by the
+    transaction's owner with the sends' ledger rows, so a link exists exactly when an attempt to
+    send it is recorded."""
 
     def __init__(self, connection: AsyncConnection):
         self._connection = connection
         self._codes: dict[str, list[str]] = {}  # drawn by draw_codes, free, not yet given to a link
+        self._minted: dict[str, dict] = {}  # the rows to write, by ledger key
 
     async def draw_codes(self, wanted: dict[str, int]) -> None:
         """Reply codes for the :meth:`mint` calls to come (a send, or a batch of them), so many links
@@ -68,7 +70,8 @@ class Links:
         not on how many links the people hold. A person whose drawn codes run out (all but a few of
         them taken) gets the next ones from :meth:`mint`'s own draw."""
         drawn = {person: _draw(count + SPARE_CODES) for person, count in wanted.items()}
-        self._codes = await _free(self._connection, drawn, datetime.now(timezone.utc))
+        free = await _free(self._connection, drawn, datetime.now(timezone.utc))
+        self._codes = {person: [code for code in codes if code not in self._minted_for(person)] for person, codes in free.items()}
 
     async def mint(
         self,
@@ -88,22 +91,29 @@ class Links:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = datetime.now(timezone.utc)
         drawn = self._codes.get(person_id)
-        code = drawn.pop() if drawn else await _free_code(self._connection, person_id, now)
-        await self._connection.execute(
-            _UPSERT[self._connection.dialect.name],
-            {
-                "ledger_key": ledger_key,
-                "incident_id": incident_id,
-                "person_id": person_id,
-                "purpose": purpose,
-                "version": version,
-                "token_hash": token_hash(token),
-                "code": code,
-                "created_at": now,
-                "expires_at": now + ttl,
-            },
-        )
+        code = drawn.pop() if drawn else await _free_code(self._connection, person_id, now, self._minted_for(person_id))
+        self._minted[ledger_key] = {
+            "ledger_key": ledger_key,
+            "incident_id": incident_id,
+            "person_id": person_id,
+            "purpose": purpose,
+            "version": version,
+            "token_hash": token_hash(token),
+            "code": code,
+            "created_at": now,
+            "expires_at": now + ttl,
+        }
         return Minted(token=token, code=code)
+
+    def _minted_for(self, person_id: str) -> set[str]:
+        """The codes of the person's links minted here and not yet written."""
+        return {row["code"] for row in self._minted.values() if row["person_id"] == person_id}
+
+    async def write(self) -> None:
+        """Write the links minted so far, in one statement. Not committed."""
+        if self._minted:
+            await self._connection.execute(_UPSERT[self._connection.dialect.name], list(self._minted.values()))
+            self._minted = {}
 
 
 def _draw(count: int) -> list[str]:
@@ -119,13 +129,14 @@ async def _free(connection: AsyncConnection, drawn: dict[str, list[str]], now: d
     return {person: [code for code in person_codes if (person, code) not in taken] for person, person_codes in drawn.items()}
 
 
-async def _free_code(connection: AsyncConnection, person_id: str, now: datetime) -> str:
-    """A code none of the person's open links holds: one of a few drawn; should they all be taken
-    (a person holding most of the codes), one of those left, from all the person's open codes."""
-    free = (await _free(connection, {person_id: _draw(1 + SPARE_CODES)}, now))[person_id]
+async def _free_code(connection: AsyncConnection, person_id: str, now: datetime, minted: set[str]) -> str:
+    """A code none of the person's open links holds, nor the links ``minted`` for the person and not
+    yet written: one of a few drawn; should they all be taken (a person holding most of the codes),
+    one of those left, from all the person's open codes."""
+    free = [code for code in (await _free(connection, {person_id: _draw(1 + SPARE_CODES)}, now))[person_id] if code not in minted]
     if free:
         return free[0]
-    held = set(await connection.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
+    held = minted | set(await connection.scalars(_OPEN_CODES, {"person": person_id, "now": now}))
     left = [code for code in (f"{n:04d}" for n in range(CODES)) if code not in held]
     if not left:
         raise RuntimeError(f"every reply code is held by an open link of {person_id}")

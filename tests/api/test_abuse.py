@@ -170,14 +170,16 @@ def test_cors_is_off_unless_origins_are_listed(make_app):
 def _mint(app, purpose: str = "acknowledge") -> str:
     async def mint():
         async with app.state.sessions() as session:
-            minted = await tokens.Links(await session.connection()).mint(
+            links = tokens.Links(await session.connection())
+            minted = await links.mint(
                 ledger_key="inc-x/page.incident_commander.0.0/email",
                 incident_id="inc-x",
                 person_id="ewa.lewandowska",
                 purpose=purpose,
                 ttl=timedelta(hours=1),
             )
-            await session.commit()  # mint leaves the commit to the send that carries the link
+            await links.write()
+            await session.commit()  # a send commits its links with its ledger row; here there is none
             return minted.token
 
     return asyncio.run(mint())

@@ -75,13 +75,15 @@ def _mint_page(database_url: str, incident: str, person: str = "ewa.lewandowska"
         engine = create_engine(database_url)
         try:
             async with session_factory(engine)() as session:
-                minted = await tokens.Links(await session.connection()).mint(
+                links = tokens.Links(await session.connection())
+                minted = await links.mint(
                     ledger_key=f"{incident}/page.{person}/sms",
                     incident_id=incident,
                     person_id=person,
                     purpose="acknowledge",
                     ttl=timedelta(hours=1),
                 )
+                await links.write()
                 await session.commit()
                 return minted.token
         finally:
@@ -127,21 +129,23 @@ def _deliver_page(database_url: str, incident: str, token: str, person: str = "e
             async with session_factory(engine)() as session:
                 await service.record_outbox(
                     await session.connection(),
-                    {
-                        "ledger_key": f"{incident}/page.{person}/sms",
-                        "incident_id": incident,
-                        "person_id": person,
-                        "channel": "sms",
-                        "kind": "page",
-                        "subject": "SEV1 page",
-                        "body": f"SEV1 Checkout down. Reply ACK 1234 or open {BASE_URL}/a/{token}",
-                        "links": [
-                            {"label": "Acknowledge", "url": f"{BASE_URL}/a/{token}"},
-                            {"label": "Incident", "url": f"{BASE_URL}/incidents/{incident}/view"},
-                        ],
-                        "drill": False,
-                        "created_at": datetime.now(timezone.utc),
-                    },
+                    [
+                        {
+                            "ledger_key": f"{incident}/page.{person}/sms",
+                            "incident_id": incident,
+                            "person_id": person,
+                            "channel": "sms",
+                            "kind": "page",
+                            "subject": "SEV1 page",
+                            "body": f"SEV1 Checkout down. Reply ACK 1234 or open {BASE_URL}/a/{token}",
+                            "links": [
+                                {"label": "Acknowledge", "url": f"{BASE_URL}/a/{token}"},
+                                {"label": "Incident", "url": f"{BASE_URL}/incidents/{incident}/view"},
+                            ],
+                            "drill": False,
+                            "created_at": datetime.now(timezone.utc),
+                        },
+                    ],
                 )
                 await session.commit()
         finally:

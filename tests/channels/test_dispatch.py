@@ -183,8 +183,8 @@ async def token_keys(sessions) -> list[str]:
 
 async def test_an_outbox_send_its_link_and_its_ledger_row_are_one_transaction(sessions):
     class Broken(OutboxChannel):
-        async def store(self, connection, message):
-            await super().store(connection, message)
+        async def store_all(self, connection, messages):
+            await super().store_all(connection, messages)
             raise RuntimeError("disk full")
 
     page = message("inc-1/page.a.0.0/email", ChannelKind.EMAIL)
@@ -249,6 +249,8 @@ async def test_sends_together_share_one_transaction_before_the_providers_and_one
     assert len(commits) == 2  # not two a send
     reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 2, reads  # the keys' attempts and the people's open link codes, each once for all
+    inserts = [statement.split("(")[0].split()[-1] for statement in statements if statement.lstrip().upper().startswith("INSERT")]
+    assert inserts == ["action_tokens", "notification_ledger"], inserts  # the links, then the queued rows, each once for all
     assert [(o.accepted, o.duplicate, o.provider_id) for o in outcomes[:2]] == [(True, True, "id-1"), (True, False, "id-2")]
     assert channel.calls == 20 and all(o.accepted for o in outcomes)
     assert sorted(await token_keys(sessions)) == sorted(keys[1:])  # a link for each send made, none for the one made before
@@ -257,10 +259,10 @@ async def test_sends_together_share_one_transaction_before_the_providers_and_one
 
 async def test_a_send_that_fails_before_its_provider_is_called_fails_alone(sessions):
     class RefusesOne(OutboxChannel):
-        async def store(self, connection, message):
-            if message.ledger_key.endswith(".3/email"):
+        async def store_all(self, connection, messages):
+            if any(message.ledger_key.endswith(".3/email") for message in messages):
                 raise RuntimeError("disk full")
-            return await super().store(connection, message)
+            return await super().store_all(connection, messages)
 
     keys = [f"inc-1/page.a.0.{n}/email" for n in range(5)]
     dispatcher = Dispatcher(sessions, {ChannelKind.EMAIL: RefusesOne(sessions)})

@@ -254,13 +254,15 @@ signer = SlackSigner(SECRET)
 async def page_token(app, person: str = EWA) -> str:
     """A page sent to ``person`` in Slack through the dispatcher, as the notify activity sends it; its token."""
     async with app.state.sessions() as session:
-        minted = await tokens.Links(await session.connection()).mint(
+        links = tokens.Links(await session.connection())
+        minted = await links.mint(
             ledger_key=f"inc-i/page.x.{time.time_ns()}/slack",
             incident_id="inc-i",
             person_id=person,
             purpose="acknowledge",
             ttl=timedelta(hours=1),
         )
+        await links.write()
         await session.commit()
     return minted.token
 

@@ -57,6 +57,17 @@ async def test_an_attempt_stored_by_its_provider_is_sent_at_once(engine):
         assert (await history_of(connection)).accepted.provider == "outbox"
 
 
+async def test_attempts_added_together_are_of_distinct_keys(engine):
+    """Their ids come back by ledger key, so two attempts of one key in one statement are refused."""
+    with pytest.raises(ValueError, match="distinct ledger keys"):
+        async with engine.begin() as connection:
+            first = await history_of(connection)
+            second = ledger.KeyHistory(accepted=None, next_attempt=2)
+            await ledger.add_attempts(connection, [ledger.attempt_row(first, **ATTEMPT), ledger.attempt_row(second, **ATTEMPT)])
+    async with engine.begin() as connection:
+        assert await history_of(connection) == ledger.KeyHistory(accepted=None, next_attempt=1)  # rolled back
+
+
 async def mint_for(links: tokens.Links, person: str, key: str = KEY) -> tokens.Minted:
     return await links.mint(ledger_key=key, incident_id="inc-1", person_id=person, purpose="acknowledge", ttl=timedelta(hours=1))
 
@@ -65,7 +76,9 @@ async def test_a_retried_send_replaces_its_unsent_token_and_codes_stay_apart(eng
     minted = {}
     for key in (KEY, KEY, KEY.replace("/sms", "/email")):
         async with engine.begin() as connection:
-            minted.setdefault(key, []).append(await mint_for(tokens.Links(connection), "ewa", key))
+            links = tokens.Links(connection)
+            minted.setdefault(key, []).append(await mint_for(links, "ewa", key))
+            await links.write()
     async with sessions() as session:
         rows = (await session.scalars(select(ActionTokenRow).order_by(ActionTokenRow.id))).all()
         assert [row.ledger_key for row in rows] == [KEY, KEY.replace("/sms", "/email")]
@@ -115,12 +128,16 @@ async def test_a_batch_of_sends_reads_adds_and_finishes_its_attempts_together(en
 
 async def test_codes_drawn_for_a_batch_keep_each_persons_open_codes_apart(engine, sessions):
     async with engine.begin() as connection:
-        earlier = await mint_for(tokens.Links(connection), "ewa")
+        links = tokens.Links(connection)
+        earlier = await mint_for(links, "ewa")
+        await links.write()
     async with engine.begin() as connection:
         links = tokens.Links(connection)
         await links.draw_codes({"ewa": 5, "jan": 1})
-        # more links than codes drawn: the rest draw their own, seeing the ones minted before them
+        # more links than codes drawn: the rest draw their own, apart from those minted before them,
+        # which are written together at the end
         minted = [await mint_for(links, person, f"inc-1/page.x.0.{n}/sms") for n, person in enumerate(["ewa"] * 40 + ["jan"])]
+        await links.write()
     ewas = [m.code for m in minted[:40]] + [earlier.code]
     assert len(set(ewas)) == 41  # never two open links of one person with one code
     async with sessions() as session:
@@ -128,7 +145,8 @@ async def test_codes_drawn_for_a_batch_keep_each_persons_open_codes_apart(engine
 
 
 async def test_a_person_holding_all_codes_but_one_gets_that_one_and_then_none(engine):
-    """Drawn codes all taken: the code comes from those left. A used or expired link's code is free."""
+    """Drawn codes all taken: the code comes from those left. A used or expired link's code is free,
+    one minted in the same transaction and not yet written is not."""
     now = datetime.now(timezone.utc)
     held = {
         "incident_id": "inc-0",

@@ -97,11 +97,11 @@ async def test_concurrent_projections_of_one_incident_end_at_the_newest(sessions
 
 async def test_record_outbox_stores_a_ledger_key_once(sessions):
     async with sessions() as session:
-        assert await service.record_outbox(await session.connection(), outbox_message("inc-1/1/sms")) is True
+        assert await service.record_outbox(await session.connection(), [outbox_message("inc-1/1/sms")]) == {"inc-1/1/sms"}
         await session.commit()
     async with sessions() as session:
-        assert await service.record_outbox(await session.connection(), outbox_message("inc-1/1/sms")) is False
-        assert await service.record_outbox(await session.connection(), outbox_message("inc-1/1/email", channel="email")) is True
+        again = [outbox_message("inc-1/1/sms"), outbox_message("inc-1/1/email", channel="email")]
+        assert await service.record_outbox(await session.connection(), again) == {"inc-1/1/email"}
         await session.commit()
     async with sessions() as session:
         messages = await service.list_outbox(session)
@@ -131,7 +131,7 @@ async def test_list_incidents_filters_and_orders_newest_first(sessions):
 async def test_list_outbox_filters_by_incident_newest_first(sessions):
     for key, incident in (("a/1/sms", "inc-a"), ("b/1/sms", "inc-b"), ("a/2/sms", "inc-a")):
         async with sessions() as session:
-            await service.record_outbox(await session.connection(), outbox_message(key, incident_id=incident))
+            await service.record_outbox(await session.connection(), [outbox_message(key, incident_id=incident)])
             await session.commit()
     async with sessions() as session:
         assert [m.ledger_key for m in await service.list_outbox(session, incident_id="inc-a")] == ["a/2/sms", "a/1/sms"]
@@ -164,7 +164,9 @@ async def test_metric_counts(sessions):
         ("b/1/email", "email", "approval", True),
     ):
         async with sessions() as session:
-            await service.record_outbox(await session.connection(), outbox_message(key, channel=channel, kind=kind, drill=drill))
+            await service.record_outbox(
+                await session.connection(), [outbox_message(key, channel=channel, kind=kind, drill=drill)]
+            )
             await session.commit()
 
     async with sessions() as session:
