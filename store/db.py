@@ -9,7 +9,8 @@ in the pool, and the busy handler is left for the other processes (the API). Eve
 using such an engine must hold at most one session at a time.
 
 A ``sqlite+aiosqlite`` URL runs on ``store/sqlite_one_hop.py``: aiosqlite with one trip to its
-thread a statement instead of three or four.
+thread a statement instead of three or four. A database file's WAL checkpoints run in a thread of
+their own (``store/wal_checkpoints.py``), not inside whichever commit takes the log past its limit.
 """
 
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from store import sqlite_one_hop
 from store.models import Base
+from store.wal_checkpoints import checkpoint_beside
 
 
 def create_engine(url: str, pool_size: int = 5, max_overflow: int = 10, single_connection: bool = False) -> AsyncEngine:
@@ -27,7 +29,8 @@ def create_engine(url: str, pool_size: int = 5, max_overflow: int = 10, single_c
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
-    if parsed.database and parsed.database != ":memory:":
+    on_file = bool(parsed.database) and parsed.database != ":memory:"
+    if on_file:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.drivername == "sqlite+aiosqlite":
         parsed = parsed.set(drivername=f"sqlite+{sqlite_one_hop.DRIVER}")
@@ -42,6 +45,8 @@ def create_engine(url: str, pool_size: int = 5, max_overflow: int = 10, single_c
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    if on_file:
+        checkpoint_beside(engine.sync_engine, parsed.database)
     return engine
 
 
