@@ -13,6 +13,8 @@ from temporalio.client import Client
 from domain.catalog import Catalog
 from settings import Settings
 
+RETRY_AFTER_S = "5"  # a 503's Retry-After, in seconds: a restarting Temporal or database is usually back by then
+
 
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings

@@ -39,6 +39,7 @@ from api import (
     webhooks,
 )
 from api import metrics as api_metrics
+from api.deps import RETRY_AFTER_S
 from api.limits import BodySizeLimit, JsonDepthLimit, describe_depth_limit
 from api.sentiment_pool import SentimentScorer
 from channels.doctor import webhook_warnings
@@ -50,7 +51,6 @@ from store.db import create_engine, session_factory
 from store.migrate import check_schema
 
 log = logging.getLogger("crisisflow.api")
-RETRY_AFTER_S = "5"  # seconds: a restarting Temporal or database is usually back by then
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:

@@ -6,6 +6,7 @@ already stored are skipped and counted, which also makes resending a batch after
 """
 
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from api import limits
 from api.auth import Ingester
-from api.deps import CatalogDep, ClientDep, SessionDep, SettingsDep
+from api.deps import RETRY_AFTER_S, CatalogDep, ClientDep, SessionDep, SettingsDep
 from api.mention_chart import incident_conversation
 from api.sentiment_pool import topics_and_scores
 from domain.listening import TopicMatcher
@@ -28,6 +29,7 @@ router = APIRouter(tags=["listening"])
 
 MAX_BATCH = 5000
 PART = 500  # a batch is validated and matched in parts this size, each sent for scoring when ready
+SCORING_LOST = "mentions: a sentiment process ended while scoring this batch; nothing was stored: send it again"
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of listening tools drift; a post from next week is a bug
 
 
@@ -103,6 +105,7 @@ def _items(raw: bytes, scope: dict) -> list[Any]:
         400: {"description": limits.TOO_DEEP},
         413: {"description": f"More than {MAX_BATCH} mentions, or a body over the size limit"},
         422: {"description": "An item is not valid: the detail names its index and field; nothing was stored"},
+        503: {"description": "Temporal did not answer, or a sentiment process ended while scoring: send the batch again"},
     },
 )
 async def ingest(
@@ -171,9 +174,12 @@ async def ingest(
             if in_processes:
                 found.cancel()
         raise _refusal(errors or problems)
-    for fresh, found in scoring:
-        for row, (topic, sentiment) in zip(fresh, await found if in_processes else found):
-            row["topic"], row["sentiment"], row["negative"] = topic, sentiment, is_negative(sentiment)
+    try:
+        for fresh, found in scoring:
+            for row, (topic, sentiment) in zip(fresh, await found if in_processes else found):
+                row["topic"], row["sentiment"], row["negative"] = topic, sentiment, is_negative(sentiment)
+    except BrokenProcessPool:
+        raise HTTPException(503, SCORING_LOST, headers={"Retry-After": RETRY_AFTER_S}) from None
     stored = await store.insert_mentions(session, rows) if rows else Counter()
     topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))
     woken = sorted({row["topic"] for row in rows if row["topic"] is not None})

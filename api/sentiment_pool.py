@@ -11,6 +11,7 @@ validating the rest. ``CRISIS_SENTIMENT_PROCESSES=0`` does it all in the API pro
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from domain.listening import TopicMatcher
 from domain.sentiment import score
@@ -46,7 +47,9 @@ def _warm() -> None:
 
 class SentimentScorer:
     """The pool starts with the first batch large enough to need it (an API that never ingests
-    a large batch never starts one)."""
+    a large batch never starts one). A pool one of whose processes ended (killed, out of memory)
+    takes no more work: the next part goes to a new pool, so one lost process costs the batches
+    it was scoring (their parts' futures fail with ``BrokenProcessPool``), not every batch after it."""
 
     def __init__(self, processes: int):
         self.processes = processes
@@ -58,10 +61,15 @@ class SentimentScorer:
 
     def submit(self, matcher: TopicMatcher, items: list[Item]) -> "asyncio.Future[list[tuple[str | None, float | None]]]":
         """:func:`topics_and_scores` of ``items`` in one of the processes; the future has them in order."""
-        if self._pool is None:
-            # spawn, not fork: the API process has Temporal's and SQLite's threads running
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
-        return asyncio.get_running_loop().run_in_executor(self._pool, _in_process, matcher.terms, items)
+        loop = asyncio.get_running_loop()
+        if self._pool is not None:
+            try:
+                return loop.run_in_executor(self._pool, _in_process, matcher.terms, items)
+            except BrokenProcessPool:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+        # spawn, not fork: the API process has Temporal's and SQLite's threads running
+        self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+        return loop.run_in_executor(self._pool, _in_process, matcher.terms, items)
 
     def close(self) -> None:
         if self._pool is not None:

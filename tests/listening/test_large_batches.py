@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from api.mentions import SCORING_LOST
 from domain.sentiment import is_negative, score
 from store.models import MentionRow
 from tests.listening.streams import minutes_ago, post
+from tests.unit.test_sentiment_pool import kill_one_pool_process
 
 TEXTS = [
     "Northwind is a disgrace, awful service",
@@ -18,9 +20,9 @@ TEXTS = [
 ]
 
 
-def full_batch() -> list[dict]:
+def full_batch(first: int = 0) -> list[dict]:
     start = minutes_ago(30)
-    return [post(start + timedelta(milliseconds=index), TEXTS[index % len(TEXTS)], index) for index in range(5000)]
+    return [post(start + timedelta(milliseconds=index), TEXTS[index % len(TEXTS)], index) for index in range(first, first + 5000)]
 
 
 async def test_a_bad_item_late_in_a_full_batch_is_named_and_nothing_is_stored(listening_in_processes):
@@ -51,3 +53,24 @@ async def test_a_full_batch_is_stored_with_the_scores_the_api_process_gives(list
         row = stored[item["external_id"]]
         expected = score(item["text"], None) if row.topic is not None else None
         assert (row.sentiment, row.negative) == (expected, is_negative(expected)), item
+
+
+async def test_a_sentiment_process_killed_loses_at_most_the_batch_it_was_scoring(listening_in_processes):
+    """The out-of-memory killer takes a sentiment process: the batch it was scoring, if any, is refused
+    with 503 and nothing of it stored, and every batch after it is scored by a new pool."""
+    api = listening_in_processes.api
+    assert (await api.post("/mentions", json=full_batch())).status_code == 200
+    await kill_one_pool_process()
+    refused = []
+    for first in (5000, 10000, 15000):
+        response = await api.post("/mentions", json=full_batch(first))
+        if response.status_code == 503:
+            assert response.json()["detail"] == SCORING_LOST and response.headers["Retry-After"] == "5"
+            refused.append(first)
+        else:
+            assert response.status_code == 200 and response.json()["stored"] == 5000
+    assert refused in ([], [5000])
+    assert await listening_in_processes.stored() == 5000 * (4 - len(refused))
+    for first in refused:  # sent again, as the 503 asks
+        assert (await api.post("/mentions", json=full_batch(first))).json()["stored"] == 5000
+    assert await listening_in_processes.stored() == 20000

@@ -1,5 +1,12 @@
 """Topics matched and sentiment scored in worker processes give what the API process would."""
 
+import asyncio
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+
+import psutil
+
 from api.sentiment_pool import SentimentScorer, topics_and_scores
 from domain.listening import Topic, TopicMatcher
 
@@ -50,3 +57,36 @@ def test_a_matcher_from_terms_matches_as_the_catalogs_does():
 def test_only_batches_worth_sending_go_to_the_processes():
     assert SentimentScorer(2).in_processes(5000) and not SentimentScorer(2).in_processes(100)
     assert not SentimentScorer(0).in_processes(5000)
+
+
+def pool_processes() -> list[psutil.Process]:
+    return [child for child in psutil.Process().children() if "spawn_main" in " ".join(child.cmdline())]
+
+
+async def kill_one_pool_process() -> None:
+    """SIGKILL one process of the pool (as the kernel's out-of-memory killer would) and wait until it is gone."""
+    (victim, *_) = pool_processes()
+    os.kill(victim.pid, signal.SIGKILL)
+    await asyncio.to_thread(psutil.wait_procs, [victim], 10)
+
+
+async def test_a_pool_that_lost_a_process_is_replaced_for_the_next_part():
+    items = [("Northwind is a disgrace, awful service", "en", None), ("Świetna kawa w #Northwind", "pl", None)] * 200
+    matcher = TopicMatcher(TOPICS)
+    scorer = SentimentScorer(2)
+    try:
+        assert await scorer.submit(matcher, items) == topics_and_scores(matcher, items)
+        await kill_one_pool_process()
+        lost = 0
+        while True:  # a part may still go to the old pool before its own thread notices the death: that part is lost
+            try:
+                scored = await scorer.submit(matcher, items)
+                break
+            except BrokenProcessPool:
+                lost += 1
+                assert lost == 1, "a second part went to the broken pool"
+        assert scored == topics_and_scores(matcher, items)
+        assert await scorer.submit(matcher, items) == scored
+    finally:
+        scorer.close()
+    assert not pool_processes()
