@@ -9,6 +9,7 @@ workflow input) is being decoded: then fields the current code no longer has are
 """
 
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, model_validator
@@ -25,9 +26,18 @@ class Authored(BaseModel):
     @classmethod
     def _drop_fields_no_longer_known(cls, data: Any, handler: ModelWrapValidatorHandler) -> Any:
         if _decoding_pinned_input.get() and isinstance(data, dict):
-            known = set(cls.model_fields) | {field.alias for field in cls.model_fields.values() if field.alias}
-            data = {key: value for key, value in data.items() if key in known}
+            known = _known_fields(cls)
+            if not data.keys() <= known:
+                data = {key: value for key, value in data.items() if key in known}
         return handler(data)
+
+
+@cache
+def _known_fields(model: type[BaseModel]) -> frozenset[str]:
+    """A model's field names and aliases: asked for every pinned model of every workflow input
+    decoded (a declaration's first workflow task decodes a whole playbook), and a class's fields do
+    not change."""
+    return frozenset(model.model_fields) | {field.alias for field in model.model_fields.values() if field.alias}
 
 
 class LenientInput(BaseModel):
