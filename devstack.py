@@ -7,6 +7,7 @@ we are killed outright (a parent-death signal), and when it dies first we stop a
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import re
@@ -89,9 +90,13 @@ def _processes() -> dict[int, list[str]]:
         if not entry.name.isdigit():
             continue
         try:
-            found[int(entry.name)] = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+            fds = list((entry / "fd").iterdir())
         except OSError:
             continue  # gone meanwhile, or not ours
+        links = found[int(entry.name)] = []
+        for fd in fds:
+            with contextlib.suppress(OSError):  # closed meanwhile (a busy server; our own listing's)
+                links.append(os.readlink(fd))
     return found
 
 
@@ -139,20 +144,55 @@ def file_holders(path: Path) -> list[int]:
     return sorted(pid for pid, links in _processes().items() if pid != os.getpid() and target in links)
 
 
-def check_ports(settings: Settings) -> None:
-    """Every port free, or the one taken named with the process that holds it (when we can see it)."""
-    for name, port in (
-        ("CRISIS_API_PORT", settings.api_port),
-        ("CRISIS_TEMPORAL_PORT", settings.temporal_port),
-        ("CRISIS_TEMPORAL_UI_PORT", settings.temporal_ui_port),
-    ):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                holders = port_holders(port)
-                by = f" by {_named(holders)}" if holders else ""
-                raise PortTaken(f"port {port} ({name}) is already in use{by}; free it or set {name} to another port") from None
+class Listeners:
+    """The API's and the Temporal UI proxy's sockets, bound and listening from the start of ``crisis
+    dev`` until their servers take them over.
+
+    Held rather than checked free and bound later: the Temporal dev server picks its own UI, HTTP and
+    metrics ports by asking the kernel for a free one, and a configured port nobody holds yet is
+    free, so the dev server could take CRISIS_API_PORT and answer the API's callers itself (its UI
+    says 200 to GET /readyz and 405 to a declaration)."""
+
+    def __init__(self, api: socket.socket, ui: socket.socket):
+        self.api, self.ui = api, ui
+
+    def close(self) -> None:
+        self.api.close()
+        self.ui.close()
+
+
+def _taken(name: str, port: int) -> PortTaken:
+    holders = port_holders(port)
+    by = f" by {_named(holders)}" if holders else ""
+    return PortTaken(f"port {port} ({name}) is already in use{by}; free it or set {name} to another port")
+
+
+def _listen(name: str, host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise _taken(name, port) from None
+        raise PortTaken(f"cannot listen on {host}:{port} ({name}): {error.strerror or error}") from None
+
+
+def claim_ports(settings: Settings) -> Listeners:
+    """The API's and the UI proxy's ports held from now on (see Listeners); the Temporal port, which
+    the dev server binds itself, checked free. A taken port is named with the process that holds it
+    (when we can see it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", settings.temporal_port))
+        except OSError:
+            raise _taken("CRISIS_TEMPORAL_PORT", settings.temporal_port) from None
+    api = _listen("CRISIS_API_PORT", settings.api_host, settings.api_port)
+    try:
+        ui = _listen("CRISIS_TEMPORAL_UI_PORT", settings.temporal_host, settings.temporal_ui_port)
+    except BaseException:
+        api.close()
+        raise
+    return Listeners(api, ui)
 
 
 def check_data_dir(settings: Settings) -> None:
@@ -339,10 +379,15 @@ def read_only_ui(upstream: str) -> Starlette:
     )
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _free_loopback_port(besides: int) -> int:
+    """A free port for the dev server's own UI: not ``besides`` (the Temporal port, free until the
+    dev server binds it), nor ours (held by then)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port != besides:
+            return port
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -353,7 +398,7 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def run_stack(settings: Settings, announce) -> None:
+async def run_stack(settings: Settings, announce, listeners: Listeners) -> None:
     load_catalog(settings.playbooks_dir)  # validates the playbooks before anything starts
     engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow, single_connection=True)
     try:
@@ -362,7 +407,7 @@ async def run_stack(settings: Settings, announce) -> None:
     except Exception:
         await engine.dispose()
         raise
-    dev_server_ui = _free_loopback_port()
+    dev_server_ui = _free_loopback_port(besides=settings.temporal_port)
     server_process = start_temporal(settings, ui_port=dev_server_ui)
     try:
         client = await wait_for_temporal(settings, server_process)
@@ -400,8 +445,8 @@ async def run_stack(settings: Settings, announce) -> None:
             loop.add_signal_handler(signum, stop.set)
         worker_task = asyncio.create_task(worker.run())
         trimming = start_trimming(client, settings)
-        api_task = asyncio.create_task(api.serve())
-        ui_task = asyncio.create_task(ui.serve())
+        api_task = asyncio.create_task(api.serve(sockets=[listeners.api]))
+        ui_task = asyncio.create_task(ui.serve(sockets=[listeners.ui]))
         while not (api.started and ui.started) and not api_task.done() and not ui_task.done():
             await asyncio.sleep(0.05)
         for task, what in ((api_task, "the API"), (ui_task, "the Temporal UI's read-only proxy")):

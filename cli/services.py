@@ -28,10 +28,13 @@ def dev() -> None:
     settings = load_settings()
     cap_arenas(settings.worker_malloc_arenas)  # before any thread starts (the worker's run in this process)
     refuse_invalid_catalog(settings.playbooks_dir)
+    listeners = None
     try:
-        devstack.check_ports(settings)
+        listeners = devstack.claim_ports(settings)
         devstack.check_data_dir(settings)
     except devstack.InUse as error:
+        if listeners is not None:
+            listeners.close()
         errors.print(str(error), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
     configure_logging(settings, access_log=settings.log_format == "json")
@@ -58,12 +61,14 @@ def dev() -> None:
         console.print("Press Ctrl-C to stop.", style="dim")
 
     try:
-        run_service(devstack.run_stack(settings, announce))
+        run_service(devstack.run_stack(settings, announce, listeners))
     except RuntimeError as error:
         errors.print(str(error), style="red")
         raise typer.Exit(1) from None
     except database_errors() as error:
         raise refuse_database(error) from None
+    finally:
+        listeners.close()
     console.print("stopped: API, worker and Temporal dev server")
 
 

@@ -13,7 +13,6 @@ import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+from tests.ports import free_port
 
 USER = "crisis"
 
@@ -48,19 +49,13 @@ def find_bin_dir() -> Path:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PostgresServer:
     def __init__(self):
         self.bin_dir = find_bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="crisis-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_root = os.geteuid() == 0
         self.started = False
 

@@ -8,7 +8,6 @@ Every test that calls the stack's API authenticates here: the stack starts with 
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,11 @@ import httpx
 import yaml
 
 from domain.durations import format_duration, parse_duration
+from tests.ports import free_port
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent.parent
 API_KEY = "cf_e2e-admin-key-for-the-test-stack-000000000"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_ready(url: str, processes: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:

@@ -10,8 +10,9 @@ import httpx
 import pytest
 import yaml
 
+import devstack
 from tests.conftest import PROJECT
-from tests.e2e.stack import BIN, DevStack, until, write_quick_playbooks
+from tests.e2e.stack import BIN, DevStack, children, until, write_quick_playbooks
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +97,27 @@ def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
     assert result.returncode != 0
     assert f"port {stack.api_port} (CRISIS_API_PORT) is already in use" in result.stderr.replace("\n", " ")
     assert not _port_open(stack.temporal_port)
+
+
+def test_the_api_and_ui_ports_are_held_before_the_temporal_dev_server_starts(tmp_path):
+    """The dev server picks its own UI, HTTP and metrics ports free as it starts, so a configured
+    port that crisis dev had not bound yet could become one of them (on CI the dev server's own UI
+    got the API's port: /readyz said 200, the declaration 405). Both ports are crisis dev's before
+    the dev server exists, and stay its own."""
+    stack = DevStack(tmp_path / "data")
+    stack.launch()
+    try:
+        until(lambda: children(stack.process.pid), seconds=60, what="the Temporal dev server started")
+        assert devstack.port_holders(stack.api_port) == [stack.process.pid]
+        assert devstack.port_holders(stack.ui_port) == [stack.process.pid]
+        stack.wait_ready()
+        assert devstack.port_holders(stack.api_port) == [stack.process.pid]
+        with stack.client() as http:
+            assert http.get("/incidents").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{stack.ui_port}/api/v1/settings", timeout=30).status_code == 200
+    finally:
+        assert stack.stop() == 0
+    assert not _port_open(stack.api_port) and not _port_open(stack.ui_port)
 
 
 @pytest.fixture

@@ -40,7 +40,6 @@ import json
 import re
 import secrets
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +54,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.ports import free_port
 
 TWILIO_MAGIC = {
     "+15005550001": (21211, "The 'To' number +15005550001 is not a valid phone number."),
@@ -99,12 +100,6 @@ class Recorded:
         data = asdict(self)
         data["body"] = self.body.decode("utf-8", "replace")
         return data
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class FakeProvider:
