@@ -5,7 +5,9 @@ the item's index and field) and nothing of it is kept, so the sender can fix and
 already stored are skipped and counted, which also makes resending a batch after a timeout safe.
 """
 
+import asyncio
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -73,6 +75,17 @@ class IngestReceipt(BaseModel):
     stored: int
     duplicates: int = Field(description="Posts already stored, or repeated in this batch; skipped.")
     topics: dict[str, int] = Field(description="Mentions stored by this batch for each monitored topic.")
+
+
+def let_go(scores: Iterable["asyncio.Future[Any]"]) -> None:
+    """A batch answered without its scores: the parts still being scored are cancelled, and the error
+    of those that failed is read (a lost process fails every part it held), so asyncio has no
+    exception to report as never retrieved."""
+    for found in scores:
+        if not found.done():
+            found.cancel()
+        elif not found.cancelled():
+            found.exception()
 
 
 def _refusal(errors: list[dict[str, Any]]) -> HTTPException:
@@ -170,15 +183,15 @@ async def ingest(
             # In the processes, this part is matched and scored while the next ones are validated.
             scoring.append((fresh, scorer.submit(matcher, texts) if in_processes else topics_and_scores(matcher, texts)))
     if errors or problems:
-        for _, found in scoring:
-            if in_processes:
-                found.cancel()
+        if in_processes:
+            let_go(found for _, found in scoring)
         raise _refusal(errors or problems)
     try:
         for fresh, found in scoring:
             for row, (topic, sentiment) in zip(fresh, await found if in_processes else found):
                 row["topic"], row["sentiment"], row["negative"] = topic, sentiment, is_negative(sentiment)
     except BrokenProcessPool:
+        let_go(found for _, found in scoring)
         raise HTTPException(503, SCORING_LOST, headers={"Retry-After": RETRY_AFTER_S}) from None
     stored = await store.insert_mentions(session, rows) if rows else Counter()
     topics = dict(sorted((topic, count) for topic, count in stored.items() if topic is not None))

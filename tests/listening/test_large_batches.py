@@ -10,7 +10,7 @@ from api.mentions import SCORING_LOST
 from domain.sentiment import is_negative, score
 from store.models import MentionRow
 from tests.listening.streams import minutes_ago, post
-from tests.unit.test_sentiment_pool import kill_one_pool_process
+from tests.pool_processes import kill_one_pool_process
 
 TEXTS = [
     "Northwind is a disgrace, awful service",

@@ -1,14 +1,13 @@
 """Topics matched and sentiment scored in worker processes give what the API process would."""
 
 import asyncio
-import os
-import signal
+import gc
 from concurrent.futures.process import BrokenProcessPool
 
-import psutil
-
+from api.mentions import let_go
 from api.sentiment_pool import SentimentScorer, topics_and_scores
 from domain.listening import Topic, TopicMatcher
+from tests.pool_processes import kill_one_pool_process, pool_processes
 
 TOPICS = [
     Topic(id="ordering_app", name="App", terms=["northwind app", "checkout*"], playbook="technical_outage"),
@@ -59,17 +58,6 @@ def test_only_batches_worth_sending_go_to_the_processes():
     assert not SentimentScorer(0).in_processes(5000)
 
 
-def pool_processes() -> list[psutil.Process]:
-    return [child for child in psutil.Process().children() if "spawn_main" in " ".join(child.cmdline())]
-
-
-async def kill_one_pool_process() -> None:
-    """SIGKILL one process of the pool (as the kernel's out-of-memory killer would) and wait until it is gone."""
-    (victim, *_) = pool_processes()
-    os.kill(victim.pid, signal.SIGKILL)
-    await asyncio.to_thread(psutil.wait_procs, [victim], 10)
-
-
 async def test_a_pool_that_lost_a_process_is_replaced_for_the_next_part():
     items = [("Northwind is a disgrace, awful service", "en", None), ("Świetna kawa w #Northwind", "pl", None)] * 200
     matcher = TopicMatcher(TOPICS)
@@ -90,3 +78,29 @@ async def test_a_pool_that_lost_a_process_is_replaced_for_the_next_part():
     finally:
         scorer.close()
     assert not pool_processes()
+
+
+async def test_a_batch_answered_without_its_scores_leaves_no_failed_part_unread():
+    """A lost process fails every part it held; the 503 must not leave asyncio logging each as an
+    exception never retrieved, nor a part still being scored running on for nothing."""
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context["message"]))
+    try:
+        unread = loop.create_future()
+        unread.set_exception(BrokenProcessPool("a process died"))
+        del unread
+        gc.collect()
+        assert reported == ["Future exception was never retrieved"]  # what it would log
+        reported.clear()
+        failed, pending, scored = loop.create_future(), loop.create_future(), loop.create_future()
+        failed.set_exception(BrokenProcessPool("a process died"))
+        scored.set_result([])
+        let_go([failed, pending, scored])
+        assert pending.cancelled() and scored.result() == []
+        del failed, pending, scored
+        gc.collect()
+        assert reported == []
+    finally:
+        loop.set_exception_handler(previous)
