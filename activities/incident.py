@@ -338,12 +338,15 @@ class IncidentActivities:
             async with reaching.holding(len(notices)):  # the worker's batches together reach at most people_at_once
                 return await self._notify_all(notices)
 
-        beating = asyncio.ensure_future(_heartbeat_every(HEARTBEAT_EVERY_S))
+        # Run as a local activity (the commander's first page, from the workflow task), it has no
+        # heartbeat to send: the worker running the task is its liveness.
+        beating = None if activity.info().is_local else asyncio.ensure_future(_heartbeat_every(HEARTBEAT_EVERY_S))
         try:
             parts = [batch.notices[start : start + at_once] for start in range(0, len(batch.notices), at_once)]
             return [outcome for part in await asyncio.gather(*(reach(part) for part in parts)) for outcome in part]
         finally:
-            beating.cancel()
+            if beating is not None:
+                beating.cancel()
 
     async def _notify_all(self, notices: list[BatchedNotice]) -> list[NoticeOutcome]:
         outcomes: list[NoticeOutcome | None] = [None] * len(notices)

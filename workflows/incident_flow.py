@@ -135,6 +135,15 @@ BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interva
 # server a thousand timer events and tasks for one deadline per wave (bench/findings.md, "Fan-out").
 WAVE_TIMERS = "lean-fanout-wave-timers"
 CONTINUE_AS_NEW = "engine-continue-as-new"
+# The commander's first page is tried from the declaration's first workflow task itself, a local activity
+# that runs as the task's activation ends: the person everything waits for is reached without the
+# task's completion going to the Temporal server and an eager activity coming back (13 ms of 43 ms from
+# declaration to that page at p50, bench/findings.md, "Declare → first page against the floor"). One
+# try there, the task's other commands waiting for it; a try that failed and may be repeated goes on
+# the page's own activity, as a batched page's does. The try has a page activity's time: each provider
+# call gives up within 10 s, so it is never cut off mid-call, whose send its activity would then repeat.
+COMMANDER_PAGED_IN_FIRST_TASK = "lean-first-commander-in-first-task"
+ONE_TRY = RetryPolicy(maximum_attempts=1)
 # The team's pages are the first activities a declaration schedules, before the stakeholders' briefing,
 # the schedulers' pause and the other work beside them: the worker starts the first activities of a
 # workflow task first (eagerly, on the worker that ran the task) and its database serves their writes in
@@ -240,7 +249,7 @@ class IncidentFlow:
         self._written: view_delta.Written | None = None  # digests of the view's parts that stay as written, from the first answer
         self._batching = False  # a large team's pages go PAGE_BATCH people an activity (BATCH_PAGES), decided at declaration
         self._page_batch: list[tuple[str, messages.Notice]] | None = None  # pages this workflow task started, not yet sent
-        self._page_outcomes: dict[str, NoticeOutcome | None] = {}  # a batched page's try, until its page reads it
+        self._page_outcomes: dict[str, NoticeOutcome | None] = {}  # a page's one try, until its page reads it
         self._batches = 0
         self._wave_timers: dict[datetime, _SharedTimer] | None = None  # escalation waits by deadline (WAVE_TIMERS)
         self._resolution_undrafted = False  # the resolution statement could not be drafted: the review goes on without it
@@ -483,8 +492,11 @@ class IncidentFlow:
         # Told who took the page even if one of its channels is still being retried then.
         paged[person] = level.channels
         what = f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}"
-        if self._batching:
-            if not await self._send_page_in_batch(notice, activity_id, what):
+        if self._from_first_task(role, step):
+            if not await self._send_page_tried_once(notice, activity_id, what, in_this_task=True):
+                return  # on the timeline; the chain goes on
+        elif self._batching:
+            if not await self._send_page_tried_once(notice, activity_id, what):
                 return  # on the timeline; the chain goes on
         elif self._bounded:
             if not await self._send_notice(notice, activity_id, what, page=True):
@@ -1391,14 +1403,31 @@ class IncidentFlow:
         self._sent_on(notice, deliveries, summary, page)
         return True
 
-    async def _send_page_in_batch(self, notice: "messages.Notice", activity_id: str, summary: str) -> bool:
-        """A page of a large team (``BATCH_PAGES``): tried once in its workflow task's batch, then, if that
-        try failed and may be repeated, on its own activity as any page is (the same ledger keys, so a
-        channel the batch reached is not sent again). True when it reached the person."""
-        if self._page_batch is None:
-            self._page_batch = []
-            self._spawn(self._send_batches())
-        self._page_batch.append((activity_id, notice))
+    def _from_first_task(self, role: str, step: tuple[int, int]) -> bool:
+        """The commander's first page, sent from the declaration's first workflow task (``COMMANDER_PAGED_IN_FIRST_TASK``),
+        unless the team is paged in batches: its first batch goes at once, and its waves split that task."""
+        return (
+            not self._batching
+            and step == (0, 0)
+            and role == self._incident.commander_role
+            and self._bounded
+            and self._patched(COMMANDER_PAGED_IN_FIRST_TASK)
+        )
+
+    async def _send_page_tried_once(
+        self, notice: "messages.Notice", activity_id: str, summary: str, in_this_task: bool = False
+    ) -> bool:
+        """A page tried once, in its workflow task's batch (``BATCH_PAGES``: a large team) or, ``in_this_task``,
+        from the task itself (``COMMANDER_PAGED_IN_FIRST_TASK``); then, if that try failed and may be
+        repeated, on its own activity as any page is (the same ledger keys, so a channel the try reached
+        is not sent again). True when it reached the person."""
+        if in_this_task:
+            self._spawn(self._try_in_this_task(notice, activity_id, summary))
+        else:
+            if self._page_batch is None:
+                self._page_batch = []
+                self._spawn(self._send_batches())
+            self._page_batch.append((activity_id, notice))
         outcomes = self._page_outcomes
         withdrawn = False
         while True:
@@ -1406,7 +1435,7 @@ class IncidentFlow:
                 await workflow.wait_condition(lambda: activity_id in outcomes)
                 break
             except asyncio.CancelledError:
-                withdrawn = True  # the batch's try is under way: what it sends counts, as an activity's try does
+                withdrawn = True  # the try is under way: what it sends counts, as an activity's try does
         outcome = outcomes.pop(activity_id)
         if outcome is not None and outcome.deliveries is not None:
             self._sent_on(notice, outcome.deliveries, summary, page=True)
@@ -1421,6 +1450,20 @@ class IncidentFlow:
         return await self._not_sent(
             notice, activity_id, summary, _refused_on(outcome.failure, outcome.message, outcome.channels), True, page=True
         )
+
+    async def _try_in_this_task(self, notice: "messages.Notice", activity_id: str, summary: str) -> None:
+        try:
+            outcomes: list[NoticeOutcome | None] = await workflow.execute_local_activity_method(
+                IncidentActivities.notify_each,
+                NoticeBatch(notices=[BatchedNotice(send_id=activity_id, notice=notice)]),
+                activity_id=activity_id,  # the page's, as its own activity and its ledger keys have it
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ONE_TRY,
+                summary=summary,
+            )
+        except ActivityError:
+            outcomes = [None]  # on the page's own activity, which finds in the ledger what went
+        self._page_outcomes[activity_id] = outcomes[0]
 
     async def _send_batches(self) -> None:
         """Send the pages collected in this workflow task, once every coroutine that pages in it has run

@@ -97,6 +97,11 @@ PATCHES: dict[str, Patch] = {
     "engine-rest-publication-refused": Patch(
         date(2026, 12, 6), "a publication the database refuses is published once, the refusal in its receipts, not tried for ever"
     ),
+    "lean-first-commander-in-first-task": Patch(
+        date(2026, 12, 7),
+        "the commander's first page is tried once from the declaration's first workflow task (a local activity), then on its"
+        " own activity if that try failed",
+    ),
 }
 
 BASELINE = "lean-first-baseline"

@@ -27,6 +27,8 @@ from tests.driver import next_step
 from workflows.drill import ScheduledDrillWorkflow
 from workflows.incident import IncidentWorkflow
 
+LOCAL_ACTIVITY = "core_local_activity"  # the marker Temporal's core records for a local activity's result
+
 
 @dataclass
 class Harness:

@@ -1,13 +1,14 @@
 """A run that starts with the baseline (``lean-first-baseline``, workflows/patches.py) records one
-patch marker in place of one marker and one ``TemporalChangeVersion`` upsert for every patch it asks
-about; a run without it (every recorded history of tests/histories, replayed by test_replay.py) asks
-about each patch as before."""
+patch marker in place of one marker and one ``TemporalChangeVersion`` upsert for every patch it covers,
+and asks about each later patch as usual; a run without it (every recorded history of tests/histories,
+replayed by test_replay.py) asks about each patch as before."""
 
 import asyncio
 import json
 
 from temporalio.api.enums.v1 import EventType
 
+from workflows.incident_flow import COMMANDER_PAGED_IN_FIRST_TASK
 from workflows.patches import BASELINE, BASELINE_COVERS, PATCHES
 
 PATCH_MARKER = "core_patch"
@@ -34,7 +35,8 @@ async def test_a_new_incident_records_the_baseline_alone_and_takes_every_patch_i
     first_task_completed = next(
         i for i, event in enumerate(events) if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
     )
-    assert _patch_ids(events) == [BASELINE]
+    later = [COMMANDER_PAGED_IN_FIRST_TASK]  # registered after the baseline
+    assert _patch_ids(events) == [BASELINE, *later]
     assert _patch_ids(events[first_task_completed : first_task_completed + 2]) == [BASELINE]  # decided in the first task
     versions = [
         event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields["TemporalChangeVersion"]
@@ -42,7 +44,7 @@ async def test_a_new_incident_records_the_baseline_alone_and_takes_every_patch_i
         if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
         and "TemporalChangeVersion" in event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
     ]
-    assert [json.loads(version.data) for version in versions] == [[BASELINE]]
+    assert [json.loads(version.data) for version in versions] == [[BASELINE], [BASELINE, *later]]
     # The paths the covered patches guard are taken: the pages went first (lean-first-pages-first), each
     # level's wait started when its pages were sent (escalate-on-time), the stakeholders were briefed.
     scheduled = [
@@ -50,7 +52,7 @@ async def test_a_new_incident_records_the_baseline_alone_and_takes_every_patch_i
         for event in events[first_task_completed:]
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    pages = len(plan.playbook.identify.page)
+    pages = len(plan.playbook.identify.page) - 1  # the commander's is a local activity (lean-first-commander-in-first-task)
     assert all(activity.startswith("page.") for activity in scheduled[:pages]), scheduled
     assert any(activity.startswith("brief.declared") for activity in scheduled), scheduled
 

@@ -5,6 +5,7 @@ API reads and acts on it by its id, an answer proposed in one run is approved th
 link in the next, every timeline event reaches the read model once and in order, nothing is sent
 twice, and every run replays."""
 
+import json
 from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -20,6 +21,7 @@ from services.workflow_runner import workflow_runner
 from store import service
 from tests.app_stack import open_stack
 from tests.long_incident import Team, runs_of
+from tests.workflow.harness import LOCAL_ACTIVITY
 from workflows.incident import CONTINUE_AS_NEW_AFTER, IncidentWorkflow
 
 DAYS = 30
@@ -27,6 +29,7 @@ DAYS = 30
 # this machine (docs/testing.md), so it is marked long (one of the slow suites) with its own deadline.
 pytestmark = [pytest.mark.long, pytest.mark.timeout(2400)]
 SENDS = {"notify", "publish", "brief_stakeholders", "send_internal", "request_feedback", "signal_targets"}
+LOCAL_SENDS = {"notify_each"}
 WARNING = 10_240  # Temporal's history-length warning (the hard limit is 51,200)
 
 
@@ -37,13 +40,21 @@ async def stack(time_skipping_env, tmp_path):
 
 
 def sends(history: WorkflowHistory) -> list[str]:
-    """The activity ids of what a run sent or published (the ledger key is the workflow id and these)."""
-    return [
-        event.activity_task_scheduled_event_attributes.activity_id
-        for event in history.events
-        if event.HasField("activity_task_scheduled_event_attributes")
-        and event.activity_task_scheduled_event_attributes.activity_type.name in SENDS
-    ]
+    """The activity ids of what a run sent or published (the ledger key is the workflow id and these),
+    each once: the commander's first page is a local activity of the first task (its marker), whose
+    failed try would go on to an activity of the same id."""
+    ids = []
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            if event.activity_task_scheduled_event_attributes.activity_type.name in SENDS:
+                ids.append(event.activity_task_scheduled_event_attributes.activity_id)
+        elif event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY:
+                data = json.loads(marker.details["data"].payloads[0].data)
+                if data["activity_type"] in LOCAL_SENDS:
+                    ids.append(data["activity_id"])
+    return list(dict.fromkeys(ids))
 
 
 def approval_link(message, base: str = "http://test") -> str:

@@ -17,12 +17,11 @@ from bench.playbooks import FANOUT_PLAYBOOK, write_fanout_playbooks
 from domain.catalog import load_catalog
 from services.workflow_runner import workflow_runner
 from tests.conftest import PROJECT
-from tests.workflow.harness import open_harness
+from tests.workflow.harness import LOCAL_ACTIVITY, open_harness
 from workflows.incident import IncidentWorkflow
 from workflows.incident_flow import PAGE_WAVE, WAVE_GAP
 
 ROLES = 250
-LOCAL_ACTIVITY = "core_local_activity"  # the marker Temporal's core records for a local activity's result
 
 
 @pytest_asyncio.fixture(loop_scope="session")
