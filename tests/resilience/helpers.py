@@ -121,10 +121,38 @@ def caught_up(database_url: str, http, incident: str) -> ReadModel | None:
     return model if model.projected_seq == len(live) and len(model.timeline) == len(live) else None
 
 
+def settled(database_url: str, http, incident: str, providers: Providers, seconds: float = 60) -> ReadModel:
+    """The read model once it has caught up and its ledger records every SMS Twilio accepted. A
+    send's answer is written just after Twilio accepts it, and a notice (who took it) is sent after
+    the acknowledgement was answered: a look between the two is not a difference. Should they still
+    differ after ``seconds``, the last model that had caught up, for the assertions to name what."""
+    last: list[ReadModel] = []
+
+    def ledger_caught_up() -> ReadModel | None:
+        accepted = {r.provider_id for r in providers.twilio.accepted}  # before the ledger is read
+        if (model := caught_up(database_url, http, incident)) is None:
+            return None
+        last[:] = [model]
+        recorded = {row.provider_id for row in model.ledger if row.channel == "sms" and row.accepted_at is not None}
+        return model if accepted <= recorded else None
+
+    try:
+        return until(ledger_caught_up, seconds, what="the read model caught up")
+    except AssertionError:
+        if not last:
+            raise
+        return last[0]
+
+
 def assert_no_sms_twice(providers: Providers, model: ReadModel) -> None:
     """Every SMS the ledger sent went to Twilio exactly once, and Twilio accepted nothing else."""
     bodies = [(r.form["To"], r.form["Body"]) for r in providers.twilio.accepted]
     assert len(bodies) == len(set(bodies)), f"an SMS was accepted twice: {bodies}"
     sent = [row for row in model.ledger if row.channel == "sms" and row.accepted_at is not None]
     assert sorted(row.ledger_key for row in sent) == sorted({row.ledger_key for row in sent}), "a ledger key was sent twice"
-    assert sorted(row.provider_id for row in sent) == sorted(r.provider_id for r in providers.twilio.accepted)
+    recorded = {row.provider_id: row.ledger_key for row in sent}
+    accepted = {r.provider_id: (r.form.get("To"), r.form.get("Body")) for r in providers.twilio.accepted}
+    assert recorded.keys() == accepted.keys(), (
+        f"the ledger recorded and Twilio did not accept: {[recorded[i] for i in recorded.keys() - accepted.keys()]}; "
+        f"Twilio accepted and the ledger did not record: {[accepted[i] for i in accepted.keys() - recorded.keys()]}"
+    )

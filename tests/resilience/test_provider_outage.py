@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.e2e.stack import until
-from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, caught_up, paged, paging_stack, sqlite_url
+from tests.resilience.helpers import DECLARATION, assert_no_sms_twice, paged, paging_stack, settled, sqlite_url
 
 pytestmark = pytest.mark.e2e
 OUTAGE_S = 6
@@ -36,7 +36,7 @@ def test_pages_are_delivered_in_order_once_the_providers_are_back(tmp_path, quic
             until(lambda: providers.sms_to("james.whitfield"), seconds=60, what="level 2 paged")
             assert http.post(f"/incidents/{incident}/acknowledge", json={"person": "james.whitfield"}).status_code == 200
             until(lambda: len(providers.emails_to("ewa.lewandowska")) == 2, what="level 1 told who took it")
-            model = until(lambda: caught_up(database, http, incident), what="the read model caught up")
+            model = settled(database, http, incident, providers)
 
         ewa_sms, ewa_email = providers.sms_to("ewa.lewandowska"), providers.emails_to("ewa.lewandowska")
         assert len(ewa_sms) == 2 and "Reply ACK" in ewa_sms[0] and "james.whitfield took it" in ewa_sms[1], ewa_sms

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.e2e.stack import until
-from tests.resilience.helpers import DECLARATION, WAIT, assert_no_sms_twice, caught_up, paged, paging_stack, sqlite_url
+from tests.resilience.helpers import DECLARATION, WAIT, assert_no_sms_twice, caught_up, paged, paging_stack, settled, sqlite_url
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def test_incidents_continue_after_the_temporal_server_restarts(tmp_path, quick_p
             acknowledged = http.post(f"/incidents/{incident}/acknowledge", json={"person": "james.whitfield"})
             assert acknowledged.status_code == 200 and acknowledged.json()["phase"] == "assess", acknowledged.text
             until(lambda: any("took it" in body for body in providers.sms_to("ewa.lewandowska")), what="level 1 told who took it")
-            model = until(lambda: caught_up(database, http, incident), what="the read model caught up")
+            model = settled(database, http, incident, providers)
         assert_no_sms_twice(providers, model)
         assert [kind for _, kind, _ in model.timeline].count("paged") == 2
     finally:

@@ -12,6 +12,7 @@ from tests.resilience.helpers import (
     drive_to_closed,
     paged,
     paging_stack,
+    settled,
     sqlite_url,
 )
 
@@ -38,7 +39,7 @@ def test_a_killed_worker_is_replaced_and_the_incident_completes_without_duplicat
             assert acknowledged.status_code == 200, acknowledged.text
             final = drive_to_closed(http, incident)
             assert final["phase"] == "closed"
-            model = until(lambda: caught_up(database, http, incident), what="the read model caught up")
+            model = settled(database, http, incident, providers)
 
         assert len(providers.sms_to("ewa.lewandowska")) == 2  # the page, then "james.whitfield took it"
         assert "james.whitfield took it" in providers.sms_to("ewa.lewandowska")[1]
