@@ -57,7 +57,7 @@ class Team:
 
     async def state(self) -> dict:
         """The incident, asked again as a 503 says (``Retry-After``), as a page or a client would: a
-        query that arrives while the worker rebuilds a 2,000-event run (a continued run's first task,
+        query that arrives while the worker rebuilds a long run (a continued run's first task,
         or an evicted one) can miss the API's deadline on a loaded machine. A read with no answer
         within ``READ_DEADLINE`` is asked again too, and makes the next skip quicker to take the
         server's lock for stuck (``skip``). Only reads are asked again: an action that got a 503 may

@@ -105,9 +105,11 @@ EVERY_SEND_BOUNDED = "stall-every-send-bounded"
 PUBLISH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=25)
 # A long incident continues as new between update cycles (docs/operations.md, "Long incidents
 # continue as new"): when the server suggests it or this run's history reaches CONTINUE_AS_NEW_AFTER
-# events. A run that long replays in about a second when a restarted worker picks the incident up
-# again, and its state query stays small; an update cycle writes about 100 events, so the run ends
-# far below Temporal's 10,240-event warning even when its sends beside the flow take their longest.
+# events. A restarted worker replays the run before it acts on the incident again, in time about
+# linear in its events: 2,000 (the bound of runs started before SHORTER_RUNS) replayed in 0.5 to 1 s,
+# at the limit of the second a person's first action may wait (bench/findings.md, "Replay"). An update
+# cycle writes about 100 events, so a run ends far below Temporal's 10,240-event warning even when
+# its sends beside the flow take their longest.
 # A workflow task must finish within the SDK's deadlock limit (2 s, wall time), and starting one
 # role's escalation costs the task about half a millisecond of CPU: a thousand roles took 435 ms of
 # CPU in one task, several seconds on a loaded machine, and the worker failed it as a deadlock and
@@ -153,7 +155,9 @@ PAGES_FIRST = "lean-first-pages-first"
 # (domain/view_delta.py): the answer needs no state query after the Update.
 SETTLED_ANSWERS = "lean-latency-settled-answers"
 SETTLE_PASSES = 8  # passes of the workflow's coroutines an answer waits for at most (one or two in practice)
-CONTINUE_AS_NEW_AFTER = 2_000
+CONTINUE_AS_NEW_AFTER = 1_000
+SHORTER_RUNS = "lean-replay-shorter-runs"
+CONTINUE_AS_NEW_AFTER_BEFORE_SHORTER_RUNS = 2_000
 # Drafting from the template is tried a few times (a worker lost mid-render), never for ever: a template
 # or fact-sheet error fails every try alike (the activity says so at once), and the incident goes on
 # without that draft, its failure on the timeline.
@@ -492,11 +496,8 @@ class IncidentFlow:
         # Told who took the page even if one of its channels is still being retried then.
         paged[person] = level.channels
         what = f"page {person} as {role}, level {level_number + 1}, round {round_ + 1}"
-        if self._from_first_task(role, step):
-            if not await self._send_page_tried_once(notice, activity_id, what, in_this_task=True):
-                return  # on the timeline; the chain goes on
-        elif self._batching:
-            if not await self._send_page_tried_once(notice, activity_id, what):
+        if (in_this_task := self._from_first_task(role, step)) or self._batching:
+            if not await self._send_page_tried_once(notice, activity_id, what, in_this_task=in_this_task):
                 return  # on the timeline; the chain goes on
         elif self._bounded:
             if not await self._send_notice(notice, activity_id, what, page=True):
@@ -867,8 +868,11 @@ class IncidentFlow:
         Only in the communicate phase (statements can open earlier, at the holding point), which is
         where the next run goes on (``_resume``)."""
         info = workflow.info()
+        length = info.get_current_history_length()
         return self._beside and (
-            info.is_continue_as_new_suggested() or info.get_current_history_length() >= CONTINUE_AS_NEW_AFTER
+            info.is_continue_as_new_suggested()
+            or length >= CONTINUE_AS_NEW_AFTER_BEFORE_SHORTER_RUNS
+            or (length >= CONTINUE_AS_NEW_AFTER and self._patched(SHORTER_RUNS))
         )
 
     async def _continue_as_new_when_settled(self, seen: int, wait: timedelta) -> None:

@@ -102,6 +102,11 @@ PATCHES: dict[str, Patch] = {
         "the commander's first page is tried once from the declaration's first workflow task (a local activity), then on its"
         " own activity if that try failed",
     ),
+    "lean-replay-shorter-runs": Patch(
+        date(2026, 12, 7),
+        "a long incident continues as new at the first safe point past 1,000 events instead of 2,000, so a restarted"
+        " worker replays half as much",
+    ),
 }
 
 BASELINE = "lean-first-baseline"

@@ -16,7 +16,8 @@ clocks are watched and its kit answers are released by tasks), and one whose int
 approved and emailed (``voice-content-internal``), and the run of a long incident that started from
 a continue-as-new input (``continued``: a SEV1 outage through the API and worker, as
 tests/long_incident.py runs it, continued once and then resolved and closed; the history is that
-second run's), a topic's detector (``listening``: ``ListeningWorkflow`` judging a surge, until
+second run's, and the first run's beside it as ``continuing``: the run that continued as new), a
+topic's detector (``listening``: ``ListeningWorkflow`` judging a surge, until
 its topic is taken out of topics.yaml), and a team of 150 roles paged in waves
 (``waves``: its commander acknowledges, the others never do). Names given record only those histories.
 """
@@ -42,7 +43,7 @@ from tests.conftest import PROJECT, register_search_attributes
 from tests.driver import next_step
 from tests.listening.conftest import open_listening
 from tests.listening.streams import ANGRY, CALM, minutes_ago, stream
-from tests.long_incident import Team
+from tests.long_incident import Team, runs_of
 from tests.workflow.harness import SmsOutage, open_harness
 from workflows.incident import RETRYING_AFTER
 from workflows.incident_flow import PAGE_WAVE
@@ -53,6 +54,7 @@ HERE = Path(__file__).parent
 # ``--prefix engine-`` records ``engine-<name>.json``: a new history beside an existing one of the same
 # recorder, named after the branch that adds it, instead of renaming the existing one.
 PREFIX: list[str] = [""]
+ALSO_RECORDS = {"continued": ("continuing",)}  # a recorder's other histories
 PLAYBOOKS = ["technical_outage", "account_compromise", "controversial_post", "customer_backlash", "misinformation"]
 
 
@@ -74,7 +76,8 @@ NAMES = [
 async def record(names: set[str]) -> None:
     if unknown := names - set(NAMES):
         raise SystemExit(f"no recorder for {sorted(unknown)}; the recorders are {NAMES}")
-    if existing := [name for name in names or NAMES if (HERE / f"{PREFIX[0]}{name}.json").exists()]:
+    files = [file for name in names or NAMES for file in (name, *ALSO_RECORDS.get(name, ()))]
+    if existing := [file for file in files if (HERE / f"{PREFIX[0]}{file}.json").exists()]:
         raise SystemExit(
             f"{existing} exist: a history is never re-recorded; rename each to v<N>-<name>.json first if a new patch changed its"
             " path"
@@ -146,7 +149,7 @@ async def record_waves(env, scratch: Path) -> None:
 
 
 async def record_continued(env, scratch: Path) -> None:
-    """A SEV1 outage runs until its first run continues as new (about 14 hours of its 30-minute
+    """A SEV1 outage runs until its first run continues as new (about 5 hours of its 30-minute
     cadence); the continued run is resolved, publishes its resolution statement, is reviewed and
     closes. Its history starts from the continuation: the state the first run carried."""
     async with open_stack(env, scratch) as stack:
@@ -159,6 +162,7 @@ async def record_continued(env, scratch: Path) -> None:
         state = await team.run_until(start + timedelta(days=10), stop=lambda s: s["status"] == "closed")
         assert state["status"] == "closed" and state["earlier"]["runs"] == 1, state["earlier"]
         await save(env.client.get_workflow_handle(team.incident), "continued")
+        write_history((await runs_of(env.client, team.incident))[0], "continuing")
 
 
 async def record_listening(env, scratch: Path) -> None:
@@ -306,14 +310,17 @@ async def save(handle, name: str) -> None:
     """Write the history once the workflow has completed (a history fetched earlier stops short of
     the incident's end, and the replay test then checks nothing past it). An existing file is never
     overwritten: it guards the path the code took when it was recorded."""
+    await handle.result()
+    write_history(await handle.fetch_history(), name)
+
+
+def write_history(history, name: str) -> None:
     path = HERE / f"{PREFIX[0]}{name}.json"
     if path.exists():
         raise SystemExit(
             f"{path.name} exists: keep it (rename it to v<N>-{path.name} if the code changed under a new patch) and record"
             " beside it"
         )
-    await handle.result()
-    history = await handle.fetch_history()
     path.write_text(history.to_json())
     print(f"recorded {name}: {len(history.events)} events; list it in manifest.txt")
 
