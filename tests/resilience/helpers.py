@@ -121,6 +121,11 @@ def caught_up(database_url: str, http, incident: str) -> ReadModel | None:
     return model if model.projected_seq == len(live) and len(model.timeline) == len(live) else None
 
 
+def sms_sent(model: ReadModel) -> list:
+    """The ledger's SMS that Twilio accepted."""
+    return [row for row in model.ledger if row.channel == "sms" and row.accepted_at is not None]
+
+
 def settled(database_url: str, http, incident: str, providers: Providers, seconds: float = 60) -> ReadModel:
     """The read model once it has caught up and its ledger records every SMS Twilio accepted. A
     send's answer is written just after Twilio accepts it, and a notice (who took it) is sent after
@@ -133,8 +138,7 @@ def settled(database_url: str, http, incident: str, providers: Providers, second
         if (model := caught_up(database_url, http, incident)) is None:
             return None
         last[:] = [model]
-        recorded = {row.provider_id for row in model.ledger if row.channel == "sms" and row.accepted_at is not None}
-        return model if accepted <= recorded else None
+        return model if accepted <= {row.provider_id for row in sms_sent(model)} else None
 
     try:
         return until(ledger_caught_up, seconds, what="the read model caught up")
@@ -148,7 +152,7 @@ def assert_no_sms_twice(providers: Providers, model: ReadModel) -> None:
     """Every SMS the ledger sent went to Twilio exactly once, and Twilio accepted nothing else."""
     bodies = [(r.form["To"], r.form["Body"]) for r in providers.twilio.accepted]
     assert len(bodies) == len(set(bodies)), f"an SMS was accepted twice: {bodies}"
-    sent = [row for row in model.ledger if row.channel == "sms" and row.accepted_at is not None]
+    sent = sms_sent(model)
     assert sorted(row.ledger_key for row in sent) == sorted({row.ledger_key for row in sent}), "a ledger key was sent twice"
     recorded = {row.provider_id: row.ledger_key for row in sent}
     accepted = {r.provider_id: (r.form.get("To"), r.form.get("Body")) for r in providers.twilio.accepted}
